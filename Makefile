@@ -1,0 +1,31 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+SWIFT ?= swift
+DATA_DIR ?= .custos
+
+.PHONY: deps build run test bench format clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+# Builds, creates ./.custos/ (SoftHSM token, PINs) on first start, and serves until interrupted.
+run: build
+	$$($(SWIFT) build --show-bin-path)/custos serve --data-dir $(DATA_DIR)
+
+# The full suite against a fresh SoftHSM token per run; fails on any warning in our own code.
+test: deps
+	@mkdir -p .build
+	$(SWIFT) build --build-tests 2>&1 | tee .build/test-build.log
+	@! grep -E '^/.*/(Sources|Tests|Bench)/.*: warning:' .build/test-build.log || { echo "error: warnings in Custos code" >&2; exit 1; }
+	$(SWIFT) test --skip-build
+
+bench: deps
+	cd Bench && $(SWIFT) run -c release SigningBench
+
+format:
+	swift format --in-place --recursive Sources Tests Bench/Sources Package.swift
+
+clean:
+	rm -rf .build Bench/.build

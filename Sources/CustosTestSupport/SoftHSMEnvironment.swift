@@ -1,0 +1,107 @@
+import Foundation
+public import PKCS11
+import Synchronization
+
+/// A SoftHSM2 installation private to this test process: its own `SOFTHSM2_CONF` and token
+/// directory in a temporary folder, created on first use. Tokens are created in-process with
+/// `C_InitToken`, so each test gets a fresh token found by its label.
+public final class SoftHSMEnvironment: Sendable {
+    /// The environment of this process.
+    public static let shared: SoftHSMEnvironment = {
+        do {
+            return try SoftHSMEnvironment()
+        } catch {
+            preconditionFailure("cannot set up SoftHSM for tests: \(error)")  // allowed: test harness setup
+        }
+    }()
+
+    /// Folder holding the config, the tokens and module copies.
+    public let directory: String
+    /// The `SOFTHSM2_CONF` file.
+    public let configPath: String
+    /// The installed SoftHSM2 module.
+    public let modulePath: String
+    /// The module shared by tests that do not disturb the module state.
+    public let module: Module
+    private let tokenLock = Mutex<Int>(0)
+
+    /// Where Debian and others install SoftHSM2.
+    public static let moduleCandidates = [
+        "/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so", "/usr/local/lib/softhsm/libsofthsm2.so",
+    ]
+
+    private init() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("custos-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        directory = base.path
+        let tokens = base.appendingPathComponent("tokens").path
+        try FileManager.default.createDirectory(atPath: tokens, withIntermediateDirectories: true)
+        configPath = base.appendingPathComponent("softhsm2.conf").path
+        try "directories.tokendir = \(tokens)\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        setenv("SOFTHSM2_CONF", configPath, 1)
+        let override = ProcessInfo.processInfo.environment["CUSTOS_SOFTHSM_MODULE"]
+        guard let path = ([override].compactMap { $0 } + Self.moduleCandidates).first(where: {
+            FileManager.default.fileExists(atPath: $0)
+        }) else {
+            throw PKCS11Error(code: .moduleNotLoadable, reason: "SoftHSM2 is not installed (run scripts/install-deps.sh)")
+        }
+        modulePath = path
+        module = try Module.load(path: path)
+    }
+
+    /// Creates and initialises a new token with random SO and user PINs.
+    public func makeToken(prefix: String = "t") throws -> TestToken {
+        let label = tokenLock.withLock { counter -> String in
+            counter += 1
+            return "\(prefix)-\(counter)-\(UInt16.random(in: 0...UInt16.max))"
+        }
+        let token = TestToken(label: label, soPIN: Self.randomPIN(), userPIN: Self.randomPIN())
+        try tokenLock.withLock { _ in
+            // The free slot is the one whose token is not initialised; SoftHSM adds a new one after each init.
+            guard let free = try module.slots().first(where: { !((try? module.tokenInfo($0).isInitialized) ?? true) })
+            else { throw PKCS11Error(code: .tokenNotFound, reason: "SoftHSM has no free slot") }
+            try module.initToken(free, soPIN: token.soPIN, label: label)
+            let slot = try module.slot(tokenLabel: label)
+            let session = try module.openSession(slot)
+            try session.login(.securityOfficer, pin: token.soPIN)
+            try session.initPIN(token.userPIN)
+            try session.logout()
+            session.close()
+        }
+        return token
+    }
+
+    /// Copies the SoftHSM2 library to a new file. dlopen treats the copy as a different library, so a
+    /// test can finalize or fault it without disturbing tests that use `module`.
+    public func isolatedModuleCopy() throws -> String {
+        try copy(modulePath, named: "softhsm")
+    }
+
+    /// A private copy of the fault-injecting module wired to a private copy of SoftHSM2.
+    public func faultInjector() throws -> FaultInjector {
+        guard let source = FaultInjector.libraryPath() else {
+            throw PKCS11Error(
+                code: .moduleNotLoadable,
+                reason: "libCustosFaultPKCS11.so not found next to the test binary; build with `swift build --build-tests`")
+        }
+        return try FaultInjector(path: try copy(source, named: "fault"), target: try isolatedModuleCopy())
+    }
+
+    private func copy(_ path: String, named name: String) throws -> String {
+        let target = "\(directory)/\(name)-\(UInt64.random(in: 0...UInt64.max)).so"
+        try FileManager.default.copyItem(atPath: path, toPath: target)
+        return target
+    }
+
+    private static func randomPIN() -> String {
+        String((0..<12).map { _ in "abcdefghijkmnpqrstuvwxyz23456789".randomElement()! })
+    }
+}
+
+/// A freshly initialised token.
+public struct TestToken: Sendable {
+    public let label: String
+    public let soPIN: String
+    public let userPIN: String
+}

@@ -1,0 +1,57 @@
+public import PKCS11
+
+/// Signing keys on one token, used through its session pool. Keys are generated in the HSM;
+/// callers keep only `KeyReference`s.
+public struct KeyStore: Sendable {
+    /// The pool every operation goes through.
+    public let pool: SessionPool
+
+    public init(pool: SessionPool) { self.pool = pool }
+
+    /// Generates a signing key pair with the token's RNG choosing the `CKA_ID` (16 bytes) unless given.
+    /// Never retried automatically: a blind retry could leave two keys behind.
+    public func generate(_ algorithm: KeyAlgorithm, label: String, id: [UInt8]? = nil) async throws -> KeyReference {
+        guard !label.isEmpty, label.utf8.count <= 128 else {
+            throw HSMError(code: .invalidConfiguration, reason: "a key label must have 1 to 128 bytes")
+        }
+        return try await pool.withSession(idempotent: false) { context in
+            let session = context.session
+            let id = try id ?? session.generateRandom(16)
+            let reference = KeyReference(label: label, id: id)
+            let existing = try session.findObjects([.label(label), .id(id)], limit: 1)
+            guard existing.isEmpty else {
+                throw HSMError(code: .invalidConfiguration, reason: "\(reference) already exists on the token")
+            }
+            let templates = algorithm.signingKeyPairTemplates(label: label, id: id)
+            _ = try session.generateKeyPair(
+                Mechanism(algorithm.generationMechanism), publicKey: templates.public, privateKey: templates.private)
+            return reference
+        }
+    }
+
+    /// The public key of `reference`.
+    public func publicKey(_ reference: KeyReference) async throws -> PublicKey {
+        try await pool.withSession { context in
+            try context.session.publicKey(of: try context.publicKey(reference))
+        }
+    }
+
+    /// Signs `input` with `reference` under `scheme`. ECDSA signatures come back raw (r‖s).
+    public func sign(_ reference: KeyReference, scheme: SignatureScheme, input: SigningInput) async throws -> [UInt8] {
+        let prepared = try scheme.prepare(input)
+        return try await pool.withSession { context in
+            try context.session.sign(prepared.mechanism, key: try context.privateKey(reference), data: prepared.data)
+        }
+    }
+
+    /// Verifies with the token.
+    public func verify(_ reference: KeyReference, scheme: SignatureScheme, input: SigningInput, signature: [UInt8])
+        async throws -> Bool
+    {
+        let prepared = try scheme.prepare(input)
+        return try await pool.withSession { context in
+            try context.session.verify(
+                prepared.mechanism, key: try context.publicKey(reference), data: prepared.data, signature: signature)
+        }
+    }
+}

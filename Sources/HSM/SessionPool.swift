@@ -1,0 +1,153 @@
+import Foundation
+public import Logging
+public import PKCS11
+
+/// The pool every private-key operation goes through, one per token.
+///
+/// Each pooled session belongs to a dedicated worker thread, so PKCS#11 calls (which block) never
+/// run on NIO event loops or Swift's cooperative pool, and no session is ever used by two threads at
+/// once. Async callers enqueue a job and await its result. A worker that meets a failure recovers
+/// without a restart: it reopens its session after `CKR_SESSION_HANDLE_INVALID`, logs in again after
+/// `CKR_USER_NOT_LOGGED_IN`, re-finds key handles after `CKR_OBJECT_HANDLE_INVALID`, and re-initialises
+/// the whole module (with every other worker quiesced) after `CKR_DEVICE_REMOVED` and its kin; an
+/// idempotent job is then retried once.
+public final class SessionPool: Sendable {
+    private let core: PoolCore
+
+    /// The module the pool uses.
+    public var module: Module { core.module }
+    /// The pool's key handle cache.
+    public var keys: KeyHandleCache { core.keys }
+    /// The configuration, with `sessions` capped by the token's limits.
+    public var configuration: SessionPoolConfiguration { core.configuration }
+    /// Token information read at start.
+    public var tokenInfo: TokenInfo { core.tokenInfo }
+
+    /// Loads the module, finds the token, logs in once and opens the sessions. Blocking work runs on
+    /// a dedicated thread. A rejected PIN fails at once and is not retried.
+    public static func start(_ configuration: SessionPoolConfiguration, logger: Logger = Logger(label: "custos.hsm"))
+        async throws -> SessionPool
+    {
+        try await runOnDedicatedThread(name: "custos-hsm-start") {
+            SessionPool(core: try PoolCore(configuration: configuration, logger: logger))
+        }
+    }
+
+    /// Like `start`, for callers that are not async (the CLI before it serves).
+    public static func startBlocking(
+        _ configuration: SessionPoolConfiguration, logger: Logger = Logger(label: "custos.hsm")
+    ) throws -> SessionPool {
+        SessionPool(core: try PoolCore(configuration: configuration, logger: logger))
+    }
+
+    private init(core: PoolCore) {
+        self.core = core
+        core.startWorkers()
+    }
+
+    deinit { core.shutdown() }
+
+    /// Runs `body` on a pooled session's worker thread and returns its result.
+    ///
+    /// - Parameter idempotent: whether the pool may run `body` a second time on a fresh session after
+    ///   a recoverable failure. Pass false for anything that creates objects (key generation).
+    public func withSession<T: Sendable>(
+        idempotent: Bool = true, _ body: @escaping @Sendable (SessionContext) throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(
+                idempotent: idempotent, deadline: .now + core.configuration.waitTimeout,
+                run: { context in continuation.resume(returning: try body(context)) },
+                fail: { continuation.resume(throwing: $0) })
+            core.enqueue(job)
+        }
+    }
+
+    /// Blocking form of `withSession` for threads that are not part of Swift concurrency.
+    public func withSessionBlocking<T: Sendable>(
+        idempotent: Bool = true, _ body: @escaping @Sendable (SessionContext) throws -> T
+    ) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        let job = Job(
+            idempotent: idempotent, deadline: .now + core.configuration.waitTimeout,
+            run: { context in
+                box.result = .success(try body(context))
+                done.signal()
+            },
+            fail: { error in
+                box.result = .failure(error)
+                done.signal()
+            })
+        core.enqueue(job)
+        done.wait()
+        return try box.result!.get()
+    }
+
+    /// Current figures.
+    public var statistics: PoolStatistics { core.snapshot() }
+
+    /// Stops the workers, fails waiting callers with `poolShutDown`, and closes the sessions. The module
+    /// is finalized when the last reference to it goes.
+    public func shutdown() { core.shutdown() }
+}
+
+// Written by one thread before the semaphore is signalled, read by the waiter after: the semaphore orders them.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}
+
+/// Runs blocking `work` on a new thread and awaits it, keeping it off the cooperative pool.
+func runOnDedicatedThread<T: Sendable>(name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.name = name
+        thread.start()
+    }
+}
+
+/// One queued operation.
+final class Job: Sendable {
+    let idempotent: Bool
+    let enqueued: ContinuousClock.Instant
+    let deadline: ContinuousClock.Instant
+    /// Runs the operation and, on success, delivers the result. Throws without delivering.
+    let run: @Sendable (SessionContext) throws -> Void
+    /// Delivers a failure.
+    let fail: @Sendable (any Error) -> Void
+
+    init(
+        idempotent: Bool, deadline: ContinuousClock.Instant, run: @escaping @Sendable (SessionContext) throws -> Void,
+        fail: @escaping @Sendable (any Error) -> Void
+    ) {
+        self.idempotent = idempotent
+        self.enqueued = .now
+        self.deadline = deadline
+        self.run = run
+        self.fail = fail
+    }
+}
+
+/// A FIFO with amortised O(1) removal at the front.
+struct JobQueue {
+    private var items: [Job?] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var count: Int { items.count - head }
+    var first: Job? { isEmpty ? nil : items[head] }
+
+    mutating func append(_ job: Job) { items.append(job) }
+
+    mutating func popFirst() -> Job? {
+        guard !isEmpty else { return nil }
+        let job = items[head]
+        items[head] = nil
+        head += 1
+        if head > 64 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return job
+    }
+}

@@ -1,0 +1,194 @@
+public import Crypto
+import Foundation
+public import _CryptoExtras
+
+/// A public key read from a token, as a swift-crypto type.
+public enum PublicKey: Sendable {
+    case p256(P256.Signing.PublicKey)
+    case p384(P384.Signing.PublicKey)
+    case p521(P521.Signing.PublicKey)
+    case rsa(_RSA.Signing.PublicKey)
+    case ed25519(Curve25519.Signing.PublicKey)
+
+    /// The key's algorithm.
+    public var algorithm: KeyAlgorithm {
+        switch self {
+        case .p256: .ecP256
+        case .p384: .ecP384
+        case .p521: .ecP521
+        case .ed25519: .ed25519
+        case .rsa(let key):
+            switch key.keySizeInBits {
+            case 4096: .rsa4096
+            case 3072: .rsa3072
+            default: .rsa2048
+            }
+        }
+    }
+
+    /// DER SubjectPublicKeyInfo (RFC 5280 section 4.1.2.7).
+    public var derRepresentation: [UInt8] {
+        switch self {
+        case .p256(let key): Array(key.derRepresentation)
+        case .p384(let key): Array(key.derRepresentation)
+        case .p521(let key): Array(key.derRepresentation)
+        case .rsa(let key): Array(key.derRepresentation)
+        case .ed25519(let key):
+            // SEQUENCE { SEQUENCE { id-Ed25519 }, BIT STRING } (RFC 8410 section 4).
+            [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00] + Array(key.rawRepresentation)
+        }
+    }
+
+    /// PEM `PUBLIC KEY`.
+    public var pemRepresentation: String {
+        let body = Data(derRepresentation).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        return "-----BEGIN PUBLIC KEY-----\n\(body)\n-----END PUBLIC KEY-----\n"
+    }
+
+    /// Checks a signature made by `scheme` over `input` with swift-crypto (not the token).
+    /// ECDSA signatures are accepted raw (r‖s) or DER. RSA needs the message: swift-crypto takes RSA
+    /// digests only as its own digest types, so an RSA check of a bare digest is false here (verify
+    /// those with the token).
+    public func isValidSignature(_ signature: [UInt8], scheme: SignatureScheme, input: SigningInput) -> Bool {
+        guard scheme.isCompatible(with: algorithm) else { return false }
+        guard let prepared = try? scheme.prepare(input) else { return false }
+        switch (self, scheme) {
+        case (.ed25519(let key), .ed25519):
+            return key.isValidSignature(signature, for: prepared.data)
+        case (.p256(let key), .ecdsa):
+            let parsed = (try? P256.Signing.ECDSASignature(rawRepresentation: signature))
+                ?? (try? P256.Signing.ECDSASignature(derRepresentation: signature))
+            return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
+        case (.p384(let key), .ecdsa):
+            let parsed = (try? P384.Signing.ECDSASignature(rawRepresentation: signature))
+                ?? (try? P384.Signing.ECDSASignature(derRepresentation: signature))
+            return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
+        case (.p521(let key), .ecdsa):
+            let parsed = (try? P521.Signing.ECDSASignature(rawRepresentation: signature))
+                ?? (try? P521.Signing.ECDSASignature(derRepresentation: signature))
+            return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
+        case (.rsa(let key), .rsaPKCS1v15(let hash)):
+            guard case .message(let message) = input else { return false }
+            return Self.withRealDigest(hash, message) { digest in
+                key.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)
+            }
+        case (.rsa(let key), .rsaPSS(let hash, let saltLength)):
+            // swift-crypto verifies PSS with the salt as long as the digest only.
+            guard saltLength == hash.byteCount, case .message(let message) = input else { return false }
+            return Self.withRealDigest(hash, message) { digest in
+                key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .PSS)
+            }
+        default:
+            return false
+        }
+    }
+}
+
+extension PublicKey {
+    /// Hashes `message` into swift-crypto's own digest type, which its RSA code requires.
+    fileprivate static func withRealDigest(_ hash: HashAlgorithm, _ message: [UInt8], _ body: (any Digest) -> Bool) -> Bool {
+        switch hash {
+        case .sha256: body(SHA256.hash(data: message))
+        case .sha384: body(SHA384.hash(data: message))
+        case .sha512: body(SHA512.hash(data: message))
+        }
+    }
+}
+
+/// A digest computed elsewhere, handed to swift-crypto's `Digest`-taking APIs. The length is part of
+/// the type because swift-crypto picks the RSA hash from `Digest.byteCount`.
+protocol DigestLength { static var byteCount: Int { get } }
+enum DigestLength32: DigestLength { static var byteCount: Int { 32 } }
+enum DigestLength48: DigestLength { static var byteCount: Int { 48 } }
+enum DigestLength64: DigestLength { static var byteCount: Int { 64 } }
+
+struct DigestBytes<Length: DigestLength>: Digest {
+    var bytes: [UInt8]
+    static var byteCount: Int { Length.byteCount }
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes(body)
+    }
+    func makeIterator() -> Array<UInt8>.Iterator { bytes.makeIterator() }
+    var description: String { "DigestBytes(\(bytes.count) bytes)" }
+}
+
+/// The digest wrapped in the type of its length.
+func hostDigest(_ bytes: [UInt8]) -> any Digest {
+    switch bytes.count {
+    case 48: DigestBytes<DigestLength48>(bytes: bytes)
+    case 64: DigestBytes<DigestLength64>(bytes: bytes)
+    default: DigestBytes<DigestLength32>(bytes: bytes)
+    }
+}
+
+/// Converts ECDSA signatures between the token's raw r‖s form and DER (RFC 3279 section 2.2.3).
+public enum ECDSASignatureFormat {
+    /// DER `ECDSA-Sig-Value` from raw r‖s for a curve of `algorithm`.
+    public static func der(fromRaw raw: [UInt8], algorithm: KeyAlgorithm) throws -> [UInt8] {
+        switch algorithm {
+        case .ecP256: Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+        case .ecP384: Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+        case .ecP521: Array(try P521.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+        default: throw PKCS11Error(code: .invalidArgument, reason: "\(algorithm.rawValue) is not an ECDSA key")
+        }
+    }
+
+    /// Raw r‖s from DER.
+    public static func raw(fromDER der: [UInt8], algorithm: KeyAlgorithm) throws -> [UInt8] {
+        switch algorithm {
+        case .ecP256: Array(try P256.Signing.ECDSASignature(derRepresentation: der).rawRepresentation)
+        case .ecP384: Array(try P384.Signing.ECDSASignature(derRepresentation: der).rawRepresentation)
+        case .ecP521: Array(try P521.Signing.ECDSASignature(derRepresentation: der).rawRepresentation)
+        default: throw PKCS11Error(code: .invalidArgument, reason: "\(algorithm.rawValue) is not an ECDSA key")
+        }
+    }
+}
+
+extension Session {
+    /// Reads the public key of a public- or private-key object.
+    public func publicKey(of object: ObjectHandle) throws(PKCS11Error) -> PublicKey {
+        let keyType = KeyType(rawValue: try ulongAttribute(.keyType, of: object))
+        do {
+            switch keyType {
+            case .rsa:
+                let modulus = try attribute(.modulus, of: object)
+                let exponent = try attribute(.publicExponent, of: object)
+                return .rsa(try _RSA.Signing.PublicKey(n: modulus, e: exponent))
+            case .ec, .ecEdwards:
+                let parameters = try attribute(.ecParams, of: object)
+                let point = Self.unwrapECPoint(try attribute(.ecPoint, of: object))
+                guard let algorithm = KeyAlgorithm.allCases.first(where: { $0.ecParameters == parameters }) else {
+                    throw PKCS11Error(code: .unsupported, reason: "curve with CKA_EC_PARAMS \(parameters) is not supported")
+                }
+                switch algorithm {
+                case .ecP256: return .p256(try P256.Signing.PublicKey(x963Representation: point))
+                case .ecP384: return .p384(try P384.Signing.PublicKey(x963Representation: point))
+                case .ecP521: return .p521(try P521.Signing.PublicKey(x963Representation: point))
+                default: return .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: point))
+                }
+            default:
+                throw PKCS11Error(code: .unsupported, reason: "key type 0x\(String(keyType.rawValue, radix: 16)) is not supported")
+            }
+        } catch let error as PKCS11Error {
+            throw error
+        } catch {
+            throw PKCS11Error(code: .unexpectedValue, reason: "public key of \(object) is malformed: \(error)")
+        }
+    }
+
+    /// `CKA_EC_POINT` is a DER OCTET STRING around the point (PKCS#11 v2.40 section 2.3.3); some
+    /// tokens return the bare point. Unwrap only when the DER length accounts for every byte.
+    static func unwrapECPoint(_ value: [UInt8]) -> [UInt8] {
+        guard value.count > 2, value[0] == 0x04 else { return value }
+        var length = Int(value[1])
+        var header = 2
+        if value[1] & 0x80 != 0 {
+            let octets = Int(value[1] & 0x7F)
+            guard octets >= 1, octets <= 2, value.count > 2 + octets else { return value }
+            length = value[2..<(2 + octets)].reduce(0) { $0 << 8 | Int($1) }
+            header = 2 + octets
+        }
+        return header + length == value.count ? Array(value[header...]) : value
+    }
+}
