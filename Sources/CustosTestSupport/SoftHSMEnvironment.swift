@@ -90,7 +90,9 @@ public final class SoftHSMEnvironment: Sendable {
 
     private func copy(_ path: String, named name: String) throws -> String {
         let target = "\(directory)/\(name)-\(UInt64.random(in: 0...UInt64.max)).so"
-        try FileManager.default.copyItem(atPath: path, toPath: target)
+        // Copy the file itself: Debian's /usr/lib/softhsm/libsofthsm2.so is a relative symlink.
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        try FileManager.default.copyItem(atPath: resolved, toPath: target)
         return target
     }
 

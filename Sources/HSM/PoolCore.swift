@@ -24,6 +24,8 @@ final class PoolCore: @unchecked Sendable {
     /// Set once the token rejects the PIN: logging in again would only burn PIN tries.
     private var rejectedLogin: HSMError?
     private var stats = PoolStatistics()
+    /// Sessions opened by `init`, taken by the workers as they start.
+    private var pendingSessions: [Session] = []
 
     init(configuration: SessionPoolConfiguration, logger: Logger) throws {
         var configuration = configuration
@@ -44,13 +46,17 @@ final class PoolCore: @unchecked Sendable {
         }
         self.configuration = configuration
         // Log in once, here, so that a wrong PIN fails the start with one clear error.
-        let session: Session
+        // Open every session now and log in once. The sessions are handed to the workers as they
+        // start: closing the last session of an application would log the token out again.
+        var sessions: [Session] = []
         do {
-            session = try module.openSession(slot)
+            for _ in 0..<configuration.sessions { sessions.append(try module.openSession(slot)) }
         } catch {
-            throw HSMError(code: .pkcs11, reason: "cannot open a session: \(error)", underlying: error)
+            throw HSMError(code: .pkcs11, reason: "cannot open \(configuration.sessions) sessions: \(error)", underlying: error)
         }
-        try login(session)
+        try login(sessions[0])
+        pendingSessions = sessions
+        stats.sessionsOpen = sessions.count
     }
 
     private static func open(_ configuration: SessionPoolConfiguration) -> Result<(Module, SlotID, TokenInfo), PKCS11Error> {
@@ -80,12 +86,17 @@ final class PoolCore: @unchecked Sendable {
         liveWorkers = configuration.sessions + 1
         condition.unlock()
         for index in 0..<configuration.sessions {
-            let thread = Thread { [self] in workerMain() }
-            thread.name = "custos-hsm-\(index)"
+            let thread = Thread { [self] in
+                // Named from inside: on Linux a name set before start() is lost and the creator's is inherited.
+                Thread.current.name = "custos-hsm-\(index)"
+                workerMain()
+            }
             thread.start()
         }
-        let reaper = Thread { [self] in reaperMain() }
-        reaper.name = "custos-hsm-reaper"
+        let reaper = Thread { [self] in
+            Thread.current.name = "custos-hsm-reaper"
+            reaperMain()
+        }
         reaper.start()
     }
 
@@ -129,9 +140,9 @@ final class PoolCore: @unchecked Sendable {
     // MARK: Workers
 
     private func workerMain() {
-        var session: Session?
         var lastUsed = ContinuousClock.now
         condition.lock()
+        var session: Session? = pendingSessions.popLast()
         while true {
             var keepaliveDue = false
             while running && (queue.isEmpty || reinitializing) {
@@ -284,7 +295,18 @@ final class PoolCore: @unchecked Sendable {
         condition.lock()
         stats.sessionsOpen += 1
         condition.unlock()
+        // When every session was closed the token logged out: restore the login on the new one.
+        try restoreLoginIfNeeded(opened)
         return opened
+    }
+
+    private func restoreLoginIfNeeded(_ session: Session) throws {
+        guard configuration.pin != nil, tokenInfo.loginRequired, !(try session.info().isLoggedIn) else { return }
+        try login(session)
+        // A token that logged out may have dropped its private-object handles (SoftHSM does).
+        keys.invalidateAll()
+        count(recovery: "login")
+        logger.warning("HSM login lost; logged in again")
     }
 
     private func close(_ session: inout Session?) {
@@ -339,22 +361,19 @@ final class PoolCore: @unchecked Sendable {
             logger.warning("HSM session lost; reopening", metadata: ["rv": "\(rv.name)"])
             return true
         }
-        if rv == .userNotLoggedIn {
+        if rv == .userNotLoggedIn || rv == .objectHandleInvalid || rv == .keyHandleInvalid {
+            if rv != .userNotLoggedIn {
+                keys.invalidateAll()
+                count(recovery: "handles")
+            }
+            // Private objects vanish from a logged-out session, so a lost login can look like a bad handle.
             do {
-                let current = try ensureSession(&session)
-                try login(current)
-                count(recovery: "login")
-                logger.warning("HSM login lost; logged in again")
+                try restoreLoginIfNeeded(try ensureSession(&session))
                 return true
             } catch {
                 logger.error("HSM login failed during recovery", metadata: ["error": "\(error)"])
                 return false
             }
-        }
-        if rv == .objectHandleInvalid || rv == .keyHandleInvalid {
-            keys.invalidateAll()
-            count(recovery: "handles")
-            return true
         }
         if rv.requiresReinitialization {
             return reinitialize(session: &session, startedAt: generation, cause: rv)

@@ -100,8 +100,10 @@ private final class ResultBox<T>: @unchecked Sendable {
 /// Runs blocking `work` on a new thread and awaits it, keeping it off the cooperative pool.
 func runOnDedicatedThread<T: Sendable>(name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try work() }) }
-        thread.name = name
+        let thread = Thread {
+            Thread.current.name = name
+            continuation.resume(with: Result { try work() })
+        }
         thread.start()
     }
 }

@@ -195,7 +195,8 @@ public final class Module: @unchecked Sendable {
     private func slot(matching what: String, _ predicate: (TokenInfo) -> Bool) throws(PKCS11Error) -> SlotID {
         var seen: [String] = []
         for slot in try slots() {
-            let info = try tokenInfo(slot)
+            // A token another process is writing can be unreadable for a moment; it is not ours to fail on.
+            guard let info = try? tokenInfo(slot) else { continue }
             if predicate(info) { return slot }
             if info.isInitialized { seen.append("\"\(info.label)\"") }
         }

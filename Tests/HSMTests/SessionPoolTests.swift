@@ -1,0 +1,98 @@
+import CustosTestSupport
+import Foundation
+import HSM
+import PKCS11
+import Synchronization
+import Testing
+
+@Suite struct SessionPoolTests {
+    @Test func manyConcurrentTasksShareFewerSessions() async throws {
+        let fixture = try await PoolFixture(sessions: 2)
+        let tasks = 48
+        let perTask = 5
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<tasks {
+                group.addTask {
+                    for round in 0..<perTask { try await fixture.signAndCheck("task \(index) round \(round)") }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let statistics = fixture.pool.statistics
+        #expect(statistics.operations >= tasks * perTask)
+        #expect(statistics.sessionsOpen <= 2)
+        #expect(statistics.failures == 0)
+        #expect(statistics.waiters == 0)
+    }
+
+    @Test func operationsRunOnTheWorkerThreadsNotTheCooperativePool() async throws {
+        let fixture = try await PoolFixture(sessions: 2)
+        let name = try await fixture.pool.withSession { _ in Thread.current.name ?? "" }
+        #expect(name.hasPrefix("custos-hsm-"))
+    }
+
+    @Test func waiterTimesOutWithAClearError() async throws {
+        let faults = try SoftHSMEnvironment.shared.faultInjector()
+        let fixture = try await PoolFixture(modulePath: faults.modulePath, sessions: 1, waitTimeout: .milliseconds(200))
+        faults.latency("C_Sign", .milliseconds(800))
+        async let slow: Void = fixture.signAndCheck("holds the only session")
+        try await Task.sleep(for: .milliseconds(100))
+        do {
+            try await fixture.signAndCheck("waits too long")
+            Issue.record("a waiter got a session although the only one was busy")
+        } catch let error as HSMError {
+            #expect(error.code == .poolTimeout)
+            #expect(error.description.contains("no HSM session became free"))
+        }
+        try await slow
+        faults.latency("C_Sign", .zero)
+        #expect(fixture.pool.statistics.timeouts == 1)
+        try await fixture.signAndCheck("serves again")
+    }
+
+    @Test func wrongPINFailsOnceAndIsNotRetried() async throws {
+        let faults = try SoftHSMEnvironment.shared.faultInjector()
+        let token = try SoftHSMEnvironment.shared.makeToken(prefix: "badpin")
+        let configuration = SessionPoolConfiguration(
+            modulePath: faults.modulePath, token: .label(token.label), pin: token.userPIN + "x")
+        do {
+            _ = try await SessionPool.start(configuration)
+            Issue.record("a wrong PIN started a pool")
+        } catch let error as HSMError {
+            #expect(error.code == .loginFailed)
+            #expect(error.description.contains("CKR_PIN_INCORRECT"))
+            #expect(!error.description.contains(token.userPIN))
+        }
+        #expect(faults.calls("C_Login") == 1)
+    }
+
+    @Test func unknownTokenLabelIsAClearError() async throws {
+        let configuration = SessionPoolConfiguration(
+            modulePath: SoftHSMEnvironment.shared.modulePath, token: .label("no-such-token"), pin: "1234")
+        await #expect(throws: HSMError.self) { try await SessionPool.start(configuration) }
+    }
+
+    @Test func shutdownFailsLaterCallersAndFinalizesOnce() async throws {
+        let faults = try SoftHSMEnvironment.shared.faultInjector()
+        var fixture: PoolFixture? = try await PoolFixture(modulePath: faults.modulePath)
+        try await fixture!.signAndCheck()
+        let pool = fixture!.pool
+        pool.shutdown()
+        await #expect(throws: HSMError.self) { try await pool.withSession { _ in 1 } }
+        #expect(faults.calls("C_Finalize") == 0)
+        fixture = nil
+        _ = consume pool
+        #expect(faults.calls("C_Finalize") == 1)
+        #expect(faults.calls("C_Initialize") == 1)
+    }
+
+    @Test func keyHandlesAreCachedNotSearchedPerSignature() async throws {
+        let faults = try SoftHSMEnvironment.shared.faultInjector()
+        let fixture = try await PoolFixture(modulePath: faults.modulePath)
+        try await fixture.signAndCheck()
+        let searches = faults.calls("C_FindObjectsInit")
+        for _ in 0..<10 { try await fixture.signAndCheck() }
+        #expect(faults.calls("C_FindObjectsInit") == searches)
+        #expect(faults.calls("C_Sign") >= 11)
+    }
+}
