@@ -29,6 +29,15 @@ public struct KeyStore: Sendable {
         }
     }
 
+    /// The reference of the private key labelled `label`, if there is exactly one.
+    public func find(label: String) async throws -> KeyReference? {
+        try await pool.withSession { context in
+            let found = try context.session.findObjects([.objectClass(.privateKey), .label(label)], limit: 2)
+            guard found.count == 1 else { return nil }
+            return KeyReference(label: label, id: try context.session.attribute(.id, of: found[0]))
+        }
+    }
+
     /// The public key of `reference`.
     public func publicKey(_ reference: KeyReference) async throws -> PublicKey {
         try await pool.withSession { context in

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import PKCS11
 
@@ -20,10 +21,12 @@ final class PoolCore: @unchecked Sendable {
     private var running = true
     private var started = false
     private var reinitializing = false
-    private var liveWorkers = 0
+    private var threads: [DedicatedThread] = []
     /// Set once the token rejects the PIN: logging in again would only burn PIN tries.
     private var rejectedLogin: HSMError?
     private var stats = PoolStatistics()
+    /// Kernel thread ids of the workers, for checks that work runs where it should.
+    private var workerThreadIDs: Set<pthread_t> = []
     /// Sessions opened by `init`, taken by the workers as they start.
     private var pendingSessions: [Session] = []
 
@@ -83,21 +86,15 @@ final class PoolCore: @unchecked Sendable {
             return
         }
         started = true
-        liveWorkers = configuration.sessions + 1
         condition.unlock()
+        var spawned: [DedicatedThread] = []
         for index in 0..<configuration.sessions {
-            let thread = Thread { [self] in
-                // Named from inside: on Linux a name set before start() is lost and the creator's is inherited.
-                Thread.current.name = "custos-hsm-\(index)"
-                workerMain()
-            }
-            thread.start()
+            spawned.append(DedicatedThread(name: "custos-hsm-\(index)") { [self] in workerMain() })
         }
-        let reaper = Thread { [self] in
-            Thread.current.name = "custos-hsm-reaper"
-            reaperMain()
-        }
-        reaper.start()
+        spawned.append(DedicatedThread(name: "custos-hsm-reaper") { [self] in reaperMain() })
+        condition.lock()
+        threads = spawned
+        condition.unlock()
     }
 
     func shutdown() {
@@ -110,9 +107,11 @@ final class PoolCore: @unchecked Sendable {
         var abandoned: [Job] = []
         while let job = queue.popFirst() { abandoned.append(job) }
         condition.broadcast()
-        // Wait for workers to close their sessions so the module can be finalized afterwards.
-        while liveWorkers > 0 && started { condition.wait() }
+        let joining = threads
         condition.unlock()
+        // Join the workers: they close their sessions and drop their references on the way out, so the
+        // module can be finalized as soon as the pool itself goes.
+        for thread in joining { thread.join() }
         for job in abandoned { job.fail(HSMError(code: .poolShutDown, reason: "the session pool shut down")) }
     }
 
@@ -126,6 +125,13 @@ final class PoolCore: @unchecked Sendable {
         queue.append(job)
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Whether the calling thread is one of this pool's workers.
+    var isWorkerThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return workerThreadIDs.contains(pthread_self())
     }
 
     func snapshot() -> PoolStatistics {
@@ -143,6 +149,7 @@ final class PoolCore: @unchecked Sendable {
         var lastUsed = ContinuousClock.now
         condition.lock()
         var session: Session? = pendingSessions.popLast()
+        workerThreadIDs.insert(pthread_self())
         while true {
             var keepaliveDue = false
             while running && (queue.isEmpty || reinitializing) {
@@ -185,10 +192,6 @@ final class PoolCore: @unchecked Sendable {
         }
         condition.unlock()
         if session != nil { close(&session) }
-        condition.lock()
-        liveWorkers -= 1
-        condition.broadcast()
-        condition.unlock()
     }
 
     /// Fails jobs whose wait exceeded the timeout while every session was busy.
@@ -213,8 +216,6 @@ final class PoolCore: @unchecked Sendable {
                 _ = condition.wait(until: Self.date(of: head.deadline))
             }
         }
-        liveWorkers -= 1
-        condition.broadcast()
         condition.unlock()
     }
 

@@ -84,6 +84,9 @@ public final class SessionPool: Sendable {
         return try box.result!.get()
     }
 
+    /// Whether the calling thread is one of this pool's session workers (PKCS#11 calls belong there).
+    public var isWorkerThread: Bool { core.isWorkerThread }
+
     /// Current figures.
     public var statistics: PoolStatistics { core.snapshot() }
 

@@ -47,6 +47,11 @@ public final class Module: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Whether a module for `path` is loaded (and so initialised) in this process now.
+    public static func isLoaded(path: String) -> Bool {
+        registry.withLock { $0[canonical(path)]?.module != nil }
+    }
+
     private static func canonical(_ path: String) -> String {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }

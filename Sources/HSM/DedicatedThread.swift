@@ -1,0 +1,47 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An OS thread that runs one closure and can be joined. The pool's workers run on these so that
+/// `shutdown()` returns only once every worker has finished and released what it held (the
+/// sessions and, through the pool, the module), which makes finalization deterministic.
+final class DedicatedThread: @unchecked Sendable {
+    // @unchecked: `thread` is written once in init before the thread can observe it and read-only after.
+    private var thread = pthread_t()
+    private let lock = NSLock()
+    private var joined = false
+
+    private final class Body {
+        let name: String
+        let run: @Sendable () -> Void
+        init(name: String, run: @escaping @Sendable () -> Void) {
+            self.name = name
+            self.run = run
+        }
+    }
+
+    init(name: String, _ run: @escaping @Sendable () -> Void) {
+        let body = Unmanaged.passRetained(Body(name: name, run: run)).toOpaque()
+        let rc = pthread_create(&thread, nil, { context in
+            let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
+            Thread.current.name = body.name  // sets the OS thread name too: visible in top, gdb, perf
+            body.run()
+            return nil
+        }, body)
+        precondition(rc == 0, "pthread_create failed: \(rc)")  // allowed: out of threads is not recoverable here
+    }
+
+    /// Whether the caller is this thread.
+    var isCurrent: Bool { pthread_equal(thread, pthread_self()) != 0 }
+
+    /// Waits for the thread to finish; once only, and never from the thread itself.
+    func join() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !joined, !isCurrent else { return }
+        joined = true
+        pthread_join(thread, nil)
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import HSM
+
+/// Where the PIN comes from. There is deliberately no option that takes the PIN itself.
+struct PINOptions: ParsableArguments {
+    @Option(name: .customLong("pin-file"), help: "File holding the token PIN (mode 0600).")
+    var file: String?
+
+    @Option(name: .customLong("pin-env"), help: "Environment variable holding the token PIN.")
+    var environment: String?
+
+    var source: PINSource? {
+        get throws {
+            switch (file, environment) {
+            case (let file?, nil): .file(file)
+            case (nil, let name?): .environment(name)
+            case (nil, nil): nil
+            default: throw ValidationError("give either --pin-file or --pin-env, not both")
+            }
+        }
+    }
+}
+
+/// Where HSM profiles are looked up.
+struct ProfileOptions: ParsableArguments {
+    @Option(help: "HSM profile: a name from the profiles directory (softhsm2, thales-luna, …) or a file.")
+    var profile = "softhsm2"
+
+    @Option(help: "Directory of HSM profiles (default: $CUSTOS_PROFILES_DIR, ./HSMProfiles).")
+    var profilesDir: String?
+
+    var directory: String {
+        if let profilesDir { return profilesDir }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["CUSTOS_PROFILES_DIR"] { return fromEnvironment }
+        return FileManager.default.currentDirectoryPath + "/HSMProfiles"
+    }
+
+    func load() throws -> HSMProfile { try HSMProfile.load(named: profile, directory: directory) }
+}
+
+/// An error for people: printed as is, exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes one line of `custos:` output straight to standard output, unbuffered, so that an operator
+/// (or a supervising process reading a pipe) sees it at once.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data("custos: \(line)\n".utf8))
+}

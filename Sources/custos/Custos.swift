@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `custos` command.
+@main
+struct Custos: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "custos",
+        abstract: "Trust management with keys that never leave the HSM.",
+        subcommands: [ServeCommand.self, HSMCommand.self])
+}

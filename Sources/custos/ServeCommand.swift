@@ -1,0 +1,109 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import HSM
+import Logging
+import PKCS11
+import Synchronization
+
+/// `custos serve`: starts the session pool on the configured token and runs until SIGINT/SIGTERM.
+/// (The HTTP service joins here in a later step.)
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Start Custos on an HSM token and serve until interrupted.")
+
+    @Option(help: "Data directory; with the softhsm2 profile and no PIN option, a development token lives here.")
+    var dataDir = ".custos"
+
+    @OptionGroup var profileOptions: ProfileOptions
+
+    @Option(help: "PKCS#11 module path (default: the profile's first installed path).")
+    var module: String?
+
+    @Option(help: "Label of the token to use.")
+    var token = DevEnvironment.tokenLabel
+
+    @OptionGroup var pin: PINOptions
+
+    @Option(help: "Pool sessions (default: the profile's).")
+    var sessions: Int?
+
+    func run() async throws {
+        let logger = Logger(label: "custos")
+        let profile = try profileOptions.load()
+        guard let modulePath = module ?? profile.installedModulePath else {
+            throw CLIError("no module of profile \(profile.name) is installed (looked at \(profile.module.paths.joined(separator: ", ")))")
+        }
+        var pinSource = try pin.source
+        if pinSource == nil && profile.name == "softhsm2" {
+            let development = DevEnvironment(dataDirectory: dataDir)
+            for line in try development.prepare(modulePath: modulePath) { say(line) }
+            pinSource = .file(development.userPINPath)
+        }
+        let configuration = SessionPoolConfiguration(
+            modulePath: modulePath, token: .label(token), pin: try pinSource?.read(),
+            userType: profile.login.pkcs11UserType ?? .user, sessions: sessions ?? profile.pool.sessions,
+            waitTimeout: .milliseconds(profile.pool.waitTimeoutMilliseconds),
+            keepaliveInterval: profile.pool.keepaliveSeconds.map { .seconds($0) })
+
+        try await serve(configuration, logger: logger)
+        // Every reference to the module is gone: it was finalized exactly once on the way out.
+        say("stopped; PKCS#11 module \(Module.isLoaded(path: modulePath) ? "still loaded" : "finalized")")
+    }
+
+    private func serve(_ configuration: SessionPoolConfiguration, logger: Logger) async throws {
+        let bootstrap = try await SessionPool.start(configuration, logger: logger)
+        let keepaliveKey = try await Self.keepaliveKey(KeyStore(pool: bootstrap))
+        bootstrap.shutdown()
+        var withKeepalive = configuration
+        withKeepalive.keepaliveKey = keepaliveKey
+        let pool = try await SessionPool.start(withKeepalive, logger: logger)
+
+        let module = pool.module
+        let info = try module.info()
+        let token = pool.tokenInfo
+        let slot = try module.slot(tokenLabel: token.label)
+        let mechanisms = try module.mechanisms(slot).sorted()
+        say("module \(module.path) (\(info.libraryDescription) \(info.libraryVersion), Cryptoki \(info.cryptokiVersion))")
+        say("token \"\(token.label)\" \(token.manufacturer) \(token.model), serial \(token.serialNumber)")
+        say("\(mechanisms.count) mechanisms: \(mechanisms.map(\.name).joined(separator: " "))")
+        let keepalive = withKeepalive.keepaliveInterval.map { "keepalive every \($0)" } ?? "no keepalive"
+        say("session pool: \(pool.configuration.sessions) sessions, wait timeout \(withKeepalive.waitTimeout), \(keepalive)")
+        say("serving; press Ctrl-C to stop")
+
+        let signal = await Self.waitForTermination()
+        say("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+        pool.shutdown()
+        let statistics = pool.statistics
+        say("pool served \(statistics.operations) operations, \(statistics.failures) failures")
+    }
+
+    /// Finds or creates the key the pool's keepalive signs with.
+    private static func keepaliveKey(_ store: KeyStore) async throws -> KeyReference {
+        let label = "custos-keepalive"
+        if let existing = try await store.find(label: label) { return existing }
+        return try await store.generate(.ecP256, label: label)
+    }
+
+    /// Suspends until SIGINT or SIGTERM arrives; returns which.
+    private static func waitForTermination() async -> Int32 {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        defer { sources.forEach { $0.cancel() } }
+        return await withCheckedContinuation { continuation in
+            let resumed = Mutex(false)
+            for source in sources {
+                let number = Int32(source.handle)
+                source.setEventHandler {
+                    let first = resumed.withLock { done in
+                        defer { done = true }
+                        return !done
+                    }
+                    if first { continuation.resume(returning: number) }
+                }
+                source.resume()
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import CustosTestSupport
+import Foundation
+import Testing
+
+/// The `custos` binary built next to the test bundle.
+let custosBinary: String = {
+    let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    return directory.appendingPathComponent("custos").path
+}()
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// Runs `custos` with SoftHSM pointed at the test environment.
+func custos(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> CommandResult {
+    var merged = ["SOFTHSM2_CONF": SoftHSMEnvironment.shared.configPath, "CUSTOS_PROFILES_DIR": "\(repositoryRoot)/HSMProfiles"]
+    merged.merge(environment) { $1 }
+    return try runCommand(custosBinary, arguments, environment: merged, currentDirectory: directory)
+}
+
+/// A running `custos serve`, read line by line.
+final class ServeProcess: @unchecked Sendable {
+    // @unchecked: `output` is only touched under `lock`, from the pipe's handler and the test.
+    let process = Process()
+    private let lock = NSLock()
+    private var output = ""
+
+    init(_ arguments: [String], directory: String, environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: custosBinary)
+        process.arguments = ["serve"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var merged = ProcessInfo.processInfo.environment
+        merged["CUSTOS_PROFILES_DIR"] = "\(repositoryRoot)/HSMProfiles"
+        merged.merge(environment) { $1 }
+        process.environment = merged
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            lock.lock()
+            output += String(decoding: data, as: UTF8.self)
+            lock.unlock()
+        }
+        try process.run()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return output
+    }
+
+    /// Waits until the output contains `marker` or the process exits.
+    func waitFor(_ marker: String, timeout: Duration = .seconds(60)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if text.contains(marker) { return true }
+            if !process.isRunning { return text.contains(marker) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    func stop(_ signal: Int32 = SIGTERM) async throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
