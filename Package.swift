@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "custos", targets: ["custos"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),
         .library(name: "HSM", targets: ["HSM"]),
+        // Throwaway SoftHSM tokens and faults for tests and benchmarks.
+        .library(name: "CustosTestSupport", targets: ["CustosTestSupport"]),
         // A PKCS#11 module that forwards to a real one and injects faults; tests load it with dlopen.
         .library(name: "CustosFaultPKCS11", type: .dynamic, targets: ["CFaultPKCS11"]),
     ],

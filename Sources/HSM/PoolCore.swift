@@ -5,7 +5,7 @@ import PKCS11
 
 /// The pool's shared state and worker threads.
 final class PoolCore: @unchecked Sendable {
-    // @unchecked: every `var` below is read and written only while `condition` is locked; sessions
+    // @unchecked: every `var` below is read and written only while `monitor` is locked; sessions
     // never leave the worker thread that opened them.
 
     let module: Module
@@ -13,7 +13,13 @@ final class PoolCore: @unchecked Sendable {
     let tokenInfo: TokenInfo
     let keys = KeyHandleCache()
     private let logger: Logger
-    private let condition = NSCondition()
+    private let monitor = Monitor(conditions: 3)
+    /// Idle workers wait here for jobs (or their keepalive deadline).
+    private var work: Monitor.Condition { monitor.condition(0) }
+    /// The reaper waits here for the queue's head to expire.
+    private var reaper: Monitor.Condition { monitor.condition(1) }
+    /// Re-initialisation waits here for busy workers to finish, and workers for it to end.
+    private var state: Monitor.Condition { monitor.condition(2) }
 
     private var slot: SlotID
     private var queue = JobQueue()
@@ -80,63 +86,67 @@ final class PoolCore: @unchecked Sendable {
     // MARK: Lifecycle
 
     func startWorkers() {
-        condition.lock()
+        monitor.lock()
         guard !started else {
-            condition.unlock()
+            monitor.unlock()
             return
         }
         started = true
-        condition.unlock()
+        monitor.unlock()
         var spawned: [DedicatedThread] = []
         for index in 0..<configuration.sessions {
             spawned.append(DedicatedThread(name: "custos-hsm-\(index)") { [self] in workerMain() })
         }
         spawned.append(DedicatedThread(name: "custos-hsm-reaper") { [self] in reaperMain() })
-        condition.lock()
+        monitor.lock()
         threads = spawned
-        condition.unlock()
+        monitor.unlock()
     }
 
     func shutdown() {
-        condition.lock()
+        monitor.lock()
         guard running else {
-            condition.unlock()
+            monitor.unlock()
             return
         }
         running = false
-        var abandoned: [Job] = []
+        var abandoned: [any Job] = []
         while let job = queue.popFirst() { abandoned.append(job) }
-        condition.broadcast()
+        monitor.broadcast(work)
+        monitor.broadcast(reaper)
+        monitor.broadcast(state)
         let joining = threads
-        condition.unlock()
+        monitor.unlock()
         // Join the workers: they close their sessions and drop their references on the way out, so the
         // module can be finalized as soon as the pool itself goes.
         for thread in joining { thread.join() }
         for job in abandoned { job.fail(HSMError(code: .poolShutDown, reason: "the session pool shut down")) }
     }
 
-    func enqueue(_ job: Job) {
-        condition.lock()
+    func enqueue(_ job: any Job) {
+        monitor.lock()
         guard running else {
-            condition.unlock()
+            monitor.unlock()
             job.fail(HSMError(code: .poolShutDown, reason: "the session pool is shut down"))
             return
         }
+        // The reaper sleeps until the head's deadline; only a new head changes that (FIFO, one timeout).
+        if queue.isEmpty { monitor.signal(reaper) }
         queue.append(job)
-        condition.broadcast()
-        condition.unlock()
+        monitor.signal(work)
+        monitor.unlock()
     }
 
     /// Whether the calling thread is one of this pool's workers.
     var isWorkerThread: Bool {
-        condition.lock()
-        defer { condition.unlock() }
+        monitor.lock()
+        defer { monitor.unlock() }
         return workerThreadIDs.contains(pthread_self())
     }
 
     func snapshot() -> PoolStatistics {
-        condition.lock()
-        defer { condition.unlock() }
+        monitor.lock()
+        defer { monitor.unlock() }
         var copy = stats
         copy.inUse = busy
         copy.waiters = queue.count
@@ -145,12 +155,30 @@ final class PoolCore: @unchecked Sendable {
 
     // MARK: Workers
 
+    /// Under load a worker holds finished results this long (or this many) before handing them back
+    /// together: each hand-back wakes a caller thread, which on a small machine often preempts the
+    /// worker itself. With an empty queue results go back at once, so light load sees no delay.
+    static let coalescingDelay: Duration = .microseconds(250)
+    static let coalescingLimit = 8
+
     private func workerMain() {
         var lastUsed = ContinuousClock.now
-        condition.lock()
+        var finished: [any Job] = []
+        var finishedSince = ContinuousClock.now
+        monitor.lock()
         var session: Session? = pendingSessions.popLast()
         workerThreadIDs.insert(pthread_self())
         while true {
+            if !finished.isEmpty
+                && (queue.isEmpty || reinitializing || !running || finished.count >= Self.coalescingLimit
+                    || ContinuousClock.now - finishedSince >= Self.coalescingDelay)
+            {
+                monitor.unlock()
+                for job in finished { job.deliver() }
+                finished.removeAll(keepingCapacity: true)
+                monitor.lock()
+                continue
+            }
             var keepaliveDue = false
             while running && (queue.isEmpty || reinitializing) {
                 if let interval = configuration.keepaliveInterval, !reinitializing {
@@ -159,9 +187,9 @@ final class PoolCore: @unchecked Sendable {
                         keepaliveDue = true
                         break
                     }
-                    _ = condition.wait(until: Self.date(of: due))
+                    monitor.wait(work, until: due)
                 } else {
-                    condition.wait()
+                    monitor.wait(work)
                 }
             }
             if !running { break }
@@ -173,50 +201,57 @@ final class PoolCore: @unchecked Sendable {
                 stats.totalWait += waited
                 stats.maxWait = max(stats.maxWait, waited)
             }
-            condition.unlock()
+            monitor.unlock()
 
+            var succeeded = false
             if let job {
                 if job.deadline < .now {
                     fail(job, timeoutError())
                 } else {
-                    execute(job, &session)
+                    succeeded = execute(job, &session)
+                }
+                if succeeded {
+                    if finished.isEmpty { finishedSince = .now }
+                    finished.append(job)
                 }
             } else {
                 keepalive(&session)
             }
             lastUsed = .now
 
-            condition.lock()
+            monitor.lock()
+            if succeeded { stats.operations += 1 }
             busy -= 1
-            condition.broadcast()
+            if reinitializing { monitor.broadcast(state) }
         }
-        condition.unlock()
+        monitor.unlock()
+        for job in finished { job.deliver() }
         if session != nil { close(&session) }
     }
 
     /// Fails jobs whose wait exceeded the timeout while every session was busy.
     private func reaperMain() {
-        condition.lock()
+        monitor.lock()
         while running {
             guard let head = queue.first else {
-                condition.wait()
+                monitor.wait(reaper)
                 continue
             }
             if head.deadline <= .now {
-                var expired: [Job] = []
+                var expired: [any Job] = []
                 while let first = queue.first, first.deadline <= .now, let job = queue.popFirst() {
                     expired.append(job)
                 }
                 stats.timeouts += expired.count
-                condition.unlock()
+                monitor.unlock()
                 let error = timeoutError()
                 for job in expired { job.fail(error) }
-                condition.lock()
+                monitor.lock()
             } else {
-                _ = condition.wait(until: Self.date(of: head.deadline))
+                monitor.wait(reaper, until: head.deadline)
             }
         }
-        condition.unlock()
+        monitor.unlock()
     }
 
     private func timeoutError() -> HSMError {
@@ -225,33 +260,31 @@ final class PoolCore: @unchecked Sendable {
             reason: "no HSM session became free within \(configuration.waitTimeout) (\(configuration.sessions) sessions)")
     }
 
-    private func execute(_ job: Job, _ session: inout Session?) {
-        var retried = false
+    /// Runs `job`, recovering and, where that is safe, retrying once per kind of repair (a lost session
+    /// can be followed by handles a concurrent re-login invalidated). Returns whether it succeeded.
+    private func execute(_ job: any Job, _ session: inout Session?) -> Bool {
+        var repaired: Set<Recovery> = []
         while true {
             let generation = module.generation
             do {
                 let current = try ensureSession(&session)
                 try job.run(SessionContext(session: current, keys: keys))
-                condition.lock()
-                stats.operations += 1
-                condition.unlock()
-                return
+                return true
             } catch {
-                let recovered = recover(from: error, session: &session, startedAt: generation)
-                if recovered && job.idempotent && !retried {
-                    retried = true
+                let recovery = recover(from: error, session: &session, startedAt: generation)
+                if let recovery, job.idempotent, repaired.insert(recovery).inserted {
                     continue
                 }
                 fail(job, error)
-                return
+                return false
             }
         }
     }
 
-    private func fail(_ job: Job, _ error: any Error) {
-        condition.lock()
+    private func fail(_ job: any Job, _ error: any Error) {
+        monitor.lock()
         stats.failures += 1
-        condition.unlock()
+        monitor.unlock()
         if let error = error as? PKCS11Error {
             job.fail(HSMError(code: .pkcs11, reason: error.description, underlying: error))
         } else {
@@ -275,11 +308,11 @@ final class PoolCore: @unchecked Sendable {
             try attempt(&session)
         } catch {
             // Heal now so that the next request finds a working session.
-            if recover(from: error, session: &session, startedAt: generation) { try? attempt(&session) }
+            if recover(from: error, session: &session, startedAt: generation) != nil { try? attempt(&session) }
         }
-        condition.lock()
+        monitor.lock()
         stats.keepalives += 1
-        condition.unlock()
+        monitor.unlock()
     }
 
     // MARK: Sessions and recovery
@@ -288,14 +321,14 @@ final class PoolCore: @unchecked Sendable {
         if let current = session, !current.isStale { return current }
         session?.invalidate()
         session = nil
-        condition.lock()
+        monitor.lock()
         let slot = self.slot
-        condition.unlock()
+        monitor.unlock()
         let opened = try module.openSession(slot)
         session = opened
-        condition.lock()
+        monitor.lock()
         stats.sessionsOpen += 1
-        condition.unlock()
+        monitor.unlock()
         // When every session was closed the token logged out: restore the login on the new one.
         try restoreLoginIfNeeded(opened)
         return opened
@@ -313,26 +346,26 @@ final class PoolCore: @unchecked Sendable {
     private func close(_ session: inout Session?) {
         session?.close()
         session = nil
-        condition.lock()
+        monitor.lock()
         stats.sessionsOpen -= 1
-        condition.unlock()
+        monitor.unlock()
     }
 
     private func dropSession(_ session: inout Session?) {
         guard let current = session else { return }
         current.invalidate()
         session = nil
-        condition.lock()
+        monitor.lock()
         stats.sessionsOpen -= 1
-        condition.unlock()
+        monitor.unlock()
     }
 
     /// Logs in unless the token needs no login; a rejected PIN is remembered and never tried again.
     private func login(_ session: Session) throws {
         guard let pin = configuration.pin, tokenInfo.loginRequired || configuration.userType != .user else { return }
-        condition.lock()
+        monitor.lock()
         let rejected = rejectedLogin
-        condition.unlock()
+        monitor.unlock()
         if let rejected { throw rejected }
         do {
             try session.login(configuration.userType, pin: pin)
@@ -342,9 +375,9 @@ final class PoolCore: @unchecked Sendable {
                 let failure = HSMError(
                     code: .loginFailed,
                     reason: "token \(configuration.token) rejected the PIN (\(rv.name)); not retrying", underlying: error)
-                condition.lock()
+                monitor.lock()
                 rejectedLogin = failure
-                condition.unlock()
+                monitor.unlock()
                 throw failure
             }
             throw error
@@ -352,15 +385,22 @@ final class PoolCore: @unchecked Sendable {
     }
 
     /// Tries to repair what `error` says is broken. Returns whether the operation may be retried.
-    private func recover(from error: any Error, session: inout Session?, startedAt generation: UInt64) -> Bool {
+    /// What a recovery repaired; a job is retried at most once per kind.
+    enum Recovery: Hashable {
+        case session, handles, reinitialization
+    }
+
+    /// Tries to repair what `error` says is broken. Returns what was repaired, or nil when the error is
+    /// not one the pool can repair (or the repair failed).
+    private func recover(from error: any Error, session: inout Session?, startedAt generation: UInt64) -> Recovery? {
         let pkcs11 = (error as? PKCS11Error) ?? (error as? HSMError)?.underlying
-        guard let rv = pkcs11?.returnValue else { return false }
+        guard let rv = pkcs11?.returnValue else { return nil }
         count(error: rv)
         if rv.invalidatesSession {
             dropSession(&session)
             count(recovery: "session")
             logger.warning("HSM session lost; reopening", metadata: ["rv": "\(rv.name)"])
-            return true
+            return .session
         }
         if rv == .userNotLoggedIn || rv == .objectHandleInvalid || rv == .keyHandleInvalid {
             if rv != .userNotLoggedIn {
@@ -370,81 +410,77 @@ final class PoolCore: @unchecked Sendable {
             // Private objects vanish from a logged-out session, so a lost login can look like a bad handle.
             do {
                 try restoreLoginIfNeeded(try ensureSession(&session))
-                return true
+                return .handles
             } catch {
                 logger.error("HSM login failed during recovery", metadata: ["error": "\(error)"])
-                return false
+                return nil
             }
         }
         if rv.requiresReinitialization {
-            return reinitialize(session: &session, startedAt: generation, cause: rv)
+            return reinitialize(session: &session, startedAt: generation, cause: rv) ? .reinitialization : nil
         }
-        return false
+        return nil
     }
 
     /// Finalizes and initialises the module with every other worker idle, then finds the token again
     /// and logs in. Only one worker does this; the others wait and then retry on fresh sessions.
     private func reinitialize(session: inout Session?, startedAt generation: UInt64, cause: ReturnValue) -> Bool {
         dropSession(&session)
-        condition.lock()
+        monitor.lock()
         if module.generation != generation {
             // Another worker re-initialised since our call started: our failure was part of the same event.
-            condition.unlock()
+            monitor.unlock()
             return true
         }
         if reinitializing {
             busy -= 1
-            while reinitializing { condition.wait() }
+            monitor.broadcast(state)
+            while reinitializing { monitor.wait(state) }
             busy += 1
-            condition.unlock()
+            monitor.unlock()
             return module.generation != generation
         }
         reinitializing = true
-        while busy > 1 { condition.wait() }
-        condition.unlock()
+        while busy > 1 { monitor.wait(state) }
+        monitor.unlock()
 
         logger.warning("re-initialising PKCS#11 module", metadata: ["cause": "\(cause.name)"])
         var succeeded = false
         do {
             try module.reinitialize()
             let newSlot = try Self.findSlot(module, configuration.token)
-            condition.lock()
+            monitor.lock()
             slot = newSlot
-            condition.unlock()
+            monitor.unlock()
             keys.invalidateAll()
             let fresh = try module.openSession(newSlot)
-            condition.lock()
+            monitor.lock()
             stats.sessionsOpen += 1
-            condition.unlock()
+            monitor.unlock()
             session = fresh
             try login(fresh)
             succeeded = true
         } catch {
             logger.error("re-initialisation failed", metadata: ["error": "\(error)"])
         }
-        condition.lock()
+        monitor.lock()
         reinitializing = false
         stats.recoveries["reinitialize", default: 0] += 1
-        condition.broadcast()
-        condition.unlock()
+        monitor.broadcast(state)
+        monitor.broadcast(work)
+        monitor.unlock()
         return succeeded
     }
 
     private func count(error rv: ReturnValue) {
-        condition.lock()
+        monitor.lock()
         stats.errors[rv.name, default: 0] += 1
-        condition.unlock()
+        monitor.unlock()
     }
 
     private func count(recovery kind: String) {
-        condition.lock()
+        monitor.lock()
         stats.recoveries[kind, default: 0] += 1
-        condition.unlock()
-    }
-
-    private static func date(of instant: ContinuousClock.Instant) -> Date {
-        let remaining = instant - .now
-        let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
-        return Date(timeIntervalSinceNow: max(seconds, 0))
+        monitor.unlock()
     }
 }

@@ -54,12 +54,12 @@ public final class SessionPool: Sendable {
     public func withSession<T: Sendable>(
         idempotent: Bool = true, _ body: @escaping @Sendable (SessionContext) throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let job = Job(
-                idempotent: idempotent, deadline: .now + core.configuration.waitTimeout,
-                run: { context in continuation.resume(returning: try body(context)) },
-                fail: { continuation.resume(throwing: $0) })
-            core.enqueue(job)
+        // Unchecked: the pool resumes every job exactly once (run, fail, time out or shut down).
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+            core.enqueue(
+                AsyncJob(
+                    idempotent: idempotent, deadline: .now + core.configuration.waitTimeout, body: body,
+                    continuation: continuation))
         }
     }
 
@@ -69,17 +69,17 @@ public final class SessionPool: Sendable {
     ) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<T>()
-        let job = Job(
-            idempotent: idempotent, deadline: .now + core.configuration.waitTimeout,
-            run: { context in
-                box.result = .success(try body(context))
-                done.signal()
-            },
-            fail: { error in
-                box.result = .failure(error)
-                done.signal()
-            })
-        core.enqueue(job)
+        core.enqueue(
+            BlockingJob(
+                idempotent: idempotent, deadline: .now + core.configuration.waitTimeout,
+                body: { context in
+                    box.result = .success(try body(context))
+                },
+                delivery: { done.signal() },
+                failure: { error in
+                    box.result = .failure(error)
+                    done.signal()
+                }))
         done.wait()
         return try box.result!.get()
     }
@@ -111,40 +111,83 @@ func runOnDedicatedThread<T: Sendable>(name: String, _ work: @escaping @Sendable
     }
 }
 
-/// One queued operation.
-final class Job: Sendable {
-    let idempotent: Bool
-    let enqueued: ContinuousClock.Instant
-    let deadline: ContinuousClock.Instant
-    /// Runs the operation and, on success, delivers the result. Throws without delivering.
-    let run: @Sendable (SessionContext) throws -> Void
+/// One queued operation. Each kind is a final class carrying the caller's closure and how to deliver
+/// its result, so a request costs one allocation.
+protocol Job: AnyObject, Sendable {
+    var idempotent: Bool { get }
+    var enqueued: ContinuousClock.Instant { get }
+    var deadline: ContinuousClock.Instant { get }
+    /// Runs the operation and keeps its result; throws without keeping anything.
+    func run(_ context: SessionContext) throws
+    /// Hands the kept result to the caller; called once after a successful `run`.
+    func deliver()
     /// Delivers a failure.
-    let fail: @Sendable (any Error) -> Void
+    func fail(_ error: any Error)
+}
+
+/// A job whose caller awaits the result.
+final class AsyncJob<T: Sendable>: Job, @unchecked Sendable {
+    // @unchecked: `result` is written by the worker in run() and read by the same worker in deliver();
+    // the continuation is resumed exactly once, by whichever path completes the job.
+    let idempotent: Bool
+    let enqueued = ContinuousClock.now
+    let deadline: ContinuousClock.Instant
+    private let body: @Sendable (SessionContext) throws -> T
+    private let continuation: UnsafeContinuation<T, any Error>
+    private var result: T?
 
     init(
-        idempotent: Bool, deadline: ContinuousClock.Instant, run: @escaping @Sendable (SessionContext) throws -> Void,
-        fail: @escaping @Sendable (any Error) -> Void
+        idempotent: Bool, deadline: ContinuousClock.Instant, body: @escaping @Sendable (SessionContext) throws -> T,
+        continuation: UnsafeContinuation<T, any Error>
     ) {
         self.idempotent = idempotent
-        self.enqueued = .now
         self.deadline = deadline
-        self.run = run
-        self.fail = fail
+        self.body = body
+        self.continuation = continuation
     }
+
+    func run(_ context: SessionContext) throws { result = try body(context) }
+    func deliver() { continuation.resume(returning: result!) }
+    func fail(_ error: any Error) { continuation.resume(throwing: error) }
+}
+
+/// A job whose caller blocks on a semaphore.
+final class BlockingJob: Job {
+    let idempotent: Bool
+    let enqueued = ContinuousClock.now
+    let deadline: ContinuousClock.Instant
+    private let body: @Sendable (SessionContext) throws -> Void
+    private let delivery: @Sendable () -> Void
+    private let failure: @Sendable (any Error) -> Void
+
+    init(
+        idempotent: Bool, deadline: ContinuousClock.Instant, body: @escaping @Sendable (SessionContext) throws -> Void,
+        delivery: @escaping @Sendable () -> Void, failure: @escaping @Sendable (any Error) -> Void
+    ) {
+        self.idempotent = idempotent
+        self.deadline = deadline
+        self.body = body
+        self.delivery = delivery
+        self.failure = failure
+    }
+
+    func run(_ context: SessionContext) throws { try body(context) }
+    func deliver() { delivery() }
+    func fail(_ error: any Error) { failure(error) }
 }
 
 /// A FIFO with amortised O(1) removal at the front.
 struct JobQueue {
-    private var items: [Job?] = []
+    private var items: [(any Job)?] = []
     private var head = 0
 
     var isEmpty: Bool { head == items.count }
     var count: Int { items.count - head }
-    var first: Job? { isEmpty ? nil : items[head] }
+    var first: (any Job)? { isEmpty ? nil : items[head] }
 
-    mutating func append(_ job: Job) { items.append(job) }
+    mutating func append(_ job: any Job) { items.append(job) }
 
-    mutating func popFirst() -> Job? {
+    mutating func popFirst() -> (any Job)? {
         guard !isEmpty else { return nil }
         let job = items[head]
         items[head] = nil

@@ -18,11 +18,12 @@ public final class Module: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
     private let state: Mutex<State>
+    // Read on every pooled call to spot stale sessions, so an atomic rather than the mutex.
+    private let generationCounter = Atomic<UInt64>(0)
 
     private struct State {
         var initialized: Bool
         var ownsInitialization: Bool
-        var generation: UInt64
     }
 
     private static let registry = Mutex<[String: WeakModule]>([:])
@@ -68,7 +69,7 @@ public final class Module: @unchecked Sendable {
         }
         self.handle = handle
         self.functions = list
-        self.state = Mutex(State(initialized: false, ownsInitialization: false, generation: 0))
+        self.state = Mutex(State(initialized: false, ownsInitialization: false))
         if let missing = Self.missingFunction(list.pointee) {
             cpkcs11_close(handle)
             throw PKCS11Error(
@@ -151,12 +152,12 @@ public final class Module: @unchecked Sendable {
     }
 
     /// Counts re-initialisations; sessions opened under an older generation are dead.
-    public var generation: UInt64 { state.withLock { $0.generation } }
+    public var generation: UInt64 { generationCounter.load(ordering: .acquiring) }
 
     /// Finalizes and initialises the module again (after `CKR_DEVICE_REMOVED` and friends).
     /// Every session and object handle from before is invalid afterwards.
     public func reinitialize() throws(PKCS11Error) {
-        state.withLock { $0.generation += 1 }
+        generationCounter.add(1, ordering: .releasing)
         _ = callReturning { $0.pointee.C_Finalize!(nil) }
         state.withLock { $0.initialized = false }
         try initialize()

@@ -1,0 +1,29 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+// A path dependency is named after its directory, which differs between checkouts.
+let custos = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+// Benchmarks live in their own package so the main build and CI never compile them.
+let package = Package(
+    name: "CustosBench",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+    ],
+    targets: [
+        // The raw limit: a plain C loop over C_SignInit/C_Sign, sharing no code with Custos.
+        .target(name: "CSignLoop", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+        .executableTarget(
+            name: "SigningBench",
+            dependencies: [
+                "CSignLoop",
+                .product(name: "PKCS11", package: custos),
+                .product(name: "HSM", package: custos),
+                .product(name: "CustosTestSupport", package: custos),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,174 @@
+import CSignLoop
+import CustosTestSupport
+import Foundation
+import HSM
+import PKCS11
+
+// Signing throughput through the session pool as a ratio of the raw limit: a plain C loop over
+// C_SignInit/C_Sign on the same token, the same keys and the same input, with the same number of
+// sessions. Rounds alternate raw and pool so that noise from a shared machine hits both alike.
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Double) -> Double {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
+    return Double(arguments[index + 1]) ?? fallback
+}
+let seconds = option("--seconds", 1)
+let rounds = Int(option("--rounds", 9))
+let callersPerSession = Int(option("--callers", 8))
+
+struct Case {
+    var name: String
+    var algorithm: KeyAlgorithm
+    var scheme: SignatureScheme
+}
+let cases = [
+    Case(name: "ECDSA P-256", algorithm: .ecP256, scheme: .ecdsa(.sha256)),
+    Case(name: "RSA-2048 PKCS#1", algorithm: .rsa2048, scheme: .rsaPKCS1v15(.sha256)),
+]
+
+let environment = SoftHSMEnvironment.shared
+let token = try environment.makeToken(prefix: "bench")
+let setup = try await SessionPool.start(
+    SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN))
+var generated: [KeyAlgorithm: KeyReference] = [:]
+for testCase in cases {
+    generated[testCase.algorithm] = try await KeyStore(pool: setup).generate(testCase.algorithm, label: "bench-\(testCase.algorithm.rawValue)")
+}
+let keys = generated
+
+
+func noop(sessions: Int, spin: Int) async throws -> Double {
+    let pool = try await SessionPool.start(SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN, sessions: sessions))
+    defer { pool.shutdown() }
+    let start = ContinuousClock.now
+    let deadline = start + .seconds(2)
+    let total = try await withThrowingTaskGroup(of: Int.self) { group in
+        for _ in 0..<(sessions * callersPerSession) {
+            group.addTask {
+                var count = 0
+                while ContinuousClock.now < deadline {
+                    _ = try await pool.withSession { _ in
+                        let until = ContinuousClock.now + .microseconds(spin)
+                        var x = 0
+                        while ContinuousClock.now < until { x &+= 1 }
+                        return x
+                    }
+                    count += 1
+                }
+                return count
+            }
+        }
+        return try await group.reduce(0, +)
+    }
+    return Double(total) / 2
+}
+if arguments.contains("--wrapper") {
+    let prepared = try SignatureScheme.ecdsa(.sha256).prepare(.message(Array("benchmark payload".utf8)))
+    for _ in 0..<3 {
+        var r = csl_result()
+        _ = prepared.data.withUnsafeBufferPointer { b in csl_run(environment.modulePath, token.label, token.userPIN, "bench-ec-p256", prepared.mechanism.type.rawValue, b.baseAddress, UInt(b.count), 1, 1, &r) }
+        let module = environment.module
+        let session = try module.openSession(try module.slot(tokenLabel: token.label))
+        try session.login(.user, pin: token.userPIN)
+        let key = try session.findObjects([.objectClass(.privateKey), .label("bench-ec-p256")])[0]
+        let start = ContinuousClock.now
+        var n = 0
+        while ContinuousClock.now - start < .seconds(1) { _ = try session.sign(prepared.mechanism, key: key, data: prepared.data); n += 1 }
+        print("raw \(Double(r.operations) / r.seconds)/s, swift wrapper on one thread \(n)/s")
+    }
+    exit(0)
+}
+if arguments.contains("--noop") {
+    for sessions in [1, 2] { for spin in [0, 100] { print("spin \(spin)µs sessions \(sessions): \(try await noop(sessions: sessions, spin: spin)) ops/s (ideal \(spin == 0 ? 0 : sessions * 1_000_000 / spin))") } }
+    exit(0)
+}
+
+func raw(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: MechanismType) throws -> Double {
+    var result = csl_result()
+    let rc = data.withUnsafeBufferPointer { buffer in
+        csl_run(environment.modulePath, token.label, token.userPIN, "bench-\(testCase.algorithm.rawValue)",
+                mechanism.rawValue, buffer.baseAddress, UInt(buffer.count), Int32(sessions), seconds, &result)
+    }
+    guard rc == 0, result.errors == 0 else {
+        throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "raw loop failed: \(rc), errors \(result.errors), rv 0x\(String(result.first_error, radix: 16))"])
+    }
+    return Double(result.operations) / result.seconds
+}
+
+func pooled(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: Mechanism) async throws -> Double {
+    let pool = try await SessionPool.start(
+        SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN, sessions: sessions))
+    defer { pool.shutdown() }
+    let reference = keys[testCase.algorithm]!
+    // Warm the handle cache, as the raw loop finds its key before measuring.
+    _ = try await pool.withSession { try $0.session.sign(mechanism, key: try $0.privateKey(reference), data: data) }
+    let start = ContinuousClock.now
+    let deadline = start + .milliseconds(Int(seconds * 1000))
+    let total = try await withThrowingTaskGroup(of: Int.self) { group in
+        for _ in 0..<(sessions * callersPerSession) {
+            group.addTask {
+                var count = 0
+                while ContinuousClock.now < deadline {
+                    _ = try await pool.withSession { context in
+                        try context.session.sign(mechanism, key: try context.privateKey(reference), data: data)
+                    }
+                    count += 1
+                }
+                return count
+            }
+        }
+        return try await group.reduce(0, +)
+    }
+    let elapsed = ContinuousClock.now - start
+    return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+if let index = arguments.firstIndex(of: "--only") {
+    // One measurement, for profilers: --only raw|pool SESSIONS
+    let prepared = try SignatureScheme.ecdsa(.sha256).prepare(.message(Array("benchmark payload".utf8)))
+    let sessions = Int(arguments[index + 2]) ?? 1
+    let rate = arguments[index + 1] == "raw"
+        ? try raw(cases[0], sessions: sessions, data: prepared.data, mechanism: prepared.mechanism.type)
+        : try await pooled(cases[0], sessions: sessions, data: prepared.data, mechanism: prepared.mechanism)
+    print("\(arguments[index + 1]) \(sessions): \(rate)/s")
+    exit(0)
+}
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+print("Custos signing benchmark: \(rounds) rounds × \(seconds) s per measurement, \(callersPerSession) async callers per pooled session")
+print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; SoftHSM \(try environment.module.info().libraryVersion) at \(environment.modulePath)")
+print("")
+print("case               sessions   raw C_Sign/s   pool sign/s   ratio (median of rounds)   per-round ratios")
+var worst = Double.infinity
+for testCase in cases {
+    let prepared = try testCase.scheme.prepare(.message(Array("benchmark payload".utf8)))
+    for sessions in [1, 2] {
+        var raws: [Double] = []
+        var pools: [Double] = []
+        var ratios: [Double] = []
+        for _ in 0..<rounds {
+            let r = try raw(testCase, sessions: sessions, data: prepared.data, mechanism: prepared.mechanism.type)
+            let p = try await pooled(testCase, sessions: sessions, data: prepared.data, mechanism: prepared.mechanism)
+            raws.append(r)
+            pools.append(p)
+            ratios.append(p / r)
+        }
+        let ratio = median(ratios)
+        worst = min(worst, ratio)
+        let line = [
+            testCase.name.padding(toLength: 18, withPad: " ", startingAt: 0),
+            String(sessions).padding(toLength: 10, withPad: " ", startingAt: 0),
+            String(format: "%12.0f", median(raws)), String(format: "%13.0f", median(pools)),
+            String(format: "%9.3f", ratio).padding(toLength: 27, withPad: " ", startingAt: 0),
+            ratios.map { String(format: "%.3f", $0) }.joined(separator: " "),
+        ]
+        print(line.joined(separator: " "))
+    }
+}
+setup.shutdown()
+print("")
+print(String(format: "lowest ratio %.3f; bar 0.90: %@", worst, worst >= 0.9 ? "met" : "NOT met"))
