@@ -158,8 +158,8 @@ final class PoolCore: @unchecked Sendable {
     /// Under load a worker holds finished results this long (or this many) before handing them back
     /// together: each hand-back wakes a caller thread, which on a small machine often preempts the
     /// worker itself. With an empty queue results go back at once, so light load sees no delay.
-    static let coalescingDelay: Duration = .microseconds(250)
-    static let coalescingLimit = 8
+    static let coalescingDelay: Duration = .microseconds(600)
+    static let coalescingLimit = 16
 
     private func workerMain() {
         var lastUsed = ContinuousClock.now

@@ -13,8 +13,8 @@ func option(_ name: String, _ fallback: Double) -> Double {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
     return Double(arguments[index + 1]) ?? fallback
 }
-let seconds = option("--seconds", 1)
-let rounds = Int(option("--rounds", 9))
+let seconds = option("--seconds", 0.3)
+let rounds = Int(option("--rounds", 21))
 let callersPerSession = Int(option("--callers", 8))
 
 struct Case {
@@ -63,22 +63,6 @@ func noop(sessions: Int, spin: Int) async throws -> Double {
     }
     return Double(total) / 2
 }
-if arguments.contains("--wrapper") {
-    let prepared = try SignatureScheme.ecdsa(.sha256).prepare(.message(Array("benchmark payload".utf8)))
-    for _ in 0..<3 {
-        var r = csl_result()
-        _ = prepared.data.withUnsafeBufferPointer { b in csl_run(environment.modulePath, token.label, token.userPIN, "bench-ec-p256", prepared.mechanism.type.rawValue, b.baseAddress, UInt(b.count), 1, 1, &r) }
-        let module = environment.module
-        let session = try module.openSession(try module.slot(tokenLabel: token.label))
-        try session.login(.user, pin: token.userPIN)
-        let key = try session.findObjects([.objectClass(.privateKey), .label("bench-ec-p256")])[0]
-        let start = ContinuousClock.now
-        var n = 0
-        while ContinuousClock.now - start < .seconds(1) { _ = try session.sign(prepared.mechanism, key: key, data: prepared.data); n += 1 }
-        print("raw \(Double(r.operations) / r.seconds)/s, swift wrapper on one thread \(n)/s")
-    }
-    exit(0)
-}
 if arguments.contains("--noop") {
     for sessions in [1, 2] { for spin in [0, 100] { print("spin \(spin)µs sessions \(sessions): \(try await noop(sessions: sessions, spin: spin)) ops/s (ideal \(spin == 0 ? 0 : sessions * 1_000_000 / spin))") } }
     exit(0)
@@ -96,7 +80,7 @@ func raw(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: MechanismTyp
     return Double(result.operations) / result.seconds
 }
 
-func pooled(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: Mechanism) async throws -> Double {
+func pooled(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: Mechanism, batch: Int = 1) async throws -> Double {
     let pool = try await SessionPool.start(
         SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN, sessions: sessions))
     defer { pool.shutdown() }
@@ -111,9 +95,10 @@ func pooled(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: Mechanism
                 var count = 0
                 while ContinuousClock.now < deadline {
                     _ = try await pool.withSession { context in
-                        try context.session.sign(mechanism, key: try context.privateKey(reference), data: data)
+                        let key = try context.privateKey(reference)
+                        return try (0..<batch).map { _ in try context.session.sign(mechanism, key: key, data: data) }
                     }
-                    count += 1
+                    count += batch
                 }
                 return count
             }
@@ -142,7 +127,7 @@ func median(_ values: [Double]) -> Double {
 print("Custos signing benchmark: \(rounds) rounds × \(seconds) s per measurement, \(callersPerSession) async callers per pooled session")
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; SoftHSM \(try environment.module.info().libraryVersion) at \(environment.modulePath)")
 print("")
-print("case               sessions   raw C_Sign/s   pool sign/s   ratio (median of rounds)   per-round ratios")
+print("case               sessions   raw C_Sign/s   pool sign/s   ratio (median)   batch-16 ratio   per-round ratios (single)")
 var worst = Double.infinity
 for testCase in cases {
     let prepared = try testCase.scheme.prepare(.message(Array("benchmark payload".utf8)))
@@ -150,12 +135,15 @@ for testCase in cases {
         var raws: [Double] = []
         var pools: [Double] = []
         var ratios: [Double] = []
+        var batchRatios: [Double] = []
         for _ in 0..<rounds {
             let r = try raw(testCase, sessions: sessions, data: prepared.data, mechanism: prepared.mechanism.type)
             let p = try await pooled(testCase, sessions: sessions, data: prepared.data, mechanism: prepared.mechanism)
+            let b = try await pooled(testCase, sessions: sessions, data: prepared.data, mechanism: prepared.mechanism, batch: 16)
             raws.append(r)
             pools.append(p)
             ratios.append(p / r)
+            batchRatios.append(b / r)
         }
         let ratio = median(ratios)
         worst = min(worst, ratio)
@@ -163,7 +151,8 @@ for testCase in cases {
             testCase.name.padding(toLength: 18, withPad: " ", startingAt: 0),
             String(sessions).padding(toLength: 10, withPad: " ", startingAt: 0),
             String(format: "%12.0f", median(raws)), String(format: "%13.0f", median(pools)),
-            String(format: "%9.3f", ratio).padding(toLength: 27, withPad: " ", startingAt: 0),
+            String(format: "%9.3f", ratio).padding(toLength: 16, withPad: " ", startingAt: 0),
+            String(format: "%9.3f", median(batchRatios)).padding(toLength: 16, withPad: " ", startingAt: 0),
             ratios.map { String(format: "%.3f", $0) }.joined(separator: " "),
         ]
         print(line.joined(separator: " "))
