@@ -57,17 +57,9 @@ public final class SoftHSMEnvironment: Sendable {
             return "\(prefix)-\(counter)-\(UInt16.random(in: 0...UInt16.max))"
         }
         let token = TestToken(label: label, soPIN: Self.randomPIN(), userPIN: Self.randomPIN())
-        try tokenLock.withLock { _ in
-            // The free slot is the one whose token is not initialised; SoftHSM adds a new one after each init.
-            guard let free = try module.slots().first(where: { !((try? module.tokenInfo($0).isInitialized) ?? true) })
-            else { throw PKCS11Error(code: .tokenNotFound, reason: "SoftHSM has no free slot") }
-            try module.initToken(free, soPIN: token.soPIN, label: label)
-            let slot = try module.slot(tokenLabel: label)
-            let session = try module.openSession(slot)
-            try session.login(.securityOfficer, pin: token.soPIN)
-            try session.initPIN(token.userPIN)
-            try session.logout()
-            session.close()
+        // One token initialisation at a time: each one changes the slot list.
+        _ = try tokenLock.withLock { _ in
+            try module.initializeFreeToken(label: label, soPIN: token.soPIN, userPIN: token.userPIN)
         }
         return token
     }

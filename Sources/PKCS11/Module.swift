@@ -241,6 +241,28 @@ public final class Module: @unchecked Sendable {
         try call("C_InitToken") { $0.pointee.C_InitToken!(slot.rawValue, &pin, CK_ULONG(pin.count), &padded) }
     }
 
+    /// Initialises a new token in the first slot whose token is not initialised (SoftHSM2 keeps one such
+    /// slot free), sets its user PIN, and returns the token's slot. The SO login it needs ends with a
+    /// logout, which affects this new token only: login state is per token.
+    public func initializeFreeToken(label: String, soPIN: String, userPIN: String) throws(PKCS11Error) -> SlotID {
+        var free: SlotID?
+        for slot in try slots() where (try? tokenInfo(slot).isInitialized) == false {
+            free = slot
+            break
+        }
+        guard let free else {
+            throw PKCS11Error(code: .tokenNotFound, reason: "no slot with an uninitialised token in \(path)")
+        }
+        try initToken(free, soPIN: soPIN, label: label)
+        let slot = try self.slot(tokenLabel: label)
+        let session = try openSession(slot)
+        try session.login(.securityOfficer, pin: soPIN)
+        try session.initPIN(userPIN)
+        try session.logout()
+        session.close()
+        return slot
+    }
+
     /// Opens a session on a slot; read-write unless asked otherwise.
     public func openSession(_ slot: SlotID, readWrite: Bool = true) throws(PKCS11Error) -> Session {
         var flags: CK_FLAGS = 0x4  // CKF_SERIAL_SESSION

@@ -37,15 +37,7 @@ struct DevEnvironment {
 
         let module = try Module.load(path: modulePath)
         if (try? module.slot(tokenLabel: Self.tokenLabel)) == nil {
-            guard let free = try module.slots().first(where: { (try? module.tokenInfo($0).isInitialized) == false }) else {
-                throw CLIError("SoftHSM2 offers no free slot to create token \(Self.tokenLabel)")
-            }
-            try module.initToken(free, soPIN: soPIN, label: Self.tokenLabel)
-            let session = try module.openSession(try module.slot(tokenLabel: Self.tokenLabel))
-            try session.login(.securityOfficer, pin: soPIN)
-            try session.initPIN(userPIN)
-            try session.logout()
-            session.close()
+            _ = try module.initializeFreeToken(label: Self.tokenLabel, soPIN: soPIN, userPIN: userPIN)
             report.append("created token \"\(Self.tokenLabel)\" in \(tokenDirectory)")
         } else {
             report.append("reusing token \"\(Self.tokenLabel)\" in \(tokenDirectory)")

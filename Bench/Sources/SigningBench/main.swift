@@ -38,30 +38,36 @@ for testCase in cases {
 let keys = generated
 
 
-func noop(sessions: Int, spin: Int) async throws -> Double {
-    let pool = try await SessionPool.start(SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN, sessions: sessions))
-    defer { pool.shutdown() }
+/// Ops per second through `pool` from `callers` async tasks, each looping `body` (which returns how
+/// many operations it did) until the time is up.
+func throughput(
+    _ pool: SessionPool, callers: Int, for duration: Duration, _ body: @escaping @Sendable (SessionContext) throws -> Int
+) async throws -> Double {
     let start = ContinuousClock.now
-    let deadline = start + .seconds(2)
+    let deadline = start + duration
     let total = try await withThrowingTaskGroup(of: Int.self) { group in
-        for _ in 0..<(sessions * callersPerSession) {
+        for _ in 0..<callers {
             group.addTask {
                 var count = 0
-                while ContinuousClock.now < deadline {
-                    _ = try await pool.withSession { _ in
-                        let until = ContinuousClock.now + .microseconds(spin)
-                        var x = 0
-                        while ContinuousClock.now < until { x &+= 1 }
-                        return x
-                    }
-                    count += 1
-                }
+                while ContinuousClock.now < deadline { count += try await pool.withSession(body) }
                 return count
             }
         }
         return try await group.reduce(0, +)
     }
-    return Double(total) / 2
+    let elapsed = ContinuousClock.now - start
+    return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+func noop(sessions: Int, spin: Int) async throws -> Double {
+    let pool = try await SessionPool.start(
+        SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN, sessions: sessions))
+    defer { pool.shutdown() }
+    return try await throughput(pool, callers: sessions * callersPerSession, for: .seconds(2)) { _ in
+        let until = ContinuousClock.now + .microseconds(spin)
+        while ContinuousClock.now < until {}
+        return 1
+    }
 }
 if arguments.contains("--noop") {
     for sessions in [1, 2] { for spin in [0, 100] { print("spin \(spin)µs sessions \(sessions): \(try await noop(sessions: sessions, spin: spin)) ops/s (ideal \(spin == 0 ? 0 : sessions * 1_000_000 / spin))") } }
@@ -87,26 +93,12 @@ func pooled(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: Mechanism
     let reference = keys[testCase.algorithm]!
     // Warm the handle cache, as the raw loop finds its key before measuring.
     _ = try await pool.withSession { try $0.session.sign(mechanism, key: try $0.privateKey(reference), data: data) }
-    let start = ContinuousClock.now
-    let deadline = start + .milliseconds(Int(seconds * 1000))
-    let total = try await withThrowingTaskGroup(of: Int.self) { group in
-        for _ in 0..<(sessions * callersPerSession) {
-            group.addTask {
-                var count = 0
-                while ContinuousClock.now < deadline {
-                    _ = try await pool.withSession { context in
-                        let key = try context.privateKey(reference)
-                        return try (0..<batch).map { _ in try context.session.sign(mechanism, key: key, data: data) }
-                    }
-                    count += batch
-                }
-                return count
-            }
-        }
-        return try await group.reduce(0, +)
+    return try await throughput(pool, callers: sessions * callersPerSession, for: .milliseconds(Int(seconds * 1000))) {
+        context in
+        let key = try context.privateKey(reference)
+        for _ in 0..<batch { _ = try context.session.sign(mechanism, key: key, data: data) }
+        return batch
     }
-    let elapsed = ContinuousClock.now - start
-    return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
 if let index = arguments.firstIndex(of: "--only") {
