@@ -31,7 +31,7 @@ final class PoolCore: @unchecked Sendable {
     /// Set once the token rejects the PIN: logging in again would only burn PIN tries.
     private var rejectedLogin: HSMError?
     private var stats = PoolStatistics()
-    /// Kernel thread ids of the workers, for checks that work runs where it should.
+    /// The workers' threads, for checks that work runs where it should.
     private var workerThreadIDs: Set<pthread_t> = []
     /// Sessions opened by `init`, taken by the workers as they start.
     private var pendingSessions: [Session] = []
@@ -54,9 +54,9 @@ final class PoolCore: @unchecked Sendable {
             configuration.sessions = limit
         }
         self.configuration = configuration
-        // Log in once, here, so that a wrong PIN fails the start with one clear error.
-        // Open every session now and log in once. The sessions are handed to the workers as they
-        // start: closing the last session of an application would log the token out again.
+        // Open every session and log in once, here, so that a wrong PIN fails the start with one clear
+        // error. The sessions are handed to the workers as they start rather than closed and reopened:
+        // closing an application's last session would log the token out again.
         var sessions: [Session] = []
         do {
             for _ in 0..<configuration.sessions { sessions.append(try module.openSession(slot)) }
@@ -97,7 +97,8 @@ final class PoolCore: @unchecked Sendable {
         for index in 0..<configuration.sessions {
             spawned.append(DedicatedThread(name: "custos-hsm-\(index)") { [self] in workerMain() })
         }
-        spawned.append(DedicatedThread(name: "custos-hsm-reaper") { [self] in reaperMain() })
+        // Linux thread names stop at 15 characters.
+        spawned.append(DedicatedThread(name: "custos-reaper") { [self] in reaperMain() })
         monitor.lock()
         threads = spawned
         monitor.unlock()
