@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= .custos
 
-.PHONY: deps build run test bench format clean
+.PHONY: deps build run test bench format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -14,8 +14,8 @@ build: deps
 run: build
 	$$($(SWIFT) build --show-bin-path)/custos serve --data-dir $(DATA_DIR)
 
-# The full suite against a fresh SoftHSM token per run; fails on any warning in our own code.
-test: deps
+# The full suite against a fresh SoftHSM token per run; fails on any compiler or format warning in our code.
+test: deps lint
 	@mkdir -p .build
 	$(SWIFT) build --build-tests 2>&1 | tee .build/test-build.log
 	@! grep -E '^/.*/(Sources|Tests|Bench)/.*: warning:' .build/test-build.log || { echo "error: warnings in Custos code" >&2; exit 1; }
@@ -28,7 +28,10 @@ bench: deps
 	cd Bench && $(SWIFT) run -c release SigningBench
 
 format:
-	swift format --in-place --recursive Sources Tests Bench/Sources Package.swift
+	swift format --in-place --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift
+
+lint:
+	swift format lint --strict --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift
 
 clean:
 	rm -rf .build Bench/.build

@@ -10,7 +10,7 @@ let package = Package(
     name: "CustosBench",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(path: "..")
     ],
     targets: [
         // The raw limit: a plain C loop over C_SignInit/C_Sign, sharing no code with Custos.

@@ -10,7 +10,10 @@ public struct CommandResult: Sendable {
 /// Runs an external program (openssl, pkcs11-tool, the custos binary) to completion.
 @discardableResult
 public func runCommand(
-    _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+    _ executable: String,
+    _ arguments: [String],
+    environment: [String: String] = [:],
+    input: Data? = nil,
     currentDirectory: String? = nil
 ) throws -> CommandResult {
     let process = Process()
@@ -40,8 +43,10 @@ public func runCommand(
     group.wait()
     process.waitUntilExit()
     return CommandResult(
-        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+        status: process.terminationStatus,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self)
+    )
 }
 
 /// The full path of a program on `PATH`.

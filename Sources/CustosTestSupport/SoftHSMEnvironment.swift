@@ -32,7 +32,9 @@ public final class SoftHSMEnvironment: Sendable {
     ]
 
     private init() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("custos-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "custos-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        )
         directory = base.path
         let tokens = base.appendingPathComponent("tokens").path
         try FileManager.default.createDirectory(atPath: tokens, withIntermediateDirectories: true)
@@ -41,10 +43,15 @@ public final class SoftHSMEnvironment: Sendable {
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         setenv("SOFTHSM2_CONF", configPath, 1)
         let override = ProcessInfo.processInfo.environment["CUSTOS_SOFTHSM_MODULE"]
-        guard let path = ([override].compactMap { $0 } + Self.moduleCandidates).first(where: {
-            FileManager.default.fileExists(atPath: $0)
-        }) else {
-            throw PKCS11Error(code: .moduleNotLoadable, reason: "SoftHSM2 is not installed (run scripts/install-deps.sh)")
+        guard
+            let path = ([override].compactMap { $0 } + Self.moduleCandidates).first(where: {
+                FileManager.default.fileExists(atPath: $0)
+            })
+        else {
+            throw PKCS11Error(
+                code: .moduleNotLoadable,
+                reason: "SoftHSM2 is not installed (run scripts/install-deps.sh)"
+            )
         }
         modulePath = path
         module = try Module.load(path: path)
@@ -75,7 +82,9 @@ public final class SoftHSMEnvironment: Sendable {
         guard let source = FaultInjector.libraryPath() else {
             throw PKCS11Error(
                 code: .moduleNotLoadable,
-                reason: "libCustosFaultPKCS11.so not found next to the test binary; build with `swift build --build-tests`")
+                reason:
+                    "libCustosFaultPKCS11.so not found next to the test binary; build with `swift build --build-tests`"
+            )
         }
         return try FaultInjector(path: try copy(source, named: "fault"), target: try isolatedModuleCopy())
     }

@@ -24,12 +24,17 @@ final class DedicatedThread: @unchecked Sendable {
 
     init(name: String, _ run: @escaping @Sendable () -> Void) {
         let body = Unmanaged.passRetained(Body(name: name, run: run)).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
-            let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
-            Thread.current.name = body.name  // sets the OS thread name too: visible in top, gdb, perf
-            body.run()
-            return nil
-        }, body)
+        let rc = pthread_create(
+            &thread,
+            nil,
+            { context in
+                let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
+                Thread.current.name = body.name  // sets the OS thread name too: visible in top, gdb, perf
+                body.run()
+                return nil
+            },
+            body
+        )
         precondition(rc == 0, "pthread_create failed: \(rc)")  // allowed: out of threads is not recoverable here
     }
 

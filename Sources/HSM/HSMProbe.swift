@@ -19,8 +19,10 @@ public enum HSMProbe {
                 } catch {
                     if let rv = error.returnValue, [.pinIncorrect, .pinInvalid, .pinLenRange, .pinLocked].contains(rv) {
                         throw HSMError(
-                            code: .loginFailed, reason: "token \"\(tokenLabel)\" rejected the PIN (\(rv.name))",
-                            underlying: error)
+                            code: .loginFailed,
+                            reason: "token \"\(tokenLabel)\" rejected the PIN (\(rv.name))",
+                            underlying: error
+                        )
                     }
                     throw error
                 }
@@ -32,7 +34,10 @@ public enum HSMProbe {
                 supported.append(type.name)
                 let mechanism = try module.mechanismInfo(slot, type)
                 details[type.name] = HSMProfile.MechanismDetail(
-                    minKeySize: mechanism.minKeySize, maxKeySize: mechanism.maxKeySize, flags: mechanism.flags.names)
+                    minKeySize: mechanism.minKeySize,
+                    maxKeySize: mechanism.maxKeySize,
+                    flags: mechanism.flags.names
+                )
             }
             // Combined hash-and-sign mechanisms Custos would use if present; without them it hashes on the host.
             let wanted: [MechanismType] = [.ecdsaSHA256, .ecdsaSHA384, .ecdsaSHA512]
@@ -44,14 +49,20 @@ public enum HSMProbe {
                 product: "\(token.manufacturer) \(token.model)",
                 source: "probe: \(info.libraryDescription) \(info.libraryVersion), Cryptoki \(info.cryptokiVersion)",
                 module: .init(paths: [modulePath], environment: [:]),
-                login: .init(userType: userType == .user ? "user" : "0x" + String(userType.rawValue, radix: 16),
-                             required: token.loginRequired,
-                             pinFormat: "\(token.minPINLength)–\(token.maxPINLength) characters"),
-                sessions: .init(maxSessions: token.maxSessionCount, maxReadWriteSessions: token.maxReadWriteSessionCount,
-                                 idleTimeoutSeconds: nil),
+                login: .init(
+                    userType: userType == .user ? "user" : "0x" + String(userType.rawValue, radix: 16),
+                    required: token.loginRequired,
+                    pinFormat: "\(token.minPINLength)–\(token.maxPINLength) characters"
+                ),
+                sessions: .init(
+                    maxSessions: token.maxSessionCount,
+                    maxReadWriteSessions: token.maxReadWriteSessionCount,
+                    idleTimeoutSeconds: nil
+                ),
                 mechanisms: .init(supported: supported, missing: missing, broken: [:], details: details),
                 quirks: [],
-                pool: .init(sessions: sessions, waitTimeoutMilliseconds: 5000, keepaliveSeconds: nil))
+                pool: .init(sessions: sessions, waitTimeoutMilliseconds: 5000, keepaliveSeconds: nil)
+            )
         } catch let error as PKCS11Error {
             throw HSMError(code: .pkcs11, reason: error.description, underlying: error)
         }

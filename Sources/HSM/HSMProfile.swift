@@ -122,11 +122,13 @@ extension HSMProfile {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") { return try load(file: nameOrPath) }
         let file = "\(directory)/\(nameOrPath).yaml"
         guard FileManager.default.fileExists(atPath: file) else {
-            let known = (try? FileManager.default.contentsOfDirectory(atPath: directory))?
+            let known =
+                (try? FileManager.default.contentsOfDirectory(atPath: directory))?
                 .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted() ?? []
             throw HSMError(
                 code: .invalidProfile,
-                reason: "no profile \"\(nameOrPath)\" in \(directory) (available: \(known.joined(separator: ", ")))")
+                reason: "no profile \"\(nameOrPath)\" in \(directory) (available: \(known.joined(separator: ", ")))"
+            )
         }
         return try load(file: file)
     }
@@ -143,7 +145,8 @@ extension HSMProfile {
         if login.pkcs11UserType == nil {
             problems.append("login.userType \"\(login.userType)\" is not user, so, or a 0x… vendor type")
         }
-        let named = mechanisms.supported + mechanisms.missing + Array(mechanisms.broken.keys)
+        let named =
+            mechanisms.supported + mechanisms.missing + Array(mechanisms.broken.keys)
             + Array(mechanisms.details.keys)
         for name in named where MechanismType(name: name) == nil {
             problems.append("unknown mechanism \(name)")

@@ -23,7 +23,9 @@ public final class KeyHandleCache: Sendable {
         }
         if found.count > 1 {
             throw HSMError(
-                code: .keyNotFound, reason: "\(reference) is ambiguous: several \(Self.name(objectClass)) objects match")
+                code: .keyNotFound,
+                reason: "\(reference) is ambiguous: several \(Self.name(objectClass)) objects match"
+            )
         }
         handles.withLock { $0[entry] = handle }
         return handle

@@ -24,7 +24,10 @@ public struct KeyStore: Sendable {
             }
             let templates = algorithm.signingKeyPairTemplates(label: label, id: id)
             _ = try session.generateKeyPair(
-                Mechanism(algorithm.generationMechanism), publicKey: templates.public, privateKey: templates.private)
+                Mechanism(algorithm.generationMechanism),
+                publicKey: templates.public,
+                privateKey: templates.private
+            )
             return reference
         }
     }
@@ -60,7 +63,11 @@ public struct KeyStore: Sendable {
         let prepared = try scheme.prepare(input)
         return try await pool.withSession { context in
             try context.session.verify(
-                prepared.mechanism, key: try context.publicKey(reference), data: prepared.data, signature: signature)
+                prepared.mechanism,
+                key: try context.publicKey(reference),
+                data: prepared.data,
+                signature: signature
+            )
         }
     }
 }

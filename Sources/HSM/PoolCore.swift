@@ -50,7 +50,10 @@ final class PoolCore: @unchecked Sendable {
         (module, slot, tokenInfo) = opened
         let limit = [tokenInfo.maxSessionCount, tokenInfo.maxReadWriteSessionCount].compactMap { $0 }.min()
         if let limit, configuration.sessions > limit {
-            logger.warning("token allows \(limit) sessions; pool capped", metadata: ["asked": "\(configuration.sessions)"])
+            logger.warning(
+                "token allows \(limit) sessions; pool capped",
+                metadata: ["asked": "\(configuration.sessions)"]
+            )
             configuration.sessions = limit
         }
         self.configuration = configuration
@@ -61,14 +64,20 @@ final class PoolCore: @unchecked Sendable {
         do {
             for _ in 0..<configuration.sessions { sessions.append(try module.openSession(slot)) }
         } catch {
-            throw HSMError(code: .pkcs11, reason: "cannot open \(configuration.sessions) sessions: \(error)", underlying: error)
+            throw HSMError(
+                code: .pkcs11,
+                reason: "cannot open \(configuration.sessions) sessions: \(error)",
+                underlying: error
+            )
         }
         try login(sessions[0])
         pendingSessions = sessions
         stats.sessionsOpen = sessions.count
     }
 
-    private static func open(_ configuration: SessionPoolConfiguration) -> Result<(Module, SlotID, TokenInfo), PKCS11Error> {
+    private static func open(_ configuration: SessionPoolConfiguration) -> Result<
+        (Module, SlotID, TokenInfo), PKCS11Error
+    > {
         Result { () throws(PKCS11Error) in
             let module = try Module.load(path: configuration.modulePath)
             let slot = try findSlot(module, configuration.token)
@@ -258,7 +267,9 @@ final class PoolCore: @unchecked Sendable {
     private func timeoutError() -> HSMError {
         HSMError(
             code: .poolTimeout,
-            reason: "no HSM session became free within \(configuration.waitTimeout) (\(configuration.sessions) sessions)")
+            reason:
+                "no HSM session became free within \(configuration.waitTimeout) (\(configuration.sessions) sessions)"
+        )
     }
 
     /// Runs `job`, recovering and, where that is safe, retrying once per kind of repair (a lost session
@@ -375,7 +386,9 @@ final class PoolCore: @unchecked Sendable {
             if let rv = error.returnValue, pinProblems.contains(rv) {
                 let failure = HSMError(
                     code: .loginFailed,
-                    reason: "token \(configuration.token) rejected the PIN (\(rv.name)); not retrying", underlying: error)
+                    reason: "token \(configuration.token) rejected the PIN (\(rv.name)); not retrying",
+                    underlying: error
+                )
                 monitor.lock()
                 rejectedLogin = failure
                 monitor.unlock()

@@ -35,7 +35,8 @@ public final class SessionPool: Sendable {
 
     /// Like `start`, for callers that are not async (the CLI before it serves).
     public static func startBlocking(
-        _ configuration: SessionPoolConfiguration, logger: Logger = Logger(label: "custos.hsm")
+        _ configuration: SessionPoolConfiguration,
+        logger: Logger = Logger(label: "custos.hsm")
     ) throws -> SessionPool {
         SessionPool(core: try PoolCore(configuration: configuration, logger: logger))
     }
@@ -52,26 +53,33 @@ public final class SessionPool: Sendable {
     /// - Parameter idempotent: whether the pool may run `body` a second time on a fresh session after
     ///   a recoverable failure. Pass false for anything that creates objects (key generation).
     public func withSession<T: Sendable>(
-        idempotent: Bool = true, _ body: @escaping @Sendable (SessionContext) throws -> T
+        idempotent: Bool = true,
+        _ body: @escaping @Sendable (SessionContext) throws -> T
     ) async throws -> T {
         // Unchecked: the pool resumes every job exactly once (run, fail, time out or shut down).
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
             core.enqueue(
                 AsyncJob(
-                    idempotent: idempotent, deadline: .now + core.configuration.waitTimeout, body: body,
-                    continuation: continuation))
+                    idempotent: idempotent,
+                    deadline: .now + core.configuration.waitTimeout,
+                    body: body,
+                    continuation: continuation
+                )
+            )
         }
     }
 
     /// Blocking form of `withSession` for threads that are not part of Swift concurrency.
     public func withSessionBlocking<T: Sendable>(
-        idempotent: Bool = true, _ body: @escaping @Sendable (SessionContext) throws -> T
+        idempotent: Bool = true,
+        _ body: @escaping @Sendable (SessionContext) throws -> T
     ) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<T>()
         core.enqueue(
             BlockingJob(
-                idempotent: idempotent, deadline: .now + core.configuration.waitTimeout,
+                idempotent: idempotent,
+                deadline: .now + core.configuration.waitTimeout,
                 body: { context in
                     box.result = .success(try body(context))
                 },
@@ -79,7 +87,9 @@ public final class SessionPool: Sendable {
                 failure: { error in
                     box.result = .failure(error)
                     done.signal()
-                }))
+                }
+            )
+        )
         done.wait()
         return try box.result!.get()
     }
@@ -137,7 +147,9 @@ final class AsyncJob<T: Sendable>: Job, @unchecked Sendable {
     private var result: T?
 
     init(
-        idempotent: Bool, deadline: ContinuousClock.Instant, body: @escaping @Sendable (SessionContext) throws -> T,
+        idempotent: Bool,
+        deadline: ContinuousClock.Instant,
+        body: @escaping @Sendable (SessionContext) throws -> T,
         continuation: UnsafeContinuation<T, any Error>
     ) {
         self.idempotent = idempotent
@@ -161,8 +173,11 @@ final class BlockingJob: Job {
     private let failure: @Sendable (any Error) -> Void
 
     init(
-        idempotent: Bool, deadline: ContinuousClock.Instant, body: @escaping @Sendable (SessionContext) throws -> Void,
-        delivery: @escaping @Sendable () -> Void, failure: @escaping @Sendable (any Error) -> Void
+        idempotent: Bool,
+        deadline: ContinuousClock.Instant,
+        body: @escaping @Sendable (SessionContext) throws -> Void,
+        delivery: @escaping @Sendable () -> Void,
+        failure: @escaping @Sendable (any Error) -> Void
     ) {
         self.idempotent = idempotent
         self.deadline = deadline

@@ -33,8 +33,14 @@ public struct SessionPoolConfiguration: Sendable {
     public var keepaliveKey: KeyReference?
 
     public init(
-        modulePath: String, token: TokenSelector, pin: String?, userType: UserType = .user, sessions: Int = 2,
-        waitTimeout: Duration = .seconds(5), keepaliveInterval: Duration? = nil, keepaliveKey: KeyReference? = nil
+        modulePath: String,
+        token: TokenSelector,
+        pin: String?,
+        userType: UserType = .user,
+        sessions: Int = 2,
+        waitTimeout: Duration = .seconds(5),
+        keepaliveInterval: Duration? = nil,
+        keepaliveKey: KeyReference? = nil
     ) {
         self.modulePath = modulePath
         self.token = token

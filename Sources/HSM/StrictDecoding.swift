@@ -20,7 +20,9 @@ extension Decoder {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(
                     codingPath: codingPath + [unknown],
-                    debugDescription: "unknown key \"\(unknown.stringValue)\" (allowed: \(allowed))"))
+                    debugDescription: "unknown key \"\(unknown.stringValue)\" (allowed: \(allowed))"
+                )
+            )
         }
     }
 }

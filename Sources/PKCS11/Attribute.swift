@@ -149,7 +149,9 @@ public struct AttributeTemplate: Sendable, Hashable, ExpressibleByArrayLiteral {
                 to: CK_ATTRIBUTE(
                     type: attribute.type.rawValue,
                     pValue: attribute.value.isEmpty ? nil : target,
-                    ulValueLen: CK_ULONG(attribute.value.count)))
+                    ulValueLen: CK_ULONG(attribute.value.count)
+                )
+            )
             offset += attribute.value.count
         }
         return try body(attributes.isEmpty ? nil : array, CK_ULONG(attributes.count))

@@ -63,7 +63,9 @@ public enum KeyAlgorithm: String, CaseIterable, Sendable, Hashable, Codable {
     /// Templates for a signing key pair. Every usage attribute is set explicitly, because unset usage
     /// attributes default to permissive on some tokens: the private key signs and does nothing else,
     /// and is token-resident, private, sensitive and never extractable.
-    public func signingKeyPairTemplates(label: String, id: [UInt8]) -> (public: AttributeTemplate, private: AttributeTemplate) {
+    public func signingKeyPairTemplates(label: String, id: [UInt8]) -> (
+        public: AttributeTemplate, private: AttributeTemplate
+    ) {
         var publicTemplate: AttributeTemplate = [
             .objectClass(.publicKey), .keyType(keyType), .bool(.token, true), .bool(.private, false),
             .bool(.verify, true), .bool(.encrypt, false), .bool(.wrap, false), .bool(.derive, false),

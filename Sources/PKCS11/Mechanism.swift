@@ -186,8 +186,12 @@ public struct Mechanism: Sendable, Hashable {
             }
         case .oaep(let hash, let mgf):
             var params = CK_RSA_PKCS_OAEP_PARAMS(
-                hashAlg: hash.rawValue, mgf: mgf, source: 1 /* CKZ_DATA_SPECIFIED */,
-                pSourceData: nil, ulSourceDataLen: 0)
+                hashAlg: hash.rawValue,
+                mgf: mgf,
+                source: 1 /* CKZ_DATA_SPECIFIED */,
+                pSourceData: nil,
+                ulSourceDataLen: 0
+            )
             return try withUnsafeMutablePointer(to: &params) { (pointer) throws(PKCS11Error) -> R in
                 mechanism.pParameter = UnsafeMutableRawPointer(pointer)
                 mechanism.ulParameterLen = CK_ULONG(MemoryLayout<CK_RSA_PKCS_OAEP_PARAMS>.size)
@@ -197,9 +201,13 @@ public struct Mechanism: Sendable, Hashable {
             return try iv.withUnsafeMutableBufferPointer { (ivBuffer) throws(PKCS11Error) -> R in
                 try additionalData.withUnsafeMutableBufferPointer { (aadBuffer) throws(PKCS11Error) -> R in
                     var params = CK_GCM_PARAMS(
-                        pIv: ivBuffer.baseAddress, ulIvLen: CK_ULONG(ivBuffer.count),
-                        ulIvBits: CK_ULONG(ivBuffer.count * 8), pAAD: aadBuffer.baseAddress,
-                        ulAADLen: CK_ULONG(aadBuffer.count), ulTagBits: CK_ULONG(tagBits))
+                        pIv: ivBuffer.baseAddress,
+                        ulIvLen: CK_ULONG(ivBuffer.count),
+                        ulIvBits: CK_ULONG(ivBuffer.count * 8),
+                        pAAD: aadBuffer.baseAddress,
+                        ulAADLen: CK_ULONG(aadBuffer.count),
+                        ulTagBits: CK_ULONG(tagBits)
+                    )
                     return try withUnsafeMutablePointer(to: &params) { (pointer) throws(PKCS11Error) -> R in
                         mechanism.pParameter = UnsafeMutableRawPointer(pointer)
                         mechanism.ulParameterLen = CK_ULONG(MemoryLayout<CK_GCM_PARAMS>.size)

@@ -119,8 +119,7 @@ public final class Module: @unchecked Sendable {
     /// The one checking function every `C_*` call goes through: a non-`CKR_OK` result becomes a
     /// `PKCS11Error` that names the function.
     @inline(__always)
-    func call(_ function: StaticString, _ body: (UnsafeMutablePointer<CK_FUNCTION_LIST>) -> CK_RV) throws(PKCS11Error)
-    {
+    func call(_ function: StaticString, _ body: (UnsafeMutablePointer<CK_FUNCTION_LIST>) -> CK_RV) throws(PKCS11Error) {
         let rv = body(functions)
         if rv != 0 { throw PKCS11Error.call("\(function)", failedWith: ReturnValue(rawValue: rv)) }
     }

@@ -56,28 +56,38 @@ public enum PublicKey: Sendable {
         case (.ed25519(let key), .ed25519):
             return key.isValidSignature(signature, for: prepared.data)
         case (.p256(let key), .ecdsa):
-            let parsed = (try? P256.Signing.ECDSASignature(rawRepresentation: signature))
+            let parsed =
+                (try? P256.Signing.ECDSASignature(rawRepresentation: signature))
                 ?? (try? P256.Signing.ECDSASignature(derRepresentation: signature))
             return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
         case (.p384(let key), .ecdsa):
-            let parsed = (try? P384.Signing.ECDSASignature(rawRepresentation: signature))
+            let parsed =
+                (try? P384.Signing.ECDSASignature(rawRepresentation: signature))
                 ?? (try? P384.Signing.ECDSASignature(derRepresentation: signature))
             return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
         case (.p521(let key), .ecdsa):
-            let parsed = (try? P521.Signing.ECDSASignature(rawRepresentation: signature))
+            let parsed =
+                (try? P521.Signing.ECDSASignature(rawRepresentation: signature))
                 ?? (try? P521.Signing.ECDSASignature(derRepresentation: signature))
             return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
         case (.rsa(let key), .rsaPKCS1v15(let hash)):
             guard case .message(let message) = input else { return false }
             return Self.withRealDigest(hash, message) { digest in
                 key.isValidSignature(
-                    _RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)
+                    _RSA.Signing.RSASignature(rawRepresentation: signature),
+                    for: digest,
+                    padding: .insecurePKCS1v1_5
+                )
             }
         case (.rsa(let key), .rsaPSS(let hash, let saltLength)):
             // swift-crypto verifies PSS with the salt as long as the digest only.
             guard saltLength == hash.byteCount, case .message(let message) = input else { return false }
             return Self.withRealDigest(hash, message) { digest in
-                key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: digest, padding: .PSS)
+                key.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: signature),
+                    for: digest,
+                    padding: .PSS
+                )
             }
         default:
             return false
@@ -87,7 +97,9 @@ public enum PublicKey: Sendable {
 
 extension PublicKey {
     /// Hashes `message` into swift-crypto's own digest type, which its RSA code requires.
-    fileprivate static func withRealDigest(_ hash: HashAlgorithm, _ message: [UInt8], _ body: (any Digest) -> Bool) -> Bool {
+    fileprivate static func withRealDigest(_ hash: HashAlgorithm, _ message: [UInt8], _ body: (any Digest) -> Bool)
+        -> Bool
+    {
         switch hash {
         case .sha256: body(SHA256.hash(data: message))
         case .sha384: body(SHA384.hash(data: message))
@@ -159,7 +171,10 @@ extension Session {
                 let parameters = try attribute(.ecParams, of: object)
                 let point = Self.unwrapECPoint(try attribute(.ecPoint, of: object))
                 guard let algorithm = KeyAlgorithm.allCases.first(where: { $0.ecParameters == parameters }) else {
-                    throw PKCS11Error(code: .unsupported, reason: "curve with CKA_EC_PARAMS \(parameters) is not supported")
+                    throw PKCS11Error(
+                        code: .unsupported,
+                        reason: "curve with CKA_EC_PARAMS \(parameters) is not supported"
+                    )
                 }
                 switch algorithm {
                 case .ecP256: return .p256(try P256.Signing.PublicKey(x963Representation: point))
@@ -168,7 +183,10 @@ extension Session {
                 default: return .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: point))
                 }
             default:
-                throw PKCS11Error(code: .unsupported, reason: "key type 0x\(String(keyType.rawValue, radix: 16)) is not supported")
+                throw PKCS11Error(
+                    code: .unsupported,
+                    reason: "key type 0x\(String(keyType.rawValue, radix: 16)) is not supported"
+                )
             }
         } catch let error as PKCS11Error {
             throw error

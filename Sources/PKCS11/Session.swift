@@ -113,7 +113,9 @@ public final class Session {
     /// The value of one attribute. Throws `CKR_ATTRIBUTE_SENSITIVE` for secret values of sensitive keys.
     public func attribute(_ type: AttributeType, of object: ObjectHandle) throws(PKCS11Error) -> [UInt8] {
         var attribute = CK_ATTRIBUTE(type: type.rawValue, pValue: nil, ulValueLen: 0)
-        try module.call("C_GetAttributeValue") { $0.pointee.C_GetAttributeValue!(handle, object.rawValue, &attribute, 1) }
+        try module.call("C_GetAttributeValue") {
+            $0.pointee.C_GetAttributeValue!(handle, object.rawValue, &attribute, 1)
+        }
         if attribute.ulValueLen == CK_ULONG.max {
             throw PKCS11Error(code: .unexpectedValue, reason: "\(type) of \(object) is unavailable")
         }
@@ -163,7 +165,9 @@ public final class Session {
 
     /// Generates a key pair in the token.
     public func generateKeyPair(
-        _ mechanism: Mechanism, publicKey: AttributeTemplate, privateKey: AttributeTemplate
+        _ mechanism: Mechanism,
+        publicKey: AttributeTemplate,
+        privateKey: AttributeTemplate
     ) throws(PKCS11Error) -> (publicKey: ObjectHandle, privateKey: ObjectHandle) {
         var publicHandle: CK_OBJECT_HANDLE = 0
         var privateHandle: CK_OBJECT_HANDLE = 0
@@ -172,7 +176,15 @@ public final class Session {
                 try privateKey.withUnsafeAttributes { (priv, privCount) throws(PKCS11Error) in
                     try module.call("C_GenerateKeyPair") {
                         $0.pointee.C_GenerateKeyPair!(
-                            handle, mech, pub, pubCount, priv, privCount, &publicHandle, &privateHandle)
+                            handle,
+                            mech,
+                            pub,
+                            pubCount,
+                            priv,
+                            privCount,
+                            &publicHandle,
+                            &privateHandle
+                        )
                     }
                 }
             }
@@ -197,14 +209,19 @@ public final class Session {
     {
         try mechanism.withUnsafeMechanism { (mech) throws(PKCS11Error) in
             try output("C_WrapKey", capacity: 1024) { out, length in
-                module.callReturning { $0.pointee.C_WrapKey!(handle, mech, wrappingKey.rawValue, key.rawValue, out, length) }
+                module.callReturning {
+                    $0.pointee.C_WrapKey!(handle, mech, wrappingKey.rawValue, key.rawValue, out, length)
+                }
             }
         }
     }
 
     /// Unwraps `wrapped` under `unwrappingKey` into a new key object described by `template`.
     public func unwrapKey(
-        _ mechanism: Mechanism, unwrappingKey: ObjectHandle, wrapped: [UInt8], template: AttributeTemplate
+        _ mechanism: Mechanism,
+        unwrappingKey: ObjectHandle,
+        wrapped: [UInt8],
+        template: AttributeTemplate
     ) throws(PKCS11Error) -> ObjectHandle {
         var key: CK_OBJECT_HANDLE = 0
         var input = wrapped
@@ -212,7 +229,16 @@ public final class Session {
         try mechanism.withUnsafeMechanism { (mech) throws(PKCS11Error) in
             try template.withUnsafeAttributes { (pointer, count) throws(PKCS11Error) in
                 try module.call("C_UnwrapKey") {
-                    $0.pointee.C_UnwrapKey!(handle, mech, unwrappingKey.rawValue, &input, inputCount, pointer, count, &key)
+                    $0.pointee.C_UnwrapKey!(
+                        handle,
+                        mech,
+                        unwrappingKey.rawValue,
+                        &input,
+                        inputCount,
+                        pointer,
+                        count,
+                        &key
+                    )
                 }
             }
         }
@@ -288,7 +314,8 @@ public final class Session {
     /// Runs a single-part call with an output buffer sized `capacity`; on `CKR_BUFFER_TOO_SMALL` retries
     /// once with the size the module reported (the operation stays active per PKCS#11 section 5.2).
     private func output(
-        _ function: StaticString, capacity: Int,
+        _ function: StaticString,
+        capacity: Int,
         _ body: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<CK_ULONG>) -> ReturnValue
     ) throws(PKCS11Error) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: capacity)

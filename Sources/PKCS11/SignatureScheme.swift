@@ -63,7 +63,8 @@ extension SignatureScheme {
             guard digest.count == hash.byteCount else {
                 throw PKCS11Error(
                     code: .invalidArgument,
-                    reason: "a \(hash.rawValue) digest has \(hash.byteCount) bytes, got \(digest.count)")
+                    reason: "a \(hash.rawValue) digest has \(hash.byteCount) bytes, got \(digest.count)"
+                )
             }
             return digest
         }

@@ -18,10 +18,15 @@ struct DevEnvironment {
     func prepare(modulePath: String) throws -> [String] {
         var report: [String] = []
         let files = FileManager.default
-        try files.createDirectory(atPath: tokenDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try files.createDirectory(
+            atPath: tokenDirectory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dataDirectory)
         if !files.fileExists(atPath: configPath) {
-            let config = "directories.tokendir = \(absolute(tokenDirectory))\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+            let config =
+                "directories.tokendir = \(absolute(tokenDirectory))\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
             try writeExclusively(configPath, config)
             report.append("created SoftHSM2 configuration \(configPath)")
         }

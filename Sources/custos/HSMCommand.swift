@@ -6,14 +6,18 @@ import PKCS11
 /// `custos hsm …`: inspect HSMs and profiles.
 struct HSMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hsm", abstract: "Inspect HSM tokens and profiles.",
-        subcommands: [ProbeCommand.self, CheckProfileCommand.self])
+        commandName: "hsm",
+        abstract: "Inspect HSM tokens and profiles.",
+        subcommands: [ProbeCommand.self, CheckProfileCommand.self]
+    )
 }
 
 /// `custos hsm probe`: reads a live token and prints a profile draft.
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "probe", abstract: "Read a live token and print an HSM profile draft (YAML).")
+        commandName: "probe",
+        abstract: "Read a live token and print an HSM profile draft (YAML)."
+    )
 
     @Option(help: "PKCS#11 module path.")
     var module: String
@@ -31,7 +35,11 @@ struct ProbeCommand: ParsableCommand {
             throw ValidationError("--user-type must be user, so, or a hex vendor type")
         }
         let profile = try HSMProbe.probe(
-            modulePath: module, tokenLabel: token, pin: try pin.source?.read(), userType: type)
+            modulePath: module,
+            tokenLabel: token,
+            pin: try pin.source?.read(),
+            userType: type
+        )
         print("# Profile draft from `custos hsm probe` — review, name it, and add sources before committing.")
         print(try profile.yaml(), terminator: "")
     }
@@ -40,7 +48,9 @@ struct ProbeCommand: ParsableCommand {
 /// `custos hsm check-profile`: validates profile files.
 struct CheckProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check-profile", abstract: "Parse and validate HSM profile files.")
+        commandName: "check-profile",
+        abstract: "Parse and validate HSM profile files."
+    )
 
     @Argument(help: "Profile files.")
     var files: [String]

@@ -10,7 +10,9 @@ import Synchronization
 /// (The HTTP service joins here in a later step.)
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Start Custos on an HSM token and serve until interrupted.")
+        commandName: "serve",
+        abstract: "Start Custos on an HSM token and serve until interrupted."
+    )
 
     @Option(help: "Data directory; with the softhsm2 profile and no PIN option, a development token lives here.")
     var dataDir = ".custos"
@@ -32,7 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "custos")
         let profile = try profileOptions.load()
         guard let modulePath = module ?? profile.installedModulePath else {
-            throw CLIError("no module of profile \(profile.name) is installed (looked at \(profile.module.paths.joined(separator: ", ")))")
+            throw CLIError(
+                "no module of profile \(profile.name) is installed (looked at \(profile.module.paths.joined(separator: ", ")))"
+            )
         }
         var pinSource = try pin.source
         if pinSource == nil && profile.name == "softhsm2" {
@@ -41,10 +45,14 @@ struct ServeCommand: AsyncParsableCommand {
             pinSource = .file(development.userPINPath)
         }
         let configuration = SessionPoolConfiguration(
-            modulePath: modulePath, token: .label(token), pin: try pinSource?.read(),
-            userType: profile.login.pkcs11UserType ?? .user, sessions: sessions ?? profile.pool.sessions,
+            modulePath: modulePath,
+            token: .label(token),
+            pin: try pinSource?.read(),
+            userType: profile.login.pkcs11UserType ?? .user,
+            sessions: min(sessions ?? profile.pool.sessions, profile.sessions.maxSessions ?? .max),
             waitTimeout: .milliseconds(profile.pool.waitTimeoutMilliseconds),
-            keepaliveInterval: profile.pool.keepaliveSeconds.map { .seconds($0) })
+            keepaliveInterval: profile.pool.keepaliveSeconds.map { .seconds($0) }
+        )
 
         try await serve(configuration, logger: logger)
         // Every reference to the module is gone: it was finalized exactly once on the way out.
@@ -64,11 +72,15 @@ struct ServeCommand: AsyncParsableCommand {
         let token = pool.tokenInfo
         let slot = try module.slot(tokenLabel: token.label)
         let mechanisms = try module.mechanisms(slot).sorted()
-        say("module \(module.path) (\(info.libraryDescription) \(info.libraryVersion), Cryptoki \(info.cryptokiVersion))")
+        say(
+            "module \(module.path) (\(info.libraryDescription) \(info.libraryVersion), Cryptoki \(info.cryptokiVersion))"
+        )
         say("token \"\(token.label)\" \(token.manufacturer) \(token.model), serial \(token.serialNumber)")
         say("\(mechanisms.count) mechanisms: \(mechanisms.map(\.name).joined(separator: " "))")
         let keepalive = withKeepalive.keepaliveInterval.map { "keepalive every \($0)" } ?? "no keepalive"
-        say("session pool: \(pool.configuration.sessions) sessions, wait timeout \(withKeepalive.waitTimeout), \(keepalive)")
+        say(
+            "session pool: \(pool.configuration.sessions) sessions, wait timeout \(withKeepalive.waitTimeout), \(keepalive)"
+        )
         say("serving; press Ctrl-C to stop")
 
         let signal = await Self.waitForTermination()

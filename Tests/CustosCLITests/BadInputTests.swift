@@ -21,8 +21,10 @@ import Testing
         let directory = try makeTemporaryDirectory()
         try "not-the-pin\n".write(toFile: "\(directory)/pin", atomically: true, encoding: .utf8)
         let result = try custos(
-            ["hsm", "probe", "--module", SoftHSMEnvironment.shared.modulePath, "--token", token.label,
-             "--pin-file", "\(directory)/pin"])
+            [
+                "hsm", "probe", "--module", SoftHSMEnvironment.shared.modulePath, "--token", token.label,
+                "--pin-file", "\(directory)/pin",
+            ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("rejected the PIN (CKR_PIN_INCORRECT)"), "\(result.stderr)")
     }
@@ -57,8 +59,12 @@ import Testing
     @Test func probePrintsAProfileDraftThatParses() throws {
         let token = try SoftHSMEnvironment.shared.makeToken(prefix: "cliprobe")
         let result = try custos(
-            ["hsm", "probe", "--module", SoftHSMEnvironment.shared.modulePath, "--token", token.label, "--pin-env", "P"],
-            environment: ["P": token.userPIN])
+            [
+                "hsm", "probe", "--module", SoftHSMEnvironment.shared.modulePath, "--token", token.label, "--pin-env",
+                "P",
+            ],
+            environment: ["P": token.userPIN]
+        )
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("CKM_EDDSA"))
         let directory = try makeTemporaryDirectory()

@@ -12,8 +12,12 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().path
 
 /// Runs `custos` with SoftHSM pointed at the test environment.
-func custos(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> CommandResult {
-    var merged = ["SOFTHSM2_CONF": SoftHSMEnvironment.shared.configPath, "CUSTOS_PROFILES_DIR": "\(repositoryRoot)/HSMProfiles"]
+func custos(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
+    -> CommandResult
+{
+    var merged = [
+        "SOFTHSM2_CONF": SoftHSMEnvironment.shared.configPath, "CUSTOS_PROFILES_DIR": "\(repositoryRoot)/HSMProfiles",
+    ]
     merged.merge(environment) { $1 }
     return try runCommand(custosBinary, arguments, environment: merged, currentDirectory: directory)
 }

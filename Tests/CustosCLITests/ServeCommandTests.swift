@@ -35,7 +35,9 @@ import Testing
         let directory = try makeTemporaryDirectory("serve-bad-pin")
         let result = try custos(
             ["serve", "--token", token.label, "--pin-env", "CUSTOS_TEST_PIN"],
-            environment: ["CUSTOS_TEST_PIN": token.userPIN + "0"], directory: directory)
+            environment: ["CUSTOS_TEST_PIN": token.userPIN + "0"],
+            directory: directory
+        )
         #expect(result.status != 0)
         #expect(result.stderr.contains("rejected the PIN (CKR_PIN_INCORRECT)"), "\(result.stderr)")
         #expect(!result.stderr.contains(token.userPIN + "0"))

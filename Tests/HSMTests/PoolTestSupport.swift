@@ -12,13 +12,20 @@ struct PoolFixture {
     let publicKey: PublicKey
 
     init(
-        modulePath: String = SoftHSMEnvironment.shared.modulePath, sessions: Int = 2,
-        waitTimeout: Duration = .seconds(10), keepalive: Duration? = nil, algorithm: KeyAlgorithm = .ecP256
+        modulePath: String = SoftHSMEnvironment.shared.modulePath,
+        sessions: Int = 2,
+        waitTimeout: Duration = .seconds(10),
+        keepalive: Duration? = nil,
+        algorithm: KeyAlgorithm = .ecP256
     ) async throws {
         token = try SoftHSMEnvironment.shared.makeToken(prefix: "pool")
         var configuration = SessionPoolConfiguration(
-            modulePath: modulePath, token: .label(token.label), pin: token.userPIN, sessions: sessions,
-            waitTimeout: waitTimeout)
+            modulePath: modulePath,
+            token: .label(token.label),
+            pin: token.userPIN,
+            sessions: sessions,
+            waitTimeout: waitTimeout
+        )
         let setup = try await SessionPool.start(configuration)
         let store = KeyStore(pool: setup)
         key = try await store.generate(algorithm, label: "signing")

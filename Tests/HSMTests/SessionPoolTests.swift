@@ -57,7 +57,10 @@ import Testing
         let faults = try SoftHSMEnvironment.shared.faultInjector()
         let token = try SoftHSMEnvironment.shared.makeToken(prefix: "badpin")
         let configuration = SessionPoolConfiguration(
-            modulePath: faults.modulePath, token: .label(token.label), pin: token.userPIN + "x")
+            modulePath: faults.modulePath,
+            token: .label(token.label),
+            pin: token.userPIN + "x"
+        )
         do {
             _ = try await SessionPool.start(configuration)
             Issue.record("a wrong PIN started a pool")
@@ -71,7 +74,10 @@ import Testing
 
     @Test func unknownTokenLabelIsAClearError() async throws {
         let configuration = SessionPoolConfiguration(
-            modulePath: SoftHSMEnvironment.shared.modulePath, token: .label("no-such-token"), pin: "1234")
+            modulePath: SoftHSMEnvironment.shared.modulePath,
+            token: .label("no-such-token"),
+            pin: "1234"
+        )
         await #expect(throws: HSMError.self) { try await SessionPool.start(configuration) }
     }
 

@@ -19,13 +19,20 @@ func generate(_ algorithm: KeyAlgorithm, in session: Session, label: String = "k
     let id = try session.generateRandom(16)
     let templates = algorithm.signingKeyPairTemplates(label: label, id: id)
     let pair = try session.generateKeyPair(
-        Mechanism(algorithm.generationMechanism), publicKey: templates.public, privateKey: templates.private)
+        Mechanism(algorithm.generationMechanism),
+        publicKey: templates.public,
+        privateKey: templates.private
+    )
     return (pair.publicKey, pair.privateKey)
 }
 
 func schemes(for algorithm: KeyAlgorithm) -> [SignatureScheme] {
     switch algorithm.keyType {
-    case .rsa: [.rsaPKCS1v15(.sha256), .rsaPKCS1v15(.sha512), .rsaPSS(.sha256, saltLength: 32), .rsaPSS(.sha384, saltLength: 48)]
+    case .rsa:
+        [
+            .rsaPKCS1v15(.sha256), .rsaPKCS1v15(.sha512), .rsaPSS(.sha256, saltLength: 32),
+            .rsaPSS(.sha384, saltLength: 48),
+        ]
     case .ecEdwards: [.ed25519]
     default: [.ecdsa(.sha256), .ecdsa(.sha384), .ecdsa(.sha512)]
     }
@@ -74,7 +81,9 @@ func schemes(for algorithm: KeyAlgorithm) -> [SignatureScheme] {
     }
 
     @Test func ed25519RefusesADigest() throws {
-        #expect(throws: PKCS11Error.self) { try SignatureScheme.ed25519.prepare(.digest([UInt8](repeating: 0, count: 32))) }
+        #expect(throws: PKCS11Error.self) {
+            try SignatureScheme.ed25519.prepare(.digest([UInt8](repeating: 0, count: 32)))
+        }
         #expect(throws: PKCS11Error.self) { try SignatureScheme.ecdsa(.sha256).prepare(.digest([1, 2, 3])) }
     }
 }

@@ -9,7 +9,8 @@ import Testing
     func privateKeyValueCannotBeRead(_ algorithm: KeyAlgorithm) throws {
         let (session, _) = try userSession()
         let keys = try generate(algorithm, in: session)
-        let secret: AttributeType = algorithm.keyType == .rsa ? AttributeType(rawValue: 0x123) : .value  // CKA_PRIVATE_EXPONENT
+        // The secret part: CKA_PRIVATE_EXPONENT for RSA, CKA_VALUE for EC and EdDSA keys.
+        let secret: AttributeType = algorithm.keyType == .rsa ? AttributeType(rawValue: 0x123) : .value
         do {
             _ = try session.attribute(secret, of: keys.private)
             Issue.record("reading the private key value succeeded")
@@ -36,9 +37,12 @@ import Testing
         let environment = SoftHSMEnvironment.shared
         let result = try runCommand(
             "pkcs11-tool",
-            ["--module", environment.modulePath, "--token-label", token.label, "--login", "--pin", token.userPIN,
-             "--list-objects", "--type", "privkey"],
-            environment: ["SOFTHSM2_CONF": environment.configPath])
+            [
+                "--module", environment.modulePath, "--token-label", token.label, "--login", "--pin", token.userPIN,
+                "--list-objects", "--type", "privkey",
+            ],
+            environment: ["SOFTHSM2_CONF": environment.configPath]
+        )
         #expect(result.status == 0, "\(result.stderr)")
         let access = result.stdout.split(separator: "\n").first { $0.contains("Access:") }.map(String.init) ?? ""
         #expect(access.contains("sensitive"), "\(result.stdout)")

@@ -23,8 +23,10 @@ import Testing
 
     @Test func aLibraryThatIsNotAModuleIsRefused() throws {
         do {
-            _ = try Module.load(path: ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"]
-                .first(where: FileManager.default.fileExists(atPath:)) ?? "/usr/lib/x86_64-linux-gnu/libc.so.6")
+            _ = try Module.load(
+                path: ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"]
+                    .first(where: FileManager.default.fileExists(atPath:)) ?? "/usr/lib/x86_64-linux-gnu/libc.so.6"
+            )
             Issue.record("a non-PKCS#11 library loaded")
         } catch {
             #expect(error.code == .moduleNotLoadable)

@@ -17,8 +17,10 @@ import Testing
         Case(algorithm: .ecP521, scheme: .ecdsa(.sha512), opensslArguments: ["dgst", "-sha512"]),
         Case(algorithm: .rsa2048, scheme: .rsaPKCS1v15(.sha256), opensslArguments: ["dgst", "-sha256"]),
         Case(
-            algorithm: .rsa3072, scheme: .rsaPSS(.sha256, saltLength: 32),
-            opensslArguments: ["dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]),
+            algorithm: .rsa3072,
+            scheme: .rsaPSS(.sha256, saltLength: 32),
+            opensslArguments: ["dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]
+        ),
         Case(algorithm: .ed25519, scheme: .ed25519, opensslArguments: ["pkeyutl", "-rawin"]),
     ]
 
@@ -42,10 +44,15 @@ import Testing
             if testCase.opensslArguments.first == "pkeyutl" {
                 return try runCommand(
                     "openssl",
-                    testCase.opensslArguments + ["-verify", "-pubin", "-inkey", pem, "-in", file, "-sigfile", "\(directory)/signature"])
+                    testCase.opensslArguments + [
+                        "-verify", "-pubin", "-inkey", pem, "-in", file, "-sigfile", "\(directory)/signature",
+                    ]
+                )
             }
             return try runCommand(
-                "openssl", testCase.opensslArguments + ["-verify", pem, "-signature", "\(directory)/signature", file])
+                "openssl",
+                testCase.opensslArguments + ["-verify", pem, "-signature", "\(directory)/signature", file]
+            )
         }
         let good = try verify("\(directory)/message")
         #expect(good.status == 0, "\(good.stderr)")

@@ -8,9 +8,12 @@ import Testing
     func aesKey(_ session: Session, extractable: Bool, wrapping: Bool) throws -> ObjectHandle {
         try session.generateKey(
             Mechanism(.aesKeyGen),
-            [.objectClass(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, false),
-             .bool(.sensitive, true), .bool(.extractable, extractable), .bool(.encrypt, true), .bool(.decrypt, true),
-             .bool(.wrap, wrapping), .bool(.unwrap, wrapping), .bool(.sign, false), .bool(.derive, false)])
+            [
+                .objectClass(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, false),
+                .bool(.sensitive, true), .bool(.extractable, extractable), .bool(.encrypt, true), .bool(.decrypt, true),
+                .bool(.wrap, wrapping), .bool(.unwrap, wrapping), .bool(.sign, false), .bool(.derive, false),
+            ]
+        )
     }
 
     @Test func aesGCMRoundTripsAndDetectsTampering() throws {
@@ -33,9 +36,14 @@ import Testing
         let wrapped = try session.wrapKey(Mechanism(.aesKeyWrapPad), wrappingKey: kek, key: dataKey)
         #expect(wrapped.count == 40)
         let unwrapped = try session.unwrapKey(
-            Mechanism(.aesKeyWrapPad), unwrappingKey: kek, wrapped: wrapped,
-            template: [.objectClass(.secretKey), .keyType(.aes), .bool(.token, false), .bool(.sensitive, true),
-                       .bool(.extractable, false), .bool(.encrypt, true), .bool(.decrypt, true)])
+            Mechanism(.aesKeyWrapPad),
+            unwrappingKey: kek,
+            wrapped: wrapped,
+            template: [
+                .objectClass(.secretKey), .keyType(.aes), .bool(.token, false), .bool(.sensitive, true),
+                .bool(.extractable, false), .bool(.encrypt, true), .bool(.decrypt, true),
+            ]
+        )
         let iv = try session.generateRandom(12)
         let gcm = Mechanism(.aesGCM, .gcm(iv: iv, additionalData: [], tagBits: 128))
         let ciphertext = try session.encrypt(gcm, key: dataKey, data: [1, 2, 3])

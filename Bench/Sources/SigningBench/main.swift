@@ -30,18 +30,24 @@ let cases = [
 let environment = SoftHSMEnvironment.shared
 let token = try environment.makeToken(prefix: "bench")
 let setup = try await SessionPool.start(
-    SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN))
+    SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN)
+)
 var generated: [KeyAlgorithm: KeyReference] = [:]
 for testCase in cases {
-    generated[testCase.algorithm] = try await KeyStore(pool: setup).generate(testCase.algorithm, label: "bench-\(testCase.algorithm.rawValue)")
+    generated[testCase.algorithm] = try await KeyStore(pool: setup).generate(
+        testCase.algorithm,
+        label: "bench-\(testCase.algorithm.rawValue)"
+    )
 }
 let keys = generated
-
 
 /// Ops per second through `pool` from `callers` async tasks, each looping `body` (which returns how
 /// many operations it did) until the time is up.
 func throughput(
-    _ pool: SessionPool, callers: Int, for duration: Duration, _ body: @escaping @Sendable (SessionContext) throws -> Int
+    _ pool: SessionPool,
+    callers: Int,
+    for duration: Duration,
+    _ body: @escaping @Sendable (SessionContext) throws -> Int
 ) async throws -> Double {
     let start = ContinuousClock.now
     let deadline = start + duration
@@ -61,7 +67,13 @@ func throughput(
 
 func noop(sessions: Int, spin: Int) async throws -> Double {
     let pool = try await SessionPool.start(
-        SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN, sessions: sessions))
+        SessionPoolConfiguration(
+            modulePath: environment.modulePath,
+            token: .label(token.label),
+            pin: token.userPIN,
+            sessions: sessions
+        )
+    )
     defer { pool.shutdown() }
     return try await throughput(pool, callers: sessions * callersPerSession, for: .seconds(2)) { _ in
         let until = ContinuousClock.now + .microseconds(spin)
@@ -70,25 +82,54 @@ func noop(sessions: Int, spin: Int) async throws -> Double {
     }
 }
 if arguments.contains("--noop") {
-    for sessions in [1, 2] { for spin in [0, 100] { print("spin \(spin)µs sessions \(sessions): \(try await noop(sessions: sessions, spin: spin)) ops/s (ideal \(spin == 0 ? 0 : sessions * 1_000_000 / spin))") } }
+    for sessions in [1, 2] {
+        for spin in [0, 100] {
+            print(
+                "spin \(spin)µs sessions \(sessions): \(try await noop(sessions: sessions, spin: spin)) ops/s (ideal \(spin == 0 ? 0 : sessions * 1_000_000 / spin))"
+            )
+        }
+    }
     exit(0)
 }
 
 func raw(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: MechanismType) throws -> Double {
     var result = csl_result()
     let rc = data.withUnsafeBufferPointer { buffer in
-        csl_run(environment.modulePath, token.label, token.userPIN, "bench-\(testCase.algorithm.rawValue)",
-                mechanism.rawValue, buffer.baseAddress, UInt(buffer.count), Int32(sessions), seconds, &result)
+        csl_run(
+            environment.modulePath,
+            token.label,
+            token.userPIN,
+            "bench-\(testCase.algorithm.rawValue)",
+            mechanism.rawValue,
+            buffer.baseAddress,
+            UInt(buffer.count),
+            Int32(sessions),
+            seconds,
+            &result
+        )
     }
     guard rc == 0, result.errors == 0 else {
-        throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "raw loop failed: \(rc), errors \(result.errors), rv 0x\(String(result.first_error, radix: 16))"])
+        throw CocoaError(
+            .featureUnsupported,
+            userInfo: [
+                NSLocalizedDescriptionKey:
+                    "raw loop failed: \(rc), errors \(result.errors), rv 0x\(String(result.first_error, radix: 16))"
+            ]
+        )
     }
     return Double(result.operations) / result.seconds
 }
 
-func pooled(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: Mechanism, batch: Int = 1) async throws -> Double {
+func pooled(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: Mechanism, batch: Int = 1) async throws -> Double
+{
     let pool = try await SessionPool.start(
-        SessionPoolConfiguration(modulePath: environment.modulePath, token: .label(token.label), pin: token.userPIN, sessions: sessions))
+        SessionPoolConfiguration(
+            modulePath: environment.modulePath,
+            token: .label(token.label),
+            pin: token.userPIN,
+            sessions: sessions
+        )
+    )
     defer { pool.shutdown() }
     let reference = keys[testCase.algorithm]!
     // Warm the handle cache, as the raw loop finds its key before measuring.
@@ -105,7 +146,8 @@ if let index = arguments.firstIndex(of: "--only") {
     // One measurement, for profilers: --only raw|pool SESSIONS
     let prepared = try SignatureScheme.ecdsa(.sha256).prepare(.message(Array("benchmark payload".utf8)))
     let sessions = Int(arguments[index + 2]) ?? 1
-    let rate = arguments[index + 1] == "raw"
+    let rate =
+        arguments[index + 1] == "raw"
         ? try raw(cases[0], sessions: sessions, data: prepared.data, mechanism: prepared.mechanism.type)
         : try await pooled(cases[0], sessions: sessions, data: prepared.data, mechanism: prepared.mechanism)
     print("\(arguments[index + 1]) \(sessions): \(rate)/s")
@@ -113,13 +155,20 @@ if let index = arguments.firstIndex(of: "--only") {
 }
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-print("Custos signing benchmark: \(rounds) rounds × \(seconds) s per measurement, \(callersPerSession) async callers per pooled session")
-print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; SoftHSM \(try environment.module.info().libraryVersion) at \(environment.modulePath)")
+print(
+    "Custos signing benchmark: \(rounds) rounds × \(seconds) s per measurement, \(callersPerSession) async callers per pooled session"
+)
+print(
+    "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; SoftHSM \(try environment.module.info().libraryVersion) at \(environment.modulePath)"
+)
 print("")
-print("case               sessions   raw C_Sign/s   pool sign/s   ratio (median)   batch-16 ratio   per-round ratios (single)")
+print(
+    "case               sessions   raw C_Sign/s   pool sign/s   ratio (median)   batch-16 ratio   per-round ratios (single)"
+)
 var worst = Double.infinity
 for testCase in cases {
     let prepared = try testCase.scheme.prepare(.message(Array("benchmark payload".utf8)))
@@ -131,7 +180,13 @@ for testCase in cases {
         for _ in 0..<rounds {
             let r = try raw(testCase, sessions: sessions, data: prepared.data, mechanism: prepared.mechanism.type)
             let p = try await pooled(testCase, sessions: sessions, data: prepared.data, mechanism: prepared.mechanism)
-            let b = try await pooled(testCase, sessions: sessions, data: prepared.data, mechanism: prepared.mechanism, batch: 16)
+            let b = try await pooled(
+                testCase,
+                sessions: sessions,
+                data: prepared.data,
+                mechanism: prepared.mechanism,
+                batch: 16
+            )
             raws.append(r)
             pools.append(p)
             ratios.append(p / r)
