@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "custos", targets: ["custos"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),
         .library(name: "HSM", targets: ["HSM"]),
+        .library(name: "MetadataStore", targets: ["MetadataStore"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
         .library(name: "CustosTestSupport", targets: ["CustosTestSupport"]),
         // A PKCS#11 module that forwards to a real one and injects faults; tests load it with dlopen.
@@ -28,6 +29,11 @@ let package = Package(
         // pkcs11.h from p11-kit plus a dlopen shim; modules are loaded at run time, never linked.
         .target(name: "CPKCS11", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CFaultPKCS11", dependencies: ["CPKCS11"]),
+        // LMDB from liblmdb-dev.
+        .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
+        // Joinable threads and a multi-condition monitor for blocking work (HSM sessions, LMDB writes).
+        .target(name: "WorkerThreads", swiftSettings: strict),
+        .target(name: "MetadataStore", dependencies: ["CLMDB", "WorkerThreads"], swiftSettings: strict),
         .target(
             name: "PKCS11",
             dependencies: [
@@ -40,7 +46,7 @@ let package = Package(
         .target(
             name: "HSM",
             dependencies: [
-                "PKCS11",
+                "PKCS11", "WorkerThreads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -72,6 +78,11 @@ let package = Package(
         .testTarget(
             name: "HSMTests",
             dependencies: ["HSM", "PKCS11", "CustosTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MetadataStoreTests",
+            dependencies: ["MetadataStore", "CustosTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

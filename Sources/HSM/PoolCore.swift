@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import PKCS11
+import WorkerThreads
 
 /// The pool's shared state and worker threads.
 final class PoolCore: @unchecked Sendable {

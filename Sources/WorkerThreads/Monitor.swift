@@ -5,11 +5,11 @@
 /// One mutex with several condition variables, so that waking one kind of waiter does not wake
 /// the others: a new job wakes one worker, not every worker and the timeout reaper. Timed waits use
 /// the monotonic clock, like `ContinuousClock`.
-final class Monitor: @unchecked Sendable {
+package final class Monitor: @unchecked Sendable {
     // @unchecked: the pthread objects are used only through the pthread API, which synchronises them.
 
     /// A condition variable of this monitor.
-    struct Condition {
+    package struct Condition {
         fileprivate let index: Int
     }
 
@@ -17,7 +17,7 @@ final class Monitor: @unchecked Sendable {
     private let conditions: UnsafeMutablePointer<pthread_cond_t>
     private let count: Int
 
-    init(conditions count: Int) {
+    package init(conditions count: Int) {
         self.count = count
         conditions = .allocate(capacity: count)
         pthread_mutex_init(mutex, nil)
@@ -35,25 +35,25 @@ final class Monitor: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func condition(_ index: Int) -> Condition {
+    package func condition(_ index: Int) -> Condition {
         precondition(index < count)  // allowed: programming error, fixed set of conditions
         return Condition(index: index)
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    package func lock() { pthread_mutex_lock(mutex) }
+    package func unlock() { pthread_mutex_unlock(mutex) }
 
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock()
         defer { unlock() }
         return try body()
     }
 
     /// Waits on `condition` (the mutex must be held).
-    func wait(_ condition: Condition) { pthread_cond_wait(conditions + condition.index, mutex) }
+    package func wait(_ condition: Condition) { pthread_cond_wait(conditions + condition.index, mutex) }
 
     /// Waits on `condition` until `deadline` at the latest.
-    func wait(_ condition: Condition, until deadline: ContinuousClock.Instant) {
+    package func wait(_ condition: Condition, until deadline: ContinuousClock.Instant) {
         let remaining = deadline - .now
         guard remaining > .zero else { return }
         var now = timespec()
@@ -66,6 +66,6 @@ final class Monitor: @unchecked Sendable {
         pthread_cond_timedwait(conditions + condition.index, mutex, &until)
     }
 
-    func signal(_ condition: Condition) { pthread_cond_signal(conditions + condition.index) }
-    func broadcast(_ condition: Condition) { pthread_cond_broadcast(conditions + condition.index) }
+    package func signal(_ condition: Condition) { pthread_cond_signal(conditions + condition.index) }
+    package func broadcast(_ condition: Condition) { pthread_cond_broadcast(conditions + condition.index) }
 }

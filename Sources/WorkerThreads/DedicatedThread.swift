@@ -4,10 +4,10 @@ import Foundation
     import Glibc
 #endif
 
-/// An OS thread that runs one closure and can be joined. The pool's workers run on these so that
-/// `shutdown()` returns only once every worker has finished and released what it held (the
-/// sessions and, through the pool, the module), which makes finalization deterministic.
-final class DedicatedThread: @unchecked Sendable {
+/// An OS thread that runs one closure and can be joined. Blocking work (PKCS#11 sessions, LMDB
+/// writes) runs on these, never on the cooperative pool, and shutting down joins them so that
+/// everything they held is released before shutdown returns.
+package final class DedicatedThread: @unchecked Sendable {
     // @unchecked: `thread` is written once in init before the thread can observe it and read-only after.
     private var thread = pthread_t()
     private let lock = NSLock()
@@ -22,7 +22,7 @@ final class DedicatedThread: @unchecked Sendable {
         }
     }
 
-    init(name: String, _ run: @escaping @Sendable () -> Void) {
+    package init(name: String, _ run: @escaping @Sendable () -> Void) {
         let body = Unmanaged.passRetained(Body(name: name, run: run)).toOpaque()
         let rc = pthread_create(
             &thread,
@@ -39,10 +39,10 @@ final class DedicatedThread: @unchecked Sendable {
     }
 
     /// Whether the caller is this thread.
-    var isCurrent: Bool { pthread_equal(thread, pthread_self()) != 0 }
+    package var isCurrent: Bool { pthread_equal(thread, pthread_self()) != 0 }
 
     /// Waits for the thread to finish; once only, and never from the thread itself.
-    func join() {
+    package func join() {
         lock.lock()
         defer { lock.unlock() }
         guard !joined, !isCurrent else { return }

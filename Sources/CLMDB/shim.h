@@ -1,0 +1,2 @@
+// LMDB from liblmdb-dev, linked as a system library.
+#include <lmdb.h>

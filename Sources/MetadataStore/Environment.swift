@@ -1,0 +1,129 @@
+internal import CLMDB
+import Foundation
+
+/// A named LMDB database inside an environment.
+public struct Database: Hashable, Sendable, CustomStringConvertible {
+    let dbi: UInt32
+    /// The name it was opened with.
+    public let name: String
+    public var description: String { "database \(name)" }
+}
+
+/// An LMDB environment: one data file (plus its lock file) in a directory, holding named databases.
+///
+/// Opened with `MDB_NOTLS`, so a read transaction is not tied to the thread that began it (async code
+/// can resume elsewhere). Reads never block; there is one writer (`StoreWriter`), and write
+/// transactions never run anywhere else.
+public final class Environment: @unchecked Sendable {
+    // @unchecked: an MDB_env is safe to share between threads; `databases` is fixed after init.
+
+    /// How to open an environment.
+    public struct Configuration: Sendable {
+        /// Directory holding `data.mdb` and `lock.mdb`; created (mode 0700) if missing.
+        public var path: String
+        /// The map size: the most the data file may grow to. LMDB reserves address space, not disk.
+        public var mapSize: Int
+        /// Named databases to open (created if missing).
+        public var databases: [String]
+        /// Concurrent read transactions allowed across processes.
+        public var maxReaders: UInt32
+
+        public init(path: String, mapSize: Int = 1 << 30, databases: [String], maxReaders: UInt32 = 126) {
+            self.path = path
+            self.mapSize = mapSize
+            self.databases = databases
+            self.maxReaders = maxReaders
+        }
+    }
+
+    let env: OpaquePointer
+    /// The directory of the environment.
+    public let path: String
+    private let databases: [String: Database]
+
+    /// Opens (creating if needed) the environment and its databases. Blocking: call it at start-up or
+    /// from a dedicated thread, not from the cooperative pool.
+    public init(_ configuration: Configuration) throws(StoreError) {
+        path = configuration.path
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw StoreError(
+                code: .unavailable,
+                reason: "cannot create store directory \(path): \(error.localizedDescription)"
+            )
+        }
+        var handle: OpaquePointer?
+        try lmdb("mdb_env_create", mdb_env_create(&handle))
+        guard let handle else { throw StoreError(code: .lmdb, reason: "mdb_env_create returned no environment") }
+        env = handle
+        do {
+            try lmdb("mdb_env_set_maxdbs", mdb_env_set_maxdbs(env, MDB_dbi(max(configuration.databases.count, 1))))
+            try lmdb("mdb_env_set_mapsize", mdb_env_set_mapsize(env, configuration.mapSize))
+            try lmdb("mdb_env_set_maxreaders", mdb_env_set_maxreaders(env, configuration.maxReaders))
+            try lmdb("mdb_env_open", mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o600))
+        } catch {
+            mdb_env_close(env)
+            throw StoreError(
+                code: error.code,
+                lmdbCode: error.lmdbCode,
+                function: error.function,
+                reason: "cannot open store at \(path): \(error.reason)"
+            )
+        }
+        var opened: [String: Database] = [:]
+        do {
+            var txn: OpaquePointer?
+            try lmdb("mdb_txn_begin", mdb_txn_begin(env, nil, 0, &txn))
+            for name in configuration.databases {
+                var dbi: MDB_dbi = 0
+                let rc = mdb_dbi_open(txn, name, UInt32(MDB_CREATE), &dbi)
+                if rc != 0 {
+                    mdb_txn_abort(txn)
+                    throw storeError("mdb_dbi_open", rc)
+                }
+                opened[name] = Database(dbi: dbi, name: name)
+            }
+            try lmdb("mdb_txn_commit", mdb_txn_commit(txn))
+        } catch let error as StoreError {
+            mdb_env_close(env)
+            throw error
+        } catch {
+            mdb_env_close(env)
+            throw StoreError(code: .lmdb, reason: "\(error)")
+        }
+        databases = opened
+    }
+
+    deinit { mdb_env_close(env) }
+
+    /// The database opened under `name`.
+    public func database(_ name: String) throws(StoreError) -> Database {
+        guard let database = databases[name] else {
+            throw StoreError(code: .invalidData, reason: "no database \"\(name)\" was opened in \(path)")
+        }
+        return database
+    }
+
+    /// Runs `body` in a read-only transaction. Values are copied out, so nothing returned refers to
+    /// the map after the transaction ends. Reads never block writers or each other.
+    public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
+        var txn: OpaquePointer?
+        try lmdb("mdb_txn_begin", mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn))
+        defer { mdb_txn_abort(txn) }
+        return try body(ReadTransaction(txn!))
+    }
+
+    /// The map size and how much of it is used.
+    public func usage() -> (mapSize: Int, usedBytes: Int) {
+        var info = MDB_envinfo()
+        var stat = MDB_stat()
+        mdb_env_info(env, &info)
+        mdb_env_stat(env, &stat)
+        return (info.me_mapsize, (info.me_last_pgno + 1) * Int(stat.ms_psize))
+    }
+}

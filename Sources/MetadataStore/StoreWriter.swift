@@ -1,0 +1,179 @@
+internal import CLMDB
+import WorkerThreads
+
+/// The store's only writer: a dedicated thread that begins and commits every write transaction
+/// (never across an `await`, never on the cooperative pool or an event loop).
+///
+/// Concurrent writes are grouped: the writer takes every waiting write, runs each in its own nested
+/// transaction (so one that throws is rolled back alone), commits the group once — one fsync — and
+/// only then returns to the callers. A write that returned is durable.
+public final class StoreWriter: Sendable {
+    private let core: WriterCore
+
+    /// Starts the writer for `environment`; a group holds at most `maxGroup` writes.
+    public init(environment: Environment, maxGroup: Int = 512) {
+        core = WriterCore(environment: environment, maxGroup: max(1, maxGroup))
+        core.start()
+    }
+
+    deinit { core.shutdown() }
+
+    /// Runs `body` in a write transaction and returns its result once the transaction is durable.
+    /// If `body` throws, nothing it wrote is kept and the error is rethrown.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (WriteTransaction) throws -> T) async throws -> T {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+            core.enqueue(AsyncWrite(body: body, continuation: continuation))
+        }
+    }
+
+    /// Current figures.
+    public var statistics: WriterStatistics { core.snapshot() }
+
+    /// Finishes the writes already queued, then stops; later writes fail with `.shutDown`.
+    public func shutdown() { core.shutdown() }
+}
+
+/// What the writer has done.
+public struct WriterStatistics: Sendable, Hashable {
+    /// Writes committed (durable).
+    public var writes = 0
+    /// Writes that threw or whose group failed to commit.
+    public var failures = 0
+    /// Commits, each one fsync: with concurrent writers, fewer than `writes`.
+    public var commits = 0
+    /// The largest group committed at once.
+    public var largestGroup = 0
+}
+
+protocol WriteJob: AnyObject, Sendable {
+    /// Runs the write; keeps the result for `deliver`.
+    func run(_ transaction: WriteTransaction) throws
+    func deliver()
+    func fail(_ error: any Error)
+}
+
+final class AsyncWrite<T: Sendable>: WriteJob, @unchecked Sendable {
+    // @unchecked: `result` is written and read by the writer thread only; the continuation is resumed once.
+    private let body: @Sendable (WriteTransaction) throws -> T
+    private let continuation: UnsafeContinuation<T, any Error>
+    private var result: T?
+
+    init(body: @escaping @Sendable (WriteTransaction) throws -> T, continuation: UnsafeContinuation<T, any Error>) {
+        self.body = body
+        self.continuation = continuation
+    }
+
+    func run(_ transaction: WriteTransaction) throws { result = try body(transaction) }
+    func deliver() { continuation.resume(returning: result!) }
+    func fail(_ error: any Error) { continuation.resume(throwing: error) }
+}
+
+final class WriterCore: @unchecked Sendable {
+    // @unchecked: `queue`, `running`, `stats` and `thread` are only touched with `monitor` locked.
+    private let environment: Environment
+    private let maxGroup: Int
+    private let monitor = Monitor(conditions: 1)
+    private var queue: [any WriteJob] = []
+    private var running = true
+    private var stats = WriterStatistics()
+    private var thread: DedicatedThread?
+
+    init(environment: Environment, maxGroup: Int) {
+        self.environment = environment
+        self.maxGroup = maxGroup
+    }
+
+    func start() {
+        let started = DedicatedThread(name: "custos-writer") { [self] in run() }
+        monitor.withLock { thread = started }
+    }
+
+    func enqueue(_ job: any WriteJob) {
+        monitor.lock()
+        guard running else {
+            monitor.unlock()
+            job.fail(StoreError(code: .shutDown, reason: "the store writer is shut down"))
+            return
+        }
+        queue.append(job)
+        monitor.signal(monitor.condition(0))
+        monitor.unlock()
+    }
+
+    func snapshot() -> WriterStatistics { monitor.withLock { stats } }
+
+    func shutdown() {
+        let joining: DedicatedThread? = monitor.withLock {
+            running = false
+            monitor.broadcast(monitor.condition(0))
+            return thread
+        }
+        joining?.join()
+    }
+
+    private func run() {
+        monitor.lock()
+        while true {
+            while queue.isEmpty && running { monitor.wait(monitor.condition(0)) }
+            if queue.isEmpty { break }  // shut down and drained
+            let group = Array(queue.prefix(maxGroup))
+            queue.removeFirst(group.count)
+            monitor.unlock()
+            let (committed, failed) = commit(group)
+            monitor.lock()
+            stats.writes += committed.count
+            stats.failures += failed.count
+            if !committed.isEmpty {
+                stats.commits += 1
+                stats.largestGroup = max(stats.largestGroup, committed.count)
+            }
+            monitor.unlock()
+            for job in committed { job.deliver() }
+            for (job, error) in failed { job.fail(error) }
+            monitor.lock()
+        }
+        monitor.unlock()
+    }
+
+    /// Runs each job in a child of one transaction and commits it once.
+    private func commit(_ group: [any WriteJob]) -> (committed: [any WriteJob], failed: [(any WriteJob, any Error)]) {
+        var parent: OpaquePointer?
+        var rc = mdb_txn_begin(environment.env, nil, 0, &parent)
+        guard rc == 0 else {
+            let error = storeError("mdb_txn_begin", rc)
+            return ([], group.map { ($0, error) })
+        }
+        var succeeded: [any WriteJob] = []
+        var failed: [(any WriteJob, any Error)] = []
+        for job in group {
+            var child: OpaquePointer?
+            rc = mdb_txn_begin(environment.env, parent, 0, &child)
+            guard rc == 0 else {
+                failed.append((job, storeError("mdb_txn_begin", rc)))
+                continue
+            }
+            do {
+                try job.run(WriteTransaction(child!))
+                rc = mdb_txn_commit(child)
+                if rc == 0 {
+                    succeeded.append(job)
+                } else {
+                    failed.append((job, storeError("mdb_txn_commit", rc)))
+                }
+            } catch {
+                mdb_txn_abort(child)
+                failed.append((job, error))
+            }
+        }
+        guard !succeeded.isEmpty else {
+            mdb_txn_abort(parent)
+            return ([], failed)
+        }
+        rc = mdb_txn_commit(parent)
+        guard rc == 0 else {
+            let error = storeError("mdb_txn_commit", rc)
+            return ([], failed + succeeded.map { ($0, error) })
+        }
+        return (succeeded, failed)
+    }
+}

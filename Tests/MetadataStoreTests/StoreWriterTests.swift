@@ -1,0 +1,89 @@
+import CustosTestSupport
+import Foundation
+import MetadataStore
+import Testing
+
+struct Refused: Error {}
+
+@Suite struct StoreWriterTests {
+    @Test func concurrentWritesShareCommits() async throws {
+        let (environment, writer, a) = try makeStore()
+        let count = 300
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                group.addTask { try await writer.write { try $0.put(a, bytes("w\(index)"), bytes("\(index)")) } }
+            }
+            try await group.waitForAll()
+        }
+        let statistics = writer.statistics
+        #expect(statistics.writes == count)
+        #expect(statistics.commits < count, "\(statistics)")
+        #expect(statistics.largestGroup > 1)
+        // Every acknowledged write is there.
+        for index in 0..<count {
+            #expect(try environment.read { try $0.get(a, bytes("w\(index)")) } == bytes("\(index)"))
+        }
+    }
+
+    @Test func aFailingWriteIsRolledBackAloneAndTheRestCommit() async throws {
+        let (environment, writer, a) = try makeStore()
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for index in 0..<60 {
+                group.addTask {
+                    do {
+                        try await writer.write { txn in
+                            try txn.put(a, bytes("x\(index)"), bytes("\(index)"))
+                            if index % 5 == 0 { throw Refused() }
+                        }
+                        return (index, true)
+                    } catch is Refused {
+                        return (index, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        for index in 0..<60 {
+            let stored = try environment.read { try $0.get(a, bytes("x\(index)")) }
+            #expect(outcomes[index] == (index % 5 != 0))
+            #expect((stored != nil) == (index % 5 != 0), "x\(index)")
+        }
+        #expect(writer.statistics.failures == 12)
+    }
+
+    @Test func aFullMapIsAClearErrorAndKeepsWhatWasStored() async throws {
+        let path = try makeTemporaryDirectory("full")
+        let environment = try Environment(.init(path: path, mapSize: 1 << 20, databases: ["a"]))
+        let writer = StoreWriter(environment: environment)
+        let a = try environment.database("a")
+        try await writer.write { try $0.put(a, bytes("kept"), bytes("before the map filled")) }
+        var error: StoreError?
+        for index in 0..<64 {
+            do {
+                try await writer.write { try $0.put(a, bytes("big\(index)"), [UInt8](repeating: 7, count: 64 << 10)) }
+            } catch let failure as StoreError {
+                error = failure
+                break
+            }
+        }
+        #expect(error?.code == .mapFull)
+        #expect(error?.description.contains("MDB_MAP_FULL") == true, "\(String(describing: error))")
+        #expect(try environment.read { try $0.get(a, bytes("kept")) } == bytes("before the map filled"))
+        // Small writes still fit after the failed one was rolled back.
+        try await writer.write { try $0.put(a, bytes("after"), bytes("ok")) }
+        #expect(try environment.read { try $0.get(a, bytes("after")) } == bytes("ok"))
+    }
+
+    @Test func writesAfterShutdownFail() async throws {
+        let (_, writer, a) = try makeStore()
+        writer.shutdown()
+        await #expect(throws: StoreError.self) { try await writer.write { try $0.put(a, bytes("late"), bytes("x")) } }
+    }
+
+    @Test func oversizedKeysAreRefused() async throws {
+        let (_, writer, a) = try makeStore()
+        await #expect(throws: StoreError.self) {
+            try await writer.write { try $0.put(a, [UInt8](repeating: 1, count: 600), bytes("x")) }
+        }
+    }
+}
