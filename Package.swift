@@ -33,7 +33,11 @@ let package = Package(
         .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
         // Joinable threads and a multi-condition monitor for blocking work (HSM sessions, LMDB writes).
         .target(name: "WorkerThreads", swiftSettings: strict),
-        .target(name: "MetadataStore", dependencies: ["CLMDB", "WorkerThreads"], swiftSettings: strict),
+        .target(
+            name: "MetadataStore",
+            dependencies: ["CLMDB", "WorkerThreads", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .target(
             name: "PKCS11",
             dependencies: [
@@ -60,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "PKCS11", "HSM",
+                "PKCS11", "HSM", "MetadataStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -87,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CustosCLITests",
-            dependencies: ["HSM", "PKCS11", "CustosTestSupport"],
+            dependencies: ["HSM", "PKCS11", "MetadataStore", "CustosTestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -57,8 +57,9 @@ public final class SoftHSMEnvironment: Sendable {
         module = try Module.load(path: path)
     }
 
-    /// Creates and initialises a new token with random SO and user PINs.
-    public func makeToken(prefix: String = "t") throws -> TestToken {
+    /// Creates and initialises a new token with random SO and user PINs, through `module` (by default
+    /// the shared one; pass a private copy's module to create the token in that copy's directory).
+    public func makeToken(prefix: String = "t", on module: Module? = nil) throws -> TestToken {
         let label = tokenLock.withLock { counter -> String in
             counter += 1
             return "\(prefix)-\(counter)-\(UInt16.random(in: 0...UInt16.max))"
@@ -66,15 +67,41 @@ public final class SoftHSMEnvironment: Sendable {
         let token = TestToken(label: label, soPIN: Self.randomPIN(), userPIN: Self.randomPIN())
         // One token initialisation at a time: each one changes the slot list.
         _ = try tokenLock.withLock { _ in
-            try module.initializeFreeToken(label: label, soPIN: token.soPIN, userPIN: token.userPIN)
+            try (module ?? self.module).initializeFreeToken(label: label, soPIN: token.soPIN, userPIN: token.userPIN)
         }
         return token
     }
 
-    /// Copies the SoftHSM2 library to a new file. dlopen treats the copy as a different library, so a
-    /// test can finalize or fault it without disturbing tests that use `module`.
+    /// A copy of the SoftHSM2 library with its own configuration and token directory. dlopen treats the
+    /// copy as a separate library, so a test can finalize or fault it without disturbing others; and
+    /// because SoftHSM2 scans its whole token directory in C_Initialize (and aborts on a token another
+    /// instance is half-way through writing), each copy reads a configuration variable of its own: the
+    /// name SOFTHSM2_CONF is rewritten in the copy to a unique name of the same length.
     public func isolatedModuleCopy() throws -> String {
-        try copy(modulePath, named: "softhsm")
+        let resolved = URL(fileURLWithPath: modulePath).resolvingSymlinksInPath().path
+        var library = try Data(contentsOf: URL(fileURLWithPath: resolved))
+        let original = Data("SOFTHSM2_CONF".utf8)
+        let suffix = String((0..<4).map { _ in "ABCDEFGHJKLMNPQRSTUVWXYZ".randomElement()! })
+        let variable = "SOFTHSM2_" + suffix
+        var replaced = 0
+        var searchFrom = library.startIndex
+        while let range = library.range(of: original, in: searchFrom..<library.endIndex) {
+            library.replaceSubrange(range, with: Data(variable.utf8))
+            searchFrom = range.upperBound
+            replaced += 1
+        }
+        guard replaced > 0 else {
+            throw PKCS11Error(code: .moduleNotLoadable, reason: "\(resolved) does not mention SOFTHSM2_CONF")
+        }
+        let base = "\(directory)/private-\(suffix)-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: base + "/tokens", withIntermediateDirectories: true)
+        try
+            "directories.tokendir = \(base)/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+            .write(toFile: base + "/softhsm2.conf", atomically: true, encoding: .utf8)
+        setenv(variable, base + "/softhsm2.conf", 1)
+        let copy = base + "/libsofthsm2.so"
+        try library.write(to: URL(fileURLWithPath: copy))
+        return copy
     }
 
     /// A private copy of the fault-injecting module wired to a private copy of SoftHSM2.

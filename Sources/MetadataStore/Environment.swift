@@ -118,6 +118,31 @@ public final class Environment: @unchecked Sendable {
         return try body(ReadTransaction(txn!))
     }
 
+    /// Writes a consistent, compacted copy of the environment into `directory` (which must not exist or
+    /// be empty) while the store stays online: LMDB copies from a read transaction. Blocking.
+    public func backup(to directory: String) throws(StoreError) {
+        let files = FileManager.default
+        if let existing = try? files.contentsOfDirectory(atPath: directory), !existing.isEmpty {
+            throw StoreError(
+                code: .unavailable,
+                reason: "backup directory \(directory) is not empty; refusing to overwrite"
+            )
+        }
+        do {
+            try files.createDirectory(
+                atPath: directory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw StoreError(
+                code: .unavailable,
+                reason: "cannot create backup directory \(directory): \(error.localizedDescription)"
+            )
+        }
+        try lmdb("mdb_env_copy2", mdb_env_copy2(env, directory, UInt32(MDB_CP_COMPACT)))
+    }
+
     /// The map size and how much of it is used.
     public func usage() -> (mapSize: Int, usedBytes: Int) {
         var info = MDB_envinfo()

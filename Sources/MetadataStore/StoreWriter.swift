@@ -20,6 +20,7 @@ public final class StoreWriter: Sendable {
 
     /// Runs `body` in a write transaction and returns its result once the transaction is durable.
     /// If `body` throws, nothing it wrote is kept and the error is rethrown.
+    @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (WriteTransaction) throws -> T) async throws -> T {
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
             core.enqueue(AsyncWrite(body: body, continuation: continuation))

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import HSM
 import Logging
+import MetadataStore
 import PKCS11
 import Synchronization
 
@@ -54,7 +55,34 @@ struct ServeCommand: AsyncParsableCommand {
             keepaliveInterval: profile.pool.keepaliveSeconds.map { .seconds($0) }
         )
 
-        try await serve(configuration, logger: logger)
+        let (schema, writer) = try await CustosStore.open(dataDirectory: dataDir)
+        let audit = try schema.verifyAudit()
+        if let broken = audit.firstBroken {
+            writer.shutdown()
+            throw CLIError("refusing to start: audit chain broken at entry \(broken.sequence): \(broken.reason)")
+        }
+        say(
+            "store \(schema.environment.path): schema version \(try schema.storedVersion()), \(audit.entries) audit entries, chain intact"
+        )
+        try await writer.write { txn in
+            try txn.appendAudit(
+                AuditEvent(actor: "custos", action: "service.start", object: "token/\(token)", outcome: "success"),
+                in: schema
+            )
+        }
+        do {
+            try await serve(configuration, logger: logger)
+        } catch {
+            writer.shutdown()
+            throw error
+        }
+        try await writer.write { txn in
+            try txn.appendAudit(
+                AuditEvent(actor: "custos", action: "service.stop", object: "token/\(token)", outcome: "success"),
+                in: schema
+            )
+        }
+        writer.shutdown()
         // Every reference to the module is gone: it was finalized exactly once on the way out.
         say("stopped; PKCS#11 module \(Module.isLoaded(path: modulePath) ? "still loaded" : "finalized")")
     }

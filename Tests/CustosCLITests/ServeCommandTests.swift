@@ -10,6 +10,7 @@ import Testing
         #expect(first.text.contains("created token \"custos-dev\""))
         #expect(first.text.contains("CKM_ECDSA"))
         #expect(first.text.contains("session pool: 2 sessions"))
+        #expect(first.text.contains("0 audit entries, chain intact"))
         for pin in ["so.pin", "user.pin"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: "\(directory)/.custos/\(pin)")
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "\(pin)")
@@ -24,6 +25,8 @@ import Testing
         let second = try ServeProcess([], directory: directory)
         #expect(try await second.waitFor("serving"), "\(second.text)")
         #expect(second.text.contains("reusing token \"custos-dev\""))
+        // The first run recorded its start and stop.
+        #expect(second.text.contains("2 audit entries, chain intact"))
         #expect(!second.text.contains("generated PIN"))
         #expect(try String(contentsOfFile: "\(directory)/.custos/user.pin", encoding: .utf8) == userPIN)
         #expect(try await second.stop(SIGINT) == 0)

@@ -6,6 +6,8 @@ import Testing
 
 /// A pool on a fresh token with one signing key, on `modulePath` (the shared SoftHSM by default).
 struct PoolFixture {
+    /// Held so the module stays initialised from token creation to the pool (one C_Initialize).
+    let module: Module
     let pool: SessionPool
     let token: TestToken
     let key: KeyReference
@@ -18,7 +20,8 @@ struct PoolFixture {
         keepalive: Duration? = nil,
         algorithm: KeyAlgorithm = .ecP256
     ) async throws {
-        token = try SoftHSMEnvironment.shared.makeToken(prefix: "pool")
+        module = try Module.load(path: modulePath)
+        token = try SoftHSMEnvironment.shared.makeToken(prefix: "pool", on: module)
         var configuration = SessionPoolConfiguration(
             modulePath: modulePath,
             token: .label(token.label),

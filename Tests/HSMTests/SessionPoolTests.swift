@@ -55,7 +55,9 @@ import Testing
 
     @Test func wrongPINFailsOnceAndIsNotRetried() async throws {
         let faults = try SoftHSMEnvironment.shared.faultInjector()
-        let token = try SoftHSMEnvironment.shared.makeToken(prefix: "badpin")
+        let module = try Module.load(path: faults.modulePath)
+        let token = try SoftHSMEnvironment.shared.makeToken(prefix: "badpin", on: module)
+        faults.reset()  // count only what the pool does
         let configuration = SessionPoolConfiguration(
             modulePath: faults.modulePath,
             token: .label(token.label),

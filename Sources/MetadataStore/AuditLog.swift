@@ -1,0 +1,175 @@
+import Crypto
+public import Foundation
+
+/// One security-relevant event, as the caller describes it.
+public struct AuditEvent: Sendable, Hashable {
+    public var actor: String
+    public var action: String
+    public var object: String
+    public var outcome: String
+    public var requestID: String?
+    /// When it happened; nanoseconds since 1970 (UTC).
+    public var time: Int64
+
+    public init(
+        actor: String,
+        action: String,
+        object: String,
+        outcome: String,
+        requestID: String? = nil,
+        time: Date = Date()
+    ) {
+        self.actor = actor
+        self.action = action
+        self.object = object
+        self.outcome = outcome
+        self.requestID = requestID
+        self.time = Int64((time.timeIntervalSince1970 * 1e9).rounded())
+    }
+}
+
+/// A stored audit entry: the event, its sequence number, and the SHA-256 of the previous entry, so that
+/// removing, changing or reordering entries breaks the chain.
+public struct AuditEntry: StoredRecord, Hashable {
+    public static let table = "audit"
+    public static let formatVersions: ClosedRange<UInt8> = 1...1
+
+    public var sequence: UInt64
+    public var event: AuditEvent
+    /// SHA-256 of the previous entry's encoded form; 32 zero bytes for the first.
+    public var previousHash: [UInt8]
+
+    public var primaryKey: Key { Key().appending(sequence) }
+    public var indexEntries: [IndexEntry] {
+        [IndexEntry("actor", Key().appending(event.actor)), IndexEntry("action", Key().appending(event.action))]
+    }
+
+    public init(sequence: UInt64, event: AuditEvent, previousHash: [UInt8]) {
+        self.sequence = sequence
+        self.event = event
+        self.previousHash = previousHash
+    }
+
+    public func encode(into writer: inout RecordWriter) {
+        writer.write(sequence)
+        writer.write(event.time)
+        writer.write(event.actor)
+        writer.write(event.action)
+        writer.write(event.object)
+        writer.write(event.outcome)
+        writer.write(event.requestID)
+        writer.write(previousHash)
+    }
+
+    public init(from reader: inout RecordReader) throws(StoreError) {
+        sequence = try reader.readUInt64()
+        let time = try reader.readInt64()
+        event = AuditEvent(
+            actor: try reader.readString(),
+            action: try reader.readString(),
+            object: try reader.readString(),
+            outcome: try reader.readString(),
+            requestID: try reader.readOptionalString()
+        )
+        event.time = time
+        previousHash = try reader.readBytes()
+    }
+
+    /// The hash the next entry refers to.
+    public var hash: [UInt8] { Array(SHA256.hash(data: encoded())) }
+}
+
+/// The result of walking the audit chain.
+public struct AuditVerification: Sendable, Hashable {
+    /// The first entry that breaks the chain, and why.
+    public struct Break: Sendable, Hashable {
+        public var sequence: UInt64
+        public var reason: String
+    }
+    /// Entries checked and found in order.
+    public var entries: UInt64
+    /// Nil when the chain is intact.
+    public var firstBroken: Break?
+}
+
+extension Schema {
+    static let auditHeadKey = Key().appending("audit-head").bytes
+
+    /// Walks the chain from the first entry: sequence numbers must run 1, 2, 3 … without gaps, each
+    /// entry must name the hash of the one before, and the stored head must be the last entry.
+    public func verifyAudit() throws -> AuditVerification {
+        try environment.read { txn in
+            let audit = try table(AuditEntry.self)
+            var expected: UInt64 = 1
+            var previous = [UInt8](repeating: 0, count: 32)
+            var broken: AuditVerification.Break?
+            try txn.forEach(audit, from: []) { key, value in
+                var keyReader = KeyReader(key)
+                let keySequence = (try? keyReader.readUInt64()) ?? 0
+                guard let entry = try? AuditEntry.decode(value) else {
+                    broken = .init(sequence: keySequence, reason: "entry does not decode")
+                    return false
+                }
+                if entry.sequence != keySequence {
+                    broken = .init(
+                        sequence: keySequence,
+                        reason: "entry stored under sequence \(keySequence) says \(entry.sequence)"
+                    )
+                } else if entry.sequence != expected {
+                    broken = .init(
+                        sequence: expected,
+                        reason: "entry \(expected) is missing (next is \(entry.sequence))"
+                    )
+                } else if entry.previousHash != previous {
+                    broken = .init(
+                        sequence: entry.sequence,
+                        reason: "previous-hash does not match entry \(entry.sequence - 1)"
+                    )
+                }
+                if broken != nil { return false }
+                previous = entry.hash
+                expected += 1
+                return true
+            }
+            let count = expected - 1
+            if broken == nil, let head = try txn.get(meta, Self.auditHeadKey) {
+                var reader = KeyReader(head)
+                let headSequence = try reader.readUInt64()
+                let headHash = try reader.readBytes()
+                if headSequence != count {
+                    broken = .init(
+                        sequence: count + 1,
+                        reason: "the head names entry \(headSequence) but the chain ends at \(count)"
+                    )
+                } else if headHash != previous {
+                    broken = .init(sequence: count, reason: "the head's hash does not match entry \(count)")
+                }
+            } else if broken == nil && count > 0 {
+                broken = .init(sequence: 1, reason: "entries exist but the head is missing")
+            }
+            return AuditVerification(entries: count, firstBroken: broken)
+        }
+    }
+}
+
+extension WriteTransaction {
+    /// Appends an audit entry in this transaction, so the event and the change it describes are
+    /// durable together or not at all. Returns the entry.
+    @discardableResult
+    public func appendAudit(_ event: AuditEvent, in schema: Schema) throws -> AuditEntry {
+        var sequence: UInt64 = 1
+        var previous = [UInt8](repeating: 0, count: 32)
+        if let head = try get(schema.meta, Schema.auditHeadKey) {
+            var reader = KeyReader(head)
+            sequence = try reader.readUInt64() + 1
+            previous = try reader.readBytes()
+        }
+        let entry = AuditEntry(sequence: sequence, event: event, previousHash: previous)
+        try save(entry, in: schema)
+        var head = Key()
+        head.append(sequence)
+        head.append(bytes: entry.hash)
+        try put(schema.meta, Schema.auditHeadKey, head.bytes)
+        return entry
+    }
+}

@@ -1,0 +1,22 @@
+/// Custos' store in a data directory: `<data>/store`, with every record type Custos keeps.
+public enum CustosStore {
+    /// The record types of the current schema.
+    public static let recordTypes: [any StoredRecord.Type] = [KeyRecord.self, CertificateRecord.self]
+
+    /// The store directory inside a data directory.
+    public static func path(dataDirectory: String) -> String { dataDirectory + "/store" }
+
+    /// Opens (creating and migrating as needed) the store of a data directory and starts its writer.
+    /// Blocking LMDB work at open happens on the caller's thread: call this at start-up.
+    public static func open(dataDirectory: String, mapSize: Int = 1 << 30) async throws -> (Schema, StoreWriter) {
+        let environment = try Environment(
+            .init(
+                path: path(dataDirectory: dataDirectory),
+                mapSize: mapSize,
+                databases: Schema.databases(for: recordTypes)
+            )
+        )
+        let writer = StoreWriter(environment: environment)
+        return (try await Schema.open(environment, writer: writer, types: recordTypes), writer)
+    }
+}

@@ -1,0 +1,90 @@
+/// A key Custos uses: where it lives on which token, and its public half. There is no field for a
+/// private key: the store has no way to hold one.
+public struct KeyRecord: StoredRecord, Hashable {
+    public static let table = "keys"
+    public static let formatVersions: ClosedRange<UInt8> = 1...1
+
+    /// Lifecycle state.
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        case active, disabled, retired
+    }
+
+    /// Custos' name for the key (unique).
+    public var name: String
+    /// Label of the token that holds it.
+    public var token: String
+    /// `CKA_LABEL` and `CKA_ID` on that token.
+    public var label: String
+    public var id: [UInt8]
+    /// `ec-p256`, `rsa-2048`, … (as `KeyAlgorithm`'s raw values).
+    public var algorithm: String
+    /// DER SubjectPublicKeyInfo.
+    public var publicKey: [UInt8]
+    /// What the key may do (`sign`, `verify`, …).
+    public var usage: [String]
+    public var state: State
+    /// Creation time, nanoseconds since 1970 (UTC).
+    public var created: Int64
+
+    public init(
+        name: String,
+        token: String,
+        label: String,
+        id: [UInt8],
+        algorithm: String,
+        publicKey: [UInt8],
+        usage: [String],
+        state: State,
+        created: Int64
+    ) {
+        self.name = name
+        self.token = token
+        self.label = label
+        self.id = id
+        self.algorithm = algorithm
+        self.publicKey = publicKey
+        self.usage = usage
+        self.state = state
+        self.created = created
+    }
+
+    public var primaryKey: Key { Key().appending(name) }
+    public var indexEntries: [IndexEntry] {
+        [
+            IndexEntry("token-label", Key().appending(token).appending(label)),
+            IndexEntry("state", Key().appending(state.rawValue)),
+        ]
+    }
+
+    public func encode(into writer: inout RecordWriter) {
+        writer.write(name)
+        writer.write(token)
+        writer.write(label)
+        writer.write(id)
+        writer.write(algorithm)
+        writer.write(publicKey)
+        writer.write(UInt64(usage.count))
+        for item in usage { writer.write(item) }
+        writer.write(state.rawValue)
+        writer.write(created)
+    }
+
+    public init(from reader: inout RecordReader) throws(StoreError) {
+        name = try reader.readString()
+        token = try reader.readString()
+        label = try reader.readString()
+        id = try reader.readBytes()
+        algorithm = try reader.readString()
+        publicKey = try reader.readBytes()
+        let count = try reader.readUInt64()
+        guard count <= 64 else { throw StoreError(code: .invalidData, reason: "key record lists \(count) usages") }
+        usage = []
+        for _ in 0..<count { usage.append(try reader.readString()) }
+        let stateName = try reader.readString()
+        guard let state = State(rawValue: stateName) else {
+            throw StoreError(code: .invalidData, reason: "unknown key state \"\(stateName)\"")
+        }
+        self.state = state
+        created = try reader.readInt64()
+    }
+}
