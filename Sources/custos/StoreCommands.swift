@@ -7,7 +7,7 @@ struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Back up and check the metadata store.",
-        subcommands: [BackupCommand.self, VerifyStoreCommand.self]
+        subcommands: [BackupCommand.self, VerifyStoreCommand.self, ExerciseStoreCommand.self]
     )
 }
 

@@ -1,0 +1,48 @@
+import CustosTestSupport
+import Foundation
+import MetadataStore
+import Testing
+
+/// A writer killed with SIGKILL at random moments never loses an acknowledged write, and what is
+/// stored stays consistent: indexes agree with records and the audit chain verifies.
+@Suite struct CrashDurabilityTests {
+    @Test func acknowledgedWritesSurviveSIGKILL() async throws {
+        let directory = try makeTemporaryDirectory("crash")
+        var acknowledged = Set<Int>()
+        for _ in 0..<10 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: custosBinary)
+            process.arguments = ["store", "exercise", "--data-dir", directory, "--writers", "16"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(Int.random(in: 200...700)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            // A line cut by the kill is not an acknowledgement.
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                if line.hasPrefix("ack "), let index = Int(line.dropFirst(4)) { acknowledged.insert(index) }
+            }
+
+            let (schema, writer) = try await CustosStore.open(dataDirectory: directory)
+            let missing = try schema.environment.read { txn in
+                try acknowledged.filter { index in
+                    let serial = withUnsafeBytes(of: UInt64(index).bigEndian) { Array($0) }
+                    var key = Key().appending("exercise")
+                    key.append(bytes: serial)
+                    return try txn.record(CertificateRecord.self, key: key, in: schema) == nil
+                }
+            }
+            #expect(missing.isEmpty, "acknowledged but lost: \(missing.sorted().prefix(10))")
+            #expect(try schema.verifyIndexes(CustosStore.recordTypes).problems.isEmpty)
+            let audit = try schema.verifyAudit()
+            #expect(audit.firstBroken == nil, "\(String(describing: audit.firstBroken))")
+            #expect(audit.entries >= UInt64(acknowledged.count))
+            writer.shutdown()
+        }
+        #expect(acknowledged.count > 50, "the writer acknowledged only \(acknowledged.count) writes")
+    }
+}
