@@ -15,6 +15,16 @@ let package = Package(
     targets: [
         // The raw limit: a plain C loop over C_SignInit/C_Sign, sharing no code with Custos.
         .target(name: "CSignLoop", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+        // Raw LMDB baselines in plain C.
+        .target(name: "CStoreLoop", linkerSettings: [.linkedLibrary("lmdb"), .linkedLibrary("pthread")]),
+        .executableTarget(
+            name: "StoreBench",
+            dependencies: [
+                "CStoreLoop",
+                .product(name: "MetadataStore", package: custos),
+                .product(name: "CustosTestSupport", package: custos),
+            ]
+        ),
         .executableTarget(
             name: "SigningBench",
             dependencies: [
