@@ -1,7 +1,10 @@
 /// Custos' store in a data directory: `<data>/store`, with every record type Custos keeps.
 public enum CustosStore {
     /// The record types of the current schema.
-    public static let recordTypes: [any StoredRecord.Type] = [KeyRecord.self, CertificateRecord.self]
+    public static let recordTypes: [any StoredRecord.Type] = [
+        KeyRecord.self, CARecord.self, CertificateRecord.self, RevocationRecord.self, CRLNumberRecord.self,
+        PolicyRecord.self, CredentialRecord.self, VaultEntryRecord.self,
+    ]
 
     /// The store directory inside a data directory.
     public static func path(dataDirectory: String) -> String { dataDirectory + "/store" }

@@ -33,6 +33,21 @@ public struct RecordWriter {
         if let value { write(value) }
     }
 
+    public mutating func write(_ value: [String]) {
+        write(UInt64(value.count))
+        for item in value { write(item) }
+    }
+
+    public mutating func write(_ value: Int64?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
+    public mutating func write(_ value: [UInt8]?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
     public mutating func write(_ value: [String: String]) {
         write(UInt64(value.count))
         for key in value.keys.sorted() {
@@ -107,6 +122,32 @@ public struct RecordReader {
 
     public mutating func readOptionalString() throws(StoreError) -> String? {
         try readBool() ? try readString() : nil
+    }
+
+    public mutating func readStrings() throws(StoreError) -> [String] {
+        let count = try readUInt64()
+        guard count <= UInt64(bytes.count - offset) else { throw malformed("a list of \(count) strings") }
+        var items: [String] = []
+        for _ in 0..<count { items.append(try readString()) }
+        return items
+    }
+
+    public mutating func readOptionalInt64() throws(StoreError) -> Int64? {
+        try readBool() ? try readInt64() : nil
+    }
+
+    public mutating func readOptionalBytes() throws(StoreError) -> [UInt8]? {
+        try readBool() ? try readBytes() : nil
+    }
+
+    /// Reads a string that must be one of `Value`'s raw values.
+    public mutating func readEnum<Value: RawRepresentable>(_ type: Value.Type) throws(StoreError) -> Value
+    where Value.RawValue == String {
+        let name = try readString()
+        guard let value = Value(rawValue: name) else {
+            throw StoreError(code: .invalidData, reason: "malformed record: unknown \(Value.self) \"\(name)\"")
+        }
+        return value
     }
 
     public mutating func readStringMap() throws(StoreError) -> [String: String] {

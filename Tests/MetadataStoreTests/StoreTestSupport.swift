@@ -13,7 +13,7 @@ func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// A fresh store with the schema's databases and the record types used in tests.
 func makeSchema(migrations: [Schema.Migration] = [], path: String? = nil) async throws -> (Schema, StoreWriter) {
-    let types: [any StoredRecord.Type] = [KeyRecord.self, CertificateRecord.self]
+    let types = CustosStore.recordTypes
     let environment = try Environment(
         .init(path: try path ?? makeTemporaryDirectory("schema"), databases: Schema.databases(for: types))
     )

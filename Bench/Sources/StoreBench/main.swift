@@ -62,7 +62,15 @@ for threads in [1, 2] {
     while counts.finished < threads { try await Task.sleep(for: .milliseconds(20)) }
     let ours = perSecond(counts.total, since: start)
     writer.shutdown()
-    print(String(format: "point reads, %d thread(s): raw %.0f/s, store %.0f/s, ratio %.3f", threads, raw, ours, ours / raw))
+    print(
+        String(
+            format: "point reads, %d thread(s): raw %.0f/s, store %.0f/s, ratio %.3f",
+            threads,
+            raw,
+            ours,
+            ours / raw
+        )
+    )
 }
 
 // Durable writes.
@@ -85,7 +93,9 @@ do {
     try await withThrowingTaskGroup(of: Void.self) { group in
         for task in 0..<64 {
             group.addTask {
-                for index in stride(from: task, to: writes, by: 64) { try await writer.write { try $0.put(a, key(index), value) } }
+                for index in stride(from: task, to: writes, by: 64) {
+                    try await writer.write { try $0.put(a, key(index), value) }
+                }
             }
         }
         try await group.waitForAll()
@@ -96,7 +106,15 @@ do {
 }
 print(String(format: "durable writes (one fsync per write, raw C): %.0f/s", rawWrites))
 print(String(format: "durable writes, one writer awaiting each: %.0f/s, ratio %.3f", serial, serial / rawWrites))
-print(String(format: "durable writes, 64 concurrent writers (group commit, %d commits for %d writes): %.0f/s, ratio %.2f", commits, writes, grouped, grouped / rawWrites))
+print(
+    String(
+        format: "durable writes, 64 concurrent writers (group commit, %d commits for %d writes): %.0f/s, ratio %.2f",
+        commits,
+        writes,
+        grouped,
+        grouped / rawWrites
+    )
+)
 
 // Index scan.
 let scanPath = try makeTemporaryDirectory("bench-scan")
@@ -132,7 +150,16 @@ do {
     }
     let ours = perSecond(seen, since: start)
     let elapsed = Double(seen) / ours
-    print(String(format: "scan of %d index entries: raw %.0f/s, store %.0f/s (%.2f s), ratio %.3f", seen, rawScan, ours, elapsed, ours / rawScan))
+    print(
+        String(
+            format: "scan of %d index entries: raw %.0f/s, store %.0f/s (%.2f s), ratio %.3f",
+            seen,
+            rawScan,
+            ours,
+            elapsed,
+            ours / rawScan
+        )
+    )
 }
 
 /// Per-thread results of the read loops.

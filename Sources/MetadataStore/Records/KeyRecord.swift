@@ -63,8 +63,7 @@ public struct KeyRecord: StoredRecord, Hashable {
         writer.write(id)
         writer.write(algorithm)
         writer.write(publicKey)
-        writer.write(UInt64(usage.count))
-        for item in usage { writer.write(item) }
+        writer.write(usage)
         writer.write(state.rawValue)
         writer.write(created)
     }
@@ -76,15 +75,8 @@ public struct KeyRecord: StoredRecord, Hashable {
         id = try reader.readBytes()
         algorithm = try reader.readString()
         publicKey = try reader.readBytes()
-        let count = try reader.readUInt64()
-        guard count <= 64 else { throw StoreError(code: .invalidData, reason: "key record lists \(count) usages") }
-        usage = []
-        for _ in 0..<count { usage.append(try reader.readString()) }
-        let stateName = try reader.readString()
-        guard let state = State(rawValue: stateName) else {
-            throw StoreError(code: .invalidData, reason: "unknown key state \"\(stateName)\"")
-        }
-        self.state = state
+        usage = try reader.readStrings()
+        state = try reader.readEnum(State.self)
         created = try reader.readInt64()
     }
 }

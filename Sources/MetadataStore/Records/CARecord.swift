@@ -1,0 +1,92 @@
+/// A certificate authority Custos operates (or a trust anchor it imported).
+public struct CARecord: StoredRecord, Hashable {
+    public static let table = "cas"
+    public static let formatVersions: ClosedRange<UInt8> = 1...1
+
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// Self-signed root held by Custos.
+        case root
+        /// Sub-CA under a CA held by Custos.
+        case intermediate
+        /// Sub-CA of an external parent (Custos holds the key, the parent signs).
+        case externalSubordinate = "external-subordinate"
+        /// A certificate of another PKI, trusted but without a key here.
+        case trustAnchor = "trust-anchor"
+    }
+
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        /// Waiting for the external parent's certificate.
+        case pending
+        case active
+        case retired
+    }
+
+    public var id: String
+    public var tenant: String
+    public var kind: Kind
+    public var state: State
+    /// Subject DN (RFC 4514).
+    public var subject: String
+    /// The parent CA's id, for intermediates held by Custos.
+    public var parent: String?
+    /// The signing key's `KeyRecord` name; nil for trust anchors.
+    public var keyName: String?
+    /// The CA certificate (DER); nil while pending.
+    public var certificate: [UInt8]?
+    public var created: Int64
+
+    public init(
+        id: String,
+        tenant: String,
+        kind: Kind,
+        state: State,
+        subject: String,
+        parent: String?,
+        keyName: String?,
+        certificate: [UInt8]?,
+        created: Int64
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.kind = kind
+        self.state = state
+        self.subject = subject
+        self.parent = parent
+        self.keyName = keyName
+        self.certificate = certificate
+        self.created = created
+    }
+
+    public var primaryKey: Key { Key().appending(id) }
+    public var indexEntries: [IndexEntry] {
+        var entries = [
+            IndexEntry("tenant", Key().appending(tenant)), IndexEntry("state", Key().appending(state.rawValue)),
+        ]
+        if let parent { entries.append(IndexEntry("parent", Key().appending(parent))) }
+        return entries
+    }
+
+    public func encode(into writer: inout RecordWriter) {
+        writer.write(id)
+        writer.write(tenant)
+        writer.write(kind.rawValue)
+        writer.write(state.rawValue)
+        writer.write(subject)
+        writer.write(parent)
+        writer.write(keyName)
+        writer.write(certificate)
+        writer.write(created)
+    }
+
+    public init(from reader: inout RecordReader) throws(StoreError) {
+        id = try reader.readString()
+        tenant = try reader.readString()
+        kind = try reader.readEnum(Kind.self)
+        state = try reader.readEnum(State.self)
+        subject = try reader.readString()
+        parent = try reader.readOptionalString()
+        keyName = try reader.readOptionalString()
+        certificate = try reader.readOptionalBytes()
+        created = try reader.readInt64()
+    }
+}

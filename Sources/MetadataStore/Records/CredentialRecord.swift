@@ -1,0 +1,69 @@
+/// An API credential. Only a hash of the bearer secret is stored: the secret itself is shown once,
+/// when the credential is created, and never kept.
+public struct CredentialRecord: StoredRecord, Hashable {
+    public static let table = "credentials"
+    public static let formatVersions: ClosedRange<UInt8> = 1...1
+
+    public enum Role: String, Sendable, Hashable, CaseIterable {
+        case admin, officer, signer, auditor
+    }
+
+    public var id: String
+    /// SHA-256 of the bearer secret (secrets are long and random, so no slow hash is needed).
+    public var secretHash: [UInt8]
+    public var role: Role
+    /// Key-name patterns a signer may use.
+    public var keyPatterns: [String]
+    /// The tenant it is limited to, if any.
+    public var tenant: String?
+    public var created: Int64
+    public var revoked: Bool
+
+    public init(
+        id: String,
+        secretHash: [UInt8],
+        role: Role,
+        keyPatterns: [String],
+        tenant: String?,
+        created: Int64,
+        revoked: Bool
+    ) {
+        self.id = id
+        self.secretHash = secretHash
+        self.role = role
+        self.keyPatterns = keyPatterns
+        self.tenant = tenant
+        self.created = created
+        self.revoked = revoked
+    }
+
+    public var primaryKey: Key { Key().appending(id) }
+    public var indexEntries: [IndexEntry] {
+        var hash = Key()
+        hash.append(bytes: secretHash)
+        return [IndexEntry("secret-hash", hash), IndexEntry("role", Key().appending(role.rawValue))]
+    }
+
+    public func encode(into writer: inout RecordWriter) {
+        writer.write(id)
+        writer.write(secretHash)
+        writer.write(role.rawValue)
+        writer.write(keyPatterns)
+        writer.write(tenant)
+        writer.write(created)
+        writer.write(revoked)
+    }
+
+    public init(from reader: inout RecordReader) throws(StoreError) {
+        id = try reader.readString()
+        secretHash = try reader.readBytes()
+        guard secretHash.count == 32 else {
+            throw StoreError(code: .invalidData, reason: "malformed record: a credential hash has 32 bytes")
+        }
+        role = try reader.readEnum(Role.self)
+        keyPatterns = try reader.readStrings()
+        tenant = try reader.readOptionalString()
+        created = try reader.readInt64()
+        revoked = try reader.readBool()
+    }
+}

@@ -1,0 +1,52 @@
+/// A revoked certificate (RFC 5280 section 5.3).
+public struct RevocationRecord: StoredRecord, Hashable {
+    public static let table = "revocations"
+    public static let formatVersions: ClosedRange<UInt8> = 1...1
+
+    /// The issuing CA's id.
+    public var issuer: String
+    public var serial: [UInt8]
+    /// Revocation time, nanoseconds since 1970 (UTC).
+    public var revokedAt: Int64
+    /// CRLReason code (RFC 5280 section 5.3.1): 0 unspecified, 1 keyCompromise, … 10 aACompromise.
+    public var reason: UInt8
+    /// Invalidity date (RFC 5280 section 5.3.2), if known.
+    public var invalidityDate: Int64?
+
+    public init(issuer: String, serial: [UInt8], revokedAt: Int64, reason: UInt8, invalidityDate: Int64?) {
+        self.issuer = issuer
+        self.serial = serial
+        self.revokedAt = revokedAt
+        self.reason = reason
+        self.invalidityDate = invalidityDate
+    }
+
+    public var primaryKey: Key {
+        var key = Key().appending(issuer)
+        key.append(bytes: serial)
+        return key
+    }
+
+    /// Revocations by CA in time order: what a CRL lists.
+    public var indexEntries: [IndexEntry] { [IndexEntry("ca-time", Key().appending(issuer).appending(revokedAt))] }
+
+    public func encode(into writer: inout RecordWriter) {
+        writer.write(issuer)
+        writer.write(serial)
+        writer.write(revokedAt)
+        writer.write(UInt64(reason))
+        writer.write(invalidityDate)
+    }
+
+    public init(from reader: inout RecordReader) throws(StoreError) {
+        issuer = try reader.readString()
+        serial = try reader.readBytes()
+        revokedAt = try reader.readInt64()
+        let code = try reader.readUInt64()
+        guard code <= 10, code != 7 else {
+            throw StoreError(code: .invalidData, reason: "malformed record: CRL reason \(code) is not defined")
+        }
+        reason = UInt8(code)
+        invalidityDate = try reader.readOptionalInt64()
+    }
+}

@@ -1,0 +1,81 @@
+/// One version of a vault secret or key: ciphertext only, encrypted in the HSM under the namespace's
+/// key-encryption key (AES-GCM, the path and version bound as associated data).
+public struct VaultEntryRecord: StoredRecord, Hashable {
+    public static let table = "vault"
+    public static let formatVersions: ClosedRange<UInt8> = 1...1
+
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        case active, archived
+    }
+
+    public var namespace: String
+    public var path: String
+    public var version: UInt64
+    public var ciphertext: [UInt8]
+    public var iv: [UInt8]
+    public var tag: [UInt8]
+    /// Which version of the namespace's key-encryption key encrypted it.
+    public var kekVersion: UInt64
+    public var metadata: [String: String]
+    public var state: State
+    public var created: Int64
+
+    public init(
+        namespace: String,
+        path: String,
+        version: UInt64,
+        ciphertext: [UInt8],
+        iv: [UInt8],
+        tag: [UInt8],
+        kekVersion: UInt64,
+        metadata: [String: String],
+        state: State,
+        created: Int64
+    ) {
+        self.namespace = namespace
+        self.path = path
+        self.version = version
+        self.ciphertext = ciphertext
+        self.iv = iv
+        self.tag = tag
+        self.kekVersion = kekVersion
+        self.metadata = metadata
+        self.state = state
+        self.created = created
+    }
+
+    /// Versions of one path sort together, oldest first.
+    public var primaryKey: Key { Key().appending(namespace).appending(path).appending(version) }
+    public var indexEntries: [IndexEntry] {
+        [
+            IndexEntry("kek-version", Key().appending(namespace).appending(kekVersion)),
+            IndexEntry("state", Key().appending(namespace).appending(state.rawValue)),
+        ]
+    }
+
+    public func encode(into writer: inout RecordWriter) {
+        writer.write(namespace)
+        writer.write(path)
+        writer.write(version)
+        writer.write(ciphertext)
+        writer.write(iv)
+        writer.write(tag)
+        writer.write(kekVersion)
+        writer.write(metadata)
+        writer.write(state.rawValue)
+        writer.write(created)
+    }
+
+    public init(from reader: inout RecordReader) throws(StoreError) {
+        namespace = try reader.readString()
+        path = try reader.readString()
+        version = try reader.readUInt64()
+        ciphertext = try reader.readBytes()
+        iv = try reader.readBytes()
+        tag = try reader.readBytes()
+        kekVersion = try reader.readUInt64()
+        metadata = try reader.readStringMap()
+        state = try reader.readEnum(State.self)
+        created = try reader.readInt64()
+    }
+}
