@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "PKCS11", "HSM", "MetadataStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -86,7 +87,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MetadataStoreTests",
-            dependencies: ["MetadataStore", "CustosTestSupport"],
+            dependencies: ["MetadataStore", "CustosTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -41,6 +41,12 @@ public struct KeyStore: Sendable {
         }
     }
 
+    /// The key labelled `label`, generated first if the token has none (service keys: keepalive, audit).
+    public func findOrGenerate(label: String, _ algorithm: KeyAlgorithm) async throws -> KeyReference {
+        if let existing = try await find(label: label) { return existing }
+        return try await generate(algorithm, label: label)
+    }
+
     /// The public key of `reference`.
     public func publicKey(_ reference: KeyReference) async throws -> PublicKey {
         try await pool.withSession { context in

@@ -22,7 +22,7 @@ public struct Schema: Sendable {
 
     /// The databases a schema with these record types needs.
     public static func databases(for types: [any StoredRecord.Type]) -> [String] {
-        ["meta", "index", AuditEntry.table] + types.map { $0.table }
+        ["meta", "index", AuditEntry.table, AuditCheckpoint.table] + types.map { $0.table }
     }
 
     /// Binds the schema to an environment opened with `databases(for:)`, and migrates it.
@@ -33,7 +33,9 @@ public struct Schema: Sendable {
         migrations: [Migration] = []
     ) async throws -> Schema {
         var tables: [String: Database] = [:]
-        for type in types + [AuditEntry.self] { tables[type.table] = try environment.database(type.table) }
+        for type in types + [AuditEntry.self, AuditCheckpoint.self] {
+            tables[type.table] = try environment.database(type.table)
+        }
         let schema = Schema(
             environment: environment,
             index: try environment.database("index"),

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import MetadataStore
+import PKCS11
 
 /// `custos audit …`.
 struct AuditCommand: AsyncParsableCommand {
@@ -20,14 +22,39 @@ struct VerifyAuditCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataDirectoryOption
 
+    @Option(help: "PEM public key of the audit key, kept apart from the data directory; checks the signed checkpoints.")
+    var publicKey: String?
+
     func run() async throws {
         let (schema, writer) = try await data.openStore()
         defer { writer.shutdown() }
-        let result = try schema.verifyAudit()
+        guard let publicKey else {
+            let result = try schema.verifyAudit()
+            if let broken = result.firstBroken {
+                throw CLIError("audit chain broken at entry \(broken.sequence): \(broken.reason)")
+            }
+            let checkpoints = try schema.environment.read {
+                try $0.count(try $0.database(for: AuditCheckpoint.self, in: schema))
+            }
+            say("audit chain intact: \(result.entries) entries")
+            say("\(checkpoints) signed checkpoints not checked: give --public-key with the audit key's PEM")
+            return
+        }
+        let key: PublicKey
+        do {
+            key = .p256(
+                try P256.Signing.PublicKey(pemRepresentation: try String(contentsOfFile: publicKey, encoding: .utf8))
+            )
+        } catch {
+            throw CLIError("cannot read an EC P-256 public key from \(publicKey): \(error)")
+        }
+        let (result, checkpoints) = try schema.verifyAudit { checkpoint in
+            key.isValidSignature(checkpoint.signature, scheme: .ecdsa(.sha256), input: .message(checkpoint.signedBytes))
+        }
         if let broken = result.firstBroken {
             throw CLIError("audit chain broken at entry \(broken.sequence): \(broken.reason)")
         }
-        say("audit chain intact: \(result.entries) entries")
+        say("audit chain intact: \(result.entries) entries, \(checkpoints) signed checkpoints verified")
     }
 }
 

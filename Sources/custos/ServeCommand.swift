@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Pool sessions (default: the profile's).")
     var sessions: Int?
 
+    @Option(help: "Seconds between signed audit checkpoints (also written at start and stop).")
+    var checkpointInterval = 600
+
     func run() async throws {
         let logger = Logger(label: "custos")
         let profile = try profileOptions.load()
@@ -64,32 +67,25 @@ struct ServeCommand: AsyncParsableCommand {
         say(
             "store \(schema.environment.path): schema version \(try schema.storedVersion()), \(audit.entries) audit entries, chain intact"
         )
-        try await writer.write { txn in
-            try txn.appendAudit(
-                AuditEvent(actor: "custos", action: "service.start", object: "token/\(token)", outcome: "success"),
-                in: schema
-            )
-        }
         do {
-            try await serve(configuration, logger: logger)
+            try await serve(configuration, store: (schema, writer), logger: logger)
         } catch {
             writer.shutdown()
             throw error
-        }
-        try await writer.write { txn in
-            try txn.appendAudit(
-                AuditEvent(actor: "custos", action: "service.stop", object: "token/\(token)", outcome: "success"),
-                in: schema
-            )
         }
         writer.shutdown()
         // Every reference to the module is gone: it was finalized exactly once on the way out.
         say("stopped; PKCS#11 module \(Module.isLoaded(path: modulePath) ? "still loaded" : "finalized")")
     }
 
-    private func serve(_ configuration: SessionPoolConfiguration, logger: Logger) async throws {
+    private func serve(
+        _ configuration: SessionPoolConfiguration,
+        store: (Schema, StoreWriter),
+        logger: Logger
+    ) async throws {
+        let (schema, writer) = store
         let bootstrap = try await SessionPool.start(configuration, logger: logger)
-        let keepaliveKey = try await Self.keepaliveKey(KeyStore(pool: bootstrap))
+        let keepaliveKey = try await KeyStore(pool: bootstrap).findOrGenerate(label: "custos-keepalive", .ecP256)
         bootstrap.shutdown()
         var withKeepalive = configuration
         withKeepalive.keepaliveKey = keepaliveKey
@@ -111,18 +107,51 @@ struct ServeCommand: AsyncParsableCommand {
         )
         say("serving; press Ctrl-C to stop")
 
+        // Checkpoints are checked against the audit key as the HSM reports it, not as the file says.
+        let checkpointer = try await AuditCheckpointer.prepare(KeyStore(pool: pool))
+        let (verified, checkpoints) = try schema.verifyAudit(checkpoints: checkpointer.verifier())
+        if let broken = verified.firstBroken {
+            pool.shutdown()
+            throw CLIError("refusing to start: audit entry \(broken.sequence): \(broken.reason)")
+        }
+        say(
+            "audit: \(checkpoints) signed checkpoints verified with the HSM audit key \"\(AuditCheckpointer.keyLabel)\""
+        )
+        let exported = dataDir + "/audit-public-key.pem"
+        try checkpointer.publicKey.pemRepresentation.write(toFile: exported, atomically: true, encoding: .utf8)
+        say("audit key's public half in \(exported); keep a copy elsewhere for `custos audit verify --public-key`")
+        try await writer.write { txn in
+            try txn.appendAudit(
+                AuditEvent(
+                    actor: "custos",
+                    action: "service.start",
+                    object: "token/\(token.label)",
+                    outcome: "success"
+                ),
+                in: schema
+            )
+        }
+        try await checkpointer.checkpoint(schema, writer)
+        let periodic = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(checkpointInterval))
+                try await checkpointer.checkpoint(schema, writer)
+            }
+        }
+
         let signal = await Self.waitForTermination()
+        periodic.cancel()
         say("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+        try await writer.write { txn in
+            try txn.appendAudit(
+                AuditEvent(actor: "custos", action: "service.stop", object: "token/\(token.label)", outcome: "success"),
+                in: schema
+            )
+        }
+        try await checkpointer.checkpoint(schema, writer)
         pool.shutdown()
         let statistics = pool.statistics
         say("pool served \(statistics.operations) operations, \(statistics.failures) failures")
-    }
-
-    /// Finds or creates the key the pool's keepalive signs with.
-    private static func keepaliveKey(_ store: KeyStore) async throws -> KeyReference {
-        let label = "custos-keepalive"
-        if let existing = try await store.find(label: label) { return existing }
-        return try await store.generate(.ecP256, label: label)
     }
 
     /// Suspends until SIGINT or SIGTERM arrives; returns which.

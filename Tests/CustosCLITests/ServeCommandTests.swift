@@ -11,6 +11,7 @@ import Testing
         #expect(first.text.contains("CKM_ECDSA"))
         #expect(first.text.contains("session pool: 2 sessions"))
         #expect(first.text.contains("0 audit entries, chain intact"))
+        #expect(first.text.contains("0 signed checkpoints verified with the HSM audit key"))
         for pin in ["so.pin", "user.pin"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: "\(directory)/.custos/\(pin)")
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "\(pin)")
@@ -25,12 +26,20 @@ import Testing
         let second = try ServeProcess([], directory: directory)
         #expect(try await second.waitFor("serving"), "\(second.text)")
         #expect(second.text.contains("reusing token \"custos-dev\""))
-        // The first run recorded its start and stop.
+        // The first run recorded its start and stop, each with a signed checkpoint.
         #expect(second.text.contains("2 audit entries, chain intact"))
+        #expect(second.text.contains("2 signed checkpoints verified with the HSM audit key"))
         #expect(!second.text.contains("generated PIN"))
         #expect(try String(contentsOfFile: "\(directory)/.custos/user.pin", encoding: .utf8) == userPIN)
         #expect(try await second.stop(SIGINT) == 0)
         #expect(second.text.contains("received SIGINT"))
+        let verify = try custos(
+            [
+                "audit", "verify", "--data-dir", "\(directory)/.custos", "--public-key",
+                "\(directory)/.custos/audit-public-key.pem",
+            ])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("4 entries, 4 signed checkpoints verified"), "\(verify.stdout)")
     }
 
     @Test func serveWithAWrongPINFailsWithOneClearMessage() async throws {

@@ -1,0 +1,106 @@
+/// A signature over the audit chain's head, made with an HSM-resident audit key. Someone who can
+/// write the data file can recompute every hash of a rewritten chain, but cannot sign a new head:
+/// verification checks each checkpoint's head against the chain and its signature against a public
+/// key the verifier trusts (from the HSM or the operator), never one read from the file alone.
+public struct AuditCheckpoint: StoredRecord, Hashable {
+    public static let table = "audit-checkpoints"
+    public static let formatVersions: ClosedRange<UInt8> = 1...1
+
+    /// The last entry the checkpoint covers.
+    public var sequence: UInt64
+    /// That entry's hash.
+    public var headHash: [UInt8]
+    /// The signing key's name and its public key (DER SubjectPublicKeyInfo), for display.
+    public var signer: String
+    public var publicKey: [UInt8]
+    /// ECDSA P-256 with SHA-256 over `signedBytes`, DER-encoded.
+    public var signature: [UInt8]
+    public var time: Int64
+
+    public init(
+        sequence: UInt64,
+        headHash: [UInt8],
+        signer: String,
+        publicKey: [UInt8],
+        signature: [UInt8],
+        time: Int64
+    ) {
+        self.sequence = sequence
+        self.headHash = headHash
+        self.signer = signer
+        self.publicKey = publicKey
+        self.signature = signature
+        self.time = time
+    }
+
+    /// The bytes a checkpoint signs: a domain label, the sequence (8 bytes big-endian) and the head hash.
+    public static func signedBytes(sequence: UInt64, headHash: [UInt8]) -> [UInt8] {
+        Array("custos-audit-checkpoint-v1".utf8) + Key().appending(sequence).bytes + headHash
+    }
+
+    public var signedBytes: [UInt8] { Self.signedBytes(sequence: sequence, headHash: headHash) }
+
+    public var primaryKey: Key { Key().appending(sequence) }
+    public var indexEntries: [IndexEntry] { [] }
+
+    public func encode(into writer: inout RecordWriter) {
+        writer.write(sequence)
+        writer.write(headHash)
+        writer.write(signer)
+        writer.write(publicKey)
+        writer.write(signature)
+        writer.write(time)
+    }
+
+    public init(from reader: inout RecordReader) throws(StoreError) {
+        sequence = try reader.readUInt64()
+        headHash = try reader.readBytes()
+        signer = try reader.readString()
+        publicKey = try reader.readBytes()
+        signature = try reader.readBytes()
+        time = try reader.readInt64()
+    }
+}
+
+extension Schema {
+    /// The chain's head: the last entry's sequence and hash; nil for an empty log.
+    public func auditHead() throws -> (sequence: UInt64, hash: [UInt8])? {
+        try environment.read { txn in
+            guard let head = try txn.get(meta, Self.auditHeadKey) else { return nil }
+            var reader = KeyReader(head)
+            return (try reader.readUInt64(), try reader.readBytes())
+        }
+    }
+
+    /// Checks the chain (as `verifyAudit()`) and every checkpoint: its head must be the hash of the
+    /// entry it names, and `verifySignature` must accept its signature. Returns the first break and
+    /// how many checkpoints were checked.
+    public func verifyAudit(checkpoints verifySignature: (AuditCheckpoint) -> Bool) throws -> (
+        AuditVerification, checkpoints: Int
+    ) {
+        var result = try verifyAudit()
+        let checkpoints = try environment.read { try $0.records(AuditCheckpoint.self, limit: .max, in: self) }
+        guard result.firstBroken == nil else { return (result, checkpoints.count) }
+        for checkpoint in checkpoints {
+            let entry = try environment.read {
+                try $0.record(AuditEntry.self, key: Key().appending(checkpoint.sequence), in: self)
+            }
+            if entry?.hash != checkpoint.headHash {
+                result.firstBroken = .init(
+                    sequence: checkpoint.sequence,
+                    reason:
+                        "the signed checkpoint of entry \(checkpoint.sequence) does not match the chain (rewritten?)"
+                )
+                break
+            }
+            if !verifySignature(checkpoint) {
+                result.firstBroken = .init(
+                    sequence: checkpoint.sequence,
+                    reason: "the checkpoint of entry \(checkpoint.sequence) has no valid signature by the audit key"
+                )
+                break
+            }
+        }
+        return (result, checkpoints.count)
+    }
+}
