@@ -1,5 +1,6 @@
 internal import CLMDB
 import Foundation
+import Glibc
 
 /// A named LMDB database inside an environment.
 public struct Database: Hashable, Sendable, CustomStringConvertible {
@@ -23,14 +24,23 @@ public final class Environment: @unchecked Sendable {
         public var path: String
         /// The map size: the most the data file may grow to. LMDB reserves address space, not disk.
         public var mapSize: Int
+        /// How far the writer may grow the map (doubling) when it fills; equal to `mapSize` to never grow.
+        public var maxMapSize: Int
         /// Named databases to open (created if missing).
         public var databases: [String]
         /// Concurrent read transactions allowed across processes.
         public var maxReaders: UInt32
 
-        public init(path: String, mapSize: Int = 1 << 30, databases: [String], maxReaders: UInt32 = 126) {
+        public init(
+            path: String,
+            mapSize: Int = 1 << 30,
+            maxMapSize: Int? = nil,
+            databases: [String],
+            maxReaders: UInt32 = 126
+        ) {
             self.path = path
             self.mapSize = mapSize
+            self.maxMapSize = max(maxMapSize ?? 64 << 30, mapSize)
             self.databases = databases
             self.maxReaders = maxReaders
         }
@@ -39,12 +49,19 @@ public final class Environment: @unchecked Sendable {
     let env: OpaquePointer
     /// The directory of the environment.
     public let path: String
+    /// The most the map may grow to.
+    public let maxMapSize: Int
     private let databases: [String: Database]
+    /// Readers hold it shared; growing the map holds it exclusively (LMDB allows mdb_env_set_mapsize only
+    /// while no transaction of this process is active).
+    private let gate = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
 
     /// Opens (creating if needed) the environment and its databases. Blocking: call it at start-up or
     /// from a dedicated thread, not from the cooperative pool.
     public init(_ configuration: Configuration) throws(StoreError) {
         path = configuration.path
+        maxMapSize = configuration.maxMapSize
+        pthread_rwlock_init(gate, nil)
         do {
             try FileManager.default.createDirectory(
                 atPath: path,
@@ -99,7 +116,11 @@ public final class Environment: @unchecked Sendable {
         databases = opened
     }
 
-    deinit { mdb_env_close(env) }
+    deinit {
+        mdb_env_close(env)
+        pthread_rwlock_destroy(gate)
+        gate.deallocate()
+    }
 
     /// The database opened under `name`.
     public func database(_ name: String) throws(StoreError) -> Database {
@@ -112,10 +133,22 @@ public final class Environment: @unchecked Sendable {
     /// Runs `body` in a read-only transaction. Values are copied out, so nothing returned refers to
     /// the map after the transaction ends. Reads never block writers or each other.
     public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
+        pthread_rwlock_rdlock(gate)
+        defer { pthread_rwlock_unlock(gate) }
         var txn: OpaquePointer?
         try lmdb("mdb_txn_begin", mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn))
         defer { mdb_txn_abort(txn) }
         return try body(ReadTransaction(txn!))
+    }
+
+    /// Doubles the map (up to `maxMapSize`) once every reader has left; returns whether it grew.
+    /// Called by the writer between groups, so no write transaction is active either.
+    func grow() -> Bool {
+        pthread_rwlock_wrlock(gate)
+        defer { pthread_rwlock_unlock(gate) }
+        let current = usage().mapSize
+        guard current < maxMapSize else { return false }
+        return mdb_env_set_mapsize(env, min(current * 2, maxMapSize)) == 0
     }
 
     /// Writes a consistent, compacted copy of the environment into `directory` (which must not exist or

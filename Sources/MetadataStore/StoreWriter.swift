@@ -44,6 +44,8 @@ public struct WriterStatistics: Sendable, Hashable {
     public var commits = 0
     /// The largest group committed at once.
     public var largestGroup = 0
+    /// Times the map was grown to fit a write.
+    public var mapGrowths = 0
 }
 
 protocol WriteJob: AnyObject, Sendable {
@@ -120,7 +122,18 @@ final class WriterCore: @unchecked Sendable {
             let group = Array(queue.prefix(maxGroup))
             queue.removeFirst(group.count)
             monitor.unlock()
-            let (committed, failed) = commit(group)
+            var (committed, failed) = commit(group)
+            // Writes that did not fit get one more try in a grown map.
+            let full = failed.filter { ($0.1 as? StoreError)?.code == .mapFull }.map(\.0)
+            if !full.isEmpty && environment.grow() {
+                failed.removeAll { ($0.1 as? StoreError)?.code == .mapFull }
+                let retried = commit(full)
+                committed += retried.committed
+                failed += retried.failed
+                monitor.lock()
+                stats.mapGrowths += 1
+                monitor.unlock()
+            }
             monitor.lock()
             stats.writes += committed.count
             stats.failures += failed.count

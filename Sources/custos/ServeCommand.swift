@@ -84,6 +84,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger: Logger
     ) async throws {
         let (schema, writer) = store
+        // From here on SIGINT/SIGTERM lead to a clean shutdown, whenever they arrive.
+        let termination = TerminationSignal()
         let bootstrap = try await SessionPool.start(configuration, logger: logger)
         let keepaliveKey = try await KeyStore(pool: bootstrap).findOrGenerate(label: "custos-keepalive", .ecP256)
         bootstrap.shutdown()
@@ -105,7 +107,6 @@ struct ServeCommand: AsyncParsableCommand {
         say(
             "session pool: \(pool.configuration.sessions) sessions, wait timeout \(withKeepalive.waitTimeout), \(keepalive)"
         )
-        say("serving; press Ctrl-C to stop")
 
         // Checkpoints are checked against the audit key as the HSM reports it, not as the file says.
         let checkpointer = try await AuditCheckpointer.prepare(KeyStore(pool: pool))
@@ -139,7 +140,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
-        let signal = await Self.waitForTermination()
+        say("serving; press Ctrl-C to stop")
+        let signal = await termination.wait()
         periodic.cancel()
         say("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
         try await writer.write { txn in
@@ -152,27 +154,5 @@ struct ServeCommand: AsyncParsableCommand {
         pool.shutdown()
         let statistics = pool.statistics
         say("pool served \(statistics.operations) operations, \(statistics.failures) failures")
-    }
-
-    /// Suspends until SIGINT or SIGTERM arrives; returns which.
-    private static func waitForTermination() async -> Int32 {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-        defer { sources.forEach { $0.cancel() } }
-        return await withCheckedContinuation { continuation in
-            let resumed = Mutex(false)
-            for source in sources {
-                let number = Int32(source.handle)
-                source.setEventHandler {
-                    let first = resumed.withLock { done in
-                        defer { done = true }
-                        return !done
-                    }
-                    if first { continuation.resume(returning: number) }
-                }
-                source.resume()
-            }
-        }
     }
 }

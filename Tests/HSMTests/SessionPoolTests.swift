@@ -36,10 +36,11 @@ import Testing
 
     @Test func waiterTimesOutWithAClearError() async throws {
         let faults = try SoftHSMEnvironment.shared.faultInjector()
-        let fixture = try await PoolFixture(modulePath: faults.modulePath, sessions: 1, waitTimeout: .milliseconds(200))
-        faults.latency("C_Sign", .milliseconds(800))
+        let fixture = try await PoolFixture(modulePath: faults.modulePath, sessions: 1, waitTimeout: .seconds(1))
+        faults.latency("C_Sign", .seconds(3))
         async let slow: Void = fixture.signAndCheck("holds the only session")
-        try await Task.sleep(for: .milliseconds(100))
+        // Wait for the real condition (the only session busy), not for a guessed delay.
+        #expect(try await eventually { fixture.pool.statistics.inUse == 1 })
         do {
             try await fixture.signAndCheck("waits too long")
             Issue.record("a waiter got a session although the only one was busy")

@@ -53,7 +53,7 @@ struct Refused: Error {}
 
     @Test func aFullMapIsAClearErrorAndKeepsWhatWasStored() async throws {
         let path = try makeTemporaryDirectory("full")
-        let environment = try Environment(.init(path: path, mapSize: 1 << 20, databases: ["a"]))
+        let environment = try Environment(.init(path: path, mapSize: 1 << 20, maxMapSize: 1 << 20, databases: ["a"]))
         let writer = StoreWriter(environment: environment)
         let a = try environment.database("a")
         try await writer.write { try $0.put(a, bytes("kept"), bytes("before the map filled")) }
@@ -72,6 +72,37 @@ struct Refused: Error {}
         // Small writes still fit after the failed one was rolled back.
         try await writer.write { try $0.put(a, bytes("after"), bytes("ok")) }
         #expect(try environment.read { try $0.get(a, bytes("after")) } == bytes("ok"))
+    }
+
+    @Test func theMapGrowsWhenAWriteDoesNotFit() async throws {
+        let path = try makeTemporaryDirectory("grow")
+        let environment = try Environment(.init(path: path, mapSize: 1 << 20, maxMapSize: 16 << 20, databases: ["a"]))
+        let writer = StoreWriter(environment: environment)
+        let a = try environment.database("a")
+        // Readers keep reading while the writer grows the map.
+        let reading = Task.detached {
+            var reads = 0
+            while !Task.isCancelled {
+                _ = try environment.read { try $0.get(a, bytes("big0")) }
+                reads += 1
+            }
+            return reads
+        }
+        for index in 0..<48 {
+            try await writer.write {
+                try $0.put(a, bytes("big\(index)"), [UInt8](repeating: UInt8(index), count: 64 << 10))
+            }
+        }
+        reading.cancel()
+        #expect(try await reading.value > 0)
+        #expect(writer.statistics.mapGrowths >= 1)
+        #expect(environment.usage().mapSize > 1 << 20)
+        for index in [0, 47] {
+            #expect(
+                try environment.read { try $0.get(a, bytes("big\(index)")) }
+                    == [UInt8](repeating: UInt8(index), count: 64 << 10)
+            )
+        }
     }
 
     @Test func writesAfterShutdownFail() async throws {
