@@ -170,6 +170,7 @@ extension WriteTransaction {
         head.append(sequence)
         head.append(bytes: entry.hash)
         try put(schema.meta, Schema.auditHeadKey, head.bytes)
+        appendedAudit.append(entry)
         return entry
     }
 }

@@ -11,7 +11,11 @@ public enum CustosStore {
 
     /// Opens (creating and migrating as needed) the store of a data directory and starts its writer.
     /// Blocking LMDB work at open happens on the caller's thread: call this at start-up.
-    public static func open(dataDirectory: String, mapSize: Int = 1 << 30) async throws -> (Schema, StoreWriter) {
+    public static func open(
+        dataDirectory: String,
+        mapSize: Int = 1 << 30,
+        auditSink: (@Sendable ([AuditEntry]) -> Void)? = nil
+    ) async throws -> (Schema, StoreWriter) {
         let environment = try Environment(
             .init(
                 path: path(dataDirectory: dataDirectory),
@@ -19,7 +23,7 @@ public enum CustosStore {
                 databases: Schema.databases(for: recordTypes)
             )
         )
-        let writer = StoreWriter(environment: environment)
+        let writer = StoreWriter(environment: environment, auditSink: auditSink)
         return (try await Schema.open(environment, writer: writer, types: recordTypes), writer)
     }
 }

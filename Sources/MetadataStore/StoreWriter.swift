@@ -10,9 +10,15 @@ import WorkerThreads
 public final class StoreWriter: Sendable {
     private let core: WriterCore
 
-    /// Starts the writer for `environment`; a group holds at most `maxGroup` writes.
-    public init(environment: Environment, maxGroup: Int = 512) {
-        core = WriterCore(environment: environment, maxGroup: max(1, maxGroup))
+    /// Starts the writer for `environment`; a group holds at most `maxGroup` writes. `auditSink`, if
+    /// given, receives the audit entries of each group after the group is durable (never those of a write
+    /// that was rolled back); it runs on the writer thread and must not block.
+    public init(
+        environment: Environment,
+        maxGroup: Int = 512,
+        auditSink: (@Sendable ([AuditEntry]) -> Void)? = nil
+    ) {
+        core = WriterCore(environment: environment, maxGroup: max(1, maxGroup), auditSink: auditSink)
         core.start()
     }
 
@@ -75,15 +81,17 @@ final class WriterCore: @unchecked Sendable {
     // @unchecked: `queue`, `running`, `stats` and `thread` are only touched with `monitor` locked.
     private let environment: Environment
     private let maxGroup: Int
+    private let auditSink: (@Sendable ([AuditEntry]) -> Void)?
     private let monitor = Monitor(conditions: 1)
     private var queue: [any WriteJob] = []
     private var running = true
     private var stats = WriterStatistics()
     private var thread: DedicatedThread?
 
-    init(environment: Environment, maxGroup: Int) {
+    init(environment: Environment, maxGroup: Int, auditSink: (@Sendable ([AuditEntry]) -> Void)?) {
         self.environment = environment
         self.maxGroup = maxGroup
+        self.auditSink = auditSink
     }
 
     func start() {
@@ -122,7 +130,7 @@ final class WriterCore: @unchecked Sendable {
             let group = Array(queue.prefix(maxGroup))
             queue.removeFirst(group.count)
             monitor.unlock()
-            var (committed, failed) = commit(group)
+            var (committed, failed, audit) = commit(group)
             // Writes that did not fit get one more try in a grown map.
             let full = failed.filter { ($0.1 as? StoreError)?.code == .mapFull }.map(\.0)
             if !full.isEmpty && environment.grow() {
@@ -130,6 +138,7 @@ final class WriterCore: @unchecked Sendable {
                 let retried = commit(full)
                 committed += retried.committed
                 failed += retried.failed
+                audit += retried.audit
                 monitor.lock()
                 stats.mapGrowths += 1
                 monitor.unlock()
@@ -142,6 +151,7 @@ final class WriterCore: @unchecked Sendable {
                 stats.largestGroup = max(stats.largestGroup, committed.count)
             }
             monitor.unlock()
+            if let auditSink, !audit.isEmpty { auditSink(audit) }
             for job in committed { job.deliver() }
             for (job, error) in failed { job.fail(error) }
             monitor.lock()
@@ -150,14 +160,17 @@ final class WriterCore: @unchecked Sendable {
     }
 
     /// Runs each job in a child of one transaction and commits it once.
-    private func commit(_ group: [any WriteJob]) -> (committed: [any WriteJob], failed: [(any WriteJob, any Error)]) {
+    private func commit(_ group: [any WriteJob]) -> (
+        committed: [any WriteJob], failed: [(any WriteJob, any Error)], audit: [AuditEntry]
+    ) {
         var parent: OpaquePointer?
         var rc = mdb_txn_begin(environment.env, nil, 0, &parent)
         guard rc == 0 else {
             let error = storeError("mdb_txn_begin", rc)
-            return ([], group.map { ($0, error) })
+            return ([], group.map { ($0, error) }, [])
         }
         var succeeded: [any WriteJob] = []
+        var audit: [AuditEntry] = []
         var failed: [(any WriteJob, any Error)] = []
         for job in group {
             var child: OpaquePointer?
@@ -167,10 +180,12 @@ final class WriterCore: @unchecked Sendable {
                 continue
             }
             do {
-                try job.run(WriteTransaction(child!))
+                let transaction = WriteTransaction(child!)
+                try job.run(transaction)
                 rc = mdb_txn_commit(child)
                 if rc == 0 {
                     succeeded.append(job)
+                    audit += transaction.appendedAudit
                 } else {
                     failed.append((job, storeError("mdb_txn_commit", rc)))
                 }
@@ -181,13 +196,13 @@ final class WriterCore: @unchecked Sendable {
         }
         guard !succeeded.isEmpty else {
             mdb_txn_abort(parent)
-            return ([], failed)
+            return ([], failed, [])
         }
         rc = mdb_txn_commit(parent)
         guard rc == 0 else {
             let error = storeError("mdb_txn_commit", rc)
-            return ([], failed + succeeded.map { ($0, error) })
+            return ([], failed + succeeded.map { ($0, error) }, [])
         }
-        return (succeeded, failed)
+        return (succeeded, failed, audit)
     }
 }

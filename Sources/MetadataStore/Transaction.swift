@@ -77,6 +77,9 @@ public class ReadTransaction {
 
 /// A write transaction, handed out only by `StoreWriter` on its thread.
 public final class WriteTransaction: ReadTransaction {
+    /// Audit entries appended in this transaction, forwarded (to syslog) only after it commits.
+    var appendedAudit: [AuditEntry] = []
+
     /// Stores `value` under `key`, replacing what was there.
     public func put(_ database: Database, _ key: [UInt8], _ value: [UInt8]) throws(StoreError) {
         guard !key.isEmpty, key.count <= 511 else {

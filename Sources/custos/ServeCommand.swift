@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Pool sessions (default: the profile's).")
     var sessions: Int?
 
+    @Option(help: "Also send audit entries to this syslog collector (IPv4[:port], RFC 5424 over UDP).")
+    var syslog: String?
+
     @Option(help: "Seconds between signed audit checkpoints (also written at start and stop).")
     var checkpointInterval = 600
 
@@ -58,7 +61,16 @@ struct ServeCommand: AsyncParsableCommand {
             keepaliveInterval: profile.pool.keepaliveSeconds.map { .seconds($0) }
         )
 
-        let (schema, writer) = try await CustosStore.open(dataDirectory: dataDir)
+        let sink = try syslog.map { target -> SyslogAuditSink in
+            let parts = target.split(separator: ":")
+            guard let host = parts.first, parts.count <= 2, let port = parts.count == 2 ? UInt16(parts[1]) : 514 else {
+                throw ValidationError("--syslog takes an IPv4 address and an optional port, such as 127.0.0.1:514")
+            }
+            return try SyslogAuditSink(host: String(host), port: port)
+        }
+        var forward: (@Sendable ([AuditEntry]) -> Void)?
+        if let sink { forward = { sink.send($0) } }
+        let (schema, writer) = try await CustosStore.open(dataDirectory: dataDir, auditSink: forward)
         let audit = try schema.verifyAudit()
         if let broken = audit.firstBroken {
             writer.shutdown()
