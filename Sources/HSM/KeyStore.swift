@@ -41,10 +41,13 @@ public struct KeyStore: Sendable {
         }
     }
 
-    /// The key labelled `label`, generated first if the token has none (service keys: keepalive, audit).
-    public func findOrGenerate(label: String, _ algorithm: KeyAlgorithm) async throws -> KeyReference {
-        if let existing = try await find(label: label) { return existing }
-        return try await generate(algorithm, label: label)
+    /// The key labelled `label`, generated first if the token has none (service keys: keepalive, audit),
+    /// and whether it was generated now.
+    public func findOrGenerate(label: String, _ algorithm: KeyAlgorithm) async throws -> (
+        reference: KeyReference, generated: Bool
+    ) {
+        if let existing = try await find(label: label) { return (existing, false) }
+        return (try await generate(algorithm, label: label), true)
     }
 
     /// The public key of `reference`.

@@ -12,11 +12,18 @@ struct AuditCheckpointer: Sendable {
     let keys: KeyStore
     let key: KeyReference
     let publicKey: PublicKey
+    /// Whether `prepare` generated the key (first start).
+    let generated: Bool
 
     /// Finds the audit key on the token, creating it on first use.
     static func prepare(_ keys: KeyStore) async throws -> AuditCheckpointer {
-        let reference = try await keys.findOrGenerate(label: keyLabel, .ecP256)
-        return AuditCheckpointer(keys: keys, key: reference, publicKey: try await keys.publicKey(reference))
+        let (reference, generated) = try await keys.findOrGenerate(label: keyLabel, .ecP256)
+        return AuditCheckpointer(
+            keys: keys,
+            key: reference,
+            publicKey: try await keys.publicKey(reference),
+            generated: generated
+        )
     }
 
     /// Accepts checkpoints signed by this audit key.

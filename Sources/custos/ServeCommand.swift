@@ -81,6 +81,17 @@ struct ServeCommand: AsyncParsableCommand {
         )
         do {
             try await serve(configuration, store: (schema, writer), logger: logger)
+        } catch let error as HSMError where error.code == .loginFailed {
+            // A rejected PIN is a security event: record it before giving up.
+            let outcome = "failure: " + (error.underlying?.returnValue?.name ?? "login rejected")
+            _ = try? await writer.write { txn in
+                try txn.appendAudit(
+                    AuditEvent(actor: "custos", action: "hsm.login", object: "token/\(token)", outcome: outcome),
+                    in: schema
+                )
+            }
+            writer.shutdown()
+            throw error
         } catch {
             writer.shutdown()
             throw error
@@ -99,7 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
         // From here on SIGINT/SIGTERM lead to a clean shutdown, whenever they arrive.
         let termination = TerminationSignal()
         let bootstrap = try await SessionPool.start(configuration, logger: logger)
-        let keepaliveKey = try await KeyStore(pool: bootstrap).findOrGenerate(label: "custos-keepalive", .ecP256)
+        let keepaliveSetup = try await KeyStore(pool: bootstrap).findOrGenerate(label: "custos-keepalive", .ecP256)
+        let keepaliveKey = keepaliveSetup.reference
         bootstrap.shutdown()
         var withKeepalive = configuration
         withKeepalive.keepaliveKey = keepaliveKey
@@ -133,7 +145,16 @@ struct ServeCommand: AsyncParsableCommand {
         let exported = dataDir + "/audit-public-key.pem"
         try checkpointer.publicKey.pemRepresentation.write(toFile: exported, atomically: true, encoding: .utf8)
         say("audit key's public half in \(exported); keep a copy elsewhere for `custos audit verify --public-key`")
+        let generatedKeys = [(keepaliveSetup.generated, keepaliveKey), (checkpointer.generated, checkpointer.key)]
+            .filter(\.0).map(\.1)
         try await writer.write { txn in
+            for key in generatedKeys {
+                let object = "token/\(token.label)/\(key.label)"
+                try txn.appendAudit(
+                    AuditEvent(actor: "custos", action: "key.generate", object: object, outcome: "success"),
+                    in: schema
+                )
+            }
             try txn.appendAudit(
                 AuditEvent(
                     actor: "custos",

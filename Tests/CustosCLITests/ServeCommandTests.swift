@@ -26,8 +26,8 @@ import Testing
         let second = try ServeProcess([], directory: directory)
         #expect(try await second.waitFor("serving"), "\(second.text)")
         #expect(second.text.contains("reusing token \"custos-dev\""))
-        // The first run recorded its start and stop, each with a signed checkpoint.
-        #expect(second.text.contains("2 audit entries, chain intact"))
+        // The first run recorded generating its two service keys, its start and its stop.
+        #expect(second.text.contains("4 audit entries, chain intact"))
         #expect(second.text.contains("2 signed checkpoints verified with the HSM audit key"))
         #expect(!second.text.contains("generated PIN"))
         #expect(try String(contentsOfFile: "\(directory)/.custos/user.pin", encoding: .utf8) == userPIN)
@@ -39,7 +39,10 @@ import Testing
                 "\(directory)/.custos/audit-public-key.pem",
             ])
         #expect(verify.status == 0, "\(verify.stderr)")
-        #expect(verify.stdout.contains("4 entries, 4 signed checkpoints verified"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("6 entries, 4 signed checkpoints verified"), "\(verify.stdout)")
+        let generated = try custos(["audit", "show", "--data-dir", "\(directory)/.custos", "--action", "key.generate"])
+        #expect(generated.stdout.split(separator: "\n").count == 2, "\(generated.stdout)")
+        #expect(generated.stdout.contains("custos-audit"))
     }
 
     @Test func serveWithAWrongPINFailsWithOneClearMessage() async throws {
@@ -53,5 +56,8 @@ import Testing
         #expect(result.status != 0)
         #expect(result.stderr.contains("rejected the PIN (CKR_PIN_INCORRECT)"), "\(result.stderr)")
         #expect(!result.stderr.contains(token.userPIN + "0"))
+        // The rejected login is in the audit log.
+        let audit = try custos(["audit", "show", "--data-dir", "\(directory)/.custos", "--action", "hsm.login"])
+        #expect(audit.stdout.contains("failure: CKR_PIN_INCORRECT"), "\(audit.stdout) \(audit.stderr)")
     }
 }
