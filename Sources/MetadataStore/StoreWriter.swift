@@ -61,8 +61,9 @@ protocol WriteJob: AnyObject, Sendable {
     func fail(_ error: any Error)
 }
 
+/// One caller's write. @unchecked: `result` is written and read by the writer thread only, and the
+/// continuation is resumed exactly once.
 final class AsyncWrite<T: Sendable>: WriteJob, @unchecked Sendable {
-    // @unchecked: `result` is written and read by the writer thread only; the continuation is resumed once.
     private let body: @Sendable (WriteTransaction) throws -> T
     private let continuation: UnsafeContinuation<T, any Error>
     private var result: T?
@@ -77,8 +78,9 @@ final class AsyncWrite<T: Sendable>: WriteJob, @unchecked Sendable {
     func fail(_ error: any Error) { continuation.resume(throwing: error) }
 }
 
+/// The writer's state and thread. @unchecked: `queue`, `running`, `stats` and `thread` are only touched
+/// with `monitor` locked.
 final class WriterCore: @unchecked Sendable {
-    // @unchecked: `queue`, `running`, `stats` and `thread` are only touched with `monitor` locked.
     private let environment: Environment
     private let maxGroup: Int
     private let auditSink: (@Sendable ([AuditEntry]) -> Void)?

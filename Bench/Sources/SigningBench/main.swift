@@ -65,8 +65,9 @@ func throughput(
     return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
-func noop(sessions: Int, spin: Int) async throws -> Double {
-    let pool = try await SessionPool.start(
+/// A pool with `sessions` sessions on the benchmark token.
+func startPool(sessions: Int) async throws -> SessionPool {
+    try await SessionPool.start(
         SessionPoolConfiguration(
             modulePath: environment.modulePath,
             token: .label(token.label),
@@ -74,6 +75,10 @@ func noop(sessions: Int, spin: Int) async throws -> Double {
             sessions: sessions
         )
     )
+}
+
+func noop(sessions: Int, spin: Int) async throws -> Double {
+    let pool = try await startPool(sessions: sessions)
     defer { pool.shutdown() }
     return try await throughput(pool, callers: sessions * callersPerSession, for: .seconds(2)) { _ in
         let until = ContinuousClock.now + .microseconds(spin)
@@ -122,14 +127,7 @@ func raw(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: MechanismTyp
 
 func pooled(_ testCase: Case, sessions: Int, data: [UInt8], mechanism: Mechanism, batch: Int = 1) async throws -> Double
 {
-    let pool = try await SessionPool.start(
-        SessionPoolConfiguration(
-            modulePath: environment.modulePath,
-            token: .label(token.label),
-            pin: token.userPIN,
-            sessions: sessions
-        )
-    )
+    let pool = try await startPool(sessions: sessions)
     defer { pool.shutdown() }
     let reference = keys[testCase.algorithm]!
     // Warm the handle cache, as the raw loop finds its key before measuring.
