@@ -17,7 +17,7 @@ public enum HSMProbe {
                 do {
                     try session.login(userType, pin: pin)
                 } catch {
-                    if let rv = error.returnValue, [.pinIncorrect, .pinInvalid, .pinLenRange, .pinLocked].contains(rv) {
+                    if let rv = error.returnValue, rv.rejectsPIN {
                         throw HSMError(
                             code: .loginFailed,
                             reason: "token \"\(tokenLabel)\" rejected the PIN (\(rv.name))",

@@ -383,8 +383,7 @@ final class PoolCore: @unchecked Sendable {
         do {
             try session.login(configuration.userType, pin: pin)
         } catch {
-            let pinProblems: [ReturnValue] = [.pinIncorrect, .pinInvalid, .pinLenRange, .pinLocked, .pinExpired]
-            if let rv = error.returnValue, pinProblems.contains(rv) {
+            if let rv = error.returnValue, rv.rejectsPIN {
                 let failure = HSMError(
                     code: .loginFailed,
                     reason: "token \(configuration.token) rejected the PIN (\(rv.name)); not retrying",

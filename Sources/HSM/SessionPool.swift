@@ -33,14 +33,6 @@ public final class SessionPool: Sendable {
         }
     }
 
-    /// Like `start`, for callers that are not async (the CLI before it serves).
-    public static func startBlocking(
-        _ configuration: SessionPoolConfiguration,
-        logger: Logger = Logger(label: "custos.hsm")
-    ) throws -> SessionPool {
-        SessionPool(core: try PoolCore(configuration: configuration, logger: logger))
-    }
-
     private init(core: PoolCore) {
         self.core = core
         core.startWorkers()
@@ -69,31 +61,6 @@ public final class SessionPool: Sendable {
         }
     }
 
-    /// Blocking form of `withSession` for threads that are not part of Swift concurrency.
-    public func withSessionBlocking<T: Sendable>(
-        idempotent: Bool = true,
-        _ body: @escaping @Sendable (SessionContext) throws -> T
-    ) throws -> T {
-        let done = DispatchSemaphore(value: 0)
-        let box = ResultBox<T>()
-        core.enqueue(
-            BlockingJob(
-                idempotent: idempotent,
-                deadline: .now + core.configuration.waitTimeout,
-                body: { context in
-                    box.result = .success(try body(context))
-                },
-                delivery: { done.signal() },
-                failure: { error in
-                    box.result = .failure(error)
-                    done.signal()
-                }
-            )
-        )
-        done.wait()
-        return try box.result!.get()
-    }
-
     /// Whether the calling thread is one of this pool's session workers (PKCS#11 calls belong there).
     public var isWorkerThread: Bool { core.isWorkerThread }
 
@@ -103,11 +70,6 @@ public final class SessionPool: Sendable {
     /// Stops the workers, fails waiting callers with `poolShutDown`, and closes the sessions. The module
     /// is finalized when the last reference to it goes.
     public func shutdown() { core.shutdown() }
-}
-
-// Written by one thread before the semaphore is signalled, read by the waiter after: the semaphore orders them.
-private final class ResultBox<T>: @unchecked Sendable {
-    var result: Result<T, any Error>?
 }
 
 /// Runs blocking `work` on a new thread and awaits it, keeping it off the cooperative pool.
@@ -161,34 +123,6 @@ final class AsyncJob<T: Sendable>: Job, @unchecked Sendable {
     func run(_ context: SessionContext) throws { result = try body(context) }
     func deliver() { continuation.resume(returning: result!) }
     func fail(_ error: any Error) { continuation.resume(throwing: error) }
-}
-
-/// A job whose caller blocks on a semaphore.
-final class BlockingJob: Job {
-    let idempotent: Bool
-    let enqueued = ContinuousClock.now
-    let deadline: ContinuousClock.Instant
-    private let body: @Sendable (SessionContext) throws -> Void
-    private let delivery: @Sendable () -> Void
-    private let failure: @Sendable (any Error) -> Void
-
-    init(
-        idempotent: Bool,
-        deadline: ContinuousClock.Instant,
-        body: @escaping @Sendable (SessionContext) throws -> Void,
-        delivery: @escaping @Sendable () -> Void,
-        failure: @escaping @Sendable (any Error) -> Void
-    ) {
-        self.idempotent = idempotent
-        self.deadline = deadline
-        self.body = body
-        self.delivery = delivery
-        self.failure = failure
-    }
-
-    func run(_ context: SessionContext) throws { try body(context) }
-    func deliver() { delivery() }
-    func fail(_ error: any Error) { failure(error) }
 }
 
 /// A FIFO with amortised O(1) removal at the front.

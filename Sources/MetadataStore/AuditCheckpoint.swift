@@ -65,11 +65,7 @@ public struct AuditCheckpoint: StoredRecord, Hashable {
 extension Schema {
     /// The chain's head: the last entry's sequence and hash; nil for an empty log.
     public func auditHead() throws -> (sequence: UInt64, hash: [UInt8])? {
-        try environment.read { txn in
-            guard let head = try txn.get(meta, Self.auditHeadKey) else { return nil }
-            var reader = KeyReader(head)
-            return (try reader.readUInt64(), try reader.readBytes())
-        }
+        try environment.read { try auditHead(in: $0) }
     }
 
     /// Checks the chain (as `verifyAudit()`) and every checkpoint: its head must be the hash of the

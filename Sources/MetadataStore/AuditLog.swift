@@ -95,6 +95,13 @@ public struct AuditVerification: Sendable, Hashable {
 extension Schema {
     static let auditHeadKey = Key().appending("audit-head").bytes
 
+    /// The chain's head as stored in the meta database (written only by `appendAudit`).
+    func auditHead(in transaction: ReadTransaction) throws -> (sequence: UInt64, hash: [UInt8])? {
+        guard let stored = try transaction.get(meta, Self.auditHeadKey) else { return nil }
+        var reader = KeyReader(stored)
+        return (try reader.readUInt64(), try reader.readBytes())
+    }
+
     /// Walks the chain from the first entry: sequence numbers must run 1, 2, 3 … without gaps, each
     /// entry must name the hash of the one before, and the stored head must be the last entry.
     public func verifyAudit() throws -> AuditVerification {
@@ -132,10 +139,7 @@ extension Schema {
                 return true
             }
             let count = expected - 1
-            if broken == nil, let head = try txn.get(meta, Self.auditHeadKey) {
-                var reader = KeyReader(head)
-                let headSequence = try reader.readUInt64()
-                let headHash = try reader.readBytes()
+            if broken == nil, let (headSequence, headHash) = try auditHead(in: txn) {
                 if headSequence != count {
                     broken = .init(
                         sequence: count + 1,
@@ -157,19 +161,17 @@ extension WriteTransaction {
     /// durable together or not at all. Returns the entry.
     @discardableResult
     public func appendAudit(_ event: AuditEvent, in schema: Schema) throws -> AuditEntry {
-        var sequence: UInt64 = 1
-        var previous = [UInt8](repeating: 0, count: 32)
-        if let head = try get(schema.meta, Schema.auditHeadKey) {
-            var reader = KeyReader(head)
-            sequence = try reader.readUInt64() + 1
-            previous = try reader.readBytes()
-        }
-        let entry = AuditEntry(sequence: sequence, event: event, previousHash: previous)
+        let head = try schema.auditHead(in: self)
+        let entry = AuditEntry(
+            sequence: (head?.sequence ?? 0) + 1,
+            event: event,
+            previousHash: head?.hash ?? [UInt8](repeating: 0, count: 32)
+        )
         try save(entry, in: schema)
-        var head = Key()
-        head.append(sequence)
-        head.append(bytes: entry.hash)
-        try put(schema.meta, Schema.auditHeadKey, head.bytes)
+        var encoded = Key()
+        encoded.append(entry.sequence)
+        encoded.append(bytes: entry.hash)
+        try put(schema.meta, Schema.auditHeadKey, encoded.bytes)
         appendedAudit.append(entry)
         return entry
     }

@@ -51,25 +51,31 @@ public enum PublicKey: Sendable {
     /// those with the token).
     public func isValidSignature(_ signature: [UInt8], scheme: SignatureScheme, input: SigningInput) -> Bool {
         guard scheme.isCompatible(with: algorithm) else { return false }
-        guard let prepared = try? scheme.prepare(input) else { return false }
+        // RSA hashes the message itself below (swift-crypto wants its own digest types); the others
+        // take the prepared digest or message.
+        let prepared = algorithm.keyType == .rsa ? nil : try? scheme.prepare(input)
         switch (self, scheme) {
         case (.ed25519(let key), .ed25519):
+            guard let prepared else { return false }
             return key.isValidSignature(signature, for: prepared.data)
         case (.p256(let key), .ecdsa):
             let parsed =
                 (try? P256.Signing.ECDSASignature(rawRepresentation: signature))
                 ?? (try? P256.Signing.ECDSASignature(derRepresentation: signature))
-            return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
+            guard let parsed, let prepared else { return false }
+            return key.isValidSignature(parsed, for: hostDigest(prepared.data))
         case (.p384(let key), .ecdsa):
             let parsed =
                 (try? P384.Signing.ECDSASignature(rawRepresentation: signature))
                 ?? (try? P384.Signing.ECDSASignature(derRepresentation: signature))
-            return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
+            guard let parsed, let prepared else { return false }
+            return key.isValidSignature(parsed, for: hostDigest(prepared.data))
         case (.p521(let key), .ecdsa):
             let parsed =
                 (try? P521.Signing.ECDSASignature(rawRepresentation: signature))
                 ?? (try? P521.Signing.ECDSASignature(derRepresentation: signature))
-            return parsed.map { key.isValidSignature($0, for: hostDigest(prepared.data)) } ?? false
+            guard let parsed, let prepared else { return false }
+            return key.isValidSignature(parsed, for: hostDigest(prepared.data))
         case (.rsa(let key), .rsaPKCS1v15(let hash)):
             guard case .message(let message) = input else { return false }
             return Self.withRealDigest(hash, message) { digest in

@@ -124,6 +124,12 @@ public struct ReturnValue: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// Codes after which the session is gone and must be reopened.
     public var invalidatesSession: Bool { self == .sessionHandleInvalid || self == .sessionClosed }
 
+    /// Codes by which the token refuses a PIN. Logging in again with the same PIN only burns PIN tries.
+    public var rejectsPIN: Bool {
+        self == .pinIncorrect || self == .pinInvalid || self == .pinLenRange || self == .pinLocked
+            || self == .pinExpired
+    }
+
     /// Codes after which the whole module must be finalized and initialized again.
     public var requiresReinitialization: Bool {
         self == .deviceRemoved || self == .tokenNotPresent || self == .cryptokiNotInitialized
