@@ -410,7 +410,9 @@ final class PoolCore: @unchecked Sendable {
         let pkcs11 = (error as? PKCS11Error) ?? (error as? HSMError)?.underlying
         guard let rv = pkcs11?.returnValue else { return nil }
         count(error: rv)
-        if rv.invalidatesSession {
+        // A session left with an operation in progress (a failed C_Sign that did not end it, against
+        // the specification) can do nothing else: replace it like a lost one.
+        if rv.invalidatesSession || rv == .operationActive {
             dropSession(&session)
             count(recovery: "session")
             logger.warning("HSM session lost; reopening", metadata: ["rv": "\(rv.name)"])

@@ -38,6 +38,11 @@ public struct RecordWriter {
         for item in value { write(item) }
     }
 
+    public mutating func write(_ value: [[UInt8]]) {
+        write(UInt64(value.count))
+        for item in value { write(item) }
+    }
+
     public mutating func write(_ value: Int64?) {
         write(value != nil)
         if let value { write(value) }
@@ -129,6 +134,14 @@ public struct RecordReader {
         guard count <= UInt64(bytes.count - offset) else { throw malformed("a list of \(count) strings") }
         var items: [String] = []
         for _ in 0..<count { items.append(try readString()) }
+        return items
+    }
+
+    public mutating func readByteStrings() throws(StoreError) -> [[UInt8]] {
+        let count = try readUInt64()
+        guard count <= UInt64(bytes.count - offset) else { throw malformed("a list of \(count) byte strings") }
+        var items: [[UInt8]] = []
+        for _ in 0..<count { items.append(try readBytes()) }
         return items
     }
 

@@ -39,6 +39,25 @@ public enum PublicKey: Sendable {
         }
     }
 
+    /// Parses a DER SubjectPublicKeyInfo of `algorithm`.
+    public init(derRepresentation der: [UInt8], algorithm: KeyAlgorithm) throws {
+        switch algorithm {
+        case .ecP256: self = .p256(try P256.Signing.PublicKey(derRepresentation: der))
+        case .ecP384: self = .p384(try P384.Signing.PublicKey(derRepresentation: der))
+        case .ecP521: self = .p521(try P521.Signing.PublicKey(derRepresentation: der))
+        case .rsa2048, .rsa3072, .rsa4096: self = .rsa(try _RSA.Signing.PublicKey(derRepresentation: der))
+        case .ed25519:
+            let prefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
+            guard der.count == 44, Array(der.prefix(12)) == prefix else {
+                throw PKCS11Error(code: .unexpectedValue, reason: "not an Ed25519 SubjectPublicKeyInfo")
+            }
+            self = .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: der.suffix(32)))
+        }
+        guard self.algorithm == algorithm else {
+            throw PKCS11Error(code: .unexpectedValue, reason: "the public key is not \(algorithm.rawValue)")
+        }
+    }
+
     /// PEM `PUBLIC KEY`.
     public var pemRepresentation: String {
         let body = Data(derRepresentation).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])

@@ -124,6 +124,12 @@ public struct ReturnValue: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// Codes after which the session is gone and must be reopened.
     public var invalidatesSession: Bool { self == .sessionHandleInvalid || self == .sessionClosed }
 
+    /// Codes after which a session pool can repair the session, login, handles or module and try again.
+    public var isRecoverable: Bool {
+        invalidatesSession || requiresReinitialization || self == .userNotLoggedIn || self == .objectHandleInvalid
+            || self == .keyHandleInvalid || self == .operationActive
+    }
+
     /// Codes by which the token refuses a PIN. Logging in again with the same PIN only burns PIN tries.
     public var rejectsPIN: Bool {
         self == .pinIncorrect || self == .pinInvalid || self == .pinLenRange || self == .pinLocked

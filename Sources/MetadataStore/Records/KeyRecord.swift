@@ -2,7 +2,7 @@
 /// private key: the store has no way to hold one.
 public struct KeyRecord: StoredRecord, Hashable {
     public static let table = "keys"
-    public static let formatVersions: ClosedRange<UInt8> = 1...1
+    public static let formatVersions: ClosedRange<UInt8> = 1...2
 
     /// Lifecycle state.
     public enum State: String, Sendable, Hashable, CaseIterable {
@@ -25,6 +25,8 @@ public struct KeyRecord: StoredRecord, Hashable {
     public var state: State
     /// Creation time, nanoseconds since 1970 (UTC).
     public var created: Int64
+    /// The key's certificate and the chain above it (DER, leaf first), if one is attached. Format version 2.
+    public var certificateChain: [[UInt8]]
 
     public init(
         name: String,
@@ -35,7 +37,8 @@ public struct KeyRecord: StoredRecord, Hashable {
         publicKey: [UInt8],
         usage: [String],
         state: State,
-        created: Int64
+        created: Int64,
+        certificateChain: [[UInt8]] = []
     ) {
         self.name = name
         self.token = token
@@ -46,6 +49,7 @@ public struct KeyRecord: StoredRecord, Hashable {
         self.usage = usage
         self.state = state
         self.created = created
+        self.certificateChain = certificateChain
     }
 
     public var primaryKey: Key { Key().appending(name) }
@@ -66,6 +70,7 @@ public struct KeyRecord: StoredRecord, Hashable {
         writer.write(usage)
         writer.write(state.rawValue)
         writer.write(created)
+        writer.write(certificateChain)
     }
 
     public init(from reader: inout RecordReader) throws(StoreError) {
@@ -78,5 +83,6 @@ public struct KeyRecord: StoredRecord, Hashable {
         usage = try reader.readStrings()
         state = try reader.readEnum(State.self)
         created = try reader.readInt64()
+        certificateChain = reader.formatVersion >= 2 ? try reader.readByteStrings() : []
     }
 }
