@@ -50,3 +50,12 @@ struct CLIError: Error, CustomStringConvertible {
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data("custos: \(line)\n".utf8))
 }
+
+/// Creates a file that must not exist yet, readable only by the owner (PINs, credentials).
+func writeSecretFile(_ path: String, _ contents: String) throws {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard descriptor >= 0 else { throw CLIError("cannot create \(path): \(String(cString: strerror(errno)))") }
+    defer { close(descriptor) }
+    let bytes = Array(contents.utf8)
+    guard write(descriptor, bytes, bytes.count) == bytes.count else { throw CLIError("cannot write \(path)") }
+}

@@ -27,14 +27,14 @@ struct DevEnvironment {
         if !files.fileExists(atPath: configPath) {
             let config =
                 "directories.tokendir = \(absolute(tokenDirectory))\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
-            try writeExclusively(configPath, config)
+            try writeSecretFile(configPath, config)
             report.append("created SoftHSM2 configuration \(configPath)")
         }
         setenv("SOFTHSM2_CONF", absolute(configPath), 1)
 
         // Before the token exists there is no HSM RNG to ask: these PINs come from the OS generator.
         for path in [soPINPath, userPINPath] where !files.fileExists(atPath: path) {
-            try writeExclusively(path, Self.randomPIN() + "\n")
+            try writeSecretFile(path, Self.randomPIN() + "\n")
             report.append("generated PIN \(path) (mode 0600)")
         }
         let soPIN = try PINSource.file(soPINPath).read()
@@ -53,15 +53,6 @@ struct DevEnvironment {
 
     private func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    }
-
-    /// Creates a file that must not exist yet, readable only by the owner.
-    private func writeExclusively(_ path: String, _ contents: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else { throw CLIError("cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        let bytes = Array(contents.utf8)
-        guard write(descriptor, bytes, bytes.count) == bytes.count else { throw CLIError("cannot write \(path)") }
     }
 
     private static func randomPIN() -> String {

@@ -5,10 +5,13 @@ import HSM
 import Logging
 import MetadataStore
 import PKCS11
+import Server
+import ServiceLifecycle
+import Signing
 import Synchronization
 
-/// `custos serve`: starts the session pool on the configured token and runs until SIGINT/SIGTERM.
-/// (The HTTP service joins here in a later step.)
+/// `custos serve`: starts the session pool on the configured token and serves the HTTP API until
+/// SIGINT/SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -37,8 +40,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between signed audit checkpoints (also written at start and stop).")
     var checkpointInterval = 600
 
+    @Option(help: "Configuration file (YAML; default: <data-dir>/custos.yaml if present).")
+    var config: String?
+
+    @Option(help: "Listen address (overrides the configuration file and CUSTOS_LISTEN_HOST).")
+    var host: String?
+
+    @Option(help: "Listen port, 0 for any free one (overrides the configuration file and CUSTOS_LISTEN_PORT).")
+    var port: Int?
+
     func run() async throws {
         let logger = Logger(label: "custos")
+        var server = try ServerConfiguration.load(
+            file: config
+                ?? (FileManager.default.fileExists(atPath: dataDir + "/custos.yaml") ? dataDir + "/custos.yaml" : nil),
+            environment: ProcessInfo.processInfo.environment
+        )
+        if let host { server.host = host }
+        if let port {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+            server.port = port
+        }
         let profile = try profileOptions.load()
         guard let modulePath = module ?? profile.installedModulePath else {
             throw CLIError(
@@ -80,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
             "store \(schema.environment.path): schema version \(try schema.storedVersion()), \(audit.entries) audit entries, chain intact"
         )
         do {
-            try await serve(configuration, store: (schema, writer), logger: logger)
+            try await serve(configuration, server: server, store: (schema, writer), logger: logger)
         } catch let error as HSMError where error.code == .loginFailed {
             // A rejected PIN is a security event: record it before giving up.
             let outcome = "failure: " + (error.underlying?.returnValue?.name ?? "login rejected")
@@ -103,6 +125,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func serve(
         _ configuration: SessionPoolConfiguration,
+        server: ServerConfiguration,
         store: (Schema, StoreWriter),
         logger: Logger
     ) async throws {
@@ -173,10 +196,24 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
-        say("serving; press Ctrl-C to stop")
-        let signal = await termination.wait()
+        let backend = LMDBBackend(schema: schema, writer: writer)
+        let api = try CustosAPI(pool: pool, store: backend, configuration: server)
+        try await bootstrapAdministrator(api.credentials)
+        say("signing keys in the store: \(api.signing.keys.list(after: nil, limit: .max).count)")
+        let application = api.application(logger: logger) { port in
+            say("serving HTTP on \(server.host):\(port); press Ctrl-C to stop")
+        }
+        let services = ServiceGroup(
+            configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger)
+        )
+        let serving = Task { try await services.run() }
+        let signal = await termination.wait(orUntil: serving)
         periodic.cancel()
-        say("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+        if let signal {
+            say("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+            await services.triggerGracefulShutdown()
+        }
+        let served = await serving.result
         try await writer.write { txn in
             try txn.appendAudit(
                 AuditEvent(actor: "custos", action: "service.stop", object: "token/\(token.label)", outcome: "success"),
@@ -187,5 +224,21 @@ struct ServeCommand: AsyncParsableCommand {
         pool.shutdown()
         let statistics = pool.statistics
         say("pool served \(statistics.operations) operations, \(statistics.failures) failures")
+        try served.get()
+    }
+
+    /// On a data directory without an administrator, creates one and leaves its credential in
+    /// `<data-dir>/admin.token` (0600) for the operator to pick up (and move somewhere safer).
+    private func bootstrapAdministrator(_ credentials: Credentials) async throws {
+        guard try !credentials.list().contains(where: { $0.role == .admin && !$0.revoked }) else { return }
+        let path = dataDir + "/admin.token"
+        let (record, secret) = try await credentials.create(
+            role: .admin,
+            keyPatterns: [],
+            requester: Requester(actor: "custos")
+        )
+        unlink(path)  // a token file left from an earlier, since revoked administrator
+        try writeSecretFile(path, secret + "\n")
+        say("created administrator credential \(record.id); its bearer token is in \(path) (mode 0600)")
     }
 }

@@ -36,6 +36,16 @@ final class TerminationSignal: Sendable {
         waiter?.resume(returning: number)
     }
 
+    /// The first signal received, or nil if `task` ends first (a server that could not start).
+    func wait(orUntil task: Task<Void, any Error>) async -> Int32? {
+        Task {
+            _ = await task.result
+            receive(0)
+        }
+        let received = await wait()
+        return received == 0 ? nil : received
+    }
+
     /// The first signal received, waiting for one if none has arrived yet.
     func wait() async -> Int32 {
         await withCheckedContinuation { continuation in

@@ -1,0 +1,81 @@
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+import Signing
+
+/// An error answer: `{"error": {"code": "…", "message": "…", "requestId": "…"}}` with an HTTP status.
+/// `code` is stable and documented in the API reference; `message` is for people.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = ErrorBody(error: .init(code: code, message: message, requestId: context.id))
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(body)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    struct ErrorBody: Codable {
+        struct Detail: Codable {
+            var code: String
+            var message: String
+            var requestId: String?
+        }
+        var error: Detail
+    }
+
+    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
+
+    static let unauthorized = APIError(
+        .unauthorized,
+        "unauthorized",
+        "a valid credential is required: Authorization: Bearer <credential>",
+        headers: [.wwwAuthenticate: "Bearer realm=\"custos\""]
+    )
+
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, "forbidden", message) }
+
+    /// The API's answer for a signing-service error.
+    static func from(_ error: SigningError) -> APIError {
+        switch error.code {
+        case .unknownKey: APIError(.notFound, error.code.rawValue, error.message)
+        case .keyExists, .keyDisabled, .noCertificate: APIError(.conflict, error.code.rawValue, error.message)
+        case .overloaded:
+            APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "1"])
+        case .hsmUnavailable:
+            APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
+        case .timestampUnavailable: APIError(.badGateway, error.code.rawValue, error.message)
+        case .hsmError: APIError(.internalServerError, error.code.rawValue, error.message)
+        default: APIError(.badRequest, error.code.rawValue, error.message)
+        }
+    }
+}
+
+/// Error details inside a batch result.
+struct ItemError: Codable, Sendable {
+    var code: String
+    var message: String
+
+    init(_ error: SigningError) {
+        code = error.code.rawValue
+        message = error.message
+    }
+
+    init(_ error: APIError) {
+        code = error.code
+        message = error.message
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Hummingbird
+import MetadataStore
+import Signing
+
+/// `/v1/credentials` (admin; auditors may list) and `/v1/audit` (auditor, admin).
+struct CredentialRoutes {
+    let credentials: Credentials
+    let store: any MetadataBackend
+    let maxBodyBytes: Int
+
+    struct CreateBody: Decodable {
+        var role: String
+        var keys: [String]?
+    }
+
+    struct CredentialView: Encodable {
+        var id: String
+        var role: String
+        var keys: [String]
+        var created: Date
+        var revoked: Bool
+        /// Only in the answer to creation: the bearer secret, shown once.
+        var token: String?
+
+        init(_ record: CredentialRecord, token: String? = nil) {
+            id = record.id
+            role = record.role.rawValue
+            keys = record.keyPatterns
+            created = Date(timeIntervalSince1970: Double(record.created) / 1e9)
+            revoked = record.revoked
+            self.token = token
+        }
+    }
+
+    struct CredentialList: Encodable { var credentials: [CredentialView] }
+
+    struct AuditView: Encodable {
+        var sequence: UInt64
+        var time: Date
+        var actor: String
+        var action: String
+        var object: String
+        var outcome: String
+        var requestId: String?
+    }
+
+    struct AuditList: Encodable {
+        var entries: [AuditView]
+        var nextCursor: String?
+    }
+
+    func add(to group: RouterGroup<CustosRequestContext>) {
+        group.post("v1/credentials") { request, context in
+            try context.require(.admin)
+            let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+            guard let role = CredentialRecord.Role(rawValue: body.role) else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "unknown role \"\(body.role)\"; one of admin, officer, signer, auditor"
+                )
+            }
+            if role == .signer && (body.keys ?? []).isEmpty {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "a signer credential needs keys: names or prefixes ending in *"
+                )
+            }
+            let (record, secret) = try await credentials.create(
+                role: role,
+                keyPatterns: body.keys ?? [],
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: CredentialView(record, token: secret))
+        }
+        group.get("v1/credentials") { _, context in
+            try context.require(.admin, .auditor)
+            return JSONResponse(body: CredentialList(credentials: try credentials.list().map { CredentialView($0) }))
+        }
+        group.delete("v1/credentials/:id") { _, context in
+            try context.require(.admin)
+            let id = try context.parameters.require("id")
+            guard
+                try await credentials.revoke(id: id, requester: Requester(actor: context.actor, requestID: context.id))
+            else {
+                throw APIError(.notFound, "unknown_credential", "no credential has id \"\(id)\"")
+            }
+            return Response(status: .noContent)
+        }
+        group.get("v1/audit") { request, context in
+            try context.require(.admin, .auditor)
+            let limit = try KeyRoutes.limit(request)
+            var after: Key?
+            if let cursor = request.uri.queryParameters.get("cursor") {
+                guard let sequence = UInt64(cursor) else {
+                    throw APIError.badRequest("invalid_input", "cursor must be an audit sequence number")
+                }
+                after = Key().appending(sequence)
+            }
+            let page = try store.read { try $0.records(AuditEntry.self, after: after, limit: limit) }
+            let views = page.map { entry in
+                AuditView(
+                    sequence: entry.sequence,
+                    time: Date(timeIntervalSince1970: Double(entry.event.time) / 1e9),
+                    actor: entry.event.actor,
+                    action: entry.event.action,
+                    object: entry.event.object,
+                    outcome: entry.event.outcome,
+                    requestId: entry.event.requestID
+                )
+            }
+            return JSONResponse(
+                body: AuditList(
+                    entries: views,
+                    nextCursor: page.count == limit ? page.last.map { String($0.sequence) } : nil
+                )
+            )
+        }
+    }
+}

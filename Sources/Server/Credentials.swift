@@ -1,0 +1,109 @@
+import Crypto
+import Foundation
+public import MetadataStore
+public import Signing
+
+/// API credentials: random bearer secrets of which only a SHA-256 is stored.
+///
+/// A credential is `cst_` and 43 base64url characters (32 random bytes from the OS generator). It is
+/// shown once, when created. Requests look it up by hash in the store on every call, so a revocation
+/// made by another process (`custos credential revoke`) takes effect on the next request.
+public struct Credentials: Sendable {
+    public let store: any MetadataBackend
+
+    public init(store: any MetadataBackend) { self.store = store }
+
+    /// Creates a credential; returns its record and the bearer secret (which is not kept).
+    public func create(
+        role: CredentialRecord.Role,
+        keyPatterns: [String],
+        requester: Requester
+    ) async throws -> (record: CredentialRecord, secret: String) {
+        for pattern in keyPatterns {
+            guard !pattern.isEmpty, pattern.utf8.count <= 128 else {
+                throw APIError.badRequest("invalid_input", "a key pattern has 1 to 128 characters")
+            }
+        }
+        if role != .signer && !keyPatterns.isEmpty {
+            throw APIError.badRequest("invalid_input", "key patterns apply to the signer role only")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let secretBytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let secret = "cst_" + Self.base64url(secretBytes)
+        let idBytes = (0..<8).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let record = CredentialRecord(
+            id: idBytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(),
+            secretHash: Self.hash(secret),
+            role: role,
+            keyPatterns: keyPatterns,
+            tenant: nil,
+            created: Int64(Date().timeIntervalSince1970 * 1e9),
+            revoked: false
+        )
+        try await store.write { txn in
+            try txn.save(record)
+            try txn.appendAudit(
+                AuditEvent(
+                    actor: requester.actor,
+                    action: "credential.create",
+                    object: "credential/\(record.id)",
+                    outcome: "success: role \(role.rawValue)"
+                        + (keyPatterns.isEmpty ? "" : ", keys \(keyPatterns.joined(separator: ","))"),
+                    requestID: requester.requestID
+                )
+            )
+        }
+        return (record, secret)
+    }
+
+    /// The live credential for a bearer secret, if any.
+    public func authenticate(_ secret: String) throws -> CredentialRecord? {
+        guard secret.hasPrefix("cst_"), secret.utf8.count == 47 else { return nil }
+        var key = Key()
+        key.append(bytes: Self.hash(secret))
+        let found = try store.read { try $0.records(CredentialRecord.self, index: "secret-hash", value: key, limit: 1) }
+        guard let record = found.first, !record.revoked else { return nil }
+        return record
+    }
+
+    /// Revokes a credential. Returns false if it does not exist.
+    public func revoke(id: String, requester: Requester) async throws -> Bool {
+        try await store.write { txn in
+            guard var record = try txn.record(CredentialRecord.self, key: Key().appending(id)) else { return false }
+            record.revoked = true
+            try txn.save(record)
+            try txn.appendAudit(
+                AuditEvent(
+                    actor: requester.actor,
+                    action: "credential.revoke",
+                    object: "credential/\(id)",
+                    outcome: "success",
+                    requestID: requester.requestID
+                )
+            )
+            return true
+        }
+    }
+
+    /// Every credential, in id order.
+    public func list() throws -> [CredentialRecord] {
+        try store.read { try $0.records(CredentialRecord.self, after: nil, limit: .max) }
+    }
+
+    static func hash(_ secret: String) -> [UInt8] { Array(SHA256.hash(data: Array(secret.utf8))) }
+
+    static func base64url(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension CredentialRecord {
+    /// Whether a signer credential may use the key `name`: a pattern is a name, or a prefix ending in `*`.
+    public func permits(key name: String) -> Bool {
+        guard role == .signer else { return false }
+        return keyPatterns.contains { pattern in
+            pattern == "*" || pattern == name || (pattern.hasSuffix("*") && name.hasPrefix(pattern.dropLast()))
+        }
+    }
+}

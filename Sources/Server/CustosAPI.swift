@@ -1,0 +1,56 @@
+public import HSM
+public import Hummingbird
+public import Logging
+public import MetadataStore
+public import Signing
+
+/// The HTTP API: every route, its middleware, and the application that serves it.
+public struct CustosAPI: Sendable {
+    public let pool: SessionPool
+    public let store: any MetadataBackend
+    public let signing: SigningService
+    public let credentials: Credentials
+    public let configuration: ServerConfiguration
+
+    /// Builds the services over a running pool and an open store.
+    public init(pool: SessionPool, store: any MetadataBackend, configuration: ServerConfiguration) throws {
+        self.pool = pool
+        self.store = store
+        self.configuration = configuration
+        signing = try SigningService(pool: pool, store: store, limits: configuration.signing)
+        credentials = Credentials(store: store)
+    }
+
+    /// The router with every route.
+    public func router() -> Router<CustosRequestContext> {
+        ServerMetrics.bootstrap()
+        let router = Router(context: CustosRequestContext.self)
+        router.add(middleware: ObservabilityMiddleware())
+        let protected = router.group().add(middleware: AuthenticationMiddleware(credentials: credentials))
+        HealthRoutes(pool: pool, signing: signing).add(public: router, protected: protected)
+        KeyRoutes(signing: signing, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
+        let limiter = configuration.rateLimit.map { RateLimiter(rate: $0.signaturesPerSecond, burst: $0.burst) }
+        SignatureRoutes(signing: signing, maxBodyBytes: configuration.maxBodyBytes, rateLimiter: limiter)
+            .add(to: protected)
+        SignatureRoutes.addCodeSigning(to: protected)
+        CredentialRoutes(credentials: credentials, store: store, maxBodyBytes: configuration.maxBodyBytes)
+            .add(to: protected)
+        return router
+    }
+
+    /// The application: HTTP/1.1 on the configured address. `onServerRunning` receives the bound port.
+    public func application(
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "custos"
+            ),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+
+/// Reading request bodies: size-limited, decoded strictly, with errors that name the problem.
+enum JSONBody {
+    /// Collects at most `limit` bytes and decodes them as `T`.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body exceeds \(limit) bytes")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.badRequest("invalid_json", "the request body is empty") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw APIError.badRequest("invalid_json", describe(error))
+        }
+    }
+
+    /// A readable account of a decoding error, naming the field.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let names = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return names.isEmpty ? "the body" : names.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty
+                ? "the body is not valid JSON" : "\(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "\(path(context)): \"\(key.stringValue)\" is required"
+        case .typeMismatch(let type, let context):
+            return "\(path(context)) must be \(describe(type))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context)) must be \(describe(type)), not null"
+        @unknown default:
+            return "the body does not match the expected shape"
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type: "an integer"
+        case is Bool.Type: "a boolean"
+        case is [String: Any].Type: "an object"
+        case is [Any].Type: "a list"
+        default: "of another type (\(type))"
+        }
+    }
+
+    /// Standard base64, or a clear error naming the field.
+    static func base64(_ text: String, field: String) throws(APIError) -> [UInt8] {
+        guard let data = Data(base64Encoded: text) else {
+            throw APIError.badRequest("invalid_input", "\(field) is not valid base64")
+        }
+        return Array(data)
+    }
+}
+
+/// An element of a list that decodes on its own: a malformed element becomes an error for that
+/// element instead of failing the whole list.
+struct Lenient<Value: Decodable>: Decodable {
+    let value: Result<Value, APIError>
+
+    init(from decoder: any Decoder) throws {
+        do {
+            value = .success(try Value(from: decoder))
+        } catch let error as DecodingError {
+            value = .failure(APIError.badRequest("invalid_input", JSONBody.describe(error)))
+        }
+    }
+}
+
+/// JSON responses with the API's conventions (camelCase, RFC 3339 times).
+struct JSONResponse<Body: Encodable>: ResponseGenerator {
+    var status: HTTPResponse.Status = .ok
+    var body: Body
+
+    func response(from request: Request, context: some RequestContext) throws -> Response { try makeResponse() }
+
+    func makeResponse() throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(body)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import Signing
+
+/// The outermost middleware: gives every response the request id, turns every error into the API's
+/// JSON error body, logs failures, and counts requests and their latency by route and status.
+struct ObservabilityMiddleware: RouterMiddleware {
+    typealias Context = CustosRequestContext
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let apiError = Self.apiError(for: error)
+            if apiError.status.code >= 500 {
+                context.logger.error(
+                    "request failed",
+                    metadata: ["status": "\(apiError.status.code)", "code": "\(apiError.code)", "error": "\(error)"]
+                )
+            } else {
+                context.logger.info(
+                    "request refused",
+                    metadata: ["status": "\(apiError.status.code)", "code": "\(apiError.code)"]
+                )
+            }
+            response = try apiError.response(from: request, context: context)
+        }
+        response.headers[.requestID] = context.id
+        let route = context.endpointPath ?? "unmatched"
+        let dimensions = [
+            ("route", route), ("method", request.method.rawValue), ("status", String(response.status.code)),
+        ]
+        Counter(label: "custos_http_requests", dimensions: dimensions).increment()
+        Timer(label: "custos_http_request_duration", dimensions: [("route", route)])
+            .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        return response
+    }
+
+    static func apiError(for error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as SigningError: return APIError.from(error)
+        case let error as HTTPError:
+            let code: String
+            switch error.status {
+            case .notFound: code = "not_found"
+            case .methodNotAllowed: code = "method_not_allowed"
+            case .contentTooLarge: code = "body_too_large"
+            default: code = error.status.code < 500 ? "bad_request" : "internal_error"
+            }
+            return APIError(error.status, code, error.body ?? error.status.reasonPhrase, headers: error.headers)
+        default:
+            return APIError(.internalServerError, "internal_error", "the request failed on the server; see the logs")
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = Self("X-Request-Id")!
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Yams
+
+extension ServerConfiguration {
+    /// Every key the configuration file may have; anything else is an error, so a typo cannot
+    /// silently leave a default in place.
+    static let knownKeys: Set<String> = [
+        "listen.host", "listen.port", "limits.maxBodyBytes", "limits.maxBatchItems", "limits.maxDataBytes",
+        "limits.maxQueuedSignatures", "rateLimit.signaturesPerSecond", "rateLimit.burst",
+    ]
+
+    /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
+    /// `CUSTOS_LISTEN_PORT` from `environment` over that.
+    ///
+    /// ```yaml
+    /// listen: { host: 127.0.0.1, port: 8080 }
+    /// limits: { maxBodyBytes: 4194304, maxBatchItems: 1000, maxDataBytes: 65536, maxQueuedSignatures: 16384 }
+    /// rateLimit: { signaturesPerSecond: 500, burst: 1000 }
+    /// ```
+    public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        var values: [String: String] = [:]
+        if let file {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ConfigurationError("cannot read configuration file \(file): \(error.localizedDescription)")
+            }
+            let root: Any?
+            do { root = try Yams.load(yaml: text) } catch {
+                throw ConfigurationError("\(file) is not valid YAML: \(error)")
+            }
+            guard let sections = root as? [String: Any] else {
+                throw ConfigurationError("\(file): the top level must be a mapping")
+            }
+            for (section, content) in sections {
+                guard let fields = content as? [String: Any] else {
+                    throw ConfigurationError("\(file): \(section) must be a mapping")
+                }
+                for (field, value) in fields {
+                    let path = "\(section).\(field)"
+                    guard knownKeys.contains(path) else {
+                        throw ConfigurationError("\(file): unknown key \(path)")
+                    }
+                    values[path] = "\(value)"
+                }
+            }
+        }
+        if let host = environment["CUSTOS_LISTEN_HOST"] { values["listen.host"] = host }
+        if let port = environment["CUSTOS_LISTEN_PORT"] { values["listen.port"] = port }
+
+        func integer(_ path: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let text = values[path] else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw ConfigurationError("\(path) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        if let host = values["listen.host"] { configuration.host = host }
+        if let port = try integer("listen.port", 0...65535) { configuration.port = port }
+        if let value = try integer("limits.maxBodyBytes", 1024...(1 << 30)) { configuration.maxBodyBytes = value }
+        if let value = try integer("limits.maxBatchItems", 1...100_000) { configuration.signing.maxBatchItems = value }
+        if let value = try integer("limits.maxDataBytes", 0...(1 << 30)) { configuration.signing.maxDataBytes = value }
+        if let value = try integer("limits.maxQueuedSignatures", 1...10_000_000) {
+            configuration.signing.maxQueuedSignatures = value
+        }
+        let rate = try integer("rateLimit.signaturesPerSecond", 1...10_000_000)
+        let burst = try integer("rateLimit.burst", 1...10_000_000)
+        if let rate {
+            configuration.rateLimit = RateLimit(signaturesPerSecond: Double(rate), burst: Double(burst ?? rate))
+        } else if burst != nil {
+            throw ConfigurationError("rateLimit.burst needs rateLimit.signaturesPerSecond")
+        }
+        return configuration
+    }
+}
+
+/// A configuration problem, for people.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,46 @@
+import CoreMetrics
+import HSM
+import Metrics
+import Prometheus
+import Synchronization
+
+/// Prometheus metrics for the process. swift-metrics has one factory per process, so the registry is
+/// set up once and shared by every server the process runs (tests run several).
+enum ServerMetrics {
+    private static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        ]
+        factory.defaultValueHistogramBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }()
+
+    /// Makes sure the factory is in place before the first metric is created.
+    static func bootstrap() { _ = registry }
+
+    /// The exposition text, with the pool's current figures.
+    static func render(pool: SessionPool, queued: Int) -> String {
+        let statistics = pool.statistics
+        Gauge(label: "custos_hsm_sessions_open").record(statistics.sessionsOpen)
+        Gauge(label: "custos_hsm_sessions_in_use").record(statistics.inUse)
+        Gauge(label: "custos_hsm_waiters").record(statistics.waiters)
+        Gauge(label: "custos_hsm_operations").record(statistics.operations)
+        Gauge(label: "custos_hsm_failures").record(statistics.failures)
+        Gauge(label: "custos_hsm_timeouts").record(statistics.timeouts)
+        Gauge(label: "custos_hsm_keepalives").record(statistics.keepalives)
+        Gauge(label: "custos_hsm_wait_seconds_max").record(Double(statistics.maxWait.nanoseconds) / 1e9)
+        Gauge(label: "custos_signatures_queued").record(queued)
+        for (name, count) in statistics.errors {
+            Gauge(label: "custos_hsm_errors", dimensions: [("rv", name)]).record(count)
+        }
+        for (kind, count) in statistics.recoveries {
+            Gauge(label: "custos_hsm_recoveries", dimensions: [("kind", kind)]).record(count)
+        }
+        return registry.emitToString()
+    }
+}

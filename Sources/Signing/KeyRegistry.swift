@@ -1,0 +1,183 @@
+import Foundation
+public import HSM
+public import MetadataStore
+public import PKCS11
+import SwiftASN1
+import Synchronization
+public import X509
+
+/// The signing service's keys: generated in the HSM, referenced in the store, cached in memory.
+///
+/// The store is the source of truth and the only writer is this process, so the cache is filled once
+/// at start and updated after each committed change. Every change commits together with its audit entry.
+public final class KeyRegistry: Sendable {
+    private let keyStore: KeyStore
+    private let store: any MetadataBackend
+    private let tokenLabel: String
+    private let cache: Mutex<[String: SigningKey]>
+    /// Names being generated right now, so that two requests for one name cannot both reach the HSM.
+    private let reserved = Mutex<Set<String>>([])
+
+    /// Loads every key record of `tokenLabel` from `store`.
+    public init(keyStore: KeyStore, store: any MetadataBackend, tokenLabel: String) throws {
+        self.keyStore = keyStore
+        self.store = store
+        self.tokenLabel = tokenLabel
+        let records = try store.read { try $0.records(KeyRecord.self, after: nil, limit: .max) }
+        var keys: [String: SigningKey] = [:]
+        for record in records where record.token == tokenLabel { keys[record.name] = try SigningKey(record) }
+        cache = Mutex(keys)
+    }
+
+    /// The key named `name`.
+    public func key(_ name: String) throws(SigningError) -> SigningKey {
+        guard let key = cache.withLock({ $0[name] }) else {
+            throw SigningError(.unknownKey, "no key is named \"\(name)\"")
+        }
+        return key
+    }
+
+    /// Up to `limit` keys after `cursor` (a name), in name order, that `include` accepts.
+    public func list(after cursor: String?, limit: Int, where include: (String) -> Bool = { _ in true })
+        -> [SigningKey]
+    {
+        let all = cache.withLock { Array($0.values) }.sorted { $0.name < $1.name }
+        var page: [SigningKey] = []
+        for key in all where page.count < limit && (cursor.map { key.name > $0 } ?? true) && include(key.name) {
+            page.append(key)
+        }
+        return page
+    }
+
+    /// Generates a key pair in the HSM and records it. `requester` is recorded in the audit entry.
+    public func create(name: String, algorithm: KeyAlgorithm, requester: Requester) async throws(SigningError)
+        -> SigningKey
+    {
+        try SigningKey.validate(name: name)
+        let claimed = reserved.withLock { $0.insert(name).inserted }
+        defer { _ = reserved.withLock { $0.remove(name) } }
+        guard claimed, cache.withLock({ $0[name] == nil }) else {
+            throw SigningError(.keyExists, "a key named \"\(name)\" exists already")
+        }
+        do {
+            let reference = try await keyStore.generate(algorithm, label: name)
+            let publicKey = try await keyStore.publicKey(reference)
+            let record = KeyRecord(
+                name: name,
+                token: tokenLabel,
+                label: reference.label,
+                id: reference.id,
+                algorithm: algorithm.rawValue,
+                publicKey: publicKey.derRepresentation,
+                usage: ["sign", "verify"],
+                state: .active,
+                created: Int64(Date().timeIntervalSince1970 * 1e9)
+            )
+            try await store.write { txn in
+                guard try txn.record(KeyRecord.self, key: record.primaryKey) == nil else {
+                    throw SigningError(.keyExists, "a key named \"\(name)\" exists already")
+                }
+                try txn.save(record)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "key.generate",
+                        object: "key/\(name)",
+                        outcome: "success: \(algorithm.rawValue) on token \(self.tokenLabel), id \(reference.idHex)",
+                        requestID: requester.requestID
+                    )
+                )
+            }
+            let key = try SigningKey(record)
+            cache.withLock { $0[name] = key }
+            return key
+        } catch {
+            throw SigningError.from(error)
+        }
+    }
+
+    /// Enables or disables a key. Disabled keys keep their HSM half but sign nothing.
+    public func setState(_ name: String, _ state: KeyRecord.State, requester: Requester) async throws(SigningError)
+        -> SigningKey
+    {
+        try await update(name, action: "key.\(state == .active ? "enable" : "disable")", requester: requester) {
+            record in
+            record.state = state
+        }
+    }
+
+    /// Attaches a certificate chain (leaf first) to a key. The leaf must certify the key's public key.
+    public func attachCertificates(_ name: String, _ chain: [Certificate], requester: Requester)
+        async throws(SigningError)
+        -> SigningKey
+    {
+        let key = try key(name)
+        guard let leaf = chain.first else { throw SigningError(.invalidCertificate, "no certificate given") }
+        var serializer = DER.Serializer()
+        do { try serializer.serialize(leaf.publicKey) } catch {
+            throw SigningError(.invalidCertificate, "the certificate's public key cannot be encoded: \(error)")
+        }
+        guard serializer.serializedBytes == key.publicKey.derRepresentation else {
+            throw SigningError(.invalidCertificate, "the first certificate does not certify the public key of \(name)")
+        }
+        let encoded: [[UInt8]]
+        do {
+            encoded = try chain.map { certificate in
+                var serializer = DER.Serializer()
+                try serializer.serialize(certificate)
+                return serializer.serializedBytes
+            }
+        } catch {
+            throw SigningError(.invalidCertificate, "a certificate cannot be encoded: \(error)")
+        }
+        return try await update(name, action: "key.certificate", requester: requester) { record in
+            record.certificateChain = encoded
+        }
+    }
+
+    private func update(
+        _ name: String,
+        action: String,
+        requester: Requester,
+        _ change: @escaping @Sendable (inout KeyRecord) -> Void
+    ) async throws(SigningError) -> SigningKey {
+        _ = try key(name)
+        do {
+            let record = try await store.write { txn in
+                guard var record = try txn.record(KeyRecord.self, key: Key().appending(name)) else {
+                    throw SigningError(.unknownKey, "no key is named \"\(name)\"")
+                }
+                change(&record)
+                try txn.save(record)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: action,
+                        object: "key/\(name)",
+                        outcome: "success",
+                        requestID: requester.requestID
+                    )
+                )
+                return record
+            }
+            let key = try SigningKey(record)
+            cache.withLock { $0[name] = key }
+            return key
+        } catch {
+            throw SigningError.from(error)
+        }
+    }
+}
+
+/// Who asked for a change, as the audit log records it.
+public struct Requester: Sendable {
+    /// `credential/<id>`, `cli`, …
+    public var actor: String
+    /// The API request's id, if any.
+    public var requestID: String?
+
+    public init(actor: String, requestID: String? = nil) {
+        self.actor = actor
+        self.requestID = requestID
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import MetadataStore
+import Server
+import Signing
+
+/// `custos credential create|list|revoke`: API credentials, managed on the store directly (works while
+/// the server runs: LMDB serialises writers across processes).
+struct CredentialCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "credential",
+        abstract: "Create, list and revoke API credentials.",
+        subcommands: [CreateCredentialCommand.self, ListCredentialsCommand.self, RevokeCredentialCommand.self]
+    )
+}
+
+struct CreateCredentialCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create a credential and print its bearer token (shown once, stored only as a hash)."
+    )
+
+    @OptionGroup var data: DataDirectoryOption
+
+    @Option(help: "admin, officer, signer or auditor.")
+    var role: String
+
+    @Option(help: "For signers: key names or prefixes ending in * (comma-separated).")
+    var keys: String?
+
+    @Option(help: "Write the token to this new file (mode 0600) instead of standard output.")
+    var output: String?
+
+    func run() async throws {
+        guard let role = CredentialRecord.Role(rawValue: role) else {
+            throw ValidationError("--role must be admin, officer, signer or auditor")
+        }
+        let patterns = keys.map { $0.split(separator: ",").map { String($0) } } ?? []
+        if role == .signer && patterns.isEmpty { throw ValidationError("a signer needs --keys") }
+        if role != .signer && !patterns.isEmpty { throw ValidationError("--keys applies to signers only") }
+        let (schema, writer) = try await data.openStore()
+        defer { writer.shutdown() }
+        let credentials = Credentials(store: LMDBBackend(schema: schema, writer: writer))
+        let (record, secret) = try await credentials.create(
+            role: role,
+            keyPatterns: patterns,
+            requester: Requester(actor: "cli/\(NSUserName())")
+        )
+        if let output {
+            try writeSecretFile(output, secret + "\n")
+            say("created \(role.rawValue) credential \(record.id); token in \(output)")
+        } else {
+            say("created \(role.rawValue) credential \(record.id)")
+            print(secret)
+        }
+    }
+}
+
+struct ListCredentialsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List credentials (never tokens).")
+
+    @OptionGroup var data: DataDirectoryOption
+
+    func run() async throws {
+        let (schema, writer) = try await data.openStore()
+        defer { writer.shutdown() }
+        for record in try Credentials(store: LMDBBackend(schema: schema, writer: writer)).list() {
+            let keys = record.keyPatterns.isEmpty ? "" : "\tkeys \(record.keyPatterns.joined(separator: ","))"
+            print("\(record.id)\t\(record.role.rawValue)\t\(record.revoked ? "revoked" : "active")\(keys)")
+        }
+    }
+}
+
+struct RevokeCredentialCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a credential.")
+
+    @OptionGroup var data: DataDirectoryOption
+
+    @Argument(help: "The credential's id.")
+    var id: String
+
+    func run() async throws {
+        let (schema, writer) = try await data.openStore()
+        defer { writer.shutdown() }
+        let credentials = Credentials(store: LMDBBackend(schema: schema, writer: writer))
+        guard try await credentials.revoke(id: id, requester: Requester(actor: "cli/\(NSUserName())")) else {
+            throw CLIError("no credential has id \(id)")
+        }
+        say("revoked credential \(id)")
+    }
+}
