@@ -39,8 +39,8 @@ struct ObservabilityMiddleware: RouterMiddleware {
         let dimensions = [
             ("route", route), ("method", request.method.rawValue), ("status", String(response.status.code)),
         ]
-        Counter(label: "custos_http_requests", dimensions: dimensions).increment()
-        Timer(label: "custos_http_request_duration", dimensions: [("route", route)])
+        Counter(label: "custos_http_requests_total", dimensions: dimensions).increment()
+        Timer(label: "custos_http_request_duration_seconds", dimensions: [("route", route)])
             .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         return response
     }

@@ -98,7 +98,7 @@ public final class SigningService: Sendable {
                 }
             }
         }
-        Counter(label: "custos_signatures", dimensions: [("key", name), ("algorithm", key.algorithm.rawValue)])
+        Counter(label: "custos_signatures_total", dimensions: [("key", name), ("algorithm", key.algorithm.rawValue)])
             .increment(by: Int64(planned.count))
         Recorder(label: "custos_sign_batch_size", aggregate: true).record(items.count)
         return results.map { $0! }

@@ -117,6 +117,30 @@ import Testing
         #expect(entries.contains { $0.event.object == "POST /v1/keys/prod-1/sign" && $0.event.actor == "anonymous" })
     }
 
+    @Test func metricsCountRequestsSignaturesAndPoolFigures() async throws {
+        let server = try await ServerFixture()
+        defer { Task { await server.stop() } }
+        try await server.createKey("counted", "ec-p256")
+        let signer = try await server.credential(.signer, keys: ["counted"])
+        let digest = Data(repeating: 1, count: 32).base64EncodedString()
+        let batch = try await server.request(
+            "POST",
+            "/v1/keys/counted/sign",
+            token: signer,
+            json: ["items": Array(repeating: ["digest": digest], count: 5)]
+        )
+        #expect(batch.status == 200)
+        let metrics = try await server.request("GET", "/metrics", token: server.adminToken)
+        #expect(metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
+        let text = metrics.text
+        #expect(text.contains(#"custos_signatures_total{key="counted",algorithm="ec-p256"} 5"#), "\(text)")
+        // Metrics are per process and other tests' servers share them: only this key's count is exact.
+        #expect(text.contains(#"custos_http_requests_total{route="/v1/keys/{name}/sign",method="POST",status="200"} "#))
+        #expect(text.contains(#"custos_http_request_duration_seconds_bucket{route="/v1/keys/{name}/sign""#))
+        #expect(text.contains("custos_sign_batch_size_bucket"))
+        #expect(text.contains("custos_hsm_sessions_open 2"))
+    }
+
     @Test func credentialsAreStoredOnlyAsHashes() async throws {
         let server = try await ServerFixture()
         defer { Task { await server.stop() } }
