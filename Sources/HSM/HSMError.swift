@@ -36,3 +36,8 @@ public struct HSMError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(code): \(reason)" }
 }
+
+/// The `CK_RV` behind `error`, whether it is a `PKCS11Error` or an `HSMError` wrapping one.
+public func returnValue(of error: any Error) -> ReturnValue? {
+    ((error as? PKCS11Error) ?? (error as? HSMError)?.underlying)?.returnValue
+}

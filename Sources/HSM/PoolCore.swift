@@ -407,23 +407,19 @@ final class PoolCore: @unchecked Sendable {
     /// Tries to repair what `error` says is broken. Returns what was repaired, or nil when the error is
     /// not one the pool can repair (or the repair failed).
     private func recover(from error: any Error, session: inout Session?, startedAt generation: UInt64) -> Recovery? {
-        let pkcs11 = (error as? PKCS11Error) ?? (error as? HSMError)?.underlying
-        guard let rv = pkcs11?.returnValue else { return nil }
+        guard let rv = returnValue(of: error) else { return nil }
         count(error: rv)
-        // A session left with an operation in progress (a failed C_Sign that did not end it, against
-        // the specification) can do nothing else: replace it like a lost one.
-        if rv.invalidatesSession || rv == .operationActive {
+        if rv.requiresNewSession {
             dropSession(&session)
             count(recovery: "session")
             logger.warning("HSM session lost; reopening", metadata: ["rv": "\(rv.name)"])
             return .session
         }
-        if rv == .userNotLoggedIn || rv == .objectHandleInvalid || rv == .keyHandleInvalid {
+        if rv.requiresLoginOrHandles {
             if rv != .userNotLoggedIn {
                 keys.invalidateAll()
                 count(recovery: "handles")
             }
-            // Private objects vanish from a logged-out session, so a lost login can look like a bad handle.
             do {
                 try restoreLoginIfNeeded(try ensureSession(&session))
                 return .handles

@@ -34,10 +34,15 @@ public enum PublicKey: Sendable {
         case .p521(let key): Array(key.derRepresentation)
         case .rsa(let key): Array(key.derRepresentation)
         case .ed25519(let key):
-            // SEQUENCE { SEQUENCE { id-Ed25519 }, BIT STRING } (RFC 8410 section 4).
-            [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00] + Array(key.rawRepresentation)
+            Self.ed25519Prefix + Array(key.rawRepresentation)
         }
     }
+
+    /// An Ed25519 SubjectPublicKeyInfo up to the key: SEQUENCE { SEQUENCE { id-Ed25519 }, BIT STRING }
+    /// (RFC 8410 section 4).
+    private static let ed25519Prefix: [UInt8] = [
+        0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ]
 
     /// Parses a DER SubjectPublicKeyInfo of `algorithm`.
     public init(derRepresentation der: [UInt8], algorithm: KeyAlgorithm) throws {
@@ -47,8 +52,7 @@ public enum PublicKey: Sendable {
         case .ecP521: self = .p521(try P521.Signing.PublicKey(derRepresentation: der))
         case .rsa2048, .rsa3072, .rsa4096: self = .rsa(try _RSA.Signing.PublicKey(derRepresentation: der))
         case .ed25519:
-            let prefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
-            guard der.count == 44, Array(der.prefix(12)) == prefix else {
+            guard der.count == Self.ed25519Prefix.count + 32, der.starts(with: Self.ed25519Prefix) else {
                 throw PKCS11Error(code: .unexpectedValue, reason: "not an Ed25519 SubjectPublicKeyInfo")
             }
             self = .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: der.suffix(32)))

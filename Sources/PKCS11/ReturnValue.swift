@@ -124,11 +124,18 @@ public struct ReturnValue: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// Codes after which the session is gone and must be reopened.
     public var invalidatesSession: Bool { self == .sessionHandleInvalid || self == .sessionClosed }
 
-    /// Codes after which a session pool can repair the session, login, handles or module and try again.
-    public var isRecoverable: Bool {
-        invalidatesSession || requiresReinitialization || self == .userNotLoggedIn || self == .objectHandleInvalid
-            || self == .keyHandleInvalid || self == .operationActive
+    /// Codes after which the session must be replaced: it is gone, or it was left with an operation in
+    /// progress (a failed `C_Sign` that did not end it, against the specification) and can do nothing else.
+    public var requiresNewSession: Bool { invalidatesSession || self == .operationActive }
+
+    /// Codes after which the login must be restored or key handles found again (private objects vanish
+    /// from a logged-out session, so a lost login can look like a bad handle).
+    public var requiresLoginOrHandles: Bool {
+        self == .userNotLoggedIn || self == .objectHandleInvalid || self == .keyHandleInvalid
     }
+
+    /// Codes after which a session pool can repair the session, login, handles or module and try again.
+    public var isRecoverable: Bool { requiresNewSession || requiresLoginOrHandles || requiresReinitialization }
 
     /// Codes by which the token refuses a PIN. Logging in again with the same PIN only burns PIN tries.
     public var rejectsPIN: Bool {

@@ -17,13 +17,14 @@ public struct CustosAPI: Sendable {
         self.pool = pool
         self.store = store
         self.configuration = configuration
+        // Before the services make their metric handles: handles made earlier stay no-ops.
+        ServerMetrics.bootstrap()
         signing = try SigningService(pool: pool, store: store, limits: configuration.signing)
         credentials = Credentials(store: store)
     }
 
     /// The router with every route.
     public func router() -> Router<CustosRequestContext> {
-        ServerMetrics.bootstrap()
         let router = Router(context: CustosRequestContext.self)
         router.add(middleware: ObservabilityMiddleware())
         let protected = router.group().add(middleware: AuthenticationMiddleware(credentials: credentials))

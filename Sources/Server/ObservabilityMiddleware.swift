@@ -4,11 +4,13 @@ import Hummingbird
 import Logging
 import Metrics
 import Signing
+import Synchronization
 
 /// The outermost middleware: gives every response the request id, turns every error into the API's
 /// JSON error body, logs failures, and counts requests and their latency by route and status.
 struct ObservabilityMiddleware: RouterMiddleware {
     typealias Context = CustosRequestContext
+    private let metrics = RequestMetrics()
 
     func handle(
         _ request: Request,
@@ -35,13 +37,12 @@ struct ObservabilityMiddleware: RouterMiddleware {
             response = try apiError.response(from: request, context: context)
         }
         response.headers[.requestID] = context.id
-        let route = context.endpointPath ?? "unmatched"
-        let dimensions = [
-            ("route", route), ("method", request.method.rawValue), ("status", String(response.status.code)),
-        ]
-        Counter(label: "custos_http_requests_total", dimensions: dimensions).increment()
-        Timer(label: "custos_http_request_duration_seconds", dimensions: [("route", route)])
-            .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        metrics.record(
+            route: context.endpointPath ?? "unmatched",
+            method: request.method.rawValue,
+            status: response.status.code,
+            duration: ContinuousClock.now - start
+        )
         return response
     }
 
@@ -70,4 +71,37 @@ extension HTTPField.Name {
 
 extension Duration {
     var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
+
+/// Request counters and latency histograms, one handle per route, method and status, made once: the
+/// metrics factory's lookup (label sanitising, its own lock) is not free on every request.
+private final class RequestMetrics: Sendable {
+    private struct Key: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+    private let counters = Mutex<[Key: Counter]>([:])
+    private let timers = Mutex<[String: Timer]>([:])
+
+    func record(route: String, method: String, status: Int, duration: Duration) {
+        let key = Key(route: route, method: method, status: status)
+        let counter = counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(
+                label: "custos_http_requests_total",
+                dimensions: [("route", route), ("method", method), ("status", String(status))]
+            )
+            counters[key] = counter
+            return counter
+        }
+        let timer = timers.withLock { timers in
+            if let timer = timers[route] { return timer }
+            let timer = Timer(label: "custos_http_request_duration_seconds", dimensions: [("route", route)])
+            timers[route] = timer
+            return timer
+        }
+        counter.increment()
+        timer.recordNanoseconds(duration.nanoseconds)
+    }
 }

@@ -88,17 +88,14 @@ struct SignatureRoutes {
             let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
             let entries = try entries(body)
             try checkRate(entries.count, context)
-            let (prepared, invalid) = prepare(entries, defaults: body.single) { item in
+            let outcomes = try await process(entries, defaults: body.single.parameters) { item, parameters in
                 SigningService.SignItem(
                     input: try item.input(maxDataBytes: signing.limits.maxDataBytes),
-                    parameters: item.parameters
+                    parameters: parameters
                 )
+            } perform: { work in
+                try await signing.sign(name, work)
             }
-            let signed = prepared.isEmpty ? [] : try await signing.sign(name, prepared.map(\.1))
-            var results = [Result<SigningService.Signature, APIError>?](repeating: nil, count: entries.count)
-            for (index, error) in invalid { results[index] = .failure(error) }
-            for ((index, _), outcome) in zip(prepared, signed) { results[index] = outcome.mapError(APIError.from) }
-            let outcomes = results.map { $0! }
             let views = zip(entries, outcomes).map { entry, result -> SignResult in
                 let reference = try? entry.get().reference
                 switch result {
@@ -114,28 +111,25 @@ struct SignatureRoutes {
                     return SignResult(reference: reference, error: ItemError(error))
                 }
             }
-            return try respond(body.items == nil, name: name, views, outcomes) { $0.error == nil }
+            return try respond(body.items == nil, name: name, views, outcomes)
         }
         group.post("v1/keys/:name/verify") { request, context in
             let name = try context.parameters.require("name")
             try context.require(.admin, .officer, .auditor, .signer)
             let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
             let entries = try entries(body)
-            let (prepared, invalid) = prepare(entries, defaults: body.single) { item in
+            let outcomes = try await process(entries, defaults: body.single.parameters) { item, parameters in
                 guard let signature = item.signature else {
                     throw APIError.badRequest("invalid_input", "signature is required")
                 }
                 return SigningService.VerifyItem(
                     input: try item.input(maxDataBytes: signing.limits.maxDataBytes),
                     signature: try JSONBody.base64(signature, field: "signature"),
-                    parameters: item.parameters
+                    parameters: parameters
                 )
+            } perform: { work in
+                try await signing.verify(name, work)
             }
-            let checked = prepared.isEmpty ? [] : try await signing.verify(name, prepared.map(\.1))
-            var results = [Result<Bool, APIError>?](repeating: nil, count: entries.count)
-            for (index, error) in invalid { results[index] = .failure(error) }
-            for ((index, _), outcome) in zip(prepared, checked) { results[index] = outcome.mapError(APIError.from) }
-            let outcomes = results.map { $0! }
             let views = zip(entries, outcomes).map { entry, result -> VerifyResult in
                 let reference = try? entry.get().reference
                 switch result {
@@ -144,7 +138,7 @@ struct SignatureRoutes {
                     return VerifyResult(reference: reference, error: ItemError(error))
                 }
             }
-            return try respond(body.items == nil, name: name, views, outcomes) { $0.error == nil }
+            return try respond(body.items == nil, name: name, views, outcomes)
         }
     }
 
@@ -173,31 +167,33 @@ struct SignatureRoutes {
         return items.map(\.value)
     }
 
-    /// Converts the decoded items, keeping each one's position; bad ones become errors.
-    private func prepare<Work>(
+    /// Converts each item with the batch's defaults under its own choices (a bad item becomes its
+    /// error), hands the good ones to `perform` in one call, and returns every outcome in its position.
+    private func process<Work, Value>(
         _ entries: [Result<Item, APIError>],
-        defaults: Item,
-        _ convert: (Item) throws -> Work
-    ) -> (valid: [(Int, Work)], invalid: [(Int, APIError)]) {
-        var valid: [(Int, Work)] = []
-        var invalid: [(Int, APIError)] = []
-        valid.reserveCapacity(entries.count)
+        defaults: SignatureParameters,
+        convert: (Item, SignatureParameters) throws -> Work,
+        perform: ([Work]) async throws -> [Result<Value, SigningError>]
+    ) async throws -> [Result<Value, APIError>] {
+        var outcomes = [Result<Value, APIError>?](repeating: nil, count: entries.count)
+        var positions: [Int] = []
+        var work: [Work] = []
+        work.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
             do {
-                var item = try entry.get()
-                let merged = item.parameters.merged(over: defaults.parameters)
-                item.scheme = merged.scheme
-                item.hash = merged.hash
-                item.saltLength = merged.saltLength
-                item.signatureFormat = merged.encoding
-                valid.append((index, try convert(item)))
-            } catch let error as APIError {
-                invalid.append((index, error))
+                let item = try entry.get()
+                work.append(try convert(item, item.parameters.merged(over: defaults)))
+                positions.append(index)
             } catch {
-                invalid.append((index, ObservabilityMiddleware.apiError(for: error)))
+                outcomes[index] = .failure(ObservabilityMiddleware.apiError(for: error))
             }
         }
-        return (valid, invalid)
+        if !work.isEmpty {
+            for (index, outcome) in zip(positions, try await perform(work)) {
+                outcomes[index] = outcome.mapError(APIError.from)
+            }
+        }
+        return outcomes.map { $0! }
     }
 
     /// A single item answers with its own result or error; a batch always answers 200 with every result.
@@ -205,14 +201,13 @@ struct SignatureRoutes {
         _ single: Bool,
         name: String,
         _ views: [View],
-        _ results: [Result<Value, APIError>],
-        succeeded: (View) -> Bool
+        _ outcomes: [Result<Value, APIError>]
     ) throws -> Response {
         if single {
-            if case .failure(let error) = results[0] { throw error }
+            if case .failure(let error) = outcomes[0] { throw error }
             return try JSONResponse(body: views[0]).makeResponse()
         }
-        let good = views.filter(succeeded).count
+        let good = outcomes.filter { if case .success = $0 { true } else { false } }.count
         return try JSONResponse(
             body: BatchResponse(key: name, results: views, succeeded: good, failed: views.count - good)
         ).makeResponse()

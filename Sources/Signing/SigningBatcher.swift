@@ -148,8 +148,7 @@ private final class Drainer: @unchecked Sendable {
                     let bytes = try context.session.sign(signature.mechanism, key: key, data: signature.data)
                     signature.completion(.success(bytes))
                 } catch {
-                    let pkcs11 = (error as? PKCS11Error) ?? (error as? HSMError)?.underlying
-                    if let rv = pkcs11?.returnValue, rv.isRecoverable {
+                    if returnValue(of: error)?.isRecoverable == true {
                         // Not answered: the pool repairs and calls `drain` again, which starts here.
                         carried = Array(run[index...])
                         throw error

@@ -55,6 +55,8 @@ public final class SigningService: Sendable {
     public let limits: Limits
     private let keyStore: KeyStore
     private let batcher: SigningBatcher
+    private let counters = Mutex<[String: Counter]>([:])
+    private let batchSizes = Recorder(label: "custos_sign_batch_size", aggregate: true)
 
     public init(pool: SessionPool, store: any MetadataBackend, limits: Limits = Limits()) throws {
         keyStore = KeyStore(pool: pool)
@@ -82,9 +84,10 @@ public final class SigningService: Sendable {
         planned.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             do {
-                try checkInput(item.input)
+                try checkSize(item.input)
                 let (scheme, encoding) = try item.parameters.resolve(for: key.algorithm)
-                let prepared = try Self.prepare(scheme, item.input)
+                try checkDigest(item.input, for: scheme)
+                let prepared = try scheme.prepare(item.input)
                 planned.append((index, scheme, encoding, prepared.data, prepared.mechanism))
             } catch {
                 results[index] = .failure(SigningError.from(error))
@@ -98,9 +101,8 @@ public final class SigningService: Sendable {
                 }
             }
         }
-        Counter(label: "custos_signatures_total", dimensions: [("key", name), ("algorithm", key.algorithm.rawValue)])
-            .increment(by: Int64(planned.count))
-        Recorder(label: "custos_sign_batch_size", aggregate: true).record(items.count)
+        signatureCounter(key).increment(by: Int64(planned.count))
+        batchSizes.record(items.count)
         return results.map { $0! }
     }
 
@@ -114,9 +116,9 @@ public final class SigningService: Sendable {
         results.reserveCapacity(items.count)
         for item in items {
             do {
-                try checkInput(item.input)
+                try checkSize(item.input)
                 let (scheme, _) = try item.parameters.resolve(for: key.algorithm)
-                _ = try Self.prepare(scheme, item.input)  // digest length and Ed25519 input checks
+                try checkDigest(item.input, for: scheme)
                 if case .rsa = key.publicKey, case .digest = item.input {
                     // swift-crypto takes RSA digests only as its own types: the token checks these.
                     let valid = try await keyStore.verify(
@@ -138,18 +140,6 @@ public final class SigningService: Sendable {
         return results
     }
 
-    /// Signs prepared bytes (for code signing and other in-process users), through the batcher.
-    public func signRaw(_ name: String, scheme: SignatureScheme, input: SigningInput) async throws(SigningError)
-        -> [UInt8]
-    {
-        let key = try usableKey(name)
-        guard scheme.isCompatible(with: key.algorithm) else {
-            throw SigningError(.unsupportedScheme, "a \(key.algorithm.rawValue) key cannot sign with \(scheme.name)")
-        }
-        let prepared = try Self.prepare(scheme, input)
-        return try await signPrepared(key.reference, [(prepared.mechanism, prepared.data)])[0].get()
-    }
-
     /// A key that may sign now.
     public func usableKey(_ name: String) throws(SigningError) -> SigningKey {
         let key = try keys.key(name)
@@ -164,7 +154,7 @@ public final class SigningService: Sendable {
         }
     }
 
-    private func checkInput(_ input: SigningInput) throws(SigningError) {
+    private func checkSize(_ input: SigningInput) throws(SigningError) {
         if case .message(let data) = input, data.count > limits.maxDataBytes {
             throw SigningError(
                 .invalidInput,
@@ -173,12 +163,31 @@ public final class SigningService: Sendable {
         }
     }
 
-    private static func prepare(_ scheme: SignatureScheme, _ input: SigningInput) throws(SigningError) -> (
-        mechanism: Mechanism, data: [UInt8]
-    ) {
-        do { return try scheme.prepare(input) } catch {
-            let code: SigningError.Code = error.reason.contains("digest has") ? .invalidDigest : .invalidInput
-            throw SigningError(code, error.reason)
+    /// The input checks that need no hashing: Ed25519 signs messages only, and a digest's length must
+    /// match its hash. (`SignatureScheme.prepare` checks the same, but its errors cannot tell the two apart.)
+    private func checkDigest(_ input: SigningInput, for scheme: SignatureScheme) throws(SigningError) {
+        guard case .digest(let digest) = input else { return }
+        guard let hash = scheme.hash else {
+            throw SigningError(.invalidInput, "Ed25519 signs the message itself, not a digest")
+        }
+        guard digest.count == hash.byteCount else {
+            throw SigningError(
+                .invalidDigest,
+                "a \(hash.rawValue) digest has \(hash.byteCount) bytes, got \(digest.count)"
+            )
+        }
+    }
+
+    /// The per-key signature counter, made once per key (the metrics factory's lookup is not free).
+    private func signatureCounter(_ key: SigningKey) -> Counter {
+        counters.withLock { counters in
+            if let counter = counters[key.name] { return counter }
+            let counter = Counter(
+                label: "custos_signatures_total",
+                dimensions: [("key", key.name), ("algorithm", key.algorithm.rawValue)]
+            )
+            counters[key.name] = counter
+            return counter
         }
     }
 
