@@ -10,6 +10,7 @@ public struct CustosAPI: Sendable {
     public let store: any MetadataBackend
     public let signing: SigningService
     public let credentials: Credentials
+    public let codeSigner: CodeSigner
     public let configuration: ServerConfiguration
 
     /// Builds the services over a running pool and an open store.
@@ -21,6 +22,12 @@ public struct CustosAPI: Sendable {
         ServerMetrics.bootstrap()
         signing = try SigningService(pool: pool, store: store, limits: configuration.signing)
         credentials = Credentials(store: store)
+        codeSigner = CodeSigner(
+            signing: signing,
+            store: store,
+            timestamps: configuration.codeSigning.timestamps.map(TimestampClient.init),
+            defaultPolicy: configuration.codeSigning.timestampPolicy
+        )
     }
 
     /// The router with every route.
@@ -33,7 +40,12 @@ public struct CustosAPI: Sendable {
         let limiter = configuration.rateLimit.map { RateLimiter(rate: $0.signaturesPerSecond, burst: $0.burst) }
         SignatureRoutes(signing: signing, maxBodyBytes: configuration.maxBodyBytes, rateLimiter: limiter)
             .add(to: protected)
-        SignatureRoutes.addCodeSigning(to: protected)
+        CodeSigningRoutes(
+            signer: codeSigner,
+            maxBodyBytes: configuration.maxBodyBytes,
+            maxArtifactBytes: configuration.codeSigning.maxArtifactBytes,
+            rateLimiter: limiter
+        ).add(to: protected)
         CredentialRoutes(credentials: credentials, store: store, maxBodyBytes: configuration.maxBodyBytes)
             .add(to: protected)
         return router

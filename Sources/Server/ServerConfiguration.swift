@@ -12,6 +12,26 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// Code signing: artifact size and RFC 3161 timestamps.
+    public struct CodeSigning: Sendable {
+        /// Largest artifact sent whole (`application/octet-stream`); it is hashed as it streams in.
+        public var maxArtifactBytes: Int
+        /// Nil: no TSA, signatures carry no timestamp (and `required` fails).
+        public var timestamps: TimestampClient.Configuration?
+        /// When a request names no policy.
+        public var timestampPolicy: CodeSigner.TimestampPolicy
+
+        public init(
+            maxArtifactBytes: Int = 1 << 30,
+            timestamps: TimestampClient.Configuration? = nil,
+            timestampPolicy: CodeSigner.TimestampPolicy? = nil
+        ) {
+            self.maxArtifactBytes = maxArtifactBytes
+            self.timestamps = timestamps
+            self.timestampPolicy = timestampPolicy ?? (timestamps == nil ? .none : .preferred)
+        }
+    }
+
     public var host: String
     /// 0 picks a free port (tests).
     public var port: Int
@@ -20,18 +40,21 @@ public struct ServerConfiguration: Sendable {
     public var signing: SigningService.Limits
     /// Nil: no per-credential limit.
     public var rateLimit: RateLimit?
+    public var codeSigning: CodeSigning
 
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         maxBodyBytes: Int = 4 << 20,
         signing: SigningService.Limits = .init(),
-        rateLimit: RateLimit? = nil
+        rateLimit: RateLimit? = nil,
+        codeSigning: CodeSigning = .init()
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.signing = signing
         self.rateLimit = rateLimit
+        self.codeSigning = codeSigning
     }
 }

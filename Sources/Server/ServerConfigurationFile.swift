@@ -1,4 +1,5 @@
 import Foundation
+import Signing
 import Yams
 
 extension ServerConfiguration {
@@ -7,6 +8,8 @@ extension ServerConfiguration {
     static let knownKeys: Set<String> = [
         "listen.host", "listen.port", "limits.maxBodyBytes", "limits.maxBatchItems", "limits.maxDataBytes",
         "limits.maxQueuedSignatures", "rateLimit.signaturesPerSecond", "rateLimit.burst",
+        "codeSigning.maxArtifactBytes", "codeSigning.timestampURLs", "codeSigning.timestamp",
+        "codeSigning.timestampAttempts", "codeSigning.timestampTimeoutSeconds",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -16,10 +19,17 @@ extension ServerConfiguration {
     /// listen: { host: 127.0.0.1, port: 8080 }
     /// limits: { maxBodyBytes: 4194304, maxBatchItems: 1000, maxDataBytes: 65536, maxQueuedSignatures: 16384 }
     /// rateLimit: { signaturesPerSecond: 500, burst: 1000 }
+    /// codeSigning:
+    ///   maxArtifactBytes: 1073741824
+    ///   timestampURLs: [http://tsa.example/, http://tsa-fallback.example/]
+    ///   timestamp: preferred          # none | preferred | required
+    ///   timestampAttempts: 2           # per URL
+    ///   timestampTimeoutSeconds: 10
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
         var values: [String: String] = [:]
+        var lists: [String: [String]] = [:]
         if let file {
             let text: String
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
@@ -41,7 +51,11 @@ extension ServerConfiguration {
                     guard knownKeys.contains(path) else {
                         throw ConfigurationError("\(file): unknown key \(path)")
                     }
-                    values[path] = "\(value)"
+                    if let list = value as? [Any] {
+                        lists[path] = list.map { "\($0)" }
+                    } else {
+                        values[path] = "\(value)"
+                    }
                 }
             }
         }
@@ -70,6 +84,34 @@ extension ServerConfiguration {
         } else if burst != nil {
             throw ConfigurationError("rateLimit.burst needs rateLimit.signaturesPerSecond")
         }
+        if let value = try integer("codeSigning.maxArtifactBytes", 1...(1 << 40)) {
+            configuration.codeSigning.maxArtifactBytes = value
+        }
+        let urls = try (lists["codeSigning.timestampURLs"] ?? values["codeSigning.timestampURLs"].map { [$0] } ?? [])
+            .map { text in
+                guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                    throw ConfigurationError("codeSigning.timestampURLs: \(text) is not an http or https URL")
+                }
+                return url
+            }
+        let attempts = try integer("codeSigning.timestampAttempts", 1...10) ?? 2
+        let timeout = try integer("codeSigning.timestampTimeoutSeconds", 1...300) ?? 10
+        var policy: CodeSigner.TimestampPolicy?
+        if let text = values["codeSigning.timestamp"] {
+            guard let value = CodeSigner.TimestampPolicy(rawValue: text) else {
+                throw ConfigurationError("codeSigning.timestamp must be none, preferred or required")
+            }
+            policy = value
+        }
+        if urls.isEmpty, policy == .required {
+            throw ConfigurationError("codeSigning.timestamp is required but codeSigning.timestampURLs is empty")
+        }
+        configuration.codeSigning = CodeSigning(
+            maxArtifactBytes: configuration.codeSigning.maxArtifactBytes,
+            timestamps: urls.isEmpty
+                ? nil : TimestampClient.Configuration(urls: urls, attempts: attempts, timeout: .seconds(timeout)),
+            timestampPolicy: policy
+        )
         return configuration
     }
 }

@@ -87,7 +87,7 @@ struct SignatureRoutes {
             try context.requireSigner(for: name)
             let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
             let entries = try entries(body)
-            try checkRate(entries.count, context)
+            try rateLimiter?.admit(entries.count, context)
             let outcomes = try await process(entries, defaults: body.single.parameters) { item, parameters in
                 SigningService.SignItem(
                     input: try item.input(maxDataBytes: signing.limits.maxDataBytes),
@@ -139,18 +139,6 @@ struct SignatureRoutes {
                 }
             }
             return try respond(body.items == nil, name: name, views, outcomes)
-        }
-    }
-
-    /// Code signing answers CMS, built in a later step; until then the route says so.
-    static func addCodeSigning(to group: RouterGroup<CustosRequestContext>) {
-        group.post("v1/codesign/:name") { _, context -> Response in
-            try context.requireSigner(for: try context.parameters.require("name"))
-            throw APIError(
-                .notImplemented,
-                "not_implemented",
-                "code signing (CMS SignedData) is not implemented yet; sign the artifact's digest with /v1/keys/{name}/sign"
-            )
         }
     }
 
@@ -211,17 +199,5 @@ struct SignatureRoutes {
         return try JSONResponse(
             body: BatchResponse(key: name, results: views, succeeded: good, failed: views.count - good)
         ).makeResponse()
-    }
-
-    private func checkRate(_ cost: Int, _ context: CustosRequestContext) throws(APIError) {
-        guard let rateLimiter, let id = context.credential?.id else { return }
-        if let wait = rateLimiter.take(cost, for: id) {
-            throw APIError(
-                .tooManyRequests,
-                "rate_limited",
-                "this credential may sign \(rateLimiter.rate) signatures per second (burst \(Int(rateLimiter.burst)))",
-                headers: [.retryAfter: String(wait)]
-            )
-        }
     }
 }

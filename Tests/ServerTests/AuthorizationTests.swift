@@ -5,7 +5,7 @@ import Testing
 
 /// Every route against every kind of caller: the four roles, a signer for another key, no credential,
 /// a wrong one and a revoked one. Refusals are 401/403 with a JSON body and leave an audit entry.
-@Suite(.serialized) struct AuthorizationTests {
+@Suite(.serialized, .stopsServers) struct AuthorizationTests {
     enum Caller: String, CaseIterable {
         case admin, officer, signer, otherSigner, auditor, none, wrong, revoked
     }
@@ -58,7 +58,6 @@ import Testing
 
     @Test func everyRouteAgainstEveryCaller() async throws {
         let server = try await ServerFixture()
-        defer { Task { await server.stop() } }
         try await server.createKey("prod-1", "ec-p256")
         var tokens: [Caller: String] = [
             .admin: server.adminToken,
@@ -119,7 +118,6 @@ import Testing
 
     @Test func metricsCountRequestsSignaturesAndPoolFigures() async throws {
         let server = try await ServerFixture()
-        defer { Task { await server.stop() } }
         try await server.createKey("counted", "ec-p256")
         let signer = try await server.credential(.signer, keys: ["counted"])
         let digest = Data(repeating: 1, count: 32).base64EncodedString()
@@ -143,7 +141,6 @@ import Testing
 
     @Test func credentialsAreStoredOnlyAsHashes() async throws {
         let server = try await ServerFixture()
-        defer { Task { await server.stop() } }
         let created = try await server.request(
             "POST",
             "/v1/credentials",

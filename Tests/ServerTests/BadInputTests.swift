@@ -6,12 +6,11 @@ import Signing
 import Testing
 
 /// Bad requests get a 4xx with a JSON error naming the problem, and the server keeps serving.
-@Suite(.serialized) struct BadInputTests {
+@Suite(.serialized, .stopsServers) struct BadInputTests {
     @Test func badRequestsAreRefusedClearly() async throws {
         var configuration = ServerConfiguration(port: 0, maxBodyBytes: 64 * 1024)
         configuration.signing.maxBatchItems = 100
         let server = try await ServerFixture(configuration: configuration)
-        defer { Task { await server.stop() } }
         try await server.createKey("k", "ec-p256")
         let signer = try await server.credential(.signer, keys: ["*"])
         let digest = Data(SHA256.hash(data: Data("x".utf8))).base64EncodedString()
@@ -131,7 +130,6 @@ import Testing
         var configuration = ServerConfiguration(port: 0, rateLimit: .init(signaturesPerSecond: 5, burst: 10))
         configuration.signing.maxQueuedSignatures = 50
         let server = try await ServerFixture(configuration: configuration)
-        defer { Task { await server.stop() } }
         try await server.createKey("k", "ec-p256")
         let signer = try await server.credential(.signer, keys: ["k"])
         let digest = Data(SHA256.hash(data: Data("x".utf8))).base64EncodedString()
@@ -163,7 +161,6 @@ import Testing
         var configuration = ServerConfiguration(port: 0)
         configuration.signing.maxQueuedSignatures = 50
         let server = try await ServerFixture(configuration: configuration)
-        defer { Task { await server.stop() } }
         try await server.createKey("k", "ec-p256")
         let signer = try await server.credential(.signer, keys: ["k"])
         let digest = Data(SHA256.hash(data: Data("x".utf8))).base64EncodedString()

@@ -7,6 +7,7 @@ import PKCS11
 import Server
 import ServiceLifecycle
 import Signing
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -66,6 +67,7 @@ final class ServerFixture: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
         self.port = port
+        StartedServers.current?.add(self)
     }
 
     deinit {
@@ -102,14 +104,20 @@ final class ServerFixture: Sendable {
         try await request(method, path, token: token, body: try JSONSerialization.data(withJSONObject: json))
     }
 
-    func request(_ method: String, _ path: String, token: String?, body: Data? = nil) async throws -> HTTPResult {
+    func request(
+        _ method: String,
+        _ path: String,
+        token: String?,
+        body: Data? = nil,
+        contentType: String = "application/json"
+    ) async throws -> HTTPResult {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 60
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
@@ -118,6 +126,46 @@ final class ServerFixture: Sendable {
             headers[String(describing: name).lowercased()] = String(describing: value)
         }
         return HTTPResult(status: http.statusCode, headers: headers, body: data)
+    }
+}
+
+/// Stops the servers a test started when the test ends, whether it passed, failed or threw, so that
+/// no pool thread is still inside the PKCS#11 module when the test process exits.
+struct StopsServers: SuiteTrait, TestTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(
+        for test: Test,
+        testCase: Test.Case?,
+        performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let started = StartedServers()
+        try await StartedServers.$current.withValue(started) {
+            do { try await function() } catch {
+                await started.stopAll()
+                throw error
+            }
+            await started.stopAll()
+        }
+    }
+}
+
+extension Trait where Self == StopsServers {
+    /// Every `ServerFixture` a test starts is stopped when the test ends.
+    static var stopsServers: Self { StopsServers() }
+}
+
+/// The servers started in the current test's scope.
+final class StartedServers: Sendable {
+    @TaskLocal static var current: StartedServers?
+    private let servers = Mutex<[ServerFixture]>([])
+
+    func add(_ server: ServerFixture) { servers.withLock { $0.append(server) } }
+
+    func stopAll() async {
+        for server in servers.withLock({ servers in
+            defer { servers = [] }; return servers
+        }) { await server.stop() }
     }
 }
 
@@ -130,6 +178,8 @@ struct HTTPResult {
     var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     /// `error.code` of an error body.
     var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    /// `error.message` of an error body.
+    var errorMessage: String { (json["error"] as? [String: Any])?["message"] as? String ?? "" }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -6,7 +6,7 @@ import Testing
 
 /// Signing over real HTTP; every signature is checked by openssl against the key's public key as the
 /// API reports it.
-@Suite(.serialized) struct SigningAPITests {
+@Suite(.serialized, .stopsServers) struct SigningAPITests {
     /// One case: key algorithm, request fields, and the openssl arguments that verify the result.
     struct Case: CustomStringConvertible {
         var algorithm: String
@@ -39,7 +39,6 @@ import Testing
 
     @Test func everyAlgorithmAndSchemeVerifiesWithOpenSSL() async throws {
         let server = try await ServerFixture()
-        defer { Task { await server.stop() } }
         let signer = try await server.credential(.signer, keys: ["k-*"])
         let message = Data("firmware image 4.2.0 for line 7".utf8)
         let directory = try makeTemporaryDirectory("custos-openssl")
@@ -85,7 +84,6 @@ import Testing
 
     @Test func ecdsaRawSignaturesAreRSConcatenated() async throws {
         let server = try await ServerFixture()
-        defer { Task { await server.stop() } }
         let created = try await server.createKey("raw", "ec-p256")
         let signer = try await server.credential(.signer, keys: ["raw"])
         let message = Data("raw".utf8)
@@ -103,7 +101,6 @@ import Testing
 
     @Test func aBatchOfAThousandSignsGoodItemsAndReportsBadOnes() async throws {
         let server = try await ServerFixture()
-        defer { Task { await server.stop() } }
         let created = try await server.createKey("line", "ec-p256")
         let signer = try await server.credential(.signer, keys: ["line"])
         let key = try P256.Signing.PublicKey(pemRepresentation: created.json["publicKey"] as! String)
@@ -159,7 +156,6 @@ import Testing
 
     @Test func verifyChecksSignaturesOnTheHostAndOnTheToken() async throws {
         let server = try await ServerFixture()
-        defer { Task { await server.stop() } }
         try await server.createKey("ec", "ec-p256")
         try await server.createKey("rsa", "rsa-2048")
         let signer = try await server.credential(.signer, keys: ["ec", "rsa"])
@@ -196,7 +192,6 @@ import Testing
 
     @Test func disabledKeysSignNothingUntilEnabled() async throws {
         let server = try await ServerFixture()
-        defer { Task { await server.stop() } }
         try await server.createKey("toggle", "ec-p256")
         let signer = try await server.credential(.signer, keys: ["toggle"])
         let body = ["digest": Data(SHA256.hash(data: Data())).base64EncodedString()]

@@ -6,12 +6,11 @@ import Testing
 
 /// Faults from the real module (through the fault-injecting wrapper) during batches: no signature is
 /// wrong or missing; items either verify or carry an error.
-@Suite(.serialized) struct SigningFaultTests {
+@Suite(.serialized, .stopsServers) struct SigningFaultTests {
     @Test(arguments: [ReturnValue.sessionHandleInvalid, .deviceRemoved, .userNotLoggedIn])
     func aFaultDuringABatchLosesNoSignature(_ fault: ReturnValue) async throws {
         let faults = try SoftHSMEnvironment.shared.faultInjector()
         let server = try await ServerFixture(modulePath: faults.modulePath)
-        defer { Task { await server.stop() } }
         let created = try await server.createKey("line", "ec-p256")
         let key = PublicKey.p256(try P256.Signing.PublicKey(pemRepresentation: created.json["publicKey"] as! String))
         let signer = try await server.credential(.signer, keys: ["line"])

@@ -1,0 +1,468 @@
+import Crypto
+import CustosTestSupport
+import Foundation
+import PKCS11
+import Server
+import Signing
+import SwiftASN1
+import Testing
+import X509
+
+/// `POST /v1/codesign/{name}` over real HTTP; every signature is checked with `openssl cms -verify`
+/// against a root that only the test holds, with the intermediate taken from the signature itself.
+@Suite(.serialized, .stopsServers) struct CodeSigningTests {
+    /// How a case sends its artifact.
+    enum Input { case digest, data, stream }
+
+    struct Case: CustomStringConvertible {
+        var algorithm: String
+        var input: Input
+        var fields: [String: Any] = [:]
+        var hash: HashAlgorithm
+        var description: String { "\(algorithm) \(input) \(fields)" }
+    }
+
+    static var cases: [Case] {
+        [
+            Case(algorithm: "ec-p256", input: .digest, hash: .sha256),
+            Case(algorithm: "ec-p384", input: .data, fields: ["hash": "sha384"], hash: .sha384),
+            Case(algorithm: "ec-p521", input: .stream, hash: .sha512),
+            Case(algorithm: "rsa-2048", input: .stream, hash: .sha256),
+            Case(
+                algorithm: "rsa-3072",
+                input: .digest,
+                fields: ["scheme": "rsa-pss", "hash": "sha384"],
+                hash: .sha384
+            ),
+            Case(algorithm: "ed25519", input: .stream, hash: .sha512),
+        ]
+    }
+
+    @Test func everyKeyTypeMakesCMSThatOpenSSLVerifies() async throws {
+        let server = try await ServerFixture()
+        let ca = try TestCA()
+        let directory = try makeTemporaryDirectory("custos-cms")
+        let rootPath = try writeFile(directory, "root.pem", Data(try ca.rootPEM.utf8))
+        let artifact = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let artifactPath = try writeFile(directory, "artifact.bin", artifact)
+        var modified = artifact
+        modified[100_000] ^= 1
+        let modifiedPath = try writeFile(directory, "modified.bin", modified)
+        let signer = try await server.credential(.signer, keys: ["build-*"])
+        var publicKeys: [String: String] = [:]
+
+        for (index, testCase) in Self.cases.enumerated() {
+            let name = "build-\(index)"
+            publicKeys[name] = try await attachCertificate(server, ca, key: name, algorithm: testCase.algorithm)
+            let response = try await codesign(server, name, testCase, artifact, token: signer)
+            try #require(response.status == 200, "\(testCase): \(response.text)")
+            #expect(response.headers["content-type"] == "application/pkcs7-signature")
+            #expect(response.headers["custos-timestamped"] == "false")
+            let signaturePath = try writeFile(directory, "\(name).p7s", response.body)
+
+            if testCase.algorithm == "ed25519" {
+                // OpenSSL before 3.2 cannot verify Ed25519 in CMS at all; check RFC 8419 by hand.
+                try verifyEd25519ByHand(response, artifact, modified, publicKey: publicKeys[name]!, directory)
+            } else {
+                let verified = try runCommand("openssl", verifyArguments(signaturePath, artifactPath, rootPath))
+                #expect(verified.status == 0, "\(testCase): \(verified.stderr)")
+                #expect(verified.stderr.contains("Verification successful"), "\(testCase)")
+                let tampered = try runCommand("openssl", verifyArguments(signaturePath, modifiedPath, rootPath))
+                #expect(tampered.status != 0, "\(testCase): a modified artifact verified")
+            }
+
+            let printed = try runCommand(
+                "openssl",
+                ["cms", "-cmsout", "-print", "-inform", "DER", "-in", signaturePath]
+            )
+            #expect(printed.stdout.contains("signingTime") && printed.stdout.contains("contentType"), "\(testCase)")
+            #expect(printed.stdout.contains("eContent: <ABSENT>"), "\(testCase): not detached")
+            #expect(try ParsedCMS(Array(response.body)).certificateCount == 2, "leaf and intermediate embedded")
+        }
+
+        let audit = try await server.request("GET", "/v1/audit?limit=1000", token: server.adminToken)
+        let entries = audit.json["entries"] as? [[String: Any]] ?? []
+        let codesigns = entries.filter { $0["action"] as? String == "codesign" }
+        #expect(codesigns.count == Self.cases.count, "one audit entry per code signature")
+    }
+
+    /// The issue's command exactly, without `-purpose any`: OpenSSL 3.0 checks the signer for S/MIME
+    /// signing by default, which a certificate passes when its EKU also names emailProtection.
+    @Test func theDefaultOpenSSLCommandAcceptsACertificateAlsoForEmail() async throws {
+        let server = try await ServerFixture()
+        let ca = try TestCA()
+        let directory = try makeTemporaryDirectory("custos-cms")
+        let rootPath = try writeFile(directory, "root.pem", Data(try ca.rootPEM.utf8))
+        let artifact = Data("release 1.0".utf8)
+        let artifactPath = try writeFile(directory, "artifact", artifact)
+        try await attachCertificate(
+            server,
+            ca,
+            key: "release",
+            algorithm: "ec-p256",
+            usages: [.codeSigning, .emailProtection]
+        )
+        let response = try await server.request(
+            "POST",
+            "/v1/codesign/release",
+            token: try await server.credential(.signer, keys: ["release"]),
+            json: ["data": artifact.base64EncodedString()]
+        )
+        #expect(response.status == 200, "\(response.text)")
+        let signaturePath = try writeFile(directory, "release.p7s", response.body)
+        let verified = try runCommand(
+            "openssl",
+            [
+                "cms", "-verify", "-binary", "-inform", "DER", "-in", signaturePath, "-content", artifactPath,
+                "-CAfile", rootPath, "-out", "/dev/null",
+            ]
+        )
+        #expect(verified.status == 0, "\(verified.stderr)")
+    }
+
+    @Test func keysWithoutAValidCodeSigningCertificateAreRefused() async throws {
+        let server = try await ServerFixture(
+            configuration: ServerConfiguration(port: 0, codeSigning: .init(maxArtifactBytes: 1000))
+        )
+        let ca = try TestCA()
+        let signer = try await server.credential(.signer, keys: ["*"])
+        let digest = ["digest": Data(SHA256.hash(data: Data("x".utf8))).base64EncodedString()]
+
+        try await server.createKey("bare", "ec-p256")
+        let bare = try await server.request("POST", "/v1/codesign/bare", token: signer, json: digest)
+        #expect(bare.status == 409 && bare.errorCode == "no_certificate", "\(bare.text)")
+        #expect(bare.errorMessage.contains("PUT /v1/keys/bare/certificate"))
+
+        try await attachCertificate(server, ca, key: "tls", algorithm: "ec-p256", usages: [.serverAuth])
+        let tls = try await server.request("POST", "/v1/codesign/tls", token: signer, json: digest)
+        #expect(tls.status == 409 && tls.text.contains("codeSigning"), "\(tls.text)")
+
+        try await attachCertificate(
+            server,
+            ca,
+            key: "old",
+            algorithm: "ec-p256",
+            notValidAfter: Date() - 60
+        )
+        let old = try await server.request("POST", "/v1/codesign/old", token: signer, json: digest)
+        #expect(old.status == 409 && old.text.contains("not now"), "\(old.text)")
+
+        try await attachCertificate(server, ca, key: "good", algorithm: "ec-p256")
+        let cases: [([String: Any], String)] = [
+            (["digest": Data(repeating: 1, count: 20).base64EncodedString()], "invalid_digest"),
+            (["digest": "%%%"], "invalid_input"),
+            ([:], "invalid_input"),
+            (["digest": digest["digest"]!, "data": "eA=="], "invalid_input"),
+            (["digest": digest["digest"]!, "timestamp": "sometimes"], "invalid_input"),
+            (["digest": digest["digest"]!, "hash": "md5"], "unsupported_scheme"),
+            (["digest": digest["digest"]!, "scheme": "rsa-pss"], "unsupported_scheme"),
+        ]
+        for (body, code) in cases {
+            let response = try await server.request("POST", "/v1/codesign/good", token: signer, json: body)
+            #expect(response.status == 400 && response.errorCode == code, "\(body): \(response.text)")
+        }
+        let required = try await server.request(
+            "POST",
+            "/v1/codesign/good",
+            token: signer,
+            json: ["digest": digest["digest"]!, "timestamp": "required"]
+        )
+        #expect(required.status == 502 && required.errorCode == "timestamp_unavailable", "\(required.text)")
+
+        let tooBig = try await server.request(
+            "POST",
+            "/v1/codesign/good",
+            token: signer,
+            body: Data(repeating: 7, count: 5000),
+            contentType: "application/octet-stream"
+        )
+        #expect(tooBig.status == 413 && tooBig.errorCode == "body_too_large", "\(tooBig.text)")
+
+        _ = try await server.request("POST", "/v1/keys/good/disable", token: server.adminToken)
+        let disabled = try await server.request("POST", "/v1/codesign/good", token: signer, json: digest)
+        #expect(disabled.status == 409 && disabled.errorCode == "key_disabled", "\(disabled.text)")
+
+        // Still serving, and nothing was signed or audited for the refusals.
+        let health = try await server.request("GET", "/v1/health", token: nil)
+        #expect(health.status == 200)
+        let audit = try await server.request("GET", "/v1/audit?limit=1000", token: server.adminToken)
+        let entries = audit.json["entries"] as? [[String: Any]] ?? []
+        #expect(!entries.contains { $0["action"] as? String == "codesign" })
+    }
+
+    @Test func timestampsComeFromTheFirstAuthorityThatAnswers() async throws {
+        let tsa = try LocalTSA()
+        defer { tsa.stop() }
+        let dead = URL(string: "http://127.0.0.1:9/tsa")!
+        let server = try await ServerFixture(
+            configuration: ServerConfiguration(
+                port: 0,
+                codeSigning: .init(
+                    timestamps: .init(urls: [dead, tsa.url], attempts: 2, timeout: .seconds(5)),
+                    timestampPolicy: .required
+                )
+            )
+        )
+        let ca = try TestCA()
+        let directory = try makeTemporaryDirectory("custos-cms")
+        let rootPath = try writeFile(directory, "root.pem", Data(try ca.rootPEM.utf8))
+        let artifact = Data("nightly build 2026-11-22".utf8)
+        let artifactPath = try writeFile(directory, "artifact", artifact)
+        try await attachCertificate(server, ca, key: "nightly", algorithm: "rsa-2048")
+        let signer = try await server.credential(.signer, keys: ["nightly"])
+
+        let response = try await server.request(
+            "POST",
+            "/v1/codesign/nightly",
+            token: signer,
+            json: ["data": artifact.base64EncodedString()]
+        )
+        #expect(response.status == 200, "\(response.text)")
+        #expect(response.headers["custos-timestamped"] == "true")
+        let signaturePath = try writeFile(directory, "nightly.p7s", response.body)
+        let verified = try runCommand("openssl", verifyArguments(signaturePath, artifactPath, rootPath))
+        #expect(verified.status == 0, "\(verified.stderr)")
+
+        // The token covers the signature value and verifies against the TSA's root.
+        let parsed = try ParsedCMS(Array(response.body))
+        let token = try #require(parsed.unsignedAttributes.first { $0.0 == ObjectIdentifiers.timeStampToken })
+        let tokenPath = try writeFile(directory, "token.der", Data(token.1))
+        let signatureValuePath = try writeFile(directory, "signature.bin", Data(parsed.signature))
+        let tokenVerified = try runCommand(
+            "openssl",
+            ["ts", "-verify", "-token_in", "-in", tokenPath, "-data", signatureValuePath, "-CAfile", tsa.rootPath]
+        )
+        #expect(tokenVerified.status == 0 && tokenVerified.stdout.contains("OK"), "\(tokenVerified.stderr)")
+        let otherData = try writeFile(directory, "other.bin", Data("other".utf8))
+        let wrongData = try runCommand(
+            "openssl",
+            ["ts", "-verify", "-token_in", "-in", tokenPath, "-data", otherData, "-CAfile", tsa.rootPath]
+        )
+        #expect(wrongData.status != 0)
+        #expect(tsa.requestCount >= 1)
+    }
+
+    @Test func aRequiredTimestampFailsClearlyWhenNoAuthorityAnswers() async throws {
+        let dead = URL(string: "http://127.0.0.1:9/tsa")!
+        let alsoDead = URL(string: "http://127.0.0.1:7/tsa")!
+        let server = try await ServerFixture(
+            configuration: ServerConfiguration(
+                port: 0,
+                codeSigning: .init(timestamps: .init(urls: [dead, alsoDead], attempts: 2, timeout: .seconds(2)))
+            )
+        )
+        let ca = try TestCA()
+        try await attachCertificate(server, ca, key: "line", algorithm: "ec-p256")
+        let signer = try await server.credential(.signer, keys: ["line"])
+        let digest = Data(SHA256.hash(data: Data("x".utf8))).base64EncodedString()
+
+        let required = try await server.request(
+            "POST",
+            "/v1/codesign/line",
+            token: signer,
+            json: ["digest": digest, "timestamp": "required"]
+        )
+        #expect(required.status == 502 && required.errorCode == "timestamp_unavailable", "\(required.text)")
+        #expect(required.text.contains("127.0.0.1:9") && required.text.contains("127.0.0.1:7"), "\(required.text)")
+
+        // The configured default here is `preferred`: signed, and the header says without a timestamp.
+        let preferred = try await server.request("POST", "/v1/codesign/line", token: signer, json: ["digest": digest])
+        #expect(preferred.status == 200, "\(preferred.text)")
+        #expect(preferred.headers["custos-timestamped"] == "false")
+        #expect(try ParsedCMS(Array(preferred.body)).unsignedAttributes.isEmpty)
+    }
+
+    // MARK: - Helpers
+
+    private func verifyArguments(_ signature: String, _ content: String, _ root: String) -> [String] {
+        // OpenSSL 3.0 has no code-signing purpose and checks S/MIME signing by default.
+        [
+            "cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", content, "-CAfile", root,
+            "-purpose", "any", "-out", "/dev/null",
+        ]
+    }
+
+    /// RFC 8419: the signature is pure Ed25519 over the signed attributes, whose message digest is
+    /// SHA-512 of the artifact.
+    private func verifyEd25519ByHand(
+        _ response: HTTPResult,
+        _ artifact: Data,
+        _ modified: Data,
+        publicKey: String,
+        _ directory: String
+    ) throws {
+        let parsed = try ParsedCMS(Array(response.body))
+        let keyPath = try writeFile(directory, "ed25519.pem", Data(publicKey.utf8))
+        let attributesPath = try writeFile(directory, "attributes.der", Data(parsed.signedAttributes))
+        let signaturePath = try writeFile(directory, "ed25519.sig", Data(parsed.signature))
+        let verified = try runCommand(
+            "openssl",
+            [
+                "pkeyutl", "-verify", "-pubin", "-inkey", keyPath, "-rawin", "-in", attributesPath, "-sigfile",
+                signaturePath,
+            ]
+        )
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        let digest = Array(SHA512.hash(data: artifact))
+        let tamperedDigest = Array(SHA512.hash(data: modified))
+        #expect(parsed.signedAttributes.contains(digest[...]) && !parsed.signedAttributes.contains(tamperedDigest[...]))
+    }
+
+    @discardableResult
+    private func attachCertificate(
+        _ server: ServerFixture,
+        _ ca: TestCA,
+        key: String,
+        algorithm: String,
+        usages: [ExtendedKeyUsage.Usage] = [.codeSigning],
+        notValidAfter: Date = Date() + 86400
+    ) async throws -> String {
+        let created = try await server.createKey(key, algorithm)
+        let leaf = try ca.leaf(
+            for: try #require(created.json["publicKey"] as? String),
+            name: key,
+            usages: usages,
+            notValidBefore: min(Date() - 3600, notValidAfter - 7200),
+            notValidAfter: notValidAfter
+        )
+        let attached = try await server.request(
+            "PUT",
+            "/v1/keys/\(key)/certificate",
+            token: server.adminToken,
+            json: ["certificateChain": try ca.chainPEM(leaf)]
+        )
+        #expect(attached.status == 200, "\(attached.text)")
+        return try #require(created.json["publicKey"] as? String)
+    }
+
+    private func codesign(_ server: ServerFixture, _ name: String, _ testCase: Case, _ artifact: Data, token: String)
+        async throws -> HTTPResult
+    {
+        switch testCase.input {
+        case .digest:
+            var fields = testCase.fields
+            fields["digest"] = Data(testCase.hash.digest(Array(artifact))).base64EncodedString()
+            return try await server.request("POST", "/v1/codesign/\(name)", token: token, json: fields)
+        case .data:
+            var fields = testCase.fields
+            fields["data"] = artifact.base64EncodedString()
+            return try await server.request("POST", "/v1/codesign/\(name)", token: token, json: fields)
+        case .stream:
+            let query = testCase.fields.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+            return try await server.request(
+                "POST",
+                "/v1/codesign/\(name)" + (query.isEmpty ? "" : "?" + query),
+                token: token,
+                body: artifact,
+                contentType: "application/octet-stream"
+            )
+        }
+    }
+}
+
+/// An RFC 3161 time-stamping authority on loopback: `openssl ts -reply` behind a small Python HTTP
+/// server, with its own root and a TSA certificate (EKU timeStamping, critical).
+final class LocalTSA {
+    let url: URL
+    let rootPath: String
+    private let directory: String
+    private let process: Process
+
+    init() throws {
+        directory = try makeTemporaryDirectory("custos-tsa")
+        let d = directory
+        func openssl(_ arguments: [String]) throws {
+            let result = try runCommand("openssl", arguments)
+            guard result.status == 0 else { throw TestFailure("openssl \(arguments): \(result.stderr)") }
+        }
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            "\(d)/root.key", "-out", "\(d)/root.pem", "-subj", "/CN=Test TSA Root", "-days", "2", "-addext",
+            "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign",
+        ])
+        try openssl([
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(d)/tsa.key",
+            "-out", "\(d)/tsa.csr", "-subj", "/CN=Test TSA",
+        ])
+        try "extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n"
+            .write(toFile: "\(d)/tsa.ext", atomically: true, encoding: .utf8)
+        try openssl([
+            "x509", "-req", "-in", "\(d)/tsa.csr", "-CA", "\(d)/root.pem", "-CAkey", "\(d)/root.key", "-out",
+            "\(d)/tsa.pem", "-days", "1", "-extfile", "\(d)/tsa.ext",
+        ])
+        try "01\n".write(toFile: "\(d)/serial", atomically: true, encoding: .utf8)
+        try """
+        [ tsa ]
+        default_tsa = tsa_config
+        [ tsa_config ]
+        serial = \(d)/serial
+        crypto_device = builtin
+        signer_digest = sha256
+        default_policy = 1.3.6.1.4.1.99999.1
+        digests = sha256, sha384, sha512
+        accuracy = secs:1
+        ordering = yes
+        tsa_name = yes
+        ess_cert_id_chain = no
+        ess_cert_id_alg = sha256
+
+        """.write(toFile: "\(d)/tsa.cnf", atomically: true, encoding: .utf8)
+        try """
+        import http.server, os, subprocess, sys
+        d = sys.argv[1]
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                query = self.rfile.read(int(self.headers["Content-Length"]))
+                with open(os.path.join(d, "query.tsq"), "wb") as f:
+                    f.write(query)
+                with open(os.path.join(d, "requests"), "a") as f:
+                    f.write("1\\n")
+                made = subprocess.run(["openssl", "ts", "-reply", "-config", os.path.join(d, "tsa.cnf"),
+                    "-queryfile", os.path.join(d, "query.tsq"), "-inkey", os.path.join(d, "tsa.key"),
+                    "-signer", os.path.join(d, "tsa.pem"), "-out", os.path.join(d, "reply.tsr")], capture_output=True)
+                if made.returncode != 0:
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                with open(os.path.join(d, "reply.tsr"), "rb") as f:
+                    reply = f.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+            def log_message(self, *arguments):
+                pass
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+
+        """.write(toFile: "\(d)/tsa.py", atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: try which("python3"))
+        process.arguments = ["\(d)/tsa.py", d]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw TestFailure("the TSA did not start") }
+            line.append(chunk)
+        }
+        let port = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        url = URL(string: "http://127.0.0.1:\(port)/tsa")!
+        rootPath = "\(d)/root.pem"
+    }
+
+    /// Requests the TSA has answered or refused.
+    var requestCount: Int {
+        ((try? String(contentsOfFile: "\(directory)/requests", encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+
+    func stop() {
+        // SIGKILL: the test process may hand its children SIGTERM blocked or ignored.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
