@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= .custos
 
-.PHONY: deps build run test bench format lint clean
+.PHONY: deps build run test bench bench-http format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -26,6 +26,14 @@ test: deps lint
 bench: deps
 	touch Bench/Package.swift
 	cd Bench && $(SWIFT) run -c release SigningBench
+
+# The HTTP API under wrk load (a second process) as ratios of the raw C_Sign loop on the server's own
+# token: batches of 64 digests, single digests from 64 connections, p99 at half load (~5 minutes + builds).
+bench-http: deps
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(SWIFT) build -c release --product custos
+	touch Bench/Package.swift
+	cd Bench && $(SWIFT) run -c release HTTPBench --custos $$($(SWIFT) build -c release --show-bin-path --package-path ..)/custos
 
 format:
 	swift format --in-place --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift

@@ -25,6 +25,11 @@ let package = Package(
                 .product(name: "CustosTestSupport", package: custos),
             ]
         ),
+        // The HTTP API under wrk load against the raw C loop on the same token (see README).
+        .executableTarget(
+            name: "HTTPBench",
+            dependencies: ["CSignLoop", .product(name: "PKCS11", package: custos)]
+        ),
         .executableTarget(
             name: "SigningBench",
             dependencies: [

@@ -1,5 +1,7 @@
 public import HSM
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 public import MetadataStore
 public import Signing
@@ -51,13 +53,14 @@ public struct CustosAPI: Sendable {
         return router
     }
 
-    /// The application: HTTP/1.1 on the configured address. `onServerRunning` receives the bound port.
+    /// The application: HTTP/1.1, over TLS when configured. `onServerRunning` receives the bound port.
     public func application(
         logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         Application(
             router: router(),
+            server: try serverBuilder(),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "custos"
@@ -65,5 +68,10 @@ public struct CustosAPI: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    private func serverBuilder() throws -> HTTPServerBuilder {
+        guard let tls = configuration.tls else { return .http1() }
+        return try .tls(.http1(), tlsConfiguration: try TLSSetup.configuration(tls, signing: signing))
     }
 }

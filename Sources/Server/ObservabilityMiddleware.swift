@@ -37,11 +37,20 @@ struct ObservabilityMiddleware: RouterMiddleware {
             response = try apiError.response(from: request, context: context)
         }
         response.headers[.requestID] = context.id
+        let elapsed = ContinuousClock.now - start
+        context.logger.debug(
+            "request",
+            metadata: [
+                "method": "\(request.method.rawValue)", "route": "\(context.endpointPath ?? "unmatched")",
+                "status": "\(response.status.code)", "actor": "\(context.actor)",
+                "ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
+            ]
+        )
         metrics.record(
             route: context.endpointPath ?? "unmatched",
             method: request.method.rawValue,
             status: response.status.code,
-            duration: ContinuousClock.now - start
+            duration: elapsed
         )
         return response
     }

@@ -32,6 +32,22 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// HTTPS: the server's certificate chain from a file, its key in the HSM, optional client certificates.
+    public struct TLS: Sendable, Hashable {
+        /// PEM, leaf first; the leaf must certify `keyName`'s public key.
+        public var certificateChainPath: String
+        /// A service key (`custos-…`) made by `custos tls init`.
+        public var keyName: String
+        /// PEM roots for client certificates; set, every client must present one they issued (mTLS).
+        public var clientCAPath: String?
+
+        public init(certificateChainPath: String, keyName: String = "custos-tls", clientCAPath: String? = nil) {
+            self.certificateChainPath = certificateChainPath
+            self.keyName = keyName
+            self.clientCAPath = clientCAPath
+        }
+    }
+
     public var host: String
     /// 0 picks a free port (tests).
     public var port: Int
@@ -41,6 +57,8 @@ public struct ServerConfiguration: Sendable {
     /// Nil: no per-credential limit.
     public var rateLimit: RateLimit?
     public var codeSigning: CodeSigning
+    /// Nil: plain HTTP (meant for loopback).
+    public var tls: TLS?
 
     public init(
         host: String = "127.0.0.1",
@@ -48,7 +66,8 @@ public struct ServerConfiguration: Sendable {
         maxBodyBytes: Int = 4 << 20,
         signing: SigningService.Limits = .init(),
         rateLimit: RateLimit? = nil,
-        codeSigning: CodeSigning = .init()
+        codeSigning: CodeSigning = .init(),
+        tls: TLS? = nil
     ) {
         self.host = host
         self.port = port
@@ -56,5 +75,6 @@ public struct ServerConfiguration: Sendable {
         self.signing = signing
         self.rateLimit = rateLimit
         self.codeSigning = codeSigning
+        self.tls = tls
     }
 }

@@ -9,7 +9,8 @@ extension ServerConfiguration {
         "listen.host", "listen.port", "limits.maxBodyBytes", "limits.maxBatchItems", "limits.maxDataBytes",
         "limits.maxQueuedSignatures", "rateLimit.signaturesPerSecond", "rateLimit.burst",
         "codeSigning.maxArtifactBytes", "codeSigning.timestampURLs", "codeSigning.timestamp",
-        "codeSigning.timestampAttempts", "codeSigning.timestampTimeoutSeconds",
+        "codeSigning.timestampAttempts", "codeSigning.timestampTimeoutSeconds", "tls.certificateChain", "tls.key",
+        "tls.clientCA",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -25,6 +26,10 @@ extension ServerConfiguration {
     ///   timestamp: preferred          # none | preferred | required
     ///   timestampAttempts: 2           # per URL
     ///   timestampTimeoutSeconds: 10
+    /// tls:                              # absent: plain HTTP
+    ///   certificateChain: /etc/custos/tls-chain.pem
+    ///   key: custos-tls                 # made by `custos tls init`
+    ///   clientCA: /etc/custos/clients.pem   # optional: require client certificates (mTLS)
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -112,6 +117,15 @@ extension ServerConfiguration {
                 ? nil : TimestampClient.Configuration(urls: urls, attempts: attempts, timeout: .seconds(timeout)),
             timestampPolicy: policy
         )
+        if let chain = values["tls.certificateChain"] {
+            configuration.tls = TLS(
+                certificateChainPath: chain,
+                keyName: values["tls.key"] ?? "custos-tls",
+                clientCAPath: values["tls.clientCA"]
+            )
+        } else if values["tls.key"] != nil || values["tls.clientCA"] != nil {
+            throw ConfigurationError("tls needs tls.certificateChain")
+        }
         return configuration
     }
 }

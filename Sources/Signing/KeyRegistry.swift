@@ -29,10 +29,18 @@ public final class KeyRegistry: Sendable {
         cache = Mutex(keys)
     }
 
-    /// The key named `name`.
+    /// The key named `name`, for API callers: Custos' own service keys (`custos-…`) are not theirs.
     public func key(_ name: String) throws(SigningError) -> SigningKey {
-        guard let key = cache.withLock({ $0[name] }) else {
+        guard let key = cache.withLock({ $0[name] }), !key.isServiceKey else {
             throw SigningError(.unknownKey, "no key is named \"\(name)\"")
+        }
+        return key
+    }
+
+    /// One of Custos' own keys (the TLS server key), by name.
+    public func serviceKey(_ name: String) throws(SigningError) -> SigningKey {
+        guard let key = cache.withLock({ $0[name] }), key.isServiceKey else {
+            throw SigningError(.unknownKey, "no service key is named \"\(name)\"")
         }
         return key
     }
@@ -43,7 +51,8 @@ public final class KeyRegistry: Sendable {
     {
         let all = cache.withLock { Array($0.values) }.sorted { $0.name < $1.name }
         var page: [SigningKey] = []
-        for key in all where page.count < limit && (cursor.map { key.name > $0 } ?? true) && include(key.name) {
+        for key in all
+        where !key.isServiceKey && page.count < limit && (cursor.map { key.name > $0 } ?? true) && include(key.name) {
             page.append(key)
         }
         return page
@@ -54,6 +63,22 @@ public final class KeyRegistry: Sendable {
         -> SigningKey
     {
         try SigningKey.validate(name: name)
+        return try await generate(name: name, algorithm: algorithm, requester: requester)
+    }
+
+    /// Generates one of Custos' own keys (`custos-…`), which API callers can neither see nor use.
+    public func createServiceKey(name: String, algorithm: KeyAlgorithm, requester: Requester) async throws(SigningError)
+        -> SigningKey
+    {
+        guard name.hasPrefix("custos-") else {
+            throw SigningError(.invalidInput, "service key names start with \"custos-\"")
+        }
+        return try await generate(name: name, algorithm: algorithm, requester: requester)
+    }
+
+    private func generate(name: String, algorithm: KeyAlgorithm, requester: Requester) async throws(SigningError)
+        -> SigningKey
+    {
         let claimed = reserved.withLock { $0.insert(name).inserted }
         defer { _ = reserved.withLock { $0.remove(name) } }
         guard claimed, cache.withLock({ $0[name] == nil }) else {

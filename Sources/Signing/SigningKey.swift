@@ -13,6 +13,8 @@ public struct SigningKey: Sendable {
     public let publicKey: PublicKey
     public var state: KeyRecord.State
     public let created: Date
+    /// Custos' own keys (`custos-…`, e.g. the TLS server key): never used or listed through the API.
+    public var isServiceKey: Bool { name.hasPrefix("custos-") }
     /// Label of the token that holds it.
     public var token: String { record.token }
     /// Leaf first.

@@ -53,7 +53,8 @@ public final class SigningService: Sendable {
 
     public let keys: KeyRegistry
     public let limits: Limits
-    private let keyStore: KeyStore
+    /// The pool-backed key operations under the registry.
+    public let keyStore: KeyStore
     private let batcher: SigningBatcher
     private let counters = Mutex<[String: Counter]>([:])
     private let batchSizes = Recorder(label: "custos_sign_batch_size", aggregate: true)

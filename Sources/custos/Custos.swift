@@ -6,6 +6,9 @@ struct Custos: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custos",
         abstract: "Trust management with keys that never leave the HSM.",
-        subcommands: [ServeCommand.self, HSMCommand.self, StoreCommand.self, AuditCommand.self, CredentialCommand.self]
+        subcommands: [
+            ServeCommand.self, HSMCommand.self, StoreCommand.self, AuditCommand.self, CredentialCommand.self,
+            TLSCommand.self,
+        ]
     )
 }

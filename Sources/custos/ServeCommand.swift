@@ -49,7 +49,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Listen port, 0 for any free one (overrides the configuration file and CUSTOS_LISTEN_PORT).")
     var port: Int?
 
+    @Option(help: "Log format: json (one object per line on standard error) or text.")
+    var logFormat = "json"
+
+    @Option(help: "Log level: trace, debug (adds one line per request), info, notice, warning, error.")
+    var logLevel = "info"
+
     func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+        switch logFormat {
+        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        case "text":
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        default: throw ValidationError("--log-format must be json or text")
+        }
         let logger = Logger(label: "custos")
         var server = try ServerConfiguration.load(
             file: config
@@ -61,26 +80,13 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
             server.port = port
         }
-        let profile = try profileOptions.load()
-        guard let modulePath = module ?? profile.installedModulePath else {
-            throw CLIError(
-                "no module of profile \(profile.name) is installed (looked at \(profile.module.paths.joined(separator: ", ")))"
-            )
-        }
-        var pinSource = try pin.source
-        if pinSource == nil && profile.name == "softhsm2" {
-            let development = DevEnvironment(dataDirectory: dataDir)
-            for line in try development.prepare(modulePath: modulePath) { say(line) }
-            pinSource = .file(development.userPINPath)
-        }
-        let configuration = SessionPoolConfiguration(
-            modulePath: modulePath,
-            token: .label(token),
-            pin: try pinSource?.read(),
-            userType: profile.login.pkcs11UserType ?? .user,
-            sessions: min(sessions ?? profile.pool.sessions, profile.sessions.maxSessions ?? .max),
-            waitTimeout: .milliseconds(profile.pool.waitTimeoutMilliseconds),
-            keepaliveInterval: profile.pool.keepaliveSeconds.map { .seconds($0) }
+        let configuration = try poolConfiguration(
+            profile: try profileOptions.load(),
+            module: module,
+            token: token,
+            pin: pin,
+            sessions: sessions,
+            dataDir: dataDir
         )
 
         let sink = try syslog.map { target -> SyslogAuditSink in
@@ -120,6 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         writer.shutdown()
         // Every reference to the module is gone: it was finalized exactly once on the way out.
+        let modulePath = configuration.modulePath
         say("stopped; PKCS#11 module \(Module.isLoaded(path: modulePath) ? "still loaded" : "finalized")")
     }
 
@@ -200,8 +207,9 @@ struct ServeCommand: AsyncParsableCommand {
         let api = try CustosAPI(pool: pool, store: backend, configuration: server)
         try await bootstrapAdministrator(api.credentials)
         say("signing keys in the store: \(api.signing.keys.list(after: nil, limit: .max).count)")
-        let application = api.application(logger: logger) { port in
-            say("serving HTTP on \(server.host):\(port); press Ctrl-C to stop")
+        let application = try api.application(logger: logger) { port in
+            let scheme = server.tls == nil ? "HTTP" : server.tls?.clientCAPath == nil ? "HTTPS" : "HTTPS (mTLS)"
+            say("serving \(scheme) on \(server.host):\(port); press Ctrl-C to stop")
         }
         let services = ServiceGroup(
             configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger)
@@ -241,4 +249,37 @@ struct ServeCommand: AsyncParsableCommand {
         try writeSecretFile(path, secret + "\n")
         say("created administrator credential \(record.id); its bearer token is in \(path) (mode 0600)")
     }
+}
+
+/// The pool configuration for a profile and the token options: with the softhsm2 profile and no PIN
+/// option, the development token under `dataDir` (created on first use).
+func poolConfiguration(
+    profile: HSMProfile,
+    module: String?,
+    token: String,
+    pin: PINOptions,
+    sessions: Int?,
+    dataDir: String
+) throws -> SessionPoolConfiguration {
+    guard let modulePath = module ?? profile.installedModulePath else {
+        throw CLIError(
+            "no module of profile \(profile.name) is installed (looked at \(profile.module.paths.joined(separator: ", ")))"
+        )
+    }
+    var pinSource = try pin.source
+    if pinSource == nil && profile.name == "softhsm2" {
+        let development = DevEnvironment(dataDirectory: dataDir)
+        for line in try development.prepare(modulePath: modulePath) { say(line) }
+        pinSource = .file(development.userPINPath)
+    }
+    return SessionPoolConfiguration(
+        modulePath: modulePath,
+        token: .label(token),
+        pin: try pinSource?.read(),
+        userType: profile.login.pkcs11UserType ?? .user,
+        sessions: min(sessions ?? profile.pool.sessions, profile.sessions.maxSessions ?? .max),
+        waitTimeout: .milliseconds(profile.pool.waitTimeoutMilliseconds),
+        keepaliveInterval: profile.pool.keepaliveSeconds.map { .seconds($0) }
+    )
+
 }

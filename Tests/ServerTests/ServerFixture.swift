@@ -59,7 +59,7 @@ final class ServerFixture: Sendable {
         var logger = Logger(label: "custos-test")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = api.application(logger: logger) { port in continuation.yield(port) }
+        let application = try api.application(logger: logger) { port in continuation.yield(port) }
         services = ServiceGroup(
             configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger)
         )

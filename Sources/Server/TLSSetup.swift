@@ -1,0 +1,54 @@
+import Foundation
+import NIOSSL
+import Signing
+import SwiftASN1
+import X509
+
+/// Builds the HTTPS configuration: the certificate chain from its file, the key in the HSM, and
+/// (for mTLS) the roots that client certificates must chain to.
+enum TLSSetup {
+    static func configuration(_ tls: ServerConfiguration.TLS, signing: SigningService) throws -> TLSConfiguration {
+        let pem: String
+        do { pem = try String(contentsOfFile: tls.certificateChainPath, encoding: .utf8) } catch {
+            throw ConfigurationError(
+                "cannot read tls.certificateChain \(tls.certificateChainPath): \(error.localizedDescription)"
+            )
+        }
+        let chain: [Certificate]
+        do { chain = try PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) } } catch {
+            throw ConfigurationError("\(tls.certificateChainPath) is not a PEM certificate chain: \(error)")
+        }
+        guard let leaf = chain.first else {
+            throw ConfigurationError("\(tls.certificateChainPath) holds no certificate")
+        }
+        let key = try signing.keys.serviceKey(tls.keyName)
+        var spki = DER.Serializer()
+        try spki.serialize(leaf.publicKey)
+        guard spki.serializedBytes == key.publicKey.derRepresentation else {
+            throw ConfigurationError(
+                "the first certificate in \(tls.certificateChainPath) does not certify the HSM key \(tls.keyName)"
+            )
+        }
+        let certificates = try chain.map { certificate in
+            var serializer = DER.Serializer()
+            try serializer.serialize(certificate)
+            return NIOSSLCertificateSource.certificate(
+                try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der)
+            )
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: certificates,
+            privateKey: .privateKey(NIOSSLPrivateKey(customPrivateKey: TLSServerKey(key, keyStore: signing.keyStore)))
+        )
+        configuration.minimumTLSVersion = .tlsv12
+        if let clientCA = tls.clientCAPath {
+            let roots: [NIOSSLCertificate]
+            do { roots = try NIOSSLCertificate.fromPEMFile(clientCA) } catch {
+                throw ConfigurationError("cannot read tls.clientCA \(clientCA): \(error)")
+            }
+            configuration.trustRoots = .certificates(roots)
+            configuration.certificateVerification = .noHostnameVerification
+        }
+        return configuration
+    }
+}
