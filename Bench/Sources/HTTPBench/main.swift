@@ -67,6 +67,7 @@ serverEnvironment["CUSTOS_PROFILES_DIR"] =
     .appendingPathComponent("HSMProfiles").path
 server.environment = serverEnvironment
 try server.run()
+// A thrown error leaves through this defer; `exit` at the end does not, so it stops the server itself.
 defer { kill(server.processIdentifier, SIGKILL) }
 var printed = ""
 var port: Int?
@@ -238,4 +239,6 @@ for testCase in cases {
     failed = failed || errors > 0
 }
 print("bars: batched ≥ 0.85, single ≥ 0.50, p99 at half load < 10 ms")
+kill(server.processIdentifier, SIGTERM)
+server.waitUntilExit()
 exit(failed ? 1 : 0)
