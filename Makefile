@@ -16,6 +16,7 @@ run: build
 
 # The full suite against a fresh SoftHSM token per run; fails on any compiler or format warning in our code.
 test: deps lint
+	@scripts/install-test-tools.sh
 	@mkdir -p .build
 	$(SWIFT) build --build-tests 2>&1 | tee .build/test-build.log
 	@! grep -E '^/.*/(Sources|Tests|Bench)/.*: warning:' .build/test-build.log || { echo "error: warnings in Custos code" >&2; exit 1; }

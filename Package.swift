@@ -77,11 +77,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The certificate authority: CAs with HSM keys, issuance under policies, revocation, CRLs.
+        .target(
+            name: "CA",
+            dependencies: [
+                "Signing", "HSM", "PKCS11", "MetadataStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
         // HTTP: routes, authentication and authorisation, errors, metrics (Hummingbird 2 on SwiftNIO).
         .target(
             name: "Server",
             dependencies: [
-                "Signing", "HSM", "PKCS11", "MetadataStore",
+                "Signing", "CA", "HSM", "PKCS11", "MetadataStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -137,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Signing", "HSM", "PKCS11", "MetadataStore", "CustosTestSupport",
+                "Server", "Signing", "CA", "HSM", "PKCS11", "MetadataStore", "CustosTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -50,6 +50,11 @@ public struct KeyStore: Sendable {
         return (try await generate(algorithm, label: label), true)
     }
 
+    /// `count` random bytes from the token's RNG (serial numbers, nonces: all randomness from the HSM).
+    public func random(_ count: Int) async throws -> [UInt8] {
+        try await pool.withSession { context in try context.session.generateRandom(count) }
+    }
+
     /// The public key of `reference`.
     public func publicKey(_ reference: KeyReference) async throws -> PublicKey {
         try await pool.withSession { context in

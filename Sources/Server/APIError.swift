@@ -1,3 +1,4 @@
+import CA
 import Foundation
 public import HTTPTypes
 public import Hummingbird
@@ -59,6 +60,21 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .timestampUnavailable: APIError(.badGateway, error.code.rawValue, error.message)
         case .hsmError: APIError(.internalServerError, error.code.rawValue, error.message)
+        default: APIError(.badRequest, error.code.rawValue, error.message)
+        }
+    }
+}
+
+extension APIError {
+    /// The API's answer for a CA error.
+    static func from(_ error: CAError) -> APIError {
+        switch error.code {
+        case .unknownCA, .unknownCertificate: APIError(.notFound, error.code.rawValue, error.message)
+        case .caExists, .caNotUsable, .alreadyRevoked: APIError(.conflict, error.code.rawValue, error.message)
+        case .policyViolation: APIError(.unprocessableContent, error.code.rawValue, error.message)
+        case .hsmUnavailable:
+            APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
+        case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
         }
     }

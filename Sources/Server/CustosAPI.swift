@@ -1,3 +1,4 @@
+public import CA
 public import HSM
 public import Hummingbird
 import HummingbirdCore
@@ -13,6 +14,7 @@ public struct CustosAPI: Sendable {
     public let signing: SigningService
     public let credentials: Credentials
     public let codeSigner: CodeSigner
+    public let authority: CertificateAuthority
     public let configuration: ServerConfiguration
 
     /// Builds the services over a running pool and an open store.
@@ -24,6 +26,7 @@ public struct CustosAPI: Sendable {
         ServerMetrics.bootstrap()
         signing = try SigningService(pool: pool, store: store, limits: configuration.signing)
         credentials = Credentials(store: store)
+        authority = CertificateAuthority(signing: signing, store: store, configuration: configuration.ca)
         codeSigner = CodeSigner(
             signing: signing,
             store: store,
@@ -48,6 +51,10 @@ public struct CustosAPI: Sendable {
             maxArtifactBytes: configuration.codeSigning.maxArtifactBytes,
             rateLimiter: limiter
         ).add(to: protected)
+        CARoutes(authority: authority, maxBodyBytes: configuration.maxBodyBytes).add(
+            public: router,
+            protected: protected
+        )
         CredentialRoutes(credentials: credentials, store: store, maxBodyBytes: configuration.maxBodyBytes)
             .add(to: protected)
         return router

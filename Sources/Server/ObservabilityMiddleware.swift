@@ -1,3 +1,4 @@
+import CA
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -59,6 +60,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         switch error {
         case let error as APIError: return error
         case let error as SigningError: return APIError.from(error)
+        case let error as CAError: return APIError.from(error)
         case let error as HTTPError:
             let code: String
             switch error.status {

@@ -1,3 +1,4 @@
+public import CA
 public import Signing
 
 /// What the HTTP service needs beyond its components: where to listen and what to accept.
@@ -59,6 +60,8 @@ public struct ServerConfiguration: Sendable {
     public var codeSigning: CodeSigning
     /// Nil: plain HTTP (meant for loopback).
     public var tls: TLS?
+    /// The certificate authority's public URL and defaults.
+    public var ca: CAConfiguration
 
     public init(
         host: String = "127.0.0.1",
@@ -67,7 +70,8 @@ public struct ServerConfiguration: Sendable {
         signing: SigningService.Limits = .init(),
         rateLimit: RateLimit? = nil,
         codeSigning: CodeSigning = .init(),
-        tls: TLS? = nil
+        tls: TLS? = nil,
+        ca: CAConfiguration = .init()
     ) {
         self.host = host
         self.port = port
@@ -76,5 +80,6 @@ public struct ServerConfiguration: Sendable {
         self.rateLimit = rateLimit
         self.codeSigning = codeSigning
         self.tls = tls
+        self.ca = ca
     }
 }

@@ -1,3 +1,4 @@
+import CA
 import Foundation
 import Signing
 import Yams
@@ -10,7 +11,7 @@ extension ServerConfiguration {
         "limits.maxQueuedSignatures", "rateLimit.signaturesPerSecond", "rateLimit.burst",
         "codeSigning.maxArtifactBytes", "codeSigning.timestampURLs", "codeSigning.timestamp",
         "codeSigning.timestampAttempts", "codeSigning.timestampTimeoutSeconds", "tls.certificateChain", "tls.key",
-        "tls.clientCA",
+        "tls.clientCA", "ca.publicURL", "ca.defaultTenant",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -30,6 +31,9 @@ extension ServerConfiguration {
     ///   certificateChain: /etc/custos/tls-chain.pem
     ///   key: custos-tls                 # made by `custos tls init`
     ///   clientCA: /etc/custos/clients.pem   # optional: require client certificates (mTLS)
+    /// ca:
+    ///   publicURL: http://pki.example.com   # CRL and CA-issuers URLs in issued certificates
+    ///   defaultTenant: default
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -126,6 +130,17 @@ extension ServerConfiguration {
         } else if values["tls.key"] != nil || values["tls.clientCA"] != nil {
             throw ConfigurationError("tls needs tls.certificateChain")
         }
+        if let url = values["ca.publicURL"] {
+            guard let parsed = URL(string: url), parsed.scheme == "http", parsed.host != nil, parsed.query == nil else {
+                throw ConfigurationError(
+                    "ca.publicURL: \(url) is not an http URL (relying parties fetch CRLs over http)"
+                )
+            }
+        }
+        configuration.ca = CAConfiguration(
+            publicBaseURL: values["ca.publicURL"],
+            defaultTenant: values["ca.defaultTenant"] ?? "default"
+        )
         return configuration
     }
 }

@@ -126,8 +126,20 @@ import Testing
     @Test func recordEncodingIsVersionedAndChecked() throws {
         let record = certificate(1, notAfter: -5, batch: "x")
         let bytes = record.encoded()
-        #expect(bytes.first == 1)
+        #expect(bytes.first == 2)
         #expect(try CertificateRecord.decode(bytes) == record)
+        // A version-1 record (before category, SANs and status) still reads, with their defaults.
+        var old = RecordWriter(formatVersion: 1)
+        old.write(record.issuer)
+        old.write(record.serial)
+        old.write(record.subject)
+        old.write(record.notBefore)
+        old.write(record.notAfter)
+        old.write(record.der)
+        old.write(record.metadata)
+        let upgraded = try CertificateRecord.decode(old.bytes)
+        #expect(upgraded.metadata == record.metadata && upgraded.der == record.der)
+        #expect(upgraded.category == "" && upgraded.alternativeNames.isEmpty && upgraded.status == .valid)
         #expect(throws: StoreError.self) { try CertificateRecord.decode([9] + bytes.dropFirst()) }
         #expect(throws: StoreError.self) { try CertificateRecord.decode(Array(bytes.prefix(bytes.count / 2))) }
         #expect(throws: StoreError.self) { try CertificateRecord.decode([]) }

@@ -29,6 +29,9 @@ func certificate(_ serial: UInt8, issuer: String = "ca-1", notAfter: Int64, batc
         notBefore: 0,
         notAfter: notAfter,
         der: [0x30, 0x03, 0x02, 0x01, serial],
-        metadata: ["batch": batch, "line": "7"]
+        metadata: ["batch": batch, "line": "7"],
+        category: "device",
+        alternativeNames: ["dns:device-\(serial).test"],
+        status: serial % 5 == 0 ? .revoked : .valid
     )
 }

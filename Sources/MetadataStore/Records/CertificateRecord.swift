@@ -1,7 +1,13 @@
 /// An issued or imported certificate: its DER, the fields the CA searches by, and free-form metadata.
 public struct CertificateRecord: StoredRecord, Hashable {
     public static let table = "certificates"
-    public static let formatVersions: ClosedRange<UInt8> = 1...1
+    /// Version 2 added category, alternative names and status.
+    public static let formatVersions: ClosedRange<UInt8> = 1...2
+
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        case valid
+        case revoked
+    }
 
     /// The issuing CA's identifier in Custos.
     public var issuer: String
@@ -16,6 +22,12 @@ public struct CertificateRecord: StoredRecord, Hashable {
     public var der: [UInt8]
     /// Free-form key/value metadata (production batch, device id, …), each pair indexed.
     public var metadata: [String: String]
+    /// The issuance category (`tls-server`, …, `ca` for CA certificates, empty for imported ones).
+    public var category: String
+    /// Subject alternative names as text (`dns:host.example`, `ip:10.0.0.1`, …), each indexed.
+    public var alternativeNames: [String]
+    /// Revocation status; the details are in the `RevocationRecord`. Expiry is read from `notAfter`.
+    public var status: Status
 
     public init(
         issuer: String,
@@ -24,7 +36,10 @@ public struct CertificateRecord: StoredRecord, Hashable {
         notBefore: Int64,
         notAfter: Int64,
         der: [UInt8],
-        metadata: [String: String]
+        metadata: [String: String],
+        category: String = "",
+        alternativeNames: [String] = [],
+        status: Status = .valid
     ) {
         self.issuer = issuer
         self.serial = serial
@@ -33,6 +48,9 @@ public struct CertificateRecord: StoredRecord, Hashable {
         self.notAfter = notAfter
         self.der = der
         self.metadata = metadata
+        self.category = category
+        self.alternativeNames = alternativeNames
+        self.status = status
     }
 
     /// Certificates are identified by issuer and serial (RFC 5280 section 4.1.2.2).
@@ -50,7 +68,12 @@ public struct CertificateRecord: StoredRecord, Hashable {
             IndexEntry("issuer", Key().appending(issuer)),
             IndexEntry("not-after", Key().appending(notAfter)),
             IndexEntry("subject", Key().appending(subject)),
+            IndexEntry("status", Key().appending(status.rawValue)),
+            IndexEntry("category", Key().appending(category)),
         ]
+        for name in Set(alternativeNames.map { $0.lowercased() }) {
+            entries.append(IndexEntry("san", Key().appending(name)))
+        }
         for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
             entries.append(IndexEntry("metadata", Key().appending(name).appending(value)))
         }
@@ -65,6 +88,9 @@ public struct CertificateRecord: StoredRecord, Hashable {
         writer.write(notAfter)
         writer.write(der)
         writer.write(metadata)
+        writer.write(category)
+        writer.write(alternativeNames)
+        writer.write(status.rawValue)
     }
 
     public init(from reader: inout RecordReader) throws(StoreError) {
@@ -75,5 +101,12 @@ public struct CertificateRecord: StoredRecord, Hashable {
         notAfter = try reader.readInt64()
         der = try reader.readBytes()
         metadata = try reader.readStringMap()
+        guard reader.formatVersion >= 2 else {
+            (category, alternativeNames, status) = ("", [], .valid)
+            return
+        }
+        category = try reader.readString()
+        alternativeNames = try reader.readStrings()
+        status = try reader.readEnum(Status.self)
     }
 }

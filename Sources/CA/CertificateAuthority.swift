@@ -1,0 +1,333 @@
+import Foundation
+import HSM
+public import MetadataStore
+public import PKCS11
+public import Signing
+import SwiftASN1
+public import X509
+
+/// The certificate authority: creates root and subordinate CAs whose keys live in the HSM, and issues
+/// certificates from CSRs under issuance policies. Every change commits together with its audit entry.
+///
+/// CA keys are Custos service keys (`custos-ca-<id>`): the signing API neither lists nor uses them.
+public final class CertificateAuthority: Sendable {
+    public let signing: SigningService
+    public let store: any MetadataBackend
+    public let configuration: CAConfiguration
+
+    public init(signing: SigningService, store: any MetadataBackend, configuration: CAConfiguration = .init()) {
+        self.signing = signing
+        self.store = store
+        self.configuration = configuration
+    }
+
+    /// What a new CA is to be.
+    public struct NewCA: Sendable {
+        /// 1 to 64 of `a-z 0-9 -`, starting with a letter or digit; it appears in URLs (`/crl/<id>.crl`).
+        public var id: String
+        /// Subject DN as RFC 4514 text.
+        public var subject: String
+        public var algorithm: KeyAlgorithm
+        /// Default: 20 years for roots, 10 for subordinates.
+        public var validityDays: Int?
+        /// The path length constraint; nil: none for roots, 0 for subordinates (they issue end entities).
+        public var pathLength: Int?
+        /// The parent CA's id for a subordinate CA held by Custos; nil for a root.
+        public var parent: String?
+        public var tenant: String?
+
+        public init(
+            id: String,
+            subject: String,
+            algorithm: KeyAlgorithm,
+            validityDays: Int? = nil,
+            pathLength: Int? = nil,
+            parent: String? = nil,
+            tenant: String? = nil
+        ) {
+            self.id = id
+            self.subject = subject
+            self.algorithm = algorithm
+            self.validityDays = validityDays
+            self.pathLength = pathLength
+            self.parent = parent
+            self.tenant = tenant
+        }
+    }
+
+    // MARK: Reading
+
+    /// The CA with `id`.
+    public func authority(_ id: String) throws(CAError) -> Authority {
+        let record: CARecord?
+        do { record = try store.read { try $0.record(CARecord.self, key: Key().appending(id)) } } catch {
+            throw CAError.from(error)
+        }
+        guard let record else { throw CAError(.unknownCA, "no CA is named \"\(id)\"") }
+        return try Authority(record)
+    }
+
+    /// CAs in id order after `cursor`, at most `limit`, of `tenant` if given.
+    public func list(after cursor: String?, limit: Int, tenant: String? = nil) throws(CAError) -> [Authority] {
+        do {
+            let records = try store.read { reader in
+                if let tenant {
+                    return try reader.records(CARecord.self, index: "tenant", value: Key().appending(tenant))
+                        .filter { cursor == nil || $0.id > cursor! }.prefix(limit).map { $0 }
+                }
+                return try reader.records(CARecord.self, after: cursor.map { Key().appending($0) }, limit: limit)
+            }
+            return try records.map { record throws(CAError) in try Authority(record) }
+        } catch {
+            throw CAError.from(error)
+        }
+    }
+
+    /// The chain of a CA, itself first, up to the root Custos holds (or as far as Custos knows it).
+    public func chain(_ id: String) throws(CAError) -> [Certificate] {
+        var chain: [Certificate] = []
+        var next: String? = id
+        while let current = next, chain.count < 16 {
+            let authority = try authority(current)
+            guard let certificate = authority.certificate else {
+                throw CAError(.caNotUsable, "CA \(current) has no certificate yet")
+            }
+            chain.append(certificate)
+            next = authority.record.parent
+        }
+        return chain
+    }
+
+    /// The certificate `serial` (hex) issued by `ca`.
+    public func certificate(ca: String, serial: String) throws(CAError) -> CertificateRecord {
+        guard let bytes = SerialNumbers.bytes(hex: serial) else {
+            throw CAError(.invalidInput, "\"\(serial)\" is not a serial number in hex")
+        }
+        var key = Key().appending(ca)
+        key.append(bytes: bytes)
+        let record: CertificateRecord?
+        do { record = try store.read { try $0.record(CertificateRecord.self, key: key) } } catch {
+            throw CAError.from(error)
+        }
+        guard let record else {
+            throw CAError(.unknownCertificate, "CA \(ca) has issued no certificate with serial \(serial)")
+        }
+        return record
+    }
+
+    // MARK: Creating CAs
+
+    /// Creates a root CA (self-signed) or, with `parent`, a subordinate CA signed by a CA Custos holds.
+    /// The key is generated in the HSM; nothing is stored if a check fails before that.
+    public func create(_ request: NewCA, requester: Requester) async throws(CAError) -> Authority {
+        try Self.validate(id: request.id)
+        let subject = try DistinguishedNameText.parse(request.subject)
+        guard !subject.isEmpty else { throw CAError(.invalidInput, "a CA needs a subject name") }
+        let isRoot = request.parent == nil
+        let validityDays = request.validityDays ?? (isRoot ? 7305 : 3652)
+        guard (1...36_525).contains(validityDays) else {
+            throw CAError(.invalidInput, "validityDays must be from 1 to 36525")
+        }
+        if let length = request.pathLength, length < 0 {
+            throw CAError(.invalidInput, "pathLength must not be negative")
+        }
+        let parent = try request.parent.map { parent throws(CAError) in try authority(parent) }
+        let pathLength = request.pathLength ?? (isRoot ? nil : 0)
+        let validity = Validity(days: validityDays)
+        if let parent {
+            try parent.requireUsable()
+            if let parentLength = parent.maxPathLength {
+                guard parentLength > 0 else {
+                    throw CAError(
+                        .policyViolation,
+                        "rule pathLength: CA \(parent.id) has path length 0 and cannot certify another CA"
+                    )
+                }
+                guard let pathLength, pathLength < parentLength else {
+                    throw CAError(
+                        .policyViolation,
+                        "rule pathLength: under CA \(parent.id) (path length \(parentLength)) a sub-CA's path "
+                            + "length must be at most \(parentLength - 1)"
+                    )
+                }
+            }
+            if let parentEnd = parent.notAfter, validity.notAfter > parentEnd {
+                throw CAError(
+                    .policyViolation,
+                    "rule validityWithinIssuer: the sub-CA would outlive CA \(parent.id), valid until \(parentEnd)"
+                )
+            }
+        }
+        guard (try? authority(request.id)) == nil else {
+            throw CAError(.caExists, "a CA named \"\(request.id)\" exists already")
+        }
+        do {
+            let key = try await signing.keys.createServiceKey(
+                name: Self.keyName(request.id),
+                algorithm: request.algorithm,
+                requester: requester
+            )
+            let privateKey = try privateKey(key)
+            let serial = try await SerialNumbers.generate(signing.keyStore)
+            let subjectKeyID = SubjectKeyIdentifier(hash: privateKey.publicKey)
+            let issuerKey: HSMPrivateKey
+            let issuerName: DistinguishedName
+            var extensions = Certificate.Extensions()
+            try extensions.append(
+                Certificate.Extension(
+                    BasicConstraints.isCertificateAuthority(maxPathLength: pathLength),
+                    critical: true
+                )
+            )
+            try extensions.append(
+                Certificate.Extension(
+                    KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true),
+                    critical: true
+                )
+            )
+            try extensions.append(Certificate.Extension(subjectKeyID, critical: false))
+            if let parent, let parentCertificate = parent.certificate, let parentKeyName = parent.keyName {
+                issuerKey = try self.privateKey(try signing.keys.serviceKey(parentKeyName))
+                issuerName = parentCertificate.subject
+                try extensions.append(
+                    Certificate.Extension(
+                        AuthorityKeyIdentifier(keyIdentifier: parent.subjectKeyIdentifier),
+                        critical: false
+                    )
+                )
+                try appendRevocationPointers(for: parent.id, into: &extensions)
+            } else {
+                issuerKey = privateKey
+                issuerName = subject
+            }
+            let certificate = try await Certificate(
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(bytes: serial[...]),
+                publicKey: privateKey.publicKey,
+                notValidBefore: validity.notBefore,
+                notValidAfter: validity.notAfter,
+                issuer: issuerName,
+                subject: subject,
+                signatureAlgorithm: issuerKey.defaultSignatureAlgorithm,
+                extensions: extensions,
+                issuerAsyncPrivateKey: .init(issuerKey)
+            )
+            let der = try derBytes(certificate)
+            let record = CARecord(
+                id: request.id,
+                tenant: request.tenant ?? parent?.record.tenant ?? configuration.defaultTenant,
+                kind: isRoot ? .root : .intermediate,
+                state: .active,
+                subject: DistinguishedNameText.format(subject),
+                parent: request.parent,
+                keyName: key.name,
+                certificate: der,
+                created: Int64(Date().timeIntervalSince1970 * 1e9)
+            )
+            let certificateRecord = CertificateRecord(
+                issuer: request.parent ?? request.id,
+                serial: serial,
+                subject: record.subject,
+                notBefore: Int64(validity.notBefore.timeIntervalSince1970 * 1e9),
+                notAfter: Int64(validity.notAfter.timeIntervalSince1970 * 1e9),
+                der: der,
+                metadata: ["ca": request.id],
+                category: "ca"
+            )
+            try await store.write { txn in
+                guard try txn.record(CARecord.self, key: record.primaryKey) == nil else {
+                    throw CAError(.caExists, "a CA named \"\(record.id)\" exists already")
+                }
+                guard try txn.record(CertificateRecord.self, key: certificateRecord.primaryKey) == nil else {
+                    throw CAError(.internalError, "serial number collision; try again")
+                }
+                try txn.save(record)
+                try txn.save(certificateRecord)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "ca.create",
+                        object: "ca/\(record.id)",
+                        outcome:
+                            "success: \(record.kind.rawValue) \(record.subject), \(request.algorithm.rawValue) key "
+                            + "\(key.name), serial \(SerialNumbers.hex(serial))"
+                            + (request.parent.map { ", signed by CA \($0)" } ?? ""),
+                        requestID: requester.requestID
+                    )
+                )
+            }
+            return try Authority(record)
+        } catch {
+            throw CAError.from(error)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func keyName(_ ca: String) -> String { "custos-ca-\(ca)" }
+
+    /// CA ids: 1 to 64 of `a-z 0-9 -`, starting with a letter or digit.
+    static func validate(id: String) throws(CAError) {
+        let bytes = Array(id.utf8)
+        let allowed = { (byte: UInt8) in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D
+        }
+        guard (1...64).contains(bytes.count), bytes.allSatisfy(allowed), bytes[0] != 0x2D else {
+            throw CAError(
+                .invalidInput,
+                "a CA id has 1 to 64 characters from a-z 0-9 - and starts with a letter or digit"
+            )
+        }
+    }
+
+    func privateKey(_ key: SigningKey) throws -> HSMPrivateKey {
+        try HSMPrivateKey(
+            reference: key.reference,
+            algorithm: key.algorithm,
+            publicKey: key.publicKey,
+            keyStore: signing.keyStore
+        )
+    }
+
+    /// CRL distribution point and CA-issuers URL of `issuer`, when Custos knows its public URL.
+    func appendRevocationPointers(
+        for issuer: String,
+        into extensions: inout Certificate.Extensions,
+        policy: IssuancePolicy? = nil
+    ) throws {
+        let crlURLs = policy?.crlDistributionPoints ?? configuration.crlURL(issuer).map { [$0] } ?? []
+        if !crlURLs.isEmpty {
+            try extensions.append(try CRLDistributionPoints(urls: crlURLs).makeCertificateExtension())
+        }
+        let issuerURLs = policy?.caIssuersURLs ?? configuration.caIssuersURL(issuer).map { [$0] } ?? []
+        let ocspURLs = policy?.ocspURLs ?? []
+        let access =
+            ocspURLs.map {
+                AuthorityInformationAccess.AccessDescription(
+                    method: .ocspServer,
+                    location: .uniformResourceIdentifier($0)
+                )
+            }
+            + issuerURLs.map {
+                AuthorityInformationAccess.AccessDescription(
+                    method: .issuingCA,
+                    location: .uniformResourceIdentifier($0)
+                )
+            }
+        if !access.isEmpty {
+            try extensions.append(Certificate.Extension(AuthorityInformationAccess(access), critical: false))
+        }
+    }
+}
+
+/// A validity period starting now (whole seconds) and lasting `days` days, both ends included
+/// (RFC 5280 section 4.1.2.5: the period runs from notBefore through notAfter, inclusive).
+struct Validity {
+    let notBefore: Date
+    let notAfter: Date
+
+    init(days: Int, from now: Date = Date()) {
+        notBefore = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        notAfter = notBefore.addingTimeInterval(Double(days) * 86_400 - 1)
+    }
+}

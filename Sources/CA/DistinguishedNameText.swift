@@ -1,0 +1,145 @@
+public import SwiftASN1
+public import X509
+
+/// Distinguished names as text (RFC 4514): `CN=Line 3 Root,O=Acme,C=DE`, most specific first.
+///
+/// Parsing accepts the attribute types a CA's operators write (`CN`, `C`, `O`, `OU`, `L`, `ST`,
+/// `STREET`, `DC`, `SERIALNUMBER`, `E`, or a dotted OID), backslash escapes, and `+` for multi-valued
+/// RDNs. Values are encoded as RFC 5280 section 4.1.2.4 recommends: UTF8String, except PrintableString
+/// for countryName and serialNumber and IA5String for domainComponent and emailAddress.
+public enum DistinguishedNameText {
+    /// Short names and their attribute types.
+    static let types: [(name: String, oid: ASN1ObjectIdentifier)] = [
+        ("CN", .RDNAttributeType.commonName), ("C", .RDNAttributeType.countryName),
+        ("O", .RDNAttributeType.organizationName), ("OU", .RDNAttributeType.organizationalUnitName),
+        ("L", .RDNAttributeType.localityName), ("ST", .RDNAttributeType.stateOrProvinceName),
+        ("STREET", .RDNAttributeType.streetAddress), ("DC", .RDNAttributeType.domainComponent),
+        ("SERIALNUMBER", [2, 5, 4, 5]), ("E", .RDNAttributeType.emailAddress),
+    ]
+
+    /// The short name of an attribute type (`CN`, …), or its dotted OID.
+    public static func name(of type: ASN1ObjectIdentifier) -> String {
+        types.first { $0.oid == type }?.name ?? type.description
+    }
+
+    /// Parses `text`; throws `CAError.invalidInput` naming the problem.
+    public static func parse(_ text: String) throws(CAError) -> DistinguishedName {
+        let rdnTexts = try split(Substring(text), on: ",")
+        guard !(rdnTexts.count == 1 && rdnTexts[0].allSatisfy(\.isWhitespace)) else { return DistinguishedName() }
+        var rdns: [RelativeDistinguishedName] = []
+        for rdnText in rdnTexts {
+            var attributes: [RelativeDistinguishedName.Attribute] = []
+            for pair in try split(rdnText, on: "+") { attributes.append(try attribute(pair, in: text)) }
+            rdns.append(RelativeDistinguishedName(attributes))
+        }
+        // Text lists the most specific RDN first; the encoding lists the root first.
+        return DistinguishedName(rdns.reversed())
+    }
+
+    /// `name` as text, most specific first, with RFC 4514 escapes.
+    public static func format(_ name: DistinguishedName) -> String {
+        name.reversed().map { rdn in
+            rdn.map { attribute in "\(Self.name(of: attribute.type))=\(escape(String(describing: attribute.value)))" }
+                .joined(separator: "+")
+        }.joined(separator: ",")
+    }
+
+    /// The values of one attribute type in `name`, root first.
+    public static func values(_ type: ASN1ObjectIdentifier, in name: DistinguishedName) -> [String] {
+        name.flatMap { rdn in rdn.filter { $0.type == type }.map { String(describing: $0.value) } }
+    }
+
+    private static func attribute(_ pair: Substring, in text: String) throws(CAError)
+        -> RelativeDistinguishedName.Attribute
+    {
+        guard let equals = pair.firstIndex(of: "=") else {
+            throw CAError(.invalidInput, "\"\(pair)\" in the name \"\(text)\" is not TYPE=value")
+        }
+        let typeText = pair[..<equals].trimmingSpaces().uppercased()
+        let value = unescape(pair[pair.index(after: equals)...].trimmingSpaces())
+        guard !value.isEmpty else { throw CAError(.invalidInput, "\(typeText) in the name \"\(text)\" is empty") }
+        let type: ASN1ObjectIdentifier
+        if let known = types.first(where: { $0.name == typeText || ($0.name == "E" && typeText == "EMAILADDRESS") }) {
+            type = known.oid
+        } else if typeText.first?.isNumber == true, let oid = try? ASN1ObjectIdentifier(dotRepresentation: typeText) {
+            type = oid
+        } else {
+            throw CAError(
+                .invalidInput,
+                "unknown attribute type \"\(typeText)\" in the name \"\(text)\"; use "
+                    + types.map(\.name).joined(separator: ", ") + " or a dotted OID"
+            )
+        }
+        do {
+            switch type {
+            case .RDNAttributeType.countryName:
+                guard value.count == 2, value.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+                    throw CAError(.invalidInput, "C must be a two-letter ISO 3166 code in capitals, not \"\(value)\"")
+                }
+                return try .init(type: type, printableString: value)
+            case [2, 5, 4, 5]: return try .init(type: type, printableString: value)
+            case .RDNAttributeType.domainComponent, .RDNAttributeType.emailAddress:
+                return try .init(type: type, ia5String: value)
+            default: return .init(type: type, utf8String: value)
+            }
+        } catch let error as CAError {
+            throw error
+        } catch {
+            throw CAError(.invalidInput, "\(typeText)=\(value) has characters its string type does not allow")
+        }
+    }
+
+    /// Splits at unescaped `separator`s.
+    private static func split(_ text: Substring, on separator: Character) throws(CAError) -> [Substring] {
+        var parts: [Substring] = []
+        var start = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index] == "\\" {
+                index = text.index(after: index)
+                guard index < text.endIndex else {
+                    throw CAError(.invalidInput, "the name \"\(text)\" ends with a lone backslash")
+                }
+            } else if text[index] == separator {
+                parts.append(text[start..<index])
+                start = text.index(after: index)
+            }
+            index = text.index(after: index)
+        }
+        parts.append(text[start...])
+        return parts
+    }
+
+    private static func unescape(_ text: String) -> String {
+        var result = ""
+        var escaped = false
+        for character in text {
+            if escaped || character != "\\" {
+                result.append(character)
+                escaped = false
+            } else {
+                escaped = true
+            }
+        }
+        return result
+    }
+
+    private static func escape(_ value: String) -> String {
+        var result = ""
+        for (offset, character) in value.enumerated() {
+            let special = ",+\"\\<>;=".contains(character)
+            let edge =
+                (offset == 0 && (character == " " || character == "#"))
+                || (offset == value.count - 1 && character == " ")
+            if special || edge { result.append("\\") }
+            result.append(character)
+        }
+        return result
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
+        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}

@@ -1,0 +1,304 @@
+import Foundation
+public import MetadataStore
+public import Signing
+import SwiftASN1
+public import X509
+
+extension CertificateAuthority {
+    /// A request to issue an end-entity certificate from a PKCS#10 CSR.
+    public struct IssueRequest: Sendable {
+        /// The CSR in DER.
+        public var csr: [UInt8]
+        public var category: CertificateCategory
+        /// Default: the policy's `validityDays`.
+        public var validityDays: Int?
+        /// Free-form key/value pairs stored and indexed with the certificate.
+        public var metadata: [String: String]
+
+        public init(
+            csr: [UInt8],
+            category: CertificateCategory,
+            validityDays: Int? = nil,
+            metadata: [String: String] = [:]
+        ) {
+            self.csr = csr
+            self.category = category
+            self.validityDays = validityDays
+            self.metadata = metadata
+        }
+    }
+
+    /// An issued certificate, its stored record, and the chain above it (issuing CA first).
+    public struct IssuedCertificate: Sendable {
+        public let record: CertificateRecord
+        public let certificate: Certificate
+        public let chain: [Certificate]
+    }
+
+    /// Issues a certificate from a CSR under `ca`'s policy for the request's category. The CSR's
+    /// signature is checked (proof of possession) and every policy rule applied before anything is
+    /// signed; the certificate is stored with its metadata and an audit entry before it is returned.
+    ///
+    /// From the CSR Custos takes the subject, the public key and the requested subject alternative
+    /// names; other requested extensions are not copied (the policy decides them), and a request for
+    /// a CA certificate is refused.
+    public func issue(ca id: String, _ request: IssueRequest, requester: Requester) async throws(CAError)
+        -> IssuedCertificate
+    {
+        let authority = try authority(id)
+        try authority.requireUsable()
+        try Self.validate(metadata: request.metadata)
+        let csr = try Self.parseCSR(request.csr)
+        let keyAlgorithm = try SubjectKeyAlgorithm(csr.publicKey)
+        let alternativeNames = try Self.requestedAlternativeNames(csr).map { name throws(CAError) in
+            try SubjectAlternativeName(name)
+        }
+        let policy = try policy(ca: id, category: request.category)
+        let validityDays = request.validityDays ?? policy.validityDays
+        guard validityDays >= 1 else { throw CAError(.invalidInput, "validityDays must be at least 1") }
+        let subjectAttributes = csr.subject.flatMap { rdn in
+            rdn.map { (type: DistinguishedNameText.name(of: $0.type), value: String(describing: $0.value)) }
+        }
+        try policy.check(
+            keyAlgorithm: keyAlgorithm,
+            subject: subjectAttributes,
+            alternativeNames: alternativeNames,
+            validityDays: validityDays
+        )
+        guard !csr.subject.isEmpty || !alternativeNames.isEmpty else {
+            throw CAError(.policyViolation, "rule requiredSubjectAttributes: the request has neither subject nor SAN")
+        }
+        let validity = Validity(days: validityDays)
+        if let end = authority.notAfter, validity.notAfter > end {
+            throw CAError(
+                .policyViolation,
+                "rule validityWithinIssuer: the certificate would outlive CA \(id), valid until \(end)"
+            )
+        }
+        guard let issuerCertificate = authority.certificate, let keyName = authority.keyName else {
+            throw CAError(.caNotUsable, "CA \(id) cannot sign")
+        }
+        do {
+            let issuerKey = try privateKey(try signing.keys.serviceKey(keyName))
+            var extensions = Certificate.Extensions()
+            try extensions.append(Certificate.Extension(BasicConstraints.notCertificateAuthority, critical: true))
+            try extensions.append(
+                Certificate.Extension(request.category.keyUsage(for: keyAlgorithm), critical: true)
+            )
+            let usages =
+                try policy.extendedKeyUsage.map { names in try names.map(ExtensionBuilder.extendedKeyUsage) }
+                ?? request.category.extendedKeyUsage
+            try extensions.append(Certificate.Extension(try ExtendedKeyUsage(usages), critical: false))
+            if !alternativeNames.isEmpty {
+                // With an empty subject the SAN extension is critical (RFC 5280 section 4.2.1.6).
+                try extensions.append(
+                    Certificate.Extension(
+                        SubjectAlternativeNames(
+                            try alternativeNames.map { name throws(CAError) in try name.generalName }
+                        ),
+                        critical: csr.subject.isEmpty
+                    )
+                )
+            }
+            try extensions.append(
+                Certificate.Extension(
+                    AuthorityKeyIdentifier(keyIdentifier: authority.subjectKeyIdentifier),
+                    critical: false
+                )
+            )
+            // RFC 5280 asks for an SKI in every certificate; the Baseline Requirements advise against one
+            // in TLS server certificates (7.1.2.7.6).
+            if request.category != .tlsServer {
+                try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: csr.publicKey), critical: false))
+            }
+            try appendRevocationPointers(for: id, into: &extensions, policy: policy)
+            if !policy.certificatePolicies.isEmpty {
+                let oids = try policy.certificatePolicies.map { oid throws(CAError) in
+                    try ExtensionBuilder.objectIdentifier(oid, field: "certificatePolicies")
+                }
+                try extensions.append(try CertificatePolicies(oids).makeCertificateExtension())
+            }
+            if request.category == .ocspSigning { try extensions.append(try OCSPNoCheck().makeCertificateExtension()) }
+
+            let serial = try await SerialNumbers.generate(signing.keyStore)
+            let certificate = try await Certificate(
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(bytes: serial[...]),
+                publicKey: csr.publicKey,
+                notValidBefore: validity.notBefore,
+                notValidAfter: validity.notAfter,
+                issuer: issuerCertificate.subject,
+                subject: csr.subject,
+                signatureAlgorithm: issuerKey.defaultSignatureAlgorithm,
+                extensions: extensions,
+                issuerAsyncPrivateKey: .init(issuerKey)
+            )
+            let record = CertificateRecord(
+                issuer: id,
+                serial: serial,
+                subject: DistinguishedNameText.format(csr.subject),
+                notBefore: Int64(validity.notBefore.timeIntervalSince1970 * 1e9),
+                notAfter: Int64(validity.notAfter.timeIntervalSince1970 * 1e9),
+                der: try derBytes(certificate),
+                metadata: request.metadata,
+                category: request.category.rawValue,
+                alternativeNames: alternativeNames.map(\.description)
+            )
+            try await store.write { txn in
+                guard try txn.record(CertificateRecord.self, key: record.primaryKey) == nil else {
+                    throw CAError(.internalError, "serial number collision; try again")
+                }
+                try txn.save(record)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "certificate.issue",
+                        object: "certificate/\(id)/\(SerialNumbers.hex(serial))",
+                        outcome:
+                            "success: \(request.category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
+                            + (record.alternativeNames.isEmpty
+                                ? "" : " " + record.alternativeNames.joined(separator: ",")),
+                        requestID: requester.requestID
+                    )
+                )
+            }
+            return IssuedCertificate(record: record, certificate: certificate, chain: try chain(id))
+        } catch {
+            throw CAError.from(error)
+        }
+    }
+
+    /// The policy `ca` applies to `category`: its own, else the tenant-wide one, else the built-in one.
+    public func policy(ca: String, category: CertificateCategory) throws(CAError) -> IssuancePolicy {
+        do {
+            let records = try store.read { reader in
+                try [ca, ""].flatMap { owner in
+                    try reader.records(
+                        PolicyRecord.self,
+                        index: "ca-category",
+                        value: Key().appending(owner).appending(category.rawValue),
+                        limit: 1
+                    )
+                }
+            }
+            guard let record = records.first else { return .default(for: category) }
+            return try JSONDecoder().decode(IssuancePolicy.self, from: Data(record.document))
+        } catch {
+            throw CAError(.internalError, "the stored policy for \(ca) \(category.rawValue) cannot be read: \(error)")
+        }
+    }
+
+    /// Stores `policy` as `ca`'s policy for `category` (or, with `ca` nil, every CA's that has none).
+    public func setPolicy(_ policy: IssuancePolicy, ca: String?, category: CertificateCategory, requester: Requester)
+        async throws(CAError)
+    {
+        try policy.validate()
+        if let ca { _ = try authority(ca) }
+        do {
+            let record = PolicyRecord(
+                id: "\(ca ?? "*")/\(category.rawValue)",
+                ca: ca,
+                category: category.rawValue,
+                document: Array(try JSONEncoder().encode(policy)),
+                updated: Int64(Date().timeIntervalSince1970 * 1e9)
+            )
+            try await store.write { txn in
+                try txn.save(record)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "policy.set",
+                        object: "policy/\(record.id)",
+                        outcome: "success: " + String(decoding: record.document, as: UTF8.self),
+                        requestID: requester.requestID
+                    )
+                )
+            }
+        } catch {
+            throw CAError.from(error)
+        }
+    }
+
+    // MARK: Checks
+
+    static func parseCSR(_ der: [UInt8]) throws(CAError) -> CertificateSigningRequest {
+        let csr: CertificateSigningRequest
+        do { csr = try CertificateSigningRequest(derEncoded: der) } catch {
+            throw CAError(.invalidCSR, "the CSR is not a PKCS#10 request in DER or PEM: \(error)")
+        }
+        guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
+            throw CAError(
+                .invalidCSR,
+                "the CSR's signature does not verify with its public key (no proof of possession)"
+            )
+        }
+        return csr
+    }
+
+    /// The subject alternative names a CSR asks for; refuses a request for a CA certificate.
+    static func requestedAlternativeNames(_ csr: CertificateSigningRequest) throws(CAError) -> [GeneralName] {
+        let extensions: Certificate.Extensions?
+        do { extensions = try csr.attributes.extensionRequest?.extensions } catch {
+            throw CAError(.invalidCSR, "the CSR's extension request cannot be read: \(error)")
+        }
+        guard let extensions else { return [] }
+        do {
+            if case .isCertificateAuthority = try extensions.basicConstraints {
+                throw CAError(
+                    .policyViolation,
+                    "rule endEntityOnly: the CSR asks for a CA certificate (basicConstraints CA:true); "
+                        + "subordinate CAs are created with POST /v1/cas"
+                )
+            }
+            return Array(try extensions.subjectAlternativeNames ?? SubjectAlternativeNames())
+        } catch let error as CAError {
+            throw error
+        } catch {
+            throw CAError(.invalidCSR, "a requested extension cannot be read: \(error)")
+        }
+    }
+
+    /// Metadata: at most 64 pairs; keys 1 to 64 of `A-Z a-z 0-9 . _ -`; values up to 1024 bytes.
+    static func validate(metadata: [String: String]) throws(CAError) {
+        guard metadata.count <= 64 else { throw CAError(.invalidInput, "at most 64 metadata pairs") }
+        for (key, value) in metadata {
+            let valid =
+                (1...64).contains(key.utf8.count)
+                && key.utf8.allSatisfy { byte in
+                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                        || byte == 0x2E || byte == 0x5F || byte == 0x2D
+                }
+            guard valid else {
+                throw CAError(.invalidInput, "metadata key \"\(key)\" must have 1 to 64 of A-Z a-z 0-9 . _ -")
+            }
+            guard value.utf8.count <= 1024 else {
+                throw CAError(.invalidInput, "metadata value of \(key) is longer than 1024 bytes")
+            }
+        }
+    }
+}
+
+/// Names and OIDs in policies.
+enum ExtensionBuilder {
+    static func extendedKeyUsage(_ name: String) throws(CAError) -> ExtendedKeyUsage.Usage {
+        switch name {
+        case "serverAuth": .serverAuth
+        case "clientAuth": .clientAuth
+        case "codeSigning": .codeSigning
+        case "emailProtection": .emailProtection
+        case "timeStamping": .timeStamping
+        case "ocspSigning": .ocspSigning
+        default: ExtendedKeyUsage.Usage(oid: try objectIdentifier(name, field: "extendedKeyUsage"))
+        }
+    }
+
+    static func objectIdentifier(_ text: String, field: String) throws(CAError) -> ASN1ObjectIdentifier {
+        guard text.first?.isNumber == true, let oid = try? ASN1ObjectIdentifier(dotRepresentation: text) else {
+            throw CAError(
+                .invalidInput,
+                "policy: \(field) has \"\(text)\", which is neither a known name nor a dotted OID"
+            )
+        }
+        return oid
+    }
+}

@@ -1,0 +1,41 @@
+import HSM
+import SwiftASN1
+
+/// Certificate serial numbers (RFC 5280 section 4.1.2.2): 16 bytes from the HSM's RNG, positive, never
+/// with a leading zero byte, so always exactly 16 bytes in DER and 126 bits of randomness (the CA/Browser
+/// Forum asks for at least 64). Uniqueness per CA is checked when the certificate is stored.
+enum SerialNumbers {
+    static let length = 16
+
+    static func generate(_ keyStore: KeyStore) async throws -> [UInt8] {
+        var bytes = try await keyStore.random(length)
+        // Top bit clear: positive. Next bit set: no leading zero byte to strip, so the length is fixed.
+        bytes[0] = (bytes[0] & 0x3F) | 0x40
+        return bytes
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    /// Bytes of a hex serial (any case, optional colons), with leading zero bytes removed as in DER.
+    static func bytes(hex text: String) -> [UInt8]? {
+        let digits = Array(text.lowercased().filter { $0 != ":" })
+        guard !digits.isEmpty, digits.count <= 80 else { return nil }
+        let padded = digits.count % 2 == 1 ? ["0"] + digits : digits
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: padded.count, by: 2) {
+            guard let byte = UInt8(String(padded[index...index + 1]), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        while bytes.count > 1 && bytes[0] == 0 && bytes[1] < 0x80 { bytes.removeFirst() }
+        return bytes
+    }
+}
+
+/// DER bytes of an X.509 value.
+func derBytes(_ value: some DERSerializable) throws -> [UInt8] {
+    var serializer = DER.Serializer()
+    try serializer.serialize(value)
+    return serializer.serializedBytes
+}

@@ -1,0 +1,279 @@
+import CA
+import Foundation
+import Hummingbird
+import MetadataStore
+import PKCS11
+import Signing
+import SwiftASN1
+import X509
+
+/// `/v1/cas`: create and list CAs, fetch their certificates and chains, issue from CSRs, read issued
+/// certificates, and set issuance policies. `/ca/<id>.crt` serves a CA certificate to relying parties
+/// (the CA-issuers URL of what it signs).
+struct CARoutes {
+    let authority: CertificateAuthority
+    let maxBodyBytes: Int
+
+    struct CreateBody: Decodable {
+        var id: String
+        var subject: String
+        var algorithm: String
+        var validityDays: Int?
+        var pathLength: Int?
+        var parent: String?
+        var tenant: String?
+    }
+
+    struct IssueBody: Decodable {
+        /// PEM `CERTIFICATE REQUEST`.
+        var csr: String
+        var category: String
+        var validityDays: Int?
+        var metadata: [String: String]?
+    }
+
+    struct CAView: Encodable {
+        var id: String
+        var tenant: String
+        var kind: String
+        var state: String
+        var subject: String
+        var parent: String?
+        var created: Date
+        var serial: String?
+        var notBefore: Date?
+        var notAfter: Date?
+        var pathLength: Int?
+        var certificate: String?
+
+        init(_ authority: Authority) {
+            id = authority.id
+            tenant = authority.record.tenant
+            kind = authority.record.kind.rawValue
+            state = authority.record.state.rawValue
+            subject = authority.record.subject
+            parent = authority.record.parent
+            created = Date(timeIntervalSince1970: Double(authority.record.created) / 1e9)
+            serial = authority.certificate.map { CertificateView.hex(Array($0.serialNumber.bytes)) }
+            notBefore = authority.certificate?.notValidBefore
+            notAfter = authority.certificate?.notValidAfter
+            pathLength = authority.maxPathLength
+            certificate = authority.certificate.flatMap { try? $0.serializeAsPEM().pemString }
+        }
+    }
+
+    struct CAList: Encodable {
+        var cas: [CAView]
+        var nextCursor: String?
+    }
+
+    func add(public router: Router<CustosRequestContext>, protected group: RouterGroup<CustosRequestContext>) {
+        router.get("ca/:file") { _, context in
+            let file = try context.parameters.require("file")
+            guard file.hasSuffix(".crt") else { throw APIError(.notFound, "not_found", "CA certificates end in .crt") }
+            let certificate = try authority.chain(String(file.dropLast(4)))[0]
+            return Self.binary(try CertificateView.der(certificate), type: "application/pkix-cert")
+        }
+        group.post("v1/cas") { request, context in
+            try context.require(.admin, .officer)
+            let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+            guard let algorithm = KeyAlgorithm(rawValue: body.algorithm) else {
+                throw APIError.badRequest(
+                    "unknown_algorithm",
+                    "unknown algorithm \"\(body.algorithm)\"; one of "
+                        + KeyAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
+                )
+            }
+            let created = try await authority.create(
+                .init(
+                    id: body.id,
+                    subject: body.subject,
+                    algorithm: algorithm,
+                    validityDays: body.validityDays,
+                    pathLength: body.pathLength,
+                    parent: body.parent,
+                    tenant: body.tenant
+                ),
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: CAView(created))
+        }
+        group.get("v1/cas") { request, context in
+            try context.require(.admin, .officer, .auditor)
+            let limit = try KeyRoutes.limit(request)
+            let page = try authority.list(
+                after: request.uri.queryParameters.get("cursor"),
+                limit: limit,
+                tenant: request.uri.queryParameters.get("tenant")
+            )
+            return JSONResponse(
+                body: CAList(cas: page.map(CAView.init), nextCursor: page.count == limit ? page.last?.id : nil)
+            )
+        }
+        group.get("v1/cas/:ca") { _, context in
+            try context.require(.admin, .officer, .auditor)
+            return JSONResponse(body: CAView(try authority.authority(try context.parameters.require("ca"))))
+        }
+        group.get("v1/cas/:ca/certificate") { request, context in
+            try context.require(.admin, .officer, .auditor)
+            let chain = try authority.chain(try context.parameters.require("ca"))
+            return try Self.certificates([chain[0]], format: request.uri.queryParameters.get("format") ?? "pem")
+        }
+        group.get("v1/cas/:ca/chain") { request, context in
+            try context.require(.admin, .officer, .auditor)
+            let chain = try authority.chain(try context.parameters.require("ca"))
+            return try Self.certificates(chain, format: request.uri.queryParameters.get("format") ?? "pem")
+        }
+        group.post("v1/cas/:ca/certificates") { request, context in
+            try context.require(.admin, .officer)
+            let ca = try context.parameters.require("ca")
+            let body = try await JSONBody.decode(IssueBody.self, from: request, limit: maxBodyBytes)
+            guard let category = CertificateCategory(rawValue: body.category) else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "unknown category \"\(body.category)\"; one of "
+                        + CertificateCategory.allCases.map(\.rawValue).joined(separator: ", ")
+                )
+            }
+            let issued = try await authority.issue(
+                ca: ca,
+                .init(
+                    csr: try Self.csrDER(body.csr),
+                    category: category,
+                    validityDays: body.validityDays,
+                    metadata: body.metadata ?? [:]
+                ),
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: try CertificateView(issued.record, chain: issued.chain))
+        }
+        group.get("v1/cas/:ca/certificates/:serial") { request, context in
+            try context.require(.admin, .officer, .auditor)
+            let ca = try context.parameters.require("ca")
+            let record = try authority.certificate(ca: ca, serial: try context.parameters.require("serial"))
+            switch request.uri.queryParameters.get("format") ?? "json" {
+            case "json": return try JSONResponse(body: CertificateView(record, chain: nil)).makeResponse()
+            default:
+                let certificate = try Certificate(derEncoded: record.der)
+                return try Self.certificates(
+                    [certificate] + authority.chain(ca),
+                    format: request.uri.queryParameters.get("format") ?? "pem",
+                    leafOnly: request.uri.queryParameters.get("chain") != "true"
+                )
+            }
+        }
+        group.put("v1/cas/:ca/policies/:category") { request, context in
+            try context.require(.admin, .officer)
+            let ca = try context.parameters.require("ca")
+            let category = try Self.category(try context.parameters.require("category"))
+            let policy = try await JSONBody.decode(IssuancePolicy.self, from: request, limit: maxBodyBytes)
+            try await authority.setPolicy(
+                policy,
+                ca: ca == "*" ? nil : ca,
+                category: category,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: policy)
+        }
+        group.get("v1/cas/:ca/policies/:category") { _, context in
+            try context.require(.admin, .officer, .auditor)
+            let ca = try context.parameters.require("ca")
+            if ca != "*" { _ = try authority.authority(ca) }
+            let category = try Self.category(try context.parameters.require("category"))
+            return JSONResponse(body: try authority.policy(ca: ca == "*" ? "" : ca, category: category))
+        }
+    }
+
+    static func category(_ text: String) throws(APIError) -> CertificateCategory {
+        guard let category = CertificateCategory(rawValue: text) else {
+            throw APIError(
+                .notFound,
+                "unknown_category",
+                "no category \"\(text)\"; one of "
+                    + CertificateCategory.allCases.map(\.rawValue).joined(separator: ", ")
+            )
+        }
+        return category
+    }
+
+    /// A CSR given as PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`).
+    static func csrDER(_ text: String) throws(APIError) -> [UInt8] {
+        do {
+            let document = try PEMDocument(pemString: text)
+            guard document.discriminator == "CERTIFICATE REQUEST" || document.discriminator == "NEW CERTIFICATE REQUEST"
+            else {
+                throw APIError.badRequest(
+                    "invalid_csr",
+                    "csr is a PEM \(document.discriminator), not a CERTIFICATE REQUEST"
+                )
+            }
+            return document.derBytes
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.badRequest("invalid_csr", "csr is not a PEM certificate request: \(error)")
+        }
+    }
+
+    /// Certificates as `pem` (concatenated), `der` (the first only) or `pkcs7` (certs-only SignedData).
+    static func certificates(_ chain: [Certificate], format: String, leafOnly: Bool = false) throws -> Response {
+        let certificates = leafOnly ? Array(chain.prefix(1)) : chain
+        switch format {
+        case "pem":
+            let text = try certificates.map { try $0.serializeAsPEM().pemString + "\n" }.joined()
+            return binary(Array(text.utf8), type: "application/pem-certificate-chain")
+        case "der":
+            guard certificates.count == 1 || leafOnly else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "DER holds one certificate; use format=pem or pkcs7 for a chain"
+                )
+            }
+            return binary(try CertificateView.der(certificates[0]), type: "application/pkix-cert")
+        default:
+            throw APIError.badRequest("invalid_input", "format must be pem or der")
+        }
+    }
+
+    static func binary(_ bytes: [UInt8], type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// An issued certificate as the API shows it.
+struct CertificateView: Encodable {
+    var ca: String
+    var serial: String
+    var subject: String
+    var alternativeNames: [String]
+    var category: String
+    var status: String
+    var notBefore: Date
+    var notAfter: Date
+    var metadata: [String: String]
+    var certificate: String
+    /// Issuing CA first, up to the root; in answers to issuance only.
+    var chain: [String]?
+
+    init(_ record: CertificateRecord, chain: [Certificate]?) throws {
+        ca = record.issuer
+        serial = Self.hex(record.serial)
+        subject = record.subject
+        alternativeNames = record.alternativeNames
+        category = record.category
+        status = record.status.rawValue
+        notBefore = Date(timeIntervalSince1970: Double(record.notBefore) / 1e9)
+        notAfter = Date(timeIntervalSince1970: Double(record.notAfter) / 1e9)
+        metadata = record.metadata
+        certificate = PEMDocument(type: "CERTIFICATE", derBytes: record.der).pemString
+        self.chain = try chain?.map { try $0.serializeAsPEM().pemString }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+
+    static func der(_ certificate: Certificate) throws -> [UInt8] {
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        return serializer.serializedBytes
+    }
+}

@@ -1,0 +1,585 @@
+import CA
+import CustosTestSupport
+import Foundation
+import MetadataStore
+import Server
+import SwiftASN1
+import Testing
+
+/// The certificate authority over real HTTP: CAs with keys in the HSM, CSRs made by openssl, and every
+/// chain checked with `openssl verify`.
+@Suite(.serialized, .stopsServers) struct CATests {
+    /// openssl `-newkey` arguments for each subject key algorithm Custos certifies.
+    static let leafKeys: [(name: String, newkey: [String])] = [
+        ("ec-p256", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+        ("ec-p384", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"]),
+        ("ec-p521", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"]),
+        ("rsa-2048", ["-newkey", "rsa:2048"]),
+        ("rsa-3072", ["-newkey", "rsa:3072"]),
+        ("rsa-4096", ["-newkey", "rsa:4096"]),
+        ("ed25519", ["-newkey", "ed25519"]),
+    ]
+
+    @Test func chainsOfDepthThreeVerifyWithOpenSSLForEveryAlgorithm() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-ca")
+        // Roots, intermediates and issuing CAs over every CA key algorithm.
+        let hierarchies: [(root: String, intermediate: String, issuing: String)] = [
+            ("ec-p384", "rsa-3072", "ec-p256"),
+            ("rsa-4096", "ec-p521", "rsa-2048"),
+            ("ed25519", "ec-p256", "ed25519"),
+        ]
+        for (index, algorithms) in hierarchies.enumerated() {
+            let root = try await createCA(
+                server,
+                id: "root-\(index)",
+                algorithm: algorithms.root,
+                subject: "CN=Root \(index),O=Custos Test,C=DE",
+                pathLength: 1
+            )
+            #expect(root["kind"] as? String == "root" && root["pathLength"] as? Int == 1, "\(root)")
+            try await createCA(
+                server,
+                id: "sub-\(index)",
+                algorithm: algorithms.intermediate,
+                subject: "CN=Sub \(index),O=Custos Test",
+                parent: "root-\(index)",
+                pathLength: 0
+            )
+            let issuing = try await createCA(
+                server,
+                id: "issuing-\(index)",
+                algorithm: algorithms.issuing,
+                subject: "CN=Issuing \(index)",
+                parent: "sub-\(index)",
+                expect: 422
+            )
+            #expect((issuing["message"] as? String ?? "").contains("rule pathLength"), "\(issuing)")
+            // sub-N has path length 0, so the second issuing CA goes under the root: both give chains of
+            // three (root, CA, leaf).
+            try await createCA(
+                server,
+                id: "issuing-\(index)",
+                algorithm: algorithms.issuing,
+                subject: "CN=Issuing \(index)",
+                parent: "root-\(index)",
+                pathLength: 0
+            )
+            let rootPEM = try await server.request("GET", "/v1/cas/root-\(index)/certificate", token: server.adminToken)
+            let rootPath = try writeFile(directory, "root-\(index).pem", rootPEM.body)
+            let selfCheck = try runCommand("openssl", ["verify", "-CAfile", rootPath, rootPath])
+            #expect(selfCheck.stdout.contains(": OK"), "\(algorithms.root) root: \(selfCheck.stderr)")
+
+            for (leafIndex, key) in Self.leafKeys.enumerated() where leafIndex % 3 == index || key.name == "ec-p256" {
+                for ca in ["issuing-\(index)", "sub-\(index)"] {
+                    let name = "\(ca)-\(key.name)"
+                    let csr = try makeCSR(directory, name: name, newkey: key.newkey, subject: "/CN=\(name)")
+                    let issued = try await server.request(
+                        "POST",
+                        "/v1/cas/\(ca)/certificates",
+                        token: server.adminToken,
+                        json: ["csr": csr, "category": "device", "metadata": ["line": "3"]]
+                    )
+                    try #require(issued.status == 201, "\(name): \(issued.text)")
+                    let leafPath = try writeFile(
+                        directory,
+                        "\(name).pem",
+                        Data((issued.json["certificate"] as! String).utf8)
+                    )
+                    let chain = issued.json["chain"] as! [String]
+                    #expect(chain.count == 2, "issuing CA and root")
+                    let untrusted = try writeFile(
+                        directory,
+                        "\(name)-chain.pem",
+                        Data(chain.dropLast().joined(separator: "\n").utf8)
+                    )
+                    let verify = try runCommand(
+                        "openssl",
+                        ["verify", "-x509_strict", "-CAfile", rootPath, "-untrusted", untrusted, leafPath]
+                    )
+                    #expect(verify.stdout.contains("\(leafPath): OK"), "\(name): \(verify.stdout) \(verify.stderr)")
+                    let text = try runCommand("openssl", ["x509", "-in", leafPath, "-noout", "-text"]).stdout
+                    #expect(text.contains("CA:FALSE") && text.contains("Digital Signature"), "\(name): \(text)")
+                    let serial = issued.json["serial"] as! String
+                    #expect(serial.count == 32, "16-byte serial: \(serial)")
+                    // Read back as stored.
+                    let stored = try await server.request(
+                        "GET",
+                        "/v1/cas/\(ca)/certificates/\(serial)",
+                        token: server.adminToken
+                    )
+                    #expect(stored.json["certificate"] as? String == issued.json["certificate"] as? String)
+                    #expect((stored.json["metadata"] as? [String: String]) == ["line": "3"])
+                }
+            }
+        }
+        // Chain of depth 3 below a root: root -> sub-0 (path length 0) -> leaf is depth 3 counting the
+        // leaf; a four-level hierarchy needs a root with path length 2.
+        try await createCA(server, id: "deep-root", algorithm: "ec-p256", subject: "CN=Deep Root", pathLength: 2)
+        try await createCA(
+            server,
+            id: "deep-1",
+            algorithm: "ec-p256",
+            subject: "CN=Deep 1",
+            parent: "deep-root",
+            pathLength: 1
+        )
+        try await createCA(server, id: "deep-2", algorithm: "ec-p256", subject: "CN=Deep 2", parent: "deep-1")
+        let csr = try makeCSR(directory, name: "deep-leaf", newkey: Self.leafKeys[0].newkey, subject: "/CN=deep leaf")
+        let issued = try await server.request(
+            "POST",
+            "/v1/cas/deep-2/certificates",
+            token: server.adminToken,
+            json: ["csr": csr, "category": "tls-client"]
+        )
+        try #require(issued.status == 201, "\(issued.text)")
+        let chain = issued.json["chain"] as! [String]
+        #expect(chain.count == 3)
+        let rootPath = try writeFile(directory, "deep-root.pem", Data(chain[2].utf8))
+        let untrusted = try writeFile(directory, "deep-chain.pem", Data(chain[0..<2].joined(separator: "\n").utf8))
+        let leafPath = try writeFile(directory, "deep-leaf.pem", Data((issued.json["certificate"] as! String).utf8))
+        let verify = try runCommand(
+            "openssl",
+            ["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", rootPath, "-untrusted", untrusted, leafPath]
+        )
+        #expect(verify.stdout.contains(": OK"), "\(verify.stdout) \(verify.stderr)")
+        // The deepest CA has path length 0: it cannot have a sub-CA.
+        let tooDeep = try await createCA(
+            server,
+            id: "deep-3",
+            algorithm: "ec-p256",
+            subject: "CN=Deep 3",
+            parent: "deep-2",
+            expect: 422
+        )
+        #expect((tooDeep["message"] as? String ?? "").contains("rule pathLength"), "\(tooDeep)")
+        // The public CA-issuers URL serves the DER certificate.
+        let crt = try await server.request("GET", "/ca/deep-1.crt", token: nil)
+        #expect(crt.status == 200 && crt.headers["content-type"] == "application/pkix-cert")
+        let parsed = try runCommand("openssl", ["x509", "-inform", "DER", "-noout", "-subject"], input: crt.body)
+        #expect(parsed.stdout.contains("CN = Deep 1"), "\(parsed.stdout)")
+    }
+
+    @Test func everyCategoryPassesPKILint() async throws {
+        var configuration = ServerConfiguration(port: 0)
+        configuration.ca = CAConfiguration(publicBaseURL: "http://pki.example.com")
+        let server = try await ServerFixture(configuration: configuration)
+        let directory = try makeTemporaryDirectory("custos-lint")
+        try await createCA(
+            server,
+            id: "lint-root",
+            algorithm: "ec-p384",
+            subject: "CN=Lint Root,O=Custos Test,C=DE",
+            pathLength: 1
+        )
+        try await createCA(
+            server,
+            id: "lint-issuing",
+            algorithm: "ec-p256",
+            subject: "CN=Lint Issuing,O=Custos Test,C=DE",
+            parent: "lint-root"
+        )
+        var documents: [(String, String)] = []
+        for ca in ["lint-root", "lint-issuing"] {
+            let pem = try await server.request("GET", "/v1/cas/\(ca)/certificate", token: server.adminToken)
+            documents.append((ca, try writeFile(directory, "\(ca).pem", pem.body)))
+        }
+        let requests: [(category: String, key: Int, subject: String, extra: [String])] = [
+            ("tls-server", 0, "/", ["-addext", "subjectAltName=DNS:www.example.com,DNS:example.com"]),
+            ("tls-server", 3, "/", ["-addext", "subjectAltName=DNS:api.example.com"]),
+            ("tls-client", 1, "/CN=client 7/O=Custos Test", []),
+            (
+                "device", 2, "/CN=device 0042/SERIALNUMBER=0042",
+                ["-addext", "subjectAltName=URI:https://devices.example.com/0042"]
+            ),
+            ("user", 3, "/CN=Ada Lovelace/E=ada@example.com", ["-addext", "subjectAltName=email:ada@example.com"]),
+            ("code-signing", 0, "/CN=Build Pipeline/O=Custos Test/C=DE", []),
+            ("ocsp-signing", 0, "/CN=OCSP Responder/O=Custos Test", []),
+        ]
+        for (index, request) in requests.enumerated() {
+            let name = "\(request.category)-\(index)"
+            let csr = try makeCSR(
+                directory,
+                name: name,
+                newkey: Self.leafKeys[request.key].newkey,
+                subject: request.subject,
+                extra: request.extra
+            )
+            let issued = try await server.request(
+                "POST",
+                "/v1/cas/lint-issuing/certificates",
+                token: server.adminToken,
+                json: ["csr": csr, "category": request.category]
+            )
+            try #require(issued.status == 201, "\(name): \(issued.text)")
+            documents.append(
+                (name, try writeFile(directory, "\(name).pem", Data((issued.json["certificate"] as! String).utf8)))
+            )
+        }
+        for (name, path) in documents {
+            let lint = try runCommand("lint_pkix_cert", ["lint", "-s", "WARNING", "-f", "CSV", path])
+            var findings = lint.stdout.split(separator: "\n").dropFirst().map(String.init)
+            if name.hasPrefix("tls-server") {
+                // The two linters disagree here: RFC 5280 asks for an SKI in every certificate, the
+                // Baseline Requirements (7.1.2.7.6) advise against one in TLS server certificates, and
+                // lint_cabf_serverauth_cert warns when it is present. Custos follows the BRs.
+                findings.removeAll { $0.contains("pkix.certificate_skid_end_entity_missing") }
+            }
+            #expect(findings.isEmpty, "\(name): \(lint.stdout) \(lint.stderr)")
+            guard name.hasPrefix("tls-server") else { continue }
+            let cabf = try runCommand("lint_cabf_serverauth_cert", ["lint", "-d", "-s", "WARNING", path])
+            #expect(
+                cabf.status == 0 && cabf.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                "\(name): \(cabf.stdout) \(cabf.stderr)"
+            )
+        }
+        // The issued TLS certificate names the CA's CRL and certificate URLs.
+        let text = try runCommand("openssl", ["x509", "-in", documents[2].1, "-noout", "-text"]).stdout
+        #expect(text.contains("URI:http://pki.example.com/crl/lint-issuing.crl"), "\(text)")
+        #expect(text.contains("CA Issuers - URI:http://pki.example.com/ca/lint-issuing.crt"), "\(text)")
+        #expect(text.contains("2.23.140.1.2.1"), "\(text)")
+    }
+
+    @Test func everyPolicyRuleAcceptsAndRejects() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-policy")
+        try await createCA(
+            server,
+            id: "policy-root",
+            algorithm: "ec-p256",
+            subject: "CN=Policy Root",
+            validityDays: 400
+        )
+        let policy: [String: Any] = [
+            "validityDays": 30, "maxValidityDays": 60, "certificatePolicies": ["1.3.6.1.4.1.55555.1"],
+            "allowedKeyAlgorithms": ["ec-p256", "ed25519"],
+            "requiredSubjectAttributes": ["CN", "O"],
+            "allowedSubjectAttributes": ["CN": "dev-[0-9]+", "O": "Acme", "OU": ".+"],
+            "allowedSANTypes": ["dns": "[a-z0-9-]+\\.acme\\.test"],
+            "requireSAN": true, "commonNameInSAN": false, "allowPublicKeyReuse": false,
+        ]
+        let set = try await server.request(
+            "PUT",
+            "/v1/cas/policy-root/policies/device",
+            token: server.adminToken,
+            json: policy
+        )
+        try #require(set.status == 200, "\(set.text)")
+        let ec = Self.leafKeys[0].newkey
+        let good = (key: ec, subject: "/O=Acme/CN=dev-1", san: "DNS:a.acme.test", days: 60)
+        // One case per rule: a request that keeps it and one that breaks it.
+        let cases: [(rule: String, key: [String], subject: String, san: String?, days: Int?)] = [
+            ("allowedKeyAlgorithms", Self.leafKeys[3].newkey, good.subject, good.san, nil),
+            ("maxValidityDays", ec, good.subject, good.san, 61),
+            ("requiredSubjectAttributes", ec, "/CN=dev-1", good.san, nil),
+            ("allowedSubjectAttributes", ec, "/O=Acme/CN=printer", good.san, nil),
+            ("allowedSubjectAttributes", ec, "/O=Acme/L=Berlin/CN=dev-1", good.san, nil),
+            ("allowedSANTypes", ec, good.subject, "DNS:evil.example.com", nil),
+            ("allowedSANTypes", ec, good.subject, "IP:10.0.0.1", nil),
+            ("requireSAN", ec, good.subject, nil, nil),
+            ("validityWithinIssuer", ec, good.subject, good.san, 500),
+        ]
+        let before = try certificateCount(server)
+        for (index, testCase) in cases.enumerated() {
+            let csr = try makeCSR(
+                directory,
+                name: "bad-\(index)",
+                newkey: testCase.key,
+                subject: testCase.subject,
+                extra: testCase.san.map { ["-addext", "subjectAltName=\($0)"] } ?? []
+            )
+            var body: [String: Any] = ["csr": csr, "category": "device"]
+            if let days = testCase.days { body["validityDays"] = days }
+            if testCase.rule == "validityWithinIssuer" {
+                // The policy allows it; the issuer's own end does not.
+                var longer = policy
+                longer["maxValidityDays"] = 1000
+                let widened = try await server.request(
+                    "PUT",
+                    "/v1/cas/policy-root/policies/device",
+                    token: server.adminToken,
+                    json: longer
+                )
+                #expect(widened.status == 200, "\(widened.text)")
+            }
+            let result = try await server.request(
+                "POST",
+                "/v1/cas/policy-root/certificates",
+                token: server.adminToken,
+                json: body
+            )
+            #expect(result.status == 422 && result.errorCode == "policy_violation", "\(testCase.rule): \(result.text)")
+            #expect(result.errorMessage.hasPrefix("rule \(testCase.rule):"), "\(testCase.rule): \(result.errorMessage)")
+        }
+        #expect(try certificateCount(server) == before, "a refused request stored a certificate")
+        // Requests that keep every rule: EC and Ed25519, with and without OU, the longest validity.
+        let restored = try await server.request(
+            "PUT",
+            "/v1/cas/policy-root/policies/device",
+            token: server.adminToken,
+            json: policy
+        )
+        #expect(restored.status == 200)
+        for (index, variant) in [
+            (ec, "/O=Acme/CN=dev-1", 60), (Self.leafKeys[6].newkey, "/O=Acme/OU=Line 3/CN=dev-22", 1),
+        ].enumerated() {
+            let csr = try makeCSR(
+                directory,
+                name: "good-\(index)",
+                newkey: variant.0,
+                subject: variant.1,
+                extra: ["-addext", "subjectAltName=\(good.san)"]
+            )
+            let result = try await server.request(
+                "POST",
+                "/v1/cas/policy-root/certificates",
+                token: server.adminToken,
+                json: ["csr": csr, "category": "device", "validityDays": variant.2]
+            )
+            #expect(result.status == 201, "\(variant.1): \(result.text)")
+            let path = try writeFile(
+                directory,
+                "good-\(index).pem",
+                Data((result.json["certificate"] as? String ?? "").utf8)
+            )
+            let text = try runCommand("openssl", ["x509", "-in", path, "-noout", "-text", "-dates"]).stdout
+            #expect(text.contains("Policy: 1.3.6.1.4.1.55555.1") && text.contains("DNS:a.acme.test"), "\(text)")
+        }
+        // The default policy: no stored one for tls-client, so its built-in rules apply.
+        let shown = try await server.request("GET", "/v1/cas/policy-root/policies/tls-client", token: server.adminToken)
+        #expect(
+            shown.json["maxValidityDays"] as? Int == 825 && shown.json["requireSAN"] as? Bool == false,
+            "\(shown.text)"
+        )
+        // commonNameInSAN from the TLS server default.
+        let mismatched = try makeCSR(
+            directory,
+            name: "cn",
+            newkey: ec,
+            subject: "/CN=www.example.com",
+            extra: ["-addext", "subjectAltName=DNS:api.example.com"]
+        )
+        let refused = try await server.request(
+            "POST",
+            "/v1/cas/policy-root/certificates",
+            token: server.adminToken,
+            json: ["csr": mismatched, "category": "tls-server"]
+        )
+        #expect(refused.status == 422 && refused.errorMessage.hasPrefix("rule commonNameInSAN:"), "\(refused.text)")
+        // A policy that cannot work is refused when it is set.
+        var broken = policy
+        broken["allowedSANTypes"] = ["dns": "(unclosed"]
+        let invalid = try await server.request(
+            "PUT",
+            "/v1/cas/policy-root/policies/device",
+            token: server.adminToken,
+            json: broken
+        )
+        #expect(invalid.status == 400 && invalid.errorMessage.contains("allowedSANTypes.dns"), "\(invalid.text)")
+    }
+
+    @Test func badInputGetsAClearErrorAndStoresNothing() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-ca-bad")
+        try await createCA(server, id: "bad-root", algorithm: "ec-p256", subject: "CN=Bad Input Root")
+        let good = try makeCSR(directory, name: "good", newkey: Self.leafKeys[0].newkey, subject: "/CN=device 1")
+        let document = try PEMDocument(pemString: good)
+        var tampered = document.derBytes
+        tampered[tampered.count - 3] ^= 0x01
+        let badSignature = PEMDocument(type: "CERTIFICATE REQUEST", derBytes: tampered).pemString
+        let garbage = PEMDocument(type: "CERTIFICATE REQUEST", derBytes: Array("this is not DER at all".utf8)).pemString
+        let truncated = String(good.prefix(good.count / 2))
+        let asksForCA = try makeCSR(
+            directory,
+            name: "ca",
+            newkey: Self.leafKeys[0].newkey,
+            subject: "/CN=sneaky",
+            extra: ["-addext", "basicConstraints=critical,CA:TRUE"]
+        )
+        let before = try certificateCount(server)
+        let auditBefore = try server.api.store.auditHead()?.sequence ?? 0
+        let cases: [(String, Data, Int, String)] = [
+            (
+                "bad signature",
+                try JSONSerialization.data(withJSONObject: ["csr": badSignature, "category": "device"]), 400,
+                "invalid_csr"
+            ),
+            (
+                "garbage DER", try JSONSerialization.data(withJSONObject: ["csr": garbage, "category": "device"]), 400,
+                "invalid_csr"
+            ),
+            (
+                "truncated PEM", try JSONSerialization.data(withJSONObject: ["csr": truncated, "category": "device"]),
+                400, "invalid_csr"
+            ),
+            (
+                "certificate, not CSR",
+                try JSONSerialization.data(withJSONObject: [
+                    "csr": PEMDocument(type: "CERTIFICATE", derBytes: document.derBytes).pemString,
+                    "category": "device",
+                ]), 400, "invalid_csr"
+            ),
+            (
+                "CA:true", try JSONSerialization.data(withJSONObject: ["csr": asksForCA, "category": "device"]), 422,
+                "policy_violation"
+            ),
+            (
+                "unknown category", try JSONSerialization.data(withJSONObject: ["csr": good, "category": "router"]),
+                400, "invalid_input"
+            ),
+            (
+                "bad metadata key",
+                try JSONSerialization.data(withJSONObject: [
+                    "csr": good, "category": "device", "metadata": ["a b": "c"],
+                ]), 400, "invalid_input"
+            ),
+            ("invalid JSON", Data("{\"csr\": ".utf8), 400, "invalid_json"),
+        ]
+        for (name, body, status, code) in cases {
+            let result = try await server.request(
+                "POST",
+                "/v1/cas/bad-root/certificates",
+                token: server.adminToken,
+                body: body
+            )
+            #expect(result.status == status && result.errorCode == code, "\(name): \(result.text)")
+            #expect(!result.errorMessage.isEmpty, "\(name)")
+        }
+        let unknown = try await server.request(
+            "POST",
+            "/v1/cas/nobody/certificates",
+            token: server.adminToken,
+            json: ["csr": good, "category": "device"]
+        )
+        #expect(unknown.status == 404 && unknown.errorCode == "unknown_ca", "\(unknown.text)")
+        #expect(try certificateCount(server) == before, "a refused request stored a certificate")
+        #expect(try server.api.store.auditHead()?.sequence ?? 0 == auditBefore, "refused requests changed nothing")
+
+        // Creating CAs: each malformed field is named.
+        let badCAs: [([String: Any], Int, String)] = [
+            (["id": "Bad Id", "subject": "CN=x", "algorithm": "ec-p256"], 400, "a CA id"),
+            (["id": "x1", "subject": "CN", "algorithm": "ec-p256"], 400, "is not TYPE=value"),
+            (["id": "x2", "subject": "C=Germany", "algorithm": "ec-p256"], 400, "two-letter"),
+            (["id": "x3", "subject": "XX=1", "algorithm": "ec-p256"], 400, "unknown attribute type"),
+            (["id": "x4", "subject": "CN=x", "algorithm": "dsa-1024"], 400, "unknown algorithm"),
+            (["id": "x5", "subject": "CN=x", "algorithm": "ec-p256", "parent": "nobody"], 404, "no CA"),
+            (["id": "bad-root", "subject": "CN=x", "algorithm": "ec-p256"], 409, "exists already"),
+            (["id": "x6", "subject": "CN=x", "algorithm": "ec-p256", "validityDays": 0], 400, "validityDays"),
+        ]
+        for (body, status, message) in badCAs {
+            let result = try await server.request("POST", "/v1/cas", token: server.adminToken, json: body)
+            #expect(result.status == status && result.errorMessage.contains(message), "\(body): \(result.text)")
+        }
+        let list = try await server.request("GET", "/v1/cas", token: server.adminToken)
+        #expect((list.json["cas"] as? [[String: Any]])?.map { $0["id"] as? String } == ["bad-root"], "\(list.text)")
+        // And the server still serves.
+        let health = try await server.request("GET", "/v1/health", token: nil)
+        #expect(health.status == 200)
+    }
+
+    @Test func rolesDecideWhoMayDoWhat() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-ca-roles")
+        try await createCA(server, id: "roles-root", algorithm: "ec-p256", subject: "CN=Roles Root")
+        let csr = try makeCSR(directory, name: "r", newkey: Self.leafKeys[0].newkey, subject: "/CN=r")
+        let issued = try await server.request(
+            "POST",
+            "/v1/cas/roles-root/certificates",
+            token: server.adminToken,
+            json: ["csr": csr, "category": "device"]
+        )
+        let serial = try #require(issued.json["serial"] as? String)
+        var tokens: [String: String?] = ["none": nil]
+        for role in [CredentialRecord.Role.admin, .officer, .auditor, .signer] {
+            tokens[role.rawValue] = try await server.credential(role)
+        }
+        let routes: [(method: String, path: String, body: [String: Any]?, allowed: Set<String>)] = [
+            (
+                "POST", "/v1/cas",
+                ["id": "r-new-\(UUID().uuidString.prefix(4).lowercased())", "subject": "CN=n", "algorithm": "ec-p256"],
+                ["admin", "officer"]
+            ),
+            ("GET", "/v1/cas", nil, ["admin", "officer", "auditor"]),
+            ("GET", "/v1/cas/roles-root", nil, ["admin", "officer", "auditor"]),
+            ("GET", "/v1/cas/roles-root/chain", nil, ["admin", "officer", "auditor"]),
+            ("POST", "/v1/cas/roles-root/certificates", ["csr": csr, "category": "device"], ["admin", "officer"]),
+            ("GET", "/v1/cas/roles-root/certificates/\(serial)", nil, ["admin", "officer", "auditor"]),
+            ("PUT", "/v1/cas/roles-root/policies/user", IssuancePolicyJSON.user, ["admin", "officer"]),
+            ("GET", "/v1/cas/roles-root/policies/user", nil, ["admin", "officer", "auditor"]),
+        ]
+        for route in routes {
+            for (role, token) in tokens.sorted(by: { $0.key < $1.key }) {
+                var body = route.body
+                if route.path == "/v1/cas" && route.method == "POST" { body?["id"] = "r-\(role)" }
+                let result = try await server.request(
+                    route.method,
+                    route.path,
+                    token: token,
+                    body: try body.map { try JSONSerialization.data(withJSONObject: $0) }
+                )
+                let expected = token == nil ? 401 : (route.allowed.contains(role) ? nil : 403)
+                if let expected {
+                    #expect(result.status == expected, "\(role) \(route.method) \(route.path): \(result.text)")
+                } else {
+                    #expect(
+                        (200..<300).contains(result.status),
+                        "\(role) \(route.method) \(route.path): \(result.text)"
+                    )
+                }
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    func certificateCount(_ server: ServerFixture) throws -> Int {
+        try server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: .max).count }
+    }
+
+    /// Creates a CA through the API; returns its JSON (or the error object when `expect` is not 201).
+    @discardableResult
+    func createCA(
+        _ server: ServerFixture,
+        id: String,
+        algorithm: String,
+        subject: String,
+        parent: String? = nil,
+        pathLength: Int? = nil,
+        validityDays: Int? = nil,
+        expect status: Int = 201
+    ) async throws -> [String: Any] {
+        var body: [String: Any] = ["id": id, "algorithm": algorithm, "subject": subject]
+        if let validityDays { body["validityDays"] = validityDays }
+        if let parent { body["parent"] = parent }
+        if let pathLength { body["pathLength"] = pathLength }
+        let result = try await server.request("POST", "/v1/cas", token: server.adminToken, json: body)
+        #expect(result.status == status, "creating CA \(id): \(result.text)")
+        return status == 201 ? result.json : (result.json["error"] as? [String: Any] ?? [:])
+    }
+}
+
+/// A CSR made by openssl with a fresh key; returns its PEM.
+func makeCSR(_ directory: String, name: String, newkey: [String], subject: String, extra: [String] = []) throws
+    -> String
+{
+    let csrPath = "\(directory)/\(name).csr"
+    let result = try runCommand(
+        "openssl",
+        ["req", "-new"] + newkey + ["-nodes", "-keyout", "\(directory)/\(name).key", "-subj", subject, "-out", csrPath]
+            + extra
+    )
+    guard result.status == 0 else { throw TestFailure("openssl req: \(result.stderr)") }
+    return try String(contentsOfFile: csrPath, encoding: .utf8)
+}
+
+/// A stored-policy body for the role matrix.
+enum IssuancePolicyJSON {
+    static var user: [String: Any] {
+        [
+            "validityDays": 365, "maxValidityDays": 365, "certificatePolicies": [],
+            "allowedKeyAlgorithms": ["ec-p256"], "requiredSubjectAttributes": ["CN"],
+            "allowedSubjectAttributes": ["CN": ".+"], "allowedSANTypes": ["email": ".+"],
+            "requireSAN": false, "commonNameInSAN": false, "allowPublicKeyReuse": true,
+        ]
+    }
+}
