@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= .custos
 
-.PHONY: deps build run test bench bench-http format lint clean
+.PHONY: deps build run test bench bench-http bench-crl format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -35,6 +35,11 @@ bench-http: deps
 	$(SWIFT) build -c release --product custos
 	touch Bench/Package.swift
 	cd Bench && $(SWIFT) run -c release HTTPBench --custos $$($(SWIFT) build -c release --show-bin-path --package-path ..)/custos
+
+# A CRL of 1,000,000 revoked entries: generate and sign time, peak memory (release build).
+bench-crl: deps
+	touch Bench/Package.swift
+	cd Bench && $(SWIFT) run -c release CRLBench
 
 format:
 	swift format --in-place --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift

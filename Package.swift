@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "PKCS11", targets: ["PKCS11"]),
         .library(name: "HSM", targets: ["HSM"]),
         .library(name: "MetadataStore", targets: ["MetadataStore"]),
+        .library(name: "Signing", targets: ["Signing"]),
+        .library(name: "CA", targets: ["CA"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
         .library(name: "CustosTestSupport", targets: ["CustosTestSupport"]),
         // A PKCS#11 module that forwards to a real one and injects faults; tests load it with dlopen.
@@ -81,7 +83,7 @@ let package = Package(
         .target(
             name: "CA",
             dependencies: [
-                "Signing", "HSM", "PKCS11", "MetadataStore",
+                "Signing", "HSM", "PKCS11", "MetadataStore", "WorkerThreads",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -116,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "PKCS11", "HSM", "MetadataStore", "Signing", "Server",
+                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -30,6 +30,18 @@ let package = Package(
             name: "HTTPBench",
             dependencies: ["CSignLoop", .product(name: "PKCS11", package: custos)]
         ),
+        // A CRL of a million entries: time and peak memory.
+        .executableTarget(
+            name: "CRLBench",
+            dependencies: [
+                .product(name: "CA", package: custos),
+                .product(name: "Signing", package: custos),
+                .product(name: "HSM", package: custos),
+                .product(name: "PKCS11", package: custos),
+                .product(name: "MetadataStore", package: custos),
+                .product(name: "CustosTestSupport", package: custos),
+            ]
+        ),
         .executableTarget(
             name: "SigningBench",
             dependencies: [

@@ -7,12 +7,36 @@ public struct CAConfiguration: Sendable, Hashable {
     public var publicBaseURL: String?
     /// Tenant of CAs created without one.
     public var defaultTenant: String
+    /// How CRLs are published.
+    public var crl: CRLSchedule
 
-    public init(publicBaseURL: String? = nil, defaultTenant: String = "default") {
+    public init(publicBaseURL: String? = nil, defaultTenant: String = "default", crl: CRLSchedule = .init()) {
         self.publicBaseURL = publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.defaultTenant = defaultTenant
+        self.crl = crl
+    }
+
+    /// When CRLs are issued: each CA's full and delta CRL are reissued once half their validity has
+    /// passed, and `revocationDelay` after a revocation (revocations within that delay share one CRL).
+    public struct CRLSchedule: Sendable, Hashable {
+        /// nextUpdate − thisUpdate of full CRLs.
+        public var validity: Duration
+        /// nextUpdate − thisUpdate of delta CRLs.
+        public var deltaValidity: Duration
+        public var revocationDelay: Duration
+
+        public init(
+            validity: Duration = .seconds(86_400),
+            deltaValidity: Duration = .seconds(3_600),
+            revocationDelay: Duration = .seconds(2)
+        ) {
+            self.validity = validity
+            self.deltaValidity = deltaValidity
+            self.revocationDelay = revocationDelay
+        }
     }
 
     func crlURL(_ ca: String) -> String? { publicBaseURL.map { "\($0)/crl/\(ca).crl" } }
     func caIssuersURL(_ ca: String) -> String? { publicBaseURL.map { "\($0)/ca/\(ca).crt" } }
+    func deltaCRLURL(_ ca: String) -> String? { publicBaseURL.map { "\($0)/crl/\(ca).delta.crl" } }
 }

@@ -14,11 +14,14 @@ public final class CertificateAuthority: Sendable {
     public let signing: SigningService
     public let store: any MetadataBackend
     public let configuration: CAConfiguration
+    /// The CAs' current CRLs.
+    public let crls: CRLPublisher
 
     public init(signing: SigningService, store: any MetadataBackend, configuration: CAConfiguration = .init()) {
         self.signing = signing
         self.store = store
         self.configuration = configuration
+        crls = CRLPublisher(store: store, signing: signing, configuration: configuration)
     }
 
     /// What a new CA is to be.
@@ -133,7 +136,7 @@ public final class CertificateAuthority: Sendable {
         }
         let parent = try request.parent.map { parent throws(CAError) in try authority(parent) }
         let pathLength = request.pathLength ?? (isRoot ? nil : 0)
-        let validity = Validity(days: validityDays)
+        var validity = Validity(days: validityDays)
         if let parent {
             try parent.requireUsable()
             if let parentLength = parent.maxPathLength {
@@ -151,7 +154,10 @@ public final class CertificateAuthority: Sendable {
                     )
                 }
             }
-            if let parentEnd = parent.notAfter, validity.notAfter > parentEnd {
+            // A default validity ends with the parent's; one asked for explicitly must fit.
+            if let parentEnd = parent.notAfter, validity.notAfter > parentEnd, request.validityDays == nil {
+                validity = Validity(notBefore: validity.notBefore, notAfter: parentEnd)
+            } else if let parentEnd = parent.notAfter, validity.notAfter > parentEnd {
                 throw CAError(
                     .policyViolation,
                     "rule validityWithinIssuer: the sub-CA would outlive CA \(parent.id), valid until \(parentEnd)"
@@ -329,5 +335,10 @@ struct Validity {
     init(days: Int, from now: Date = Date()) {
         notBefore = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         notAfter = notBefore.addingTimeInterval(Double(days) * 86_400 - 1)
+    }
+
+    init(notBefore: Date, notAfter: Date) {
+        self.notBefore = notBefore
+        self.notAfter = notAfter
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import PKCS11
+import WorkerThreads
 
 /// The pool every private-key operation goes through, one per token.
 ///
@@ -70,17 +71,6 @@ public final class SessionPool: Sendable {
     /// Stops the workers, fails waiting callers with `poolShutDown`, and closes the sessions. The module
     /// is finalized when the last reference to it goes.
     public func shutdown() { core.shutdown() }
-}
-
-/// Runs blocking `work` on a new thread and awaits it, keeping it off the cooperative pool.
-func runOnDedicatedThread<T: Sendable>(name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            Thread.current.name = name
-            continuation.resume(with: Result { try work() })
-        }
-        thread.start()
-    }
 }
 
 /// One queued operation. Each kind is a final class carrying the caller's closure and how to deliver

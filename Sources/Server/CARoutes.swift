@@ -32,6 +32,28 @@ struct CARoutes {
         var metadata: [String: String]?
     }
 
+    struct RevokeBody: Decodable {
+        /// RFC 5280 name; default `unspecified`.
+        var reason: String?
+        /// RFC 3339.
+        var invalidityDate: Date?
+    }
+
+    struct CRLView: Encodable {
+        var ca: String
+        var number: UInt64
+        var thisUpdate: Date
+        var nextUpdate: Date
+        var entries: Int
+        var delta: CRLView.Delta?
+
+        struct Delta: Encodable {
+            var number: UInt64
+            var entries: Int
+            var nextUpdate: Date
+        }
+    }
+
     struct CAView: Encodable {
         var id: String
         var tenant: String
@@ -73,6 +95,13 @@ struct CARoutes {
             guard file.hasSuffix(".crt") else { throw APIError(.notFound, "not_found", "CA certificates end in .crt") }
             let certificate = try authority.chain(String(file.dropLast(4)))[0]
             return Self.binary(try CertificateView.der(certificate), type: "application/pkix-cert")
+        }
+        router.get("crl/:file") { _, context in
+            let file = try context.parameters.require("file")
+            let delta = file.hasSuffix(".delta.crl")
+            guard file.hasSuffix(".crl") else { throw APIError(.notFound, "not_found", "CRLs end in .crl") }
+            let ca = String(file.dropLast(delta ? 10 : 4))
+            return Self.crlResponse(try await authority.crls.current(ca, delta: delta))
         }
         group.post("v1/cas") { request, context in
             try context.require(.admin, .officer)
@@ -162,6 +191,56 @@ struct CARoutes {
                 )
             }
         }
+        group.post("v1/cas/:ca/certificates/:serial/revoke") { request, context in
+            try context.require(.admin, .officer)
+            let ca = try context.parameters.require("ca")
+            let serial = try context.parameters.require("serial")
+            let body = try await JSONBody.decode(RevokeBody.self, from: request, limit: maxBodyBytes, dates: true)
+            guard let reason = CRLReason(name: body.reason ?? "unspecified") else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "unknown reason \"\(body.reason ?? "")\"; one of "
+                        + CRLReason.allCases.filter { $0 != .removeFromCRL }.map(\.description).joined(separator: ", ")
+                )
+            }
+            let record = try await authority.revoke(
+                ca: ca,
+                serial: serial,
+                reason: reason,
+                invalidityDate: body.invalidityDate,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return try JSONResponse(body: CertificateView(record, chain: nil)).makeResponse()
+        }
+        group.get("v1/cas/:ca/crl") { request, context in
+            try context.require(.admin, .officer, .auditor)
+            let ca = try context.parameters.require("ca")
+            _ = try authority.authority(ca)
+            return Self.crlResponse(
+                try await authority.crls.current(ca, delta: request.uri.queryParameters.get("delta") == "true")
+            )
+        }
+        group.post("v1/cas/:ca/crl") { _, context in
+            try context.require(.admin, .officer)
+            let ca = try context.parameters.require("ca")
+            _ = try authority.authority(ca)
+            let full = try await authority.crls.publish(ca)
+            let delta = try await authority.crls.current(ca, delta: true)
+            return JSONResponse(
+                body: CRLView(
+                    ca: ca,
+                    number: full.number,
+                    thisUpdate: Date(timeIntervalSince1970: Double(full.thisUpdate)),
+                    nextUpdate: Date(timeIntervalSince1970: Double(full.nextUpdate)),
+                    entries: full.entries,
+                    delta: .init(
+                        number: delta.number,
+                        entries: delta.entries,
+                        nextUpdate: Date(timeIntervalSince1970: Double(delta.nextUpdate))
+                    )
+                )
+            )
+        }
         group.put("v1/cas/:ca/policies/:category") { request, context in
             try context.require(.admin, .officer)
             let ca = try context.parameters.require("ca")
@@ -233,6 +312,27 @@ struct CARoutes {
         default:
             throw APIError.badRequest("invalid_input", "format must be pem or der")
         }
+    }
+
+    /// A CRL with caching headers from its validity: relying parties and proxies may keep it until
+    /// nextUpdate.
+    static func crlResponse(_ crl: CRLPublisher.Published) -> Response {
+        let now = Int64(Date().timeIntervalSince1970)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/pkix-crl",
+                .cacheControl: "public, max-age=\(max(0, crl.nextUpdate - now)), no-transform",
+                .expires: formatter.string(from: Date(timeIntervalSince1970: Double(crl.nextUpdate))),
+                .lastModified: formatter.string(from: Date(timeIntervalSince1970: Double(crl.thisUpdate))),
+                .eTag: "\"\(crl.number)\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: crl.der))
+        )
     }
 
     static func binary(_ bytes: [UInt8], type: String) -> Response {

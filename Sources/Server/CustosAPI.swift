@@ -55,6 +55,7 @@ public struct CustosAPI: Sendable {
             public: router,
             protected: protected
         )
+        CertificateRoutes(authority: authority, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
         CredentialRoutes(credentials: credentials, store: store, maxBodyBytes: configuration.maxBodyBytes)
             .add(to: protected)
         return router

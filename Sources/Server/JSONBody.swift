@@ -3,8 +3,10 @@ import Hummingbird
 
 /// Reading request bodies: size-limited, decoded strictly, with errors that name the problem.
 enum JSONBody {
-    /// Collects at most `limit` bytes and decodes them as `T`.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+    /// Collects at most `limit` bytes and decodes them as `T` (with `dates`, RFC 3339 dates).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, dates: Bool = false)
+        async throws -> T
+    {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -13,7 +15,9 @@ enum JSONBody {
         }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("invalid_json", "the request body is empty") }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+            let decoder = JSONDecoder()
+            if dates { decoder.dateDecodingStrategy = .iso8601 }
+            return try decoder.decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid_json", describe(error))
         }

@@ -12,6 +12,7 @@ extension ServerConfiguration {
         "codeSigning.maxArtifactBytes", "codeSigning.timestampURLs", "codeSigning.timestamp",
         "codeSigning.timestampAttempts", "codeSigning.timestampTimeoutSeconds", "tls.certificateChain", "tls.key",
         "tls.clientCA", "ca.publicURL", "ca.defaultTenant",
+        "crl.validityHours", "crl.deltaValidityMinutes", "crl.revocationDelaySeconds",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -34,6 +35,7 @@ extension ServerConfiguration {
     /// ca:
     ///   publicURL: http://pki.example.com   # CRL and CA-issuers URLs in issued certificates
     ///   defaultTenant: default
+    /// crl: { validityHours: 24, deltaValidityMinutes: 60, revocationDelaySeconds: 2 }
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -137,9 +139,15 @@ extension ServerConfiguration {
                 )
             }
         }
+        let crl = CAConfiguration.CRLSchedule(
+            validity: .seconds(3600 * (try integer("crl.validityHours", 1...8760) ?? 24)),
+            deltaValidity: .seconds(60 * (try integer("crl.deltaValidityMinutes", 1...10_080) ?? 60)),
+            revocationDelay: .seconds(try integer("crl.revocationDelaySeconds", 0...3600) ?? 2)
+        )
         configuration.ca = CAConfiguration(
             publicBaseURL: values["ca.publicURL"],
-            defaultTenant: values["ca.defaultTenant"] ?? "default"
+            defaultTenant: values["ca.defaultTenant"] ?? "default",
+            crl: crl
         )
         return configuration
     }

@@ -53,6 +53,19 @@ public struct HSMPrivateKey: CustomPrivateKey {
         bytes: some DataProtocol & Sendable,
         signatureAlgorithm: Certificate.SignatureAlgorithm
     ) async throws -> Certificate.Signature {
+        let value = try await signatureValue(Array(bytes), signatureAlgorithm: signatureAlgorithm)
+        return try Certificate.Signature(
+            signatureAlgorithm: signatureAlgorithm,
+            signatureBytes: ASN1BitString(bytes: value[...])
+        )
+    }
+
+    /// The signature over `bytes` as X.509 carries it in its BIT STRING: ECDSA as a DER
+    /// `ECDSA-Sig-Value`, RSA and Ed25519 as they come. For structures swift-certificates does not
+    /// build (CRLs, OCSP responses).
+    public func signatureValue(_ bytes: [UInt8], signatureAlgorithm: Certificate.SignatureAlgorithm) async throws
+        -> [UInt8]
+    {
         let scheme: SignatureScheme
         switch signatureAlgorithm {
         case .ecdsaWithSHA256: scheme = .ecdsa(.sha256)
@@ -67,12 +80,9 @@ public struct HSMPrivateKey: CustomPrivateKey {
         guard scheme.isCompatible(with: algorithm) else {
             throw SigningError(.unsupportedScheme, "a \(algorithm.rawValue) key cannot sign with \(signatureAlgorithm)")
         }
-        var raw = try await keyStore.sign(reference, scheme: scheme, input: .message(Array(bytes)))
-        if case .ecdsa = scheme { raw = try ECDSASignatureFormat.der(fromRaw: raw, algorithm: algorithm) }
-        return try Certificate.Signature(
-            signatureAlgorithm: signatureAlgorithm,
-            signatureBytes: ASN1BitString(bytes: raw[...])
-        )
+        let raw = try await keyStore.sign(reference, scheme: scheme, input: .message(bytes))
+        if case .ecdsa = scheme { return try ECDSASignatureFormat.der(fromRaw: raw, algorithm: algorithm) }
+        return raw
     }
 
     /// There is nothing to serialise: the key stays in the HSM.

@@ -50,3 +50,16 @@ package final class DedicatedThread: @unchecked Sendable {
         pthread_join(thread, nil)
     }
 }
+
+/// Runs blocking `work` on a new thread and awaits it, keeping it off the cooperative pool.
+package func runOnDedicatedThread<T: Sendable>(name: String, _ work: @escaping @Sendable () throws -> T) async throws
+    -> T
+{
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            Thread.current.name = name
+            continuation.resume(with: Result { try work() })
+        }
+        thread.start()
+    }
+}

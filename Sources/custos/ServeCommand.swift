@@ -212,7 +212,11 @@ struct ServeCommand: AsyncParsableCommand {
             say("serving \(scheme) on \(server.host):\(port); press Ctrl-C to stop")
         }
         let services = ServiceGroup(
-            configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger)
+            configuration: .init(
+                services: [application, CRLScheduleService(publisher: api.authority.crls)],
+                gracefulShutdownSignals: [],
+                logger: logger
+            )
         )
         let serving = Task { try await services.run() }
         let signal = await termination.wait(orUntil: serving)

@@ -124,7 +124,16 @@ import Testing
             parent: "deep-root",
             pathLength: 1
         )
-        try await createCA(server, id: "deep-2", algorithm: "ec-p256", subject: "CN=Deep 2", parent: "deep-1")
+        // Created a moment after its parent with the default 10 years: it ends with the parent instead.
+        let deep2 = try await createCA(
+            server,
+            id: "deep-2",
+            algorithm: "ec-p256",
+            subject: "CN=Deep 2",
+            parent: "deep-1"
+        )
+        let deep1 = try await server.request("GET", "/v1/cas/deep-1", token: server.adminToken)
+        #expect(deep2["notAfter"] as? String == deep1.json["notAfter"] as? String, "\(deep2) \(deep1.text)")
         let csr = try makeCSR(directory, name: "deep-leaf", newkey: Self.leafKeys[0].newkey, subject: "/CN=deep leaf")
         let issued = try await server.request(
             "POST",

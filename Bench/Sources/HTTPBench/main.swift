@@ -16,7 +16,12 @@ import PKCS11
 //
 // Rounds alternate raw, batch and single so that a shared machine's drift hits all alike; each
 // figure is the median of the per-round ratios. Usage:
-//   HTTPBench --custos PATH [--rounds 5] [--seconds 3] [--module /usr/lib/softhsm/libsofthsm2.so]
+//   HTTPBench --custos PATH [--rounds 5] [--seconds 3] [--only signing|issuance]
+//             [--module /usr/lib/softhsm/libsofthsm2.so]
+//
+// Issuance: wrk posts one CSR (P-256, device category) per request to an ECDSA P-256 CA from 32
+// connections; each answer is a new certificate, signed in the HSM and durably stored. Its raw limit
+// is the C loop signing with the CA's own key.
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -35,6 +40,7 @@ let modulePath = option("--module") ?? "/usr/lib/softhsm/libsofthsm2.so"
 let sessions = 2
 let batchSize = 64
 let singleConnections = 64
+let only = option("--only")
 
 struct Failure: Error, CustomStringConvertible {
     var description: String
@@ -156,7 +162,9 @@ struct WrkResult {
 
 /// Runs wrk with a Lua script that posts `body`; `pace` (requests per second over all connections)
 /// paces each connection with wrk's `delay()`.
-func wrk(_ path: String, body: String, connections: Int, pace: Double? = nil) throws -> WrkResult {
+func wrk(_ path: String, body: String, connections: Int, pace: Double? = nil, token: String = signerToken) throws
+    -> WrkResult
+{
     let script = "\(directory)/wrk-\(UUID()).lua"
     // Random gaps averaging the pace's interval: fixed gaps keep the connections in lockstep, which
     // turns a steady rate into bursts as large as the connection count.
@@ -164,7 +172,7 @@ func wrk(_ path: String, body: String, connections: Int, pace: Double? = nil) th
     try """
     wrk.method = "POST"
     wrk.headers["Content-Type"] = "application/json"
-    wrk.headers["Authorization"] = "Bearer \(signerToken)"
+    wrk.headers["Authorization"] = "Bearer \(token)"
     wrk.body = [[\(body)]]
     \(delay)
     function done(summary, latency, requests)
@@ -200,10 +208,14 @@ let batchBody =
     + "]}"
 
 print("HTTP API vs raw C_Sign, \(sessions) sessions, \(rounds) rounds of \(seconds) s each, same token and keys")
-print("| case | raw C_Sign/s | batched sig/s | batched ÷ raw | single req/s | single ÷ raw | p50 / p99 at half load |")
-print("| --- | --- | --- | --- | --- | --- | --- |")
+if only == nil || only == "signing" {
+    print(
+        "| case | raw C_Sign/s | batched sig/s | batched ÷ raw | single req/s | single ÷ raw | p50 / p99 at half load |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+}
 var failed = false
-for testCase in cases {
+for testCase in cases where only == nil || only == "signing" {
     let path = "/v1/keys/\(testCase.key)/sign"
     // Warm up: connections, caches, the JIT-less but lazy parts of the server.
     _ = try wrk(path, body: singleBody, connections: 8)
@@ -238,7 +250,60 @@ for testCase in cases {
     if errors > 0 { print("  \(testCase.name): \(errors) requests failed") }
     failed = failed || errors > 0
 }
-print("bars: batched ≥ 0.85, single ≥ 0.50, p99 at half load < 10 ms")
+if only == nil || only == "signing" { print("bars: batched ≥ 0.85, single ≥ 0.50, p99 at half load < 10 ms") }
+
+// MARK: - Issuance
+
+if only == nil || only == "issuance" {
+    _ = try await call(
+        "POST",
+        "/v1/cas",
+        token: admin,
+        json: ["id": "bench-ca", "subject": "CN=Bench CA", "algorithm": "ec-p256"]
+    )
+    let csrPath = "\(directory)/bench.csr"
+    let openssl = Process()
+    openssl.executableURL = URL(fileURLWithPath: try which("openssl"))
+    openssl.arguments = [
+        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+        "\(directory)/bench.key", "-subj", "/CN=bench device", "-out", csrPath,
+    ]
+    openssl.standardError = FileHandle.nullDevice
+    try openssl.run()
+    openssl.waitUntilExit()
+    let csr = try String(contentsOfFile: csrPath, encoding: .utf8)
+    let issueBody = String(
+        decoding: try JSONSerialization.data(withJSONObject: ["csr": csr, "category": "device"]),
+        as: UTF8.self
+    )
+    let caKey = Case(name: "issuance", key: "custos-ca-bench-ca", algorithm: "ec-p256", scheme: .ecdsa(.sha256))
+    let path = "/v1/cas/bench-ca/certificates"
+    _ = try wrk(path, body: issueBody, connections: 8, token: admin)
+    var rawRates: [Double] = []
+    var rates: [Double] = []
+    var ratios: [Double] = []
+    var errors = 0
+    for _ in 0..<rounds {
+        let limit = try raw(caKey)
+        let issued = try wrk(path, body: issueBody, connections: 32, token: admin)
+        errors += issued.errors
+        rawRates.append(limit)
+        rates.append(issued.requestsPerSecond)
+        ratios.append(issued.requestsPerSecond / limit)
+    }
+    print("")
+    print("| issuance (ECDSA P-256 CA, durable store) | raw C_Sign/s | certificates/s | ÷ raw | p50 / p99 |")
+    print("| --- | --- | --- | --- | --- |")
+    let last = try wrk(path, body: issueBody, connections: 32, token: admin)
+    print(
+        "| 32 connections | \(Int(median(rawRates))) | \(Int(median(rates))) | "
+            + String(format: "%.2f", median(ratios)) + " | "
+            + String(format: "%.1f / %.1f ms", last.p50, last.p99) + " |"
+    )
+    if errors > 0 { print("  issuance: \(errors) requests failed") }
+    failed = failed || errors > 0
+    print("bars: at least 2,000 certificates/s and 0.25 of raw")
+}
 kill(server.processIdentifier, SIGTERM)
 server.waitUntilExit()
 exit(failed ? 1 : 0)

@@ -1,0 +1,175 @@
+public import Foundation
+public import MetadataStore
+public import Signing
+
+extension CertificateAuthority {
+    /// Revokes the certificate `serial` (hex) of `ca`. A certificate on hold (`certificateHold`) may be
+    /// revoked again with a final reason; any other revoked certificate stays as it is
+    /// (`already_revoked`). The change, its revocation record and the audit entry commit together;
+    /// the CA's next CRL (issued `crl.revocationDelay` later, or when next fetched) lists it.
+    public func revoke(
+        ca: String,
+        serial: String,
+        reason: CRLReason,
+        invalidityDate: Date? = nil,
+        requester: Requester
+    ) async throws(CAError) -> CertificateRecord {
+        guard reason != .removeFromCRL else {
+            throw CAError(.invalidInput, "removeFromCRL is not a revocation reason; it only appears in delta CRLs")
+        }
+        if let invalidityDate, invalidityDate > Date() {
+            throw CAError(.invalidInput, "invalidityDate lies in the future")
+        }
+        let record = try certificate(ca: ca, serial: serial)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let revocation = RevocationRecord(
+            issuer: ca,
+            serial: record.serial,
+            revokedAt: now,
+            reason: reason.rawValue,
+            invalidityDate: invalidityDate.map { Int64($0.timeIntervalSince1970 * 1e9) }
+        )
+        let updated: CertificateRecord
+        do {
+            updated = try await store.write { txn in
+                guard var current = try txn.record(CertificateRecord.self, key: record.primaryKey) else {
+                    throw CAError(.unknownCertificate, "CA \(ca) has issued no certificate with serial \(serial)")
+                }
+                if current.status == .revoked {
+                    let previous = try txn.record(RevocationRecord.self, key: revocation.primaryKey)
+                    guard previous?.reason == CRLReason.certificateHold.rawValue, reason != .certificateHold else {
+                        throw CAError(
+                            .alreadyRevoked,
+                            "certificate \(serial) of CA \(ca) is revoked already"
+                                + (previous.flatMap { CRLReason(rawValue: $0.reason) }.map { " (\($0))" } ?? "")
+                        )
+                    }
+                }
+                current.status = .revoked
+                try txn.save(current)
+                try txn.save(revocation)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "certificate.revoke",
+                        object: "certificate/\(ca)/\(SerialNumbers.hex(record.serial))",
+                        outcome: "success: \(reason)"
+                            + (invalidityDate.map { ", invalid since \(ISO8601DateFormatter().string(from: $0))" } ?? ""),
+                        requestID: requester.requestID
+                    )
+                )
+                return current
+            }
+        } catch {
+            throw CAError.from(error)
+        }
+        await crls.noteRevocation(ca: ca)
+        return updated
+    }
+}
+
+extension CertificateAuthority {
+    /// Revokes every valid certificate of `ca` that `query` matches (a production batch that failed
+    /// QA: `metadata: ["batch": "2026-47"]`). The query needs a condition besides the CA, so that a
+    /// mistyped request cannot revoke a whole CA. Revocations commit 1,000 at a time, each with its own
+    /// audit entry; returns the serials revoked (hex).
+    public func revokeAll(
+        ca: String,
+        matching query: CertificateQuery,
+        reason: CRLReason,
+        invalidityDate: Date? = nil,
+        requester: Requester
+    ) async throws(CAError) -> [String] {
+        guard reason != .removeFromCRL else {
+            throw CAError(.invalidInput, "removeFromCRL is not a revocation reason; it only appears in delta CRLs")
+        }
+        var narrowed = query
+        narrowed.ca = nil
+        narrowed.status = nil
+        guard narrowed != CertificateQuery() else {
+            throw CAError(
+                .invalidInput,
+                "a bulk revocation needs a condition besides the CA (metadata, text, category, serial or expiry)"
+            )
+        }
+        _ = try authority(ca)
+        narrowed.ca = ca
+        narrowed.status = .valid
+        let matches = try CertificateSearch(store: store).all(narrowed)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let invalidSince = invalidityDate.map { Int64($0.timeIntervalSince1970 * 1e9) }
+        var revoked: [String] = []
+        for chunk in stride(from: 0, to: matches.count, by: 1000).map({ matches[$0..<min($0 + 1000, matches.count)] }) {
+            let keys = chunk.map(\.primaryKey)
+            do {
+                revoked += try await store.write { txn in
+                    var done: [String] = []
+                    for key in keys {
+                        // Revoked meanwhile by someone else: leave it as it is.
+                        guard var record = try txn.record(CertificateRecord.self, key: key), record.status == .valid
+                        else { continue }
+                        record.status = .revoked
+                        try txn.save(record)
+                        try txn.save(
+                            RevocationRecord(
+                                issuer: ca,
+                                serial: record.serial,
+                                revokedAt: now,
+                                reason: reason.rawValue,
+                                invalidityDate: invalidSince
+                            )
+                        )
+                        let serial = SerialNumbers.hex(record.serial)
+                        try txn.appendAudit(
+                            AuditEvent(
+                                actor: requester.actor,
+                                action: "certificate.revoke",
+                                object: "certificate/\(ca)/\(serial)",
+                                outcome: "success: \(reason) (bulk)",
+                                requestID: requester.requestID
+                            )
+                        )
+                        done.append(serial)
+                    }
+                    return done
+                }
+            } catch {
+                throw CAError.from(error)
+            }
+        }
+        if !revoked.isEmpty { await crls.noteRevocation(ca: ca) }
+        return revoked
+    }
+
+    /// Sets (or, with a nil value, removes) metadata pairs of a certificate; returns it updated.
+    public func updateMetadata(ca: String, serial: String, changes: [String: String?], requester: Requester)
+        async throws(CAError) -> CertificateRecord
+    {
+        try Self.validate(metadata: changes.compactMapValues { $0 })
+        let record = try certificate(ca: ca, serial: serial)
+        do {
+            return try await store.write { txn in
+                guard var current = try txn.record(CertificateRecord.self, key: record.primaryKey) else {
+                    throw CAError(.unknownCertificate, "CA \(ca) has issued no certificate with serial \(serial)")
+                }
+                for (key, value) in changes { current.metadata[key] = value }
+                try Self.validate(metadata: current.metadata)
+                try txn.save(current)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "certificate.metadata",
+                        object: "certificate/\(ca)/\(SerialNumbers.hex(record.serial))",
+                        outcome: "success: "
+                            + changes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "(removed)")" }
+                            .joined(separator: ", "),
+                        requestID: requester.requestID
+                    )
+                )
+                return current
+            }
+        } catch {
+            throw CAError.from(error)
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import CA
+import Foundation
+import Hummingbird
+import MetadataStore
+import Signing
+
+/// `/v1/certificates` (search), bulk revocation, metadata updates, and `/v1/reports`.
+struct CertificateRoutes {
+    let authority: CertificateAuthority
+    let maxBodyBytes: Int
+
+    struct BulkRevokeBody: Decodable {
+        var filter: Filter
+        var reason: String?
+        var invalidityDate: Date?
+
+        struct Filter: Decodable {
+            var metadata: [String: String]?
+            var q: String?
+            var category: String?
+            var serial: String?
+            var expiresBefore: Date?
+            var expiresAfter: Date?
+        }
+    }
+
+    struct MetadataBody: Decodable {
+        /// Pairs to set; a null value removes the pair.
+        var metadata: [String: String?]
+    }
+
+    struct BulkRevokeAnswer: Encodable {
+        var revoked: Int
+        var serials: [String]
+    }
+
+    struct ExpiringAnswer: Encodable {
+        var days: Int
+        var certificates: [CertificateView]
+    }
+
+    struct SummaryAnswer: Encodable {
+        var counts: [CertificateReports.Count]
+    }
+
+    struct Page: Encodable {
+        var certificates: [CertificateView]
+        var nextCursor: String?
+    }
+
+    func add(to group: RouterGroup<CustosRequestContext>) {
+        group.get("v1/certificates") { request, context in
+            try context.require(.admin, .officer, .auditor)
+            let parameters = request.uri.queryParameters
+            let query = try Self.query(request)
+            let limit = try KeyRoutes.limit(request)
+            let cursor = try parameters.get("cursor").map { text throws(APIError) in
+                guard let bytes = Self.bytes(hex: text) else {
+                    throw APIError.badRequest("invalid_input", "cursor is not one this API returned")
+                }
+                return Key(bytes: bytes)
+            }
+            let page = try CertificateSearch(store: authority.store).find(query, after: cursor, limit: limit)
+            if parameters.get("format") == "csv" { return Self.csv(page.records) }
+            return try JSONResponse(
+                body: Page(
+                    certificates: try page.records.map { try CertificateView($0, chain: nil) },
+                    nextCursor: page.next.map { CertificateView.hex($0.bytes) }
+                )
+            ).makeResponse()
+        }
+        group.post("v1/cas/:ca/revocations") { request, context in
+            try context.require(.admin, .officer)
+            let ca = try context.parameters.require("ca")
+            let body = try await JSONBody.decode(BulkRevokeBody.self, from: request, limit: maxBodyBytes, dates: true)
+            guard let reason = CRLReason(name: body.reason ?? "unspecified"), reason != .removeFromCRL else {
+                throw APIError.badRequest("invalid_input", "unknown reason \"\(body.reason ?? "")\"")
+            }
+            let filter = body.filter
+            let query = CertificateQuery(
+                serial: try filter.serial.map { text throws(APIError) in
+                    guard let bytes = Self.bytes(hex: text) else {
+                        throw APIError.badRequest("invalid_input", "filter.serial is not hex")
+                    }
+                    return bytes
+                },
+                text: filter.q,
+                metadata: filter.metadata ?? [:],
+                category: filter.category,
+                expiresAfter: filter.expiresAfter,
+                expiresBefore: filter.expiresBefore
+            )
+            let revoked = try await authority.revokeAll(
+                ca: ca,
+                matching: query,
+                reason: reason,
+                invalidityDate: body.invalidityDate,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: BulkRevokeAnswer(revoked: revoked.count, serials: revoked))
+        }
+        group.patch("v1/cas/:ca/certificates/:serial/metadata") { request, context in
+            try context.require(.admin, .officer)
+            let body = try await JSONBody.decode(MetadataBody.self, from: request, limit: maxBodyBytes)
+            let record = try await authority.updateMetadata(
+                ca: try context.parameters.require("ca"),
+                serial: try context.parameters.require("serial"),
+                changes: body.metadata,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return try JSONResponse(body: CertificateView(record, chain: nil)).makeResponse()
+        }
+        group.get("v1/reports/expiring") { request, context in
+            try context.require(.admin, .officer, .auditor)
+            guard let days = Int(request.uri.queryParameters.get("days") ?? "30"), (0...36_500).contains(days) else {
+                throw APIError.badRequest("invalid_input", "days must be an integer from 0 to 36500")
+            }
+            let records = try CertificateReports(store: authority.store)
+                .expiring(withinDays: days, ca: request.uri.queryParameters.get("ca"))
+            if request.uri.queryParameters.get("format") == "csv" { return Self.csv(records) }
+            return try JSONResponse(
+                body: ExpiringAnswer(days: days, certificates: try records.map { try CertificateView($0, chain: nil) })
+            ).makeResponse()
+        }
+        group.get("v1/reports/summary") { _, context in
+            try context.require(.admin, .officer, .auditor)
+            return JSONResponse(body: SummaryAnswer(counts: try CertificateReports(store: authority.store).summary()))
+        }
+    }
+
+    /// The search conditions of `GET /v1/certificates`: `ca`, `status` (valid, revoked, expired),
+    /// `serial`, `q`, `category`, `expiresAfter`, `expiresBefore` (RFC 3339), `metadata.KEY=VALUE`.
+    static func query(_ request: Request) throws(APIError) -> CertificateQuery {
+        let parameters = request.uri.queryParameters
+        var query = CertificateQuery()
+        query.ca = parameters.get("ca")
+        query.text = parameters.get("q")
+        query.category = parameters.get("category")
+        if let serial = parameters.get("serial") {
+            guard let bytes = bytes(hex: serial) else {
+                throw APIError.badRequest("invalid_input", "serial is not hex")
+            }
+            query.serial = bytes
+        }
+        let dates = ISO8601DateFormatter()
+        for (name, apply) in [
+            ("expiresAfter", { (date: Date, query: inout CertificateQuery) in query.expiresAfter = date }),
+            ("expiresBefore", { (date: Date, query: inout CertificateQuery) in query.expiresBefore = date }),
+        ] {
+            guard let text = parameters.get(name) else { continue }
+            guard let date = dates.date(from: text) else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "\(name) is not an RFC 3339 time such as 2027-01-31T00:00:00Z"
+                )
+            }
+            apply(date, &query)
+        }
+        switch parameters.get("status") {
+        case nil: break
+        case "valid":
+            query.status = .valid
+            query.expiresAfter = max(query.expiresAfter ?? .distantPast, Date())
+        case "revoked": query.status = .revoked
+        case "expired":
+            query.status = .valid
+            query.expiresBefore = min(query.expiresBefore ?? .distantFuture, Date())
+        case let other?:
+            throw APIError.badRequest("invalid_input", "status \"\(other)\" is not valid, revoked or expired")
+        }
+        for (name, value) in parameters where name.hasPrefix("metadata.") {
+            query.metadata[String(name.dropFirst(9))] = String(value)
+        }
+        return query
+    }
+
+    static func bytes(hex text: String) -> [UInt8]? {
+        guard !text.isEmpty, text.count % 2 == 0, text.count <= 200 else { return nil }
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+
+    static func csv(_ records: [CertificateRecord]) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: CertificateCSV.render(records)))
+        )
+    }
+}
