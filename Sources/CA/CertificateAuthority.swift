@@ -16,12 +16,15 @@ public final class CertificateAuthority: Sendable {
     public let configuration: CAConfiguration
     /// The CAs' current CRLs.
     public let crls: CRLPublisher
+    /// Serial numbers from the token's RNG.
+    let serials: SerialNumbers
 
     public init(signing: SigningService, store: any MetadataBackend, configuration: CAConfiguration = .init()) {
         self.signing = signing
         self.store = store
         self.configuration = configuration
         crls = CRLPublisher(store: store, signing: signing, configuration: configuration)
+        serials = SerialNumbers(keyStore: signing.keyStore)
     }
 
     /// What a new CA is to be.
@@ -38,6 +41,9 @@ public final class CertificateAuthority: Sendable {
         /// The parent CA's id for a subordinate CA held by Custos; nil for a root.
         public var parent: String?
         public var tenant: String?
+        /// A sub-CA of a parent outside Custos: Custos makes the key and a CSR, and the CA stays pending
+        /// until the parent's certificate is imported (`importCertificate`).
+        public var external: Bool
 
         public init(
             id: String,
@@ -46,7 +52,8 @@ public final class CertificateAuthority: Sendable {
             validityDays: Int? = nil,
             pathLength: Int? = nil,
             parent: String? = nil,
-            tenant: String? = nil
+            tenant: String? = nil,
+            external: Bool = false
         ) {
             self.id = id
             self.subject = subject
@@ -55,6 +62,7 @@ public final class CertificateAuthority: Sendable {
             self.pathLength = pathLength
             self.parent = parent
             self.tenant = tenant
+            self.external = external
         }
     }
 
@@ -97,6 +105,11 @@ public final class CertificateAuthority: Sendable {
             }
             chain.append(certificate)
             next = authority.record.parent
+            if next == nil {
+                do { chain += try authority.record.issuerChain.map { try Certificate(derEncoded: $0) } } catch {
+                    throw CAError(.internalError, "the stored parent chain of CA \(current) does not parse: \(error)")
+                }
+            }
         }
         return chain
     }
@@ -126,6 +139,12 @@ public final class CertificateAuthority: Sendable {
         try Self.validate(id: request.id)
         let subject = try DistinguishedNameText.parse(request.subject)
         guard !subject.isEmpty else { throw CAError(.invalidInput, "a CA needs a subject name") }
+        if request.external {
+            guard request.parent == nil else {
+                throw CAError(.invalidInput, "an external sub-CA has its parent outside Custos; leave parent out")
+            }
+            return try await createExternal(request, subject: subject, requester: requester)
+        }
         let isRoot = request.parent == nil
         let validityDays = request.validityDays ?? (isRoot ? 7305 : 3652)
         guard (1...36_525).contains(validityDays) else {
@@ -173,50 +192,12 @@ public final class CertificateAuthority: Sendable {
                 algorithm: request.algorithm,
                 requester: requester
             )
-            let privateKey = try privateKey(key)
-            let serial = try await SerialNumbers.generate(signing.keyStore)
-            let subjectKeyID = SubjectKeyIdentifier(hash: privateKey.publicKey)
-            let issuerKey: HSMPrivateKey
-            let issuerName: DistinguishedName
-            var extensions = Certificate.Extensions()
-            try extensions.append(
-                Certificate.Extension(
-                    BasicConstraints.isCertificateAuthority(maxPathLength: pathLength),
-                    critical: true
-                )
-            )
-            try extensions.append(
-                Certificate.Extension(
-                    KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true),
-                    critical: true
-                )
-            )
-            try extensions.append(Certificate.Extension(subjectKeyID, critical: false))
-            if let parent, let parentCertificate = parent.certificate, let parentKeyName = parent.keyName {
-                issuerKey = try self.privateKey(try signing.keys.serviceKey(parentKeyName))
-                issuerName = parentCertificate.subject
-                try extensions.append(
-                    Certificate.Extension(
-                        AuthorityKeyIdentifier(keyIdentifier: parent.subjectKeyIdentifier),
-                        critical: false
-                    )
-                )
-                try appendRevocationPointers(for: parent.id, into: &extensions)
-            } else {
-                issuerKey = privateKey
-                issuerName = subject
-            }
-            let certificate = try await Certificate(
-                version: .v3,
-                serialNumber: Certificate.SerialNumber(bytes: serial[...]),
-                publicKey: privateKey.publicKey,
-                notValidBefore: validity.notBefore,
-                notValidAfter: validity.notAfter,
-                issuer: issuerName,
+            let (certificate, serial) = try await signCACertificate(
                 subject: subject,
-                signatureAlgorithm: issuerKey.defaultSignatureAlgorithm,
-                extensions: extensions,
-                issuerAsyncPrivateKey: .init(issuerKey)
+                key: try privateKey(key),
+                pathLength: pathLength,
+                validity: validity,
+                parent: parent
             )
             let der = try derBytes(certificate)
             let record = CARecord(
@@ -269,6 +250,54 @@ public final class CertificateAuthority: Sendable {
     }
 
     // MARK: Helpers
+
+    /// A CA certificate for `key`: self-signed without `parent`, else signed by the parent's key.
+    func signCACertificate(
+        subject: DistinguishedName,
+        key: HSMPrivateKey,
+        pathLength: Int?,
+        validity: Validity,
+        parent: Authority?
+    ) async throws -> (Certificate, [UInt8]) {
+        let serial = try await serials.next()
+        let issuerKey: HSMPrivateKey
+        let issuerName: DistinguishedName
+        var extensions = Certificate.Extensions()
+        try extensions.append(
+            Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: pathLength), critical: true)
+        )
+        try extensions.append(
+            Certificate.Extension(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true), critical: true)
+        )
+        try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: key.publicKey), critical: false))
+        if let parent, let parentCertificate = parent.certificate, let parentKeyName = parent.keyName {
+            issuerKey = try privateKey(try signing.keys.serviceKey(parentKeyName))
+            issuerName = parentCertificate.subject
+            try extensions.append(
+                Certificate.Extension(
+                    AuthorityKeyIdentifier(keyIdentifier: parent.subjectKeyIdentifier),
+                    critical: false
+                )
+            )
+            try appendRevocationPointers(for: parent.id, into: &extensions)
+        } else {
+            issuerKey = key
+            issuerName = subject
+        }
+        let certificate = try await Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(bytes: serial[...]),
+            publicKey: key.publicKey,
+            notValidBefore: validity.notBefore,
+            notValidAfter: validity.notAfter,
+            issuer: issuerName,
+            subject: subject,
+            signatureAlgorithm: issuerKey.defaultSignatureAlgorithm,
+            extensions: extensions,
+            issuerAsyncPrivateKey: .init(issuerKey)
+        )
+        return (certificate, serial)
+    }
 
     static func keyName(_ ca: String) -> String { "custos-ca-\(ca)" }
 

@@ -123,7 +123,7 @@ extension CertificateAuthority {
             }
             if request.category == .ocspSigning { try extensions.append(try OCSPNoCheck().makeCertificateExtension()) }
 
-            let serial = try await SerialNumbers.generate(signing.keyStore)
+            let serial = try await serials.next()
             let certificate = try await Certificate(
                 version: .v3,
                 serialNumber: Certificate.SerialNumber(bytes: serial[...]),

@@ -1,17 +1,37 @@
 import HSM
 import SwiftASN1
+import Synchronization
 
 /// Certificate serial numbers (RFC 5280 section 4.1.2.2): 16 bytes from the HSM's RNG, positive, never
 /// with a leading zero byte, so always exactly 16 bytes in DER and 126 bits of randomness (the CA/Browser
 /// Forum asks for at least 64). Uniqueness per CA is checked when the certificate is stored.
-enum SerialNumbers {
+///
+/// The token's RNG is read 4 KiB at a time (256 serials per pool round trip); the bytes are handed
+/// out once each and never stored.
+final class SerialNumbers: Sendable {
     static let length = 16
+    private static let refill = 4096
 
-    static func generate(_ keyStore: KeyStore) async throws -> [UInt8] {
-        var bytes = try await keyStore.random(length)
-        // Top bit clear: positive. Next bit set: no leading zero byte to strip, so the length is fixed.
-        bytes[0] = (bytes[0] & 0x3F) | 0x40
-        return bytes
+    private let keyStore: KeyStore
+    private let buffer = Mutex<[UInt8]>([])
+
+    init(keyStore: KeyStore) { self.keyStore = keyStore }
+
+    func next() async throws -> [UInt8] {
+        while true {
+            let taken: [UInt8]? = buffer.withLock { bytes in
+                guard bytes.count >= Self.length else { return nil }
+                defer { bytes.removeLast(Self.length) }
+                return Array(bytes.suffix(Self.length))
+            }
+            if var serial = taken {
+                // Top bit clear: positive. Next bit set: no leading zero byte to strip, so the length is fixed.
+                serial[0] = (serial[0] & 0x3F) | 0x40
+                return serial
+            }
+            let fresh = try await keyStore.random(Self.refill)
+            buffer.withLock { $0.append(contentsOf: fresh) }
+        }
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -63,6 +63,16 @@ extension CustosRequestContext {
         }
     }
 
+    /// Throws 403 when the credential is limited to a tenant other than `tenant`.
+    func requireTenant(_ tenant: String) throws(APIError) {
+        if let limit = credential?.tenant, limit != tenant {
+            throw APIError.forbidden("this credential is limited to tenant \"\(limit)\"")
+        }
+    }
+
+    /// The tenant the credential is limited to, if any.
+    var tenantLimit: String? { credential?.tenant }
+
     /// Throws 403 unless the credential is a signer allowed to use the key `name`.
     func requireSigner(for name: String) throws(APIError) {
         try require(.signer)

@@ -22,6 +22,20 @@ struct CARoutes {
         var pathLength: Int?
         var parent: String?
         var tenant: String?
+        /// A sub-CA of a parent outside Custos (pending until its certificate is imported).
+        var external: Bool?
+    }
+
+    struct ImportBody: Decodable {
+        /// PEM: the certificate the external parent issued.
+        var certificate: String
+        /// PEM: the parent's chain above it, parent first.
+        var issuerChain: String
+    }
+
+    struct RenewBody: Decodable {
+        var rekey: Bool?
+        var validityDays: Int?
     }
 
     struct IssueBody: Decodable {
@@ -67,6 +81,9 @@ struct CARoutes {
         var notAfter: Date?
         var pathLength: Int?
         var certificate: String?
+        /// For an external sub-CA: the CSR to send to the parent.
+        var csr: String?
+        var previousCertificates: Int
 
         init(_ authority: Authority) {
             id = authority.id
@@ -81,6 +98,8 @@ struct CARoutes {
             notAfter = authority.certificate?.notValidAfter
             pathLength = authority.maxPathLength
             certificate = authority.certificate.flatMap { try? $0.serializeAsPEM().pemString }
+            csr = authority.record.csr.map { PEMDocument(type: "CERTIFICATE REQUEST", derBytes: $0).pemString }
+            previousCertificates = authority.record.previousCertificates.count
         }
     }
 
@@ -106,6 +125,10 @@ struct CARoutes {
         group.post("v1/cas") { request, context in
             try context.require(.admin, .officer)
             let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+            if let asked = body.tenant { try context.requireTenant(asked) }
+            if let parent = body.parent, let record = try? authority.authority(parent).record {
+                try context.requireTenant(record.tenant)
+            }
             guard let algorithm = KeyAlgorithm(rawValue: body.algorithm) else {
                 throw APIError.badRequest(
                     "unknown_algorithm",
@@ -121,7 +144,8 @@ struct CARoutes {
                     validityDays: body.validityDays,
                     pathLength: body.pathLength,
                     parent: body.parent,
-                    tenant: body.tenant
+                    tenant: body.tenant ?? context.tenantLimit,
+                    external: body.external ?? false
                 ),
                 requester: Requester(actor: context.actor, requestID: context.id)
             )
@@ -130,10 +154,12 @@ struct CARoutes {
         group.get("v1/cas") { request, context in
             try context.require(.admin, .officer, .auditor)
             let limit = try KeyRoutes.limit(request)
+            let asked = request.uri.queryParameters.get("tenant")
+            if let asked { try context.requireTenant(asked) }
             let page = try authority.list(
                 after: request.uri.queryParameters.get("cursor"),
                 limit: limit,
-                tenant: request.uri.queryParameters.get("tenant")
+                tenant: asked ?? context.tenantLimit
             )
             return JSONResponse(
                 body: CAList(cas: page.map(CAView.init), nextCursor: page.count == limit ? page.last?.id : nil)
@@ -141,21 +167,21 @@ struct CARoutes {
         }
         group.get("v1/cas/:ca") { _, context in
             try context.require(.admin, .officer, .auditor)
-            return JSONResponse(body: CAView(try authority.authority(try context.parameters.require("ca"))))
+            return JSONResponse(body: CAView(try authority.authority(try CARoutes.ca(context, authority))))
         }
         group.get("v1/cas/:ca/certificate") { request, context in
             try context.require(.admin, .officer, .auditor)
-            let chain = try authority.chain(try context.parameters.require("ca"))
+            let chain = try authority.chain(try CARoutes.ca(context, authority))
             return try Self.certificates([chain[0]], format: request.uri.queryParameters.get("format") ?? "pem")
         }
         group.get("v1/cas/:ca/chain") { request, context in
             try context.require(.admin, .officer, .auditor)
-            let chain = try authority.chain(try context.parameters.require("ca"))
+            let chain = try authority.chain(try CARoutes.ca(context, authority))
             return try Self.certificates(chain, format: request.uri.queryParameters.get("format") ?? "pem")
         }
         group.post("v1/cas/:ca/certificates") { request, context in
             try context.require(.admin, .officer)
-            let ca = try context.parameters.require("ca")
+            let ca = try CARoutes.ca(context, authority)
             let body = try await JSONBody.decode(IssueBody.self, from: request, limit: maxBodyBytes)
             guard let category = CertificateCategory(rawValue: body.category) else {
                 throw APIError.badRequest(
@@ -178,7 +204,7 @@ struct CARoutes {
         }
         group.get("v1/cas/:ca/certificates/:serial") { request, context in
             try context.require(.admin, .officer, .auditor)
-            let ca = try context.parameters.require("ca")
+            let ca = try CARoutes.ca(context, authority)
             let record = try authority.certificate(ca: ca, serial: try context.parameters.require("serial"))
             switch request.uri.queryParameters.get("format") ?? "json" {
             case "json": return try JSONResponse(body: CertificateView(record, chain: nil)).makeResponse()
@@ -191,9 +217,65 @@ struct CARoutes {
                 )
             }
         }
+        group.get("v1/cas/:ca/csr") { _, context in
+            try context.require(.admin, .officer, .auditor)
+            let ca = try authority.authority(try CARoutes.ca(context, authority))
+            guard let csr = ca.record.csr else {
+                throw APIError(.notFound, "not_found", "CA \(ca.id) has no CSR: only external sub-CAs do")
+            }
+            return Self.binary(
+                Array(PEMDocument(type: "CERTIFICATE REQUEST", derBytes: csr).pemString.utf8),
+                type: "application/pkcs10"
+            )
+        }
+        group.put("v1/cas/:ca/certificate") { request, context in
+            try context.require(.admin, .officer)
+            let body = try await JSONBody.decode(ImportBody.self, from: request, limit: maxBodyBytes)
+            func parse(_ text: String, _ field: String) throws(APIError) -> [Certificate] {
+                do {
+                    let certificates = try PEMDocument.parseMultiple(pemString: text).map {
+                        try Certificate(pemDocument: $0)
+                    }
+                    guard !certificates.isEmpty else {
+                        throw APIError.badRequest("invalid_certificate", "\(field) is empty")
+                    }
+                    return certificates
+                } catch let error as APIError {
+                    throw error
+                } catch {
+                    throw APIError.badRequest("invalid_certificate", "\(field) is not a PEM certificate list: \(error)")
+                }
+            }
+            let imported = try await authority.importCertificate(
+                ca: try CARoutes.ca(context, authority),
+                certificate: try parse(body.certificate, "certificate")[0],
+                issuerChain: try parse(body.issuerChain, "issuerChain"),
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: CAView(imported))
+        }
+        group.post("v1/cas/:ca/renew") { request, context in
+            try context.require(.admin, .officer)
+            let body = try await JSONBody.decode(RenewBody.self, from: request, limit: maxBodyBytes)
+            let renewed = try await authority.renew(
+                ca: try CARoutes.ca(context, authority),
+                rekey: body.rekey ?? false,
+                validityDays: body.validityDays,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: CAView(renewed))
+        }
+        group.post("v1/cas/:ca/retire") { _, context in
+            try context.require(.admin, .officer)
+            let retired = try await authority.retire(
+                ca: try CARoutes.ca(context, authority),
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: CAView(retired))
+        }
         group.post("v1/cas/:ca/certificates/:serial/revoke") { request, context in
             try context.require(.admin, .officer)
-            let ca = try context.parameters.require("ca")
+            let ca = try CARoutes.ca(context, authority)
             let serial = try context.parameters.require("serial")
             let body = try await JSONBody.decode(RevokeBody.self, from: request, limit: maxBodyBytes, dates: true)
             guard let reason = CRLReason(name: body.reason ?? "unspecified") else {
@@ -214,7 +296,7 @@ struct CARoutes {
         }
         group.get("v1/cas/:ca/crl") { request, context in
             try context.require(.admin, .officer, .auditor)
-            let ca = try context.parameters.require("ca")
+            let ca = try CARoutes.ca(context, authority)
             _ = try authority.authority(ca)
             return Self.crlResponse(
                 try await authority.crls.current(ca, delta: request.uri.queryParameters.get("delta") == "true")
@@ -222,7 +304,7 @@ struct CARoutes {
         }
         group.post("v1/cas/:ca/crl") { _, context in
             try context.require(.admin, .officer)
-            let ca = try context.parameters.require("ca")
+            let ca = try CARoutes.ca(context, authority)
             _ = try authority.authority(ca)
             let full = try await authority.crls.publish(ca)
             let delta = try await authority.crls.current(ca, delta: true)
@@ -243,7 +325,7 @@ struct CARoutes {
         }
         group.put("v1/cas/:ca/policies/:category") { request, context in
             try context.require(.admin, .officer)
-            let ca = try context.parameters.require("ca")
+            let ca = try CARoutes.ca(context, authority)
             let category = try Self.category(try context.parameters.require("category"))
             let policy = try await JSONBody.decode(IssuancePolicy.self, from: request, limit: maxBodyBytes)
             try await authority.setPolicy(
@@ -256,11 +338,23 @@ struct CARoutes {
         }
         group.get("v1/cas/:ca/policies/:category") { _, context in
             try context.require(.admin, .officer, .auditor)
-            let ca = try context.parameters.require("ca")
+            let ca = try CARoutes.ca(context, authority)
             if ca != "*" { _ = try authority.authority(ca) }
             let category = try Self.category(try context.parameters.require("category"))
             return JSONResponse(body: try authority.policy(ca: ca == "*" ? "" : ca, category: category))
         }
+    }
+
+    /// The `{ca}` of the path, once the credential may act on it: a credential limited to a tenant
+    /// reaches only that tenant's CAs (and not the shared `*` policies).
+    static func ca(_ context: CustosRequestContext, _ authority: CertificateAuthority) throws -> String {
+        let id = try context.parameters.require("ca")
+        guard let limit = context.tenantLimit else { return id }
+        guard id != "*" else { throw APIError.forbidden("this credential is limited to tenant \"\(limit)\"") }
+        let record = try? authority.authority(id).record
+        // An unknown CA is reported as such by the route itself.
+        if let record { try context.requireTenant(record.tenant) }
+        return id
     }
 
     static func category(_ text: String) throws(APIError) -> CertificateCategory {
@@ -294,7 +388,7 @@ struct CARoutes {
         }
     }
 
-    /// Certificates as `pem` (concatenated), `der` (the first only) or `pkcs7` (certs-only SignedData).
+    /// Certificates as `pem` (concatenated), `der` (one certificate) or `pkcs7` (certs-only SignedData, DER).
     static func certificates(_ chain: [Certificate], format: String, leafOnly: Bool = false) throws -> Response {
         let certificates = leafOnly ? Array(chain.prefix(1)) : chain
         switch format {
@@ -309,8 +403,13 @@ struct CARoutes {
                 )
             }
             return binary(try CertificateView.der(certificates[0]), type: "application/pkix-cert")
+        case "pkcs7":
+            return binary(
+                try PKCS7CertificateBundle.der(certificates),
+                type: "application/pkcs7-mime; smime-type=certs-only"
+            )
         default:
-            throw APIError.badRequest("invalid_input", "format must be pem or der")
+            throw APIError.badRequest("invalid_input", "format must be pem, der or pkcs7")
         }
     }
 

@@ -53,6 +53,7 @@ struct CertificateRoutes {
             try context.require(.admin, .officer, .auditor)
             let parameters = request.uri.queryParameters
             let query = try Self.query(request)
+            try requireTenant(context, ca: query.ca)
             let limit = try KeyRoutes.limit(request)
             let cursor = try parameters.get("cursor").map { text throws(APIError) in
                 guard let bytes = Self.bytes(hex: text) else {
@@ -71,7 +72,7 @@ struct CertificateRoutes {
         }
         group.post("v1/cas/:ca/revocations") { request, context in
             try context.require(.admin, .officer)
-            let ca = try context.parameters.require("ca")
+            let ca = try CARoutes.ca(context, authority)
             let body = try await JSONBody.decode(BulkRevokeBody.self, from: request, limit: maxBodyBytes, dates: true)
             guard let reason = CRLReason(name: body.reason ?? "unspecified"), reason != .removeFromCRL else {
                 throw APIError.badRequest("invalid_input", "unknown reason \"\(body.reason ?? "")\"")
@@ -103,7 +104,7 @@ struct CertificateRoutes {
             try context.require(.admin, .officer)
             let body = try await JSONBody.decode(MetadataBody.self, from: request, limit: maxBodyBytes)
             let record = try await authority.updateMetadata(
-                ca: try context.parameters.require("ca"),
+                ca: try CARoutes.ca(context, authority),
                 serial: try context.parameters.require("serial"),
                 changes: body.metadata,
                 requester: Requester(actor: context.actor, requestID: context.id)
@@ -115,6 +116,7 @@ struct CertificateRoutes {
             guard let days = Int(request.uri.queryParameters.get("days") ?? "30"), (0...36_500).contains(days) else {
                 throw APIError.badRequest("invalid_input", "days must be an integer from 0 to 36500")
             }
+            try requireTenant(context, ca: request.uri.queryParameters.get("ca"))
             let records = try CertificateReports(store: authority.store)
                 .expiring(withinDays: days, ca: request.uri.queryParameters.get("ca"))
             if request.uri.queryParameters.get("format") == "csv" { return Self.csv(records) }
@@ -124,8 +126,22 @@ struct CertificateRoutes {
         }
         group.get("v1/reports/summary") { _, context in
             try context.require(.admin, .officer, .auditor)
-            return JSONResponse(body: SummaryAnswer(counts: try CertificateReports(store: authority.store).summary()))
+            var counts = try CertificateReports(store: authority.store).summary()
+            if let limit = context.tenantLimit {
+                let mine = Set(try authority.list(after: nil, limit: .max, tenant: limit).map(\.id))
+                counts.removeAll { !mine.contains($0.ca) }
+            }
+            return JSONResponse(body: SummaryAnswer(counts: counts))
         }
+    }
+
+    /// A credential limited to a tenant searches and reports one CA of its tenant at a time.
+    func requireTenant(_ context: CustosRequestContext, ca: String?) throws {
+        guard let limit = context.tenantLimit else { return }
+        guard let ca else {
+            throw APIError.forbidden("this credential is limited to tenant \"\(limit)\": name one of its CAs with ca=")
+        }
+        try context.requireTenant(try authority.authority(ca).record.tenant)
     }
 
     /// The search conditions of `GET /v1/certificates`: `ca`, `status` (valid, revoked, expired),

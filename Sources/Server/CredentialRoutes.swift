@@ -12,6 +12,8 @@ struct CredentialRoutes {
     struct CreateBody: Decodable {
         var role: String
         var keys: [String]?
+        /// Limits an officer or auditor to the CAs of one tenant.
+        var tenant: String?
     }
 
     struct CredentialView: Encodable {
@@ -20,6 +22,7 @@ struct CredentialRoutes {
         var keys: [String]
         var created: Date
         var revoked: Bool
+        var tenant: String?
         /// Only in the answer to creation: the bearer secret, shown once.
         var token: String?
 
@@ -29,6 +32,7 @@ struct CredentialRoutes {
             keys = record.keyPatterns
             created = Date(timeIntervalSince1970: Double(record.created) / 1e9)
             revoked = record.revoked
+            tenant = record.tenant
             self.token = token
         }
     }
@@ -69,6 +73,7 @@ struct CredentialRoutes {
             let (record, secret) = try await credentials.create(
                 role: role,
                 keyPatterns: body.keys ?? [],
+                tenant: body.tenant,
                 requester: Requester(actor: context.actor, requestID: context.id)
             )
             return JSONResponse(status: .created, body: CredentialView(record, token: secret))

@@ -17,8 +17,17 @@ public struct Credentials: Sendable {
     public func create(
         role: CredentialRecord.Role,
         keyPatterns: [String],
+        tenant: String? = nil,
         requester: Requester
     ) async throws -> (record: CredentialRecord, secret: String) {
+        if let tenant {
+            guard role == .officer || role == .auditor else {
+                throw APIError.badRequest("invalid_input", "a tenant limits officer and auditor credentials only")
+            }
+            guard !tenant.isEmpty, tenant.utf8.count <= 64 else {
+                throw APIError.badRequest("invalid_input", "a tenant has 1 to 64 characters")
+            }
+        }
         for pattern in keyPatterns {
             guard !pattern.isEmpty, pattern.utf8.count <= 128 else {
                 throw APIError.badRequest("invalid_input", "a key pattern has 1 to 128 characters")
@@ -36,7 +45,7 @@ public struct Credentials: Sendable {
             secretHash: Self.hash(secret),
             role: role,
             keyPatterns: keyPatterns,
-            tenant: nil,
+            tenant: tenant,
             created: Int64(Date().timeIntervalSince1970 * 1e9),
             revoked: false
         )
@@ -48,7 +57,8 @@ public struct Credentials: Sendable {
                     action: "credential.create",
                     object: "credential/\(record.id)",
                     outcome: "success: role \(role.rawValue)"
-                        + (keyPatterns.isEmpty ? "" : ", keys \(keyPatterns.joined(separator: ","))"),
+                        + (keyPatterns.isEmpty ? "" : ", keys \(keyPatterns.joined(separator: ","))")
+                        + (tenant.map { ", tenant \($0)" } ?? ""),
                     requestID: requester.requestID
                 )
             )

@@ -28,6 +28,9 @@ struct CreateCredentialCommand: AsyncParsableCommand {
     @Option(help: "For signers: key names or prefixes ending in * (comma-separated).")
     var keys: String?
 
+    @Option(help: "For officers and auditors: limit the credential to the CAs of this tenant.")
+    var tenant: String?
+
     @Option(help: "Write the token to this new file (mode 0600) instead of standard output.")
     var output: String?
 
@@ -44,6 +47,7 @@ struct CreateCredentialCommand: AsyncParsableCommand {
         let (record, secret) = try await credentials.create(
             role: role,
             keyPatterns: patterns,
+            tenant: tenant,
             requester: Requester(actor: "cli/\(NSUserName())")
         )
         if let output {

@@ -127,7 +127,9 @@ import Testing
     }
 
     @Test func overloadAndRateLimitsAnswerWithRetryAfter() async throws {
-        var configuration = ServerConfiguration(port: 0, rateLimit: .init(signaturesPerSecond: 5, burst: 10))
+        // A slow refill (one signature per 10 s), so that a loaded machine's delay between the two
+        // requests below cannot refill the bucket.
+        var configuration = ServerConfiguration(port: 0, rateLimit: .init(signaturesPerSecond: 0.1, burst: 10))
         configuration.signing.maxQueuedSignatures = 50
         let server = try await ServerFixture(configuration: configuration)
         try await server.createKey("k", "ec-p256")

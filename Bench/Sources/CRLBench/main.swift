@@ -53,7 +53,7 @@ for start in stride(from: 0, to: entries, by: 20_000) {
             var serial = [UInt8](repeating: 0, count: 16)
             serial[0] = 0x40
             withUnsafeBytes(of: UInt64(index).bigEndian) { serial.replaceSubrange(8..<16, with: $0) }
-            withUnsafeBytes(of: UInt64(index &* 0x9E37_79B9_7F4A_7C15).bigEndian) {
+            withUnsafeBytes(of: (UInt64(index) &* 0x9E37_79B9_7F4A_7C15).bigEndian) {
                 serial.replaceSubrange(1..<8, with: $0.prefix(7))
             }
             try txn.save(

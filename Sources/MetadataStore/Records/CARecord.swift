@@ -1,7 +1,8 @@
 /// A certificate authority Custos operates (or a trust anchor it imported).
 public struct CARecord: StoredRecord, Hashable {
     public static let table = "cas"
-    public static let formatVersions: ClosedRange<UInt8> = 1...1
+    /// Version 2 added the CSR, the external issuer chain and previous certificates.
+    public static let formatVersions: ClosedRange<UInt8> = 1...2
 
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// Self-signed root held by Custos.
@@ -34,6 +35,12 @@ public struct CARecord: StoredRecord, Hashable {
     /// The CA certificate (DER); nil while pending.
     public var certificate: [UInt8]?
     public var created: Int64
+    /// For an external subordinate: the CSR Custos made for the parent (DER).
+    public var csr: [UInt8]?
+    /// For an external subordinate: the parent's chain above the certificate (DER, parent first).
+    public var issuerChain: [[UInt8]]
+    /// Certificates the CA had before renewals (DER, oldest first).
+    public var previousCertificates: [[UInt8]]
 
     public init(
         id: String,
@@ -44,7 +51,10 @@ public struct CARecord: StoredRecord, Hashable {
         parent: String?,
         keyName: String?,
         certificate: [UInt8]?,
-        created: Int64
+        created: Int64,
+        csr: [UInt8]? = nil,
+        issuerChain: [[UInt8]] = [],
+        previousCertificates: [[UInt8]] = []
     ) {
         self.id = id
         self.tenant = tenant
@@ -55,6 +65,9 @@ public struct CARecord: StoredRecord, Hashable {
         self.keyName = keyName
         self.certificate = certificate
         self.created = created
+        self.csr = csr
+        self.issuerChain = issuerChain
+        self.previousCertificates = previousCertificates
     }
 
     public var primaryKey: Key { Key().appending(id) }
@@ -76,6 +89,9 @@ public struct CARecord: StoredRecord, Hashable {
         writer.write(keyName)
         writer.write(certificate)
         writer.write(created)
+        writer.write(csr)
+        writer.write(issuerChain)
+        writer.write(previousCertificates)
     }
 
     public init(from reader: inout RecordReader) throws(StoreError) {
@@ -88,5 +104,12 @@ public struct CARecord: StoredRecord, Hashable {
         keyName = try reader.readOptionalString()
         certificate = try reader.readOptionalBytes()
         created = try reader.readInt64()
+        guard reader.formatVersion >= 2 else {
+            (csr, issuerChain, previousCertificates) = (nil, [], [])
+            return
+        }
+        csr = try reader.readOptionalBytes()
+        issuerChain = try reader.readByteStrings()
+        previousCertificates = try reader.readByteStrings()
     }
 }
