@@ -11,7 +11,7 @@ public struct Authority: Sendable {
     public init(_ record: CARecord) throws(CAError) {
         self.record = record
         do {
-            certificate = try record.certificate.map { try Certificate(derEncoded: $0) }
+            certificate = try record.certificate.map { try ParsedCertificates.certificate($0) }
         } catch {
             throw CAError(.internalError, "the stored certificate of CA \(record.id) does not parse: \(error)")
         }

@@ -162,13 +162,7 @@ extension CertificateAuthority {
         try parent?.requireUsable()
         let days = validityDays ?? (parent == nil ? 7305 : 3652)
         guard (1...36_525).contains(days) else { throw CAError(.invalidInput, "validityDays must be from 1 to 36525") }
-        var validity = Validity(days: days)
-        if let parentEnd = parent?.notAfter, validity.notAfter > parentEnd {
-            guard validityDays == nil else {
-                throw CAError(.policyViolation, "rule validityWithinIssuer: the CA would outlive its parent")
-            }
-            validity = Validity(notBefore: validity.notBefore, notAfter: parentEnd)
-        }
+        let validity = try Validity(days: days).within(parent, explicit: validityDays != nil, what: "the CA")
         do {
             let key: SigningKey
             if rekey {

@@ -106,7 +106,7 @@ public final class CertificateAuthority: Sendable {
             chain.append(certificate)
             next = authority.record.parent
             if next == nil {
-                do { chain += try authority.record.issuerChain.map { try Certificate(derEncoded: $0) } } catch {
+                do { chain += try authority.record.issuerChain.map { try ParsedCertificates.certificate($0) } } catch {
                     throw CAError(.internalError, "the stored parent chain of CA \(current) does not parse: \(error)")
                 }
             }
@@ -173,15 +173,7 @@ public final class CertificateAuthority: Sendable {
                     )
                 }
             }
-            // A default validity ends with the parent's; one asked for explicitly must fit.
-            if let parentEnd = parent.notAfter, validity.notAfter > parentEnd, request.validityDays == nil {
-                validity = Validity(notBefore: validity.notBefore, notAfter: parentEnd)
-            } else if let parentEnd = parent.notAfter, validity.notAfter > parentEnd {
-                throw CAError(
-                    .policyViolation,
-                    "rule validityWithinIssuer: the sub-CA would outlive CA \(parent.id), valid until \(parentEnd)"
-                )
-            }
+            validity = try validity.within(parent, explicit: request.validityDays != nil, what: "the sub-CA")
         }
         guard (try? authority(request.id)) == nil else {
             throw CAError(.caExists, "a CA named \"\(request.id)\" exists already")
@@ -369,5 +361,18 @@ struct Validity {
     init(notBefore: Date, notAfter: Date) {
         self.notBefore = notBefore
         self.notAfter = notAfter
+    }
+
+    /// This validity inside the issuer's (rule validityWithinIssuer): a default one is cut to end with
+    /// the issuer's; one asked for `explicit`ly that does not fit is refused.
+    func within(_ issuer: Authority?, explicit: Bool, what: String) throws(CAError) -> Validity {
+        guard let issuer, let end = issuer.notAfter, notAfter > end else { return self }
+        guard !explicit else {
+            throw CAError(
+                .policyViolation,
+                "rule validityWithinIssuer: \(what) would outlive CA \(issuer.id), valid until \(end)"
+            )
+        }
+        return Validity(notBefore: notBefore, notAfter: end)
     }
 }

@@ -68,16 +68,8 @@ extension CertificateAuthority {
         guard !csr.subject.isEmpty || !alternativeNames.isEmpty else {
             throw CAError(.policyViolation, "rule requiredSubjectAttributes: the request has neither subject nor SAN")
         }
-        var validity = Validity(days: validityDays)
-        // A default validity ends with the CA's; one asked for explicitly must fit.
-        if let end = authority.notAfter, validity.notAfter > end, request.validityDays == nil {
-            validity = Validity(notBefore: validity.notBefore, notAfter: end)
-        } else if let end = authority.notAfter, validity.notAfter > end {
-            throw CAError(
-                .policyViolation,
-                "rule validityWithinIssuer: the certificate would outlive CA \(id), valid until \(end)"
-            )
-        }
+        let validity = try Validity(days: validityDays)
+            .within(authority, explicit: request.validityDays != nil, what: "the certificate")
         guard let issuerCertificate = authority.certificate, let keyName = authority.keyName else {
             throw CAError(.caNotUsable, "CA \(id) cannot sign")
         }

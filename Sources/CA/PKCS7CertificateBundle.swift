@@ -50,4 +50,36 @@ public enum PKCS7CertificateBundle {
         }
         return coder.serializedBytes
     }
+
+    /// The certificates of a PKCS#7 / CMS SignedData (certs-only or signed), in the order given.
+    /// Anything but `Certificate` in the certificate set (attribute certificates) is refused.
+    public static func certificates(fromDER der: [UInt8]) throws(CAError) -> [Certificate] {
+        do {
+            let root = try DER.parse(der)
+            return try DER.sequence(root, identifier: .sequence) { contentInfo in
+                let type = try ASN1ObjectIdentifier(derEncoded: &contentInfo)
+                guard type == signedData, let content = contentInfo.next(),
+                    content.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific),
+                    case .constructed(let wrapped) = content.content, let signed = Array(wrapped).first
+                else {
+                    throw CAError(.invalidCertificate, "not a PKCS#7 SignedData")
+                }
+                return try DER.sequence(signed, identifier: .sequence) { fields in
+                    _ = try Int(derEncoded: &fields)  // version
+                    _ = fields.next()  // digestAlgorithms
+                    _ = fields.next()  // encapContentInfo
+                    guard let set = fields.next(),
+                        set.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific),
+                        case .constructed(let nodes) = set.content
+                    else { return [] }
+                    while fields.next() != nil {}
+                    return try nodes.map { try Certificate(derEncoded: $0) }
+                }
+            }
+        } catch let error as CAError {
+            throw error
+        } catch {
+            throw CAError(.invalidCertificate, "not a PKCS#7 certificate bundle: \(error)")
+        }
+    }
 }

@@ -33,6 +33,15 @@ struct CARoutes {
         var issuerChain: String
     }
 
+    struct ImportCABody: Decodable {
+        var id: String
+        /// PEM: a CA certificate of another PKI.
+        var certificate: String
+        /// An imported CA that signed it.
+        var parent: String?
+        var tenant: String?
+    }
+
     struct RenewBody: Decodable {
         var rekey: Bool?
         var validityDays: Int?
@@ -97,8 +106,8 @@ struct CARoutes {
             notBefore = authority.certificate?.notValidBefore
             notAfter = authority.certificate?.notValidAfter
             pathLength = authority.maxPathLength
-            certificate = authority.certificate.flatMap { try? $0.serializeAsPEM().pemString }
-            csr = authority.record.csr.map { PEMDocument(type: "CERTIFICATE REQUEST", derBytes: $0).pemString }
+            certificate = authority.record.certificate.map { PEMText.encode($0) }
+            csr = authority.record.csr.map { PEMText.encode($0, label: "CERTIFICATE REQUEST") }
             previousCertificates = authority.record.previousCertificates.count
         }
     }
@@ -150,6 +159,46 @@ struct CARoutes {
                 requester: Requester(actor: context.actor, requestID: context.id)
             )
             return JSONResponse(status: .created, body: CAView(created))
+        }
+        group.post("v1/cas/import") { request, context in
+            try context.require(.admin, .officer)
+            let body = try await JSONBody.decode(ImportCABody.self, from: request, limit: maxBodyBytes)
+            if let asked = body.tenant { try context.requireTenant(asked) }
+            let certificates = try CertificateImporter.readCertificates(Array(body.certificate.utf8))
+            guard certificates.count == 1 else {
+                throw APIError.badRequest("invalid_certificate", "certificate must hold exactly one certificate")
+            }
+            let imported = try await CertificateImporter(
+                store: authority.store,
+                defaultTenant: authority.configuration.defaultTenant
+            )
+            .importAuthority(
+                id: body.id,
+                certificate: certificates[0],
+                parent: body.parent,
+                tenant: body.tenant ?? context.tenantLimit,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: CAView(imported))
+        }
+        group.post("v1/cas/:ca/certificates/import") { request, context in
+            try context.require(.admin, .officer)
+            let ca = try CARoutes.ca(context, authority)
+            let buffer: ByteBuffer
+            do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch {
+                throw APIError(.contentTooLarge, "body_too_large", "the request body exceeds \(maxBodyBytes) bytes")
+            }
+            var metadata: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters where name.hasPrefix("metadata.") {
+                metadata[String(name.dropFirst(9))] = String(value)
+            }
+            let result = try await CertificateImporter(store: authority.store).importCertificates(
+                try CertificateImporter.readCertificates(Array(buffer.readableBytesView)),
+                ca: ca,
+                metadata: metadata,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: result)
         }
         group.get("v1/cas") { request, context in
             try context.require(.admin, .officer, .auditor)
@@ -393,7 +442,7 @@ struct CARoutes {
         let certificates = leafOnly ? Array(chain.prefix(1)) : chain
         switch format {
         case "pem":
-            let text = try certificates.map { try $0.serializeAsPEM().pemString + "\n" }.joined()
+            let text = try certificates.map { PEMText.encode(try CertificateView.der($0)) + "\n" }.joined()
             return binary(Array(text.utf8), type: "application/pem-certificate-chain")
         case "der":
             guard certificates.count == 1 || leafOnly else {
@@ -464,8 +513,8 @@ struct CertificateView: Encodable {
         notBefore = Date(timeIntervalSince1970: Double(record.notBefore) / 1e9)
         notAfter = Date(timeIntervalSince1970: Double(record.notAfter) / 1e9)
         metadata = record.metadata
-        certificate = PEMDocument(type: "CERTIFICATE", derBytes: record.der).pemString
-        self.chain = try chain?.map { try $0.serializeAsPEM().pemString }
+        certificate = PEMText.encode(record.der)
+        self.chain = try chain?.map { PEMText.encode(try CertificateView.der($0)) }
     }
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
