@@ -45,18 +45,47 @@ extension CertificateAuthority {
     public func issue(ca id: String, _ request: IssueRequest, requester: Requester) async throws(CAError)
         -> IssuedCertificate
     {
-        let authority = try authority(id)
-        try authority.requireUsable()
-        try Self.validate(metadata: request.metadata)
         let csr = try Self.parseCSR(request.csr)
-        let keyAlgorithm = try SubjectKeyAlgorithm(csr.publicKey)
         let alternativeNames = try Self.requestedAlternativeNames(csr).map { name throws(CAError) in
             try SubjectAlternativeName(name)
         }
-        let policy = try policy(ca: id, category: request.category)
-        let validityDays = request.validityDays ?? policy.validityDays
+        return try await issue(
+            ca: id,
+            subject: CertifiedSubject(name: csr.subject, publicKey: csr.publicKey, alternativeNames: alternativeNames),
+            category: request.category,
+            validityDays: request.validityDays,
+            metadata: request.metadata,
+            requester: requester,
+            action: "certificate.issue"
+        )
+    }
+
+    /// What a certificate certifies: from a CSR, or from the certificate a renewal replaces.
+    struct CertifiedSubject {
+        var name: DistinguishedName
+        var publicKey: Certificate.PublicKey
+        var alternativeNames: [SubjectAlternativeName]
+    }
+
+    /// Checks `subject` against the policy, signs, stores with the audit entry `action`.
+    func issue(
+        ca id: String,
+        subject: CertifiedSubject,
+        category: CertificateCategory,
+        validityDays requestedDays: Int?,
+        metadata: [String: String],
+        requester: Requester,
+        action: String
+    ) async throws(CAError) -> IssuedCertificate {
+        let authority = try authority(id)
+        try authority.requireUsable()
+        try Self.validate(metadata: metadata)
+        let keyAlgorithm = try SubjectKeyAlgorithm(subject.publicKey)
+        let alternativeNames = subject.alternativeNames
+        let policy = try policy(ca: id, category: category)
+        let validityDays = requestedDays ?? policy.validityDays
         guard validityDays >= 1 else { throw CAError(.invalidInput, "validityDays must be at least 1") }
-        let subjectAttributes = csr.subject.flatMap { rdn in
+        let subjectAttributes = subject.name.flatMap { rdn in
             rdn.map { (type: DistinguishedNameText.name(of: $0.type), value: String(describing: $0.value)) }
         }
         try policy.check(
@@ -65,11 +94,11 @@ extension CertificateAuthority {
             alternativeNames: alternativeNames,
             validityDays: validityDays
         )
-        guard !csr.subject.isEmpty || !alternativeNames.isEmpty else {
+        guard !subject.name.isEmpty || !alternativeNames.isEmpty else {
             throw CAError(.policyViolation, "rule requiredSubjectAttributes: the request has neither subject nor SAN")
         }
         let validity = try Validity(days: validityDays)
-            .within(authority, explicit: request.validityDays != nil, what: "the certificate")
+            .within(authority, explicit: requestedDays != nil, what: "the certificate")
         guard let issuerCertificate = authority.certificate, let keyName = authority.keyName else {
             throw CAError(.caNotUsable, "CA \(id) cannot sign")
         }
@@ -78,11 +107,11 @@ extension CertificateAuthority {
             var extensions = Certificate.Extensions()
             try extensions.append(Certificate.Extension(BasicConstraints.notCertificateAuthority, critical: true))
             try extensions.append(
-                Certificate.Extension(request.category.keyUsage(for: keyAlgorithm), critical: true)
+                Certificate.Extension(category.keyUsage(for: keyAlgorithm), critical: true)
             )
             let usages =
                 try policy.extendedKeyUsage.map { names in try names.map(ExtensionBuilder.extendedKeyUsage) }
-                ?? request.category.extendedKeyUsage
+                ?? category.extendedKeyUsage
             try extensions.append(Certificate.Extension(try ExtendedKeyUsage(usages), critical: false))
             if !alternativeNames.isEmpty {
                 // With an empty subject the SAN extension is critical (RFC 5280 section 4.2.1.6).
@@ -91,7 +120,7 @@ extension CertificateAuthority {
                         SubjectAlternativeNames(
                             try alternativeNames.map { name throws(CAError) in try name.generalName }
                         ),
-                        critical: csr.subject.isEmpty
+                        critical: subject.name.isEmpty
                     )
                 )
             }
@@ -103,8 +132,10 @@ extension CertificateAuthority {
             )
             // RFC 5280 asks for an SKI in every certificate; the Baseline Requirements advise against one
             // in TLS server certificates (7.1.2.7.6).
-            if request.category != .tlsServer {
-                try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: csr.publicKey), critical: false))
+            if category != .tlsServer {
+                try extensions.append(
+                    Certificate.Extension(SubjectKeyIdentifier(hash: subject.publicKey), critical: false)
+                )
             }
             try appendRevocationPointers(for: id, into: &extensions, policy: policy)
             if !policy.certificatePolicies.isEmpty {
@@ -113,17 +144,17 @@ extension CertificateAuthority {
                 }
                 try extensions.append(try CertificatePolicies(oids).makeCertificateExtension())
             }
-            if request.category == .ocspSigning { try extensions.append(try OCSPNoCheck().makeCertificateExtension()) }
+            if category == .ocspSigning { try extensions.append(try OCSPNoCheck().makeCertificateExtension()) }
 
             let serial = try await serials.next()
             let certificate = try await Certificate(
                 version: .v3,
                 serialNumber: Certificate.SerialNumber(bytes: serial[...]),
-                publicKey: csr.publicKey,
+                publicKey: subject.publicKey,
                 notValidBefore: validity.notBefore,
                 notValidAfter: validity.notAfter,
                 issuer: issuerCertificate.subject,
-                subject: csr.subject,
+                subject: subject.name,
                 signatureAlgorithm: issuerKey.defaultSignatureAlgorithm,
                 extensions: extensions,
                 issuerAsyncPrivateKey: .init(issuerKey)
@@ -131,12 +162,12 @@ extension CertificateAuthority {
             let record = CertificateRecord(
                 issuer: id,
                 serial: serial,
-                subject: DistinguishedNameText.format(csr.subject),
+                subject: DistinguishedNameText.format(subject.name),
                 notBefore: Int64(validity.notBefore.timeIntervalSince1970 * 1e9),
                 notAfter: Int64(validity.notAfter.timeIntervalSince1970 * 1e9),
                 der: try derBytes(certificate),
-                metadata: request.metadata,
-                category: request.category.rawValue,
+                metadata: metadata,
+                category: category.rawValue,
                 alternativeNames: alternativeNames.map(\.description)
             )
             try await store.write { txn in
@@ -147,10 +178,10 @@ extension CertificateAuthority {
                 try txn.appendAudit(
                     AuditEvent(
                         actor: requester.actor,
-                        action: "certificate.issue",
+                        action: action,
                         object: "certificate/\(id)/\(SerialNumbers.hex(serial))",
                         outcome:
-                            "success: \(request.category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
+                            "success: \(category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
                             + (record.alternativeNames.isEmpty
                                 ? "" : " " + record.alternativeNames.joined(separator: ",")),
                         requestID: requester.requestID

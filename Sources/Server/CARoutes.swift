@@ -47,6 +47,12 @@ struct CARoutes {
         var validityDays: Int?
     }
 
+    struct RenewCertificateBody: Decodable {
+        /// PEM `CERTIFICATE REQUEST` for a new key; absent: the same key again.
+        var csr: String?
+        var validityDays: Int?
+    }
+
     struct IssueBody: Decodable {
         /// PEM `CERTIFICATE REQUEST`.
         var csr: String
@@ -265,6 +271,19 @@ struct CARoutes {
                     leafOnly: request.uri.queryParameters.get("chain") != "true"
                 )
             }
+        }
+        group.post("v1/cas/:ca/certificates/:serial/renew") { request, context in
+            try context.require(.admin, .officer)
+            let ca = try CARoutes.ca(context, authority)
+            let body = try await JSONBody.decode(RenewCertificateBody.self, from: request, limit: maxBodyBytes)
+            let renewed = try await authority.renewCertificate(
+                ca: ca,
+                serial: try context.parameters.require("serial"),
+                csr: try body.csr.map { text throws(APIError) in try Self.csrDER(text) },
+                validityDays: body.validityDays,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: try CertificateView(renewed.record, chain: renewed.chain))
         }
         group.get("v1/cas/:ca/csr") { _, context in
             try context.require(.admin, .officer, .auditor)
