@@ -39,6 +39,8 @@ let package = Package(
         // pkcs11.h from p11-kit plus a dlopen shim; modules are loaded at run time, never linked.
         .target(name: "CPKCS11", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CFaultPKCS11", dependencies: ["CPKCS11"]),
+        // PKCS#12 parsing with OpenSSL's libcrypto (libssl-dev): CA key import only.
+        .target(name: "CPKCS12", linkerSettings: [.linkedLibrary("crypto")]),
         // LMDB from liblmdb-dev.
         .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
         // Joinable threads and a multi-condition monitor for blocking work (HSM sessions, LMDB writes).
@@ -83,7 +85,7 @@ let package = Package(
         .target(
             name: "CA",
             dependencies: [
-                "Signing", "HSM", "PKCS11", "MetadataStore", "WorkerThreads",
+                "Signing", "HSM", "PKCS11", "MetadataStore", "WorkerThreads", "CPKCS12",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),

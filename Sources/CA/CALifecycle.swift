@@ -90,18 +90,7 @@ extension CertificateAuthority {
         guard (try? derBytes(certificate.publicKey)) == key.publicKey.derRepresentation else {
             throw CAError(.invalidCertificate, "the certificate does not certify CA \(id)'s key")
         }
-        guard case .isCertificateAuthority = try? certificate.extensions.basicConstraints,
-            (try? certificate.extensions.keyUsage)?.keyCertSign == true
-        else {
-            throw CAError(
-                .invalidCertificate,
-                "the certificate is not a CA certificate (basicConstraints CA:true, keyCertSign)"
-            )
-        }
-        let now = Date()
-        guard certificate.notValidBefore <= now.addingTimeInterval(300), certificate.notValidAfter > now else {
-            throw CAError(.invalidCertificate, "the certificate is not valid now")
-        }
+        try Self.checkUsableCACertificate(certificate)
         guard let issuer = issuerChain.first else {
             throw CAError(.invalidCertificate, "the parent's certificate must come with it (issuerChain)")
         }
@@ -138,6 +127,23 @@ extension CertificateAuthority {
             return try Authority(record)
         } catch {
             throw CAError.from(error)
+        }
+    }
+
+    /// Refuses a certificate a CA of Custos cannot sign under: not a CA certificate with keyCertSign,
+    /// or not valid now (five minutes of clock skew allowed).
+    static func checkUsableCACertificate(_ certificate: Certificate) throws(CAError) {
+        guard case .isCertificateAuthority = try? certificate.extensions.basicConstraints,
+            (try? certificate.extensions.keyUsage)?.keyCertSign == true
+        else {
+            throw CAError(
+                .invalidCertificate,
+                "the certificate is not a CA certificate (basicConstraints CA:true, keyCertSign)"
+            )
+        }
+        let now = Date()
+        guard certificate.notValidBefore <= now.addingTimeInterval(300), certificate.notValidAfter > now else {
+            throw CAError(.invalidCertificate, "the certificate is not valid now")
         }
     }
 

@@ -27,8 +27,11 @@ public struct CertificateImporter: Sendable {
     }
 
     /// The certificates in `bytes`: PEM (any number of CERTIFICATE or PKCS7 blocks), one DER
-    /// certificate, or a DER PKCS#7 bundle.
-    public static func readCertificates(_ bytes: [UInt8]) throws(CAError) -> [Certificate] {
+    /// certificate, a DER PKCS#7 bundle, or a PKCS#12 file opened with `pkcs12Password` (none: the
+    /// empty password). A private key in a PKCS#12 file is ignored and its buffers cleared.
+    public static func readCertificates(_ bytes: [UInt8], pkcs12Password: [UInt8]? = nil) throws(CAError)
+        -> [Certificate]
+    {
         if bytes.starts(with: Array("-----BEGIN".utf8))
             || String(decoding: bytes.prefix(200), as: UTF8.self).contains("-----BEGIN")
         {
@@ -61,9 +64,18 @@ public struct CertificateImporter: Sendable {
             return certificates
         }
         if let certificate = try? Certificate(derEncoded: bytes) { return [certificate] }
-        do { return try PKCS7CertificateBundle.certificates(fromDER: bytes) } catch {
-            throw CAError(.invalidCertificate, "neither a DER certificate nor a PKCS#7 bundle, nor PEM")
+        if let certificates = try? PKCS7CertificateBundle.certificates(fromDER: bytes) { return certificates }
+        let file: PKCS12File
+        do { file = try PKCS12File(der: bytes, password: pkcs12Password ?? []) } catch {
+            guard error.code == .invalidInput else {
+                throw CAError(.invalidCertificate, "neither a DER certificate nor PKCS#7 nor PKCS#12, nor PEM")
+            }
+            throw error
         }
+        file.clearKey()
+        let certificates = (file.certificate.map { [$0] } ?? []) + file.chain
+        guard !certificates.isEmpty else { throw CAError(.invalidCertificate, "PKCS#12: the file has no certificate") }
+        return certificates
     }
 
     /// Adds a CA certificate of another PKI as a CA without a key here (`trust-anchor`): it can be the

@@ -32,6 +32,47 @@ public struct KeyStore: Sendable {
         }
     }
 
+    /// Stores a key pair made outside the HSM (an operator's existing CA key) as two token objects
+    /// with the protection and usage of generated keys: private, sensitive, never extractable from
+    /// now on, signing only. `values` runs on the session's thread and returns the key's value
+    /// attributes (RSA: modulus, exponents, primes, coefficient; EC: the private value for the
+    /// private object, parameters and point for the public one); every value is cleared right after
+    /// `C_CreateObject`, whether the token took it or not. Never retried.
+    public func importKeyPair(
+        _ algorithm: KeyAlgorithm,
+        label: String,
+        values: @escaping @Sendable () throws -> (private: AttributeTemplate, public: AttributeTemplate)
+    ) async throws -> KeyReference {
+        guard !label.isEmpty, label.utf8.count <= 128 else {
+            throw HSMError(code: .invalidConfiguration, reason: "a key label must have 1 to 128 bytes")
+        }
+        return try await pool.withSession(idempotent: false) { context in
+            let session = context.session
+            guard try session.findObjects([.label(label)], limit: 1).isEmpty else {
+                throw HSMError(code: .invalidConfiguration, reason: "an object labelled \(label) exists on the token")
+            }
+            let id = try session.generateRandom(16)
+            var templates = algorithm.signingKeyObjectTemplates(label: label, id: id)
+            let material = try values()
+            // The combined templates share the value buffers, so this clears them too; the id and the
+            // label are not shared and stay (the reference returned holds the id).
+            defer {
+                material.private.wipe()
+                material.public.wipe()
+            }
+            templates.private.attributes += material.private.attributes
+            templates.public.attributes += material.public.attributes
+            let privateKey = try session.createObject(templates.private)
+            do {
+                _ = try session.createObject(templates.public)
+            } catch {
+                try? session.destroyObject(privateKey)
+                throw error
+            }
+            return KeyReference(label: label, id: id)
+        }
+    }
+
     /// The reference of the private key labelled `label`, if there is exactly one.
     public func find(label: String) async throws -> KeyReference? {
         try await pool.withSession { context in

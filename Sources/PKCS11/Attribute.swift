@@ -1,4 +1,5 @@
 internal import CPKCS11
+import Glibc
 
 /// An attribute type (`CK_ATTRIBUTE_TYPE`).
 public struct AttributeType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -25,6 +26,12 @@ public struct AttributeType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let modulus = AttributeType(rawValue: 0x0120)
     public static let modulusBits = AttributeType(rawValue: 0x0121)
     public static let publicExponent = AttributeType(rawValue: 0x0122)
+    public static let privateExponent = AttributeType(rawValue: 0x0123)
+    public static let prime1 = AttributeType(rawValue: 0x0124)
+    public static let prime2 = AttributeType(rawValue: 0x0125)
+    public static let exponent1 = AttributeType(rawValue: 0x0126)
+    public static let exponent2 = AttributeType(rawValue: 0x0127)
+    public static let coefficient = AttributeType(rawValue: 0x0128)
     public static let valueLength = AttributeType(rawValue: 0x0161)
     public static let extractable = AttributeType(rawValue: 0x0162)
     public static let local = AttributeType(rawValue: 0x0163)
@@ -125,6 +132,18 @@ public struct AttributeTemplate: Sendable, Hashable, ExpressibleByArrayLiteral {
 
     /// The value of the attribute of `type`, if present.
     public subscript(type: AttributeType) -> [UInt8]? { attributes.first { $0.type == type }?.value }
+
+    /// Overwrites every value with zeros where it is stored, for templates that carried key material
+    /// or a PIN. The arrays are cleared through their shared storage, not through a mutable view:
+    /// that would copy a buffer another reference still holds and clear only the copy.
+    public func wipe() {
+        for attribute in attributes {
+            attribute.value.withUnsafeBytes { bytes in
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+                explicit_bzero(UnsafeMutableRawPointer(mutating: base), bytes.count)
+            }
+        }
+    }
 
     /// Lays the template out as a `CK_ATTRIBUTE` array whose value pointers stay valid during `body`.
     func withUnsafeAttributes<R>(

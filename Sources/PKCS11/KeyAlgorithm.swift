@@ -66,7 +66,22 @@ public enum KeyAlgorithm: String, CaseIterable, Sendable, Hashable, Codable {
     public func signingKeyPairTemplates(label: String, id: [UInt8]) -> (
         public: AttributeTemplate, private: AttributeTemplate
     ) {
-        var publicTemplate: AttributeTemplate = [
+        var templates = signingKeyObjectTemplates(label: label, id: id)
+        if let parameters = ecParameters {
+            templates.public.append(.bytes(.ecParams, parameters))
+        } else {
+            templates.public.append(.ulong(.modulusBits, UInt(bits)))
+            templates.public.append(.bytes(.publicExponent, [0x01, 0x00, 0x01]))
+        }
+        return templates
+    }
+
+    /// The attributes of a signing key pair's two objects without the key values: what generation
+    /// and import share (the same protection and usage either way).
+    public func signingKeyObjectTemplates(label: String, id: [UInt8]) -> (
+        public: AttributeTemplate, private: AttributeTemplate
+    ) {
+        let publicTemplate: AttributeTemplate = [
             .objectClass(.publicKey), .keyType(keyType), .bool(.token, true), .bool(.private, false),
             .bool(.verify, true), .bool(.encrypt, false), .bool(.wrap, false), .bool(.derive, false),
             .bool(.modifiable, false), .label(label), .id(id),
@@ -76,12 +91,6 @@ public enum KeyAlgorithm: String, CaseIterable, Sendable, Hashable, Codable {
             .bool(.sensitive, true), .bool(.extractable, false), .bool(.sign, true), .bool(.decrypt, false),
             .bool(.unwrap, false), .bool(.derive, false), .bool(.modifiable, false), .label(label), .id(id),
         ]
-        if let parameters = ecParameters {
-            publicTemplate.append(.bytes(.ecParams, parameters))
-        } else {
-            publicTemplate.append(.ulong(.modulusBits, UInt(bits)))
-            publicTemplate.append(.bytes(.publicExponent, [0x01, 0x00, 0x01]))
-        }
         return (publicTemplate, privateTemplate)
     }
 }

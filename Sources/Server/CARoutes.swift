@@ -1,5 +1,6 @@
 import CA
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MetadataStore
 import PKCS11
@@ -33,10 +34,18 @@ struct CARoutes {
         var issuerChain: String
     }
 
+    /// The password of a PKCS#12 file sent to the bulk import (a header, so that it is never in a
+    /// logged URL).
+    static let pkcs12PasswordHeader = HTTPField.Name("X-PKCS12-Password")!
+
     struct ImportCABody: Decodable {
         var id: String
         /// PEM: a CA certificate of another PKI.
-        var certificate: String
+        var certificate: String?
+        /// Base64: a PKCS#12 file with a CA's certificate and private key, which moves into the HSM.
+        var pkcs12: String?
+        /// The PKCS#12 file's password.
+        var password: String?
         /// An imported CA that signed it.
         var parent: String?
         var tenant: String?
@@ -170,7 +179,29 @@ struct CARoutes {
             try context.require(.admin, .officer)
             let body = try await JSONBody.decode(ImportCABody.self, from: request, limit: maxBodyBytes)
             if let asked = body.tenant { try context.requireTenant(asked) }
-            let certificates = try CertificateImporter.readCertificates(Array(body.certificate.utf8))
+            let requester = Requester(actor: context.actor, requestID: context.id)
+            if let pkcs12 = body.pkcs12 {
+                // Taking over a CA key is an administrator's act, as is every key import.
+                try context.require(.admin)
+                guard body.certificate == nil, body.parent == nil else {
+                    throw APIError.badRequest("invalid_input", "give pkcs12 or certificate (and parent), not both")
+                }
+                guard let der = Data(base64Encoded: pkcs12, options: .ignoreUnknownCharacters), !der.isEmpty else {
+                    throw APIError.badRequest("invalid_input", "pkcs12 must be the file in base64")
+                }
+                let imported = try await authority.importAuthority(
+                    id: body.id,
+                    pkcs12: Array(der),
+                    password: Array((body.password ?? "").utf8),
+                    tenant: body.tenant ?? context.tenantLimit,
+                    requester: requester
+                )
+                return JSONResponse(status: .created, body: CAView(imported))
+            }
+            guard let certificate = body.certificate else {
+                throw APIError.badRequest("invalid_input", "certificate (PEM) or pkcs12 (base64) is required")
+            }
+            let certificates = try CertificateImporter.readCertificates(Array(certificate.utf8))
             guard certificates.count == 1 else {
                 throw APIError.badRequest("invalid_certificate", "certificate must hold exactly one certificate")
             }
@@ -183,7 +214,7 @@ struct CARoutes {
                 certificate: certificates[0],
                 parent: body.parent,
                 tenant: body.tenant ?? context.tenantLimit,
-                requester: Requester(actor: context.actor, requestID: context.id)
+                requester: requester
             )
             return JSONResponse(status: .created, body: CAView(imported))
         }
@@ -199,7 +230,10 @@ struct CARoutes {
                 metadata[String(name.dropFirst(9))] = String(value)
             }
             let result = try await CertificateImporter(store: authority.store).importCertificates(
-                try CertificateImporter.readCertificates(Array(buffer.readableBytesView)),
+                try CertificateImporter.readCertificates(
+                    Array(buffer.readableBytesView),
+                    pkcs12Password: request.headers[Self.pkcs12PasswordHeader].map { Array($0.utf8) }
+                ),
                 ca: ca,
                 metadata: metadata,
                 requester: Requester(actor: context.actor, requestID: context.id)

@@ -76,16 +76,46 @@ public final class KeyRegistry: Sendable {
         return try await generate(name: name, algorithm: algorithm, requester: requester)
     }
 
+    /// Imports a key pair made outside the HSM as one of Custos' own keys (an operator's existing CA
+    /// key); `values` gives its value attributes on the session's thread (see
+    /// `KeyStore.importKeyPair`). The audit entry says the key was imported, not generated.
+    public func importServiceKey(
+        name: String,
+        algorithm: KeyAlgorithm,
+        requester: Requester,
+        values: @escaping @Sendable () throws -> (private: AttributeTemplate, public: AttributeTemplate)
+    ) async throws(SigningError) -> SigningKey {
+        guard name.hasPrefix("custos-") else {
+            throw SigningError(.invalidInput, "service key names start with \"custos-\"")
+        }
+        return try await record(name: name, algorithm: algorithm, action: "key.import", requester: requester) {
+            try await keyStore.importKeyPair(algorithm, label: name, values: values)
+        }
+    }
+
     private func generate(name: String, algorithm: KeyAlgorithm, requester: Requester) async throws(SigningError)
         -> SigningKey
     {
+        try await record(name: name, algorithm: algorithm, action: "key.generate", requester: requester) {
+            try await keyStore.generate(algorithm, label: name)
+        }
+    }
+
+    /// Puts a key pair on the token with `make` and records it with an audit entry `action`.
+    private func record(
+        name: String,
+        algorithm: KeyAlgorithm,
+        action: String,
+        requester: Requester,
+        make: () async throws -> KeyReference
+    ) async throws(SigningError) -> SigningKey {
         let claimed = reserved.withLock { $0.insert(name).inserted }
         defer { _ = reserved.withLock { $0.remove(name) } }
         guard claimed, cache.withLock({ $0[name] == nil }) else {
             throw SigningError(.keyExists, "a key named \"\(name)\" exists already")
         }
         do {
-            let reference = try await keyStore.generate(algorithm, label: name)
+            let reference = try await make()
             let publicKey = try await keyStore.publicKey(reference)
             let record = KeyRecord(
                 name: name,
@@ -106,7 +136,7 @@ public final class KeyRegistry: Sendable {
                 try txn.appendAudit(
                     AuditEvent(
                         actor: requester.actor,
-                        action: "key.generate",
+                        action: action,
                         object: "key/\(name)",
                         outcome: "success: \(algorithm.rawValue) on token \(self.tokenLabel), id \(reference.idHex)",
                         requestID: requester.requestID

@@ -5,19 +5,134 @@ import MetadataStore
 import Signing
 import X509
 
-/// `custos cert import`: certificates a CA issued before Custos, from files, into the store directly.
+/// `custos cert …`: issue, show, renew and revoke through the API; `import` (certificates a CA issued
+/// before Custos) works on the store directly.
 struct CertificateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cert",
         abstract: "Work with issued certificates.",
-        subcommands: [ImportCertificatesCommand.self]
+        subcommands: [
+            IssueCertificateCommand.self, ShowCertificateCommand.self, RenewCertificateCommand.self,
+            RevokeCertificateCommand.self, ImportCertificatesCommand.self,
+        ]
     )
+}
+
+struct IssueCertificateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issue",
+        abstract: "Issue a certificate from a PKCS#10 CSR (PEM) under the CA's policy; prints or writes the PEM."
+    )
+    @OptionGroup var api: APIOptions
+    @Option(help: "The issuing CA's id.") var ca: String
+    @Option(help: "CSR file (PEM).") var csr: String
+    @Option(help: "tls-server, tls-client, device, user, code-signing or ocsp-signing.") var category: String
+    @Option(help: "Validity in days (default: the policy's).") var validityDays: Int?
+    @Option(help: "Metadata: key=value pairs, comma-separated.") var metadata: String?
+    @Flag(help: "Write the chain after the certificate.") var chain = false
+    @Option(help: "Output file (default: standard output).") var out: String?
+
+    func run() async throws {
+        var body: [String: Any] = [
+            "csr": String(decoding: try readFile(csr, what: "the CSR file"), as: UTF8.self), "category": category,
+            "metadata": try metadataPairs(metadata),
+        ]
+        if let validityDays { body["validityDays"] = validityDays }
+        let issued = try await api.client().object("POST", "/v1/cas/\(APIClient.segment(ca))/certificates", json: body)
+        try writeCertificate(issued, chain: chain, out: out)
+    }
+}
+
+struct ShowCertificateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "A certificate as JSON, PEM, DER or PKCS#7."
+    )
+    @OptionGroup var api: APIOptions
+    @Option(help: "The issuing CA's id.") var ca: String
+    @Option(help: "Serial number (hex).") var serial: String
+    @Option(help: "json, pem, der or pkcs7.") var format = "json"
+    @Flag(help: "With pem or pkcs7: the chain too.") var chain = false
+    @Option(help: "Output file (default: standard output).") var out: String?
+
+    func run() async throws {
+        guard ["json", "pem", "der", "pkcs7"].contains(format) else {
+            throw ValidationError("--format must be json, pem, der or pkcs7")
+        }
+        let path =
+            "/v1/cas/\(APIClient.segment(ca))/certificates/\(APIClient.segment(serial))?format=\(format)"
+            + (chain ? "&chain=true" : "")
+        try output(try await api.client().send("GET", path), to: out)
+    }
+}
+
+struct RenewCertificateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "renew",
+        abstract:
+            "Renew a certificate: same names, new serial; a new key from --csr, or the same key if the policy allows."
+    )
+    @OptionGroup var api: APIOptions
+    @Option(help: "The issuing CA's id.") var ca: String
+    @Option(help: "Serial number (hex) of the certificate to renew.") var serial: String
+    @Option(help: "CSR file (PEM) for a new key.") var csr: String?
+    @Option(help: "Validity in days (default: the policy's).") var validityDays: Int?
+    @Flag(help: "Write the chain after the certificate.") var chain = false
+    @Option(help: "Output file (default: standard output).") var out: String?
+
+    func run() async throws {
+        var body: [String: Any] = [:]
+        if let csr { body["csr"] = String(decoding: try readFile(csr, what: "the CSR file"), as: UTF8.self) }
+        if let validityDays { body["validityDays"] = validityDays }
+        let renewed = try await api.client().object(
+            "POST",
+            "/v1/cas/\(APIClient.segment(ca))/certificates/\(APIClient.segment(serial))/renew",
+            json: body
+        )
+        try writeCertificate(renewed, chain: chain, out: out)
+    }
+}
+
+struct RevokeCertificateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a certificate.")
+    @OptionGroup var api: APIOptions
+    @Option(help: "The issuing CA's id.") var ca: String
+    @Option(help: "Serial number (hex).") var serial: String
+    @Option(
+        help:
+            "RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise."
+    )
+    var reason = "unspecified"
+    @Option(help: "When the key is known or suspected to have been compromised (RFC 3339).") var invalidityDate: String?
+
+    func run() async throws {
+        var body: [String: Any] = ["reason": reason]
+        if let invalidityDate { body["invalidityDate"] = invalidityDate }
+        let revoked = try await api.client().object(
+            "POST",
+            "/v1/cas/\(APIClient.segment(ca))/certificates/\(APIClient.segment(serial))/revoke",
+            json: body
+        )
+        say("revoked \(revoked["serial"] as? String ?? serial) of CA \(ca) (\(reason)); the next CRL lists it")
+    }
+}
+
+/// Writes an issued certificate's PEM (and its chain) and names its serial.
+private func writeCertificate(_ issued: [String: Any], chain: Bool, out: String?) throws {
+    let certificate = issued["certificate"] as? String ?? ""
+    let chainPEM = chain ? (issued["chain"] as? [String] ?? []).joined() : ""
+    try output(Data((certificate + chainPEM).utf8), to: out)
+    if out != nil {
+        say(
+            "issued serial \(issued["serial"] as? String ?? "?") for \(issued["subject"] as? String ?? ""), until \(issued["notAfter"] as? String ?? "?")"
+        )
+    }
 }
 
 struct ImportCertificatesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import certificates a CA issued (DER, PEM or PKCS#7 files), checked against the CA."
+        abstract: "Import certificates a CA issued (DER, PEM, PKCS#7 or PKCS#12 files), checked against the CA."
     )
 
     @OptionGroup var data: DataDirectoryOption
@@ -28,7 +143,10 @@ struct ImportCertificatesCommand: AsyncParsableCommand {
     @Option(help: "Metadata for every certificate: key=value pairs, comma-separated.")
     var metadata: String?
 
-    @Argument(help: "Files with certificates.")
+    @Option(help: "File holding the password of PKCS#12 files (one line; none: the empty password).")
+    var pkcs12PasswordFile: String?
+
+    @Argument(help: "Files with certificates: DER, PEM, PKCS#7 or PKCS#12.")
     var files: [String]
 
     func run() async throws {
@@ -38,10 +156,14 @@ struct ImportCertificatesCommand: AsyncParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--metadata takes key=value pairs, not \"\(pair)\"") }
             pairs[parts[0]] = parts[1]
         }
+        var password = try pkcs12PasswordFile.map { Array(try readFile($0, what: "the password file")) }
+        while let last = password?.last, last == 0x0A || last == 0x0D { password?.removeLast() }
         var certificates: [Certificate] = []
         for file in files {
             guard let bytes = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-            do { certificates += try CertificateImporter.readCertificates(Array(bytes)) } catch {
+            do {
+                certificates += try CertificateImporter.readCertificates(Array(bytes), pkcs12Password: password)
+            } catch {
                 throw CLIError("\(file): \(error.message)")
             }
         }

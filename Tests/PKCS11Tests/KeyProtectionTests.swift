@@ -53,6 +53,20 @@ import Testing
         #expect(!usage.contains("decrypt"))
     }
 
+    /// Imported key values are cleared where they are stored: also in the arrays a template shares
+    /// with its caller and with templates built from it, not in a private copy.
+    @Test func wipingATemplateClearsEverySharedCopyOfItsValues() {
+        let secret: [UInt8] = (1...48).map { UInt8($0) }
+        let material: AttributeTemplate = [.bytes(.value, secret), .bytes(.prime1, secret + [9])]
+        var combined: AttributeTemplate = [.label("imported")]
+        combined.attributes += material.attributes
+        material.wipe()
+        #expect(secret.allSatisfy { $0 == 0 })
+        #expect(combined[.value] == [UInt8](repeating: 0, count: 48))
+        #expect(combined[.prime1] == [UInt8](repeating: 0, count: 49))
+        #expect(combined[.label] == Array("imported".utf8), "attributes not in the wiped template stay")
+    }
+
     @Test func attributeSizesMustBeExact() throws {
         let (session, _) = try userSession()
         _ = try generate(.ecP256, in: session, label: "sized")

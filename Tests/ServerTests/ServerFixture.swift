@@ -109,7 +109,8 @@ final class ServerFixture: Sendable {
         _ path: String,
         token: String?,
         body: Data? = nil,
-        contentType: String = "application/json"
+        contentType: String = "application/json",
+        headers extraHeaders: [String: String] = [:]
     ) async throws -> HTTPResult {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
@@ -119,6 +120,7 @@ final class ServerFixture: Sendable {
             request.httpBody = body
             request.setValue(contentType, forHTTPHeaderField: "Content-Type")
         }
+        for (name, value) in extraHeaders { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
         var headers: [String: String] = [:]

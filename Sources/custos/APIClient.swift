@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Where the running service is and which credential to use. Commands that change CAs and
+/// certificates go through the API, so that the server's checks, caches and audit apply and they
+/// work while it serves.
+struct APIOptions: ParsableArguments {
+    @Option(help: "The service's base URL (default: $CUSTOS_URL, http://127.0.0.1:8080).")
+    var url: String?
+
+    @Option(help: "File holding the bearer credential (default: $CUSTOS_TOKEN_FILE, .custos/admin.token).")
+    var tokenFile: String?
+
+    func client() throws -> APIClient {
+        let environment = ProcessInfo.processInfo.environment
+        let base = url ?? environment["CUSTOS_URL"] ?? "http://127.0.0.1:8080"
+        guard let baseURL = URL(string: base), baseURL.scheme == "http" || baseURL.scheme == "https" else {
+            throw ValidationError("--url must be an http or https URL, not \(base)")
+        }
+        let path = tokenFile ?? environment["CUSTOS_TOKEN_FILE"] ?? ".custos/admin.token"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("cannot read the credential file \(path) (--token-file)")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw CLIError("the credential file \(path) is empty") }
+        return APIClient(base: baseURL, token: token)
+    }
+}
+
+/// A small client of the Custos HTTP API: JSON in, JSON or bytes out, API errors as `CLIError`s that
+/// carry the server's code and message.
+struct APIClient {
+    let base: URL
+    let token: String
+
+    /// Sends a request; returns the body of a 2xx answer.
+    func send(_ method: String, _ path: String, json: [String: Any]? = nil, body: Data? = nil) async throws -> Data {
+        guard let url = URL(string: base.absoluteString.trimmingSuffix("/") + path) else {
+            throw CLIError("cannot make a URL of \(path)")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.timeoutInterval = 120
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if let body {
+            request.httpBody = body
+            request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        }
+        let data: Data
+        let response: URLResponse
+        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+            throw CLIError("cannot reach Custos at \(base.absoluteString): \(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            if let error = object?["error"] as? [String: Any] {
+                throw CLIError(
+                    "\(error["code"] as? String ?? "error") (HTTP \(status)): \(error["message"] as? String ?? "")"
+                )
+            }
+            throw CLIError("HTTP \(status): \(String(decoding: data.prefix(300), as: UTF8.self))")
+        }
+        return data
+    }
+
+    /// Sends a request and decodes a JSON object answer.
+    func object(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> [String: Any] {
+        let data = try await send(method, path, json: json)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CLIError("the answer to \(method) \(path) is not a JSON object")
+        }
+        return object
+    }
+
+    /// A path segment, percent-encoded.
+    static func segment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+            ?? text
+    }
+}
+
+/// Prints a JSON object indented, keys sorted.
+func printJSON(_ object: Any) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Writes `data` to `path`, or to standard output without one.
+func output(_ data: Data, to path: String?) throws {
+    if let path {
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch { throw CLIError("cannot write \(path): \(error)") }
+    } else {
+        FileHandle.standardOutput.write(data)
+    }
+}
+
+/// The contents of a file the operator named, or a clear error.
+func readFile(_ path: String, what: String) throws -> Data {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(what) \(path)") }
+    return data
+}
+
+/// `key=value,key=value` pairs.
+func metadataPairs(_ text: String?) throws -> [String: String] {
+    var pairs: [String: String] = [:]
+    for pair in (text ?? "").split(separator: ",") {
+        let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ValidationError("--metadata takes key=value pairs, not \"\(pair)\"") }
+        pairs[parts[0]] = parts[1]
+    }
+    return pairs
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,202 @@
+import ArgumentParser
+import Foundation
+
+/// `custos ca …`: certificate authorities, through the running service's API (so the server's
+/// checks, roles and audit apply, also while it serves).
+struct CACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ca",
+        abstract: "Create, import, list, renew and retire certificate authorities (through the API).",
+        subcommands: [
+            ListCAsCommand.self, ShowCACommand.self, CreateCACommand.self, ImportCACommand.self,
+            RenewCACommand.self, RetireCACommand.self, ChainCommand.self, CRLCommand.self,
+        ]
+    )
+}
+
+struct ListCAsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List CAs: id, kind, state, tenant, subject."
+    )
+    @OptionGroup var api: APIOptions
+
+    func run() async throws {
+        let client = try api.client()
+        var cursor: String?
+        repeat {
+            let page = try await client.object(
+                "GET",
+                "/v1/cas?limit=1000" + (cursor.map { "&cursor=\(APIClient.segment($0))" } ?? "")
+            )
+            for ca in page["cas"] as? [[String: Any]] ?? [] {
+                let fields = ["id", "kind", "state", "tenant", "subject"].map { ca[$0] as? String ?? "" }
+                print(fields.joined(separator: "\t"))
+            }
+            cursor = page["nextCursor"] as? String
+        } while cursor != nil
+    }
+}
+
+struct ShowCACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "A CA's details as JSON.")
+    @OptionGroup var api: APIOptions
+    @Argument(help: "The CA's id.") var id: String
+
+    func run() async throws {
+        try printJSON(try await api.client().object("GET", "/v1/cas/\(APIClient.segment(id))"))
+    }
+}
+
+struct CreateCACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create a root CA, a sub-CA of a CA held here, or (--external) a sub-CA of an outside parent.",
+        discussion: "The key is generated in the HSM. For --external the CSR to send to the parent is printed."
+    )
+    @OptionGroup var api: APIOptions
+    @Option(help: "The CA's id (letters, digits, '-', '_').") var id: String
+    @Option(help: "Subject, e.g. \"CN=Acme Issuing CA,O=Acme\".") var subject: String
+    @Option(help: "ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096 or ed25519.") var algorithm = "ec-p384"
+    @Option(help: "The parent CA's id (none: a root).") var parent: String?
+    @Option(help: "Path length constraint.") var pathLength: Int?
+    @Option(help: "Validity in days.") var validityDays: Int?
+    @Option(help: "Tenant.") var tenant: String?
+    @Flag(help: "A sub-CA whose parent is outside Custos: a key and a CSR now, the certificate imported later.")
+    var external = false
+
+    func run() async throws {
+        var body: [String: Any] = ["id": id, "subject": subject, "algorithm": algorithm, "external": external]
+        if let parent { body["parent"] = parent }
+        if let pathLength { body["pathLength"] = pathLength }
+        if let validityDays { body["validityDays"] = validityDays }
+        if let tenant { body["tenant"] = tenant }
+        let ca = try await api.client().object("POST", "/v1/cas", json: body)
+        say(
+            "created CA \(ca["id"] as? String ?? id): \(ca["kind"] as? String ?? "") \(ca["subject"] as? String ?? ""), "
+                + "state \(ca["state"] as? String ?? "")" + ((ca["serial"] as? String).map { ", serial \($0)" } ?? "")
+        )
+        if let csr = ca["csr"] as? String { print(csr, terminator: csr.hasSuffix("\n") ? "" : "\n") }
+    }
+}
+
+struct ImportCACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a CA: with its key from PKCS#12 (the key moves into the HSM), or a CA certificate alone.",
+        discussion: """
+            --pkcs12 FILE --password-file FILE: an existing CA with its private key; the key becomes a \
+            sensitive, non-extractable HSM object (administrators only). --certificate FILE: a CA \
+            certificate of another PKI, without a key (a trust anchor); --parent names an imported CA \
+            that signed it. The password is read from a file, never from an argument.
+            """
+    )
+    @OptionGroup var api: APIOptions
+    @Option(help: "The CA's id in Custos.") var id: String
+    @Option(help: "PKCS#12 file with the CA certificate, its private key and its chain.") var pkcs12: String?
+    @Option(help: "File holding the PKCS#12 password (one line).") var passwordFile: String?
+    @Option(help: "PEM file with a CA certificate (no key).") var certificate: String?
+    @Option(help: "With --certificate: the imported CA that signed it.") var parent: String?
+    @Option(help: "Tenant.") var tenant: String?
+
+    func validate() throws {
+        guard (pkcs12 == nil) != (certificate == nil) else {
+            throw ValidationError("give --pkcs12 (with --password-file) or --certificate")
+        }
+        if pkcs12 != nil, parent != nil { throw ValidationError("--parent goes with --certificate") }
+    }
+
+    func run() async throws {
+        var body: [String: Any] = ["id": id]
+        if let tenant { body["tenant"] = tenant }
+        if let pkcs12 {
+            body["pkcs12"] = try readFile(pkcs12, what: "the PKCS#12 file").base64EncodedString()
+            if let passwordFile {
+                var password = String(decoding: try readFile(passwordFile, what: "the password file"), as: UTF8.self)
+                if password.hasSuffix("\n") { password.removeLast() }
+                if password.hasSuffix("\r") { password.removeLast() }
+                body["password"] = password
+            }
+        } else if let certificate {
+            body["certificate"] = String(
+                decoding: try readFile(certificate, what: "the certificate file"),
+                as: UTF8.self
+            )
+            if let parent { body["parent"] = parent }
+        }
+        let ca = try await api.client().object("POST", "/v1/cas/import", json: body)
+        say(
+            "imported CA \(ca["id"] as? String ?? id): \(ca["kind"] as? String ?? "") \(ca["subject"] as? String ?? ""), "
+                + "state \(ca["state"] as? String ?? "")"
+                + (pkcs12 != nil ? "; its key is in the HSM now, delete the PKCS#12 file when you are done" : "")
+        )
+    }
+}
+
+struct RenewCACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "renew",
+        abstract: "Renew a CA's certificate, with the same key or (--rekey) a new one."
+    )
+    @OptionGroup var api: APIOptions
+    @Argument(help: "The CA's id.") var id: String
+    @Flag(help: "Generate a new key in the HSM.") var rekey = false
+    @Option(help: "Validity in days.") var validityDays: Int?
+
+    func run() async throws {
+        var body: [String: Any] = ["rekey": rekey]
+        if let validityDays { body["validityDays"] = validityDays }
+        let ca = try await api.client().object("POST", "/v1/cas/\(APIClient.segment(id))/renew", json: body)
+        say(
+            "renewed CA \(id): serial \(ca["serial"] as? String ?? "?"), valid until \(ca["notAfter"] as? String ?? "?")"
+        )
+    }
+}
+
+struct RetireCACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retire",
+        abstract: "Retire a CA: it issues nothing more; its CRLs go on."
+    )
+    @OptionGroup var api: APIOptions
+    @Argument(help: "The CA's id.") var id: String
+
+    func run() async throws {
+        let ca = try await api.client().object("POST", "/v1/cas/\(APIClient.segment(id))/retire", json: [:])
+        say("CA \(id) is \(ca["state"] as? String ?? "?")")
+    }
+}
+
+struct ChainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chain",
+        abstract: "A CA's certificate chain (itself first)."
+    )
+    @OptionGroup var api: APIOptions
+    @Argument(help: "The CA's id.") var id: String
+    @Option(help: "pem or pkcs7.") var format = "pem"
+    @Option(help: "Output file (default: standard output).") var out: String?
+
+    func run() async throws {
+        guard format == "pem" || format == "pkcs7" else { throw ValidationError("--format must be pem or pkcs7") }
+        let data = try await api.client().send("GET", "/v1/cas/\(APIClient.segment(id))/chain?format=\(format)")
+        try output(data, to: out)
+    }
+}
+
+struct CRLCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crl",
+        abstract: "A CA's current CRL (DER); --publish signs a new one first."
+    )
+    @OptionGroup var api: APIOptions
+    @Argument(help: "The CA's id.") var id: String
+    @Flag(help: "Sign and publish a new CRL now.") var publish = false
+    @Option(help: "Output file (default: standard output).") var out: String?
+
+    func run() async throws {
+        let client = try api.client()
+        if publish { _ = try await client.send("POST", "/v1/cas/\(APIClient.segment(id))/crl", json: [:]) }
+        try output(try await client.send("GET", "/v1/cas/\(APIClient.segment(id))/crl"), to: out)
+    }
+}
