@@ -53,8 +53,12 @@ public actor CRLPublisher {
 
     /// Marks `ca`'s CRLs as behind: the next fetch, or the schedule after `revocationDelay`, reissues.
     func noteRevocation(ca: String) {
-        states[ca, default: State()].revision += 1
-        if states[ca]?.dirtySince == nil { states[ca]?.dirtySince = .now }
+        // Every key's CRLs list every revocation of the CA, so all of its scopes are behind.
+        let scopes = Set(states.keys.filter { $0.hasPrefix(ca + ".") } + [ca])
+        for scope in scopes {
+            states[scope, default: State()].revision += 1
+            if states[scope]?.dirtySince == nil { states[scope]?.dirtySince = .now }
+        }
     }
 
     /// The current full (or delta) CRL of `ca`, issued first if there is none yet, it is due, or
@@ -100,22 +104,28 @@ public actor CRLPublisher {
     /// Reissues what the schedule asks for: CRLs past half their validity, and CAs whose revocations
     /// have waited `revocationDelay`. CAs without a key here (trust anchors) have no CRL from Custos.
     public func publishDue() async {
-        let ids: [String]
+        let records: [CARecord]
         do {
-            ids = try store.read { reader in
+            records = try store.read { reader in
                 try reader.records(CARecord.self, after: nil, limit: .max).filter {
                     $0.keyName != nil && $0.certificate != nil
                 }
-                .map(\.id)
             }
         } catch { return }
-        for id in ids {
+        for id in records.flatMap(scopes) {
             let state = states[id] ?? State()
             let revocationsWaited =
                 state.dirtySince.map { ContinuousClock.now - $0 >= configuration.crl.revocationDelay } ?? false
             let stale = state.full.map { full in state.delta.map { !isFresh(full) || !isFresh($0) } ?? true } ?? true
             if revocationsWaited || stale { _ = try? await publish(id) }
         }
+    }
+
+    /// The CRL scopes of a CA: one per key it has had.
+    private func scopes(of record: CARecord) -> [String] {
+        CertificateAuthority.keyNames(of: record)
+            .filter { (try? signing.keys.serviceKey($0)) != nil }
+            .map { CertificateAuthority.crlScope(ca: record.id, keyName: $0) }
     }
 
     private func isDue(_ full: Published, _ delta: Published, _ state: State) -> Bool {
@@ -129,15 +139,21 @@ public actor CRLPublisher {
 
     // MARK: Issuing
 
-    private nonisolated func issue(_ ca: String) async throws -> (Published, Published) {
+    /// Issues the CRLs of `scope`: a CA's id (its first key) or `<id>.<suffix>` (a later key), signed
+    /// by that key and checked with its newest certificate; each scope numbers its CRLs on its own.
+    private nonisolated func issue(_ scope: String) async throws -> (Published, Published) {
+        let (ca, keyName) = CertificateAuthority.parseCRLScope(scope)
         guard let record = try store.read({ try $0.record(CARecord.self, key: Key().appending(ca)) }) else {
             throw CAError(.unknownCA, "no CA is named \"\(ca)\"")
         }
-        let authority = try Authority(record)
-        guard let certificate = authority.certificate, let keyName = authority.keyName else {
+        guard record.keyName != nil, record.certificate != nil else {
             throw CAError(.caNotUsable, "CA \(ca) has no key here and so no CRL from Custos")
         }
-        let key = try signing.keys.serviceKey(keyName)
+        let key: SigningKey
+        do { key = try signing.keys.serviceKey(keyName) } catch {
+            throw CAError(.unknownCA, "CA \(ca) has no key for the CRL scope \"\(scope)\"")
+        }
+        let certificate = try CertificateAuthority.newestCertificate(of: key, in: record)
         let signer = try HSMPrivateKey(
             reference: key.reference,
             algorithm: key.algorithm,
@@ -150,11 +166,11 @@ public actor CRLPublisher {
         let deltaNext = now + configuration.crl.deltaValidity.components.seconds
         // Reserve both numbers durably before anything is signed.
         let number = try await store.write { txn in
-            let previous = try txn.record(CRLNumberRecord.self, key: Key().appending(ca))
+            let previous = try txn.record(CRLNumberRecord.self, key: Key().appending(scope))
             let next = (previous?.number ?? 0) + 1
             try txn.save(
                 CRLNumberRecord(
-                    issuer: ca,
+                    issuer: scope,
                     number: next + 1,
                     thisUpdate: now * 1_000_000_000,
                     nextUpdate: fullNext * 1_000_000_000
@@ -164,7 +180,7 @@ public actor CRLPublisher {
                 AuditEvent(
                     actor: "custos",
                     action: "crl.issue",
-                    object: "crl/\(ca)",
+                    object: "crl/\(scope)",
                     outcome: "success: full CRL \(next) and delta CRL \(next + 1), next update "
                         + ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(fullNext))),
                     requestID: nil
@@ -173,10 +189,13 @@ public actor CRLPublisher {
             return next
         }
         let issuerName = try Self.subjectBytes(certificate)
-        let keyIdentifier = Array(authority.subjectKeyIdentifier ?? [])
+        let keyIdentifier = Array(
+            (try? certificate.extensions.subjectKeyIdentifier)?.keyIdentifier
+                ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
+        )
         let snapshot = Int64(Date().timeIntervalSince1970 * 1e9)
         let store = self.store
-        let deltaURL = configuration.deltaCRLURL(ca)
+        let deltaURL = configuration.deltaCRLURL(scope)
         let (fullTBS, deltaTBS, fullCount, deltaCount) = try await runOnDedicatedThread(name: "custos-crl") {
             let revocations = try Self.revocations(of: ca, in: store)
             let entries = revocations.map { Self.entry($0) }

@@ -271,7 +271,7 @@ public final class CertificateAuthority: Sendable {
                     critical: false
                 )
             )
-            try appendRevocationPointers(for: parent.id, into: &extensions)
+            try appendRevocationPointers(for: parent, into: &extensions)
         } else {
             issuerKey = key
             issuerName = subject
@@ -292,6 +292,63 @@ public final class CertificateAuthority: Sendable {
     }
 
     static func keyName(_ ca: String) -> String { "custos-ca-\(ca)" }
+
+    /// The CRL scope of a CA key: the CA's id for its first key (`custos-ca-<id>`), `<id>.<suffix>` for
+    /// a key made by a re-key (`custos-ca-<id>-<suffix>`). Each scope has its own CRLs, signed by its
+    /// key, at `/crl/<scope>.crl`. CA ids cannot contain '.', so scopes never collide with them.
+    public static func crlScope(ca: String, keyName: String) -> String {
+        let first = Self.keyName(ca)
+        guard keyName != first, keyName.hasPrefix(first + "-") else { return ca }
+        return ca + "." + keyName.dropFirst(first.count + 1)
+    }
+
+    /// The names the service keys of a CA can have: its first key and those of re-keys
+    /// (`custos-ca-<id>-k<n>`, n up to the number of certificates it has had). Not all need exist.
+    static func keyNames(of record: CARecord) -> [String] {
+        let first = keyName(record.id)
+        let count = record.previousCertificates.count + 1
+        let names = [first] + (count >= 2 ? (2...count).map { "\(first)-k\($0)" } : [])
+        return Set(names + [record.keyName].compactMap { $0 }).sorted()
+    }
+
+    /// The CA and key of a CRL scope (see `crlScope`).
+    public static func parseCRLScope(_ scope: String) -> (ca: String, keyName: String) {
+        guard let dot = scope.firstIndex(of: ".") else { return (scope, keyName(scope)) }
+        let ca = String(scope[..<dot])
+        return (ca, keyName(ca) + "-" + scope[scope.index(after: dot)...])
+    }
+
+    /// The CRL scope of `ca`'s current key.
+    public func currentCRLScope(_ ca: String) throws(CAError) -> String {
+        let authority = try authority(ca)
+        guard let keyName = authority.keyName else {
+            throw CAError(.caNotUsable, "CA \(ca) has no key here and so no CRL from Custos")
+        }
+        return Self.crlScope(ca: ca, keyName: keyName)
+    }
+
+    /// The newest certificate of `scope`'s key (the current one, or one from before a re-key): what
+    /// `/ca/<scope>.crt` serves and what the scope's CRLs are checked with.
+    public func certificate(forScope scope: String) throws(CAError) -> Certificate {
+        let (ca, keyName) = Self.parseCRLScope(scope)
+        let record = try authority(ca).record
+        let key: SigningKey
+        do { key = try signing.keys.serviceKey(keyName) } catch {
+            throw CAError(.unknownCA, "CA \(ca) has no key for \"\(scope)\"")
+        }
+        return try Self.newestCertificate(of: key, in: record)
+    }
+
+    /// The newest certificate in `record` (current first, then previous ones, newest first) that
+    /// certifies `key`.
+    static func newestCertificate(of key: SigningKey, in record: CARecord) throws(CAError) -> Certificate {
+        let candidates = (record.certificate.map { [$0] } ?? []) + record.previousCertificates.reversed()
+        for der in candidates {
+            guard let certificate = try? ParsedCertificates.certificate(der) else { continue }
+            if (try? derBytes(certificate.publicKey)) == key.publicKey.derRepresentation { return certificate }
+        }
+        throw CAError(.caNotUsable, "CA \(record.id) has no certificate for key \(key.name)")
+    }
 
     /// CA ids: 1 to 64 of `a-z 0-9 -`, starting with a letter or digit.
     static func validate(id: String) throws(CAError) {
@@ -318,10 +375,13 @@ public final class CertificateAuthority: Sendable {
 
     /// CRL distribution point and CA-issuers URL of `issuer`, when Custos knows its public URL.
     func appendRevocationPointers(
-        for issuer: String,
+        for authority: Authority,
         into extensions: inout Certificate.Extensions,
         policy: IssuancePolicy? = nil
     ) throws {
+        // Both pointers name the issuing key's scope: after a re-key, certificates signed by the new
+        // key point at its CRL and certificate, while older ones keep pointing at the old key's.
+        let issuer = authority.keyName.map { Self.crlScope(ca: authority.id, keyName: $0) } ?? authority.id
         let crlURLs = policy?.crlDistributionPoints ?? configuration.crlURL(issuer).map { [$0] } ?? []
         if !crlURLs.isEmpty {
             try extensions.append(try CRLDistributionPoints(urls: crlURLs).makeCertificateExtension())

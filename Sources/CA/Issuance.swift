@@ -137,7 +137,7 @@ extension CertificateAuthority {
                     Certificate.Extension(SubjectKeyIdentifier(hash: subject.publicKey), critical: false)
                 )
             }
-            try appendRevocationPointers(for: id, into: &extensions, policy: policy)
+            try appendRevocationPointers(for: authority, into: &extensions, policy: policy)
             if !policy.certificatePolicies.isEmpty {
                 let oids = try policy.certificatePolicies.map { oid throws(CAError) in
                     try ExtensionBuilder.objectIdentifier(oid, field: "certificatePolicies")

@@ -136,7 +136,14 @@ struct CARoutes {
         router.get("ca/:file") { _, context in
             let file = try context.parameters.require("file")
             guard file.hasSuffix(".crt") else { throw APIError(.notFound, "not_found", "CA certificates end in .crt") }
-            let certificate = try authority.chain(String(file.dropLast(4)))[0]
+            let name = String(file.dropLast(4))
+            // One URL per CA key, like CRLs (see CRL scopes): `<ca>.crt` is the newest certificate of
+            // the CA's first key, `<ca>.<key>.crt` of a key made by a re-key. What a certificate's
+            // CA-issuers URL names thus always certifies the key that signed it.
+            let (ca, _) = CertificateAuthority.parseCRLScope(name)
+            let certificate =
+                try authority.authority(ca).keyName == nil
+                ? try authority.chain(name)[0] : try authority.certificate(forScope: name)
             return Self.binary(try CertificateView.der(certificate), type: "application/pkix-cert")
         }
         router.get("crl/:file") { _, context in
@@ -399,17 +406,19 @@ struct CARoutes {
         group.get("v1/cas/:ca/crl") { request, context in
             try context.require(.admin, .officer, .auditor)
             let ca = try CARoutes.ca(context, authority)
-            _ = try authority.authority(ca)
             return Self.crlResponse(
-                try await authority.crls.current(ca, delta: request.uri.queryParameters.get("delta") == "true")
+                try await authority.crls.current(
+                    try authority.currentCRLScope(ca),
+                    delta: request.uri.queryParameters.get("delta") == "true"
+                )
             )
         }
         group.post("v1/cas/:ca/crl") { _, context in
             try context.require(.admin, .officer)
             let ca = try CARoutes.ca(context, authority)
-            _ = try authority.authority(ca)
-            let full = try await authority.crls.publish(ca)
-            let delta = try await authority.crls.current(ca, delta: true)
+            let scope = try authority.currentCRLScope(ca)
+            let full = try await authority.crls.publish(scope)
+            let delta = try await authority.crls.current(scope, delta: true)
             return JSONResponse(
                 body: CRLView(
                     ca: ca,

@@ -155,6 +155,85 @@ import X509
         var text: String
     }
 
+    /// After a re-key both keys publish CRLs: certificates signed by the old key keep being checked with
+    /// the old key's CRL at the URL they name, new ones with the new key's.
+    @Test func aReKeyedCAPublishesACRLPerKey() async throws {
+        var configuration = ServerConfiguration(port: 0)
+        configuration.ca = CAConfiguration(publicBaseURL: "http://pki.example.com")
+        let server = try await ServerFixture(configuration: configuration)
+        let directory = try makeTemporaryDirectory("custos-crl-rekey")
+        try await CATests().createCA(server, id: "rk", algorithm: "ec-p256", subject: "CN=Rekeyed CA")
+        func issue(_ name: String) async throws -> (serial: String, path: String, text: String) {
+            let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
+            let issued = try await server.request(
+                "POST",
+                "/v1/cas/rk/certificates",
+                token: server.adminToken,
+                json: ["csr": csr, "category": "device"]
+            )
+            try #require(issued.status == 201, "\(issued.text)")
+            let pem = issued.json["certificate"] as! String
+            let text = try runCommand("openssl", ["x509", "-noout", "-text"], input: Data(pem.utf8)).stdout
+            return (issued.json["serial"] as! String, try writeFile(directory, "\(name).pem", Data(pem.utf8)), text)
+        }
+        let old = try await issue("old-leaf")
+        #expect(old.text.contains("http://pki.example.com/crl/rk.crl"), "\(old.text)")
+        let oldCA = try await server.request("GET", "/v1/cas/rk/certificate", token: server.adminToken)
+        let oldCAPath = try writeFile(directory, "old-ca.pem", oldCA.body)
+
+        let renewed = try await server.request(
+            "POST",
+            "/v1/cas/rk/renew",
+            token: server.adminToken,
+            json: ["rekey": true]
+        )
+        try #require(renewed.status == 200, "\(renewed.text)")
+        let new = try await issue("new-leaf")
+        let newCA = try await server.request("GET", "/v1/cas/rk/certificate", token: server.adminToken)
+        let newCAPath = try writeFile(directory, "new-ca.pem", newCA.body)
+        // The new key's certificates name its own CRL and CA certificate.
+        let scopeURL = try #require(
+            new.text.split(separator: "\n").first { $0.contains("http://pki.example.com/crl/rk.") }
+        )
+        let scope = String(scopeURL.split(separator: "/crl/").last!.dropLast(4))
+        #expect(scope.hasPrefix("rk.k"), "\(new.text)")
+        #expect(new.text.contains("http://pki.example.com/ca/\(scope).crt"), "\(new.text)")
+        #expect(old.text.contains("http://pki.example.com/ca/rk.crt"), "\(old.text)")
+
+        for serial in [old.serial, new.serial] {
+            try await revoke(server, "rk", serial, ["reason": "keyCompromise"], expect: 200)
+        }
+        // The old key's CRL, at the URL the old certificate names: signed by the old key, lists the old leaf.
+        let oldCRL = try await fetchCRL(server, "rk", directory: directory, name: "old-key")
+        try expectSignatureVerifies(oldCRL.path, oldCAPath)
+        try expectVerify(old.path, oldCAPath, crl: oldCRL.path, revoked: true)
+        // The new key's CRL: signed by the new key, lists the new leaf; its delta CRL too.
+        let newCRL = try await fetchCRL(server, scope, directory: directory, name: "new-key")
+        try expectSignatureVerifies(newCRL.path, newCAPath)
+        try expectVerify(new.path, newCAPath, crl: newCRL.path, revoked: true)
+        #expect(newCRL.text.contains("http://pki.example.com/crl/\(scope).delta.crl"), "\(newCRL.text)")
+        let newDelta = try await fetchCRL(server, scope, directory: directory, name: "new-key-delta", delta: true)
+        try expectSignatureVerifies(newDelta.path, newCAPath)
+        // Each scope numbers its CRLs on its own; the API's CRL is the current key's.
+        #expect(try crlNumber(newCRL.text) == 1, "\(newCRL.text)")
+        let apiCRL = try await server.request("GET", "/v1/cas/rk/crl", token: server.adminToken)
+        #expect(apiCRL.body == newCRL.response.body)
+        // The old key's CA certificate stays available at the URL old certificates name.
+        let oldServed = try await server.request("GET", "/ca/rk.crt", token: nil)
+        let newServed = try await server.request("GET", "/ca/\(scope).crt", token: nil)
+        let currentDER = try await server.request("GET", "/v1/cas/rk/certificate?format=der", token: server.adminToken)
+        #expect(newServed.status == 200 && newServed.body == currentDER.body)
+        let servedPath = try writeFile(directory, "served-old.der", oldServed.body)
+        let servedPrint = try runCommand(
+            "openssl",
+            ["x509", "-inform", "DER", "-in", servedPath, "-noout", "-fingerprint"]
+        )
+        let oldPrint = try runCommand("openssl", ["x509", "-in", oldCAPath, "-noout", "-fingerprint"])
+        #expect(oldServed.status == 200 && servedPrint.status == 0 && servedPrint.stdout == oldPrint.stdout)
+        let unknownScope = try await server.request("GET", "/crl/rk.k99.crl", token: nil)
+        #expect(unknownScope.status == 404, "\(unknownScope.text)")
+    }
+
     func fetchCRL(_ server: ServerFixture, _ ca: String, directory: String, name: String, delta: Bool = false)
         async throws -> FetchedCRL
     {
