@@ -39,4 +39,6 @@ public struct CAConfiguration: Sendable, Hashable {
     func crlURL(_ ca: String) -> String? { publicBaseURL.map { "\($0)/crl/\(ca).crl" } }
     func caIssuersURL(_ ca: String) -> String? { publicBaseURL.map { "\($0)/ca/\(ca).crt" } }
     func deltaCRLURL(_ ca: String) -> String? { publicBaseURL.map { "\($0)/crl/\(ca).delta.crl" } }
+    /// The OCSP responder's URL (one for every CA: the CertID says which).
+    var ocspURL: String? { publicBaseURL.map { "\($0)/ocsp" } }
 }

@@ -387,7 +387,7 @@ public final class CertificateAuthority: Sendable {
             try extensions.append(try CRLDistributionPoints(urls: crlURLs).makeCertificateExtension())
         }
         let issuerURLs = policy?.caIssuersURLs ?? configuration.caIssuersURL(issuer).map { [$0] } ?? []
-        let ocspURLs = policy?.ocspURLs ?? []
+        let ocspURLs = policy?.ocspURLs ?? configuration.ocspURL.map { [$0] } ?? []
         let access =
             ocspURLs.map {
                 AuthorityInformationAccess.AccessDescription(

@@ -48,6 +48,7 @@ extension CertificateAuthority {
                 current.status = .revoked
                 try txn.save(current)
                 try txn.save(revocation)
+                try Self.forgetOCSPResponses(ca: ca, serial: current.serial, in: txn)
                 try txn.appendAudit(
                     AuditEvent(
                         actor: requester.actor,
@@ -119,6 +120,7 @@ extension CertificateAuthority {
                                 invalidityDate: invalidSince
                             )
                         )
+                        try Self.forgetOCSPResponses(ca: ca, serial: record.serial, in: txn)
                         let serial = SerialNumbers.hex(record.serial)
                         try txn.appendAudit(
                             AuditEvent(
@@ -139,6 +141,17 @@ extension CertificateAuthority {
         }
         if !revoked.isEmpty { await crls.noteRevocation(ca: ca) }
         return revoked
+    }
+
+    /// Removes the stored OCSP responses of a certificate in the transaction that revokes it, so that
+    /// none saying "good" is served after the revocation commits.
+    static func forgetOCSPResponses(ca: String, serial: [UInt8], in txn: any MetadataWriting) throws {
+        for algorithm: UInt8 in [1, 2] {
+            try txn.remove(
+                OCSPResponseRecord.self,
+                key: OCSPResponseRecord.key(issuer: ca, serial: serial, hashAlgorithm: algorithm)
+            )
+        }
     }
 
     /// Sets (or, with a nil value, removes) metadata pairs of a certificate; returns it updated.

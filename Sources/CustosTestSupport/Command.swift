@@ -49,6 +49,26 @@ public func runCommand(
     )
 }
 
+/// Runs an external program like `runCommand`, but waits on a thread of its own instead of the
+/// calling task's. For clients of a server running in this process (openssl ocsp, Python): a blocking
+/// wait would hold one of the few cooperative threads (two on two cores) that the server's handlers
+/// need to answer, and two such waits at once deadlock the process.
+public func runClient(
+    _ executable: String,
+    _ arguments: [String],
+    environment: [String: String] = [:],
+    input: Data? = nil
+) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(
+                with: Result { try runCommand(executable, arguments, environment: environment, input: input) }
+            )
+        }
+        thread.start()
+    }
+}
+
 /// The full path of a program on `PATH`.
 public func which(_ name: String) throws -> String {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

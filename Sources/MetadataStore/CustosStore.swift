@@ -3,7 +3,7 @@ public enum CustosStore {
     /// The record types of the current schema.
     public static let recordTypes: [any StoredRecord.Type] = [
         KeyRecord.self, CARecord.self, CertificateRecord.self, RevocationRecord.self, CRLNumberRecord.self,
-        PolicyRecord.self, CredentialRecord.self, VaultEntryRecord.self,
+        PolicyRecord.self, CredentialRecord.self, VaultEntryRecord.self, OCSPResponseRecord.self,
     ]
 
     /// The store directory inside a data directory.

@@ -15,6 +15,7 @@ public struct CustosAPI: Sendable {
     public let credentials: Credentials
     public let codeSigner: CodeSigner
     public let authority: CertificateAuthority
+    public let ocsp: OCSPResponder
     public let configuration: ServerConfiguration
 
     /// Builds the services over a running pool and an open store.
@@ -27,6 +28,11 @@ public struct CustosAPI: Sendable {
         signing = try SigningService(pool: pool, store: store, limits: configuration.signing)
         credentials = Credentials(store: store)
         authority = CertificateAuthority(signing: signing, store: store, configuration: configuration.ca)
+        ocsp = OCSPResponder(
+            authority: authority,
+            validitySeconds: configuration.ocspValidity.components.seconds,
+            maxLiveSignatures: configuration.ocspMaxLiveSignatures
+        )
         codeSigner = CodeSigner(
             signing: signing,
             store: store,
@@ -56,6 +62,7 @@ public struct CustosAPI: Sendable {
             protected: protected
         )
         CertificateRoutes(authority: authority, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
+        OCSPRoutes(responder: ocsp).add(to: router)
         CredentialRoutes(credentials: credentials, store: store, maxBodyBytes: configuration.maxBodyBytes)
             .add(to: protected)
         return router

@@ -62,6 +62,11 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLS?
     /// The certificate authority's public URL and defaults.
     public var ca: CAConfiguration
+    /// How long OCSP answers are valid (nextUpdate − thisUpdate); those signed ahead are refreshed
+    /// after half of it.
+    public var ocspValidity: Duration = .seconds(4 * 86_400)
+    /// OCSP signatures made live at once; more get `tryLater`.
+    public var ocspMaxLiveSignatures = 64
 
     public init(
         host: String = "127.0.0.1",

@@ -12,7 +12,8 @@ extension ServerConfiguration {
         "codeSigning.maxArtifactBytes", "codeSigning.timestampURLs", "codeSigning.timestamp",
         "codeSigning.timestampAttempts", "codeSigning.timestampTimeoutSeconds", "tls.certificateChain", "tls.key",
         "tls.clientCA", "ca.publicURL", "ca.defaultTenant",
-        "crl.validityHours", "crl.deltaValidityMinutes", "crl.revocationDelaySeconds",
+        "crl.validityHours", "crl.deltaValidityMinutes", "crl.revocationDelaySeconds", "ocsp.validityHours",
+        "ocsp.maxLiveSignatures",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -36,6 +37,7 @@ extension ServerConfiguration {
     ///   publicURL: http://pki.example.com   # CRL and CA-issuers URLs in issued certificates
     ///   defaultTenant: default
     /// crl: { validityHours: 24, deltaValidityMinutes: 60, revocationDelaySeconds: 2 }
+    /// ocsp: { validityHours: 96, maxLiveSignatures: 64 }
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -149,6 +151,8 @@ extension ServerConfiguration {
             defaultTenant: values["ca.defaultTenant"] ?? "default",
             crl: crl
         )
+        configuration.ocspValidity = .seconds(3600 * (try integer("ocsp.validityHours", 1...8760) ?? 96))
+        configuration.ocspMaxLiveSignatures = try integer("ocsp.maxLiveSignatures", 1...10_000) ?? 64
         return configuration
     }
 }

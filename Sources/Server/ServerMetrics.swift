@@ -1,3 +1,4 @@
+import CA
 import CoreMetrics
 import HSM
 import Metrics
@@ -42,5 +43,25 @@ enum ServerMetrics {
             Gauge(label: "custos_hsm_recoveries", dimensions: [("kind", kind)]).record(count)
         }
         return registry.emitToString()
+    }
+
+    /// One OCSP answer: by OCSP status and by source (pre-signed, live, error), and how long a live
+    /// one took (the HSM signature included).
+    static func ocspAnswered(_ answer: OCSPResponder.Answer, duration: Duration) {
+        Counter(
+            label: "custos_ocsp_responses_total",
+            dimensions: [("status", answer.status.description), ("source", answer.source.rawValue)]
+        ).increment()
+        if answer.source == .live {
+            Timer(label: "custos_ocsp_live_signing_seconds").recordNanoseconds(
+                duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+            )
+        }
+    }
+
+    /// Responses signed ahead by one refresh pass (a full pass means a backlog).
+    static func ocspPresigned(_ count: Int) {
+        Counter(label: "custos_ocsp_presigned_total").increment(by: count)
+        Gauge(label: "custos_ocsp_refresh_last_pass").record(count)
     }
 }

@@ -213,7 +213,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let services = ServiceGroup(
             configuration: .init(
-                services: [application, CRLScheduleService(publisher: api.authority.crls)],
+                services: [
+                    application, CRLScheduleService(publisher: api.authority.crls),
+                    OCSPRefreshService(responder: api.ocsp),
+                ],
                 gracefulShutdownSignals: [],
                 logger: logger
             )

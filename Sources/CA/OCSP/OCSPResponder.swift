@@ -1,0 +1,359 @@
+import Crypto
+import Foundation
+import MetadataStore
+import Signing
+import Synchronization
+import X509
+
+/// Answers OCSP requests (RFC 6960, in the RFC 5019 profile) for every CA whose key Custos holds,
+/// signing with the key that signed the certificates asked about, in the HSM.
+///
+/// A CertID is matched by SHA-1 or SHA-256 hashes of a CA key's certificate subject and public key;
+/// the status comes from the store: revoked (time and reason) when revoked, good when Custos issued
+/// the serial, and unknown otherwise, so a serial Custos never issued is never good. CertIDs of
+/// another issuer than the first one matched in the same request are answered unknown (one
+/// signature covers one issuer). Requests for issuers Custos does not serve get `unauthorized`,
+/// undecodable ones or nonces outside 1 to 32 octets (RFC 8954) `malformedRequest`, an HSM that
+/// does not answer or too many live signatures at once `tryLater`.
+///
+/// Requests with one CertID and no nonce are answered from responses signed ahead and kept in the
+/// store (`OCSPResponseRecord`): `refreshDue` signs them for every unexpired certificate and again
+/// after half their validity; a revocation deletes them in its own transaction, and the next
+/// request signs live and keeps the new answer. An expired response is never served.
+public final class OCSPResponder: Sendable {
+    /// Where an answer came from.
+    public enum Source: String, Sendable {
+        case presigned
+        case live
+        case error
+    }
+
+    /// An encoded `OCSPResponse` and what HTTP caching needs to know of it.
+    public struct Answer: Sendable {
+        public let der: [UInt8]
+        public let status: OCSPResponseStatus
+        public let source: Source
+        /// Seconds since 1970 (successful answers).
+        public let thisUpdate: Int64?
+        public let nextUpdate: Int64?
+        /// Whether a cache may keep it: successful and without a nonce.
+        public let cacheable: Bool
+
+        public static func error(_ status: OCSPResponseStatus) -> Answer {
+            Answer(
+                der: status.unsuccessfulResponse,
+                status: status,
+                source: .error,
+                thisUpdate: nil,
+                nextUpdate: nil,
+                cacheable: false
+            )
+        }
+    }
+
+    /// A CA key Custos signs OCSP answers with, and its newest certificate.
+    private struct Issuer: Sendable {
+        let ca: String
+        let key: SigningKey
+        let certificate: Certificate
+        /// The certificate's subject as encoded (for CertIDs made here).
+        let subject: [UInt8]
+    }
+
+    private struct Index: Sendable {
+        /// (hash algorithm tag, name hash, key hash) → issuer.
+        var issuers: [[UInt8]: Issuer] = [:]
+        /// CA id → its keys' issuers.
+        var byCA: [String: [Issuer]] = [:]
+        var built: ContinuousClock.Instant?
+    }
+
+    private let authority: CertificateAuthority
+    /// How long an answer is valid (nextUpdate − thisUpdate); answers signed ahead are refreshed after
+    /// half of it.
+    public let validitySeconds: Int64
+    /// Live signatures allowed at once; more get `tryLater` rather than a queue without bound.
+    public let maxLiveSignatures: Int
+    private let index = Mutex(Index())
+    private let liveSignatures = Mutex(0)
+    /// Where the next pre-signing pass continues in the certificate table.
+    private let presignCursor = Mutex<Key?>(nil)
+
+    public init(authority: CertificateAuthority, validitySeconds: Int64 = 4 * 86_400, maxLiveSignatures: Int = 64) {
+        self.authority = authority
+        self.validitySeconds = validitySeconds
+        self.maxLiveSignatures = maxLiveSignatures
+    }
+
+    /// Whether `der` decodes as an OCSP request (to repair mangled GET paths).
+    public static func isRequest(_ der: [UInt8]) -> Bool { (try? OCSPRequest(derEncoded: der)) != nil }
+
+    /// The DER `OCSPResponse` for the DER `OCSPRequest` `der`; never throws: failures are OCSP statuses.
+    public func respond(to der: [UInt8]) async -> Answer {
+        let request: OCSPRequest
+        do { request = try OCSPRequest(derEncoded: der) } catch { return .error(.malformedRequest) }
+        if let nonce = request.nonce, !(1...32).contains(nonce.count) { return .error(.malformedRequest) }
+        let issuers: [Issuer?]
+        do { issuers = try request.certIDs.map { try issuer(for: $0) } } catch { return .error(.internalError) }
+        guard let signer = issuers.compactMap({ $0 }).first else { return .error(.unauthorized) }
+        let now = Int64(Date().timeIntervalSince1970)
+        let single = request.nonceExtensionValue == nil && request.certIDs.count == 1
+        let tag = Self.algorithmTag(request.certIDs[0])
+        if single, let tag {
+            let key = OCSPResponseRecord.key(issuer: signer.ca, serial: request.certIDs[0].serial, hashAlgorithm: tag)
+            if let stored = try? authority.store.read({ try $0.record(OCSPResponseRecord.self, key: key) }),
+                stored.nextUpdate > now + 60, stored.der.count > 5
+            {
+                return Answer(
+                    der: stored.der,
+                    status: .successful,
+                    source: .presigned,
+                    thisUpdate: stored.thisUpdate,
+                    nextUpdate: stored.nextUpdate,
+                    cacheable: true
+                )
+            }
+        }
+        let admitted = liveSignatures.withLock { count in
+            guard count < maxLiveSignatures else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { return .error(.tryLater) }
+        defer { liveSignatures.withLock { $0 -= 1 } }
+        var responses: [BasicOCSPResponse.Single] = []
+        do {
+            for (certID, issuer) in zip(request.certIDs, issuers) {
+                let status: CertificateStatus =
+                    issuer?.ca == signer.ca && issuer?.key.name == signer.key.name
+                    ? try status(ca: signer.ca, serial: certID.serial) : .unknown
+                responses.append(.init(certID: certID.der, status: status))
+            }
+            let der = try await sign(responses, by: signer, at: now, nonce: request.nonceExtensionValue)
+            // Keep the answer for the next such request, unless the certificate is unknown (a
+            // requester could otherwise fill the store with serials never issued).
+            if single, let tag, responses[0].status != .unknown {
+                keep(
+                    der,
+                    status: responses[0].status,
+                    ca: signer.ca,
+                    serial: request.certIDs[0].serial,
+                    tag: tag,
+                    at: now
+                )
+            }
+            return Answer(
+                der: der,
+                status: .successful,
+                source: .live,
+                thisUpdate: now,
+                nextUpdate: now + validitySeconds,
+                cacheable: request.nonceExtensionValue == nil
+            )
+        } catch {
+            switch CAError.from(error).code {
+            case .hsmUnavailable: return .error(.tryLater)
+            default: return .error(.internalError)
+            }
+        }
+    }
+
+    /// Signs the responses that are due: stored ones past half their validity, and (continuing
+    /// through the certificate table, `limit` signatures a pass) missing ones for unexpired
+    /// certificates of CAs Custos signs for. Returns how many it signed.
+    @discardableResult
+    public func refreshDue(limit: Int = 1_000) async -> Int {
+        let now = Int64(Date().timeIntervalSince1970)
+        var signed = 0
+        // 1. Stored responses past half their validity.
+        let due: [OCSPResponseRecord] =
+            (try? authority.store.read { reader in
+                try reader.keys(
+                    OCSPResponseRecord.self,
+                    index: "this-update",
+                    from: Key().appending(Int64(0)),
+                    to: Key().appending(now - validitySeconds / 2),
+                    limit: limit
+                ).compactMap { try reader.record(OCSPResponseRecord.self, key: $0) }
+            }) ?? []
+        for record in due where signed < limit {
+            if await presign(ca: record.issuer, serial: record.serial, tag: record.hashAlgorithm, at: now) {
+                signed += 1
+            }
+        }
+        // 2. Certificates without a stored response, a batch at a time.
+        let start = presignCursor.withLock { $0 }
+        let batch: [CertificateRecord] =
+            (try? authority.store.read { try $0.records(CertificateRecord.self, after: start, limit: 500) }) ?? []
+        presignCursor.withLock { $0 = batch.count < 500 ? nil : batch.last?.primaryKey }
+        for certificate in batch where signed < limit && certificate.notAfter / 1_000_000_000 > now {
+            for tag: UInt8 in [1, 2] {
+                let key = OCSPResponseRecord.key(
+                    issuer: certificate.issuer,
+                    serial: certificate.serial,
+                    hashAlgorithm: tag
+                )
+                let stored = try? authority.store.read { try $0.record(OCSPResponseRecord.self, key: key) }
+                guard stored == nil else { continue }
+                if await presign(ca: certificate.issuer, serial: certificate.serial, tag: tag, at: now) { signed += 1 }
+            }
+        }
+        return signed
+    }
+
+    /// Signs and keeps the response for one certificate, if Custos signs for its issuer.
+    private func presign(ca: String, serial: [UInt8], tag: UInt8, at now: Int64) async -> Bool {
+        do {
+            guard let signer = try issuer(ofCertificate: serial, ca: ca) else { return false }
+            let status = try status(ca: ca, serial: serial)
+            guard status != .unknown else { return false }
+            let certID = try CertID.der(
+                issuerName: signer.subject,
+                issuerKey: signer.certificate.publicKey.subjectPublicKeyInfoBytes,
+                serial: serial,
+                algorithm: tag
+            )
+            let der = try await sign([.init(certID: certID, status: status)], by: signer, at: now, nonce: nil)
+            try await store(der, status: status, ca: ca, serial: serial, tag: tag, at: now)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private func sign(_ responses: [BasicOCSPResponse.Single], by signer: Issuer, at now: Int64, nonce: [UInt8]?)
+        async throws -> [UInt8]
+    {
+        let response = BasicOCSPResponse(
+            responderKeyHash: Array(Insecure.SHA1.hash(data: signer.certificate.publicKey.subjectPublicKeyInfoBytes)),
+            producedAt: now,
+            thisUpdate: now,
+            nextUpdate: now + validitySeconds,
+            responses: responses,
+            nonceExtensionValue: nonce
+        )
+        let key = try authority.privateKey(signer.key)
+        let algorithm = key.defaultSignatureAlgorithm
+        let tbs = try response.tbsBytes()
+        let signature = try await key.signatureValue(tbs, signatureAlgorithm: algorithm)
+        return try response.assemble(tbs: tbs, algorithm: algorithm, signature: signature)
+    }
+
+    /// Stores a response in the background (the answer does not wait for the disk).
+    private func keep(_ der: [UInt8], status: CertificateStatus, ca: String, serial: [UInt8], tag: UInt8, at now: Int64)
+    {
+        Task { try? await store(der, status: status, ca: ca, serial: serial, tag: tag, at: now) }
+    }
+
+    /// Stores a response unless the certificate's status changed since it was signed (a revocation
+    /// committed in between must not be overwritten by a "good" signed before it).
+    private func store(
+        _ der: [UInt8],
+        status: CertificateStatus,
+        ca: String,
+        serial: [UInt8],
+        tag: UInt8,
+        at now: Int64
+    )
+        async throws
+    {
+        let record = OCSPResponseRecord(
+            issuer: ca,
+            serial: serial,
+            hashAlgorithm: tag,
+            der: der,
+            thisUpdate: now,
+            nextUpdate: now + validitySeconds
+        )
+        var key = Key().appending(ca)
+        key.append(bytes: serial)
+        let certificateKey = key
+        let wasRevoked = if case .revoked = status { true } else { false }
+        try await authority.store.write { txn in
+            guard let certificate = try txn.record(CertificateRecord.self, key: certificateKey),
+                (certificate.status == .revoked) == wasRevoked
+            else { return }
+            try txn.save(record)
+        }
+    }
+
+    /// A certificate's status from the store (reads only; safe on any thread).
+    private func status(ca: String, serial: [UInt8]) throws -> CertificateStatus {
+        var key = Key().appending(ca)
+        key.append(bytes: serial)
+        return try authority.store.read { reader in
+            guard let record = try reader.record(CertificateRecord.self, key: key) else { return .unknown }
+            guard record.status == .revoked, let revocation = try reader.record(RevocationRecord.self, key: key) else {
+                return .good
+            }
+            return .revoked(
+                time: revocation.revokedAt / 1_000_000_000,
+                reason: CRLReason(rawValue: revocation.reason) ?? .unspecified
+            )
+        }
+    }
+
+    /// The issuer a CertID names, rebuilding the index (at most once a second) when it names none,
+    /// so that CAs created or re-keyed since are found.
+    private func issuer(for certID: CertID) throws -> Issuer? {
+        guard let tag = Self.algorithmTag(certID) else { return nil }
+        let lookup = [tag] + certID.issuerNameHash + certID.issuerKeyHash
+        if let found = index.withLock({ $0.issuers[lookup] }) { return found }
+        return try rebuiltIndexIfDue()?.issuers[lookup]
+    }
+
+    /// The key of `ca` that signed the certificate `serial`: the CA's only key, or the one whose
+    /// certificate verifies the certificate's signature.
+    private func issuer(ofCertificate serial: [UInt8], ca: String) throws -> Issuer? {
+        var candidates = index.withLock { $0.byCA[ca] } ?? []
+        if candidates.isEmpty { candidates = try rebuiltIndexIfDue()?.byCA[ca] ?? [] }
+        guard candidates.count > 1 else { return candidates.first }
+        var key = Key().appending(ca)
+        key.append(bytes: serial)
+        guard let record = try authority.store.read({ try $0.record(CertificateRecord.self, key: key) }) else {
+            return nil
+        }
+        let certificate = try ParsedCertificates.certificate(record.der)
+        return candidates.first { $0.certificate.publicKey.isValidSignature(certificate.signature, for: certificate) }
+    }
+
+    private func rebuiltIndexIfDue() throws -> Index? {
+        let due = index.withLock { index in index.built.map { ContinuousClock.now - $0 > .seconds(1) } ?? true }
+        guard due else { return nil }
+        let rebuilt = try buildIndex()
+        index.withLock { $0 = rebuilt }
+        return rebuilt
+    }
+
+    /// The index tag of a CertID's hash algorithm: 1 SHA-1, 2 SHA-256, nil for others.
+    private static func algorithmTag(_ certID: CertID) -> UInt8? {
+        switch certID.hashAlgorithm {
+        case CertID.sha1: 1
+        case CertID.sha256: 2
+        default: nil
+        }
+    }
+
+    private func buildIndex() throws -> Index {
+        let records = try authority.store.read { reader in
+            try reader.records(CARecord.self, after: nil, limit: .max).filter {
+                $0.keyName != nil && $0.certificate != nil
+            }
+        }
+        var index = Index(built: .now)
+        for record in records {
+            for name in CertificateAuthority.keyNames(of: record) {
+                guard let key = try? authority.signing.keys.serviceKey(name),
+                    let certificate = try? CertificateAuthority.newestCertificate(of: key, in: record)
+                else { continue }
+                let subject = try CRLPublisher.subjectBytes(certificate)
+                let issuer = Issuer(ca: record.id, key: key, certificate: certificate, subject: subject)
+                let publicKey = certificate.publicKey.subjectPublicKeyInfoBytes
+                index.issuers[[1] + Insecure.SHA1.hash(data: subject) + Insecure.SHA1.hash(data: publicKey)] = issuer
+                index.issuers[[2] + SHA256.hash(data: subject) + SHA256.hash(data: publicKey)] = issuer
+                index.byCA[record.id, default: []].append(issuer)
+            }
+        }
+        return index
+    }
+}

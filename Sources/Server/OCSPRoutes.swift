@@ -1,0 +1,96 @@
+import CA
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/ocsp`: the OCSP responder for relying parties (RFC 6960 appendix A, RFC 5019 section 5), without
+/// credentials. POST carries the DER request in the body; GET carries it base64-encoded (and
+/// URL-encoded) in the path. Every answer is an `application/ocsp-response`, errors included (as OCSP
+/// statuses, never an HTTP error without a body).
+struct OCSPRoutes {
+    let responder: OCSPResponder
+    /// A request with a few CertIDs is well under 1 KiB; anything much larger is not one.
+    static let maxRequestBytes = 16 * 1024
+
+    func add(to router: Router<CustosRequestContext>) {
+        router.post("ocsp") { request, _ in
+            guard request.headers[.contentType]?.lowercased().hasPrefix("application/ocsp-request") == true,
+                let body = try? await request.body.collect(upTo: Self.maxRequestBytes)
+            else {
+                ServerMetrics.ocspAnswered(.error(.malformedRequest), duration: .zero)
+                return Self.response(.error(.malformedRequest), request: request)
+            }
+            let started = ContinuousClock.now
+            let answer = await responder.respond(to: Array(body.readableBytesView))
+            ServerMetrics.ocspAnswered(answer, duration: .now - started)
+            return Self.response(answer, request: request, cacheable: false)
+        }
+        router.get("ocsp/**") { request, _ in
+            guard let der = Self.requestFromPath(request.uri.path) else {
+                ServerMetrics.ocspAnswered(.error(.malformedRequest), duration: .zero)
+                return Self.response(.error(.malformedRequest), request: request)
+            }
+            let started = ContinuousClock.now
+            let answer = await responder.respond(to: der)
+            ServerMetrics.ocspAnswered(answer, duration: .now - started)
+            return Self.response(answer, request: request, cacheable: true)
+        }
+    }
+
+    /// The DER request in a GET path: everything after `/ocsp/`, URL-decoded, base64. Tolerates what
+    /// proxies do to such paths: `+` turned into a space, and slashes collapsed or doubled.
+    static func requestFromPath(_ path: String) -> [UInt8]? {
+        guard let range = path.range(of: "/ocsp/") else { return nil }
+        var encoded = String(path[range.upperBound...])
+        while encoded.hasPrefix("/") { encoded.removeFirst() }
+        guard let decoded = encoded.removingPercentEncoding else { return nil }
+        let text = decoded.replacingOccurrences(of: " ", with: "+")
+        guard !text.isEmpty, text.count <= maxRequestBytes * 2 else { return nil }
+        // Foundation decodes some mangled texts to garbage rather than failing: accept a decoding
+        // only when it is an OCSP request.
+        if let data = Data(base64Encoded: text), OCSPResponder.isRequest(Array(data)) { return Array(data) }
+        // A proxy that collapsed a run of slashes inside the base64 text to one lost one to three
+        // characters: put them back at each slash in turn and keep the first repair that is an OCSP
+        // request.
+        var index = text.startIndex
+        while let slash = text[index...].firstIndex(of: "/") {
+            for missing in 1...3 {
+                var repaired = text
+                repaired.insert(contentsOf: String(repeating: "/", count: missing), at: slash)
+                if let data = Data(base64Encoded: repaired), OCSPResponder.isRequest(Array(data)) { return Array(data) }
+            }
+            index = text.index(after: slash)
+        }
+        return Data(base64Encoded: text).map { Array($0) }
+    }
+
+    /// The HTTP response for an answer. Successful answers without a nonce to GET requests carry
+    /// caching headers from thisUpdate/nextUpdate (RFC 5019 section 6) and an ETag honoured with 304;
+    /// everything else says `no-store`.
+    static func response(_ answer: OCSPResponder.Answer, request: Request, cacheable: Bool = false) -> Response {
+        var headers: HTTPFields = [.contentType: "application/ocsp-response"]
+        guard cacheable, answer.cacheable, let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate else {
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let now = Int64(Date().timeIntervalSince1970)
+        let tag = "\"" + Insecure.SHA1.hash(data: answer.der).map { String(format: "%02x", $0) }.joined() + "\""
+        headers[.cacheControl] = "max-age=\(max(0, nextUpdate - now)), public, no-transform, must-revalidate"
+        headers[.lastModified] = formatter.string(from: Date(timeIntervalSince1970: Double(thisUpdate)))
+        headers[.expires] = formatter.string(from: Date(timeIntervalSince1970: Double(nextUpdate)))
+        headers[.eTag] = tag
+        if let match = request.headers[.ifNoneMatch],
+            match.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces) == tag
+            })
+        {
+            return Response(status: .notModified, headers: headers)
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
+    }
+}
