@@ -29,9 +29,11 @@ bench: deps
 	cd Bench && $(SWIFT) run -c release SigningBench
 
 # The HTTP API under wrk load (a second process) as ratios of the raw C_Sign loop on the server's own
-# token: batches of 64 digests, single digests from 64 connections, p99 at half load (~5 minutes + builds).
+# token: batches of 64 digests, single digests from 64 connections, p99 at half load; issuance; OCSP
+# against nginx serving the same answer (~8 minutes + builds). HTTPBench --only signing|issuance|ocsp.
 bench-http: deps
 	@command -v wrk >/dev/null || apt-get install -y wrk
+	@command -v nginx >/dev/null || apt-get install -y nginx
 	$(SWIFT) build -c release --product custos
 	touch Bench/Package.swift
 	cd Bench && $(SWIFT) run -c release HTTPBench --custos $$($(SWIFT) build -c release --show-bin-path --package-path ..)/custos

@@ -528,17 +528,13 @@ struct CARoutes {
     /// nextUpdate.
     static func crlResponse(_ crl: CRLPublisher.Published) -> Response {
         let now = Int64(Date().timeIntervalSince1970)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
         return Response(
             status: .ok,
             headers: [
                 .contentType: "application/pkix-crl",
                 .cacheControl: "public, max-age=\(max(0, crl.nextUpdate - now)), no-transform",
-                .expires: formatter.string(from: Date(timeIntervalSince1970: Double(crl.nextUpdate))),
-                .lastModified: formatter.string(from: Date(timeIntervalSince1970: Double(crl.thisUpdate))),
+                .expires: HTTPDate.format(crl.nextUpdate),
+                .lastModified: HTTPDate.format(crl.thisUpdate),
                 .eTag: "\"\(crl.number)\"",
             ],
             body: .init(byteBuffer: ByteBuffer(bytes: crl.der))

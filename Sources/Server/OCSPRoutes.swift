@@ -74,15 +74,11 @@ struct OCSPRoutes {
             headers[.cacheControl] = "no-store"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
         let now = Int64(Date().timeIntervalSince1970)
-        let tag = "\"" + Insecure.SHA1.hash(data: answer.der).map { String(format: "%02x", $0) }.joined() + "\""
+        let tag = "\"" + hex(Insecure.SHA1.hash(data: answer.der)) + "\""
         headers[.cacheControl] = "max-age=\(max(0, nextUpdate - now)), public, no-transform, must-revalidate"
-        headers[.lastModified] = formatter.string(from: Date(timeIntervalSince1970: Double(thisUpdate)))
-        headers[.expires] = formatter.string(from: Date(timeIntervalSince1970: Double(nextUpdate)))
+        headers[.lastModified] = HTTPDate.format(thisUpdate)
+        headers[.expires] = HTTPDate.format(nextUpdate)
         headers[.eTag] = tag
         if let match = request.headers[.ifNoneMatch],
             match.split(separator: ",").contains(where: {
@@ -92,5 +88,17 @@ struct OCSPRoutes {
             return Response(status: .notModified, headers: headers)
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
+    }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// Lower-case hex (`String(format:)` per byte is slow on Linux).
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var text: [UInt8] = []
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

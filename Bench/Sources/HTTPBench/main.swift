@@ -16,12 +16,18 @@ import PKCS11
 //
 // Rounds alternate raw, batch and single so that a shared machine's drift hits all alike; each
 // figure is the median of the per-round ratios. Usage:
-//   HTTPBench --custos PATH [--rounds 5] [--seconds 3] [--only signing|issuance]
+//   HTTPBench --custos PATH [--rounds 5] [--seconds 3] [--only signing|issuance|ocsp]
 //             [--module /usr/lib/softhsm/libsofthsm2.so]
 //
 // Issuance: wrk posts one CSR (P-256, device category) per request to an ECDSA P-256 CA from 32
 // connections; each answer is a new certificate, signed in the HSM and durably stored. Its raw limit
 // is the C loop signing with the CA's own key.
+//
+// OCSP: GET requests for one certificate (no nonce: served from the stored, pre-signed answer) from
+// 32 connections, against nginx serving the same answer bytes as a static file (the limit); p50/p99
+// at half the Custos rate; POST requests with a nonce (signed live) with the raw C loop on the CA key
+// beside them; and openssl's own responder (`openssl ocsp -multi 2`) answering POSTs for one
+// certificate as the peer a user would otherwise run.
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -162,18 +168,25 @@ struct WrkResult {
 
 /// Runs wrk with a Lua script that posts `body`; `pace` (requests per second over all connections)
 /// paces each connection with wrk's `delay()`.
-func wrk(_ path: String, body: String, connections: Int, pace: Double? = nil, token: String = signerToken) throws
-    -> WrkResult
-{
+func wrk(
+    _ path: String,
+    body: String,
+    connections: Int,
+    pace: Double? = nil,
+    token: String = signerToken,
+    method: String = "POST",
+    contentType: String = "application/json",
+    url: String? = nil
+) throws -> WrkResult {
     let script = "\(directory)/wrk-\(UUID()).lua"
     // Random gaps averaging the pace's interval: fixed gaps keep the connections in lockstep, which
     // turns a steady rate into bursts as large as the connection count.
     let delay = pace.map { "function delay() return math.random() * 2 * \(Double(connections) / $0 * 1000) end" } ?? ""
     try """
-    wrk.method = "POST"
-    wrk.headers["Content-Type"] = "application/json"
-    wrk.headers["Authorization"] = "Bearer \(token)"
-    wrk.body = [[\(body)]]
+    wrk.method = "\(method)"
+    \(method == "POST" ? "wrk.headers[\"Content-Type\"] = \"\(contentType)\"" : "")
+    \(token.isEmpty ? "" : "wrk.headers[\"Authorization\"] = \"Bearer \(token)\"")
+    \(method == "POST" ? "wrk.body = \(body)" : "")
     \(delay)
     function done(summary, latency, requests)
       local errors = summary.errors.status + summary.errors.connect + summary.errors.read
@@ -185,7 +198,8 @@ func wrk(_ path: String, body: String, connections: Int, pace: Double? = nil, to
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try which("wrk"))
     process.arguments = [
-        "-t", "1", "-c", "\(connections)", "-d", "\(seconds)s", "--timeout", "10s", "-s", script, base + path,
+        "-t", "1", "-c", "\(connections)", "-d", "\(seconds)s", "--timeout", "10s", "-s", script,
+        (url ?? base) + path,
     ]
     let output = Pipe()
     process.standardOutput = output
@@ -202,10 +216,11 @@ func wrk(_ path: String, body: String, connections: Int, pace: Double? = nil, to
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 let encodedDigest = Data(digest).base64EncodedString()
-let singleBody = #"{"digest":"\#(encodedDigest)"}"#
+let singleBody = "[[" + #"{"digest":"\#(encodedDigest)"}"# + "]]"
 let batchBody =
-    #"{"items":["# + Array(repeating: #"{"digest":"\#(encodedDigest)"}"#, count: batchSize).joined(separator: ",")
-    + "]}"
+    "[[" + #"{"items":["#
+    + Array(repeating: #"{"digest":"\#(encodedDigest)"}"#, count: batchSize).joined(separator: ",")
+    + "]}]]"
 
 print("HTTP API vs raw C_Sign, \(sessions) sessions, \(rounds) rounds of \(seconds) s each, same token and keys")
 if only == nil || only == "signing" {
@@ -272,10 +287,12 @@ if only == nil || only == "issuance" {
     try openssl.run()
     openssl.waitUntilExit()
     let csr = try String(contentsOfFile: csrPath, encoding: .utf8)
-    let issueBody = String(
-        decoding: try JSONSerialization.data(withJSONObject: ["csr": csr, "category": "device"]),
-        as: UTF8.self
-    )
+    let issueBody =
+        "[["
+        + String(
+            decoding: try JSONSerialization.data(withJSONObject: ["csr": csr, "category": "device"]),
+            as: UTF8.self
+        ) + "]]"
     let caKey = Case(name: "issuance", key: "custos-ca-bench-ca", algorithm: "ec-p256", scheme: .ecdsa(.sha256))
     let path = "/v1/cas/bench-ca/certificates"
     _ = try wrk(path, body: issueBody, connections: 8, token: admin)
@@ -303,6 +320,218 @@ if only == nil || only == "issuance" {
     if errors > 0 { print("  issuance: \(errors) requests failed") }
     failed = failed || errors > 0
     print("bars: at least 2,000 certificates/s and 0.25 of raw")
+}
+// MARK: - OCSP
+
+/// Runs a command to its end; throws with its output when it fails.
+@discardableResult
+func run(_ tool: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try which(tool))
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw Failure("\(tool) \(arguments.first ?? ""): \(text)") }
+    return text
+}
+
+/// A free loopback port.
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A Lua string literal of arbitrary bytes.
+func lua(_ bytes: [UInt8]) -> String { "\"" + bytes.map { String(format: "\\%03d", $0) }.joined() + "\"" }
+
+if only == nil || only == "ocsp" {
+    _ = try await call(
+        "POST",
+        "/v1/cas",
+        token: admin,
+        json: ["id": "bench-ocsp", "subject": "CN=Bench OCSP CA", "algorithm": "ec-p256"]
+    )
+    try run(
+        "openssl",
+        [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            "\(directory)/ocsp-leaf.key", "-subj", "/CN=bench device", "-out", "\(directory)/ocsp-leaf.csr",
+        ]
+    )
+    let leaf = try await call(
+        "POST",
+        "/v1/cas/bench-ocsp/certificates",
+        token: admin,
+        json: [
+            "csr": try String(contentsOfFile: "\(directory)/ocsp-leaf.csr", encoding: .utf8), "category": "device",
+        ]
+    )
+    try (leaf["certificate"] as? String ?? "").write(
+        toFile: "\(directory)/ocsp-leaf.pem",
+        atomically: true,
+        encoding: .utf8
+    )
+    try ((leaf["chain"] as? [String])?.first ?? "").write(
+        toFile: "\(directory)/ocsp-ca.pem",
+        atomically: true,
+        encoding: .utf8
+    )
+    let ask = ["ocsp", "-issuer", "\(directory)/ocsp-ca.pem", "-cert", "\(directory)/ocsp-leaf.pem"]
+    try run("openssl", ask + ["-no_nonce", "-reqout", "\(directory)/ocsp.req"])
+    try run("openssl", ask + ["-reqout", "\(directory)/ocsp-nonce.req"])
+    let request = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/ocsp.req"))
+    let getPath = "/ocsp/" + request.base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+    // The first GET signs live and keeps the answer; from then on the answer is the stored one.
+    let (first, _) = try await URLSession.shared.data(from: URL(string: base + getPath)!)
+    try await Task.sleep(for: .seconds(1))
+    let (answer, _) = try await URLSession.shared.data(from: URL(string: base + getPath)!)
+    guard first == answer, answer.count > 100 else { throw Failure("no stored OCSP answer to benchmark") }
+
+    // nginx serving the same bytes as a static file: the limit for a pre-signed answer over HTTP.
+    let nginxRoot = "\(directory)/nginx"
+    try FileManager.default.createDirectory(atPath: nginxRoot + "/www/ocsp", withIntermediateDirectories: true)
+    try answer.write(to: URL(fileURLWithPath: nginxRoot + "/www/ocsp/answer.der"))
+    let nginxPort = try freePort()
+    try """
+    \(getuid() == 0 ? "user root;" : "")
+    worker_processes 2;
+    daemon off;
+    pid \(nginxRoot)/nginx.pid;
+    error_log \(nginxRoot)/error.log;
+    events { worker_connections 1024; }
+    http {
+      access_log off;
+      client_body_temp_path \(nginxRoot);
+      server {
+        listen 127.0.0.1:\(nginxPort);
+        location / { root \(nginxRoot)/www; default_type application/ocsp-response; }
+      }
+    }
+    """.write(toFile: nginxRoot + "/nginx.conf", atomically: true, encoding: .utf8)
+    let nginx = Process()
+    nginx.executableURL = URL(fileURLWithPath: try which("nginx"))
+    nginx.arguments = ["-p", nginxRoot, "-c", nginxRoot + "/nginx.conf"]
+    nginx.standardError = FileHandle.nullDevice
+    try nginx.run()
+    // SIGTERM: the master stops its workers (SIGKILL would leave them running).
+    defer {
+        kill(nginx.processIdentifier, SIGTERM)
+        nginx.waitUntilExit()
+    }
+    try await Task.sleep(for: .milliseconds(500))
+
+    // openssl's own responder (2 processes) on the same shape of data: the peer a user would run.
+    let peerPort = try freePort()
+    try run(
+        "openssl",
+        [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            "\(directory)/peer-ca.key", "-subj", "/CN=Peer OCSP CA", "-days", "30", "-out", "\(directory)/peer-ca.pem",
+        ]
+    )
+    try run(
+        "openssl",
+        [
+            "x509", "-req", "-in", "\(directory)/ocsp-leaf.csr", "-CA", "\(directory)/peer-ca.pem", "-CAkey",
+            "\(directory)/peer-ca.key", "-set_serial", "0x1A2B3C4D", "-days", "30", "-out",
+            "\(directory)/peer-leaf.pem",
+        ]
+    )
+    try "V\t301231235959Z\t\t1A2B3C4D\tunknown\t/CN=bench device\n"
+        .write(toFile: "\(directory)/index.txt", atomically: true, encoding: .utf8)
+    let peer = Process()
+    peer.executableURL = URL(fileURLWithPath: try which("openssl"))
+    peer.arguments = [
+        "ocsp", "-index", "\(directory)/index.txt", "-port", "\(peerPort)", "-rsigner", "\(directory)/peer-ca.pem",
+        "-rkey", "\(directory)/peer-ca.key", "-CA", "\(directory)/peer-ca.pem", "-nmin", "60", "-multi", "2",
+    ]
+    peer.standardOutput = FileHandle.nullDevice
+    peer.standardError = FileHandle.nullDevice
+    try peer.run()
+    defer { try? run("pkill", ["-9", "-f", "\(directory)/index.txt"]) }
+    try run(
+        "openssl",
+        [
+            "ocsp", "-issuer", "\(directory)/peer-ca.pem", "-cert", "\(directory)/peer-leaf.pem", "-no_nonce",
+            "-reqout", "\(directory)/peer.req",
+        ]
+    )
+    try await Task.sleep(for: .milliseconds(500))
+
+    let nonceBody = lua(Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/ocsp-nonce.req"))))
+    let peerBody = lua(Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/peer.req"))))
+    let ocspType = "application/ocsp-request"
+    let caKey = Case(name: "ocsp", key: "custos-ca-bench-ocsp", algorithm: "ec-p256", scheme: .ecdsa(.sha256))
+    var nginxRates: [Double] = []
+    var custosRates: [Double] = []
+    var ratios: [Double] = []
+    var liveRates: [Double] = []
+    var rawRates: [Double] = []
+    var errors = 0
+    for _ in 0..<rounds {
+        let limit = try wrk(
+            "/ocsp/answer.der",
+            body: "",
+            connections: 32,
+            token: "",
+            method: "GET",
+            url: "http://127.0.0.1:\(nginxPort)"
+        )
+        let presigned = try wrk(getPath, body: "", connections: 32, token: "", method: "GET")
+        let live = try wrk("/ocsp", body: nonceBody, connections: 32, token: "", contentType: ocspType)
+        rawRates.append(try raw(caKey))
+        errors += limit.errors + presigned.errors + live.errors
+        if limit.errors + presigned.errors + live.errors > 0 {
+            print("  errors: nginx \(limit.errors), pre-signed \(presigned.errors), live \(live.errors)")
+        }
+        nginxRates.append(limit.requestsPerSecond)
+        custosRates.append(presigned.requestsPerSecond)
+        ratios.append(presigned.requestsPerSecond / limit.requestsPerSecond)
+        liveRates.append(live.requestsPerSecond)
+    }
+    // openssl's responder serves one connection per process at a time; with more connections than
+    // processes it stalls and its processes spin. It gets 2 connections, once, and is then killed
+    // with its children.
+    let peerResult = try wrk(
+        "/",
+        body: peerBody,
+        connections: 2,
+        token: "",
+        contentType: ocspType,
+        url: "http://127.0.0.1:\(peerPort)"
+    )
+    try? run("pkill", ["-9", "-f", "\(directory)/index.txt"])
+    let half = median(custosRates) / 2
+    let paced = try wrk(getPath, body: "", connections: 32, pace: half, token: "", method: "GET")
+    print("")
+    print(
+        "| OCSP (ECDSA P-256 CA) | nginx static GET/s | Custos pre-signed GET/s | ÷ nginx | p50 / p99 at half load | Custos nonce (live) POST/s | raw C_Sign/s | openssl ocsp -multi 2 POST/s (2 conn.) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| 32 connections | \(Int(median(nginxRates))) | \(Int(median(custosRates))) | "
+            + String(format: "%.2f", median(ratios)) + " | "
+            + String(format: "%.1f / %.1f ms", paced.p50, paced.p99) + " | \(Int(median(liveRates))) | "
+            + "\(Int(median(rawRates))) | \(Int(peerResult.requestsPerSecond)) |"
+    )
+    if errors > 0 { print("  ocsp: \(errors) requests failed") }
+    failed = failed || errors > 0
+    print("bars: pre-signed GET at least 0.5 of nginx at 32 connections, p99 under 10 ms at half load")
 }
 kill(server.processIdentifier, SIGTERM)
 server.waitUntilExit()
