@@ -52,9 +52,13 @@ struct OCSPRoutes {
         if let data = Data(base64Encoded: text), OCSPResponder.isRequest(Array(data)) { return Array(data) }
         // A proxy that collapsed a run of slashes inside the base64 text to one lost one to three
         // characters: put them back at each slash in turn and keep the first repair that is an OCSP
-        // request.
+        // request. Bounded, so that a path full of slashes costs no more than a real request: real
+        // requests (a few CertIDs) are well under 2 KiB of base64.
+        guard text.count <= 2048 else { return Data(base64Encoded: text).map { Array($0) } }
         var index = text.startIndex
-        while let slash = text[index...].firstIndex(of: "/") {
+        var tries = 0
+        while tries < 32, let slash = text[index...].firstIndex(of: "/") {
+            tries += 1
             for missing in 1...3 {
                 var repaired = text
                 repaired.insert(contentsOf: String(repeating: "/", count: missing), at: slash)

@@ -355,6 +355,9 @@ import Testing
             #expect(Array(intact.body) == unauthorized, "\(text)")
         }
         #expect(tried >= 1)
+        // A path of slashes (the repair is bounded): malformed, at once.
+        let slashes = try await server.request("GET", "/ocsp/M" + String(repeating: "/", count: 8000), token: nil)
+        #expect(Array(slashes.body) == malformed, "\(Array(slashes.body))")
         let badGet = try await server.request("GET", "/ocsp/not*base64", token: nil)
         #expect(badGet.status == 200 && Array(badGet.body) == malformed, "\(badGet.status) \(Array(badGet.body))")
         // The service is still up.
