@@ -27,34 +27,39 @@ struct OCSPRoutes {
             return Self.response(answer, request: request, cacheable: false)
         }
         router.get("ocsp/**") { request, _ in
-            guard let der = Self.requestFromPath(request.uri.path) else {
-                ServerMetrics.ocspAnswered(.error(.malformedRequest), duration: .zero)
-                return Self.response(.error(.malformedRequest), request: request)
-            }
             let started = ContinuousClock.now
-            let answer = await responder.respond(to: der)
+            var answer = OCSPResponder.Answer.error(.malformedRequest)
+            if let text = Self.base64Text(request.uri.path) {
+                // The path as it came is answered first; only a malformed one is worth repairing.
+                if let der = Data(base64Encoded: text) { answer = await responder.respond(to: Array(der)) }
+                if answer.status == .malformedRequest, let repaired = Self.repaired(text) {
+                    answer = await responder.respond(to: repaired)
+                }
+            }
             ServerMetrics.ocspAnswered(answer, duration: .now - started)
             return Self.response(answer, request: request, cacheable: true)
         }
     }
 
-    /// The DER request in a GET path: everything after `/ocsp/`, URL-decoded, base64. Tolerates what
-    /// proxies do to such paths: `+` turned into a space, and slashes collapsed or doubled.
-    static func requestFromPath(_ path: String) -> [UInt8]? {
+    /// The base64 text of the request in a GET path: everything after `/ocsp/`, URL-decoded, with
+    /// leading slashes dropped and `+` restored where a proxy turned it into a space.
+    static func base64Text(_ path: String) -> String? {
         guard let range = path.range(of: "/ocsp/") else { return nil }
         var encoded = String(path[range.upperBound...])
         while encoded.hasPrefix("/") { encoded.removeFirst() }
         guard let decoded = encoded.removingPercentEncoding else { return nil }
         let text = decoded.replacingOccurrences(of: " ", with: "+")
         guard !text.isEmpty, text.count <= maxRequestBytes * 2 else { return nil }
-        // Foundation decodes some mangled texts to garbage rather than failing: accept a decoding
-        // only when it is an OCSP request.
-        if let data = Data(base64Encoded: text), OCSPResponder.isRequest(Array(data)) { return Array(data) }
-        // A proxy that collapsed a run of slashes inside the base64 text to one lost one to three
-        // characters: put them back at each slash in turn and keep the first repair that is an OCSP
-        // request. Bounded, so that a path full of slashes costs no more than a real request: real
-        // requests (a few CertIDs) are well under 2 KiB of base64.
-        guard text.count <= 2048 else { return Data(base64Encoded: text).map { Array($0) } }
+        return text
+    }
+
+    /// The request in base64 `text` whose run of slashes a proxy collapsed to one (losing one to three
+    /// characters; Foundation may decode such text to garbage rather than fail): the slashes are put
+    /// back at each slash in turn, and the first repair that is an OCSP request is kept. Bounded, so
+    /// that a path full of slashes costs no more than a real request (a few CertIDs are well under
+    /// 2 KiB of base64).
+    static func repaired(_ text: String) -> [UInt8]? {
+        guard text.count <= 2048 else { return nil }
         var index = text.startIndex
         var tries = 0
         while tries < 32, let slash = text[index...].firstIndex(of: "/") {
@@ -66,7 +71,7 @@ struct OCSPRoutes {
             }
             index = text.index(after: slash)
         }
-        return Data(base64Encoded: text).map { Array($0) }
+        return nil
     }
 
     /// The HTTP response for an answer. Successful answers without a nonce to GET requests carry

@@ -108,6 +108,13 @@ func readFile(_ path: String, what: String) throws -> Data {
     return data
 }
 
+/// A password from a file the operator named: its first line, without the line ending (LF or CRLF).
+func readPasswordFile(_ path: String) throws -> [UInt8] {
+    var bytes = Array(try readFile(path, what: "the password file"))
+    while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+    return bytes
+}
+
 /// `key=value,key=value` pairs.
 func metadataPairs(_ text: String?) throws -> [String: String] {
     var pairs: [String: String] = [:]

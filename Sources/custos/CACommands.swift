@@ -112,10 +112,7 @@ struct ImportCACommand: AsyncParsableCommand {
         if let pkcs12 {
             body["pkcs12"] = try readFile(pkcs12, what: "the PKCS#12 file").base64EncodedString()
             if let passwordFile {
-                var password = String(decoding: try readFile(passwordFile, what: "the password file"), as: UTF8.self)
-                if password.hasSuffix("\n") { password.removeLast() }
-                if password.hasSuffix("\r") { password.removeLast() }
-                body["password"] = password
+                body["password"] = String(decoding: try readPasswordFile(passwordFile), as: UTF8.self)
             }
         } else if let certificate {
             body["certificate"] = String(

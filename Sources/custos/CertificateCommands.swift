@@ -150,14 +150,8 @@ struct ImportCertificatesCommand: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
-        var pairs: [String: String] = [:]
-        for pair in (metadata ?? "").split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("--metadata takes key=value pairs, not \"\(pair)\"") }
-            pairs[parts[0]] = parts[1]
-        }
-        var password = try pkcs12PasswordFile.map { Array(try readFile($0, what: "the password file")) }
-        while let last = password?.last, last == 0x0A || last == 0x0D { password?.removeLast() }
+        let pairs = try metadataPairs(metadata)
+        let password = try pkcs12PasswordFile.map(readPasswordFile)
         var certificates: [Certificate] = []
         for file in files {
             guard let bytes = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }

@@ -49,19 +49,7 @@ public struct RevokedCertificate: DERSerializable, Sendable, Hashable {
                 if let invalidityDate {
                     var value = DER.Serializer()
                     // GeneralizedTime always, whatever the year (section 5.3.2).
-                    let (year, month, day) = X509Time.civil(days: invalidityDate / 86_400)
-                    let second = invalidityDate % 86_400
-                    try value.serialize(
-                        GeneralizedTime(
-                            year: Int(year),
-                            month: Int(month),
-                            day: Int(day),
-                            hours: Int(second / 3600),
-                            minutes: Int(second / 60 % 60),
-                            seconds: Int(second % 60),
-                            fractionalSeconds: 0
-                        )
-                    )
+                    try value.serialize(X509Time.generalizedTime(invalidityDate))
                     try CRLExtension.serialize(
                         oid: Self.invalidityDateOID,
                         critical: false,

@@ -42,6 +42,22 @@ struct X509Time: DERSerializable, Sendable, Hashable {
         coder.appendPrimitiveNode(identifier: utc ? .utcTime : .generalizedTime) { $0.append(contentsOf: text) }
     }
 
+    /// `seconds` since 1970 as a GeneralizedTime, whatever the year (CRL invalidity dates, RFC 5280
+    /// section 5.3.2; every OCSP time, RFC 6960 section 4.2.2.1): whole seconds, UTC.
+    static func generalizedTime(_ seconds: Int64) throws -> GeneralizedTime {
+        let (year, month, day) = civil(days: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+        let second = ((seconds % 86_400) + 86_400) % 86_400
+        return try GeneralizedTime(
+            year: Int(year),
+            month: Int(month),
+            day: Int(day),
+            hours: Int(second / 3600),
+            minutes: Int(second / 60 % 60),
+            seconds: Int(second % 60),
+            fractionalSeconds: 0
+        )
+    }
+
     /// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
     static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468

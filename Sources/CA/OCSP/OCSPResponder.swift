@@ -265,9 +265,7 @@ public final class OCSPResponder: Sendable {
             thisUpdate: now,
             nextUpdate: now + validitySeconds
         )
-        var key = Key().appending(ca)
-        key.append(bytes: serial)
-        let certificateKey = key
+        let certificateKey = Self.certificateKey(ca: ca, serial: serial)
         let wasRevoked = if case .revoked = status { true } else { false }
         try await authority.store.write { txn in
             guard let certificate = try txn.record(CertificateRecord.self, key: certificateKey),
@@ -279,8 +277,7 @@ public final class OCSPResponder: Sendable {
 
     /// A certificate's status from the store (reads only; safe on any thread).
     private func status(ca: String, serial: [UInt8]) throws -> CertificateStatus {
-        var key = Key().appending(ca)
-        key.append(bytes: serial)
+        let key = Self.certificateKey(ca: ca, serial: serial)
         return try authority.store.read { reader in
             guard let record = try reader.record(CertificateRecord.self, key: key) else { return .unknown }
             guard record.status == .revoked, let revocation = try reader.record(RevocationRecord.self, key: key) else {
@@ -308,8 +305,7 @@ public final class OCSPResponder: Sendable {
         var candidates = index.withLock { $0.byCA[ca] } ?? []
         if candidates.isEmpty { candidates = try rebuiltIndexIfDue()?.byCA[ca] ?? [] }
         guard candidates.count > 1 else { return candidates.first }
-        var key = Key().appending(ca)
-        key.append(bytes: serial)
+        let key = Self.certificateKey(ca: ca, serial: serial)
         guard let record = try authority.store.read({ try $0.record(CertificateRecord.self, key: key) }) else {
             return nil
         }
@@ -323,6 +319,13 @@ public final class OCSPResponder: Sendable {
         let rebuilt = try buildIndex()
         index.withLock { $0 = rebuilt }
         return rebuilt
+    }
+
+    /// The key of a certificate (and of its revocation) in the store: issuer, then serial.
+    private static func certificateKey(ca: String, serial: [UInt8]) -> Key {
+        var key = Key().appending(ca)
+        key.append(bytes: serial)
+        return key
     }
 
     /// The index tag of a CertID's hash algorithm: 1 SHA-1, 2 SHA-256, nil for others.

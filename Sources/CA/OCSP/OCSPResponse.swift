@@ -64,7 +64,7 @@ public enum CertificateStatus: Sendable, Hashable {
         case .revoked(let time, let reason):
             try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)) {
                 info in
-                try info.serialize(OCSPTime.generalized(time))
+                try info.serialize(X509Time.generalizedTime(time))
                 if reason != .unspecified {
                     info.appendConstructedNode(
                         identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
@@ -135,16 +135,16 @@ struct BasicOCSPResponse {
             try data.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 2, tagClass: .contextSpecific)) {
                 try $0.serialize(ASN1OctetString(contentBytes: responderKeyHash[...]))
             }
-            try data.serialize(OCSPTime.generalized(producedAt))
+            try data.serialize(X509Time.generalizedTime(producedAt))
             try data.appendConstructedNode(identifier: .sequence) { list in
                 for single in responses {
                     try list.appendConstructedNode(identifier: .sequence) { response in
                         response.serializeRawBytes(single.certID)
                         try single.status.serialize(into: &response)
-                        try response.serialize(OCSPTime.generalized(thisUpdate))
+                        try response.serialize(X509Time.generalizedTime(thisUpdate))
                         try response.appendConstructedNode(
                             identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
-                        ) { try $0.serialize(OCSPTime.generalized(nextUpdate)) }
+                        ) { try $0.serialize(X509Time.generalizedTime(nextUpdate)) }
                     }
                 }
             }
@@ -195,22 +195,5 @@ struct BasicOCSPResponse {
             }
         }
         return coder.serializedBytes
-    }
-}
-
-/// OCSP times are GeneralizedTime whatever the year (RFC 6960 section 4.2.2.1), whole seconds, UTC.
-enum OCSPTime {
-    static func generalized(_ seconds: Int64) throws -> GeneralizedTime {
-        let (year, month, day) = X509Time.civil(days: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-        let second = ((seconds % 86_400) + 86_400) % 86_400
-        return try GeneralizedTime(
-            year: Int(year),
-            month: Int(month),
-            day: Int(day),
-            hours: Int(second / 3600),
-            minutes: Int(second / 60 % 60),
-            seconds: Int(second % 60),
-            fractionalSeconds: 0
-        )
     }
 }
