@@ -75,7 +75,8 @@ extension CertificateAuthority {
         validityDays requestedDays: Int?,
         metadata: [String: String],
         requester: Requester,
-        action: String
+        action: String,
+        cutToIssuer: Bool = false
     ) async throws(CAError) -> IssuedCertificate {
         let authority = try authority(id)
         try authority.requireUsable()
@@ -98,7 +99,7 @@ extension CertificateAuthority {
             throw CAError(.policyViolation, "rule requiredSubjectAttributes: the request has neither subject nor SAN")
         }
         let validity = try Validity(days: validityDays)
-            .within(authority, explicit: requestedDays != nil, what: "the certificate")
+            .within(authority, explicit: requestedDays != nil && !cutToIssuer, what: "the certificate")
         guard let issuerCertificate = authority.certificate, let keyName = authority.keyName else {
             throw CAError(.caNotUsable, "CA \(id) cannot sign")
         }

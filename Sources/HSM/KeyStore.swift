@@ -73,6 +73,19 @@ public struct KeyStore: Sendable {
         }
     }
 
+    /// Destroys every object with the reference's label and `CKA_ID` (the private and the public half).
+    /// Returns how many there were. Never retried.
+    @discardableResult
+    public func destroy(_ reference: KeyReference) async throws -> Int {
+        try await pool.withSession(idempotent: false) { context in
+            let session = context.session
+            let objects = try session.findObjects([.label(reference.label), .id(reference.id)], limit: 8)
+            for object in objects { try session.destroyObject(object) }
+            context.keys.invalidate(reference)
+            return objects.count
+        }
+    }
+
     /// The reference of the private key labelled `label`, if there is exactly one.
     public func find(label: String) async throws -> KeyReference? {
         try await pool.withSession { context in

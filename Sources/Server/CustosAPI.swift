@@ -31,7 +31,8 @@ public struct CustosAPI: Sendable {
         ocsp = OCSPResponder(
             authority: authority,
             validitySeconds: configuration.ocspValidity.components.seconds,
-            maxLiveSignatures: configuration.ocspMaxLiveSignatures
+            maxLiveSignatures: configuration.ocspMaxLiveSignatures,
+            delegatedSigners: configuration.ocspDelegatedSigners
         )
         codeSigner = CodeSigner(
             signing: signing,
@@ -41,12 +42,22 @@ public struct CustosAPI: Sendable {
         )
     }
 
-    /// The router with every route.
-    public func router() -> Router<CustosRequestContext> {
+    /// What a process serves.
+    public enum Role: Sendable {
+        /// Every route: the signing API, the CA, OCSP, credentials, health and metrics.
+        case full
+        /// `custos ocsp serve`: OCSP, health and metrics only, over the CA's store.
+        case ocspResponder
+    }
+
+    /// The router with the routes of `role`.
+    public func router(_ role: Role = .full) -> Router<CustosRequestContext> {
         let router = Router(context: CustosRequestContext.self)
         router.add(middleware: ObservabilityMiddleware())
         let protected = router.group().add(middleware: AuthenticationMiddleware(credentials: credentials))
         HealthRoutes(pool: pool, signing: signing).add(public: router, protected: protected)
+        OCSPRoutes(responder: ocsp).add(to: router)
+        guard role == .full else { return router }
         KeyRoutes(signing: signing, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
         let limiter = configuration.rateLimit.map { RateLimiter(rate: $0.signaturesPerSecond, burst: $0.burst) }
         SignatureRoutes(signing: signing, maxBodyBytes: configuration.maxBodyBytes, rateLimiter: limiter)
@@ -62,19 +73,24 @@ public struct CustosAPI: Sendable {
             protected: protected
         )
         CertificateRoutes(authority: authority, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
-        OCSPRoutes(responder: ocsp).add(to: router)
+        OCSPSignerRoutes(
+            authority: authority,
+            validityDays: configuration.ocspDelegatedSigners ? configuration.ocspSignerValidityDays : nil
+        ).add(to: protected)
         CredentialRoutes(credentials: credentials, store: store, maxBodyBytes: configuration.maxBodyBytes)
             .add(to: protected)
         return router
     }
 
-    /// The application: HTTP/1.1, over TLS when configured. `onServerRunning` receives the bound port.
+    /// The application serving `role`'s routes: HTTP/1.1, over TLS when configured. `onServerRunning`
+    /// receives the bound port.
     public func application(
         logger: Logger,
+        role: Role = .full,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         Application(
-            router: router(),
+            router: router(role),
             server: try serverBuilder(),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),

@@ -67,6 +67,12 @@ public struct ServerConfiguration: Sendable {
     public var ocspValidity: Duration = .seconds(4 * 86_400)
     /// OCSP signatures made live at once; more get `tryLater`.
     public var ocspMaxLiveSignatures = 64
+    /// Whether OCSP answers are signed by a delegated OCSP signer per CA (issued and rotated by Custos)
+    /// instead of by the CA key.
+    public var ocspDelegatedSigners = false
+    /// Validity of delegated OCSP signer certificates, in days; at least twice `ocspValidity` plus a
+    /// day, since a signer is replaced while twice an answer's validity is left.
+    public var ocspSignerValidityDays = 14
 
     public init(
         host: String = "127.0.0.1",

@@ -13,7 +13,7 @@ extension ServerConfiguration {
         "codeSigning.timestampAttempts", "codeSigning.timestampTimeoutSeconds", "tls.certificateChain", "tls.key",
         "tls.clientCA", "ca.publicURL", "ca.defaultTenant",
         "crl.validityHours", "crl.deltaValidityMinutes", "crl.revocationDelaySeconds", "ocsp.validityHours",
-        "ocsp.maxLiveSignatures",
+        "ocsp.maxLiveSignatures", "ocsp.delegatedSigners", "ocsp.signerValidityDays",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -37,7 +37,7 @@ extension ServerConfiguration {
     ///   publicURL: http://pki.example.com   # CRL and CA-issuers URLs in issued certificates
     ///   defaultTenant: default
     /// crl: { validityHours: 24, deltaValidityMinutes: 60, revocationDelaySeconds: 2 }
-    /// ocsp: { validityHours: 96, maxLiveSignatures: 64 }
+    /// ocsp: { validityHours: 96, maxLiveSignatures: 64, delegatedSigners: false, signerValidityDays: 14 }
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -153,6 +153,21 @@ extension ServerConfiguration {
         )
         configuration.ocspValidity = .seconds(3600 * (try integer("ocsp.validityHours", 1...8760) ?? 96))
         configuration.ocspMaxLiveSignatures = try integer("ocsp.maxLiveSignatures", 1...10_000) ?? 64
+        if let text = values["ocsp.delegatedSigners"] {
+            guard let value = Bool(text) else {
+                throw ConfigurationError("ocsp.delegatedSigners must be true or false")
+            }
+            configuration.ocspDelegatedSigners = value
+        }
+        configuration.ocspSignerValidityDays = try integer("ocsp.signerValidityDays", 2...366) ?? 14
+        let validityHours = Int(configuration.ocspValidity.components.seconds / 3600)
+        guard configuration.ocspSignerValidityDays * 24 >= 2 * validityHours + 24 else {
+            throw ConfigurationError(
+                "ocsp.signerValidityDays must be at least twice ocsp.validityHours plus a day "
+                    + "(\((2 * validityHours + 24 + 23) / 24) days for \(validityHours) hours): a signer is "
+                    + "replaced while twice an answer's validity is left"
+            )
+        }
         return configuration
     }
 }

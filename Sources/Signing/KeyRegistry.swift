@@ -37,11 +37,22 @@ public final class KeyRegistry: Sendable {
         return key
     }
 
-    /// One of Custos' own keys (the TLS server key), by name.
+    /// One of Custos' own keys (TLS server, CA and OCSP signer keys), by name.
+    ///
+    /// A name the cache lacks is looked up in the store once: another process on the same store (the
+    /// CA, when this one is `custos ocsp serve`) may have made the key since this one started.
     public func serviceKey(_ name: String) throws(SigningError) -> SigningKey {
-        guard let key = cache.withLock({ $0[name] }), key.isServiceKey else {
+        if let key = cache.withLock({ $0[name] }) {
+            guard key.isServiceKey else { throw SigningError(.unknownKey, "no service key is named \"\(name)\"") }
+            return key
+        }
+        guard name.hasPrefix("custos-"),
+            let record = try? store.read({ try $0.record(KeyRecord.self, key: Key().appending(name)) }),
+            record.token == tokenLabel, record.state != .retired, let key = try? SigningKey(record)
+        else {
             throw SigningError(.unknownKey, "no service key is named \"\(name)\"")
         }
+        cache.withLock { $0[name] = key }
         return key
     }
 
@@ -146,6 +157,37 @@ public final class KeyRegistry: Sendable {
             let key = try SigningKey(record)
             cache.withLock { $0[name] = key }
             return key
+        } catch {
+            throw SigningError.from(error)
+        }
+    }
+
+    /// Destroys both halves of one of Custos' own keys on the token (a delegated OCSP signer's key once
+    /// its certificate has expired) and marks its record retired, with an audit entry. The record
+    /// stays, so the name is never reused.
+    public func destroyServiceKey(_ name: String, requester: Requester) async throws(SigningError) {
+        let key = try serviceKey(name)
+        do {
+            try await keyStore.destroy(key.reference)
+        } catch {
+            throw SigningError.from(error)
+        }
+        cache.withLock { _ = $0.removeValue(forKey: name) }
+        do {
+            try await store.write { txn in
+                guard var record = try txn.record(KeyRecord.self, key: Key().appending(name)) else { return }
+                record.state = .retired
+                try txn.save(record)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "key.destroy",
+                        object: "key/\(name)",
+                        outcome: "success: both halves destroyed on token \(self.tokenLabel)",
+                        requestID: requester.requestID
+                    )
+                )
+            }
         } catch {
             throw SigningError.from(error)
         }

@@ -8,7 +8,7 @@ struct Custos: AsyncParsableCommand {
         abstract: "Trust management with keys that never leave the HSM.",
         subcommands: [
             ServeCommand.self, HSMCommand.self, StoreCommand.self, AuditCommand.self, CredentialCommand.self,
-            TLSCommand.self, CACommand.self, CertificateCommand.self, ReportCommand.self,
+            TLSCommand.self, CACommand.self, CertificateCommand.self, ReportCommand.self, OCSPCommand.self,
         ]
     )
 }

@@ -18,21 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Start Custos on an HSM token and serve until interrupted."
     )
 
-    @Option(help: "Data directory; with the softhsm2 profile and no PIN option, a development token lives here.")
-    var dataDir = ".custos"
-
-    @OptionGroup var profileOptions: ProfileOptions
-
-    @Option(help: "PKCS#11 module path (default: the profile's first installed path).")
-    var module: String?
-
-    @Option(help: "Label of the token to use.")
-    var token = DevEnvironment.tokenLabel
-
-    @OptionGroup var pin: PINOptions
-
-    @Option(help: "Pool sessions (default: the profile's).")
-    var sessions: Int?
+    @OptionGroup var service: ServiceOptions
 
     @Option(help: "Also send audit entries to this syslog collector (IPv4[:port], RFC 5424 over UDP).")
     var syslog: String?
@@ -40,54 +26,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between signed audit checkpoints (also written at start and stop).")
     var checkpointInterval = 600
 
-    @Option(help: "Configuration file (YAML; default: <data-dir>/custos.yaml if present).")
-    var config: String?
-
-    @Option(help: "Listen address (overrides the configuration file and CUSTOS_LISTEN_HOST).")
-    var host: String?
-
-    @Option(help: "Listen port, 0 for any free one (overrides the configuration file and CUSTOS_LISTEN_PORT).")
-    var port: Int?
-
-    @Option(help: "Log format: json (one object per line on standard error) or text.")
-    var logFormat = "json"
-
-    @Option(help: "Log level: trace, debug (adds one line per request), info, notice, warning, error.")
-    var logLevel = "info"
-
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
-        }
-        switch logFormat {
-        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
-        case "text":
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        default: throw ValidationError("--log-format must be json or text")
-        }
-        let logger = Logger(label: "custos")
-        var server = try ServerConfiguration.load(
-            file: config
-                ?? (FileManager.default.fileExists(atPath: dataDir + "/custos.yaml") ? dataDir + "/custos.yaml" : nil),
-            environment: ProcessInfo.processInfo.environment
-        )
-        if let host { server.host = host }
-        if let port {
-            guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
-            server.port = port
-        }
-        let configuration = try poolConfiguration(
-            profile: try profileOptions.load(),
-            module: module,
-            token: token,
-            pin: pin,
-            sessions: sessions,
-            dataDir: dataDir
-        )
+        let logger = try service.bootstrapLogging()
+        let server = try service.serverConfiguration()
+        let configuration = try service.poolConfiguration()
+        let dataDir = service.dataDir
+        let token = service.token
 
         let sink = try syslog.map { target -> SyslogAuditSink in
             let parts = target.split(separator: ":")
@@ -139,28 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         let (schema, writer) = store
         // From here on SIGINT/SIGTERM lead to a clean shutdown, whenever they arrive.
         let termination = TerminationSignal()
-        let bootstrap = try await SessionPool.start(configuration, logger: logger)
-        let keepaliveSetup = try await KeyStore(pool: bootstrap).findOrGenerate(label: "custos-keepalive", .ecP256)
-        let keepaliveKey = keepaliveSetup.reference
-        bootstrap.shutdown()
-        var withKeepalive = configuration
-        withKeepalive.keepaliveKey = keepaliveKey
-        let pool = try await SessionPool.start(withKeepalive, logger: logger)
-
-        let module = pool.module
-        let info = try module.info()
+        let (pool, keepaliveKey, keepaliveGenerated) = try await service.startPool(configuration, logger: logger)
         let token = pool.tokenInfo
-        let slot = try module.slot(tokenLabel: token.label)
-        let mechanisms = try module.mechanisms(slot).sorted()
-        say(
-            "module \(module.path) (\(info.libraryDescription) \(info.libraryVersion), Cryptoki \(info.cryptokiVersion))"
-        )
-        say("token \"\(token.label)\" \(token.manufacturer) \(token.model), serial \(token.serialNumber)")
-        say("\(mechanisms.count) mechanisms: \(mechanisms.map(\.name).joined(separator: " "))")
-        let keepalive = withKeepalive.keepaliveInterval.map { "keepalive every \($0)" } ?? "no keepalive"
-        say(
-            "session pool: \(pool.configuration.sessions) sessions, wait timeout \(withKeepalive.waitTimeout), \(keepalive)"
-        )
 
         // Checkpoints are checked against the audit key as the HSM reports it, not as the file says.
         let checkpointer = try await AuditCheckpointer.prepare(KeyStore(pool: pool))
@@ -172,10 +96,10 @@ struct ServeCommand: AsyncParsableCommand {
         say(
             "audit: \(checkpoints) signed checkpoints verified with the HSM audit key \"\(AuditCheckpointer.keyLabel)\""
         )
-        let exported = dataDir + "/audit-public-key.pem"
+        let exported = service.dataDir + "/audit-public-key.pem"
         try checkpointer.publicKey.pemRepresentation.write(toFile: exported, atomically: true, encoding: .utf8)
         say("audit key's public half in \(exported); keep a copy elsewhere for `custos audit verify --public-key`")
-        let generatedKeys = [(keepaliveSetup.generated, keepaliveKey), (checkpointer.generated, checkpointer.key)]
+        let generatedKeys = [(keepaliveGenerated, keepaliveKey), (checkpointer.generated, checkpointer.key)]
             .filter(\.0).map(\.1)
         try await writer.write { txn in
             for key in generatedKeys {
@@ -215,7 +139,11 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     application, CRLScheduleService(publisher: api.authority.crls),
-                    OCSPRefreshService(responder: api.ocsp),
+                    OCSPRefreshService(
+                        responder: api.ocsp,
+                        signerValidityDays: server.ocspDelegatedSigners ? server.ocspSignerValidityDays : nil,
+                        logger: logger
+                    ),
                 ],
                 gracefulShutdownSignals: [],
                 logger: logger
@@ -246,7 +174,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// `<data-dir>/admin.token` (0600) for the operator to pick up (and move somewhere safer).
     private func bootstrapAdministrator(_ credentials: Credentials) async throws {
         guard try !credentials.list().contains(where: { $0.role == .admin && !$0.revoked }) else { return }
-        let path = dataDir + "/admin.token"
+        let path = service.dataDir + "/admin.token"
         let (record, secret) = try await credentials.create(
             role: .admin,
             keyPatterns: [],

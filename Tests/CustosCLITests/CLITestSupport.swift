@@ -22,16 +22,21 @@ func custos(_ arguments: [String], environment: [String: String] = [:], director
     return try runCommand(custosBinary, arguments, environment: merged, currentDirectory: directory)
 }
 
-/// A running `custos serve`, read line by line.
+/// A running `custos serve` (or another long-running `command`), read line by line.
 final class ServeProcess: @unchecked Sendable {
     // @unchecked: `output` is only touched under `lock`, from the pipe's handler and the test.
     let process = Process()
     private let lock = NSLock()
     private var output = ""
 
-    init(_ arguments: [String], directory: String, environment: [String: String] = [:]) throws {
+    init(
+        _ arguments: [String],
+        directory: String,
+        environment: [String: String] = [:],
+        command: [String] = ["serve"]
+    ) throws {
         process.executableURL = URL(fileURLWithPath: custosBinary)
-        process.arguments = ["serve"] + arguments
+        process.arguments = command + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var merged = ProcessInfo.processInfo.environment
         merged["CUSTOS_PROFILES_DIR"] = "\(repositoryRoot)/HSMProfiles"

@@ -143,6 +143,39 @@ import Testing
         )
     }
 
+    @Test func ocspResponseRecord() async throws {
+        try await check(
+            OCSPResponseRecord(
+                issuer: "issuing-1",
+                serial: [0x7F, 2],
+                hashAlgorithm: 2,
+                der: [0x30],
+                thisUpdate: 5,
+                nextUpdate: 9
+            )
+        )
+    }
+
+    @Test func ocspSignerRecord() async throws {
+        let record = OCSPSignerRecord(
+            ca: "issuing-1",
+            generation: 3,
+            keyName: "custos-ocsp-issuing-1-g3",
+            caKeyName: "custos-ca-issuing-1",
+            certificate: [0x30, 0x82],
+            notBefore: 10,
+            notAfter: 20,
+            retired: [
+                .init(keyName: "custos-ocsp-issuing-1-g1", notAfter: 12),
+                .init(keyName: "custos-ocsp-issuing-1-g2", notAfter: -4),
+            ]
+        )
+        try await check(record)
+        var none = record
+        none.retired = []
+        #expect(try OCSPSignerRecord.decode(none.encoded()) == none)
+    }
+
     @Test func unknownEnumValuesAreClearErrors() throws {
         var bytes = CARecord(
             id: "a",

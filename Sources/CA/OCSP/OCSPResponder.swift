@@ -6,7 +6,9 @@ import Synchronization
 import X509
 
 /// Answers OCSP requests (RFC 6960, in the RFC 5019 profile) for every CA whose key Custos holds,
-/// signing with the key that signed the certificates asked about, in the HSM.
+/// signing in the HSM with the key that signed the certificates asked about, or, with
+/// `delegatedSigners`, with that CA's delegated OCSP signer (see `rotateOCSPSigner`) whose
+/// certificate then travels in the answer.
 ///
 /// A CertID is matched by SHA-1 or SHA-256 hashes of a CA key's certificate subject and public key;
 /// the status comes from the store: revoked (time and reason) when revoked, good when Custos issued
@@ -68,21 +70,45 @@ public final class OCSPResponder: Sendable {
         var built: ContinuousClock.Instant?
     }
 
-    private let authority: CertificateAuthority
+    /// A CA's delegated signer as the responder uses it (from its `OCSPSignerRecord`).
+    private struct Delegate: Sendable {
+        let generation: Int64
+        let caKeyName: String
+        let key: SigningKey
+        let certificate: [UInt8]
+        /// SHA-1 of the signer's public key (ResponderID byKey).
+        let keyHash: [UInt8]
+        let notBefore: Int64
+        let notAfter: Int64
+    }
+
+    /// The CA whose certificates it answers for.
+    public let authority: CertificateAuthority
     /// How long an answer is valid (nextUpdate − thisUpdate); answers signed ahead are refreshed after
     /// half of it.
     public let validitySeconds: Int64
     /// Live signatures allowed at once; more get `tryLater` rather than a queue without bound.
     public let maxLiveSignatures: Int
+    /// Whether answers are signed by each CA's delegated OCSP signer (when it has a valid one) rather
+    /// than by the CA key.
+    public let delegatedSigners: Bool
     private let index = Mutex(Index())
+    /// CA id → its delegated signer, as last read from the store.
+    private let delegates = Mutex<[String: Delegate]>([:])
     private let liveSignatures = Mutex(0)
     /// Where the next pre-signing pass continues in the certificate table.
     private let presignCursor = Mutex<Key?>(nil)
 
-    public init(authority: CertificateAuthority, validitySeconds: Int64 = 4 * 86_400, maxLiveSignatures: Int = 64) {
+    public init(
+        authority: CertificateAuthority,
+        validitySeconds: Int64 = 4 * 86_400,
+        maxLiveSignatures: Int = 64,
+        delegatedSigners: Bool = false
+    ) {
         self.authority = authority
         self.validitySeconds = validitySeconds
         self.maxLiveSignatures = maxLiveSignatures
+        self.delegatedSigners = delegatedSigners
     }
 
     /// Whether `der` decodes as an OCSP request (to repair mangled GET paths).
@@ -224,7 +250,7 @@ public final class OCSPResponder: Sendable {
     private func sign(_ responses: [BasicOCSPResponse.Single], by signer: Issuer, at now: Int64, nonce: [UInt8]?)
         async throws -> [UInt8]
     {
-        let response = BasicOCSPResponse(
+        var response = BasicOCSPResponse(
             responderKeyHash: Array(Insecure.SHA1.hash(data: signer.certificate.publicKey.subjectPublicKeyInfoBytes)),
             producedAt: now,
             thisUpdate: now,
@@ -232,11 +258,49 @@ public final class OCSPResponder: Sendable {
             responses: responses,
             nonceExtensionValue: nonce
         )
-        let key = try authority.privateKey(signer.key)
+        var signingKey = signer.key
+        if let delegate = delegate(of: signer, at: now) {
+            signingKey = delegate.key
+            response.responderKeyHash = delegate.keyHash
+            response.certificates = [delegate.certificate]
+        }
+        let key = try authority.privateKey(signingKey)
         let algorithm = key.defaultSignatureAlgorithm
         let tbs = try response.tbsBytes()
         let signature = try await key.signatureValue(tbs, signatureAlgorithm: algorithm)
         return try response.assemble(tbs: tbs, algorithm: algorithm, signature: signature)
+    }
+
+    /// The delegated signer to sign for `issuer` with at `now`: the CA's current one, if delegation is
+    /// on, it was issued by the issuer's key, and its certificate covers the whole answer (thisUpdate
+    /// to nextUpdate). Otherwise the CA key signs. Read from the store on each live signature, so a
+    /// rotation by another process is seen at once; parsed only when it changed.
+    private func delegate(of issuer: Issuer, at now: Int64) -> Delegate? {
+        guard delegatedSigners,
+            let record = try? authority.store.read({
+                try $0.record(OCSPSignerRecord.self, key: Key().appending(issuer.ca))
+            }),
+            record.caKeyName == issuer.key.name, record.notBefore <= now, record.notAfter >= now + validitySeconds
+        else { return nil }
+        if let cached = delegates.withLock({ $0[issuer.ca] }), cached.generation == record.generation,
+            cached.caKeyName == record.caKeyName
+        {
+            return cached
+        }
+        guard let key = try? authority.signing.keys.serviceKey(record.keyName),
+            let certificate = try? ParsedCertificates.certificate(record.certificate)
+        else { return nil }
+        let delegate = Delegate(
+            generation: record.generation,
+            caKeyName: record.caKeyName,
+            key: key,
+            certificate: record.certificate,
+            keyHash: Array(Insecure.SHA1.hash(data: certificate.publicKey.subjectPublicKeyInfoBytes)),
+            notBefore: record.notBefore,
+            notAfter: record.notAfter
+        )
+        delegates.withLock { $0[issuer.ca] = delegate }
+        return delegate
     }
 
     /// Stores a response in the background (the answer does not wait for the disk).

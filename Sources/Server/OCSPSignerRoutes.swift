@@ -1,0 +1,71 @@
+import CA
+import Foundation
+import Hummingbird
+import MetadataStore
+import Signing
+
+/// `/v1/cas/{ca}/ocsp-signer`: a CA's delegated OCSP signer (shown, and rotated at once on request;
+/// the server also rotates it automatically).
+struct OCSPSignerRoutes {
+    let authority: CertificateAuthority
+    /// Nil when delegated signers are off (`ocsp.delegatedSigners`).
+    let validityDays: Int?
+
+    struct SignerView: Encodable {
+        var ca: String
+        var generation: Int64
+        /// The signer's service key (in the HSM; never usable through the signing API).
+        var key: String
+        /// The CA key that issued its certificate.
+        var caKey: String
+        /// PEM.
+        var certificate: String
+        var notBefore: Date
+        var notAfter: Date
+        /// Keys of earlier signers, kept until their certificates expire.
+        var retiredKeys: [String]
+        /// Whether answers are signed with it (delegated signers are on).
+        var inUse: Bool
+
+        init(_ record: OCSPSignerRecord, inUse: Bool) {
+            ca = record.ca
+            generation = record.generation
+            key = record.keyName
+            caKey = record.caKeyName
+            certificate = PEMText.encode(record.certificate)
+            notBefore = Date(timeIntervalSince1970: Double(record.notBefore))
+            notAfter = Date(timeIntervalSince1970: Double(record.notAfter))
+            retiredKeys = record.retired.map(\.keyName)
+            self.inUse = inUse
+        }
+    }
+
+    func add(to group: RouterGroup<CustosRequestContext>) {
+        group.get("v1/cas/:ca/ocsp-signer") { _, context in
+            try context.require(.admin, .officer, .auditor)
+            let ca = try CARoutes.ca(context, authority)
+            _ = try authority.authority(ca)
+            guard let record = try authority.ocspSigner(ca) else {
+                throw APIError(.notFound, "no_ocsp_signer", "CA \(ca) has no delegated OCSP signer")
+            }
+            return JSONResponse(body: SignerView(record, inUse: validityDays != nil))
+        }
+        group.post("v1/cas/:ca/ocsp-signer/rotate") { _, context in
+            try context.require(.admin, .officer)
+            let ca = try CARoutes.ca(context, authority)
+            guard let validityDays else {
+                throw APIError(
+                    .conflict,
+                    "ocsp_delegation_off",
+                    "delegated OCSP signers are off; set ocsp.delegatedSigners: true in the configuration"
+                )
+            }
+            let record = try await authority.rotateOCSPSigner(
+                ca: ca,
+                validityDays: validityDays,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: SignerView(record, inUse: true))
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import HSM
+import Logging
+import MetadataStore
+import PKCS11
+import Server
+import ServiceLifecycle
+import Signing
+
+/// `custos ocsp`: the OCSP responder as a process of its own.
+struct OCSPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ocsp",
+        abstract: "Run the OCSP responder on its own.",
+        subcommands: [OCSPServeCommand.self]
+    )
+}
+
+/// `custos ocsp serve`: answers OCSP requests from the CA's store with the CA keys (or their delegated
+/// signers) on the same token, so responders can be scaled out and placed in front of the CA. It
+/// serves `/ocsp`, health and metrics only, keeps the pre-signed answers fresh, and leaves issuing
+/// and rotating delegated signers to the CA's `custos serve`.
+struct OCSPServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve OCSP (RFC 6960 / RFC 5019) from the CA's store until interrupted.",
+        discussion: """
+            Point --data-dir (or the store directory of a shared filesystem) at the CA's data and \
+            --token at the token holding the CA keys. The configuration file's ocsp section applies; \
+            answers carry the delegated signer when ocsp.delegatedSigners is on.
+            """
+    )
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "Seconds between passes that sign answers ahead (0: never; the CA's process does it too).")
+    var refreshInterval = 5
+
+    func run() async throws {
+        let logger = try service.bootstrapLogging()
+        let server = try service.serverConfiguration()
+        let configuration = try service.poolConfiguration()
+        guard refreshInterval >= 0 else { throw ValidationError("--refresh-interval must be 0 or more") }
+        let (schema, writer) = try await CustosStore.open(dataDirectory: service.dataDir)
+        say("store \(schema.environment.path): schema version \(try schema.storedVersion())")
+        defer { writer.shutdown() }
+        // From here on SIGINT/SIGTERM lead to a clean shutdown, whenever they arrive.
+        let termination = TerminationSignal()
+        let (pool, _, _) = try await service.startPool(configuration, logger: logger)
+        let token = pool.tokenInfo
+        let api = try CustosAPI(pool: pool, store: LMDBBackend(schema: schema, writer: writer), configuration: server)
+        try await audit(schema, writer, action: "ocsp.start", token: token.label)
+        let application = try api.application(logger: logger, role: .ocspResponder) { port in
+            let scheme = server.tls == nil ? "HTTP" : "HTTPS"
+            say("serving OCSP over \(scheme) on \(server.host):\(port); press Ctrl-C to stop")
+        }
+        var services: [any Service] = [application]
+        if refreshInterval > 0 {
+            services.append(
+                OCSPRefreshService(responder: api.ocsp, interval: .seconds(refreshInterval), logger: logger)
+            )
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger)
+        )
+        let serving = Task { try await group.run() }
+        if let signal = await termination.wait(orUntil: serving) {
+            say("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
+            await group.triggerGracefulShutdown()
+        }
+        let served = await serving.result
+        try await audit(schema, writer, action: "ocsp.stop", token: token.label)
+        pool.shutdown()
+        say("pool served \(pool.statistics.operations) operations, \(pool.statistics.failures) failures")
+        try served.get()
+    }
+
+    private func audit(_ schema: Schema, _ writer: StoreWriter, action: String, token: String) async throws {
+        try await writer.write { txn in
+            try txn.appendAudit(
+                AuditEvent(actor: "custos-ocsp", action: action, object: "token/\(token)", outcome: "success"),
+                in: schema
+            )
+        }
+    }
+}
