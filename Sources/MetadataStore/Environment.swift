@@ -56,12 +56,27 @@ public final class Environment: @unchecked Sendable {
     /// while no transaction of this process is active).
     private let gate = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
 
+    /// How many `read` calls the current thread is inside (as a pointer-sized integer).
+    private static let readDepth: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
     /// Opens (creating if needed) the environment and its databases. Blocking: call it at start-up or
     /// from a dedicated thread, not from the cooperative pool.
     public init(_ configuration: Configuration) throws(StoreError) {
         path = configuration.path
         maxMapSize = configuration.maxMapSize
-        pthread_rwlock_init(gate, nil)
+        // Writer-preferring: with glibc's default (readers first) a steady stream of reads (OCSP GETs
+        // on every event loop) can keep a growing writer out forever, and every write waits with it.
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        #if os(Linux)
+            pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        #endif
+        pthread_rwlock_init(gate, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
         do {
             try FileManager.default.createDirectory(
                 atPath: path,
@@ -133,8 +148,15 @@ public final class Environment: @unchecked Sendable {
     /// Runs `body` in a read-only transaction. Values are copied out, so nothing returned refers to
     /// the map after the transaction ends. Reads never block writers or each other.
     public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
-        pthread_rwlock_rdlock(gate)
-        defer { pthread_rwlock_unlock(gate) }
+        // A read inside a read on the same thread holds the gate already: taking it again would wait
+        // behind a writer that waits for the outer read.
+        let depth = Int(bitPattern: pthread_getspecific(Self.readDepth))
+        if depth == 0 { pthread_rwlock_rdlock(gate) }
+        pthread_setspecific(Self.readDepth, UnsafeRawPointer(bitPattern: depth + 1))
+        defer {
+            pthread_setspecific(Self.readDepth, UnsafeRawPointer(bitPattern: depth))
+            if depth == 0 { pthread_rwlock_unlock(gate) }
+        }
         var txn: OpaquePointer?
         try lmdb("mdb_txn_begin", mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn))
         defer { mdb_txn_abort(txn) }

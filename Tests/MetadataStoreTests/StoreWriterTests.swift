@@ -1,6 +1,7 @@
 import CustosTestSupport
 import Foundation
 import MetadataStore
+import Synchronization
 import Testing
 
 struct Refused: Error {}
@@ -79,22 +80,26 @@ struct Refused: Error {}
         let environment = try Environment(.init(path: path, mapSize: 1 << 20, maxMapSize: 16 << 20, databases: ["a"]))
         let writer = StoreWriter(environment: environment)
         let a = try environment.database("a")
-        // Readers keep reading while the writer grows the map.
-        let reading = Task.detached {
-            var reads = 0
-            while !Task.isCancelled {
-                _ = try environment.read { try $0.get(a, bytes("big0")) }
-                reads += 1
+        // A reader keeps reading while the writer grows the map. It runs on a thread of its own: a loop
+        // that never suspends on the cooperative pool (2 threads here) can starve the test's own task.
+        let reads = Mutex(0)
+        let stop = Mutex(false)
+        let finished = Mutex(false)
+        Thread.detachNewThread {
+            while !stop.withLock({ $0 }) {
+                _ = try? environment.read { try $0.get(a, bytes("big0")) }
+                reads.withLock { $0 += 1 }
             }
-            return reads
+            finished.withLock { $0 = true }
         }
         for index in 0..<48 {
             try await writer.write {
                 try $0.put(a, bytes("big\(index)"), [UInt8](repeating: UInt8(index), count: 64 << 10))
             }
         }
-        reading.cancel()
-        #expect(try await reading.value > 0)
+        stop.withLock { $0 = true }
+        while !finished.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(reads.withLock { $0 } > 0)
         #expect(writer.statistics.mapGrowths >= 1)
         #expect(environment.usage().mapSize > 1 << 20)
         for index in [0, 47] {
@@ -103,6 +108,25 @@ struct Refused: Error {}
                     == [UInt8](repeating: UInt8(index), count: 64 << 10)
             )
         }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func readsNestOnOneThreadAndLeaveTheMapFreeToGrow() async throws {
+        let path = try makeTemporaryDirectory("nested")
+        let environment = try Environment(.init(path: path, mapSize: 1 << 20, maxMapSize: 8 << 20, databases: ["a"]))
+        let writer = StoreWriter(environment: environment)
+        let a = try environment.database("a")
+        try await writer.write { try $0.put(a, bytes("k"), bytes("v")) }
+        let inner = try environment.read { outer in
+            try environment.read { try $0.get(a, bytes("k")) }.map { $0 + (try outer.get(a, bytes("k")) ?? []) }
+        }
+        #expect(inner == bytes("vv"))
+        // The gate was released: growing needs every reader gone.
+        for index in 0..<24 {
+            try await writer.write {
+                try $0.put(a, bytes("big\(index)"), [UInt8](repeating: UInt8(index), count: 64 << 10))
+            }
+        }
+        #expect(writer.statistics.mapGrowths >= 1)
     }
 
     @Test func writesAfterShutdownFail() async throws {
