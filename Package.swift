@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "MetadataStore", targets: ["MetadataStore"]),
         .library(name: "Signing", targets: ["Signing"]),
         .library(name: "CA", targets: ["CA"]),
+        .library(name: "Vault", targets: ["Vault"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
         .library(name: "CustosTestSupport", targets: ["CustosTestSupport"]),
         // A PKCS#11 module that forwards to a real one and injects faults; tests load it with dlopen.
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // pkcs11.h from p11-kit plus a dlopen shim; modules are loaded at run time, never linked.
@@ -92,17 +94,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The secret vault: secrets encrypted in the HSM under per-namespace key-encryption keys.
+        .target(
+            name: "Vault",
+            dependencies: ["HSM", "PKCS11", "MetadataStore", "Signing"],
+            swiftSettings: strict
+        ),
         // HTTP: routes, authentication and authorisation, errors, metrics (Hummingbird 2 on SwiftNIO).
         .target(
             name: "Server",
             dependencies: [
-                "Signing", "CA", "HSM", "PKCS11", "MetadataStore",
+                "Signing", "CA", "Vault", "HSM", "PKCS11", "MetadataStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

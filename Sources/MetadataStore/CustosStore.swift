@@ -4,7 +4,7 @@ public enum CustosStore {
     public static let recordTypes: [any StoredRecord.Type] = [
         KeyRecord.self, CARecord.self, CertificateRecord.self, RevocationRecord.self, CRLNumberRecord.self,
         PolicyRecord.self, CredentialRecord.self, VaultEntryRecord.self, OCSPResponseRecord.self,
-        OCSPSignerRecord.self,
+        OCSPSignerRecord.self, VaultNamespaceRecord.self,
     ]
 
     /// The store directory inside a data directory.

@@ -3,6 +3,7 @@ import Foundation
 public import HTTPTypes
 public import Hummingbird
 import Signing
+import Vault
 
 /// An error answer: `{"error": {"code": "…", "message": "…", "requestId": "…"}}` with an HTTP status.
 /// `code` is stable and documented in the API reference; `message` is for people.
@@ -75,6 +76,22 @@ extension APIError {
         case .hsmUnavailable:
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
+        default: APIError(.badRequest, error.code.rawValue, error.message)
+        }
+    }
+}
+
+extension APIError {
+    /// The API's answer for a vault error.
+    static func from(_ error: VaultError) -> APIError {
+        switch error.code {
+        case .unknownNamespace, .unknownSecret: APIError(.notFound, error.code.rawValue, error.message)
+        case .namespaceExists, .archived: APIError(.conflict, error.code.rawValue, error.message)
+        case .tooLarge: APIError(.contentTooLarge, error.code.rawValue, error.message)
+        case .notImplemented: APIError(.notImplemented, error.code.rawValue, error.message)
+        case .hsmUnavailable:
+            APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
+        case .integrityError, .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
         }
     }

@@ -6,6 +6,7 @@ import HummingbirdTLS
 public import Logging
 public import MetadataStore
 public import Signing
+public import Vault
 
 /// The HTTP API: every route, its middleware, and the application that serves it.
 public struct CustosAPI: Sendable {
@@ -16,6 +17,7 @@ public struct CustosAPI: Sendable {
     public let codeSigner: CodeSigner
     public let authority: CertificateAuthority
     public let ocsp: OCSPResponder
+    public let vault: Vault
     public let configuration: ServerConfiguration
 
     /// Builds the services over a running pool and an open store.
@@ -34,6 +36,7 @@ public struct CustosAPI: Sendable {
             maxLiveSignatures: configuration.ocspMaxLiveSignatures,
             delegatedSigners: configuration.ocspDelegatedSigners
         )
+        vault = Vault(keyStore: signing.keyStore, store: store)
         codeSigner = CodeSigner(
             signing: signing,
             store: store,
@@ -79,6 +82,7 @@ public struct CustosAPI: Sendable {
         ).add(to: protected)
         CredentialRoutes(credentials: credentials, store: store, maxBodyBytes: configuration.maxBodyBytes)
             .add(to: protected)
+        VaultRoutes(vault: vault, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
         return router
     }
 
@@ -102,7 +106,12 @@ public struct CustosAPI: Sendable {
     }
 
     private func serverBuilder() throws -> HTTPServerBuilder {
-        guard let tls = configuration.tls else { return .http1() }
-        return try .tls(.http1(), tlsConfiguration: try TLSSetup.configuration(tls, signing: signing))
+        // Pre-signed OCSP answers are written by a handler of each connection before the router.
+        let ocsp = ocsp
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(additionalChannelHandlers: [OCSPFastPath(responder: ocsp)])
+        )
+        guard let tls = configuration.tls else { return http1 }
+        return try .tls(http1, tlsConfiguration: try TLSSetup.configuration(tls, signing: signing))
     }
 }

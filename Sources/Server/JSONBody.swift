@@ -57,10 +57,10 @@ enum JSONBody {
 
     /// Standard base64, or a clear error naming the field.
     static func base64(_ text: String, field: String) throws(APIError) -> [UInt8] {
-        guard let data = Data(base64Encoded: text) else {
+        guard let bytes = Base64.decode(text) else {
             throw APIError.badRequest("invalid_input", "\(field) is not valid base64")
         }
-        return Array(data)
+        return bytes
     }
 }
 

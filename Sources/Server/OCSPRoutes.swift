@@ -31,7 +31,7 @@ struct OCSPRoutes {
             var answer = OCSPResponder.Answer.error(.malformedRequest)
             if let text = Self.base64Text(request.uri.path) {
                 // The path as it came is answered first; only a malformed one is worth repairing.
-                if let der = Data(base64Encoded: text) { answer = await responder.respond(to: Array(der)) }
+                if let der = Base64.decode(text) { answer = await responder.respond(to: der) }
                 if answer.status == .malformedRequest, let repaired = Self.repaired(text) {
                     answer = await responder.respond(to: repaired)
                 }
@@ -42,34 +42,60 @@ struct OCSPRoutes {
     }
 
     /// The base64 text of the request in a GET path: everything after `/ocsp/`, URL-decoded, with
-    /// leading slashes dropped and `+` restored where a proxy turned it into a space.
-    static func base64Text(_ path: String) -> String? {
-        guard let range = path.range(of: "/ocsp/") else { return nil }
-        var encoded = String(path[range.upperBound...])
-        while encoded.hasPrefix("/") { encoded.removeFirst() }
-        guard let decoded = encoded.removingPercentEncoding else { return nil }
-        let text = decoded.replacingOccurrences(of: " ", with: "+")
+    /// leading slashes dropped and `+` restored where a proxy turned it into a space. Works on the
+    /// path's bytes (Foundation's string functions cost more than the rest of an answer).
+    static func base64Text(_ path: String) -> [UInt8]? {
+        let bytes = Array(path.utf8)
+        let marker = Array("/ocsp/".utf8)
+        guard
+            let start = (0...max(0, bytes.count - marker.count)).first(where: { at in
+                bytes.count >= at + marker.count && bytes[at..<at + marker.count].elementsEqual(marker)
+            })
+        else { return nil }
+        var index = start + marker.count
+        while index < bytes.count, bytes[index] == UInt8(ascii: "/") { index += 1 }
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count - index)
+        while index < bytes.count {
+            var byte = bytes[index]
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]),
+                    let low = hexValue(bytes[index + 2])
+                else { return nil }
+                byte = high << 4 | low
+                index += 2
+            }
+            text.append(byte == UInt8(ascii: " ") ? UInt8(ascii: "+") : byte)
+            index += 1
+        }
         guard !text.isEmpty, text.count <= maxRequestBytes * 2 else { return nil }
         return text
     }
 
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// The request in base64 `text` whose run of slashes a proxy collapsed to one (losing one to three
-    /// characters; Foundation may decode such text to garbage rather than fail): the slashes are put
-    /// back at each slash in turn, and the first repair that is an OCSP request is kept. Bounded, so
-    /// that a path full of slashes costs no more than a real request (a few CertIDs are well under
-    /// 2 KiB of base64).
-    static func repaired(_ text: String) -> [UInt8]? {
+    /// characters): the slashes are put back at each slash in turn, and the first repair that is an
+    /// OCSP request is kept. Bounded, so that a path full of slashes costs no more than a real request
+    /// (a few CertIDs are well under 2 KiB of base64).
+    static func repaired(_ text: [UInt8]) -> [UInt8]? {
         guard text.count <= 2048 else { return nil }
-        var index = text.startIndex
         var tries = 0
-        while tries < 32, let slash = text[index...].firstIndex(of: "/") {
+        for (slash, byte) in text.enumerated() where byte == UInt8(ascii: "/") {
+            guard tries < 32 else { break }
             tries += 1
             for missing in 1...3 {
                 var repaired = text
-                repaired.insert(contentsOf: String(repeating: "/", count: missing), at: slash)
-                if let data = Data(base64Encoded: repaired), OCSPResponder.isRequest(Array(data)) { return Array(data) }
+                repaired.insert(contentsOf: repeatElement(UInt8(ascii: "/"), count: missing), at: slash)
+                if let der = Base64.decode(repaired), OCSPResponder.isRequest(der) { return der }
             }
-            index = text.index(after: slash)
         }
         return nil
     }
@@ -78,10 +104,26 @@ struct OCSPRoutes {
     /// caching headers from thisUpdate/nextUpdate (RFC 5019 section 6) and an ETag honoured with 304;
     /// everything else says `no-store`.
     static func response(_ answer: OCSPResponder.Answer, request: Request, cacheable: Bool = false) -> Response {
+        let (status, headers, body) = httpAnswer(
+            answer,
+            ifNoneMatch: request.headers[.ifNoneMatch],
+            cacheable: cacheable
+        )
+        return Response(
+            status: status,
+            headers: headers,
+            body: body.map { .init(byteBuffer: ByteBuffer(bytes: $0)) } ?? .init()
+        )
+    }
+
+    /// Status, headers and body (nil for 304) of the HTTP answer carrying `answer`.
+    static func httpAnswer(_ answer: OCSPResponder.Answer, ifNoneMatch: String?, cacheable: Bool) -> (
+        HTTPResponse.Status, HTTPFields, [UInt8]?
+    ) {
         var headers: HTTPFields = [.contentType: "application/ocsp-response"]
         guard cacheable, answer.cacheable, let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate else {
             headers[.cacheControl] = "no-store"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
+            return (.ok, headers, answer.der)
         }
         let now = Int64(Date().timeIntervalSince1970)
         let tag = "\"" + hex(Insecure.SHA1.hash(data: answer.der)) + "\""
@@ -89,14 +131,12 @@ struct OCSPRoutes {
         headers[.lastModified] = HTTPDate.format(thisUpdate)
         headers[.expires] = HTTPDate.format(nextUpdate)
         headers[.eTag] = tag
-        if let match = request.headers[.ifNoneMatch],
-            match.split(separator: ",").contains(where: {
-                $0.trimmingCharacters(in: .whitespaces) == tag
-            })
+        if let ifNoneMatch,
+            ifNoneMatch.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag })
         {
-            return Response(status: .notModified, headers: headers)
+            return (.notModified, headers, nil)
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.der)))
+        return (.ok, headers, answer.der)
     }
 
     private static let digits = Array("0123456789abcdef".utf8)

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import Signing
 import Synchronization
+import Vault
 
 /// The outermost middleware: gives every response the request id, turns every error into the API's
 /// JSON error body, logs failures, and counts requests and their latency by route and status.
@@ -61,6 +62,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         case let error as APIError: return error
         case let error as SigningError: return APIError.from(error)
         case let error as CAError: return APIError.from(error)
+        case let error as VaultError: return APIError.from(error)
         case let error as HTTPError:
             let code: String
             switch error.status {

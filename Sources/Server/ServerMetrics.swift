@@ -45,13 +45,24 @@ enum ServerMetrics {
         return registry.emitToString()
     }
 
+    private static let ocspCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+
     /// One OCSP answer: by OCSP status and by source (pre-signed, live, error), and how long a live
     /// one took (the HSM signature included).
     static func ocspAnswered(_ answer: OCSPResponder.Answer, duration: Duration) {
-        Counter(
-            label: "custos_ocsp_responses_total",
-            dimensions: [("status", answer.status.description), ("source", answer.source.rawValue)]
-        ).increment()
+        // Made once per status and source: making a counter looks it up in the registry under a lock,
+        // which cost as much as reading the stored answer.
+        let key = "\(answer.status.rawValue)/\(answer.source.rawValue)"
+        let counter = ocspCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(
+                label: "custos_ocsp_responses_total",
+                dimensions: [("status", answer.status.description), ("source", answer.source.rawValue)]
+            )
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
         if answer.source == .live {
             Timer(label: "custos_ocsp_live_signing_seconds").recordNanoseconds(
                 duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000

@@ -257,6 +257,115 @@ import Testing
         #expect(third.status.hasSuffix(": revoked") && third.source == 1, "\(third)")
     }
 
+    @Test func presignedGETsAreAnsweredAheadOfTheRouterInOrderOnOneConnection() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-ocsp-fast")
+        try await CATests().createCA(server, id: "fast-root", algorithm: "ec-p256", subject: "CN=Fast Root")
+        let csr = try makeCSR(directory, name: "leaf", newkey: CATests.leafKeys[0].newkey, subject: "/CN=leaf")
+        let issued = try await server.request(
+            "POST",
+            "/v1/cas/fast-root/certificates",
+            token: server.adminToken,
+            json: ["csr": csr, "category": "device"]
+        )
+        try #require(issued.status == 201, "\(issued.text)")
+        let leafPath = try writeFile(directory, "leaf.pem", Data((issued.json["certificate"] as! String).utf8))
+        let rootPath = try writeFile(
+            directory,
+            "root.pem",
+            try await server.request("GET", "/v1/cas/fast-root/certificate", token: server.adminToken).body
+        )
+        #expect(await server.api.ocsp.refreshDue() == 4)
+        let made = try runCommand(
+            "openssl",
+            ["ocsp", "-issuer", rootPath, "-cert", leafPath, "-no_nonce", "-reqout", "\(directory)/leaf.req"]
+        )
+        try #require(made.status == 0, "\(made.stderr)")
+        func path(_ der: [UInt8]) -> String {
+            "/ocsp/" + Data(der).base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        }
+        let known = path(Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/leaf.req"))))
+        let foreign = path(
+            try Self.ocspRequest(nameHash: Array(repeating: 7, count: 20), keyHash: Array(repeating: 9, count: 20))
+        )
+
+        // Four requests pipelined in one write: two with pre-signed answers (answered ahead of the
+        // router: no request id), a miss (the router answers unauthorized), and one more with a
+        // pre-signed answer asking to close, which waits behind the miss. The answers come back in
+        // order; then the server closes.
+        let script = """
+            import socket, sys
+            port, foreign, known = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+            requests = [(known, ''), (known, ''), (foreign, ''), (known, 'Connection: close\\r\\n')]
+            wire = ''.join(f'GET {p} HTTP/1.1\\r\\nHost: x\\r\\n{extra}\\r\\n' for p, extra in requests)
+            connection = socket.create_connection(('127.0.0.1', port), timeout=10)
+            connection.sendall(wire.encode())
+            data = b''
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk: break
+                data += chunk
+            for index in range(len(requests)):
+                head, _, data = data.partition(b'\\r\\n\\r\\n')
+                lines = head.decode().split('\\r\\n')
+                fields = {k.lower(): v.strip() for k, v in (l.split(':', 1) for l in lines[1:])}
+                length = int(fields['content-length'])
+                body, data = data[:length], data[length:]
+                open(f'{sys.argv[4]}/answer{index}.der', 'wb').write(body)
+                print(index, lines[0], 'request-id' if 'x-request-id' in fields else 'fast',
+                      fields.get('cache-control', ''), 'etag' if 'etag' in fields else '',
+                      'date' if 'date' in fields else '', fields.get('connection', ''), body.hex()[:12])
+            print('left', len(data))
+            """
+        let result = try await runClient("python3", ["-c", script, String(server.port), foreign, known, directory])
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count == 5, "\(result.stdout) \(result.stderr)")
+        for line in [lines[0], lines[1], lines[3]] {
+            #expect(line.contains("HTTP/1.1 200") && line.contains("must-revalidate"), "\(line)")
+            #expect(line.contains("etag") && line.contains("date") && !line.hasSuffix("30030a0106"), "\(line)")
+        }
+        #expect(lines[0].contains(" fast ") && lines[1].contains(" fast "), "\(lines)")
+        #expect(lines[2].hasPrefix("2 HTTP/1.1 200") && lines[2].contains("request-id"), "\(lines[2])")
+        #expect(lines[2].contains("no-store") && lines[2].hasSuffix("30030a0106"), "unauthorized: \(lines[2])")
+        #expect(lines[4] == "left 0", "\(lines)")
+        let first = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/answer0.der"))
+        for index in [1, 3] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/answer\(index).der")) == first)
+        }
+        let checked = try runCommand(
+            "openssl",
+            [
+                "ocsp", "-respin", "\(directory)/answer0.der", "-issuer", rootPath, "-cert", leafPath, "-CAfile",
+                rootPath, "-no_nonce",
+            ]
+        )
+        #expect(checked.stdout.contains("\(leafPath): good"), "\(checked.stdout) \(checked.stderr)")
+        #expect((checked.stdout + checked.stderr).contains("Response verify OK"))
+
+        // A client that asks to close gets its answer, then the close.
+        let closing = try await runClient(
+            "curl",
+            ["-s", "-D", "-", "-o", "/dev/null", "-H", "Connection: close", "http://127.0.0.1:\(server.port)\(known)"]
+        )
+        #expect(closing.stdout.lowercased().contains("connection: close"), "\(closing.stdout)")
+        #expect(
+            !closing.stdout.lowercased().contains("x-request-id"),
+            "answered ahead of the router: \(closing.stdout)"
+        )
+        // Conditional requests are answered there too; a POST for the same certificate is not (no-store).
+        let etag = try #require(try await server.request("GET", known, token: nil).headers["etag"])
+        let notModified = try await server.request("GET", known, token: nil, headers: ["If-None-Match": etag])
+        #expect(notModified.status == 304 && notModified.headers["x-request-id"] == nil, "\(notModified.headers)")
+        let posted = try await server.request(
+            "POST",
+            "/ocsp",
+            token: nil,
+            body: try Data(contentsOf: URL(fileURLWithPath: "\(directory)/leaf.req")),
+            contentType: "application/ocsp-request"
+        )
+        #expect(posted.headers["cache-control"] == "no-store" && posted.body == first, "\(posted.headers)")
+    }
+
     /// A minimal DER OCSP request with one SHA-1 CertID of the given hashes and serial 1.
     static func ocspRequest(nameHash: [UInt8], keyHash: [UInt8]) throws -> [UInt8] {
         var coder = DER.Serializer()

@@ -114,6 +114,36 @@ public final class OCSPResponder: Sendable {
     /// Whether `der` decodes as an OCSP request (to repair mangled GET paths).
     public static func isRequest(_ der: [UInt8]) -> Bool { (try? OCSPRequest(derEncoded: der)) != nil }
 
+    /// The stored, pre-signed answer to `der` if there is one that is still valid: for a request with
+    /// one CertID of a known issuer and no nonce. Reads the store only (no HSM, no waiting), so an
+    /// event loop may call it; nil means `respond(to:)` must answer.
+    public func presignedAnswer(to der: [UInt8]) -> Answer? {
+        guard let request = try? OCSPRequest(derEncoded: der), request.nonceExtensionValue == nil,
+            request.certIDs.count == 1, let tag = Self.algorithmTag(request.certIDs[0])
+        else { return nil }
+        let certID = request.certIDs[0]
+        guard let issuer = index.withLock({ $0.issuers[[tag] + certID.issuerNameHash + certID.issuerKeyHash] }) else {
+            return nil
+        }
+        return stored(ca: issuer.ca, serial: certID.serial, tag: tag, now: Int64(Date().timeIntervalSince1970))
+    }
+
+    /// The stored answer for one certificate and CertID hash, if it has more than a minute to live.
+    private func stored(ca: String, serial: [UInt8], tag: UInt8, now: Int64) -> Answer? {
+        let key = OCSPResponseRecord.key(issuer: ca, serial: serial, hashAlgorithm: tag)
+        guard let stored = try? authority.store.read({ try $0.record(OCSPResponseRecord.self, key: key) }),
+            stored.nextUpdate > now + 60, stored.der.count > 5
+        else { return nil }
+        return Answer(
+            der: stored.der,
+            status: .successful,
+            source: .presigned,
+            thisUpdate: stored.thisUpdate,
+            nextUpdate: stored.nextUpdate,
+            cacheable: true
+        )
+    }
+
     /// The DER `OCSPResponse` for the DER `OCSPRequest` `der`; never throws: failures are OCSP statuses.
     public func respond(to der: [UInt8]) async -> Answer {
         let request: OCSPRequest
@@ -125,20 +155,8 @@ public final class OCSPResponder: Sendable {
         let now = Int64(Date().timeIntervalSince1970)
         let single = request.nonceExtensionValue == nil && request.certIDs.count == 1
         let tag = Self.algorithmTag(request.certIDs[0])
-        if single, let tag {
-            let key = OCSPResponseRecord.key(issuer: signer.ca, serial: request.certIDs[0].serial, hashAlgorithm: tag)
-            if let stored = try? authority.store.read({ try $0.record(OCSPResponseRecord.self, key: key) }),
-                stored.nextUpdate > now + 60, stored.der.count > 5
-            {
-                return Answer(
-                    der: stored.der,
-                    status: .successful,
-                    source: .presigned,
-                    thisUpdate: stored.thisUpdate,
-                    nextUpdate: stored.nextUpdate,
-                    cacheable: true
-                )
-            }
+        if single, let tag, let stored = stored(ca: signer.ca, serial: request.certIDs[0].serial, tag: tag, now: now) {
+            return stored
         }
         let admitted = liveSignatures.withLock { count in
             guard count < maxLiveSignatures else { return false }

@@ -1,0 +1,224 @@
+import Foundation
+import Hummingbird
+import MetadataStore
+import Signing
+import Vault
+
+/// `/v1/vault`: namespaces and their secrets. Values travel as base64 (`value`) or UTF-8 text
+/// (`text`) in JSON; they are encrypted in the HSM before anything is stored.
+struct VaultRoutes {
+    let vault: Vault
+    let maxBodyBytes: Int
+
+    struct NamespaceBody: Decodable {
+        var name: String
+        var maxSecretBytes: Int?
+        var keepVersions: Int?
+        var allowPlaintextImport: Bool?
+        var allowPlaintextExport: Bool?
+    }
+
+    struct NamespaceView: Encodable {
+        var name: String
+        var kekVersions: [UInt64]
+        var currentKEKVersion: UInt64
+        var maxSecretBytes: Int
+        var keepVersions: Int
+        var allowPlaintextImport: Bool
+        var allowPlaintextExport: Bool
+        var created: Date
+
+        init(_ record: VaultNamespaceRecord) {
+            name = record.name
+            kekVersions = record.keks.map(\.version)
+            currentKEKVersion = record.keks.last?.version ?? 0
+            maxSecretBytes = record.maxSecretBytes
+            keepVersions = record.keepVersions
+            allowPlaintextImport = record.allowPlaintextImport
+            allowPlaintextExport = record.allowPlaintextExport
+            created = Date(timeIntervalSince1970: Double(record.created) / 1e9)
+        }
+    }
+
+    struct SecretBody: Decodable {
+        /// The value in standard base64 (binary values, small files).
+        var value: String?
+        /// The value as text (UTF-8).
+        var text: String?
+        var metadata: [String: String]?
+    }
+
+    struct MetadataBody: Decodable {
+        var metadata: [String: String]
+    }
+
+    struct SecretView: Encodable {
+        var namespace: String
+        var path: String
+        var version: UInt64
+        /// Bytes of ciphertext (the value's length).
+        var size: Int
+        var metadata: [String: String]
+        var archived: Bool
+        var created: Date
+        var kekVersion: UInt64
+        /// Only when a value is read: base64, and as text when it is UTF-8.
+        var value: String?
+        var text: String?
+
+        init(_ info: Vault.SecretInfo, value: [UInt8]? = nil) {
+            namespace = info.namespace
+            path = info.path
+            version = info.version
+            size = info.size
+            metadata = info.metadata
+            archived = info.archived
+            created = info.created
+            kekVersion = info.kekVersion
+            if let value {
+                self.value = Data(value).base64EncodedString()
+                text = String(validating: value, as: UTF8.self)
+            }
+        }
+    }
+
+    struct Page<Item: Encodable>: Encodable {
+        var items: [Item]
+        var next: String?
+    }
+
+    func add(to group: RouterGroup<CustosRequestContext>) {
+        group.post("v1/vault") { request, context in
+            try context.require(.admin)
+            let body = try await JSONBody.decode(NamespaceBody.self, from: request, limit: maxBodyBytes)
+            let defaults = Vault.Policy()
+            let record = try await vault.createNamespace(
+                body.name,
+                policy: Vault.Policy(
+                    maxSecretBytes: body.maxSecretBytes ?? defaults.maxSecretBytes,
+                    keepVersions: body.keepVersions ?? defaults.keepVersions,
+                    allowPlaintextImport: body.allowPlaintextImport ?? false,
+                    allowPlaintextExport: body.allowPlaintextExport ?? false
+                ),
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: NamespaceView(record))
+        }
+        group.get("v1/vault") { _, context in
+            try context.require(.admin, .auditor)
+            return JSONResponse(body: Page(items: try vault.namespaces().map(NamespaceView.init), next: nil))
+        }
+        group.get("v1/vault/:namespace") { _, context in
+            try context.require(.admin, .auditor)
+            return JSONResponse(body: NamespaceView(try vault.namespace(try context.parameters.require("namespace"))))
+        }
+        group.get("v1/vault/:namespace/secrets") { request, context in
+            try context.require(.admin, .auditor)
+            let limit = try KeyRoutes.limit(request)
+            let items = try vault.listSecrets(
+                namespace: try context.parameters.require("namespace"),
+                prefix: request.uri.queryParameters.get("prefix") ?? "",
+                after: request.uri.queryParameters.get("cursor"),
+                limit: limit,
+                includeArchived: request.uri.queryParameters.get("archived") == "true"
+            )
+            return JSONResponse(
+                body: Page(items: items.map { SecretView($0) }, next: items.count == limit ? items.last?.path : nil)
+            )
+        }
+        group.put("v1/vault/:namespace/secrets/**") { request, context in
+            try context.require(.admin)
+            let body = try await JSONBody.decode(SecretBody.self, from: request, limit: maxBodyBytes)
+            var value: [UInt8]
+            switch (body.value, body.text) {
+            case (let encoded?, nil): value = try JSONBody.base64(encoded, field: "value")
+            case (nil, let text?): value = Array(text.utf8)
+            default:
+                throw APIError.badRequest("invalid_input", "give the secret as value (base64) or as text, not both")
+            }
+            // The plaintext leaves this process's memory as soon as the HSM has encrypted it.
+            defer { value.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+            let info = try await vault.putSecret(
+                namespace: try context.parameters.require("namespace"),
+                path: Self.path(context),
+                value: value,
+                metadata: body.metadata,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: SecretView(info))
+        }
+        group.get("v1/vault/:namespace/secrets/**") { request, context in
+            try context.require(.admin)
+            var version: UInt64?
+            if let text = request.uri.queryParameters.get("version") {
+                guard let number = UInt64(text), number > 0 else {
+                    throw APIError.badRequest("invalid_input", "version must be a positive integer")
+                }
+                version = number
+            }
+            var (info, value) = try await vault.secret(
+                namespace: try context.parameters.require("namespace"),
+                path: Self.path(context),
+                version: version,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            defer { value.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+            return try JSONResponse(body: SecretView(info, value: value)).makeResponse()
+        }
+        group.get("v1/vault/:namespace/versions/**") { _, context in
+            try context.require(.admin, .auditor)
+            let versions = try vault.secretVersions(
+                namespace: try context.parameters.require("namespace"),
+                path: Self.path(context)
+            )
+            return JSONResponse(body: Page(items: versions.map { SecretView($0) }, next: nil))
+        }
+        group.delete("v1/vault/:namespace/secrets/**") { _, context in
+            try context.require(.admin)
+            let removed = try await vault.deleteSecret(
+                namespace: try context.parameters.require("namespace"),
+                path: Self.path(context),
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: ["destroyedVersions": removed])
+        }
+        for (action, archived) in [("archive", true), ("restore", false)] {
+            group.post("v1/vault/:namespace/\(action)/**") { _, context in
+                try context.require(.admin)
+                let info = try await vault.setArchived(
+                    namespace: try context.parameters.require("namespace"),
+                    path: Self.path(context),
+                    archived,
+                    requester: Requester(actor: context.actor, requestID: context.id)
+                )
+                return JSONResponse(body: SecretView(info))
+            }
+        }
+        group.put("v1/vault/:namespace/metadata/**") { request, context in
+            try context.require(.admin)
+            let body = try await JSONBody.decode(MetadataBody.self, from: request, limit: maxBodyBytes)
+            let info = try await vault.setMetadata(
+                namespace: try context.parameters.require("namespace"),
+                path: Self.path(context),
+                body.metadata,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: SecretView(info))
+        }
+        // Symmetric keys (generate, import, export wrapped) are the next step.
+        group.on("v1/vault/:namespace/keys/**", method: .get) { _, _ -> Response in throw Self.keysNotImplemented }
+        group.on("v1/vault/:namespace/keys/**", method: .post) { _, _ -> Response in throw Self.keysNotImplemented }
+        group.on("v1/vault/:namespace/keys/**", method: .put) { _, _ -> Response in throw Self.keysNotImplemented }
+    }
+
+    static let keysNotImplemented = APIError(
+        .notImplemented,
+        "not_implemented",
+        "vault keys (generate, import, export wrapped) are not implemented yet; secrets are"
+    )
+
+    /// The secret path after the route's fixed part.
+    static func path(_ context: CustosRequestContext) -> String {
+        context.parameters.getCatchAll().joined(separator: "/")
+    }
+}
