@@ -12,6 +12,8 @@ struct CredentialRoutes {
     struct CreateBody: Decodable {
         var role: String
         var keys: [String]?
+        /// The vault namespaces a vault credential may use (names, or prefixes ending in *).
+        var namespaces: [String]?
         /// Limits an officer or auditor to the CAs of one tenant.
         var tenant: String?
     }
@@ -20,6 +22,7 @@ struct CredentialRoutes {
         var id: String
         var role: String
         var keys: [String]
+        var namespaces: [String]
         var created: Date
         var revoked: Bool
         var tenant: String?
@@ -29,7 +32,8 @@ struct CredentialRoutes {
         init(_ record: CredentialRecord, token: String? = nil) {
             id = record.id
             role = record.role.rawValue
-            keys = record.keyPatterns
+            keys = record.role == .vault ? [] : record.keyPatterns
+            namespaces = record.role == .vault ? record.keyPatterns : []
             created = Date(timeIntervalSince1970: Double(record.created) / 1e9)
             revoked = record.revoked
             tenant = record.tenant
@@ -61,7 +65,7 @@ struct CredentialRoutes {
             guard let role = CredentialRecord.Role(rawValue: body.role) else {
                 throw APIError.badRequest(
                     "invalid_input",
-                    "unknown role \"\(body.role)\"; one of admin, officer, signer, auditor"
+                    "unknown role \"\(body.role)\"; one of admin, officer, signer, auditor, vault"
                 )
             }
             if role == .signer && (body.keys ?? []).isEmpty {
@@ -70,9 +74,18 @@ struct CredentialRoutes {
                     "a signer credential needs keys: names or prefixes ending in *"
                 )
             }
+            if role == .vault && (body.namespaces ?? []).isEmpty {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "a vault credential needs namespaces: names or prefixes ending in *"
+                )
+            }
+            if role != .vault && body.namespaces != nil {
+                throw APIError.badRequest("invalid_input", "namespaces apply to the vault role only")
+            }
             let (record, secret) = try await credentials.create(
                 role: role,
-                keyPatterns: body.keys ?? [],
+                keyPatterns: role == .vault ? body.namespaces ?? [] : body.keys ?? [],
                 tenant: body.tenant,
                 requester: Requester(actor: context.actor, requestID: context.id)
             )

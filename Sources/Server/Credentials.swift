@@ -33,8 +33,8 @@ public struct Credentials: Sendable {
                 throw APIError.badRequest("invalid_input", "a key pattern has 1 to 128 characters")
             }
         }
-        if role != .signer && !keyPatterns.isEmpty {
-            throw APIError.badRequest("invalid_input", "key patterns apply to the signer role only")
+        if role != .signer && role != .vault && !keyPatterns.isEmpty {
+            throw APIError.badRequest("invalid_input", "patterns apply to the signer and vault roles only")
         }
         var generator = SystemRandomNumberGenerator()
         let secretBytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
@@ -57,7 +57,8 @@ public struct Credentials: Sendable {
                     action: "credential.create",
                     object: "credential/\(record.id)",
                     outcome: "success: role \(role.rawValue)"
-                        + (keyPatterns.isEmpty ? "" : ", keys \(keyPatterns.joined(separator: ","))")
+                        + (keyPatterns.isEmpty
+                            ? "" : (role == .vault ? ", namespaces " : ", keys ") + keyPatterns.joined(separator: ","))
                         + (tenant.map { ", tenant \($0)" } ?? ""),
                     requestID: requester.requestID
                 )
@@ -111,8 +112,17 @@ public struct Credentials: Sendable {
 extension CredentialRecord {
     /// Whether a signer credential may use the key `name`: a pattern is a name, or a prefix ending in `*`.
     public func permits(key name: String) -> Bool {
-        guard role == .signer else { return false }
-        return keyPatterns.contains { pattern in
+        role == .signer && Self.matches(keyPatterns, name)
+    }
+
+    /// Whether the credential may read and write secrets in the vault namespace `name`: administrators
+    /// everywhere, vault credentials where one of their patterns matches.
+    public func permits(namespace name: String) -> Bool {
+        role == .admin || (role == .vault && Self.matches(keyPatterns, name))
+    }
+
+    private static func matches(_ patterns: [String], _ name: String) -> Bool {
+        patterns.contains { pattern in
             pattern == "*" || pattern == name || (pattern.hasSuffix("*") && name.hasPrefix(pattern.dropLast()))
         }
     }

@@ -105,15 +105,20 @@ struct VaultRoutes {
             return JSONResponse(status: .created, body: NamespaceView(record))
         }
         group.get("v1/vault") { _, context in
-            try context.require(.admin, .auditor)
-            return JSONResponse(body: Page(items: try vault.namespaces().map(NamespaceView.init), next: nil))
+            // Vault credentials see the namespaces they may use; administrators and auditors see all.
+            try context.require(.admin, .auditor, .vault)
+            let credential = context.credential
+            let visible = try vault.namespaces().filter { namespace in
+                credential?.role != .vault || credential?.permits(namespace: namespace.name) == true
+            }
+            return JSONResponse(body: Page(items: visible.map(NamespaceView.init), next: nil))
         }
         group.get("v1/vault/:namespace") { _, context in
-            try context.require(.admin, .auditor)
+            try Self.require(context, listing: true)
             return JSONResponse(body: NamespaceView(try vault.namespace(try context.parameters.require("namespace"))))
         }
         group.get("v1/vault/:namespace/secrets") { request, context in
-            try context.require(.admin, .auditor)
+            try Self.require(context, listing: true)
             let limit = try KeyRoutes.limit(request)
             let items = try vault.listSecrets(
                 namespace: try context.parameters.require("namespace"),
@@ -127,7 +132,7 @@ struct VaultRoutes {
             )
         }
         group.put("v1/vault/:namespace/secrets/**") { request, context in
-            try context.require(.admin)
+            try Self.require(context)
             let body = try await JSONBody.decode(SecretBody.self, from: request, limit: maxBodyBytes)
             var value: [UInt8]
             switch (body.value, body.text) {
@@ -148,7 +153,7 @@ struct VaultRoutes {
             return JSONResponse(body: SecretView(info))
         }
         group.get("v1/vault/:namespace/secrets/**") { request, context in
-            try context.require(.admin)
+            try Self.require(context)
             var version: UInt64?
             if let text = request.uri.queryParameters.get("version") {
                 guard let number = UInt64(text), number > 0 else {
@@ -166,7 +171,7 @@ struct VaultRoutes {
             return try JSONResponse(body: SecretView(info, value: value)).makeResponse()
         }
         group.get("v1/vault/:namespace/versions/**") { _, context in
-            try context.require(.admin, .auditor)
+            try Self.require(context, listing: true)
             let versions = try vault.secretVersions(
                 namespace: try context.parameters.require("namespace"),
                 path: Self.path(context)
@@ -174,7 +179,7 @@ struct VaultRoutes {
             return JSONResponse(body: Page(items: versions.map { SecretView($0) }, next: nil))
         }
         group.delete("v1/vault/:namespace/secrets/**") { _, context in
-            try context.require(.admin)
+            try Self.require(context)
             let removed = try await vault.deleteSecret(
                 namespace: try context.parameters.require("namespace"),
                 path: Self.path(context),
@@ -184,7 +189,7 @@ struct VaultRoutes {
         }
         for (action, archived) in [("archive", true), ("restore", false)] {
             group.post("v1/vault/:namespace/\(action)/**") { _, context in
-                try context.require(.admin)
+                try Self.require(context)
                 let info = try await vault.setArchived(
                     namespace: try context.parameters.require("namespace"),
                     path: Self.path(context),
@@ -195,7 +200,7 @@ struct VaultRoutes {
             }
         }
         group.put("v1/vault/:namespace/metadata/**") { request, context in
-            try context.require(.admin)
+            try Self.require(context)
             let body = try await JSONBody.decode(MetadataBody.self, from: request, limit: maxBodyBytes)
             let info = try await vault.setMetadata(
                 namespace: try context.parameters.require("namespace"),
@@ -216,6 +221,19 @@ struct VaultRoutes {
         "not_implemented",
         "vault keys (generate, import, export wrapped) are not implemented yet; secrets are"
     )
+
+    /// Secrets of the path's namespace are for administrators and vault credentials whose patterns name
+    /// it; `listing` (names and versions, no values) also lets auditors in.
+    static func require(_ context: CustosRequestContext, listing: Bool = false) throws {
+        let namespace = try context.parameters.require("namespace")
+        guard let credential = context.credential else { throw APIError.forbidden("this route needs a credential") }
+        if listing && credential.role == .auditor { return }
+        guard credential.permits(namespace: namespace) else {
+            throw APIError.forbidden(
+                "this credential (\(credential.role.rawValue)) may not use vault namespace \"\(namespace)\""
+            )
+        }
+    }
 
     /// The secret path after the route's fixed part.
     static func path(_ context: CustosRequestContext) -> String {

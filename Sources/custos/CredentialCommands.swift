@@ -22,11 +22,14 @@ struct CreateCredentialCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataDirectoryOption
 
-    @Option(help: "admin, officer, signer or auditor.")
+    @Option(help: "admin, officer, signer, auditor or vault.")
     var role: String
 
     @Option(help: "For signers: key names or prefixes ending in * (comma-separated).")
     var keys: String?
+
+    @Option(help: "For vault credentials: namespaces or prefixes ending in * (comma-separated).")
+    var namespaces: String?
 
     @Option(help: "For officers and auditors: limit the credential to the CAs of this tenant.")
     var tenant: String?
@@ -36,11 +39,19 @@ struct CreateCredentialCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let role = CredentialRecord.Role(rawValue: role) else {
-            throw ValidationError("--role must be admin, officer, signer or auditor")
+            throw ValidationError("--role must be admin, officer, signer, auditor or vault")
         }
-        let patterns = keys.map { $0.split(separator: ",").map { String($0) } } ?? []
-        if role == .signer && patterns.isEmpty { throw ValidationError("a signer needs --keys") }
-        if role != .signer && !patterns.isEmpty { throw ValidationError("--keys applies to signers only") }
+        let keyPatterns = keys.map { $0.split(separator: ",").map { String($0) } } ?? []
+        let namespacePatterns = namespaces.map { $0.split(separator: ",").map { String($0) } } ?? []
+        if role == .signer && keyPatterns.isEmpty { throw ValidationError("a signer needs --keys") }
+        if role != .signer && !keyPatterns.isEmpty { throw ValidationError("--keys applies to signers only") }
+        if role == .vault && namespacePatterns.isEmpty {
+            throw ValidationError("a vault credential needs --namespaces")
+        }
+        if role != .vault && !namespacePatterns.isEmpty {
+            throw ValidationError("--namespaces applies to vault credentials only")
+        }
+        let patterns = role == .vault ? namespacePatterns : keyPatterns
         let (schema, writer) = try await data.openStore()
         defer { writer.shutdown() }
         let credentials = Credentials(store: LMDBBackend(schema: schema, writer: writer))
@@ -69,7 +80,8 @@ struct ListCredentialsCommand: AsyncParsableCommand {
         let (schema, writer) = try await data.openStore()
         defer { writer.shutdown() }
         for record in try Credentials(store: LMDBBackend(schema: schema, writer: writer)).list() {
-            let keys = record.keyPatterns.isEmpty ? "" : "\tkeys \(record.keyPatterns.joined(separator: ","))"
+            let kind = record.role == .vault ? "namespaces" : "keys"
+            let keys = record.keyPatterns.isEmpty ? "" : "\t\(kind) \(record.keyPatterns.joined(separator: ","))"
             print("\(record.id)\t\(record.role.rawValue)\t\(record.revoked ? "revoked" : "active")\(keys)")
         }
     }

@@ -230,12 +230,50 @@ import Testing
             token: server.adminToken
         )
         #expect(unknownVersion.status == 404 && unknownVersion.text.contains("no version 9"), "\(unknownVersion.text)")
-        // Only administrators read and write secrets for now (per-namespace credentials come next).
-        let signer = try await server.credential(.signer, keys: ["*"])
-        let refused = try await server.request("GET", "/v1/vault/small/secrets/a", token: signer)
-        #expect(refused.status == 403, "\(refused.text)")
         let auditor = try await server.credential(.auditor)
         #expect(try await server.request("GET", "/v1/vault/small/secrets", token: auditor).status == 200)
         #expect(try await server.request("GET", "/v1/vault/small/secrets/a", token: auditor).status == 403)
+    }
+
+    @Test func vaultCredentialsReachOnlyTheirNamespaces() async throws {
+        let server = try await ServerFixture()
+        for name in ["line-1", "line-2", "hr"] { try await createNamespace(server, name) }
+        let created = try await server.request(
+            "POST",
+            "/v1/credentials",
+            token: server.adminToken,
+            json: ["role": "vault", "namespaces": ["line-*"]]
+        )
+        try #require(created.status == 201, "\(created.text)")
+        #expect(created.json["namespaces"] as? [String] == ["line-*"], "\(created.text)")
+        let device = try #require(created.json["token"] as? String)
+        for name in ["line-1", "line-2"] {
+            let path = "/v1/vault/\(name)/secrets/wifi"
+            let written = try await server.request("PUT", path, token: device, json: ["text": "pw-\(name)"])
+            #expect(written.status == 200, "\(written.text)")
+            let read = try await server.request("GET", path, token: device)
+            #expect(read.json["text"] as? String == "pw-\(name)", "\(read.text)")
+        }
+        let other = try await server.request("PUT", "/v1/vault/hr/secrets/wifi", token: device, json: ["text": "x"])
+        #expect(other.status == 403 && other.text.contains("may not use vault namespace"), "\(other.text)")
+        #expect(try await server.request("GET", "/v1/vault/hr/secrets", token: device).status == 403)
+        let listed = try await server.request("GET", "/v1/vault", token: device)
+        let names = (listed.json["items"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names == ["line-1", "line-2"], "\(listed.text)")
+        // A vault credential neither creates namespaces nor reaches the rest of the API.
+        let namespace = try await server.request("POST", "/v1/vault", token: device, json: ["name": "line-3"])
+        #expect(namespace.status == 403, "\(namespace.text)")
+        #expect(try await server.request("GET", "/v1/keys", token: device).status == 403)
+        // Signers have keys, not secrets; patterns belong to the roles that use them.
+        let signer = try await server.credential(.signer, keys: ["*"])
+        #expect(try await server.request("GET", "/v1/vault/line-1/secrets/wifi", token: signer).status == 403)
+        let badCredentials: [([String: Any], String)] = [
+            (["role": "vault"], "needs namespaces"),
+            (["role": "officer", "namespaces": ["line-*"]], "vault role only"),
+        ]
+        for (body, message) in badCredentials {
+            let refused = try await server.request("POST", "/v1/credentials", token: server.adminToken, json: body)
+            #expect(refused.status == 400 && refused.text.contains(message), "\(refused.text)")
+        }
     }
 }

@@ -5,14 +5,15 @@ public struct CredentialRecord: StoredRecord, Hashable {
     public static let formatVersions: ClosedRange<UInt8> = 1...1
 
     public enum Role: String, Sendable, Hashable, CaseIterable {
-        case admin, officer, signer, auditor
+        /// `vault`: an application or device that reads and writes secrets in some vault namespaces.
+        case admin, officer, signer, auditor, vault
     }
 
     public var id: String
     /// SHA-256 of the bearer secret (secrets are long and random, so no slow hash is needed).
     public var secretHash: [UInt8]
     public var role: Role
-    /// Key-name patterns a signer may use.
+    /// Key-name patterns a signer may use; for a vault credential, the namespaces it may use.
     public var keyPatterns: [String]
     /// The tenant it is limited to, if any.
     public var tenant: String?
