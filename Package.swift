@@ -97,7 +97,10 @@ let package = Package(
         // The secret vault: secrets encrypted in the HSM under per-namespace key-encryption keys.
         .target(
             name: "Vault",
-            dependencies: ["HSM", "PKCS11", "MetadataStore", "Signing"],
+            dependencies: [
+                "HSM", "PKCS11", "MetadataStore", "Signing", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // HTTP: routes, authentication and authorisation, errors, metrics (Hummingbird 2 on SwiftNIO).

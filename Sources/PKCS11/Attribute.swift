@@ -145,6 +145,12 @@ public struct AttributeTemplate: Sendable, Hashable, ExpressibleByArrayLiteral {
         }
     }
 
+    /// Overwrites the bytes of `value` with zeros in its shared storage (every copy of the array that
+    /// shares it sees zeros), for key material a caller held only for an import or an export.
+    public static func wipe(_ value: [UInt8]) {
+        AttributeTemplate([Attribute(.value, bytes: value)]).wipe()
+    }
+
     /// Lays the template out as a `CK_ATTRIBUTE` array whose value pointers stay valid during `body`.
     func withUnsafeAttributes<R>(
         _ body: (UnsafeMutablePointer<CK_ATTRIBUTE>?, CK_ULONG) throws(PKCS11Error) -> R

@@ -16,6 +16,7 @@ public struct MechanismType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let sha256RSAPKCSPSS = MechanismType(rawValue: 0x0043)
     public static let sha384RSAPKCSPSS = MechanismType(rawValue: 0x0044)
     public static let sha512RSAPKCSPSS = MechanismType(rawValue: 0x0045)
+    public static let sha1 = MechanismType(rawValue: 0x0220)
     public static let sha256 = MechanismType(rawValue: 0x0250)
     public static let sha384 = MechanismType(rawValue: 0x0260)
     public static let sha512 = MechanismType(rawValue: 0x0270)
@@ -221,6 +222,9 @@ public struct Mechanism: Sendable, Hashable {
 
 /// Mask generation functions for PSS and OAEP (`CK_RSA_PKCS_MGF_TYPE`).
 public enum MGF {
+    /// MGF1 with SHA-1: OAEP with SHA-1 is what SoftHSM 2.6 offers (OAEP's security does not rest on
+    /// collision resistance, so it is still sound).
+    public static let mgf1SHA1: UInt = 0x0001
     public static let mgf1SHA256: UInt = 0x0002
     public static let mgf1SHA384: UInt = 0x0003
     public static let mgf1SHA512: UInt = 0x0004

@@ -85,8 +85,10 @@ extension APIError {
     /// The API's answer for a vault error.
     static func from(_ error: VaultError) -> APIError {
         switch error.code {
-        case .unknownNamespace, .unknownSecret: APIError(.notFound, error.code.rawValue, error.message)
-        case .namespaceExists, .archived: APIError(.conflict, error.code.rawValue, error.message)
+        case .unknownNamespace, .unknownSecret, .unknownKey: APIError(.notFound, error.code.rawValue, error.message)
+        case .forbiddenByPolicy: APIError(.forbidden, error.code.rawValue, error.message)
+        case .namespaceExists, .archived, .keyExists, .rotationInProgress:
+            APIError(.conflict, error.code.rawValue, error.message)
         case .tooLarge: APIError(.contentTooLarge, error.code.rawValue, error.message)
         case .notImplemented: APIError(.notImplemented, error.code.rawValue, error.message)
         case .hsmUnavailable:

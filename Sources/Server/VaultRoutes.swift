@@ -27,8 +27,16 @@ struct VaultRoutes {
         var allowPlaintextImport: Bool
         var allowPlaintextExport: Bool
         var created: Date
+        /// While older KEKs are being retired: their versions and how many entries they still encrypt.
+        var rotation: Rotation?
 
-        init(_ record: VaultNamespaceRecord) {
+        struct Rotation: Encodable {
+            var retiring: [UInt64]
+            var remaining: Int
+        }
+
+        init(_ record: VaultNamespaceRecord, rotation: Vault.RotationProgress? = nil) {
+            self.rotation = rotation.map { Rotation(retiring: $0.retiring, remaining: $0.remaining) }
             name = record.name
             kekVersions = record.keks.map(\.version)
             currentKEKVersion = record.keks.last?.version ?? 0
@@ -111,11 +119,26 @@ struct VaultRoutes {
             let visible = try vault.namespaces().filter { namespace in
                 credential?.role != .vault || credential?.permits(namespace: namespace.name) == true
             }
-            return JSONResponse(body: Page(items: visible.map(NamespaceView.init), next: nil))
+            return JSONResponse(body: Page(items: visible.map { NamespaceView($0) }, next: nil))
         }
         group.get("v1/vault/:namespace") { _, context in
             try Self.require(context, listing: true)
-            return JSONResponse(body: NamespaceView(try vault.namespace(try context.parameters.require("namespace"))))
+            let name = try context.parameters.require("namespace")
+            return JSONResponse(
+                body: NamespaceView(try vault.namespace(name), rotation: try vault.rotationProgress(namespace: name))
+            )
+        }
+        group.post("v1/vault/:namespace/rotate") { _, context in
+            try context.require(.admin)
+            let name = try context.parameters.require("namespace")
+            let record = try await vault.rotateKEK(
+                namespace: name,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(
+                status: .accepted,
+                body: NamespaceView(record, rotation: try vault.rotationProgress(namespace: name))
+            )
         }
         group.get("v1/vault/:namespace/secrets") { request, context in
             try Self.require(context, listing: true)
@@ -210,17 +233,8 @@ struct VaultRoutes {
             )
             return JSONResponse(body: SecretView(info))
         }
-        // Symmetric keys (generate, import, export wrapped) are the next step.
-        group.on("v1/vault/:namespace/keys/**", method: .get) { _, _ -> Response in throw Self.keysNotImplemented }
-        group.on("v1/vault/:namespace/keys/**", method: .post) { _, _ -> Response in throw Self.keysNotImplemented }
-        group.on("v1/vault/:namespace/keys/**", method: .put) { _, _ -> Response in throw Self.keysNotImplemented }
+        VaultKeyRoutes(vault: vault, maxBodyBytes: maxBodyBytes).add(to: group)
     }
-
-    static let keysNotImplemented = APIError(
-        .notImplemented,
-        "not_implemented",
-        "vault keys (generate, import, export wrapped) are not implemented yet; secrets are"
-    )
 
     /// Secrets of the path's namespace are for administrators and vault credentials whose patterns name
     /// it; `listing` (names and versions, no values) also lets auditors in.

@@ -3,6 +3,7 @@ public import HSM
 public import MetadataStore
 import PKCS11
 public import Signing
+import Synchronization
 
 /// The secret vault: namespaces, each with a key-encryption key (AES-256) generated in the HSM, and
 /// secrets stored only as AES-GCM ciphertext made by the HSM under that key. The store holds the
@@ -15,6 +16,8 @@ public import Signing
 public final class Vault: Sendable {
     public let keyStore: KeyStore
     public let store: any MetadataBackend
+    /// KEK rotations running in this process, by namespace.
+    let rotations = Mutex<[String: Task<Void, Never>]>([:])
 
     public init(keyStore: KeyStore, store: any MetadataBackend) {
         self.keyStore = keyStore
@@ -199,6 +202,7 @@ public final class Vault: Sendable {
             )
             let keep = namespace.keepVersions
             try await store.write { txn in
+                try Self.requireKEK(kek.version, of: name, txn)
                 // Another writer took this version meanwhile: the caller tries again.
                 guard try txn.record(VaultEntryRecord.self, key: record.primaryKey) == nil else {
                     throw VaultError(.internalError, "the secret \(path) was written meanwhile; try again")
@@ -430,7 +434,7 @@ public final class Vault: Sendable {
         }
     }
 
-    private func audit(_ requester: Requester, _ action: String, _ object: String, _ outcome: String) async throws {
+    func audit(_ requester: Requester, _ action: String, _ object: String, _ outcome: String) async throws {
         try await store.write { txn in
             _ = try txn.appendAudit(
                 AuditEvent(
@@ -470,7 +474,7 @@ public final class Vault: Sendable {
         return newest
     }
 
-    private func versions(of entryPath: String, in name: String) throws(VaultError) -> [VaultEntryRecord] {
+    func versions(of entryPath: String, in name: String) throws(VaultError) -> [VaultEntryRecord] {
         do {
             return try store.read { try Self.versions(of: entryPath, in: name, reader: $0) }
         } catch {
@@ -479,7 +483,7 @@ public final class Vault: Sendable {
     }
 
     /// Every stored version of one entry, oldest first (they sort together after the path's key).
-    private static func versions(of entryPath: String, in name: String, reader: any MetadataReading) throws
+    static func versions(of entryPath: String, in name: String, reader: any MetadataReading) throws
         -> [VaultEntryRecord]
     {
         var found: [VaultEntryRecord] = []
@@ -492,6 +496,15 @@ public final class Vault: Sendable {
             }
             guard let last = batch.last, batch.count == 64 else { return found }
             after = last.primaryKey
+        }
+    }
+
+    /// Refuses a write made under a KEK that a finished rotation has retired meanwhile (its object is
+    /// about to be destroyed): the caller tries again and gets the current KEK.
+    static func requireKEK(_ version: UInt64, of name: String, _ txn: any MetadataWriting) throws {
+        let namespace = try txn.record(VaultNamespaceRecord.self, key: Key().appending(name))
+        guard namespace?.keks.contains(where: { $0.version == version }) == true else {
+            throw VaultError(.rotationInProgress, "namespace \(name) changed its KEK meanwhile; try again")
         }
     }
 

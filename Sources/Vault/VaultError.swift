@@ -18,6 +18,14 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
         public static let namespaceExists = Code(rawValue: "namespace_exists")
         /// No secret (or no such version of it) at that path.
         public static let unknownSecret = Code(rawValue: "unknown_secret")
+        /// No key of that name in the namespace.
+        public static let unknownKey = Code(rawValue: "unknown_key")
+        /// A key of that name exists already.
+        public static let keyExists = Code(rawValue: "key_exists")
+        /// The namespace's policy forbids it (plaintext import or export).
+        public static let forbiddenByPolicy = Code(rawValue: "forbidden_by_policy")
+        /// A KEK rotation is running, or finished while this write was under way: try again.
+        public static let rotationInProgress = Code(rawValue: "rotation_in_progress")
         /// The secret is archived: restore it first.
         public static let archived = Code(rawValue: "archived")
         /// The value is larger than the namespace allows.

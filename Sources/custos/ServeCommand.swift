@@ -130,6 +130,8 @@ struct ServeCommand: AsyncParsableCommand {
         let backend = LMDBBackend(schema: schema, writer: writer)
         let api = try CustosAPI(pool: pool, store: backend, configuration: server)
         try await bootstrapAdministrator(api.credentials)
+        // A KEK rotation cut short by the last stop carries on in the background.
+        api.vault.resumeRotations()
         say("signing keys in the store: \(api.signing.keys.list(after: nil, limit: .max).count)")
         let application = try api.application(logger: logger) { port in
             let scheme = server.tls == nil ? "HTTP" : server.tls?.clientCAPath == nil ? "HTTPS" : "HTTPS (mTLS)"

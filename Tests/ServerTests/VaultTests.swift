@@ -208,7 +208,6 @@ import Testing
             ("PUT", "/v1/vault/missing/secrets/a", ["text": "x"], 404, "unknown_namespace"),
             ("GET", "/v1/vault/small/secrets/nothing", nil, 404, "unknown_secret"),
             ("GET", "/v1/vault/small/secrets/a?version=zero", nil, 400, "version must be"),
-            ("POST", "/v1/vault/small/keys/k1", ["type": "aes-256"], 501, "not_implemented"),
         ]
         for (method, path, body, status, text) in cases {
             let answer =

@@ -1,8 +1,10 @@
-/// One version of a vault secret or key: ciphertext only, encrypted in the HSM under the namespace's
-/// key-encryption key (AES-GCM, the path and version bound as associated data).
+/// One version of a vault secret or key: ciphertext only, made in the HSM under the namespace's
+/// key-encryption key. A secret is AES-GCM ciphertext with its path and version bound as associated
+/// data; a key is wrapped with `CKM_AES_KEY_WRAP_PAD` and bound to its path by a GMAC (`iv`, `tag`).
+/// Format 2 added `keyType` and `origin`.
 public struct VaultEntryRecord: StoredRecord, Hashable {
     public static let table = "vault"
-    public static let formatVersions: ClosedRange<UInt8> = 1...1
+    public static let formatVersions: ClosedRange<UInt8> = 1...2
 
     public enum State: String, Sendable, Hashable, CaseIterable {
         case active, archived
@@ -19,6 +21,10 @@ public struct VaultEntryRecord: StoredRecord, Hashable {
     public var metadata: [String: String]
     public var state: State
     public var created: Int64
+    /// For keys: `aes-256`, `hmac-sha256`, `secret-512` …; empty for secrets.
+    public var keyType: String
+    /// For keys: `generated`, `imported-wrapped` or `imported-plaintext`; empty for secrets.
+    public var origin: String
 
     public init(
         namespace: String,
@@ -30,7 +36,9 @@ public struct VaultEntryRecord: StoredRecord, Hashable {
         kekVersion: UInt64,
         metadata: [String: String],
         state: State,
-        created: Int64
+        created: Int64,
+        keyType: String = "",
+        origin: String = ""
     ) {
         self.namespace = namespace
         self.path = path
@@ -42,6 +50,8 @@ public struct VaultEntryRecord: StoredRecord, Hashable {
         self.metadata = metadata
         self.state = state
         self.created = created
+        self.keyType = keyType
+        self.origin = origin
     }
 
     /// Versions of one path sort together, oldest first.
@@ -64,6 +74,8 @@ public struct VaultEntryRecord: StoredRecord, Hashable {
         writer.write(metadata)
         writer.write(state.rawValue)
         writer.write(created)
+        writer.write(keyType)
+        writer.write(origin)
     }
 
     public init(from reader: inout RecordReader) throws(StoreError) {
@@ -77,5 +89,7 @@ public struct VaultEntryRecord: StoredRecord, Hashable {
         metadata = try reader.readStringMap()
         state = try reader.readEnum(State.self)
         created = try reader.readInt64()
+        keyType = reader.formatVersion >= 2 ? try reader.readString() : ""
+        origin = reader.formatVersion >= 2 ? try reader.readString() : ""
     }
 }

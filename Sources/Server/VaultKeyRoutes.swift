@@ -1,0 +1,235 @@
+import Foundation
+import HSM
+import Hummingbird
+import MetadataStore
+import PKCS11
+import Signing
+import Vault
+
+/// `/v1/vault/{namespace}/keys/{name}`: symmetric keys generated in the HSM or imported, stored
+/// wrapped under the namespace's KEK, exported wrapped under a recipient's key; and the namespace's
+/// RSA transport key (`/v1/vault/{namespace}/transport-key`) that senders wrap imported keys under.
+struct VaultKeyRoutes {
+    let vault: Vault
+    let maxBodyBytes: Int
+
+    /// Generates a key (only `type`), or imports one: `value` (base64 plaintext, where the namespace
+    /// allows it) or `wrapped` (base64) with `transport` (`rsa` for the namespace's transport key, or
+    /// the name of an AES key of the namespace) and, for RSA, `oaepHash`.
+    struct CreateBody: Decodable {
+        var type: String
+        var metadata: [String: String]?
+        var value: String?
+        var wrapped: String?
+        var transport: String?
+        var oaepHash: String?
+    }
+
+    /// Exactly one of: `rsaPublicKey` (PEM, with `oaepHash`), `transportKey` (an AES key of the
+    /// namespace), `plaintext: true`.
+    struct ExportBody: Decodable {
+        var rsaPublicKey: String?
+        var oaepHash: String?
+        var transportKey: String?
+        var plaintext: Bool?
+    }
+
+    struct KeyView: Encodable {
+        var namespace: String
+        var name: String
+        var type: String
+        var origin: String
+        var metadata: [String: String]
+        var created: Date
+        var kekVersion: UInt64
+
+        init(_ info: Vault.KeyInfo) {
+            namespace = info.namespace
+            name = info.name
+            type = info.type
+            origin = info.origin
+            metadata = info.metadata
+            created = info.created
+            kekVersion = info.kekVersion
+        }
+    }
+
+    struct ExportView: Encodable {
+        /// Base64 of the wrapped key, or of the value for a plaintext export.
+        var wrapped: String?
+        var value: String?
+        var mechanism: String
+        var oaepHash: String?
+    }
+
+    struct TransportKeyView: Encodable {
+        var namespace: String
+        var publicKey: String
+        var algorithm = "rsa-3072"
+        var mechanism = "CKM_RSA_PKCS_OAEP"
+    }
+
+    func add(to group: RouterGroup<CustosRequestContext>) {
+        group.post("v1/vault/:namespace/transport-key") { _, context in
+            try context.require(.admin)
+            let namespace = try context.parameters.require("namespace")
+            let pem = try await vault.createTransportKey(
+                namespace: namespace,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: TransportKeyView(namespace: namespace, publicKey: pem))
+        }
+        group.get("v1/vault/:namespace/transport-key") { _, context in
+            try VaultRoutes.require(context)
+            let namespace = try context.parameters.require("namespace")
+            guard let pem = try await vault.transportKey(namespace: namespace) else {
+                throw APIError(
+                    .notFound,
+                    "no_transport_key",
+                    "namespace \(namespace) has no RSA transport key; an administrator creates it with POST"
+                )
+            }
+            return JSONResponse(body: TransportKeyView(namespace: namespace, publicKey: pem))
+        }
+        group.get("v1/vault/:namespace/keys") { request, context in
+            try VaultRoutes.require(context, listing: true)
+            let limit = try KeyRoutes.limit(request)
+            let items = try vault.listKeys(
+                namespace: try context.parameters.require("namespace"),
+                after: request.uri.queryParameters.get("cursor"),
+                limit: limit
+            )
+            return JSONResponse(
+                body: VaultRoutes.Page(
+                    items: items.map(KeyView.init),
+                    next: items.count == limit ? items.last?.name : nil
+                )
+            )
+        }
+        group.post("v1/vault/:namespace/keys/:name") { request, context in
+            try VaultRoutes.require(context)
+            let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+            guard let type = VaultKeyType(body.type) else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "unknown key type \"\(body.type)\"; one of \(VaultKeyType.summary)"
+                )
+            }
+            let material: Vault.KeyMaterial
+            switch (body.value, body.wrapped) {
+            case (nil, nil):
+                guard body.transport == nil, body.oaepHash == nil else {
+                    throw APIError.badRequest("invalid_input", "transport and oaepHash go with wrapped")
+                }
+                material = .generate
+            case (let value?, nil):
+                guard body.transport == nil else {
+                    throw APIError.badRequest("invalid_input", "transport goes with wrapped, not with value")
+                }
+                material = .plaintext(try JSONBody.base64(value, field: "value"))
+            case (nil, let wrapped?):
+                let bytes = try JSONBody.base64(wrapped, field: "wrapped")
+                switch body.transport {
+                case nil:
+                    throw APIError.badRequest(
+                        "invalid_input",
+                        "wrapped needs transport: rsa (the namespace's transport key) or an AES key's name"
+                    )
+                case "rsa":
+                    material = .wrapped(bytes, under: .namespaceRSA(try Self.oaepHash(body.oaepHash)))
+                case let name?:
+                    material = .wrapped(bytes, under: .vaultKey(name))
+                }
+            case (.some, .some):
+                throw APIError.badRequest("invalid_input", "send value or wrapped, not both")
+            }
+            var plaintext: [UInt8] = []
+            if case .plaintext(let value) = material { plaintext = value }
+            // The caller's plaintext is wiped once the HSM has it, whatever the outcome.
+            defer { AttributeTemplate.wipe(plaintext) }
+            let info = try await vault.createKey(
+                namespace: try context.parameters.require("namespace"),
+                key: try context.parameters.require("name"),
+                type: type,
+                material: material,
+                metadata: body.metadata ?? [:],
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: KeyView(info))
+        }
+        group.get("v1/vault/:namespace/keys/:name") { _, context in
+            try VaultRoutes.require(context, listing: true)
+            return JSONResponse(
+                body: KeyView(
+                    try vault.key(
+                        namespace: try context.parameters.require("namespace"),
+                        key: try context.parameters.require("name")
+                    )
+                )
+            )
+        }
+        group.delete("v1/vault/:namespace/keys/:name") { _, context in
+            try VaultRoutes.require(context)
+            try await vault.deleteKey(
+                namespace: try context.parameters.require("namespace"),
+                key: try context.parameters.require("name"),
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return Response(status: .noContent)
+        }
+        group.put("v1/vault/:namespace/keys/:name/metadata") { request, context in
+            try VaultRoutes.require(context)
+            let body = try await JSONBody.decode(VaultRoutes.MetadataBody.self, from: request, limit: maxBodyBytes)
+            let info = try await vault.setKeyMetadata(
+                namespace: try context.parameters.require("namespace"),
+                key: try context.parameters.require("name"),
+                body.metadata,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(body: KeyView(info))
+        }
+        group.post("v1/vault/:namespace/keys/:name/export") { request, context in
+            try VaultRoutes.require(context)
+            let body = try await JSONBody.decode(ExportBody.self, from: request, limit: maxBodyBytes)
+            let transport: Vault.ExportTransport
+            var hash: OAEPHash?
+            switch (body.rsaPublicKey, body.transportKey, body.plaintext ?? false) {
+            case (let pem?, nil, false):
+                hash = try Self.oaepHash(body.oaepHash)
+                transport = .rsaPublicKey(pem: pem, hash: hash ?? .sha256)
+            case (nil, let name?, false): transport = .vaultKey(name)
+            case (nil, nil, true): transport = .plaintext
+            default:
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "send exactly one of rsaPublicKey (PEM), transportKey (an AES key's name) or plaintext: true"
+                )
+            }
+            let exported = try await vault.exportKey(
+                namespace: try context.parameters.require("namespace"),
+                key: try context.parameters.require("name"),
+                to: transport,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            defer { AttributeTemplate.wipe(exported.bytes) }
+            let encoded = Data(exported.bytes).base64EncodedString()
+            let isPlaintext = exported.mechanism == "plaintext"
+            return try JSONResponse(
+                body: ExportView(
+                    wrapped: isPlaintext ? nil : encoded,
+                    value: isPlaintext ? encoded : nil,
+                    mechanism: exported.mechanism,
+                    oaepHash: hash?.rawValue
+                )
+            ).makeResponse()
+        }
+    }
+
+    static func oaepHash(_ text: String?) throws(APIError) -> OAEPHash {
+        guard let text else { return .sha256 }
+        guard let hash = OAEPHash(rawValue: text) else {
+            throw APIError.badRequest("invalid_input", "oaepHash must be sha1, sha256, sha384 or sha512")
+        }
+        return hash
+    }
+}
