@@ -12,14 +12,17 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().path
 
 /// Runs `custos` with SoftHSM pointed at the test environment.
-func custos(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws
-    -> CommandResult
-{
+func custos(
+    _ arguments: [String],
+    environment: [String: String] = [:],
+    directory: String? = nil,
+    input: Data? = nil
+) throws -> CommandResult {
     var merged = [
         "SOFTHSM2_CONF": SoftHSMEnvironment.shared.configPath, "CUSTOS_PROFILES_DIR": "\(repositoryRoot)/HSMProfiles",
     ]
     merged.merge(environment) { $1 }
-    return try runCommand(custosBinary, arguments, environment: merged, currentDirectory: directory)
+    return try runCommand(custosBinary, arguments, environment: merged, input: input, currentDirectory: directory)
 }
 
 /// A running `custos serve` (or another long-running `command`), read line by line.
