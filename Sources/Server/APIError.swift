@@ -87,7 +87,7 @@ extension APIError {
         switch error.code {
         case .unknownNamespace, .unknownSecret, .unknownKey: APIError(.notFound, error.code.rawValue, error.message)
         case .forbiddenByPolicy: APIError(.forbidden, error.code.rawValue, error.message)
-        case .namespaceExists, .archived, .keyExists, .rotationInProgress:
+        case .namespaceExists, .archived, .keyExists, .rotationInProgress, .writeConflict:
             APIError(.conflict, error.code.rawValue, error.message)
         case .tooLarge: APIError(.contentTooLarge, error.code.rawValue, error.message)
         case .notImplemented: APIError(.notImplemented, error.code.rawValue, error.message)

@@ -18,6 +18,9 @@ public final class Vault: Sendable {
     public let store: any MetadataBackend
     /// KEK rotations running in this process, by namespace.
     let rotations = Mutex<[String: Task<Void, Never>]>([:])
+    /// Writers of one secret take turns (another process writing the same path is still possible and
+    /// handled by retrying).
+    let writers = PathLocks()
 
     public init(keyStore: KeyStore, store: any MetadataBackend) {
         self.keyStore = keyStore
@@ -175,58 +178,84 @@ public final class Vault: Sendable {
             throw VaultError(.internalError, "namespace \(name) has no key-encryption key")
         }
         let entryPath = SecretInfo.secretPrefix + path
+        return try await writers.with(name + "\u{0}" + entryPath) { () async throws(VaultError) -> SecretInfo in
+            try await write(
+                value,
+                to: entryPath,
+                namespace: namespace,
+                kek: kek,
+                metadata: metadata,
+                requester: requester
+            )
+        }
+    }
+
+    private func write(
+        _ value: [UInt8],
+        to entryPath: String,
+        namespace: VaultNamespaceRecord,
+        kek: VaultNamespaceRecord.KEK,
+        metadata: [String: String]?,
+        requester: Requester
+    ) async throws(VaultError) -> SecretInfo {
+        let name = namespace.name
+        let path = String(entryPath.dropFirst(SecretInfo.secretPrefix.count))
         do {
-            let latest = try versions(of: entryPath, in: name).last
-            if latest?.state == .archived {
-                throw VaultError(.archived, "the secret \(path) is archived; restore it before writing")
-            }
-            let version = (latest?.version ?? 0) + 1
-            let iv = try await keyStore.random(12)
-            let sealed = try await keyStore.encryptGCM(
-                KeyReference(label: kek.label, id: kek.id),
-                iv: iv,
-                additionalData: Self.associatedData(namespace: name, path: entryPath, version: version),
-                plaintext: value
-            )
-            let record = VaultEntryRecord(
-                namespace: name,
-                path: entryPath,
-                version: version,
-                ciphertext: sealed.ciphertext,
-                iv: iv,
-                tag: sealed.tag,
-                kekVersion: kek.version,
-                metadata: metadata ?? latest?.metadata ?? [:],
-                state: .active,
-                created: Int64(Date().timeIntervalSince1970 * 1e9)
-            )
-            let keep = namespace.keepVersions
-            try await store.write { txn in
-                try Self.requireKEK(kek.version, of: name, txn)
-                // Another writer took this version meanwhile: the caller tries again.
-                guard try txn.record(VaultEntryRecord.self, key: record.primaryKey) == nil else {
-                    throw VaultError(.internalError, "the secret \(path) was written meanwhile; try again")
+            // Concurrent writers of one path race for the next version number, which the ciphertext is
+            // bound to: the loser encrypts again for the version after the winner's.
+            for _ in 0..<8 {
+                let latest = try versions(of: entryPath, in: name).last
+                if latest?.state == .archived {
+                    throw VaultError(.archived, "the secret \(path) is archived; restore it before writing")
                 }
-                try txn.save(record)
-                var destroyed = 0
-                if version > UInt64(keep) {
-                    for old in 1...(version - UInt64(keep)) {
-                        let key = Key().appending(name).appending(entryPath).appending(old)
-                        if try txn.remove(VaultEntryRecord.self, key: key) { destroyed += 1 }
-                    }
-                }
-                try txn.appendAudit(
-                    AuditEvent(
-                        actor: requester.actor,
-                        action: "vault.secret.write",
-                        object: "vault/\(name)/\(entryPath)",
-                        outcome: "success: version \(version), \(value.count) bytes under KEK v\(kek.version)"
-                            + (destroyed > 0 ? ", \(destroyed) old versions destroyed" : ""),
-                        requestID: requester.requestID
-                    )
+                let version = (latest?.version ?? 0) + 1
+                let iv = try await keyStore.random(12)
+                let sealed = try await keyStore.encryptGCM(
+                    KeyReference(label: kek.label, id: kek.id),
+                    iv: iv,
+                    additionalData: Self.associatedData(namespace: name, path: entryPath, version: version),
+                    plaintext: value
                 )
+                let record = VaultEntryRecord(
+                    namespace: name,
+                    path: entryPath,
+                    version: version,
+                    ciphertext: sealed.ciphertext,
+                    iv: iv,
+                    tag: sealed.tag,
+                    kekVersion: kek.version,
+                    metadata: metadata ?? latest?.metadata ?? [:],
+                    state: .active,
+                    created: Int64(Date().timeIntervalSince1970 * 1e9)
+                )
+                let keep = namespace.keepVersions
+                let written = try await store.write { txn -> Bool in
+                    try Self.requireKEK(kek.version, of: name, txn)
+                    // Another writer took this version meanwhile: encrypt again for the next one.
+                    guard try txn.record(VaultEntryRecord.self, key: record.primaryKey) == nil else { return false }
+                    try txn.save(record)
+                    // The kept versions are few (pruned on every write): look at those, not at every
+                    // number below the cut.
+                    var destroyed = 0
+                    for old in try Self.versions(of: entryPath, in: name, reader: txn)
+                    where old.version + UInt64(keep) <= version {
+                        if try txn.remove(VaultEntryRecord.self, key: old.primaryKey) { destroyed += 1 }
+                    }
+                    try txn.appendAudit(
+                        AuditEvent(
+                            actor: requester.actor,
+                            action: "vault.secret.write",
+                            object: "vault/\(name)/\(entryPath)",
+                            outcome: "success: version \(version), \(value.count) bytes under KEK v\(kek.version)"
+                                + (destroyed > 0 ? ", \(destroyed) old versions destroyed" : ""),
+                            requestID: requester.requestID
+                        )
+                    )
+                    return true
+                }
+                if written { return SecretInfo(record) }
             }
-            return SecretInfo(record)
+            throw VaultError(.writeConflict, "the secret \(path) is being written by others; try again")
         } catch {
             throw VaultError.from(error)
         }

@@ -26,6 +26,8 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
         public static let forbiddenByPolicy = Code(rawValue: "forbidden_by_policy")
         /// A KEK rotation is running, or finished while this write was under way: try again.
         public static let rotationInProgress = Code(rawValue: "rotation_in_progress")
+        /// Other writers kept taking the secret's next version: try again.
+        public static let writeConflict = Code(rawValue: "write_conflict")
         /// The secret is archived: restore it first.
         public static let archived = Code(rawValue: "archived")
         /// The value is larger than the namespace allows.

@@ -275,4 +275,25 @@ import Testing
             #expect(refused.status == 400 && refused.text.contains(message), "\(refused.text)")
         }
     }
+
+    @Test func concurrentWritersOfOnePathEachGetAVersion() async throws {
+        let server = try await ServerFixture()
+        try await createNamespace(server, "busy", ["keepVersions": 5])
+        let versions = try await withThrowingTaskGroup(of: Int?.self) { group in
+            for index in 0..<24 {
+                group.addTask {
+                    let written = try await put(server, "/v1/vault/busy/secrets/counter", ["text": "w\(index)"])
+                    return written.status == 200 ? written.json["version"] as? Int : nil
+                }
+            }
+            var all: [Int?] = []
+            for try await version in group { all.append(version) }
+            return all
+        }
+        // Every writer got its own version; none failed; only the last five are kept.
+        #expect(versions.compactMap { $0 }.sorted() == Array(1...24), "\(versions)")
+        let kept = try await server.request("GET", "/v1/vault/busy/versions/counter", token: server.adminToken)
+        let numbers = (kept.json["items"] as? [[String: Any]])?.compactMap { $0["version"] as? Int }
+        #expect(numbers == Array(20...24), "\(kept.text)")
+    }
 }

@@ -16,7 +16,7 @@ import PKCS11
 //
 // Rounds alternate raw, batch and single so that a shared machine's drift hits all alike; each
 // figure is the median of the per-round ratios. Usage:
-//   HTTPBench --custos PATH [--rounds 5] [--seconds 3] [--only signing|issuance|ocsp]
+//   HTTPBench --custos PATH [--rounds 5] [--seconds 3] [--only signing|issuance|ocsp|vault]
 //             [--module /usr/lib/softhsm/libsofthsm2.so]
 //
 // Issuance: wrk posts one CSR (P-256, device category) per request to an ECDSA P-256 CA from 32
@@ -28,6 +28,11 @@ import PKCS11
 // at half the Custos rate; POST requests with a nonce (signed live) with the raw C loop on the CA key
 // beside them; and openssl's own responder (`openssl ocsp -multi 2`) answering POSTs for one
 // certificate as the peer a user would otherwise run.
+//
+// Vault: wrk PUTs a 64-byte secret (a new version each time: an HSM IV and AES-GCM encryption, a
+// durable store write with its audit entry) and GETs it (AES-GCM decryption in the HSM, an audit
+// entry per read) from 32 connections; the raw limits are C loops of C_Encrypt and C_Decrypt
+// (AES-GCM, same size, 40 bytes of associated data) with the namespace's KEK on the same token.
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -176,7 +181,8 @@ func wrk(
     token: String = signerToken,
     method: String = "POST",
     contentType: String = "application/json",
-    url: String? = nil
+    url: String? = nil,
+    spread: Int? = nil
 ) throws -> WrkResult {
     let script = "\(directory)/wrk-\(UUID()).lua"
     // Random gaps averaging the pace's interval: fixed gaps keep the connections in lockstep, which
@@ -184,10 +190,11 @@ func wrk(
     let delay = pace.map { "function delay() return math.random() * 2 * \(Double(connections) / $0 * 1000) end" } ?? ""
     try """
     wrk.method = "\(method)"
-    \(method == "POST" ? "wrk.headers[\"Content-Type\"] = \"\(contentType)\"" : "")
+    \(method != "GET" ? "wrk.headers[\"Content-Type\"] = \"\(contentType)\"" : "")
     \(token.isEmpty ? "" : "wrk.headers[\"Authorization\"] = \"Bearer \(token)\"")
-    \(method == "POST" ? "wrk.body = \(body)" : "")
+    \(method != "GET" ? "wrk.body = \(body)" : "")
     \(delay)
+    \(spread.map { "request = function() return wrk.format(nil, \"\(path)-\" .. math.random(1, \($0))) end" } ?? "")
     function done(summary, latency, requests)
       local errors = summary.errors.status + summary.errors.connect + summary.errors.read
         + summary.errors.write + summary.errors.timeout
@@ -321,6 +328,99 @@ if only == nil || only == "issuance" {
     failed = failed || errors > 0
     print("bars: at least 2,000 certificates/s and 0.25 of raw")
 }
+
+// MARK: - Vault
+
+/// The raw AES-GCM limit: encryptions or decryptions per second from the C loop with the KEK.
+func rawGCM(decrypt: Bool, key: String, size: Int) throws -> Double {
+    var result = csl_result()
+    let rc = csl_run_gcm(
+        modulePath,
+        "custos-dev",
+        userPIN,
+        key,
+        decrypt ? 1 : 0,
+        UInt(size),
+        Int32(sessions),
+        Double(seconds),
+        &result
+    )
+    guard rc == 0, result.errors == 0 else {
+        throw Failure(
+            "raw GCM loop failed: \(rc), errors \(result.errors), rv 0x\(String(result.first_error, radix: 16))"
+        )
+    }
+    return Double(result.operations) / result.seconds
+}
+
+if only == nil || only == "vault" {
+    _ = try await call("POST", "/v1/vault", token: admin, json: ["name": "bench"])
+    let secretSize = 64
+    let putBody = "[[" + #"{"text":"\#(String(repeating: "s", count: secretSize))"}"# + "]]"
+    // Requests spread over 256 secrets (app/db-password-1 …), as many devices or services would.
+    let path = "/v1/vault/bench/secrets/app/db-password"
+    let spread = 256
+    for index in 1...spread {
+        _ = try await call(
+            "PUT",
+            "\(path)-\(index)",
+            token: admin,
+            json: ["text": String(repeating: "s", count: secretSize)]
+        )
+    }
+    _ = try wrk(path, body: putBody, connections: 8, token: admin, method: "PUT", spread: spread)
+    _ = try wrk(path, body: "", connections: 8, token: admin, method: "GET", spread: spread)
+    var encryptRates: [Double] = []
+    var decryptRates: [Double] = []
+    var writeRates: [Double] = []
+    var readRates: [Double] = []
+    var writeRatios: [Double] = []
+    var readRatios: [Double] = []
+    var errors = 0
+    for _ in 0..<rounds {
+        let encrypt = try rawGCM(decrypt: false, key: "custos-kek-bench-v1", size: secretSize)
+        let decrypt = try rawGCM(decrypt: true, key: "custos-kek-bench-v1", size: secretSize)
+        let writes = try wrk(path, body: putBody, connections: 32, token: admin, method: "PUT", spread: spread)
+        let reads = try wrk(path, body: "", connections: 32, token: admin, method: "GET", spread: spread)
+        errors += writes.errors + reads.errors
+        encryptRates.append(encrypt)
+        decryptRates.append(decrypt)
+        writeRates.append(writes.requestsPerSecond)
+        readRates.append(reads.requestsPerSecond)
+        writeRatios.append(writes.requestsPerSecond / encrypt)
+        readRatios.append(reads.requestsPerSecond / decrypt)
+    }
+    let pacedReads = try wrk(
+        path,
+        body: "",
+        connections: 32,
+        pace: median(readRates) / 2,
+        token: admin,
+        method: "GET",
+        spread: spread
+    )
+    errors += pacedReads.errors
+    print("")
+    print(
+        "| vault (64-byte secret, 32 connections) | raw C_Encrypt/s | writes/s | ÷ raw | raw C_Decrypt/s | reads/s | ÷ raw | reads p50 / p99 at half load |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| AES-GCM under the namespace KEK | \(Int(median(encryptRates))) | \(Int(median(writeRates))) | "
+            + String(format: "%.2f", median(writeRatios))
+            + " | \(Int(median(decryptRates))) | \(Int(median(readRates))) | "
+            + String(format: "%.2f", median(readRatios)) + " | "
+            + String(
+                format: "%.1f / %.1f ms at %.0f req/s",
+                pacedReads.p50,
+                pacedReads.p99,
+                pacedReads.requestsPerSecond
+            ) + " |"
+    )
+    if errors > 0 { print("  vault: \(errors) requests failed") }
+    failed = failed || errors > 0
+}
+
 // MARK: - OCSP
 
 /// Runs a command to its end; throws with its output when it fails.
@@ -463,7 +563,7 @@ if only == nil || only == "ocsp" {
     peer.standardOutput = FileHandle.nullDevice
     peer.standardError = FileHandle.nullDevice
     try peer.run()
-    defer { try? run("pkill", ["-9", "-f", "\(directory)/index.txt"]) }
+    defer { _ = try? run("pkill", ["-9", "-f", "\(directory)/index.txt"]) }
     try run(
         "openssl",
         [
@@ -515,7 +615,7 @@ if only == nil || only == "ocsp" {
         contentType: ocspType,
         url: "http://127.0.0.1:\(peerPort)"
     )
-    try? run("pkill", ["-9", "-f", "\(directory)/index.txt"])
+    _ = try? run("pkill", ["-9", "-f", "\(directory)/index.txt"])
     let half = median(custosRates) / 2
     let paced = try wrk(getPath, body: "", connections: 32, pace: half, token: "", method: "GET")
     print("")

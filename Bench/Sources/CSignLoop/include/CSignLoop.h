@@ -17,4 +17,11 @@ int csl_run(const char *module, const char *token_label, const char *pin, const 
             unsigned long mechanism, const unsigned char *data, unsigned long data_len, int threads, double seconds,
             csl_result *out);
 
+/// AES-GCM in the HSM with the secret key labelled `key_label`: C_EncryptInit/C_Encrypt (or, with
+/// `decrypt`, C_DecryptInit/C_Decrypt of a ciphertext made once per thread) of `data_len` bytes with
+/// 40 bytes of associated data and a 128-bit tag, from `threads` threads with a session each, for
+/// `seconds`. The vault's raw limit. Returns 0 or a negative setup step, like csl_run.
+int csl_run_gcm(const char *module, const char *token_label, const char *pin, const char *key_label, int decrypt,
+                unsigned long data_len, int threads, double seconds, csl_result *out);
+
 #endif
