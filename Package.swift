@@ -103,6 +103,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Key ceremonies: strict ceremony files, M-of-N PIN shares, checked key generation and root
+        // signing, signed transcripts.
+        .target(
+            name: "Ceremony",
+            dependencies: [
+                "CA", "Signing", "HSM", "PKCS11",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         // HTTP: routes, authentication and authorisation, errors, metrics (Hummingbird 2 on SwiftNIO).
         .target(
             name: "Server",
@@ -132,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA",
+                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "Ceremony",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -174,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CustosCLITests",
-            dependencies: ["HSM", "PKCS11", "MetadataStore", "CustosTestSupport"],
+            dependencies: ["HSM", "PKCS11", "MetadataStore", "CustosTestSupport", "Ceremony"],
             swiftSettings: strict
         ),
     ],

@@ -1,9 +1,9 @@
 /// A coding key for any string, used to see every key a mapping holds.
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) {
+public struct AnyCodingKey: CodingKey {
+    public var stringValue: String
+    public var intValue: Int?
+    public init(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) {
         self.stringValue = String(intValue)
         self.intValue = intValue
     }
@@ -12,7 +12,7 @@ struct AnyCodingKey: CodingKey {
 extension Decoder {
     /// Throws when the mapping being decoded has a key `Keys` does not list: a misspelt key in a
     /// profile or configuration file is an error, not a silently ignored line.
-    func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
+    public func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
         let container = try container(keyedBy: AnyCodingKey.self)
         let known = Set(Keys.allCases.map(\.stringValue))
         if let unknown = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
@@ -29,7 +29,7 @@ extension Decoder {
 
 extension DecodingError {
     /// One line naming the path of the problem (`login.userType`) and what is wrong.
-    var summary: String {
+    public var summary: String {
         func path(_ keys: [any CodingKey]) -> String {
             keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }

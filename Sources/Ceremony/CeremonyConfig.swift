@@ -1,0 +1,262 @@
+import CA
+import Foundation
+import HSM
+public import PKCS11
+import Yams
+
+/// Why a ceremony refused or failed: one line for the officers, naming the field or step.
+public struct CeremonyError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One ceremony, as reviewed before the day: a YAML file parsed strictly (an unknown or missing key
+/// is an error naming it) and validated section by section before any HSM call.
+///
+/// ```yaml
+/// type: root                  # key | root (others: intermediate, cross-certificate, csr, ocsp-signer, crl)
+/// officers: [Alice Martin, Bob Chen]
+/// hsm:
+///   profile: softhsm2
+///   token: ceremony-token
+///   pinShares: [alice.share, bob.share]   # or pinPrompt: true, or pinFile: (rehearsals only)
+///   auditKey: custos-ceremony-audit       # signs the transcript (generated on first use)
+/// key:
+///   algorithm: ec-p384
+///   label: acme-root-2026
+///   id: 0a1b2c3d                          # CKA_ID in hex; random from the HSM when absent
+/// certificate:                            # root only
+///   subject: CN=Acme Root CA 2026,O=Acme,C=DE
+///   validityDays: 7300
+///   pathLength: 1
+/// outputs:
+///   publicKey: acme-root-2026.pub.pem
+///   certificate: acme-root-2026.pem
+///   transcript: acme-root-2026.transcript.json
+/// ```
+public struct CeremonyConfig: Sendable, Decodable {
+    public enum Kind: String, Sendable, Decodable, CaseIterable {
+        case key, root, intermediate, crossCertificate = "cross-certificate", csr, ocspSigner = "ocsp-signer", crl
+
+        /// The kinds `run` performs today.
+        static let implemented: [Kind] = [.key, .root]
+    }
+
+    public struct HSMSection: Sendable, Decodable {
+        public var profile: String
+        public var module: String?
+        public var token: String
+        /// Share files, one per officer present; their number must reach the shares' threshold.
+        public var pinShares: [String]?
+        /// Ask for the shares at the terminal, without echo.
+        public var pinPrompt: Bool?
+        /// A PIN file: for rehearsals on a test token, never for a production ceremony.
+        public var pinFile: String?
+        /// The label of the key that signs the transcript.
+        public var auditKey: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case profile, module, token, pinShares, pinPrompt, pinFile, auditKey
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            profile = try c.decode(String.self, forKey: .profile)
+            module = try c.decodeIfPresent(String.self, forKey: .module)
+            token = try c.decode(String.self, forKey: .token)
+            pinShares = try c.decodeIfPresent([String].self, forKey: .pinShares)
+            pinPrompt = try c.decodeIfPresent(Bool.self, forKey: .pinPrompt)
+            pinFile = try c.decodeIfPresent(String.self, forKey: .pinFile)
+            auditKey = try c.decodeIfPresent(String.self, forKey: .auditKey)
+        }
+    }
+
+    public struct KeySection: Sendable, Decodable {
+        public var algorithm: String
+        public var label: String
+        public var id: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case algorithm, label, id }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            algorithm = try c.decode(String.self, forKey: .algorithm)
+            label = try c.decode(String.self, forKey: .label)
+            id = try c.decodeIfPresent(String.self, forKey: .id)
+        }
+    }
+
+    public struct CertificateSection: Sendable, Decodable {
+        public var subject: String
+        public var validityDays: Int
+        public var pathLength: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case subject, validityDays, pathLength }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            subject = try c.decode(String.self, forKey: .subject)
+            validityDays = try c.decode(Int.self, forKey: .validityDays)
+            pathLength = try c.decodeIfPresent(Int.self, forKey: .pathLength)
+        }
+    }
+
+    public struct OutputSection: Sendable, Decodable {
+        public var publicKey: String?
+        public var certificate: String?
+        public var transcript: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case publicKey, certificate, transcript }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            publicKey = try c.decodeIfPresent(String.self, forKey: .publicKey)
+            certificate = try c.decodeIfPresent(String.self, forKey: .certificate)
+            transcript = try c.decode(String.self, forKey: .transcript)
+        }
+    }
+
+    public var type: Kind
+    public var officers: [String]
+    public var hsm: HSMSection
+    public var key: KeySection
+    public var certificate: CertificateSection?
+    public var outputs: OutputSection
+    /// SHA-256 of the file as read: the transcript names exactly what was reviewed.
+    public private(set) var sha256: [UInt8] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case type, officers, hsm, key, certificate, outputs }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(Kind.self, forKey: .type)
+        officers = try c.decode([String].self, forKey: .officers)
+        hsm = try c.decode(HSMSection.self, forKey: .hsm)
+        key = try c.decode(KeySection.self, forKey: .key)
+        certificate = try c.decodeIfPresent(CertificateSection.self, forKey: .certificate)
+        outputs = try c.decode(OutputSection.self, forKey: .outputs)
+    }
+
+    /// The most a root certificate may be valid: 25 years.
+    public static let maxRootValidityDays = 25 * 365 + 6
+    /// The algorithms a ceremony generates: RSA of 3072 or 4096 bits, the NIST curves and Ed25519.
+    public static let allowedAlgorithms: [KeyAlgorithm] = [.rsa3072, .rsa4096, .ecP256, .ecP384, .ecP521, .ed25519]
+
+    /// Parses and validates a ceremony file. Paths inside it are relative to the file's directory.
+    public static func load(file: String) throws(CeremonyError) -> CeremonyConfig {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CeremonyError("cannot read the ceremony file \(file)")
+        }
+        var config: CeremonyConfig
+        do {
+            config = try YAMLDecoder().decode(CeremonyConfig.self, from: String(decoding: data, as: UTF8.self))
+        } catch let error as DecodingError {
+            throw CeremonyError("\(file): \(error.summary)")
+        } catch {
+            throw CeremonyError("\(file): not valid YAML: \(error)")
+        }
+        config.sha256 = digest(Array(data))
+        let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        config.resolvePaths(relativeTo: base)
+        try config.validate()
+        return config
+    }
+
+    /// The key algorithm, validated.
+    public var algorithm: KeyAlgorithm {
+        get throws(CeremonyError) {
+            guard let algorithm = KeyAlgorithm(rawValue: key.algorithm), Self.allowedAlgorithms.contains(algorithm)
+            else {
+                throw CeremonyError(
+                    "key.algorithm: \"\(key.algorithm)\" is not allowed; one of "
+                        + Self.allowedAlgorithms.map(\.rawValue).joined(separator: ", ")
+                )
+            }
+            return algorithm
+        }
+    }
+
+    /// The requested `CKA_ID`, if any.
+    public var keyID: [UInt8]? {
+        get throws(CeremonyError) {
+            guard let id = key.id else { return nil }
+            guard let bytes = unhex(id), (1...32).contains(bytes.count) else {
+                throw CeremonyError("key.id: 1 to 32 bytes in hex, not \"\(id)\"")
+            }
+            return bytes
+        }
+    }
+
+    /// Every check that needs no HSM: each section's fields, the ceremony's limits, the outputs.
+    func validate() throws(CeremonyError) {
+        guard Kind.implemented.contains(type) else {
+            throw CeremonyError(
+                "type: \(type.rawValue) ceremonies are not implemented yet (implemented: "
+                    + Kind.implemented.map(\.rawValue).joined(separator: ", ") + ")"
+            )
+        }
+        guard !officers.isEmpty, officers.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            throw CeremonyError("officers: name at least one officer present")
+        }
+        let pinWays = [hsm.pinShares != nil, hsm.pinPrompt == true, hsm.pinFile != nil].filter { $0 }.count
+        guard pinWays == 1 else { throw CeremonyError("hsm: give exactly one of pinShares, pinPrompt: true, pinFile") }
+        if let shares = hsm.pinShares, shares.count < 2 {
+            throw CeremonyError("hsm.pinShares: a quorum needs at least 2 share files")
+        }
+        guard !hsm.token.isEmpty, hsm.token.utf8.count <= 32 else { throw CeremonyError("hsm.token: 1 to 32 bytes") }
+        guard (1...128).contains(key.label.utf8.count) else { throw CeremonyError("key.label: 1 to 128 bytes") }
+        if let auditKey = hsm.auditKey, auditKey == key.label {
+            throw CeremonyError("hsm.auditKey: must differ from key.label")
+        }
+        _ = try algorithm
+        _ = try keyID
+        switch type {
+        case .root:
+            guard let certificate else { throw CeremonyError("certificate: a root ceremony needs this section") }
+            guard (1...Self.maxRootValidityDays).contains(certificate.validityDays) else {
+                throw CeremonyError(
+                    "certificate.validityDays: \(certificate.validityDays) is over the cap for a root (25 years, \(Self.maxRootValidityDays) days)"
+                )
+            }
+            if let pathLength = certificate.pathLength, !(0...8).contains(pathLength) {
+                throw CeremonyError("certificate.pathLength: 0 to 8")
+            }
+            do { _ = try DistinguishedNameText.parse(certificate.subject) } catch {
+                throw CeremonyError("certificate.subject: \(error)")
+            }
+            guard outputs.certificate != nil else {
+                throw CeremonyError("outputs.certificate: a root ceremony writes one")
+            }
+        default:
+            guard certificate == nil else { throw CeremonyError("certificate: a \(type.rawValue) ceremony has none") }
+            guard outputs.certificate == nil else {
+                throw CeremonyError("outputs.certificate: a \(type.rawValue) ceremony writes no certificate")
+            }
+            guard outputs.publicKey != nil else { throw CeremonyError("outputs.publicKey: a key ceremony writes one") }
+        }
+        for (field, path) in outputPaths where FileManager.default.fileExists(atPath: path) {
+            throw CeremonyError("outputs.\(field): \(path) exists; a ceremony never overwrites a file")
+        }
+    }
+
+    /// The outputs by field name.
+    var outputPaths: [(String, String)] {
+        [("publicKey", outputs.publicKey), ("certificate", outputs.certificate), ("transcript", outputs.transcript)]
+            .compactMap { field, path in path.map { (field, $0) } }
+    }
+
+    private mutating func resolvePaths(relativeTo base: String) {
+        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
+        hsm.pinShares = hsm.pinShares?.map(resolve)
+        hsm.pinFile = hsm.pinFile.map(resolve)
+        outputs.publicKey = outputs.publicKey.map(resolve)
+        outputs.certificate = outputs.certificate.map(resolve)
+        outputs.transcript = resolve(outputs.transcript)
+    }
+}

@@ -1,0 +1,315 @@
+import CA
+import Crypto
+public import Foundation
+import HSM
+import Logging
+import PKCS11
+import Signing
+import SwiftASN1
+import X509
+import _CryptoExtras
+
+/// Runs a validated ceremony against the token: log in with the PIN the quorum reconstructed, refuse
+/// a label or ID that exists, generate the key, read it back and check it, build and lint the root
+/// certificate, sign it in the HSM, verify the signature and that the signed TBS is the linted one,
+/// write every output exclusively, and sign the transcript with the audit key.
+public struct CeremonyRunner {
+    public let config: CeremonyConfig
+    public let profilesDirectory: String
+    /// Progress lines for the officers.
+    public let say: @Sendable (String) -> Void
+
+    public init(config: CeremonyConfig, profilesDirectory: String, say: @escaping @Sendable (String) -> Void) {
+        self.config = config
+        self.profilesDirectory = profilesDirectory
+        self.say = say
+    }
+
+    /// Runs the ceremony with `pin` (wiped by the caller afterwards). Returns the transcript written.
+    public func run(pin: [UInt8]) async throws(CeremonyError) -> Transcript {
+        var transcript = Transcript(
+            type: config.type.rawValue,
+            configSHA256: hex(config.sha256),
+            officers: config.officers
+        )
+        transcript.record("config", "validated: \(config.type.rawValue) ceremony, key \(config.key.label)")
+        let pool: SessionPool
+        do {
+            let profile = try HSMProfile.load(named: config.hsm.profile, directory: profilesDirectory)
+            guard let module = config.hsm.module ?? profile.installedModulePath else {
+                throw CeremonyError("hsm.profile: no module of \(profile.name) is installed")
+            }
+            pool = try await SessionPool.start(
+                SessionPoolConfiguration(
+                    modulePath: module,
+                    token: .label(config.hsm.token),
+                    pin: String(decoding: pin, as: UTF8.self),
+                    userType: profile.login.pkcs11UserType ?? .user,
+                    sessions: 1,
+                    waitTimeout: .seconds(60),
+                    keepaliveInterval: nil
+                ),
+                logger: Logger(label: "custos.ceremony")
+            )
+        } catch let error as CeremonyError {
+            throw error
+        } catch {
+            throw CeremonyError("hsm: cannot log in to token \(config.hsm.token): \(error)")
+        }
+        defer { pool.shutdown() }
+        let info = pool.tokenInfo
+        transcript.token = Transcript.Token(
+            label: info.label,
+            serial: info.serialNumber,
+            manufacturer: info.manufacturer,
+            model: info.model
+        )
+        transcript.record("login", "token \(info.label), serial \(info.serialNumber)")
+        say("logged in to token \(info.label) (serial \(info.serialNumber))")
+        let keyStore = KeyStore(pool: pool)
+        do {
+            let algorithm = try config.algorithm
+            let id = try await checkedNewID(keyStore: keyStore)
+            let reference = try await keyStore.generate(algorithm, label: config.key.label, id: id)
+            transcript.record("generate", "\(algorithm.rawValue) key \(config.key.label), id \(hex(id))")
+            say("generated \(algorithm.rawValue) key \(config.key.label) (id \(hex(id)))")
+            let publicKey = try await checkGenerated(reference, algorithm: algorithm, keyStore: keyStore)
+            transcript.record(
+                "check-key",
+                "public key \(algorithm.rawValue) read back; private key sensitive, never extractable, sign only"
+            )
+            let keyRecord = Transcript.KeyRecord(
+                label: reference.label,
+                id: hex(reference.id),
+                algorithm: algorithm.rawValue,
+                publicKey: PEMBlock.encode(publicKey.derRepresentation, label: "PUBLIC KEY"),
+                spkiSHA256: hex(sha256(publicKey.derRepresentation))
+            )
+            transcript.keys.append(keyRecord)
+            if let path = config.outputs.publicKey {
+                transcript.outputs.append(try write(Array(keyRecord.publicKey.utf8), to: path, field: "publicKey"))
+            }
+            if config.type == .root, let section = config.certificate, let path = config.outputs.certificate {
+                let certificate = try await signRoot(
+                    section,
+                    key: try HSMPrivateKey(
+                        reference: reference,
+                        algorithm: algorithm,
+                        publicKey: publicKey,
+                        keyStore: keyStore
+                    ),
+                    keyStore: keyStore,
+                    transcript: &transcript
+                )
+                var serializer = DER.Serializer()
+                try serializer.serialize(certificate)
+                let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE")
+                transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
+                say("root certificate written to \(path)")
+            }
+            try await signAndWrite(&transcript, keyStore: keyStore)
+            return transcript
+        } catch {
+            let failure = error as? CeremonyError ?? CeremonyError("\(error)")
+            say("FAILED: \(failure)")
+            throw failure
+        }
+    }
+
+    /// The key's `CKA_ID` (given, or 16 bytes from the HSM's RNG), after checking that neither the
+    /// label nor the ID is on the token already.
+    private func checkedNewID(keyStore: KeyStore) async throws -> [UInt8] {
+        let requested = try config.keyID
+        let label = config.key.label
+        return try await keyStore.pool.withSession { context in
+            let session = context.session
+            guard try session.findObjects([.label(label)], limit: 1).isEmpty else {
+                throw CeremonyError("key.label: an object labelled \(label) exists on the token; refusing to generate")
+            }
+            if let requested {
+                guard try session.findObjects([.id(requested)], limit: 1).isEmpty else {
+                    throw CeremonyError("key.id: an object with id \(hex(requested)) exists on the token")
+                }
+                return requested
+            }
+            return try session.generateRandom(16)
+        }
+    }
+
+    /// Reads the new key back: the public key's algorithm, size or curve, and the private key's
+    /// protection and usages.
+    private func checkGenerated(_ reference: KeyReference, algorithm: KeyAlgorithm, keyStore: KeyStore) async throws
+        -> PKCS11.PublicKey
+    {
+        let publicKey = try await keyStore.publicKey(reference)
+        guard publicKey.algorithm == algorithm else {
+            throw CeremonyError(
+                "check: the token made a \(publicKey.algorithm.rawValue) key, not \(algorithm.rawValue)"
+            )
+        }
+        let problems: [String] = try await keyStore.pool.withSession { context in
+            let session = context.session
+            let found = try session.findObjects(
+                [.objectClass(.privateKey), .label(reference.label), .id(reference.id)],
+                limit: 2
+            )
+            guard found.count == 1 else { return ["\(found.count) private keys carry the label and id"] }
+            var problems: [String] = []
+            let expected: [(AttributeType, Bool, String)] = [
+                (.sensitive, true, "sensitive"), (.extractable, false, "extractable"), (.sign, true, "sign"),
+                (.decrypt, false, "decrypt"), (.unwrap, false, "unwrap"), (.derive, false, "derive"),
+                (.alwaysSensitive, true, "always sensitive"), (.neverExtractable, true, "never extractable"),
+            ]
+            for (attribute, value, name) in expected where try session.boolAttribute(attribute, of: found[0]) != value {
+                problems.append("\(name) is \(!value)")
+            }
+            return problems
+        }
+        guard problems.isEmpty else {
+            throw CeremonyError("check: the private key is not as asked: " + problems.joined(separator: ", "))
+        }
+        return publicKey
+    }
+
+    /// Builds the root certificate, lints it, signs the same TBS in the HSM and verifies the result.
+    private func signRoot(
+        _ section: CeremonyConfig.CertificateSection,
+        key: HSMPrivateKey,
+        keyStore: KeyStore,
+        transcript: inout Transcript
+    ) async throws -> Certificate {
+        let subject = try DistinguishedNameText.parse(section.subject)
+        var serial = try await keyStore.random(16)
+        serial[0] = (serial[0] & 0x7F) | 0x40  // positive, 16 bytes, never a leading zero
+        // Whole seconds: X.509 times have no fractions, and a rounded-up time is not yet valid.
+        let notBefore = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let notAfter = notBefore.addingTimeInterval(Double(section.validityDays) * 86_400)
+        var extensions = Certificate.Extensions()
+        try extensions.append(
+            Certificate.Extension(
+                BasicConstraints.isCertificateAuthority(maxPathLength: section.pathLength),
+                critical: true
+            )
+        )
+        try extensions.append(
+            Certificate.Extension(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true), critical: true)
+        )
+        try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: key.publicKey), critical: false))
+        let extensionsDone = extensions
+        func build(_ signer: Certificate.PrivateKey) throws -> Certificate {
+            try Certificate(
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(bytes: serial[...]),
+                publicKey: key.publicKey,
+                notValidBefore: notBefore,
+                notValidAfter: notAfter,
+                issuer: subject,
+                subject: subject,
+                signatureAlgorithm: key.defaultSignatureAlgorithm,
+                extensions: extensionsDone,
+                issuerPrivateKey: signer
+            )
+        }
+        // The candidate, signed by a throwaway software key of the same kind: what the lint sees.
+        let candidate = try build(try Self.throwawayKey(like: key.algorithm))
+        let problems = CertificateLint.root(candidate, maxValidityDays: CeremonyConfig.maxRootValidityDays)
+        guard problems.isEmpty else {
+            throw CeremonyError("lint: " + problems.joined(separator: "; ") + "; nothing was signed")
+        }
+        transcript.record("lint", "root certificate \(hex(serial)): RFC 5280 profile and ceremony limits pass")
+        let signed = try await Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(bytes: serial[...]),
+            publicKey: key.publicKey,
+            notValidBefore: notBefore,
+            notValidAfter: notAfter,
+            issuer: subject,
+            subject: subject,
+            signatureAlgorithm: key.defaultSignatureAlgorithm,
+            extensions: extensionsDone,
+            issuerAsyncPrivateKey: .init(key)
+        )
+        guard signed.tbsCertificateBytes == candidate.tbsCertificateBytes else {
+            throw CeremonyError("check: the TBS signed in the HSM differs from the linted one; not written")
+        }
+        guard key.publicKey.isValidSignature(signed.signature, for: signed) else {
+            throw CeremonyError("check: the HSM's signature does not verify with the key's public key; not written")
+        }
+        transcript.record(
+            "sign",
+            "root certificate signed in the HSM; signature verified; TBS identical to the linted one"
+        )
+        return signed
+    }
+
+    static func throwawayKey(like algorithm: KeyAlgorithm) throws -> Certificate.PrivateKey {
+        switch algorithm {
+        case .ecP256: Certificate.PrivateKey(P256.Signing.PrivateKey())
+        case .ecP384: Certificate.PrivateKey(P384.Signing.PrivateKey())
+        case .ecP521: Certificate.PrivateKey(P521.Signing.PrivateKey())
+        case .ed25519: Certificate.PrivateKey(Curve25519.Signing.PrivateKey())
+        case .rsa2048, .rsa3072, .rsa4096:
+            Certificate.PrivateKey(try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        }
+    }
+
+    /// Writes `bytes` to a new file (never over an existing one) and describes it for the transcript.
+    private func write(_ bytes: [UInt8], to path: String, field: String) throws -> Transcript.Output {
+        try ExclusiveFile.write(bytes, to: path)
+        return Transcript.Output(
+            field: field,
+            file: URL(fileURLWithPath: path).lastPathComponent,
+            sha256: hex(sha256(bytes))
+        )
+    }
+
+    /// Signs the transcript with the audit key (found by label, generated on first use) and writes it.
+    private func signAndWrite(_ transcript: inout Transcript, keyStore: KeyStore) async throws {
+        let label = config.hsm.auditKey ?? "custos-ceremony-audit"
+        let (reference, generated) = try await keyStore.findOrGenerate(label: label, .ecP256)
+        let publicKey = try await keyStore.publicKey(reference)
+        transcript.record("audit-key", generated ? "generated \(label) (ec-p256)" : "using \(label)")
+        transcript.auditKey = Transcript.KeyRecord(
+            label: label,
+            id: hex(reference.id),
+            algorithm: "ec-p256",
+            publicKey: PEMBlock.encode(publicKey.derRepresentation, label: "PUBLIC KEY"),
+            spkiSHA256: hex(sha256(publicKey.derRepresentation))
+        )
+        transcript.record("transcript", "signed with \(label)")
+        let signature = try await keyStore.sign(
+            reference,
+            scheme: .ecdsa(.sha256),
+            input: .message(try transcript.signedBytes())
+        )
+        let signed = SignedTranscript(
+            transcript: transcript,
+            signatureAlgorithm: "ecdsa-with-SHA256",
+            signature: Data(signature).base64EncodedString()
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try ExclusiveFile.write(Array(try encoder.encode(signed)), to: config.outputs.transcript)
+        say(
+            "transcript written to \(config.outputs.transcript), signed by audit key "
+                + (transcript.auditKey?.spkiSHA256 ?? "")
+        )
+    }
+}
+
+/// Files a ceremony writes: created exclusively (an existing file is never replaced), mode 0644.
+public enum ExclusiveFile {
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(CeremonyError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)
+        guard descriptor >= 0 else {
+            throw CeremonyError(
+                "cannot create \(path): \(String(cString: strerror(errno))) (a ceremony never overwrites)"
+            )
+        }
+        defer { close(descriptor) }
+        let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(descriptor) == 0 else {
+            throw CeremonyError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import SwiftASN1
+import X509
+
+/// The checks a ceremony makes on a certificate before it is signed in the HSM: the RFC 5280 profile
+/// of a CA certificate and the ceremony's own limits. Each problem is one sentence.
+enum CertificateLint {
+    /// A self-signed root: RFC 5280 sections 4.1 and 4.2.1.
+    static func root(_ certificate: Certificate, maxValidityDays: Int) -> [String] {
+        var problems: [String] = []
+        if certificate.version != .v3 { problems.append("version is not v3 (4.1.2.1)") }
+        let serial = Array(certificate.serialNumber.bytes)
+        if serial.isEmpty || serial.count > 20 {
+            problems.append("the serial has \(serial.count) octets; 1 to 20 (4.1.2.2)")
+        }
+        if let first = serial.first, first & 0x80 != 0 { problems.append("the serial is negative (4.1.2.2)") }
+        if serial.allSatisfy({ $0 == 0 }) { problems.append("the serial is zero (4.1.2.2)") }
+        if certificate.subject.isEmpty { problems.append("the subject is empty (4.1.2.6)") }
+        if certificate.issuer != certificate.subject { problems.append("a root's issuer must equal its subject") }
+        if certificate.notValidAfter <= certificate.notValidBefore {
+            problems.append("notAfter is not after notBefore")
+        }
+        let days = certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore) / 86_400
+        if days > Double(maxValidityDays) {
+            problems.append("validity of \(Int(days)) days is over the ceremony's cap of \(maxValidityDays)")
+        }
+        let extensions = certificate.extensions
+        switch try? extensions.basicConstraints {
+        case .isCertificateAuthority?:
+            if extensions.first(where: { $0.oid == .X509ExtensionID.basicConstraints })?.critical != true {
+                problems.append("basicConstraints must be critical (4.2.1.9)")
+            }
+        default: problems.append("basicConstraints must say CA:TRUE (4.2.1.9)")
+        }
+        if let usage = try? extensions.keyUsage {
+            if !usage.keyCertSign { problems.append("keyUsage lacks keyCertSign (4.2.1.3)") }
+            if extensions.first(where: { $0.oid == .X509ExtensionID.keyUsage })?.critical != true {
+                problems.append("keyUsage should be critical (4.2.1.3)")
+            }
+        } else {
+            problems.append("keyUsage is missing (4.2.1.3)")
+        }
+        if (try? extensions.subjectKeyIdentifier) == nil {
+            problems.append("subjectKeyIdentifier is missing (4.2.1.2)")
+        }
+        if (try? extensions.extendedKeyUsage) != nil { problems.append("a root carries no extendedKeyUsage") }
+        return problems
+    }
+}

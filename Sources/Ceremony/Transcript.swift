@@ -1,0 +1,136 @@
+import Foundation
+import PKCS11
+
+/// What a ceremony did, in order, signed in the HSM with the ceremony's audit key. The signature
+/// covers the JSON encoding of `Transcript` with sorted keys (what `verify` re-creates).
+public struct Transcript: Codable, Sendable, Hashable {
+    public struct Step: Codable, Sendable, Hashable {
+        public var time: String
+        public var step: String
+        public var outcome: String
+    }
+
+    public struct Token: Codable, Sendable, Hashable {
+        public var label: String
+        public var serial: String
+        public var manufacturer: String
+        public var model: String
+    }
+
+    public struct KeyRecord: Codable, Sendable, Hashable {
+        public var label: String
+        public var id: String
+        public var algorithm: String
+        public var publicKey: String
+        public var spkiSHA256: String
+    }
+
+    public struct Output: Codable, Sendable, Hashable {
+        public var field: String
+        public var file: String
+        public var sha256: String
+    }
+
+    public var format = "custos-ceremony-transcript-1"
+    public var type: String
+    public var configSHA256: String
+    public var officers: [String]
+    public var token: Token?
+    public var steps: [Step] = []
+    public var keys: [KeyRecord] = []
+    public var outputs: [Output] = []
+    public var auditKey: KeyRecord?
+
+    mutating func record(_ step: String, _ outcome: String) {
+        steps.append(Step(time: Transcript.timestamp(Date()), step: step, outcome: outcome))
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)
+        )
+    }
+
+    /// The bytes the signature covers.
+    func signedBytes() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self))
+    }
+}
+
+/// A transcript with its signature, as written to the transcript file.
+public struct SignedTranscript: Codable, Sendable {
+    public var transcript: Transcript
+    /// `ecdsa-with-SHA256` by the audit key (r ‖ s, base64).
+    public var signatureAlgorithm: String
+    public var signature: String
+
+    /// Checks the signature with the audit key the transcript names, and, when given, that this key
+    /// is the expected one (its SubjectPublicKeyInfo's SHA-256 in hex). Returns the key's fingerprint.
+    public static func verify(file: String, expectedAuditKey: String? = nil) throws(CeremonyError) -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CeremonyError("cannot read the transcript \(file)")
+        }
+        let signed: SignedTranscript
+        do { signed = try JSONDecoder().decode(SignedTranscript.self, from: data) } catch {
+            throw CeremonyError("\(file) is not a ceremony transcript: \(error)")
+        }
+        guard let auditKey = signed.transcript.auditKey else {
+            throw CeremonyError("the transcript names no audit key")
+        }
+        if let expectedAuditKey, expectedAuditKey.lowercased() != auditKey.spkiSHA256 {
+            throw CeremonyError(
+                "the transcript is signed by audit key \(auditKey.spkiSHA256), not the expected \(expectedAuditKey)"
+            )
+        }
+        guard signed.signatureAlgorithm == "ecdsa-with-SHA256",
+            let signature = Data(base64Encoded: signed.signature),
+            let der = PEMBlock.decode(auditKey.publicKey, label: "PUBLIC KEY"),
+            hex(sha256(der)) == auditKey.spkiSHA256
+        else {
+            throw CeremonyError("the transcript's signature or audit key is malformed")
+        }
+        do {
+            let key = try PublicKey(derRepresentation: der, algorithm: .ecP256)
+            guard
+                key.isValidSignature(
+                    Array(signature),
+                    scheme: .ecdsa(.sha256),
+                    input: .message(try signed.transcript.signedBytes())
+                )
+            else {
+                throw CeremonyError("the transcript's signature does not verify: it was changed after the ceremony")
+            }
+        } catch let error as CeremonyError {
+            throw error
+        } catch {
+            throw CeremonyError("cannot check the transcript's signature: \(error)")
+        }
+        return auditKey.spkiSHA256
+    }
+}
+
+/// PEM text of one block (RFC 7468), written and read.
+enum PEMBlock {
+    static func encode(_ der: [UInt8], label: String) -> String {
+        let body = Data(der).base64EncodedString()
+        var lines: [String] = []
+        var index = body.startIndex
+        while index < body.endIndex {
+            let end = body.index(index, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
+            lines.append(String(body[index..<end]))
+            index = end
+        }
+        return "-----BEGIN \(label)-----\n" + lines.joined(separator: "\n") + "\n-----END \(label)-----\n"
+    }
+
+    static func decode(_ text: String, label: String) -> [UInt8]? {
+        let begin = "-----BEGIN \(label)-----"
+        let end = "-----END \(label)-----"
+        guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex)
+        else { return nil }
+        let body = text[start.upperBound..<stop.lowerBound].filter { !$0.isWhitespace }
+        return Data(base64Encoded: String(body)).map(Array.init)
+    }
+}

@@ -1,0 +1,244 @@
+import Ceremony
+import CustosTestSupport
+import Foundation
+import Testing
+
+/// Key ceremonies with `custos ceremony` against a fresh SoftHSM2 token: PIN shares, strict ceremony
+/// files, a root and a key ceremony whose outputs openssl and pkilint accept, refusals (existing
+/// outputs, existing labels, too few or bad shares) and a tampered transcript.
+@Suite struct CeremonyTests {
+    @Test func pinSharesReconstructWithTheThresholdOnly() throws {
+        let pin = Array("4711-ceremony".utf8)
+        var generator = SystemRandomNumberGenerator()
+        let random = { (count: Int) in (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) } }
+        let shares = try PINSharing.split(pin, threshold: 3, count: 5, random: random)
+        #expect(Set(shares.map(\.x)) == [1, 2, 3, 4, 5])
+        // Every 3 of the 5 give the PIN back, through the text form.
+        for a in 0..<5 {
+            for b in (a + 1)..<5 {
+                for c in (b + 1)..<5 {
+                    let parsed = try [a, b, c].map { try PINShare(text: shares[$0].description) }
+                    #expect(try PINSharing.combine(parsed) == pin)
+                }
+            }
+        }
+        #expect(throws: CeremonyError.self) { try PINSharing.combine(Array(shares.prefix(2))) }
+        #expect(throws: CeremonyError.self) { try PINSharing.combine([shares[0], shares[0], shares[1]]) }
+        // A typo fails the checksum; a share of another splitting is refused.
+        var typo = Array(shares[1].description)
+        typo[typo.count - 12] = typo[typo.count - 12] == "a" ? "b" : "a"
+        #expect(throws: CeremonyError.self) { try PINShare(text: String(typo)) }
+        let other = try PINSharing.split(pin, threshold: 3, count: 5, random: random)
+        #expect(throws: CeremonyError.self) { try PINSharing.combine([shares[0], shares[1], other[2]]) }
+        // Resharing keeps the PIN: new 2-of-3 shares from 3 old ones.
+        let reshared = try PINSharing.split(
+            try PINSharing.combine(Array(shares.suffix(3))),
+            threshold: 2,
+            count: 3,
+            random: random
+        )
+        #expect(try PINSharing.combine([reshared[2], reshared[0]]) == pin)
+    }
+
+    @Test func rootAndKeyCeremoniesProduceCheckedOutputsAndSignedTranscripts() async throws {
+        let token = try SoftHSMEnvironment.shared.makeToken(prefix: "cer")
+        let directory = try makeTemporaryDirectory("ceremony")
+        try Data((token.userPIN + "\n").utf8).write(to: URL(fileURLWithPath: "\(directory)/pin"))
+        let split = try custos(
+            [
+                "ceremony", "split-pin", "--threshold", "2", "--shares", "3", "--pin-file", "\(directory)/pin",
+                "--out-dir",
+                "\(directory)/shares",
+            ]
+        )
+        #expect(split.status == 0, "\(split)")
+        let mode = try FileManager.default.attributesOfItem(atPath: "\(directory)/shares/share-2.txt")[
+            .posixPermissions
+        ]
+        #expect(mode as? Int == 0o600)
+
+        func ceremonyFile(_ name: String, _ body: String) throws -> String {
+            let path = "\(directory)/\(name).yaml"
+            try body.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let root = try ceremonyFile(
+            "root",
+            """
+            type: root
+            officers: [Alice Martin, Bob Chen]
+            hsm:
+              profile: softhsm2
+              token: \(token.label)
+              pinShares: [shares/share-1.txt, shares/share-3.txt]
+            key:
+              algorithm: ec-p384
+              label: acme-root-2026
+            certificate:
+              subject: CN=Acme Root CA 2026,O=Acme,C=DE
+              validityDays: 7300
+              pathLength: 1
+            outputs:
+              publicKey: root.pub.pem
+              certificate: root.pem
+              transcript: root.transcript.json
+            """
+        )
+        let check = try custos(["ceremony", "check", root])
+        #expect(check.status == 0 && check.stdout.contains("self-sign a root certificate"), "\(check)")
+        let run = try custos(["ceremony", "run", root])
+        #expect(run.status == 0 && run.stdout.contains("ceremony complete"), "\(run)")
+
+        // openssl accepts the root; pkilint finds nothing; the public key file is the certificate's key.
+        let verify = try runCommand("openssl", ["verify", "-CAfile", "\(directory)/root.pem", "\(directory)/root.pem"])
+        #expect(verify.status == 0 && verify.stdout.contains("OK"), "\(verify)")
+        let lint = try runCommand("lint_pkix_cert", ["lint", "-s", "WARNING", "-f", "CSV", "\(directory)/root.pem"])
+        #expect(lint.stdout.split(separator: "\n").dropFirst().isEmpty, "\(lint.stdout) \(lint.stderr)")
+        let certificateKey = try runCommand("openssl", ["x509", "-in", "\(directory)/root.pem", "-noout", "-pubkey"])
+        #expect(certificateKey.stdout == (try String(contentsOfFile: "\(directory)/root.pub.pem", encoding: .utf8)))
+        let text = try runCommand("openssl", ["x509", "-in", "\(directory)/root.pem", "-noout", "-text"]).stdout
+        #expect(text.contains("CA:TRUE, pathlen:1") && text.contains("NIST CURVE: P-384"), "\(text)")
+
+        // The transcript verifies; changed, it does not.
+        let transcriptPath = "\(directory)/root.transcript.json"
+        let verified = try custos(["ceremony", "verify-transcript", transcriptPath])
+        #expect(verified.status == 0 && verified.stdout.contains("verifies"), "\(verified)")
+        let transcript = try String(contentsOfFile: transcriptPath, encoding: .utf8)
+        #expect(transcript.contains("Alice Martin") && transcript.contains(token.label), "\(transcript)")
+        let tampered = "\(directory)/tampered.json"
+        try transcript.replacingOccurrences(of: "Bob Chen", with: "Eve").write(
+            toFile: tampered,
+            atomically: true,
+            encoding: .utf8
+        )
+        let refused = try custos(["ceremony", "verify-transcript", tampered])
+        #expect(refused.status != 0 && refused.stderr.contains("does not verify"), "\(refused)")
+        let wrongKey = try custos([
+            "ceremony", "verify-transcript", transcriptPath, "--audit-key", String(repeating: "0", count: 64),
+        ])
+        #expect(wrongKey.status != 0 && wrongKey.stderr.contains("not the expected"), "\(wrongKey)")
+
+        // Running it again refuses to overwrite; with new outputs, the existing label refuses.
+        let again = try custos(["ceremony", "run", root])
+        #expect(again.status != 0 && again.stderr.contains("never overwrites"), "\(again)")
+        let relabelled = try ceremonyFile(
+            "root-again",
+            try String(contentsOfFile: root, encoding: .utf8).replacingOccurrences(of: "root.", with: "root2.")
+        )
+        let sameLabel = try custos(["ceremony", "run", relabelled])
+        #expect(sameLabel.status != 0 && sameLabel.stderr.contains("acme-root-2026 exists"), "\(sameLabel)")
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/root2.pem"))
+
+        // A key ceremony: public key out, nothing else.
+        let key = try ceremonyFile(
+            "key",
+            """
+            type: key
+            officers: [Carol Diaz]
+            hsm:
+              profile: softhsm2
+              token: \(token.label)
+              pinShares: [shares/share-2.txt, shares/share-3.txt]
+            key:
+              algorithm: rsa-3072
+              label: acme-issuing-2026
+              id: 0a1b2c3d
+            outputs:
+              publicKey: issuing.pub.pem
+              transcript: issuing.transcript.json
+            """
+        )
+        let keyRun = try custos(["ceremony", "run", key])
+        #expect(keyRun.status == 0, "\(keyRun)")
+        let modulus = try runCommand(
+            "openssl",
+            ["pkey", "-pubin", "-in", "\(directory)/issuing.pub.pem", "-noout", "-text"]
+        )
+        #expect(modulus.stdout.contains("3072 bit"), "\(modulus)")
+        #expect(try custos(["ceremony", "verify-transcript", "\(directory)/issuing.transcript.json"]).status == 0)
+    }
+
+    @Test func badSharesFailBeforeLoginAndBadFilesFailCheckNamingTheField() throws {
+        let token = try SoftHSMEnvironment.shared.makeToken(prefix: "cer")
+        let directory = try makeTemporaryDirectory("ceremony-bad")
+        try Data(token.userPIN.utf8).write(to: URL(fileURLWithPath: "\(directory)/pin"))
+        for set in ["a", "b"] {
+            let split = try custos(
+                [
+                    "ceremony", "split-pin", "--threshold", "2", "--shares", "2", "--pin-file", "\(directory)/pin",
+                    "--out-dir", "\(directory)/\(set)",
+                ]
+            )
+            #expect(split.status == 0, "\(split)")
+        }
+        let share = try String(contentsOfFile: "\(directory)/a/share-2.txt", encoding: .utf8)
+        try share.replacingOccurrences(of: ".2.", with: ".3.").write(
+            toFile: "\(directory)/a/typo.txt",
+            atomically: true,
+            encoding: .utf8
+        )
+        func keyCeremony(_ shares: String, label: String = "k1", extra: String = "", algorithm: String = "ec-p256")
+            -> String
+        {
+            """
+            type: key
+            officers: [Dana]
+            hsm:
+              profile: softhsm2
+              token: \(token.label)
+              pinShares: [\(shares)]
+            key:
+              algorithm: \(algorithm)
+              label: \(label)
+            outputs:
+              publicKey: \(label).pub.pem
+              transcript: \(label).json
+            \(extra)
+            """
+        }
+        let cases: [(String, String)] = [
+            (keyCeremony("a/share-1.txt, a/typo.txt"), "fails its checksum"),
+            (keyCeremony("a/share-1.txt, b/share-2.txt"), "different splittings"),
+            (keyCeremony("a/share-1.txt, a/share-1.txt"), "needs 2"),
+        ]
+        for (index, (body, message)) in cases.enumerated() {
+            let path = "\(directory)/shares-\(index).yaml"
+            try body.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try custos(["ceremony", "run", path])
+            #expect(result.status != 0 && result.stderr.contains(message), "\(message): \(result)")
+            // Refused before any HSM call: no login line, no key, no output.
+            #expect(!result.stdout.contains("logged in"), "\(result.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/k1.pub.pem"))
+        }
+
+        let invalid: [(String, String)] = [
+            (keyCeremony("a/share-1.txt, a/share-2.txt", extra: "colour: red"), "unknown key \"colour\""),
+            (keyCeremony("a/share-1.txt, a/share-2.txt", algorithm: "rsa-2048"), "key.algorithm"),
+            (keyCeremony("a/share-1.txt"), "hsm.pinShares"),
+            (
+                keyCeremony("a/share-1.txt, a/share-2.txt").replacingOccurrences(of: "  label: k1\n", with: ""),
+                "key.label: required key is missing"
+            ),
+            (
+                keyCeremony("a/share-1.txt, a/share-2.txt").replacingOccurrences(of: "type: key", with: "type: root")
+                    + "certificate:\n  subject: CN=Too Long\n  validityDays: 10000\n",
+                "certificate.validityDays"
+            ),
+            (
+                keyCeremony("a/share-1.txt, a/share-2.txt").replacingOccurrences(of: "type: key", with: "type: crl"),
+                "not implemented"
+            ),
+        ]
+        for (index, (body, message)) in invalid.enumerated() {
+            let path = "\(directory)/invalid-\(index).yaml"
+            try body.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try custos(["ceremony", "check", path])
+            #expect(result.status != 0 && result.stderr.contains(message), "\(message): \(result)")
+        }
+        // With good shares the same file runs.
+        let good = "\(directory)/good.yaml"
+        try keyCeremony("b/share-2.txt, b/share-1.txt").write(toFile: good, atomically: true, encoding: .utf8)
+        let result = try custos(["ceremony", "run", good])
+        #expect(result.status == 0 && result.stdout.contains("logged in"), "\(result)")
+    }
+}
