@@ -2,6 +2,7 @@ import CA
 import Foundation
 import HSM
 public import PKCS11
+import X509
 import Yams
 
 /// Why a ceremony refused or failed: one line for the officers, naming the field or step.
@@ -40,7 +41,7 @@ public struct CeremonyConfig: Sendable, Decodable {
         case key, root, intermediate, crossCertificate = "cross-certificate", csr, ocspSigner = "ocsp-signer", crl
 
         /// The kinds `run` performs today.
-        static let implemented: [Kind] = [.key, .root]
+        static let implemented: [Kind] = [.key, .root, .intermediate, .csr]
     }
 
     public struct HSMSection: Sendable, Decodable {
@@ -93,8 +94,15 @@ public struct CeremonyConfig: Sendable, Decodable {
         public var subject: String
         public var validityDays: Int
         public var pathLength: Int?
+        /// For an intermediate: where relying parties find the issuer's CRL, OCSP responder and
+        /// certificate.
+        public var crlURL: String?
+        public var ocspURL: String?
+        public var issuersURL: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case subject, validityDays, pathLength }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case subject, validityDays, pathLength, crlURL, ocspURL, issuersURL
+        }
 
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -102,21 +110,71 @@ public struct CeremonyConfig: Sendable, Decodable {
             subject = try c.decode(String.self, forKey: .subject)
             validityDays = try c.decode(Int.self, forKey: .validityDays)
             pathLength = try c.decodeIfPresent(Int.self, forKey: .pathLength)
+            crlURL = try c.decodeIfPresent(String.self, forKey: .crlURL)
+            ocspURL = try c.decodeIfPresent(String.self, forKey: .ocspURL)
+            issuersURL = try c.decodeIfPresent(String.self, forKey: .issuersURL)
+        }
+    }
+
+    /// For a csr ceremony: what the external parent is asked to certify.
+    public struct RequestSection: Sendable, Decodable {
+        public var subject: String
+        public var pathLength: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case subject, pathLength }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            subject = try c.decode(String.self, forKey: .subject)
+            pathLength = try c.decodeIfPresent(Int.self, forKey: .pathLength)
+        }
+    }
+
+    /// For an intermediate: the signing key on the token and its certificate.
+    public struct IssuerSection: Sendable, Decodable {
+        public var label: String
+        public var certificate: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case label, certificate }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            label = try c.decode(String.self, forKey: .label)
+            certificate = try c.decode(String.self, forKey: .certificate)
+        }
+    }
+
+    /// For an intermediate: the key to certify, as a CSR (its signature is checked) or a public key.
+    public struct SubjectKeySection: Sendable, Decodable {
+        public var csr: String?
+        public var publicKey: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case csr, publicKey }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            csr = try c.decodeIfPresent(String.self, forKey: .csr)
+            publicKey = try c.decodeIfPresent(String.self, forKey: .publicKey)
         }
     }
 
     public struct OutputSection: Sendable, Decodable {
         public var publicKey: String?
         public var certificate: String?
+        public var csr: String?
         public var transcript: String
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case publicKey, certificate, transcript }
+        enum CodingKeys: String, CodingKey, CaseIterable { case publicKey, certificate, csr, transcript }
 
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
             publicKey = try c.decodeIfPresent(String.self, forKey: .publicKey)
             certificate = try c.decodeIfPresent(String.self, forKey: .certificate)
+            csr = try c.decodeIfPresent(String.self, forKey: .csr)
             transcript = try c.decode(String.self, forKey: .transcript)
         }
     }
@@ -124,13 +182,19 @@ public struct CeremonyConfig: Sendable, Decodable {
     public var type: Kind
     public var officers: [String]
     public var hsm: HSMSection
-    public var key: KeySection
+    /// The key to generate (key and root ceremonies).
+    public var key: KeySection?
+    public var issuer: IssuerSection?
+    public var subjectKey: SubjectKeySection?
+    public var request: RequestSection?
     public var certificate: CertificateSection?
     public var outputs: OutputSection
     /// SHA-256 of the file as read: the transcript names exactly what was reviewed.
     public private(set) var sha256: [UInt8] = []
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case type, officers, hsm, key, certificate, outputs }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, officers, hsm, key, issuer, subjectKey, request, certificate, outputs
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -138,13 +202,18 @@ public struct CeremonyConfig: Sendable, Decodable {
         type = try c.decode(Kind.self, forKey: .type)
         officers = try c.decode([String].self, forKey: .officers)
         hsm = try c.decode(HSMSection.self, forKey: .hsm)
-        key = try c.decode(KeySection.self, forKey: .key)
+        key = try c.decodeIfPresent(KeySection.self, forKey: .key)
+        issuer = try c.decodeIfPresent(IssuerSection.self, forKey: .issuer)
+        subjectKey = try c.decodeIfPresent(SubjectKeySection.self, forKey: .subjectKey)
+        request = try c.decodeIfPresent(RequestSection.self, forKey: .request)
         certificate = try c.decodeIfPresent(CertificateSection.self, forKey: .certificate)
         outputs = try c.decode(OutputSection.self, forKey: .outputs)
     }
 
     /// The most a root certificate may be valid: 25 years.
     public static let maxRootValidityDays = 25 * 365 + 6
+    /// The most a sub-CA certificate may be valid: 10 years.
+    public static let maxSubordinateValidityDays = 10 * 365 + 3
     /// The algorithms a ceremony generates: RSA of 3072 or 4096 bits, the NIST curves and Ed25519.
     public static let allowedAlgorithms: [KeyAlgorithm] = [.rsa3072, .rsa4096, .ecP256, .ecP384, .ecP521, .ed25519]
 
@@ -171,6 +240,7 @@ public struct CeremonyConfig: Sendable, Decodable {
     /// The key algorithm, validated.
     public var algorithm: KeyAlgorithm {
         get throws(CeremonyError) {
+            guard let key else { throw CeremonyError("key: a \(type.rawValue) ceremony needs this section") }
             guard let algorithm = KeyAlgorithm(rawValue: key.algorithm), Self.allowedAlgorithms.contains(algorithm)
             else {
                 throw CeremonyError(
@@ -185,7 +255,7 @@ public struct CeremonyConfig: Sendable, Decodable {
     /// The requested `CKA_ID`, if any.
     public var keyID: [UInt8]? {
         get throws(CeremonyError) {
-            guard let id = key.id else { return nil }
+            guard let id = key?.id else { return nil }
             guard let bytes = unhex(id), (1...32).contains(bytes.count) else {
                 throw CeremonyError("key.id: 1 to 32 bytes in hex, not \"\(id)\"")
             }
@@ -210,13 +280,26 @@ public struct CeremonyConfig: Sendable, Decodable {
             throw CeremonyError("hsm.pinShares: a quorum needs at least 2 share files")
         }
         guard !hsm.token.isEmpty, hsm.token.utf8.count <= 32 else { throw CeremonyError("hsm.token: 1 to 32 bytes") }
-        guard (1...128).contains(key.label.utf8.count) else { throw CeremonyError("key.label: 1 to 128 bytes") }
-        if let auditKey = hsm.auditKey, auditKey == key.label {
-            throw CeremonyError("hsm.auditKey: must differ from key.label")
+        if type == .intermediate {
+            try validateIntermediate()
+        } else {
+            guard let key else { throw CeremonyError("key: a \(type.rawValue) ceremony needs this section") }
+            guard (1...128).contains(key.label.utf8.count) else { throw CeremonyError("key.label: 1 to 128 bytes") }
+            if let auditKey = hsm.auditKey, auditKey == key.label {
+                throw CeremonyError("hsm.auditKey: must differ from key.label")
+            }
+            _ = try algorithm
+            _ = try keyID
+            guard issuer == nil, subjectKey == nil else {
+                throw CeremonyError("issuer, subjectKey: only an intermediate ceremony has them")
+            }
         }
-        _ = try algorithm
-        _ = try keyID
+        if type != .csr, request != nil || outputs.csr != nil {
+            throw CeremonyError("request, outputs.csr: only a csr ceremony has them")
+        }
         switch type {
+        case .intermediate:
+            break
         case .root:
             guard let certificate else { throw CeremonyError("certificate: a root ceremony needs this section") }
             guard (1...Self.maxRootValidityDays).contains(certificate.validityDays) else {
@@ -233,6 +316,18 @@ public struct CeremonyConfig: Sendable, Decodable {
             guard outputs.certificate != nil else {
                 throw CeremonyError("outputs.certificate: a root ceremony writes one")
             }
+        case .csr:
+            guard let request else { throw CeremonyError("request: a csr ceremony needs the subject to request") }
+            guard certificate == nil, outputs.certificate == nil else {
+                throw CeremonyError("certificate: a csr ceremony writes a CSR, not a certificate")
+            }
+            guard outputs.csr != nil else { throw CeremonyError("outputs.csr: a csr ceremony writes one") }
+            do { _ = try DistinguishedNameText.parse(request.subject) } catch {
+                throw CeremonyError("request.subject: \(error)")
+            }
+            if let pathLength = request.pathLength, !(0...8).contains(pathLength) {
+                throw CeremonyError("request.pathLength: 0 to 8")
+            }
         default:
             guard certificate == nil else { throw CeremonyError("certificate: a \(type.rawValue) ceremony has none") }
             guard outputs.certificate == nil else {
@@ -245,18 +340,110 @@ public struct CeremonyConfig: Sendable, Decodable {
         }
     }
 
+    /// An intermediate: the issuer's certificate and the subject's CSR or public key are read and
+    /// checked here (the CSR's signature too), before any HSM call.
+    private func validateIntermediate() throws(CeremonyError) {
+        guard key == nil else { throw CeremonyError("key: an intermediate ceremony generates no key (see subjectKey)") }
+        guard let issuer else {
+            throw CeremonyError("issuer: an intermediate ceremony needs the issuer's label and certificate")
+        }
+        guard let certificate else { throw CeremonyError("certificate: an intermediate ceremony needs this section") }
+        guard outputs.certificate != nil, outputs.publicKey == nil else {
+            throw CeremonyError("outputs: an intermediate ceremony writes certificate and transcript")
+        }
+        let issuerCertificate = try Self.readCertificate(issuer.certificate, field: "issuer.certificate")
+        guard (try? issuerCertificate.extensions.basicConstraints) != nil,
+            case .isCertificateAuthority = try? issuerCertificate.extensions.basicConstraints
+        else { throw CeremonyError("issuer.certificate: not a CA certificate") }
+        _ = try Self.subjectPublicKey(subjectKey)
+        guard (1...Self.maxSubordinateValidityDays).contains(certificate.validityDays) else {
+            throw CeremonyError(
+                "certificate.validityDays: \(certificate.validityDays) is over the cap for a sub-CA (10 years, \(Self.maxSubordinateValidityDays) days)"
+            )
+        }
+        let notAfter = Date().addingTimeInterval(Double(certificate.validityDays) * 86_400)
+        guard notAfter <= issuerCertificate.notValidAfter else {
+            throw CeremonyError(
+                "certificate.validityDays: the certificate would outlive its issuer (until \(issuerCertificate.notValidAfter))"
+            )
+        }
+        if let pathLength = certificate.pathLength, !(0...8).contains(pathLength) {
+            throw CeremonyError("certificate.pathLength: 0 to 8")
+        }
+        do { _ = try DistinguishedNameText.parse(certificate.subject) } catch {
+            throw CeremonyError("certificate.subject: \(error)")
+        }
+        for (field, url) in [
+            ("crlURL", certificate.crlURL), ("ocspURL", certificate.ocspURL), ("issuersURL", certificate.issuersURL),
+        ] {
+            if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                throw CeremonyError("certificate.\(field): an http or https URL")
+            }
+        }
+    }
+
+    /// A PEM certificate from a file named in the ceremony.
+    static func readCertificate(_ path: String, field: String) throws(CeremonyError) -> Certificate {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CeremonyError("\(field): cannot read \(path)")
+        }
+        do { return try Certificate(pemEncoded: String(decoding: data, as: UTF8.self)) } catch {
+            throw CeremonyError("\(field): \(path) is not a PEM certificate")
+        }
+    }
+
+    /// The key an intermediate certifies: from a CSR whose signature verifies, or a PEM public key.
+    static func subjectPublicKey(_ section: SubjectKeySection?) throws(CeremonyError) -> Certificate.PublicKey {
+        switch (section?.csr, section?.publicKey) {
+        case (let path?, nil):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CeremonyError("subjectKey.csr: cannot read \(path)")
+            }
+            let request: CertificateSigningRequest
+            do { request = try CertificateSigningRequest(pemEncoded: String(decoding: data, as: UTF8.self)) } catch {
+                throw CeremonyError("subjectKey.csr: \(path) is not a PEM CSR")
+            }
+            guard request.publicKey.isValidSignature(request.signature, for: request) else {
+                throw CeremonyError("subjectKey.csr: the CSR's signature does not verify (no proof of possession)")
+            }
+            return request.publicKey
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CeremonyError("subjectKey.publicKey: cannot read \(path)")
+            }
+            do { return try Certificate.PublicKey(pemEncoded: String(decoding: data, as: UTF8.self)) } catch {
+                throw CeremonyError("subjectKey.publicKey: \(path) is not a PEM public key")
+            }
+        default:
+            throw CeremonyError("subjectKey: give exactly one of csr, publicKey")
+        }
+    }
+
     /// The outputs by field name.
     var outputPaths: [(String, String)] {
-        [("publicKey", outputs.publicKey), ("certificate", outputs.certificate), ("transcript", outputs.transcript)]
-            .compactMap { field, path in path.map { (field, $0) } }
+        [
+            ("publicKey", outputs.publicKey), ("certificate", outputs.certificate), ("csr", outputs.csr),
+            ("transcript", outputs.transcript),
+        ]
+        .compactMap { field, path in path.map { (field, $0) } }
     }
 
     private mutating func resolvePaths(relativeTo base: String) {
         func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : base + "/" + path }
         hsm.pinShares = hsm.pinShares?.map(resolve)
         hsm.pinFile = hsm.pinFile.map(resolve)
+        if var section = issuer {
+            section.certificate = resolve(section.certificate)
+            issuer = section
+        }
+        if var section = subjectKey {
+            section.csr = section.csr.map(resolve)
+            section.publicKey = section.publicKey.map(resolve)
+            subjectKey = section
+        }
         outputs.publicKey = outputs.publicKey.map(resolve)
         outputs.certificate = outputs.certificate.map(resolve)
+        outputs.csr = outputs.csr.map(resolve)
         outputs.transcript = resolve(outputs.transcript)
     }
 }

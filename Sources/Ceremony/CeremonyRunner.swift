@@ -32,7 +32,10 @@ public struct CeremonyRunner {
             configSHA256: hex(config.sha256),
             officers: config.officers
         )
-        transcript.record("config", "validated: \(config.type.rawValue) ceremony, key \(config.key.label)")
+        transcript.record(
+            "config",
+            "validated: \(config.type.rawValue) ceremony, key \(config.key?.label ?? config.issuer?.label ?? "")"
+        )
         let pool: SessionPool
         do {
             let profile = try HSMProfile.load(named: config.hsm.profile, directory: profilesDirectory)
@@ -68,44 +71,10 @@ public struct CeremonyRunner {
         say("logged in to token \(info.label) (serial \(info.serialNumber))")
         let keyStore = KeyStore(pool: pool)
         do {
-            let algorithm = try config.algorithm
-            let id = try await checkedNewID(keyStore: keyStore)
-            let reference = try await keyStore.generate(algorithm, label: config.key.label, id: id)
-            transcript.record("generate", "\(algorithm.rawValue) key \(config.key.label), id \(hex(id))")
-            say("generated \(algorithm.rawValue) key \(config.key.label) (id \(hex(id)))")
-            let publicKey = try await checkGenerated(reference, algorithm: algorithm, keyStore: keyStore)
-            transcript.record(
-                "check-key",
-                "public key \(algorithm.rawValue) read back; private key sensitive, never extractable, sign only"
-            )
-            let keyRecord = Transcript.KeyRecord(
-                label: reference.label,
-                id: hex(reference.id),
-                algorithm: algorithm.rawValue,
-                publicKey: PEMBlock.encode(publicKey.derRepresentation, label: "PUBLIC KEY"),
-                spkiSHA256: hex(sha256(publicKey.derRepresentation))
-            )
-            transcript.keys.append(keyRecord)
-            if let path = config.outputs.publicKey {
-                transcript.outputs.append(try write(Array(keyRecord.publicKey.utf8), to: path, field: "publicKey"))
-            }
-            if config.type == .root, let section = config.certificate, let path = config.outputs.certificate {
-                let certificate = try await signRoot(
-                    section,
-                    key: try HSMPrivateKey(
-                        reference: reference,
-                        algorithm: algorithm,
-                        publicKey: publicKey,
-                        keyStore: keyStore
-                    ),
-                    keyStore: keyStore,
-                    transcript: &transcript
-                )
-                var serializer = DER.Serializer()
-                try serializer.serialize(certificate)
-                let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE")
-                transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
-                say("root certificate written to \(path)")
+            if config.type == .intermediate {
+                try await signIntermediate(keyStore: keyStore, transcript: &transcript)
+            } else {
+                try await generateKey(keyStore: keyStore, transcript: &transcript)
             }
             try await signAndWrite(&transcript, keyStore: keyStore)
             return transcript
@@ -116,11 +85,84 @@ public struct CeremonyRunner {
         }
     }
 
+    /// A key or root ceremony: generate, check, publish the public key, and for a root sign its certificate.
+    private func generateKey(keyStore: KeyStore, transcript: inout Transcript) async throws {
+        guard let keySection = config.key else { throw CeremonyError("key: missing") }
+        let algorithm = try config.algorithm
+        let id = try await checkedNewID(keyStore: keyStore)
+        let reference = try await keyStore.generate(algorithm, label: keySection.label, id: id)
+        transcript.record("generate", "\(algorithm.rawValue) key \(keySection.label), id \(hex(id))")
+        say("generated \(algorithm.rawValue) key \(keySection.label) (id \(hex(id)))")
+        let publicKey = try await checkGenerated(reference, algorithm: algorithm, keyStore: keyStore)
+        transcript.record(
+            "check-key",
+            "public key \(algorithm.rawValue) read back; private key sensitive, never extractable, sign only"
+        )
+        let keyRecord = Transcript.KeyRecord(
+            label: reference.label,
+            id: hex(reference.id),
+            algorithm: algorithm.rawValue,
+            publicKey: PEMBlock.encode(publicKey.derRepresentation, label: "PUBLIC KEY"),
+            spkiSHA256: hex(sha256(publicKey.derRepresentation))
+        )
+        transcript.keys.append(keyRecord)
+        if let path = config.outputs.publicKey {
+            transcript.outputs.append(try write(Array(keyRecord.publicKey.utf8), to: path, field: "publicKey"))
+        }
+        if config.type == .root, let section = config.certificate, let path = config.outputs.certificate {
+            let certificate = try await signRoot(
+                section,
+                key: try HSMPrivateKey(
+                    reference: reference,
+                    algorithm: algorithm,
+                    publicKey: publicKey,
+                    keyStore: keyStore
+                ),
+                keyStore: keyStore,
+                transcript: &transcript
+            )
+            var serializer = DER.Serializer()
+            try serializer.serialize(certificate)
+            let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE")
+            transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
+            say("root certificate written to \(path)")
+        }
+        if config.type == .csr, let request = config.request, let path = config.outputs.csr {
+            let signer = try HSMPrivateKey(
+                reference: reference,
+                algorithm: algorithm,
+                publicKey: publicKey,
+                keyStore: keyStore
+            )
+            let requested = try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: request.pathLength))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: signer.publicKey)
+            }
+            let csr = try await CertificateSigningRequest(
+                version: .v1,
+                subject: try DistinguishedNameText.parse(request.subject),
+                asyncPrivateKey: .init(signer),
+                attributes: CertificateSigningRequest.Attributes([try .init(ExtensionRequest(extensions: requested))]),
+                signatureAlgorithm: signer.defaultSignatureAlgorithm
+            )
+            guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
+                throw CeremonyError("check: the CSR's signature does not verify; not written")
+            }
+            transcript.record("csr", "CSR for \(request.subject) signed in the HSM; signature verified")
+            var serializer = DER.Serializer()
+            try serializer.serialize(csr)
+            let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE REQUEST")
+            transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "csr"))
+            say("CSR written to \(path)")
+        }
+    }
+
     /// The key's `CKA_ID` (given, or 16 bytes from the HSM's RNG), after checking that neither the
     /// label nor the ID is on the token already.
     private func checkedNewID(keyStore: KeyStore) async throws -> [UInt8] {
         let requested = try config.keyID
-        let label = config.key.label
+        let label = config.key?.label ?? ""
         return try await keyStore.pool.withSession { context in
             let session = context.session
             guard try session.findObjects([.label(label)], limit: 1).isEmpty else {
@@ -171,7 +213,7 @@ public struct CeremonyRunner {
         return publicKey
     }
 
-    /// Builds the root certificate, lints it, signs the same TBS in the HSM and verifies the result.
+    /// The root certificate: self-signed with the new key.
     private func signRoot(
         _ section: CeremonyConfig.CertificateSection,
         key: HSMPrivateKey,
@@ -179,11 +221,6 @@ public struct CeremonyRunner {
         transcript: inout Transcript
     ) async throws -> Certificate {
         let subject = try DistinguishedNameText.parse(section.subject)
-        var serial = try await keyStore.random(16)
-        serial[0] = (serial[0] & 0x7F) | 0x40  // positive, 16 bytes, never a leading zero
-        // Whole seconds: X.509 times have no fractions, and a rounded-up time is not yet valid.
-        let notBefore = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-        let notAfter = notBefore.addingTimeInterval(Double(section.validityDays) * 86_400)
         var extensions = Certificate.Extensions()
         try extensions.append(
             Certificate.Extension(
@@ -195,50 +232,177 @@ public struct CeremonyRunner {
             Certificate.Extension(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true), critical: true)
         )
         try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: key.publicKey), critical: false))
-        let extensionsDone = extensions
-        func build(_ signer: Certificate.PrivateKey) throws -> Certificate {
-            try Certificate(
-                version: .v3,
-                serialNumber: Certificate.SerialNumber(bytes: serial[...]),
-                publicKey: key.publicKey,
-                notValidBefore: notBefore,
-                notValidAfter: notAfter,
-                issuer: subject,
-                subject: subject,
-                signatureAlgorithm: key.defaultSignatureAlgorithm,
-                extensions: extensionsDone,
-                issuerPrivateKey: signer
+        return try await signChecked(
+            subject: subject,
+            issuer: subject,
+            publicKey: key.publicKey,
+            days: section.validityDays,
+            extensions: extensions,
+            signer: key,
+            keyStore: keyStore,
+            transcript: &transcript
+        ) { CertificateLint.root($0, maxValidityDays: CeremonyConfig.maxRootValidityDays) }
+    }
+
+    /// An intermediate: a sub-CA certificate for the CSR's (or given) public key, signed with the
+    /// issuer's key on the token after checking that key against the issuer's certificate.
+    private func signIntermediate(keyStore: KeyStore, transcript: inout Transcript) async throws {
+        guard let issuerSection = config.issuer, let section = config.certificate,
+            let path = config.outputs.certificate
+        else { throw CeremonyError("intermediate: issuer, certificate and outputs.certificate are needed") }
+        let issuerCertificate = try CeremonyConfig.readCertificate(
+            issuerSection.certificate,
+            field: "issuer.certificate"
+        )
+        let subjectKey = try CeremonyConfig.subjectPublicKey(config.subjectKey)
+        guard let reference = try await keyStore.find(label: issuerSection.label) else {
+            throw CeremonyError("issuer.label: no private key labelled \(issuerSection.label) on the token")
+        }
+        let issuerPublicKey = try await keyStore.publicKey(reference)
+        let signer = try HSMPrivateKey(
+            reference: reference,
+            algorithm: issuerPublicKey.algorithm,
+            publicKey: issuerPublicKey,
+            keyStore: keyStore
+        )
+        guard signer.publicKey == issuerCertificate.publicKey else {
+            throw CeremonyError("issuer: the key \(issuerSection.label) is not the key of \(issuerSection.certificate)")
+        }
+        transcript.keys.append(
+            Transcript.KeyRecord(
+                label: reference.label,
+                id: hex(reference.id),
+                algorithm: issuerPublicKey.algorithm.rawValue,
+                publicKey: PEMBlock.encode(issuerPublicKey.derRepresentation, label: "PUBLIC KEY"),
+                spkiSHA256: hex(sha256(issuerPublicKey.derRepresentation))
+            )
+        )
+        var spki = DER.Serializer()
+        try spki.serialize(subjectKey)
+        let subjectSPKI = spki.serializedBytes
+        transcript.record(
+            "issuer",
+            "key \(reference.label) matches the issuer certificate; subject key \(hex(sha256(subjectSPKI)))"
+                + (config.subjectKey?.csr != nil ? " from a CSR whose signature verifies" : "")
+        )
+        var extensions = Certificate.Extensions()
+        try extensions.append(
+            Certificate.Extension(
+                BasicConstraints.isCertificateAuthority(maxPathLength: section.pathLength),
+                critical: true
+            )
+        )
+        try extensions.append(
+            Certificate.Extension(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true), critical: true)
+        )
+        try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: subjectKey), critical: false))
+        let issuerKeyID =
+            (try? issuerCertificate.extensions.subjectKeyIdentifier)?.keyIdentifier
+            ?? SubjectKeyIdentifier(hash: issuerCertificate.publicKey).keyIdentifier
+        try extensions.append(
+            Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerKeyID), critical: false)
+        )
+        if let crlURL = section.crlURL {
+            try extensions.append(try CRLDistributionPoints(urls: [crlURL]).makeCertificateExtension())
+        }
+        let access =
+            (section.ocspURL.map {
+                [
+                    AuthorityInformationAccess.AccessDescription(
+                        method: .ocspServer,
+                        location: .uniformResourceIdentifier($0)
+                    )
+                ]
+            } ?? [])
+            + (section.issuersURL.map {
+                [
+                    AuthorityInformationAccess.AccessDescription(
+                        method: .issuingCA,
+                        location: .uniformResourceIdentifier($0)
+                    )
+                ]
+            } ?? [])
+        if !access.isEmpty {
+            try extensions.append(Certificate.Extension(AuthorityInformationAccess(access), critical: false))
+        }
+        let certificate = try await signChecked(
+            subject: try DistinguishedNameText.parse(section.subject),
+            issuer: issuerCertificate.subject,
+            publicKey: subjectKey,
+            days: section.validityDays,
+            extensions: extensions,
+            signer: signer,
+            keyStore: keyStore,
+            transcript: &transcript
+        ) {
+            CertificateLint.subordinate(
+                $0,
+                issuer: issuerCertificate,
+                maxValidityDays: CeremonyConfig.maxSubordinateValidityDays
             )
         }
-        // The candidate, signed by a throwaway software key of the same kind: what the lint sees.
-        let candidate = try build(try Self.throwawayKey(like: key.algorithm))
-        let problems = CertificateLint.root(candidate, maxValidityDays: CeremonyConfig.maxRootValidityDays)
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE")
+        transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
+        say("intermediate certificate written to \(path)")
+    }
+
+    /// Builds a CA certificate, lints a candidate signed by a throwaway software key of the same kind,
+    /// signs the same TBS in the HSM, and checks that the TBS is byte-identical to the linted one and
+    /// that the HSM's signature verifies with the signer's public key.
+    private func signChecked(
+        subject: DistinguishedName,
+        issuer: DistinguishedName,
+        publicKey: Certificate.PublicKey,
+        days: Int,
+        extensions: Certificate.Extensions,
+        signer: HSMPrivateKey,
+        keyStore: KeyStore,
+        transcript: inout Transcript,
+        lint: (Certificate) -> [String]
+    ) async throws -> Certificate {
+        var serial = try await keyStore.random(16)
+        serial[0] = (serial[0] & 0x7F) | 0x40  // positive, 16 bytes, never a leading zero
+        // Whole seconds: X.509 times have no fractions, and a rounded-up time is not yet valid.
+        let notBefore = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let notAfter = notBefore.addingTimeInterval(Double(days) * 86_400)
+        let candidate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(bytes: serial[...]),
+            publicKey: publicKey,
+            notValidBefore: notBefore,
+            notValidAfter: notAfter,
+            issuer: issuer,
+            subject: subject,
+            signatureAlgorithm: signer.defaultSignatureAlgorithm,
+            extensions: extensions,
+            issuerPrivateKey: try Self.throwawayKey(like: signer.algorithm)
+        )
+        let problems = lint(candidate)
         guard problems.isEmpty else {
             throw CeremonyError("lint: " + problems.joined(separator: "; ") + "; nothing was signed")
         }
-        transcript.record("lint", "root certificate \(hex(serial)): RFC 5280 profile and ceremony limits pass")
+        transcript.record("lint", "certificate \(hex(serial)): RFC 5280 profile and ceremony limits pass")
         let signed = try await Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(bytes: serial[...]),
-            publicKey: key.publicKey,
+            publicKey: publicKey,
             notValidBefore: notBefore,
             notValidAfter: notAfter,
-            issuer: subject,
+            issuer: issuer,
             subject: subject,
-            signatureAlgorithm: key.defaultSignatureAlgorithm,
-            extensions: extensionsDone,
-            issuerAsyncPrivateKey: .init(key)
+            signatureAlgorithm: signer.defaultSignatureAlgorithm,
+            extensions: extensions,
+            issuerAsyncPrivateKey: .init(signer)
         )
         guard signed.tbsCertificateBytes == candidate.tbsCertificateBytes else {
             throw CeremonyError("check: the TBS signed in the HSM differs from the linted one; not written")
         }
-        guard key.publicKey.isValidSignature(signed.signature, for: signed) else {
-            throw CeremonyError("check: the HSM's signature does not verify with the key's public key; not written")
+        guard signer.publicKey.isValidSignature(signed.signature, for: signed) else {
+            throw CeremonyError("check: the HSM's signature does not verify with the signer's public key; not written")
         }
-        transcript.record(
-            "sign",
-            "root certificate signed in the HSM; signature verified; TBS identical to the linted one"
-        )
+        transcript.record("sign", "signed in the HSM; signature verified; TBS identical to the linted one")
         return signed
     }
 

@@ -7,6 +7,13 @@ import X509
 enum CertificateLint {
     /// A self-signed root: RFC 5280 sections 4.1 and 4.2.1.
     static func root(_ certificate: Certificate, maxValidityDays: Int) -> [String] {
+        var problems = common(certificate, maxValidityDays: maxValidityDays)
+        if certificate.issuer != certificate.subject { problems.append("a root's issuer must equal its subject") }
+        return problems
+    }
+
+    /// What every CA certificate a ceremony signs must satisfy.
+    private static func common(_ certificate: Certificate, maxValidityDays: Int) -> [String] {
         var problems: [String] = []
         if certificate.version != .v3 { problems.append("version is not v3 (4.1.2.1)") }
         let serial = Array(certificate.serialNumber.bytes)
@@ -16,7 +23,6 @@ enum CertificateLint {
         if let first = serial.first, first & 0x80 != 0 { problems.append("the serial is negative (4.1.2.2)") }
         if serial.allSatisfy({ $0 == 0 }) { problems.append("the serial is zero (4.1.2.2)") }
         if certificate.subject.isEmpty { problems.append("the subject is empty (4.1.2.6)") }
-        if certificate.issuer != certificate.subject { problems.append("a root's issuer must equal its subject") }
         if certificate.notValidAfter <= certificate.notValidBefore {
             problems.append("notAfter is not after notBefore")
         }
@@ -43,7 +49,27 @@ enum CertificateLint {
         if (try? extensions.subjectKeyIdentifier) == nil {
             problems.append("subjectKeyIdentifier is missing (4.2.1.2)")
         }
-        if (try? extensions.extendedKeyUsage) != nil { problems.append("a root carries no extendedKeyUsage") }
+        if (try? extensions.extendedKeyUsage) != nil {
+            problems.append("a CA certificate here carries no extendedKeyUsage")
+        }
+        return problems
+    }
+
+    /// A sub-CA certificate under `issuer`: the CA profile, the issuer's name and key identifier, and
+    /// a validity inside the issuer's.
+    static func subordinate(_ certificate: Certificate, issuer: Certificate, maxValidityDays: Int) -> [String] {
+        var problems = common(certificate, maxValidityDays: maxValidityDays)
+        if certificate.issuer != issuer.subject {
+            problems.append("the issuer name differs from the issuer's subject (4.1.2.4)")
+        }
+        if certificate.subject == issuer.subject { problems.append("the subject equals the issuer's subject") }
+        if certificate.notValidAfter > issuer.notValidAfter { problems.append("the certificate outlives its issuer") }
+        let issuerKeyID = (try? issuer.extensions.subjectKeyIdentifier)?.keyIdentifier
+        let authorityKeyID = (try? certificate.extensions.authorityKeyIdentifier)?.keyIdentifier
+        if authorityKeyID == nil { problems.append("authorityKeyIdentifier is missing (4.2.1.1)") }
+        if let issuerKeyID, authorityKeyID != issuerKeyID {
+            problems.append("authorityKeyIdentifier does not match the issuer's subjectKeyIdentifier")
+        }
         return problems
     }
 }

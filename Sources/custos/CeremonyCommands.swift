@@ -85,18 +85,34 @@ enum CeremonyPlan {
             "token \(config.hsm.token) (profile \(config.hsm.profile)), PIN from "
                 + (config.hsm.pinShares.map { "\($0.count) share files" }
                     ?? (config.hsm.pinPrompt == true ? "shares typed at the prompt" : "a PIN file")),
-            "generate \(config.key.algorithm) key \"\(config.key.label)\""
-                + (config.key.id.map { " with id \($0)" } ?? " with a random id from the HSM")
-                + "; refuse if the label or id exists",
         ]
-        if let certificate = config.certificate {
+        if let key = config.key {
+            lines.append(
+                "generate \(key.algorithm) key \"\(key.label)\""
+                    + (key.id.map { " with id \($0)" } ?? " with a random id from the HSM")
+                    + "; refuse if the label or id exists"
+            )
+        }
+        if let issuer = config.issuer, let certificate = config.certificate {
+            lines.append(
+                "sign a sub-CA certificate for \(certificate.subject) ("
+                    + (config.subjectKey?.csr.map { "key of CSR \($0)" }
+                        ?? "public key \(config.subjectKey?.publicKey ?? "")")
+                    + "), \(certificate.validityDays) days, with key \(issuer.label) of \(issuer.certificate)"
+            )
+        } else if let certificate = config.certificate {
             lines.append(
                 "self-sign a root certificate for \(certificate.subject), \(certificate.validityDays) days"
                     + (certificate.pathLength.map { ", path length \($0)" } ?? "")
             )
         }
-        for path in [config.outputs.publicKey, config.outputs.certificate, config.outputs.transcript].compactMap({ $0 })
-        {
+        if let request = config.request {
+            lines.append("sign a CSR for \(request.subject) with the new key, for an external parent")
+        }
+        let outputs = [
+            config.outputs.publicKey, config.outputs.certificate, config.outputs.csr, config.outputs.transcript,
+        ]
+        for path in outputs.compactMap({ $0 }) {
             lines.append("write \(path) (new file)")
         }
         lines.append("sign the transcript with audit key \(config.hsm.auditKey ?? "custos-ceremony-audit")")

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Key ceremonies with `custos ceremony` against a fresh SoftHSM2 token: PIN shares, strict ceremony
-/// files, a root and a key ceremony whose outputs openssl and pkilint accept, refusals (existing
+/// files, root, intermediate and key ceremonies whose outputs openssl and pkilint accept, refusals (existing
 /// outputs, existing labels, too few or bad shares) and a tampered transcript.
 @Suite struct CeremonyTests {
     @Test func pinSharesReconstructWithTheThresholdOnly() throws {
@@ -40,7 +40,7 @@ import Testing
         #expect(try PINSharing.combine([reshared[2], reshared[0]]) == pin)
     }
 
-    @Test func rootAndKeyCeremoniesProduceCheckedOutputsAndSignedTranscripts() async throws {
+    @Test func rootIntermediateAndKeyCeremoniesProduceCheckedOutputsAndSignedTranscripts() async throws {
         let token = try SoftHSMEnvironment.shared.makeToken(prefix: "cer")
         let directory = try makeTemporaryDirectory("ceremony")
         try Data((token.userPIN + "\n").utf8).write(to: URL(fileURLWithPath: "\(directory)/pin"))
@@ -129,6 +129,75 @@ import Testing
         #expect(sameLabel.status != 0 && sameLabel.stderr.contains("acme-root-2026 exists"), "\(sameLabel)")
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/root2.pem"))
 
+        // An intermediate: the root's key on the token signs a sub-CA certificate for a CSR.
+        let csr = try runCommand(
+            "openssl",
+            [
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                "\(directory)/issuing.key", "-subj", "/CN=ignored", "-out", "\(directory)/issuing.csr",
+            ]
+        )
+        #expect(csr.status == 0, "\(csr)")
+        func intermediate(_ name: String, csr: String, days: Int = 1825) throws -> String {
+            try ceremonyFile(
+                name,
+                """
+                type: intermediate
+                officers: [Alice Martin, Bob Chen]
+                hsm:
+                  profile: softhsm2
+                  token: \(token.label)
+                  pinShares: [shares/share-1.txt, shares/share-2.txt]
+                issuer:
+                  label: acme-root-2026
+                  certificate: root.pem
+                subjectKey:
+                  csr: \(csr)
+                certificate:
+                  subject: CN=Acme Issuing CA 1,O=Acme,C=DE
+                  validityDays: \(days)
+                  pathLength: 0
+                  crlURL: http://crl.acme.example/root.crl
+                  issuersURL: http://ca.acme.example/root.crt
+                outputs:
+                  certificate: \(name).pem
+                  transcript: \(name).transcript.json
+                """
+            )
+        }
+        let issuing = try intermediate("issuing", csr: "issuing.csr")
+        let issued = try custos(["ceremony", "run", issuing])
+        #expect(issued.status == 0 && issued.stdout.contains("intermediate certificate written"), "\(issued)")
+        let chain = try runCommand(
+            "openssl",
+            ["verify", "-CAfile", "\(directory)/root.pem", "\(directory)/issuing.pem"]
+        )
+        #expect(chain.status == 0 && chain.stdout.contains("OK"), "\(chain)")
+        let subLint = try runCommand(
+            "lint_pkix_cert",
+            ["lint", "-s", "WARNING", "-f", "CSV", "\(directory)/issuing.pem"]
+        )
+        #expect(subLint.stdout.split(separator: "\n").dropFirst().isEmpty, "\(subLint.stdout) \(subLint.stderr)")
+        let subText = try runCommand("openssl", ["x509", "-in", "\(directory)/issuing.pem", "-noout", "-text"]).stdout
+        #expect(subText.contains("CA:TRUE, pathlen:0") && subText.contains("crl.acme.example"), "\(subText)")
+        #expect(try custos(["ceremony", "verify-transcript", "\(directory)/issuing.transcript.json"]).status == 0)
+        // Over the sub-CA cap, and a CSR whose signature was changed: check refuses, naming why.
+        let tooLong = try custos(["ceremony", "check", try intermediate("too-long", csr: "issuing.csr", days: 4000)])
+        #expect(tooLong.status != 0 && tooLong.stderr.contains("certificate.validityDays"), "\(tooLong)")
+        let pem = try String(contentsOfFile: "\(directory)/issuing.csr", encoding: .utf8)
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        var der = Array(try #require(Data(base64Encoded: body)))
+        der[der.count - 3] ^= 0x01
+        try
+            ("-----BEGIN CERTIFICATE REQUEST-----\n" + Data(der).base64EncodedString(options: .lineLength64Characters)
+            + "\n-----END CERTIFICATE REQUEST-----\n").write(
+                toFile: "\(directory)/bad.csr",
+                atomically: true,
+                encoding: .utf8
+            )
+        let badCSR = try custos(["ceremony", "check", try intermediate("bad-csr", csr: "bad.csr")])
+        #expect(badCSR.status != 0 && badCSR.stderr.contains("subjectKey.csr"), "\(badCSR)")
+
         // A key ceremony: public key out, nothing else.
         let key = try ceremonyFile(
             "key",
@@ -144,18 +213,48 @@ import Testing
               label: acme-issuing-2026
               id: 0a1b2c3d
             outputs:
-              publicKey: issuing.pub.pem
-              transcript: issuing.transcript.json
+              publicKey: issuing-key.pub.pem
+              transcript: issuing-key.transcript.json
             """
         )
         let keyRun = try custos(["ceremony", "run", key])
         #expect(keyRun.status == 0, "\(keyRun)")
         let modulus = try runCommand(
             "openssl",
-            ["pkey", "-pubin", "-in", "\(directory)/issuing.pub.pem", "-noout", "-text"]
+            ["pkey", "-pubin", "-in", "\(directory)/issuing-key.pub.pem", "-noout", "-text"]
         )
         #expect(modulus.stdout.contains("3072 bit"), "\(modulus)")
-        #expect(try custos(["ceremony", "verify-transcript", "\(directory)/issuing.transcript.json"]).status == 0)
+        #expect(try custos(["ceremony", "verify-transcript", "\(directory)/issuing-key.transcript.json"]).status == 0)
+
+        // A csr ceremony: a new key and a CSR, signed in the HSM, for an external parent.
+        let request = try ceremonyFile(
+            "external",
+            """
+            type: csr
+            officers: [Carol Diaz]
+            hsm:
+              profile: softhsm2
+              token: \(token.label)
+              pinShares: [shares/share-2.txt, shares/share-3.txt]
+            key:
+              algorithm: ec-p256
+              label: acme-external-sub
+            request:
+              subject: CN=Acme Sub CA under Partner Root,O=Acme
+              pathLength: 0
+            outputs:
+              csr: external.csr
+              transcript: external.transcript.json
+            """
+        )
+        let requested = try custos(["ceremony", "run", request])
+        #expect(requested.status == 0 && requested.stdout.contains("CSR written"), "\(requested)")
+        let csrCheck = try runCommand(
+            "openssl",
+            ["req", "-in", "\(directory)/external.csr", "-verify", "-noout", "-subject"]
+        )
+        #expect(csrCheck.status == 0 && (csrCheck.stdout + csrCheck.stderr).contains("verify OK"), "\(csrCheck)")
+        #expect(csrCheck.stdout.contains("Acme Sub CA under Partner Root"), "\(csrCheck)")
     }
 
     @Test func badSharesFailBeforeLoginAndBadFilesFailCheckNamingTheField() throws {
