@@ -41,7 +41,10 @@ public struct CeremonyConfig: Sendable, Decodable {
         case key, root, intermediate, crossCertificate = "cross-certificate", csr, ocspSigner = "ocsp-signer", crl
 
         /// The kinds `run` performs today.
-        static let implemented: [Kind] = [.key, .root, .intermediate, .csr]
+        static let implemented: [Kind] = [.key, .root, .intermediate, .csr, .crossCertificate, .ocspSigner]
+
+        /// The kinds that sign with a key already on the token (the issuer's) and generate none.
+        var signsWithIssuer: Bool { [.intermediate, .crossCertificate, .ocspSigner].contains(self) }
     }
 
     public struct HSMSection: Sendable, Decodable {
@@ -91,7 +94,8 @@ public struct CeremonyConfig: Sendable, Decodable {
     }
 
     public struct CertificateSection: Sendable, Decodable {
-        public var subject: String
+        /// Absent for a cross-certificate (the other CA's subject is used).
+        public var subject: String?
         public var validityDays: Int
         public var pathLength: Int?
         /// For an intermediate: where relying parties find the issuer's CRL, OCSP responder and
@@ -107,7 +111,7 @@ public struct CeremonyConfig: Sendable, Decodable {
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            subject = try c.decode(String.self, forKey: .subject)
+            subject = try c.decodeIfPresent(String.self, forKey: .subject)
             validityDays = try c.decode(Int.self, forKey: .validityDays)
             pathLength = try c.decodeIfPresent(Int.self, forKey: .pathLength)
             crlURL = try c.decodeIfPresent(String.self, forKey: .crlURL)
@@ -150,14 +154,17 @@ public struct CeremonyConfig: Sendable, Decodable {
     public struct SubjectKeySection: Sendable, Decodable {
         public var csr: String?
         public var publicKey: String?
+        /// For a cross-certificate: the other CA's certificate (its subject and key).
+        public var certificate: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case csr, publicKey }
+        enum CodingKeys: String, CodingKey, CaseIterable { case csr, publicKey, certificate }
 
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
             csr = try c.decodeIfPresent(String.self, forKey: .csr)
             publicKey = try c.decodeIfPresent(String.self, forKey: .publicKey)
+            certificate = try c.decodeIfPresent(String.self, forKey: .certificate)
         }
     }
 
@@ -214,6 +221,18 @@ public struct CeremonyConfig: Sendable, Decodable {
     public static let maxRootValidityDays = 25 * 365 + 6
     /// The most a sub-CA certificate may be valid: 10 years.
     public static let maxSubordinateValidityDays = 10 * 365 + 3
+    /// The most a delegated OCSP signer's certificate may be valid: they are short-lived (its
+    /// revocation is not checked, RFC 6960 section 4.2.2.2.1).
+    public static let maxOCSPSignerValidityDays = 90
+
+    /// The validity cap of the certificate this ceremony signs.
+    public var maxValidityDays: Int {
+        switch type {
+        case .root: Self.maxRootValidityDays
+        case .ocspSigner: Self.maxOCSPSignerValidityDays
+        default: Self.maxSubordinateValidityDays
+        }
+    }
     /// The algorithms a ceremony generates: RSA of 3072 or 4096 bits, the NIST curves and Ed25519.
     public static let allowedAlgorithms: [KeyAlgorithm] = [.rsa3072, .rsa4096, .ecP256, .ecP384, .ecP521, .ed25519]
 
@@ -280,7 +299,7 @@ public struct CeremonyConfig: Sendable, Decodable {
             throw CeremonyError("hsm.pinShares: a quorum needs at least 2 share files")
         }
         guard !hsm.token.isEmpty, hsm.token.utf8.count <= 32 else { throw CeremonyError("hsm.token: 1 to 32 bytes") }
-        if type == .intermediate {
+        if type.signsWithIssuer {
             try validateIntermediate()
         } else {
             guard let key else { throw CeremonyError("key: a \(type.rawValue) ceremony needs this section") }
@@ -298,7 +317,7 @@ public struct CeremonyConfig: Sendable, Decodable {
             throw CeremonyError("request, outputs.csr: only a csr ceremony has them")
         }
         switch type {
-        case .intermediate:
+        case .intermediate, .crossCertificate, .ocspSigner:
             break
         case .root:
             guard let certificate else { throw CeremonyError("certificate: a root ceremony needs this section") }
@@ -310,7 +329,7 @@ public struct CeremonyConfig: Sendable, Decodable {
             if let pathLength = certificate.pathLength, !(0...8).contains(pathLength) {
                 throw CeremonyError("certificate.pathLength: 0 to 8")
             }
-            do { _ = try DistinguishedNameText.parse(certificate.subject) } catch {
+            do { _ = try DistinguishedNameText.parse(certificate.subject ?? "") } catch {
                 throw CeremonyError("certificate.subject: \(error)")
             }
             guard outputs.certificate != nil else {
@@ -343,22 +362,39 @@ public struct CeremonyConfig: Sendable, Decodable {
     /// An intermediate: the issuer's certificate and the subject's CSR or public key are read and
     /// checked here (the CSR's signature too), before any HSM call.
     private func validateIntermediate() throws(CeremonyError) {
-        guard key == nil else { throw CeremonyError("key: an intermediate ceremony generates no key (see subjectKey)") }
-        guard let issuer else {
-            throw CeremonyError("issuer: an intermediate ceremony needs the issuer's label and certificate")
-        }
-        guard let certificate else { throw CeremonyError("certificate: an intermediate ceremony needs this section") }
+        let kind = "a \(type.rawValue) ceremony"
+        guard key == nil else { throw CeremonyError("key: \(kind) generates no key (see subjectKey)") }
+        guard let issuer else { throw CeremonyError("issuer: \(kind) needs the issuer's label and certificate") }
+        guard let certificate else { throw CeremonyError("certificate: \(kind) needs this section") }
         guard outputs.certificate != nil, outputs.publicKey == nil else {
-            throw CeremonyError("outputs: an intermediate ceremony writes certificate and transcript")
+            throw CeremonyError("outputs: \(kind) writes certificate and transcript")
+        }
+        if type == .crossCertificate {
+            guard subjectKey?.certificate != nil, subjectKey?.csr == nil, subjectKey?.publicKey == nil else {
+                throw CeremonyError("subjectKey.certificate: a cross-certificate certifies another CA's certificate")
+            }
+            guard certificate.subject == nil else {
+                throw CeremonyError("certificate.subject: a cross-certificate keeps the other CA's subject; remove it")
+            }
+        } else {
+            guard subjectKey?.certificate == nil else {
+                throw CeremonyError("subjectKey.certificate: only a cross-certificate takes a certificate")
+            }
+            guard certificate.subject != nil else {
+                throw CeremonyError("certificate.subject: required key is missing")
+            }
+        }
+        if type == .ocspSigner, certificate.pathLength != nil {
+            throw CeremonyError("certificate.pathLength: an OCSP signer is not a CA")
         }
         let issuerCertificate = try Self.readCertificate(issuer.certificate, field: "issuer.certificate")
         guard (try? issuerCertificate.extensions.basicConstraints) != nil,
             case .isCertificateAuthority = try? issuerCertificate.extensions.basicConstraints
         else { throw CeremonyError("issuer.certificate: not a CA certificate") }
         _ = try Self.subjectPublicKey(subjectKey)
-        guard (1...Self.maxSubordinateValidityDays).contains(certificate.validityDays) else {
+        guard (1...maxValidityDays).contains(certificate.validityDays) else {
             throw CeremonyError(
-                "certificate.validityDays: \(certificate.validityDays) is over the cap for a sub-CA (10 years, \(Self.maxSubordinateValidityDays) days)"
+                "certificate.validityDays: \(certificate.validityDays) is over the cap of \(maxValidityDays) days for \(kind)"
             )
         }
         let notAfter = Date().addingTimeInterval(Double(certificate.validityDays) * 86_400)
@@ -370,8 +406,10 @@ public struct CeremonyConfig: Sendable, Decodable {
         if let pathLength = certificate.pathLength, !(0...8).contains(pathLength) {
             throw CeremonyError("certificate.pathLength: 0 to 8")
         }
-        do { _ = try DistinguishedNameText.parse(certificate.subject) } catch {
-            throw CeremonyError("certificate.subject: \(error)")
+        if let subject = certificate.subject {
+            do { _ = try DistinguishedNameText.parse(subject) } catch {
+                throw CeremonyError("certificate.subject: \(error)")
+            }
         }
         for (field, url) in [
             ("crlURL", certificate.crlURL), ("ocspURL", certificate.ocspURL), ("issuersURL", certificate.issuersURL),
@@ -414,8 +452,12 @@ public struct CeremonyConfig: Sendable, Decodable {
             do { return try Certificate.PublicKey(pemEncoded: String(decoding: data, as: UTF8.self)) } catch {
                 throw CeremonyError("subjectKey.publicKey: \(path) is not a PEM public key")
             }
+        case (nil, nil) where section?.certificate != nil:
+            return try readCertificate(section?.certificate ?? "", field: "subjectKey.certificate").publicKey
         default:
-            throw CeremonyError("subjectKey: give exactly one of csr, publicKey")
+            throw CeremonyError(
+                "subjectKey: give exactly one of csr, publicKey (or, for a cross-certificate, certificate)"
+            )
         }
     }
 
@@ -439,6 +481,7 @@ public struct CeremonyConfig: Sendable, Decodable {
         if var section = subjectKey {
             section.csr = section.csr.map(resolve)
             section.publicKey = section.publicKey.map(resolve)
+            section.certificate = section.certificate.map(resolve)
             subjectKey = section
         }
         outputs.publicKey = outputs.publicKey.map(resolve)

@@ -71,7 +71,7 @@ public struct CeremonyRunner {
         say("logged in to token \(info.label) (serial \(info.serialNumber))")
         let keyStore = KeyStore(pool: pool)
         do {
-            if config.type == .intermediate {
+            if config.type.signsWithIssuer {
                 try await signIntermediate(keyStore: keyStore, transcript: &transcript)
             } else {
                 try await generateKey(keyStore: keyStore, transcript: &transcript)
@@ -220,7 +220,7 @@ public struct CeremonyRunner {
         keyStore: KeyStore,
         transcript: inout Transcript
     ) async throws -> Certificate {
-        let subject = try DistinguishedNameText.parse(section.subject)
+        let subject = try DistinguishedNameText.parse(section.subject ?? "")
         var extensions = Certificate.Extensions()
         try extensions.append(
             Certificate.Extension(
@@ -285,17 +285,40 @@ public struct CeremonyRunner {
             "key \(reference.label) matches the issuer certificate; subject key \(hex(sha256(subjectSPKI)))"
                 + (config.subjectKey?.csr != nil ? " from a CSR whose signature verifies" : "")
         )
+        // A cross-certificate keeps the other CA's name and key identifier; an OCSP signer is an end
+        // entity with id-kp-OCSPSigning and id-pkix-ocsp-nocheck (RFC 6960 section 4.2.2.2).
+        let other = try config.subjectKey?.certificate.map {
+            try CeremonyConfig.readCertificate($0, field: "subjectKey.certificate")
+        }
+        let subjectName = try other?.subject ?? DistinguishedNameText.parse(section.subject ?? "")
         var extensions = Certificate.Extensions()
-        try extensions.append(
-            Certificate.Extension(
-                BasicConstraints.isCertificateAuthority(maxPathLength: section.pathLength),
-                critical: true
+        if config.type == .ocspSigner {
+            try extensions.append(Certificate.Extension(KeyUsage(digitalSignature: true), critical: true))
+            try extensions.append(
+                Certificate.Extension(try ExtendedKeyUsage([.ocspSigning]), critical: false)
             )
-        )
-        try extensions.append(
-            Certificate.Extension(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true), critical: true)
-        )
-        try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: subjectKey), critical: false))
+            try extensions.append(try OCSPNoCheck().makeCertificateExtension())
+        } else {
+            try extensions.append(
+                Certificate.Extension(
+                    BasicConstraints.isCertificateAuthority(maxPathLength: section.pathLength),
+                    critical: true
+                )
+            )
+            try extensions.append(
+                Certificate.Extension(
+                    KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true),
+                    critical: true
+                )
+            )
+        }
+        if let otherKeyID = (try? other?.extensions.subjectKeyIdentifier)?.keyIdentifier {
+            try extensions.append(
+                Certificate.Extension(SubjectKeyIdentifier(keyIdentifier: otherKeyID), critical: false)
+            )
+        } else {
+            try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: subjectKey), critical: false))
+        }
         let issuerKeyID =
             (try? issuerCertificate.extensions.subjectKeyIdentifier)?.keyIdentifier
             ?? SubjectKeyIdentifier(hash: issuerCertificate.publicKey).keyIdentifier
@@ -326,7 +349,7 @@ public struct CeremonyRunner {
             try extensions.append(Certificate.Extension(AuthorityInformationAccess(access), critical: false))
         }
         let certificate = try await signChecked(
-            subject: try DistinguishedNameText.parse(section.subject),
+            subject: subjectName,
             issuer: issuerCertificate.subject,
             publicKey: subjectKey,
             days: section.validityDays,
@@ -335,17 +358,15 @@ public struct CeremonyRunner {
             keyStore: keyStore,
             transcript: &transcript
         ) {
-            CertificateLint.subordinate(
-                $0,
-                issuer: issuerCertificate,
-                maxValidityDays: CeremonyConfig.maxSubordinateValidityDays
-            )
+            config.type == .ocspSigner
+                ? CertificateLint.ocspSigner($0, issuer: issuerCertificate, maxValidityDays: config.maxValidityDays)
+                : CertificateLint.subordinate($0, issuer: issuerCertificate, maxValidityDays: config.maxValidityDays)
         }
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
         let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE")
         transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
-        say("intermediate certificate written to \(path)")
+        say("\(config.type.rawValue) certificate written to \(path)")
     }
 
     /// Builds a CA certificate, lints a candidate signed by a throwaway software key of the same kind,

@@ -1,3 +1,4 @@
+import CA
 import Foundation
 import SwiftASN1
 import X509
@@ -7,13 +8,13 @@ import X509
 enum CertificateLint {
     /// A self-signed root: RFC 5280 sections 4.1 and 4.2.1.
     static func root(_ certificate: Certificate, maxValidityDays: Int) -> [String] {
-        var problems = common(certificate, maxValidityDays: maxValidityDays)
+        var problems = common(certificate, maxValidityDays: maxValidityDays, requireCA: true)
         if certificate.issuer != certificate.subject { problems.append("a root's issuer must equal its subject") }
         return problems
     }
 
     /// What every CA certificate a ceremony signs must satisfy.
-    private static func common(_ certificate: Certificate, maxValidityDays: Int) -> [String] {
+    private static func common(_ certificate: Certificate, maxValidityDays: Int, requireCA: Bool) -> [String] {
         var problems: [String] = []
         if certificate.version != .v3 { problems.append("version is not v3 (4.1.2.1)") }
         let serial = Array(certificate.serialNumber.bytes)
@@ -31,6 +32,14 @@ enum CertificateLint {
             problems.append("validity of \(Int(days)) days is over the ceremony's cap of \(maxValidityDays)")
         }
         let extensions = certificate.extensions
+        if (try? extensions.subjectKeyIdentifier) == nil {
+            problems.append("subjectKeyIdentifier is missing (4.2.1.2)")
+        }
+        if (try? extensions.keyUsage) == nil { problems.append("keyUsage is missing (4.2.1.3)") }
+        if extensions.first(where: { $0.oid == .X509ExtensionID.keyUsage })?.critical != true {
+            problems.append("keyUsage should be critical (4.2.1.3)")
+        }
+        guard requireCA else { return problems }
         switch try? extensions.basicConstraints {
         case .isCertificateAuthority?:
             if extensions.first(where: { $0.oid == .X509ExtensionID.basicConstraints })?.critical != true {
@@ -38,16 +47,8 @@ enum CertificateLint {
             }
         default: problems.append("basicConstraints must say CA:TRUE (4.2.1.9)")
         }
-        if let usage = try? extensions.keyUsage {
-            if !usage.keyCertSign { problems.append("keyUsage lacks keyCertSign (4.2.1.3)") }
-            if extensions.first(where: { $0.oid == .X509ExtensionID.keyUsage })?.critical != true {
-                problems.append("keyUsage should be critical (4.2.1.3)")
-            }
-        } else {
-            problems.append("keyUsage is missing (4.2.1.3)")
-        }
-        if (try? extensions.subjectKeyIdentifier) == nil {
-            problems.append("subjectKeyIdentifier is missing (4.2.1.2)")
+        if let usage = try? extensions.keyUsage, !usage.keyCertSign {
+            problems.append("keyUsage lacks keyCertSign (4.2.1.3)")
         }
         if (try? extensions.extendedKeyUsage) != nil {
             problems.append("a CA certificate here carries no extendedKeyUsage")
@@ -58,7 +59,13 @@ enum CertificateLint {
     /// A sub-CA certificate under `issuer`: the CA profile, the issuer's name and key identifier, and
     /// a validity inside the issuer's.
     static func subordinate(_ certificate: Certificate, issuer: Certificate, maxValidityDays: Int) -> [String] {
-        var problems = common(certificate, maxValidityDays: maxValidityDays)
+        issuedBy(certificate, issuer: issuer, maxValidityDays: maxValidityDays, requireCA: true)
+    }
+
+    private static func issuedBy(_ certificate: Certificate, issuer: Certificate, maxValidityDays: Int, requireCA: Bool)
+        -> [String]
+    {
+        var problems = common(certificate, maxValidityDays: maxValidityDays, requireCA: requireCA)
         if certificate.issuer != issuer.subject {
             problems.append("the issuer name differs from the issuer's subject (4.1.2.4)")
         }
@@ -70,6 +77,24 @@ enum CertificateLint {
         if let issuerKeyID, authorityKeyID != issuerKeyID {
             problems.append("authorityKeyIdentifier does not match the issuer's subjectKeyIdentifier")
         }
+        return problems
+    }
+
+    /// A delegated OCSP responder's certificate (RFC 6960 section 4.2.2.2): issued by the CA it answers
+    /// for, id-kp-OCSPSigning, id-pkix-ocsp-nocheck, digitalSignature, not a CA, short-lived.
+    static func ocspSigner(_ certificate: Certificate, issuer: Certificate, maxValidityDays: Int) -> [String] {
+        var problems = issuedBy(certificate, issuer: issuer, maxValidityDays: maxValidityDays, requireCA: false)
+        let extensions = certificate.extensions
+        if case .isCertificateAuthority? = try? extensions.basicConstraints {
+            problems.append("an OCSP signer is not a CA")
+        }
+        if (try? extensions.extendedKeyUsage)?.contains(.ocspSigning) != true {
+            problems.append("extendedKeyUsage lacks id-kp-OCSPSigning (RFC 6960 4.2.2.2)")
+        }
+        if extensions.first(where: { $0.oid == OCSPNoCheck.oid }) == nil {
+            problems.append("id-pkix-ocsp-nocheck is missing (RFC 6960 4.2.2.2.1)")
+        }
+        if (try? extensions.keyUsage)?.digitalSignature != true { problems.append("keyUsage lacks digitalSignature") }
         return problems
     }
 }

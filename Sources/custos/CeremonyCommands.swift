@@ -95,14 +95,16 @@ enum CeremonyPlan {
         }
         if let issuer = config.issuer, let certificate = config.certificate {
             lines.append(
-                "sign a sub-CA certificate for \(certificate.subject) ("
+                "sign a \(config.type.rawValue) certificate for "
+                    + (certificate.subject ?? "the subject of \(config.subjectKey?.certificate ?? "")") + " ("
                     + (config.subjectKey?.csr.map { "key of CSR \($0)" }
-                        ?? "public key \(config.subjectKey?.publicKey ?? "")")
+                        ?? config.subjectKey?.publicKey.map { "public key \($0)" }
+                        ?? "key of \(config.subjectKey?.certificate ?? "")")
                     + "), \(certificate.validityDays) days, with key \(issuer.label) of \(issuer.certificate)"
             )
         } else if let certificate = config.certificate {
             lines.append(
-                "self-sign a root certificate for \(certificate.subject), \(certificate.validityDays) days"
+                "self-sign a root certificate for \(certificate.subject ?? ""), \(certificate.validityDays) days"
                     + (certificate.pathLength.map { ", path length \($0)" } ?? "")
             )
         }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Key ceremonies with `custos ceremony` against a fresh SoftHSM2 token: PIN shares, strict ceremony
-/// files, root, intermediate and key ceremonies whose outputs openssl and pkilint accept, refusals (existing
+/// files, root, intermediate, cross-certificate, OCSP-signer, key and CSR ceremonies whose outputs openssl and pkilint accept, refusals (existing
 /// outputs, existing labels, too few or bad shares) and a tampered transcript.
 @Suite struct CeremonyTests {
     @Test func pinSharesReconstructWithTheThresholdOnly() throws {
@@ -40,7 +40,7 @@ import Testing
         #expect(try PINSharing.combine([reshared[2], reshared[0]]) == pin)
     }
 
-    @Test func rootIntermediateAndKeyCeremoniesProduceCheckedOutputsAndSignedTranscripts() async throws {
+    @Test func everyCeremonyTypeButCRLProducesCheckedOutputsAndSignedTranscripts() async throws {
         let token = try SoftHSMEnvironment.shared.makeToken(prefix: "cer")
         let directory = try makeTemporaryDirectory("ceremony")
         try Data((token.userPIN + "\n").utf8).write(to: URL(fileURLWithPath: "\(directory)/pin"))
@@ -197,6 +197,115 @@ import Testing
             )
         let badCSR = try custos(["ceremony", "check", try intermediate("bad-csr", csr: "bad.csr")])
         #expect(badCSR.status != 0 && badCSR.stderr.contains("subjectKey.csr"), "\(badCSR)")
+
+        // A delegated OCSP signer for the root, and a cross-certificate for another PKI's root.
+        for arguments in [
+            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "\(directory)/ocsp.key"],
+            ["pkey", "-in", "\(directory)/ocsp.key", "-pubout", "-out", "\(directory)/ocsp.pub.pem"],
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                "\(directory)/partner.key", "-subj", "/CN=Partner Root/O=Partner", "-days", "3650", "-out",
+                "\(directory)/partner.pem", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ] {
+            let made = try runCommand("openssl", arguments)
+            #expect(made.status == 0, "\(made)")
+        }
+        func signedByRoot(_ name: String, type: String, subjectKey: String, certificate: String) throws -> String {
+            try ceremonyFile(
+                name,
+                """
+                type: \(type)
+                officers: [Alice Martin, Bob Chen]
+                hsm:
+                  profile: softhsm2
+                  token: \(token.label)
+                  pinShares: [shares/share-1.txt, shares/share-2.txt]
+                issuer:
+                  label: acme-root-2026
+                  certificate: root.pem
+                subjectKey:
+                  \(subjectKey)
+                certificate:
+                \(certificate)
+                outputs:
+                  certificate: \(name).pem
+                  transcript: \(name).transcript.json
+                """
+            )
+        }
+        let signerFile = try signedByRoot(
+            "ocsp-signer",
+            type: "ocsp-signer",
+            subjectKey: "publicKey: ocsp.pub.pem",
+            certificate: "  subject: CN=Acme Root OCSP Responder,O=Acme\n  validityDays: 30"
+        )
+        let signer = try custos(["ceremony", "run", signerFile])
+        #expect(signer.status == 0, "\(signer)")
+        let signerVerify = try runCommand(
+            "openssl",
+            ["verify", "-CAfile", "\(directory)/root.pem", "\(directory)/ocsp-signer.pem"]
+        )
+        #expect(signerVerify.status == 0, "\(signerVerify)")
+        let signerText = try runCommand("openssl", ["x509", "-in", "\(directory)/ocsp-signer.pem", "-noout", "-text"])
+        #expect(
+            signerText.stdout.contains("OCSP Signing") && signerText.stdout.contains("OCSP No Check"),
+            "\(signerText)"
+        )
+        let signerLint = try runCommand(
+            "lint_pkix_cert",
+            ["lint", "-s", "WARNING", "-f", "CSV", "\(directory)/ocsp-signer.pem"]
+        )
+        #expect(signerLint.stdout.split(separator: "\n").dropFirst().isEmpty, "\(signerLint.stdout)")
+        let longSigner = try signedByRoot(
+            "long-signer",
+            type: "ocsp-signer",
+            subjectKey: "publicKey: ocsp.pub.pem",
+            certificate: "  subject: CN=Too Long,O=Acme\n  validityDays: 91"
+        )
+        let refusedSigner = try custos(["ceremony", "check", longSigner])
+        #expect(refusedSigner.status != 0 && refusedSigner.stderr.contains("cap of 90 days"), "\(refusedSigner)")
+
+        let crossFile = try signedByRoot(
+            "cross",
+            type: "cross-certificate",
+            subjectKey: "certificate: partner.pem",
+            certificate: "  validityDays: 1000\n  pathLength: 0"
+        )
+        let cross = try custos(["ceremony", "run", crossFile])
+        #expect(cross.status == 0, "\(cross)")
+        let crossVerify = try runCommand(
+            "openssl",
+            ["verify", "-CAfile", "\(directory)/root.pem", "\(directory)/cross.pem"]
+        )
+        #expect(crossVerify.status == 0, "\(crossVerify)")
+        let crossSubject = try runCommand(
+            "openssl",
+            ["x509", "-in", "\(directory)/cross.pem", "-noout", "-subject", "-issuer"]
+        )
+        #expect(
+            crossSubject.stdout.contains("CN = Partner Root") && crossSubject.stdout.contains("CN = Acme Root CA 2026"),
+            "\(crossSubject)"
+        )
+        // A chain through the cross-certificate: the partner's root key signs, Acme's root anchors.
+        let partnerChild = try runCommand(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                "\(directory)/child.key", "-subj", "/CN=child", "-days", "30", "-CA", "\(directory)/partner.pem",
+                "-CAkey", "\(directory)/partner.key", "-out", "\(directory)/child.pem",
+            ]
+        )
+        #expect(partnerChild.status == 0, "\(partnerChild)")
+        let throughCross = try runCommand(
+            "openssl",
+            [
+                "verify", "-CAfile", "\(directory)/root.pem", "-untrusted", "\(directory)/cross.pem",
+                "\(directory)/child.pem",
+            ]
+        )
+        #expect(throughCross.status == 0, "\(throughCross)")
 
         // A key ceremony: public key out, nothing else.
         let key = try ceremonyFile(
