@@ -41,7 +41,7 @@ public struct CeremonyConfig: Sendable, Decodable {
         case key, root, intermediate, crossCertificate = "cross-certificate", csr, ocspSigner = "ocsp-signer", crl
 
         /// The kinds `run` performs today.
-        static let implemented: [Kind] = [.key, .root, .intermediate, .csr, .crossCertificate, .ocspSigner]
+        static let implemented: [Kind] = [.key, .root, .intermediate, .csr, .crossCertificate, .ocspSigner, .crl]
 
         /// The kinds that sign with a key already on the token (the issuer's) and generate none.
         var signsWithIssuer: Bool { [.intermediate, .crossCertificate, .ocspSigner].contains(self) }
@@ -135,6 +135,42 @@ public struct CeremonyConfig: Sendable, Decodable {
         }
     }
 
+    /// For a crl ceremony: the CRL's number, lifetime and entries.
+    public struct CRLSection: Sendable, Decodable {
+        public struct Entry: Sendable, Decodable {
+            /// The revoked certificate (PEM), or its serial in hex.
+            public var certificate: String?
+            public var serial: String?
+            /// An RFC 5280 reason name (`keyCompromise`, `cACompromise`, `superseded`, …).
+            public var reason: String
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case certificate, serial, reason }
+
+            public init(from decoder: any Decoder) throws {
+                try decoder.rejectUnknownKeys(CodingKeys.self)
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                certificate = try c.decodeIfPresent(String.self, forKey: .certificate)
+                serial = try c.decodeIfPresent(String.self, forKey: .serial)
+                reason = try c.decode(String.self, forKey: .reason)
+            }
+        }
+
+        /// The CRL number: the officers keep the sequence (each ceremony's transcript records it).
+        public var number: UInt64
+        public var nextUpdateDays: Int
+        public var revoked: [Entry]
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case number, nextUpdateDays, revoked }
+
+        public init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            number = try c.decode(UInt64.self, forKey: .number)
+            nextUpdateDays = try c.decode(Int.self, forKey: .nextUpdateDays)
+            revoked = try c.decodeIfPresent([Entry].self, forKey: .revoked) ?? []
+        }
+    }
+
     /// For an intermediate: the signing key on the token and its certificate.
     public struct IssuerSection: Sendable, Decodable {
         public var label: String
@@ -172,9 +208,11 @@ public struct CeremonyConfig: Sendable, Decodable {
         public var publicKey: String?
         public var certificate: String?
         public var csr: String?
+        /// A crl ceremony's CRL (DER).
+        public var crl: String?
         public var transcript: String
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case publicKey, certificate, csr, transcript }
+        enum CodingKeys: String, CodingKey, CaseIterable { case publicKey, certificate, csr, crl, transcript }
 
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -182,6 +220,7 @@ public struct CeremonyConfig: Sendable, Decodable {
             publicKey = try c.decodeIfPresent(String.self, forKey: .publicKey)
             certificate = try c.decodeIfPresent(String.self, forKey: .certificate)
             csr = try c.decodeIfPresent(String.self, forKey: .csr)
+            crl = try c.decodeIfPresent(String.self, forKey: .crl)
             transcript = try c.decode(String.self, forKey: .transcript)
         }
     }
@@ -194,13 +233,14 @@ public struct CeremonyConfig: Sendable, Decodable {
     public var issuer: IssuerSection?
     public var subjectKey: SubjectKeySection?
     public var request: RequestSection?
+    public var crl: CRLSection?
     public var certificate: CertificateSection?
     public var outputs: OutputSection
     /// SHA-256 of the file as read: the transcript names exactly what was reviewed.
     public private(set) var sha256: [UInt8] = []
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, officers, hsm, key, issuer, subjectKey, request, certificate, outputs
+        case type, officers, hsm, key, issuer, subjectKey, request, crl, certificate, outputs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -213,6 +253,7 @@ public struct CeremonyConfig: Sendable, Decodable {
         issuer = try c.decodeIfPresent(IssuerSection.self, forKey: .issuer)
         subjectKey = try c.decodeIfPresent(SubjectKeySection.self, forKey: .subjectKey)
         request = try c.decodeIfPresent(RequestSection.self, forKey: .request)
+        crl = try c.decodeIfPresent(CRLSection.self, forKey: .crl)
         certificate = try c.decodeIfPresent(CertificateSection.self, forKey: .certificate)
         outputs = try c.decode(OutputSection.self, forKey: .outputs)
     }
@@ -299,7 +340,9 @@ public struct CeremonyConfig: Sendable, Decodable {
             throw CeremonyError("hsm.pinShares: a quorum needs at least 2 share files")
         }
         guard !hsm.token.isEmpty, hsm.token.utf8.count <= 32 else { throw CeremonyError("hsm.token: 1 to 32 bytes") }
-        if type.signsWithIssuer {
+        if type == .crl {
+            try validateCRL()
+        } else if type.signsWithIssuer {
             try validateIntermediate()
         } else {
             guard let key else { throw CeremonyError("key: a \(type.rawValue) ceremony needs this section") }
@@ -316,8 +359,11 @@ public struct CeremonyConfig: Sendable, Decodable {
         if type != .csr, request != nil || outputs.csr != nil {
             throw CeremonyError("request, outputs.csr: only a csr ceremony has them")
         }
+        if type != .crl, crl != nil || outputs.crl != nil {
+            throw CeremonyError("crl, outputs.crl: only a crl ceremony has them")
+        }
         switch type {
-        case .intermediate, .crossCertificate, .ocspSigner:
+        case .intermediate, .crossCertificate, .ocspSigner, .crl:
             break
         case .root:
             guard let certificate else { throw CeremonyError("certificate: a root ceremony needs this section") }
@@ -420,6 +466,55 @@ public struct CeremonyConfig: Sendable, Decodable {
         }
     }
 
+    /// The most a ceremony CRL may run before its next update.
+    public static let maxCRLNextUpdateDays = 400
+
+    /// A crl ceremony: the issuer's certificate, and each entry's certificate (it must be the
+    /// issuer's), serial and reason, checked before any HSM call.
+    private func validateCRL() throws(CeremonyError) {
+        guard key == nil, subjectKey == nil, certificate == nil else {
+            throw CeremonyError("key, subjectKey, certificate: a crl ceremony has none")
+        }
+        guard let issuer else { throw CeremonyError("issuer: a crl ceremony needs the issuer's label and certificate") }
+        guard let crl else { throw CeremonyError("crl: a crl ceremony needs this section") }
+        guard outputs.crl != nil, outputs.certificate == nil, outputs.publicKey == nil else {
+            throw CeremonyError("outputs: a crl ceremony writes crl and transcript")
+        }
+        guard crl.number >= 1 else { throw CeremonyError("crl.number: 1 or more") }
+        guard (1...Self.maxCRLNextUpdateDays).contains(crl.nextUpdateDays) else {
+            throw CeremonyError("crl.nextUpdateDays: 1 to \(Self.maxCRLNextUpdateDays)")
+        }
+        let issuerCertificate = try Self.readCertificate(issuer.certificate, field: "issuer.certificate")
+        _ = try crlEntries(issuer: issuerCertificate)
+    }
+
+    /// The CRL's entries: serials (from the certificates, which must be the issuer's) and reasons.
+    func crlEntries(issuer: Certificate) throws(CeremonyError) -> [(serial: [UInt8], reason: CRLReason)] {
+        var entries: [(serial: [UInt8], reason: CRLReason)] = []
+        for (index, entry) in (crl?.revoked ?? []).enumerated() {
+            let field = "crl.revoked[\(index)]"
+            guard let reason = CRLReason(name: entry.reason), reason != .removeFromCRL else {
+                throw CeremonyError("\(field).reason: \"\(entry.reason)\" is not an RFC 5280 reason for a full CRL")
+            }
+            switch (entry.certificate, entry.serial) {
+            case (let path?, nil):
+                let revoked = try Self.readCertificate(path, field: "\(field).certificate")
+                guard revoked.issuer == issuer.subject else {
+                    throw CeremonyError("\(field).certificate: \(path) was not issued by the issuer")
+                }
+                entries.append((Array(revoked.serialNumber.bytes), reason))
+            case (nil, let hexSerial?):
+                guard let serial = unhex(hexSerial), (1...20).contains(serial.count) else {
+                    throw CeremonyError("\(field).serial: 1 to 20 bytes in hex")
+                }
+                entries.append((serial, reason))
+            default:
+                throw CeremonyError("\(field): give exactly one of certificate, serial")
+            }
+        }
+        return entries
+    }
+
     /// A PEM certificate from a file named in the ceremony.
     static func readCertificate(_ path: String, field: String) throws(CeremonyError) -> Certificate {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -465,6 +560,7 @@ public struct CeremonyConfig: Sendable, Decodable {
     var outputPaths: [(String, String)] {
         [
             ("publicKey", outputs.publicKey), ("certificate", outputs.certificate), ("csr", outputs.csr),
+            ("crl", outputs.crl),
             ("transcript", outputs.transcript),
         ]
         .compactMap { field, path in path.map { (field, $0) } }
@@ -487,6 +583,13 @@ public struct CeremonyConfig: Sendable, Decodable {
         outputs.publicKey = outputs.publicKey.map(resolve)
         outputs.certificate = outputs.certificate.map(resolve)
         outputs.csr = outputs.csr.map(resolve)
+        outputs.crl = outputs.crl.map(resolve)
+        if var section = crl {
+            for index in section.revoked.indices {
+                section.revoked[index].certificate = section.revoked[index].certificate.map(resolve)
+            }
+            crl = section
+        }
         outputs.transcript = resolve(outputs.transcript)
     }
 }

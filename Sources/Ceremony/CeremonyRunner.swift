@@ -71,7 +71,9 @@ public struct CeremonyRunner {
         say("logged in to token \(info.label) (serial \(info.serialNumber))")
         let keyStore = KeyStore(pool: pool)
         do {
-            if config.type.signsWithIssuer {
+            if config.type == .crl {
+                try await signCRL(keyStore: keyStore, transcript: &transcript)
+            } else if config.type.signsWithIssuer {
                 try await signIntermediate(keyStore: keyStore, transcript: &transcript)
             } else {
                 try await generateKey(keyStore: keyStore, transcript: &transcript)
@@ -244,17 +246,62 @@ public struct CeremonyRunner {
         ) { CertificateLint.root($0, maxValidityDays: CeremonyConfig.maxRootValidityDays) }
     }
 
-    /// An intermediate: a sub-CA certificate for the CSR's (or given) public key, signed with the
-    /// issuer's key on the token after checking that key against the issuer's certificate.
-    private func signIntermediate(keyStore: KeyStore, transcript: inout Transcript) async throws {
-        guard let issuerSection = config.issuer, let section = config.certificate,
-            let path = config.outputs.certificate
-        else { throw CeremonyError("intermediate: issuer, certificate and outputs.certificate are needed") }
+    /// A CRL signed with the issuer's key (a root revoking an intermediate): built with the CA's CRL
+    /// encoder, the issuer name exactly as in the issuer's certificate, signed in the HSM over exactly
+    /// the TBS built, and verified with the issuer certificate's key before it is written.
+    private func signCRL(keyStore: KeyStore, transcript: inout Transcript) async throws {
+        guard let issuerSection = config.issuer, let section = config.crl, let path = config.outputs.crl else {
+            throw CeremonyError("crl: issuer, crl and outputs.crl are needed")
+        }
         let issuerCertificate = try CeremonyConfig.readCertificate(
             issuerSection.certificate,
             field: "issuer.certificate"
         )
-        let subjectKey = try CeremonyConfig.subjectPublicKey(config.subjectKey)
+        let entries = try config.crlEntries(issuer: issuerCertificate)
+        let signer = try await issuerKey(
+            issuerSection,
+            certificate: issuerCertificate,
+            keyStore: keyStore,
+            transcript: &transcript
+        )
+        var issuerName = DER.Serializer()
+        try issuerName.serialize(issuerCertificate.subject)
+        let keyIdentifier =
+            (try? issuerCertificate.extensions.subjectKeyIdentifier)?.keyIdentifier
+            ?? SubjectKeyIdentifier(hash: issuerCertificate.publicKey).keyIdentifier
+        let now = Int64(Date().timeIntervalSince1970)
+        let list = CertificateRevocationList(
+            issuerName: issuerName.serializedBytes,
+            thisUpdate: now,
+            nextUpdate: now + Int64(section.nextUpdateDays) * 86_400,
+            entries: entries.map { RevokedCertificate(serial: $0.serial, revocationDate: now, reason: $0.reason) },
+            number: section.number,
+            authorityKeyIdentifier: Array(keyIdentifier)
+        )
+        let algorithm = signer.defaultSignatureAlgorithm
+        let tbs = try list.tbsBytes(algorithm)
+        let signature = try await signer.signatureValue(tbs, signatureAlgorithm: algorithm)
+        guard issuerCertificate.publicKey.isValidSignature(signature, for: tbs, signatureAlgorithm: algorithm) else {
+            throw CeremonyError("check: the HSM's CRL signature does not verify with the issuer's key; not written")
+        }
+        let der = try CertificateRevocationList.assemble(tbs: tbs, algorithm: algorithm, signature: signature)
+        transcript.record(
+            "crl",
+            "CRL number \(section.number), \(entries.count) entries ("
+                + entries.map { "\(hex($0.serial)) \($0.reason)" }.joined(separator: ", ")
+                + "), next update in \(section.nextUpdateDays) days; signed in the HSM; signature verified"
+        )
+        transcript.outputs.append(try write(der, to: path, field: "crl"))
+        say("CRL \(section.number) written to \(path)")
+    }
+
+    /// The issuer's key on the token, checked against the issuer's certificate and recorded.
+    private func issuerKey(
+        _ issuerSection: CeremonyConfig.IssuerSection,
+        certificate issuerCertificate: Certificate,
+        keyStore: KeyStore,
+        transcript: inout Transcript
+    ) async throws -> HSMPrivateKey {
         guard let reference = try await keyStore.find(label: issuerSection.label) else {
             throw CeremonyError("issuer.label: no private key labelled \(issuerSection.label) on the token")
         }
@@ -277,12 +324,32 @@ public struct CeremonyRunner {
                 spkiSHA256: hex(sha256(issuerPublicKey.derRepresentation))
             )
         )
+        return signer
+    }
+
+    /// An intermediate: a sub-CA certificate for the CSR's (or given) public key, signed with the
+    /// issuer's key on the token after checking that key against the issuer's certificate.
+    private func signIntermediate(keyStore: KeyStore, transcript: inout Transcript) async throws {
+        guard let issuerSection = config.issuer, let section = config.certificate,
+            let path = config.outputs.certificate
+        else { throw CeremonyError("intermediate: issuer, certificate and outputs.certificate are needed") }
+        let issuerCertificate = try CeremonyConfig.readCertificate(
+            issuerSection.certificate,
+            field: "issuer.certificate"
+        )
+        let subjectKey = try CeremonyConfig.subjectPublicKey(config.subjectKey)
+        let signer = try await issuerKey(
+            issuerSection,
+            certificate: issuerCertificate,
+            keyStore: keyStore,
+            transcript: &transcript
+        )
         var spki = DER.Serializer()
         try spki.serialize(subjectKey)
         let subjectSPKI = spki.serializedBytes
         transcript.record(
             "issuer",
-            "key \(reference.label) matches the issuer certificate; subject key \(hex(sha256(subjectSPKI)))"
+            "key \(issuerSection.label) matches the issuer certificate; subject key \(hex(sha256(subjectSPKI)))"
                 + (config.subjectKey?.csr != nil ? " from a CSR whose signature verifies" : "")
         )
         // A cross-certificate keeps the other CA's name and key identifier; an OCSP signer is an end

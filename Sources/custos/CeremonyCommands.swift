@@ -108,6 +108,12 @@ enum CeremonyPlan {
                     + (certificate.pathLength.map { ", path length \($0)" } ?? "")
             )
         }
+        if let crl = config.crl, let issuer = config.issuer {
+            lines.append(
+                "sign CRL number \(crl.number) with key \(issuer.label) of \(issuer.certificate): \(crl.revoked.count) "
+                    + "revoked, next update in \(crl.nextUpdateDays) days"
+            )
+        }
         if let request = config.request {
             lines.append("sign a CSR for \(request.subject) with the new key, for an external parent")
         }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Key ceremonies with `custos ceremony` against a fresh SoftHSM2 token: PIN shares, strict ceremony
-/// files, root, intermediate, cross-certificate, OCSP-signer, key and CSR ceremonies whose outputs openssl and pkilint accept, refusals (existing
+/// files, root, intermediate, cross-certificate, OCSP-signer, CRL, key and CSR ceremonies whose outputs openssl and pkilint accept, refusals (existing
 /// outputs, existing labels, too few or bad shares) and a tampered transcript.
 @Suite struct CeremonyTests {
     @Test func pinSharesReconstructWithTheThresholdOnly() throws {
@@ -40,7 +40,7 @@ import Testing
         #expect(try PINSharing.combine([reshared[2], reshared[0]]) == pin)
     }
 
-    @Test func everyCeremonyTypeButCRLProducesCheckedOutputsAndSignedTranscripts() async throws {
+    @Test func everyCeremonyTypeProducesCheckedOutputsAndSignedTranscripts() async throws {
         let token = try SoftHSMEnvironment.shared.makeToken(prefix: "cer")
         let directory = try makeTemporaryDirectory("ceremony")
         try Data((token.userPIN + "\n").utf8).write(to: URL(fileURLWithPath: "\(directory)/pin"))
@@ -307,6 +307,79 @@ import Testing
         )
         #expect(throughCross.status == 0, "\(throughCross)")
 
+        // A crl ceremony: the root revokes the intermediate (keyCompromise); openssl sees it revoked.
+        let crlFile = try ceremonyFile(
+            "root-crl",
+            """
+            type: crl
+            officers: [Alice Martin, Bob Chen]
+            hsm:
+              profile: softhsm2
+              token: \(token.label)
+              pinShares: [shares/share-3.txt, shares/share-1.txt]
+            issuer:
+              label: acme-root-2026
+              certificate: root.pem
+            crl:
+              number: 1
+              nextUpdateDays: 365
+              revoked:
+                - certificate: issuing.pem
+                  reason: keyCompromise
+            outputs:
+              crl: root-1.crl
+              transcript: root-crl.transcript.json
+            """
+        )
+        let crlRun = try custos(["ceremony", "run", crlFile])
+        #expect(crlRun.status == 0 && crlRun.stdout.contains("CRL 1 written"), "\(crlRun)")
+        let crlVerify = try runCommand(
+            "openssl",
+            [
+                "crl", "-inform", "DER", "-in", "\(directory)/root-1.crl", "-CAfile", "\(directory)/root.pem", "-noout",
+                "-verify", "-text",
+            ]
+        )
+        #expect((crlVerify.stdout + crlVerify.stderr).contains("verify OK"), "\(crlVerify)")
+        #expect(
+            crlVerify.stdout.contains("Key Compromise") && crlVerify.stdout.contains("X509v3 CRL Number"),
+            "\(crlVerify)"
+        )
+        let crlPEM = try runCommand(
+            "openssl",
+            ["crl", "-inform", "DER", "-in", "\(directory)/root-1.crl", "-out", "\(directory)/root-1.crl.pem"]
+        )
+        #expect(crlPEM.status == 0)
+        let revokedCheck = try runCommand(
+            "openssl",
+            [
+                "verify", "-crl_check", "-CAfile", "\(directory)/root.pem", "-CRLfile", "\(directory)/root-1.crl.pem",
+                "\(directory)/issuing.pem",
+            ]
+        )
+        #expect(
+            revokedCheck.status != 0 && (revokedCheck.stdout + revokedCheck.stderr).contains("revoked"),
+            "\(revokedCheck)"
+        )
+        let crlLint = try runCommand(
+            "lint_crl",
+            ["lint", "-t", "CRL", "-p", "PKIX", "-s", "WARNING", "-f", "CSV", "\(directory)/root-1.crl"]
+        )
+        #expect(crlLint.status == 0 && crlLint.stdout.split(separator: "\n").dropFirst().isEmpty, "\(crlLint.stdout)")
+        // An entry not issued by the issuer is refused by check, naming it.
+        let foreign = try ceremonyFile(
+            "foreign-crl",
+            try String(contentsOfFile: crlFile, encoding: .utf8)
+                .replacingOccurrences(of: "certificate: issuing.pem", with: "certificate: partner.pem")
+                .replacingOccurrences(of: "root-1.crl", with: "root-2.crl")
+                .replacingOccurrences(of: "root-crl.transcript", with: "root-crl-2.transcript")
+        )
+        let foreignCheck = try custos(["ceremony", "check", foreign])
+        #expect(
+            foreignCheck.status != 0 && foreignCheck.stderr.contains("crl.revoked[0].certificate"),
+            "\(foreignCheck)"
+        )
+
         // A key ceremony: public key out, nothing else.
         let key = try ceremonyFile(
             "key",
@@ -434,7 +507,7 @@ import Testing
             ),
             (
                 keyCeremony("a/share-1.txt, a/share-2.txt").replacingOccurrences(of: "type: key", with: "type: crl"),
-                "not implemented"
+                "a crl ceremony has none"
             ),
         ]
         for (index, (body, message)) in invalid.enumerated() {
