@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import MetadataStore
 
 #if canImport(Glibc)
     import Glibc
@@ -40,6 +41,8 @@ struct RunCeremonyCommand: AsyncParsableCommand {
     )
     @Argument(help: "The ceremony file (YAML).") var file: String
     @Option(help: "Directory of HSM profiles (default: $CUSTOS_PROFILES_DIR, ./HSMProfiles).") var profilesDir: String?
+    @Option(help: "A Custos data directory whose audit log receives the ceremony's steps (optional).")
+    var auditDataDir: String?
 
     func run() async throws {
         let config = try CeremonyConfig.load(file: file)
@@ -51,8 +54,39 @@ struct RunCeremonyCommand: AsyncParsableCommand {
             profilesDir ?? ProcessInfo.processInfo.environment["CUSTOS_PROFILES_DIR"]
             ?? FileManager.default.currentDirectoryPath + "/HSMProfiles"
         let runner = CeremonyRunner(config: config, profilesDirectory: directory) { say($0) }
-        _ = try await runner.run(pin: pin)
+        let object =
+            "ceremony/\(config.type.rawValue)/" + config.sha256.prefix(8).map { String(format: "%02x", $0) }.joined()
+        do {
+            let transcript = try await runner.run(pin: pin)
+            try await audit(
+                transcript.steps.map { ("ceremony.\($0.step)", "\($0.time): \($0.outcome)") }
+                    + [
+                        (
+                            "ceremony.complete",
+                            "officers \(config.officers.joined(separator: ", ")); transcript "
+                                + config.outputs.transcript
+                        )
+                    ],
+                object: object
+            )
+        } catch {
+            try? await audit([("ceremony.failed", "\(error)")], object: object)
+            throw error
+        }
         say("ceremony complete")
+    }
+
+    /// Appends the ceremony's steps to the audit log of `--audit-data-dir`, when given.
+    private func audit(_ events: [(String, String)], object: String) async throws {
+        guard let auditDataDir else { return }
+        let (schema, writer) = try await DataDirectoryOption.parse(["--data-dir", auditDataDir]).openStore()
+        defer { writer.shutdown() }
+        try await LMDBBackend(schema: schema, writer: writer).write { txn in
+            for (action, outcome) in events {
+                _ = try txn.appendAudit(AuditEvent(actor: "ceremony", action: action, object: object, outcome: outcome))
+            }
+        }
+        say("\(events.count) events appended to the audit log in \(auditDataDir)")
     }
 
     private func readPIN(_ config: CeremonyConfig) throws -> [UInt8] {

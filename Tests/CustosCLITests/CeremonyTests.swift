@@ -1,6 +1,7 @@
 import Ceremony
 import CustosTestSupport
 import Foundation
+import MetadataStore
 import Testing
 
 /// Key ceremonies with `custos ceremony` against a fresh SoftHSM2 token: PIN shares, strict ceremony
@@ -439,7 +440,7 @@ import Testing
         #expect(csrCheck.stdout.contains("Acme Sub CA under Partner Root"), "\(csrCheck)")
     }
 
-    @Test func badSharesFailBeforeLoginAndBadFilesFailCheckNamingTheField() throws {
+    @Test func badSharesFailBeforeLoginAndBadFilesFailCheckNamingTheField() async throws {
         let token = try SoftHSMEnvironment.shared.makeToken(prefix: "cer")
         let directory = try makeTemporaryDirectory("ceremony-bad")
         try Data(token.userPIN.utf8).write(to: URL(fileURLWithPath: "\(directory)/pin"))
@@ -516,10 +517,20 @@ import Testing
             let result = try custos(["ceremony", "check", path])
             #expect(result.status != 0 && result.stderr.contains(message), "\(message): \(result)")
         }
-        // With good shares the same file runs.
+        // With good shares the same file runs, and its steps go into a Custos audit log.
         let good = "\(directory)/good.yaml"
         try keyCeremony("b/share-2.txt, b/share-1.txt").write(toFile: good, atomically: true, encoding: .utf8)
-        let result = try custos(["ceremony", "run", good])
+        let (_, created) = try await CustosStore.open(dataDirectory: "\(directory)/data")
+        created.shutdown()
+        let result = try custos(["ceremony", "run", good, "--audit-data-dir", "\(directory)/data"])
         #expect(result.status == 0 && result.stdout.contains("logged in"), "\(result)")
+        let (schema, writer) = try await CustosStore.open(dataDirectory: "\(directory)/data")
+        defer { writer.shutdown() }
+        let entries = try LMDBBackend(schema: schema, writer: writer).read {
+            try $0.records(AuditEntry.self, after: nil, limit: .max)
+        }
+        let actions = entries.map(\.event.action)
+        #expect(actions.contains("ceremony.generate") && actions.last == "ceremony.complete", "\(actions)")
+        #expect(entries.allSatisfy { $0.event.actor == "ceremony" }, "\(entries)")
     }
 }
