@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Signing", "CA", "Vault", "HSM", "PKCS11", "MetadataStore",
+                "Signing", "CA", "Vault", "Ceremony", "HSM", "PKCS11", "MetadataStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

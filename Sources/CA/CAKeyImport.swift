@@ -52,52 +52,75 @@ extension CertificateAuthority {
             guard try privateKey(key).publicKey == publicKey else {
                 throw CAError(.internalError, "the key in the HSM does not match the certificate")
             }
-            let der = try derBytes(certificate)
-            let record = CARecord(
+            return try await register(
                 id: id,
-                tenant: tenant ?? configuration.defaultTenant,
-                kind: selfSigned ? .root : .externalSubordinate,
-                state: .active,
-                subject: DistinguishedNameText.format(certificate.subject),
-                parent: nil,
-                keyName: key.name,
-                certificate: der,
-                created: Int64(Date().timeIntervalSince1970 * 1e9),
-                issuerChain: try issuerChain.map { try derBytes($0) }
+                tenant: tenant,
+                certificate: certificate,
+                selfSigned: selfSigned,
+                issuerChain: issuerChain,
+                key: key,
+                how: "with its \(algorithm.rawValue) key, moved from PKCS#12 into the HSM as \(key.name)",
+                requester: requester
             )
-            // A root's own certificate is one it issued, as for roots made here.
-            let ownCertificate = CertificateRecord(
-                issuer: id,
-                serial: Array(certificate.serialNumber.bytes),
-                subject: record.subject,
-                notBefore: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1e9),
-                notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1e9),
-                der: der,
-                metadata: ["ca": id],
-                category: "ca"
-            )
-            try await store.write { txn in
-                guard try txn.record(CARecord.self, key: record.primaryKey) == nil else {
-                    throw CAError(.caExists, "a CA named \"\(id)\" exists already")
-                }
-                try txn.save(record)
-                if selfSigned { try txn.save(ownCertificate) }
-                try txn.appendAudit(
-                    AuditEvent(
-                        actor: requester.actor,
-                        action: "ca.import",
-                        object: "ca/\(id)",
-                        outcome: "success: \(record.kind.rawValue) \(record.subject) with its \(algorithm.rawValue) "
-                            + "key, moved from PKCS#12 into the HSM as \(key.name), serial "
-                            + SerialNumbers.hex(Array(certificate.serialNumber.bytes)),
-                        requestID: requester.requestID
-                    )
-                )
-            }
-            return try Authority(record)
         } catch {
             throw CAError.from(error)
         }
+    }
+
+    /// Records a CA whose key is in the HSM already (imported or adopted): its record, a root's own
+    /// certificate, and the audit entry saying `how` the key got there.
+    func register(
+        id: String,
+        tenant: String?,
+        certificate: Certificate,
+        selfSigned: Bool,
+        issuerChain: [Certificate],
+        key: SigningKey,
+        how: String,
+        requester: Requester
+    ) async throws -> Authority {
+        let der = try derBytes(certificate)
+        let record = CARecord(
+            id: id,
+            tenant: tenant ?? configuration.defaultTenant,
+            kind: selfSigned ? .root : .externalSubordinate,
+            state: .active,
+            subject: DistinguishedNameText.format(certificate.subject),
+            parent: nil,
+            keyName: key.name,
+            certificate: der,
+            created: Int64(Date().timeIntervalSince1970 * 1e9),
+            issuerChain: try issuerChain.map { try derBytes($0) }
+        )
+        // A root's own certificate is one it issued, as for roots made here.
+        let ownCertificate = CertificateRecord(
+            issuer: id,
+            serial: Array(certificate.serialNumber.bytes),
+            subject: record.subject,
+            notBefore: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1e9),
+            notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1e9),
+            der: der,
+            metadata: ["ca": id],
+            category: "ca"
+        )
+        try await store.write { txn in
+            guard try txn.record(CARecord.self, key: record.primaryKey) == nil else {
+                throw CAError(.caExists, "a CA named \"\(id)\" exists already")
+            }
+            try txn.save(record)
+            if selfSigned { try txn.save(ownCertificate) }
+            try txn.appendAudit(
+                AuditEvent(
+                    actor: requester.actor,
+                    action: "ca.import",
+                    object: "ca/\(id)",
+                    outcome: "success: \(record.kind.rawValue) \(record.subject) \(how), serial "
+                        + SerialNumbers.hex(Array(certificate.serialNumber.bytes)),
+                    requestID: requester.requestID
+                )
+            )
+        }
+        return try Authority(record)
     }
 
     /// The issuers of `certificate` found in `candidates`, nearest first, each checked by signature;

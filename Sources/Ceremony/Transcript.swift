@@ -1,4 +1,5 @@
 import Foundation
+public import HSM
 import PKCS11
 
 /// What a ceremony did, in order, signed in the HSM with the ceremony's audit key. The signature
@@ -41,6 +42,15 @@ public struct Transcript: Codable, Sendable, Hashable {
     public var outputs: [Output] = []
     public var auditKey: KeyRecord?
 
+    /// The key the ceremony recorded whose SubjectPublicKeyInfo is `spki` (DER), as a token reference.
+    public func keyReference(forSPKI spki: [UInt8]) -> (record: KeyRecord, reference: KeyReference)? {
+        let fingerprint = hex(sha256(spki))
+        guard let record = keys.first(where: { $0.spkiSHA256 == fingerprint }), let id = unhex(record.id) else {
+            return nil
+        }
+        return (record, KeyReference(label: record.label, id: id))
+    }
+
     mutating func record(_ step: String, _ outcome: String) {
         steps.append(Step(time: Transcript.timestamp(Date()), step: step, outcome: outcome))
     }
@@ -72,9 +82,14 @@ public struct SignedTranscript: Codable, Sendable {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CeremonyError("cannot read the transcript \(file)")
         }
+        return try verify(data: Array(data), expectedAuditKey: expectedAuditKey).auditKey?.spkiSHA256 ?? ""
+    }
+
+    /// Checks a transcript given as the file's bytes and returns it.
+    public static func verify(data: [UInt8], expectedAuditKey: String? = nil) throws(CeremonyError) -> Transcript {
         let signed: SignedTranscript
-        do { signed = try JSONDecoder().decode(SignedTranscript.self, from: data) } catch {
-            throw CeremonyError("\(file) is not a ceremony transcript: \(error)")
+        do { signed = try JSONDecoder().decode(SignedTranscript.self, from: Data(data)) } catch {
+            throw CeremonyError("this is not a ceremony transcript: \(error)")
         }
         guard let auditKey = signed.transcript.auditKey else {
             throw CeremonyError("the transcript names no audit key")
@@ -107,7 +122,7 @@ public struct SignedTranscript: Codable, Sendable {
         } catch {
             throw CeremonyError("cannot check the transcript's signature: \(error)")
         }
-        return auditKey.spkiSHA256
+        return signed.transcript
     }
 }
 

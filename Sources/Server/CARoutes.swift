@@ -1,4 +1,5 @@
 import CA
+import Ceremony
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -37,6 +38,18 @@ struct CARoutes {
     /// The password of a PKCS#12 file sent to the bulk import (a header, so that it is never in a
     /// logged URL).
     static let pkcs12PasswordHeader = HTTPField.Name("X-PKCS12-Password")!
+
+    /// A CA whose key a ceremony made on this token: the signed transcript (the file's text), the
+    /// CA certificate (PEM), for a sub-CA its issuers (PEM), and optionally the audit key's
+    /// fingerprint the transcript must be signed by.
+    struct ImportCeremonyBody: Decodable {
+        var id: String
+        var transcript: String
+        var certificate: String
+        var chain: [String]?
+        var auditKey: String?
+        var tenant: String?
+    }
 
     struct ImportCABody: Decodable {
         var id: String
@@ -181,6 +194,52 @@ struct CARoutes {
                 requester: Requester(actor: context.actor, requestID: context.id)
             )
             return JSONResponse(status: .created, body: CAView(created))
+        }
+        group.post("v1/cas/import-ceremony") { request, context in
+            // A CA key made in a key ceremony goes into service by reference: an administrator's act.
+            try context.require(.admin)
+            let body = try await JSONBody.decode(ImportCeremonyBody.self, from: request, limit: maxBodyBytes)
+            if let asked = body.tenant { try context.requireTenant(asked) }
+            let transcript: Transcript
+            do {
+                transcript = try SignedTranscript.verify(
+                    data: Array(body.transcript.utf8),
+                    expectedAuditKey: body.auditKey
+                )
+            } catch {
+                throw APIError.badRequest("invalid_transcript", "\(error)")
+            }
+            let certificates = try CertificateImporter.readCertificates(Array(body.certificate.utf8))
+            guard certificates.count == 1 else {
+                throw APIError.badRequest("invalid_certificate", "certificate must hold exactly one certificate")
+            }
+            let chain = try (body.chain ?? []).flatMap { try CertificateImporter.readCertificates(Array($0.utf8)) }
+            var spki = DER.Serializer()
+            try spki.serialize(certificates[0].publicKey)
+            guard let (recorded, reference) = transcript.keyReference(forSPKI: spki.serializedBytes) else {
+                throw APIError.badRequest(
+                    "invalid_transcript",
+                    "the transcript records no key whose public key is the certificate's"
+                )
+            }
+            let serial = authority.signing.keyStore.pool.tokenInfo.serialNumber
+            guard transcript.token?.serial == serial else {
+                throw APIError.badRequest(
+                    "invalid_transcript",
+                    "the ceremony ran on token serial \(transcript.token?.serial ?? "?"); this Custos uses \(serial)"
+                )
+            }
+            let adopted = try await authority.adoptAuthority(
+                id: body.id,
+                certificate: certificates[0],
+                chain: chain,
+                key: reference,
+                tenant: body.tenant ?? context.tenantLimit,
+                ceremony:
+                    "the \(transcript.type) ceremony of \(transcript.steps.first?.time ?? "?") (key \(recorded.label))",
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            return JSONResponse(status: .created, body: CAView(adopted))
         }
         group.post("v1/cas/import") { request, context in
             try context.require(.admin, .officer)

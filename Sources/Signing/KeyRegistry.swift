@@ -104,6 +104,23 @@ public final class KeyRegistry: Sendable {
         }
     }
 
+    /// Records a key that is on the token already (made in a key ceremony) as the service key
+    /// `name`: used by reference (its label and `CKA_ID`), never copied. The key must be there.
+    public func adoptServiceKey(name: String, reference: KeyReference, requester: Requester) async throws(SigningError)
+        -> SigningKey
+    {
+        guard name.hasPrefix("custos-") else {
+            throw SigningError(.invalidInput, "service key names start with \"custos-\"")
+        }
+        let publicKey: PublicKey
+        do { publicKey = try await keyStore.publicKey(reference) } catch {
+            throw SigningError(.unknownKey, "no key \(reference) on token \(tokenLabel): \(error)")
+        }
+        return try await record(name: name, algorithm: publicKey.algorithm, action: "key.adopt", requester: requester) {
+            reference
+        }
+    }
+
     private func generate(name: String, algorithm: KeyAlgorithm, requester: Requester) async throws(SigningError)
         -> SigningKey
     {

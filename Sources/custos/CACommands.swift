@@ -9,6 +9,7 @@ struct CACommand: AsyncParsableCommand {
         abstract: "Create, import, list, renew and retire certificate authorities (through the API).",
         subcommands: [
             ListCAsCommand.self, ShowCACommand.self, CreateCACommand.self, ImportCACommand.self,
+            ImportCeremonyCommand.self,
             RenewCACommand.self, RetireCACommand.self, ChainCommand.self, CRLCommand.self,
         ]
     )
@@ -126,6 +127,41 @@ struct ImportCACommand: AsyncParsableCommand {
             "imported CA \(ca["id"] as? String ?? id): \(ca["kind"] as? String ?? "") \(ca["subject"] as? String ?? ""), "
                 + "state \(ca["state"] as? String ?? "")"
                 + (pkcs12 != nil ? "; its key is in the HSM now, delete the PKCS#12 file when you are done" : "")
+        )
+    }
+}
+
+struct ImportCeremonyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-ceremony",
+        abstract: "Put a CA made in a key ceremony into service; its key stays on the token, used by reference.",
+        discussion: """
+            The server checks the transcript's signature (and, with --audit-key, which audit key made \
+            it), that the ceremony ran on the token this Custos uses, and that the key the transcript \
+            records for the certificate's public key is that object on the token. No key is copied.
+            """
+    )
+    @OptionGroup var api: APIOptions
+    @Option(help: "The CA's id in Custos.") var id: String
+    @Option(help: "The ceremony's transcript (JSON).") var transcript: String
+    @Option(help: "The CA certificate (PEM) the ceremony or its parent made.") var certificate: String
+    @Option(help: "For a sub-CA: PEM files of its issuers.") var chain: [String] = []
+    @Option(help: "The audit key's SPKI SHA-256 (hex) recorded at the ceremony.") var auditKey: String?
+    @Option(help: "Tenant.") var tenant: String?
+
+    func run() async throws {
+        var body: [String: Any] = [
+            "id": id,
+            "transcript": String(decoding: try readFile(transcript, what: "the transcript"), as: UTF8.self),
+            "certificate": String(decoding: try readFile(certificate, what: "the certificate file"), as: UTF8.self),
+            "chain": try chain.map { String(decoding: try readFile($0, what: "the chain file"), as: UTF8.self) },
+        ]
+        if let auditKey { body["auditKey"] = auditKey }
+        if let tenant { body["tenant"] = tenant }
+        let ca = try await api.client().object("POST", "/v1/cas/import-ceremony", json: body)
+        say(
+            "CA \(ca["id"] as? String ?? id) in service: \(ca["kind"] as? String ?? "") \(ca["subject"] as? String ?? ""), "
+                + "its key used by reference on the token"
         )
     }
 }

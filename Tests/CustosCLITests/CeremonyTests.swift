@@ -533,4 +533,85 @@ import Testing
         #expect(actions.contains("ceremony.generate") && actions.last == "ceremony.complete", "\(actions)")
         #expect(entries.allSatisfy { $0.event.actor == "ceremony" }, "\(entries)")
     }
+
+    @Test func aCeremonyRootGoesIntoServiceByReference() async throws {
+        let token = try SoftHSMEnvironment.shared.makeToken(prefix: "cer")
+        let directory = try makeTemporaryDirectory("ceremony-import")
+        try Data((token.userPIN + "\n").utf8).write(to: URL(fileURLWithPath: "\(directory)/pin"))
+        let file = "\(directory)/root.yaml"
+        try """
+        type: root
+        officers: [Alice Martin]
+        hsm:
+          profile: softhsm2
+          token: \(token.label)
+          pinFile: pin
+        key:
+          algorithm: ec-p256
+          label: offline-root
+        certificate:
+          subject: CN=Offline Root,O=Acme
+          validityDays: 3650
+          pathLength: 1
+        outputs:
+          certificate: root.pem
+          transcript: root.transcript.json
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let ran = try custos(["ceremony", "run", file])
+        #expect(ran.status == 0 && ran.stdout.contains("use shares for a production ceremony"), "\(ran)")
+
+        let server = try ServeProcess(
+            [
+                "--port", "0", "--token", token.label, "--pin-file", "\(directory)/pin", "--data-dir",
+                "\(directory)/data",
+            ],
+            directory: directory
+        )
+        #expect(try await server.waitFor("press Ctrl-C to stop"), "\(server.text)")
+        let port = try #require(server.text.split(separator: "serving HTTP on 127.0.0.1:").last?.prefix { $0.isNumber })
+        let api = ["--url", "http://127.0.0.1:\(port)", "--token-file", "\(directory)/data/admin.token"]
+        // A changed transcript is refused; the genuine one puts the root into service.
+        let transcript = try String(contentsOfFile: "\(directory)/root.transcript.json", encoding: .utf8)
+        try transcript.replacingOccurrences(of: "Alice Martin", with: "Mallory").write(
+            toFile: "\(directory)/forged.json",
+            atomically: true,
+            encoding: .utf8
+        )
+        let forged = try custos(
+            [
+                "ca", "import-ceremony", "--id", "offline", "--transcript", "\(directory)/forged.json", "--certificate",
+                "\(directory)/root.pem",
+            ] + api
+        )
+        #expect(forged.status != 0 && forged.stderr.contains("invalid_transcript"), "\(forged)")
+        let imported = try custos(
+            [
+                "ca", "import-ceremony", "--id", "offline", "--transcript", "\(directory)/root.transcript.json",
+                "--certificate", "\(directory)/root.pem",
+            ] + api
+        )
+        #expect(imported.status == 0 && imported.stdout.contains("in service"), "\(imported)")
+        // The adopted root issues: a device certificate signed by the ceremony's key, by reference.
+        let csr = try runCommand(
+            "openssl",
+            [
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                "\(directory)/device.key", "-subj", "/CN=device-1", "-out", "\(directory)/device.csr",
+            ]
+        )
+        #expect(csr.status == 0)
+        let issued = try custos(
+            [
+                "cert", "issue", "--ca", "offline", "--csr", "\(directory)/device.csr", "--category", "device", "--out",
+                "\(directory)/device.pem",
+            ] + api
+        )
+        #expect(issued.status == 0, "\(issued)")
+        let verified = try runCommand(
+            "openssl",
+            ["verify", "-CAfile", "\(directory)/root.pem", "\(directory)/device.pem"]
+        )
+        #expect(verified.status == 0, "\(verified)")
+        #expect(try await server.stop(SIGTERM) == 0)
+    }
 }
