@@ -2,6 +2,7 @@ import CA
 import Foundation
 import HSM
 public import PKCS11
+import SwiftASN1
 import X509
 import Yams
 
@@ -103,9 +104,14 @@ public struct CeremonyConfig: Sendable, Decodable {
         public var crlURL: String?
         public var ocspURL: String?
         public var issuersURL: String?
+        /// Certificate policy OIDs (dotted), e.g. 2.23.140.1.2.1 or the anyPolicy 2.5.29.32.0.
+        public var policies: [String]?
+        /// For an intermediate or cross-certificate: the EKUs its certificates are limited to
+        /// (serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, ocspSigning).
+        public var extendedKeyUsages: [String]?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case subject, validityDays, pathLength, crlURL, ocspURL, issuersURL
+            case subject, validityDays, pathLength, crlURL, ocspURL, issuersURL, policies, extendedKeyUsages
         }
 
         public init(from decoder: any Decoder) throws {
@@ -117,6 +123,8 @@ public struct CeremonyConfig: Sendable, Decodable {
             crlURL = try c.decodeIfPresent(String.self, forKey: .crlURL)
             ocspURL = try c.decodeIfPresent(String.self, forKey: .ocspURL)
             issuersURL = try c.decodeIfPresent(String.self, forKey: .issuersURL)
+            policies = try c.decodeIfPresent([String].self, forKey: .policies)
+            extendedKeyUsages = try c.decodeIfPresent([String].self, forKey: .extendedKeyUsages)
         }
     }
 
@@ -375,6 +383,10 @@ public struct CeremonyConfig: Sendable, Decodable {
             if let pathLength = certificate.pathLength, !(0...8).contains(pathLength) {
                 throw CeremonyError("certificate.pathLength: 0 to 8")
             }
+            _ = try policyOIDs
+            guard certificate.extendedKeyUsages == nil else {
+                throw CeremonyError("certificate.extendedKeyUsages: a root carries none")
+            }
             do { _ = try DistinguishedNameText.parse(certificate.subject ?? "") } catch {
                 throw CeremonyError("certificate.subject: \(error)")
             }
@@ -456,6 +468,11 @@ public struct CeremonyConfig: Sendable, Decodable {
             do { _ = try DistinguishedNameText.parse(subject) } catch {
                 throw CeremonyError("certificate.subject: \(error)")
             }
+        }
+        _ = try policyOIDs
+        _ = try extendedKeyUsages
+        if certificate.extendedKeyUsages != nil, type == .ocspSigner || type == .root {
+            throw CeremonyError("certificate.extendedKeyUsages: only intermediates and cross-certificates take them")
         }
         for (field, url) in [
             ("crlURL", certificate.crlURL), ("ocspURL", certificate.ocspURL), ("issuersURL", certificate.issuersURL),
@@ -553,6 +570,43 @@ public struct CeremonyConfig: Sendable, Decodable {
             throw CeremonyError(
                 "subjectKey: give exactly one of csr, publicKey (or, for a cross-certificate, certificate)"
             )
+        }
+    }
+
+    /// The certificate's policies, parsed.
+    var policyOIDs: [ASN1ObjectIdentifier] {
+        get throws(CeremonyError) {
+            var oids: [ASN1ObjectIdentifier] = []
+            for text in certificate?.policies ?? [] {
+                let arcs = text.split(separator: ".").map { UInt($0) }
+                guard arcs.count >= 2, arcs.allSatisfy({ $0 != nil }) else {
+                    throw CeremonyError("certificate.policies: \"\(text)\" is not a dotted OID")
+                }
+                do { oids.append(try ASN1ObjectIdentifier(elements: arcs.compactMap { $0 })) } catch {
+                    throw CeremonyError("certificate.policies: \"\(text)\" is not a valid OID")
+                }
+            }
+            return oids
+        }
+    }
+
+    static let extendedKeyUsageNames: [String: ExtendedKeyUsage.Usage] = [
+        "serverAuth": .serverAuth, "clientAuth": .clientAuth, "codeSigning": .codeSigning,
+        "emailProtection": .emailProtection, "timeStamping": .timeStamping, "ocspSigning": .ocspSigning,
+    ]
+
+    /// The EKUs a sub-CA is limited to, parsed.
+    var extendedKeyUsages: [ExtendedKeyUsage.Usage] {
+        get throws(CeremonyError) {
+            try (certificate?.extendedKeyUsages ?? []).map { (name: String) throws(CeremonyError) in
+                guard let usage = Self.extendedKeyUsageNames[name] else {
+                    throw CeremonyError(
+                        "certificate.extendedKeyUsages: \"\(name)\" is not one of "
+                            + Self.extendedKeyUsageNames.keys.sorted().joined(separator: ", ")
+                    )
+                }
+                return usage
+            }
         }
     }
 

@@ -234,6 +234,8 @@ public struct CeremonyRunner {
             Certificate.Extension(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true), critical: true)
         )
         try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: key.publicKey), critical: false))
+        let policies = try config.policyOIDs
+        if !policies.isEmpty { try extensions.append(try CertificatePolicies(policies).makeCertificateExtension()) }
         return try await signChecked(
             subject: subject,
             issuer: subject,
@@ -392,6 +394,12 @@ public struct CeremonyRunner {
         try extensions.append(
             Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: issuerKeyID), critical: false)
         )
+        let policies = try config.policyOIDs
+        if !policies.isEmpty { try extensions.append(try CertificatePolicies(policies).makeCertificateExtension()) }
+        let usages = try config.extendedKeyUsages
+        if !usages.isEmpty, config.type != .ocspSigner {
+            try extensions.append(Certificate.Extension(try ExtendedKeyUsage(usages), critical: false))
+        }
         if let crlURL = section.crlURL {
             try extensions.append(try CRLDistributionPoints(urls: [crlURL]).makeCertificateExtension())
         }

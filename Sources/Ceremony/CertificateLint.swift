@@ -10,6 +10,9 @@ enum CertificateLint {
     static func root(_ certificate: Certificate, maxValidityDays: Int) -> [String] {
         var problems = common(certificate, maxValidityDays: maxValidityDays, requireCA: true)
         if certificate.issuer != certificate.subject { problems.append("a root's issuer must equal its subject") }
+        if (try? certificate.extensions.extendedKeyUsage) != nil {
+            problems.append("a root carries no extendedKeyUsage")
+        }
         return problems
     }
 
@@ -49,9 +52,6 @@ enum CertificateLint {
         }
         if let usage = try? extensions.keyUsage, !usage.keyCertSign {
             problems.append("keyUsage lacks keyCertSign (4.2.1.3)")
-        }
-        if (try? extensions.extendedKeyUsage) != nil {
-            problems.append("a CA certificate here carries no extendedKeyUsage")
         }
         return problems
     }

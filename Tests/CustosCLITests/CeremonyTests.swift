@@ -139,7 +139,9 @@ import Testing
             ]
         )
         #expect(csr.status == 0, "\(csr)")
-        func intermediate(_ name: String, csr: String, days: Int = 1825) throws -> String {
+        func intermediate(_ name: String, csr: String, days: Int = 1825, policy: String = "2.23.140.1.2.1") throws
+            -> String
+        {
             try ceremonyFile(
                 name,
                 """
@@ -160,6 +162,8 @@ import Testing
                   pathLength: 0
                   crlURL: http://crl.acme.example/root.crl
                   issuersURL: http://ca.acme.example/root.crt
+                  policies: [\(policy)]
+                  extendedKeyUsages: [serverAuth, clientAuth]
                 outputs:
                   certificate: \(name).pem
                   transcript: \(name).transcript.json
@@ -181,6 +185,14 @@ import Testing
         #expect(subLint.stdout.split(separator: "\n").dropFirst().isEmpty, "\(subLint.stdout) \(subLint.stderr)")
         let subText = try runCommand("openssl", ["x509", "-in", "\(directory)/issuing.pem", "-noout", "-text"]).stdout
         #expect(subText.contains("CA:TRUE, pathlen:0") && subText.contains("crl.acme.example"), "\(subText)")
+        #expect(
+            subText.contains("Policy: 2.23.140.1.2.1") && subText.contains("TLS Web Server Authentication"),
+            "\(subText)"
+        )
+        let badPolicy = try custos([
+            "ceremony", "check", try intermediate("bad-policy", csr: "issuing.csr", policy: "x.1"),
+        ])
+        #expect(badPolicy.status != 0 && badPolicy.stderr.contains("certificate.policies"), "\(badPolicy)")
         #expect(try custos(["ceremony", "verify-transcript", "\(directory)/issuing.transcript.json"]).status == 0)
         // Over the sub-CA cap, and a CSR whose signature was changed: check refuses, naming why.
         let tooLong = try custos(["ceremony", "check", try intermediate("too-long", csr: "issuing.csr", days: 4000)])
