@@ -1,19 +1,12 @@
 #include "CSignLoop.h"
+#include "LoopSupport.h"
 
-#include <dlfcn.h>
 #include <p11-kit-1/p11-kit/pkcs11.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 // The vault's raw limit: AES-GCM C_Encrypt or C_Decrypt in a plain C loop, sharing no code with Custos.
-
-static double gcm_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 struct gcm_shared {
     CK_FUNCTION_LIST_PTR f;
@@ -39,9 +32,6 @@ static void *gcm_work(void *arg) {
     struct gcm_shared *s = w->s;
     CK_SESSION_HANDLE session;
     CK_OBJECT_HANDLE key = 0;
-    CK_ULONG found = 0;
-    CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-    CK_ATTRIBUTE query[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_LABEL, (void *)s->key_label, strlen(s->key_label)}};
     unsigned char iv[12], aad[40];
     memset(iv, 0x11, sizeof(iv));
     memset(aad, 0x22, sizeof(aad));
@@ -59,22 +49,15 @@ static void *gcm_work(void *arg) {
     unsigned char *out = calloc(1, s->data_len + 16);
     CK_ULONG sealed_len = s->data_len + 16;
 
-    CK_RV rv = s->f->C_OpenSession(s->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session);
-    if (rv == CKR_OK) {
-        rv = s->f->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)s->pin, strlen(s->pin));
-        if (rv == CKR_USER_ALREADY_LOGGED_IN) rv = CKR_OK;
-    }
-    if (rv == CKR_OK) rv = s->f->C_FindObjectsInit(session, query, 2);
-    if (rv == CKR_OK) rv = s->f->C_FindObjects(session, &key, 1, &found);
-    if (rv == CKR_OK) rv = s->f->C_FindObjectsFinal(session);
+    CK_RV rv = csl_session_with_key(s->f, s->slot, s->pin, CKO_SECRET_KEY, s->key_label, &session, &key);
     // The ciphertext a decrypting worker opens again and again.
-    if (rv == CKR_OK && found == 1) rv = s->f->C_EncryptInit(session, &mechanism, key);
-    if (rv == CKR_OK && found == 1) rv = s->f->C_Encrypt(session, plain, s->data_len, sealed, &sealed_len);
-    w->setup_failed = rv != CKR_OK || found != 1;
+    if (rv == CKR_OK) rv = s->f->C_EncryptInit(session, &mechanism, key);
+    if (rv == CKR_OK) rv = s->f->C_Encrypt(session, plain, s->data_len, sealed, &sealed_len);
+    w->setup_failed = rv != CKR_OK;
     pthread_barrier_wait(&s->ready);
     pthread_barrier_wait(&s->go);
     if (!w->setup_failed) {
-        while (gcm_now() < s->deadline) {
+        while (csl_now() < s->deadline) {
             CK_ULONG length = s->data_len + 16;
             if (s->decrypt) {
                 rv = s->f->C_DecryptInit(session, &mechanism, key);
@@ -101,32 +84,10 @@ int csl_run_gcm(const char *module, const char *token_label, const char *pin, co
                 unsigned long data_len, int threads, double seconds, csl_result *out) {
     memset(out, 0, sizeof(*out));
     if (threads < 1 || threads > 64) return -1;
-    void *handle = dlopen(module, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) return -2;
-    CK_C_GetFunctionList get = (CK_C_GetFunctionList)dlsym(handle, "C_GetFunctionList");
     struct gcm_shared s;
     memset(&s, 0, sizeof(s));
-    if (!get || get(&s.f) != CKR_OK) return -3;
-    CK_C_INITIALIZE_ARGS args;
-    memset(&args, 0, sizeof(args));
-    args.flags = CKF_OS_LOCKING_OK;
-    CK_RV rv = s.f->C_Initialize(&args);
-    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) return -4;
-    CK_SLOT_ID slots[64];
-    CK_ULONG count = 64;
-    if (s.f->C_GetSlotList(CK_TRUE, slots, &count) != CKR_OK) return -5;
-    char padded[32];
-    memset(padded, ' ', sizeof(padded));
-    memcpy(padded, token_label, strlen(token_label) < 32 ? strlen(token_label) : 32);
-    int found = 0;
-    for (CK_ULONG i = 0; i < count && !found; i++) {
-        CK_TOKEN_INFO info;
-        if (s.f->C_GetTokenInfo(slots[i], &info) == CKR_OK && memcmp(info.label, padded, 32) == 0) {
-            s.slot = slots[i];
-            found = 1;
-        }
-    }
-    if (!found) return -6;
+    int opened = csl_open_token(module, token_label, &s.f, &s.slot);
+    if (opened != 0) return opened;
     s.pin = pin;
     s.key_label = key_label;
     s.decrypt = decrypt;
@@ -140,11 +101,11 @@ int csl_run_gcm(const char *module, const char *token_label, const char *pin, co
         pthread_create(&workers[i].thread, NULL, gcm_work, &workers[i]);
     }
     pthread_barrier_wait(&s.ready);
-    double start = gcm_now();
+    double start = csl_now();
     s.deadline = start + seconds;
     pthread_barrier_wait(&s.go);
     for (int i = 0; i < threads; i++) pthread_join(workers[i].thread, NULL);
-    out->seconds = gcm_now() - start;
+    out->seconds = csl_now() - start;
     int failed = 0;
     for (int i = 0; i < threads; i++) {
         out->operations += workers[i].operations;
