@@ -104,7 +104,7 @@ public struct CeremonyRunner {
             label: reference.label,
             id: hex(reference.id),
             algorithm: algorithm.rawValue,
-            publicKey: PEMBlock.encode(publicKey.derRepresentation, label: "PUBLIC KEY"),
+            publicKey: PEMText.encode(publicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
             spkiSHA256: hex(sha256(publicKey.derRepresentation))
         )
         transcript.keys.append(keyRecord)
@@ -125,7 +125,7 @@ public struct CeremonyRunner {
             )
             var serializer = DER.Serializer()
             try serializer.serialize(certificate)
-            let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE")
+            let pem = PEMText.encode(serializer.serializedBytes, label: "CERTIFICATE") + "\n"
             transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
             say("root certificate written to \(path)")
         }
@@ -154,7 +154,7 @@ public struct CeremonyRunner {
             transcript.record("csr", "CSR for \(request.subject) signed in the HSM; signature verified")
             var serializer = DER.Serializer()
             try serializer.serialize(csr)
-            let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE REQUEST")
+            let pem = PEMText.encode(serializer.serializedBytes, label: "CERTIFICATE REQUEST") + "\n"
             transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "csr"))
             say("CSR written to \(path)")
         }
@@ -322,7 +322,7 @@ public struct CeremonyRunner {
                 label: reference.label,
                 id: hex(reference.id),
                 algorithm: issuerPublicKey.algorithm.rawValue,
-                publicKey: PEMBlock.encode(issuerPublicKey.derRepresentation, label: "PUBLIC KEY"),
+                publicKey: PEMText.encode(issuerPublicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
                 spkiSHA256: hex(sha256(issuerPublicKey.derRepresentation))
             )
         )
@@ -439,7 +439,7 @@ public struct CeremonyRunner {
         }
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
-        let pem = PEMBlock.encode(serializer.serializedBytes, label: "CERTIFICATE")
+        let pem = PEMText.encode(serializer.serializedBytes, label: "CERTIFICATE") + "\n"
         transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
         say("\(config.type.rawValue) certificate written to \(path)")
     }
@@ -533,7 +533,7 @@ public struct CeremonyRunner {
             label: label,
             id: hex(reference.id),
             algorithm: "ec-p256",
-            publicKey: PEMBlock.encode(publicKey.derRepresentation, label: "PUBLIC KEY"),
+            publicKey: PEMText.encode(publicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
             spkiSHA256: hex(sha256(publicKey.derRepresentation))
         )
         transcript.record("transcript", "signed with \(label)")
@@ -557,13 +557,14 @@ public struct CeremonyRunner {
     }
 }
 
-/// Files a ceremony writes: created exclusively (an existing file is never replaced), mode 0644.
+/// Outputs that must not replace anything (ceremony outputs, PIN shares, secrets the CLI writes):
+/// created exclusively, written and synced; an existing file is an error.
 public enum ExclusiveFile {
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(CeremonyError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)
         guard descriptor >= 0 else {
             throw CeremonyError(
-                "cannot create \(path): \(String(cString: strerror(errno))) (a ceremony never overwrites)"
+                "cannot create \(path): \(String(cString: strerror(errno))) (an existing file is never overwritten)"
             )
         }
         defer { close(descriptor) }

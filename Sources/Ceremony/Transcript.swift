@@ -1,6 +1,7 @@
 import Foundation
 public import HSM
 import PKCS11
+import SwiftASN1
 
 /// What a ceremony did, in order, signed in the HSM with the ceremony's audit key. The signature
 /// covers the JSON encoding of `Transcript` with sorted keys (what `verify` re-creates).
@@ -101,7 +102,8 @@ public struct SignedTranscript: Codable, Sendable {
         }
         guard signed.signatureAlgorithm == "ecdsa-with-SHA256",
             let signature = Data(base64Encoded: signed.signature),
-            let der = PEMBlock.decode(auditKey.publicKey, label: "PUBLIC KEY"),
+            let document = try? PEMDocument(pemString: auditKey.publicKey), document.discriminator == "PUBLIC KEY",
+            case let der = Array(document.derBytes),
             hex(sha256(der)) == auditKey.spkiSHA256
         else {
             throw CeremonyError("the transcript's signature or audit key is malformed")
@@ -123,29 +125,5 @@ public struct SignedTranscript: Codable, Sendable {
             throw CeremonyError("cannot check the transcript's signature: \(error)")
         }
         return signed.transcript
-    }
-}
-
-/// PEM text of one block (RFC 7468), written and read.
-enum PEMBlock {
-    static func encode(_ der: [UInt8], label: String) -> String {
-        let body = Data(der).base64EncodedString()
-        var lines: [String] = []
-        var index = body.startIndex
-        while index < body.endIndex {
-            let end = body.index(index, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
-            lines.append(String(body[index..<end]))
-            index = end
-        }
-        return "-----BEGIN \(label)-----\n" + lines.joined(separator: "\n") + "\n-----END \(label)-----\n"
-    }
-
-    static func decode(_ text: String, label: String) -> [UInt8]? {
-        let begin = "-----BEGIN \(label)-----"
-        let end = "-----END \(label)-----"
-        guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex)
-        else { return nil }
-        let body = text[start.upperBound..<stop.lowerBound].filter { !$0.isWhitespace }
-        return Data(base64Encoded: String(body)).map(Array.init)
     }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
+import Ceremony
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `custos vault …`: the secret vault through the running service's API. Secret and key values are
 /// read from standard input or a file, never from arguments (they would show in `ps` and shell
@@ -46,15 +43,7 @@ private func writeSecret(_ data: Data, to path: String?) throws {
         FileHandle.standardOutput.write(data)
         return
     }
-    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-    guard descriptor >= 0 else {
-        throw CLIError(
-            "cannot create \(path): \(String(cString: strerror(errno))) (an existing file is never overwritten)"
-        )
-    }
-    defer { close(descriptor) }
-    let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    guard written == data.count else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    try ExclusiveFile.write(Array(data), to: path, mode: 0o600)
 }
 
 struct CreateNamespaceCommand: AsyncParsableCommand {
