@@ -1,4 +1,5 @@
 import HSM
+import PKCS11
 import SwiftASN1
 import Synchronization
 
@@ -34,9 +35,7 @@ final class SerialNumbers: Sendable {
         }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-    }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     /// Bytes of a hex serial (any case, optional colons), with leading zero bytes removed as in DER.
     static func bytes(hex text: String) -> [UInt8]? {

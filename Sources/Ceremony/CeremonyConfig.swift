@@ -324,7 +324,7 @@ public struct CeremonyConfig: Sendable, Decodable {
     public var keyID: [UInt8]? {
         get throws(CeremonyError) {
             guard let id = key?.id else { return nil }
-            guard let bytes = unhex(id), (1...32).contains(bytes.count) else {
+            guard let bytes = Hex.decode(id), (1...32).contains(bytes.count) else {
                 throw CeremonyError("key.id: 1 to 32 bytes in hex, not \"\(id)\"")
             }
             return bytes
@@ -521,7 +521,7 @@ public struct CeremonyConfig: Sendable, Decodable {
                 }
                 entries.append((Array(revoked.serialNumber.bytes), reason))
             case (nil, let hexSerial?):
-                guard let serial = unhex(hexSerial), (1...20).contains(serial.count) else {
+                guard let serial = Hex.decode(hexSerial), (1...20).contains(serial.count) else {
                     throw CeremonyError("\(field).serial: 1 to 20 bytes in hex")
                 }
                 entries.append((serial, reason))

@@ -29,7 +29,7 @@ public struct CeremonyRunner {
     public func run(pin: [UInt8]) async throws(CeremonyError) -> Transcript {
         var transcript = Transcript(
             type: config.type.rawValue,
-            configSHA256: hex(config.sha256),
+            configSHA256: Hex.encode(config.sha256),
             officers: config.officers
         )
         transcript.record(
@@ -93,8 +93,8 @@ public struct CeremonyRunner {
         let algorithm = try config.algorithm
         let id = try await checkedNewID(keyStore: keyStore)
         let reference = try await keyStore.generate(algorithm, label: keySection.label, id: id)
-        transcript.record("generate", "\(algorithm.rawValue) key \(keySection.label), id \(hex(id))")
-        say("generated \(algorithm.rawValue) key \(keySection.label) (id \(hex(id)))")
+        transcript.record("generate", "\(algorithm.rawValue) key \(keySection.label), id \(Hex.encode(id))")
+        say("generated \(algorithm.rawValue) key \(keySection.label) (id \(Hex.encode(id)))")
         let publicKey = try await checkGenerated(reference, algorithm: algorithm, keyStore: keyStore)
         transcript.record(
             "check-key",
@@ -102,10 +102,10 @@ public struct CeremonyRunner {
         )
         let keyRecord = Transcript.KeyRecord(
             label: reference.label,
-            id: hex(reference.id),
+            id: Hex.encode(reference.id),
             algorithm: algorithm.rawValue,
             publicKey: PEMText.encode(publicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
-            spkiSHA256: hex(sha256(publicKey.derRepresentation))
+            spkiSHA256: Hex.encode(sha256(publicKey.derRepresentation))
         )
         transcript.keys.append(keyRecord)
         if let path = config.outputs.publicKey {
@@ -172,7 +172,7 @@ public struct CeremonyRunner {
             }
             if let requested {
                 guard try session.findObjects([.id(requested)], limit: 1).isEmpty else {
-                    throw CeremonyError("key.id: an object with id \(hex(requested)) exists on the token")
+                    throw CeremonyError("key.id: an object with id \(Hex.encode(requested)) exists on the token")
                 }
                 return requested
             }
@@ -290,7 +290,7 @@ public struct CeremonyRunner {
         transcript.record(
             "crl",
             "CRL number \(section.number), \(entries.count) entries ("
-                + entries.map { "\(hex($0.serial)) \($0.reason)" }.joined(separator: ", ")
+                + entries.map { "\(Hex.encode($0.serial)) \($0.reason)" }.joined(separator: ", ")
                 + "), next update in \(section.nextUpdateDays) days; signed in the HSM; signature verified"
         )
         transcript.outputs.append(try write(der, to: path, field: "crl"))
@@ -320,10 +320,10 @@ public struct CeremonyRunner {
         transcript.keys.append(
             Transcript.KeyRecord(
                 label: reference.label,
-                id: hex(reference.id),
+                id: Hex.encode(reference.id),
                 algorithm: issuerPublicKey.algorithm.rawValue,
                 publicKey: PEMText.encode(issuerPublicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
-                spkiSHA256: hex(sha256(issuerPublicKey.derRepresentation))
+                spkiSHA256: Hex.encode(sha256(issuerPublicKey.derRepresentation))
             )
         )
         return signer
@@ -351,7 +351,7 @@ public struct CeremonyRunner {
         let subjectSPKI = spki.serializedBytes
         transcript.record(
             "issuer",
-            "key \(issuerSection.label) matches the issuer certificate; subject key \(hex(sha256(subjectSPKI)))"
+            "key \(issuerSection.label) matches the issuer certificate; subject key \(Hex.encode(sha256(subjectSPKI)))"
                 + (config.subjectKey?.csr != nil ? " from a CSR whose signature verifies" : "")
         )
         // A cross-certificate keeps the other CA's name and key identifier; an OCSP signer is an end
@@ -479,7 +479,7 @@ public struct CeremonyRunner {
         guard problems.isEmpty else {
             throw CeremonyError("lint: " + problems.joined(separator: "; ") + "; nothing was signed")
         }
-        transcript.record("lint", "certificate \(hex(serial)): RFC 5280 profile and ceremony limits pass")
+        transcript.record("lint", "certificate \(Hex.encode(serial)): RFC 5280 profile and ceremony limits pass")
         let signed = try await Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(bytes: serial[...]),
@@ -519,7 +519,7 @@ public struct CeremonyRunner {
         return Transcript.Output(
             field: field,
             file: URL(fileURLWithPath: path).lastPathComponent,
-            sha256: hex(sha256(bytes))
+            sha256: Hex.encode(sha256(bytes))
         )
     }
 
@@ -531,10 +531,10 @@ public struct CeremonyRunner {
         transcript.record("audit-key", generated ? "generated \(label) (ec-p256)" : "using \(label)")
         transcript.auditKey = Transcript.KeyRecord(
             label: label,
-            id: hex(reference.id),
+            id: Hex.encode(reference.id),
             algorithm: "ec-p256",
             publicKey: PEMText.encode(publicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
-            spkiSHA256: hex(sha256(publicKey.derRepresentation))
+            spkiSHA256: Hex.encode(sha256(publicKey.derRepresentation))
         )
         transcript.record("transcript", "signed with \(label)")
         let signature = try await keyStore.sign(

@@ -1,4 +1,5 @@
 import Crypto
+import PKCS11
 
 /// M-of-N shares of a token PIN: Shamir's secret sharing over GF(2^8), byte by byte (Shamir, "How to
 /// share a secret", 1979). Each byte of the secret is the constant term of a random polynomial of
@@ -28,8 +29,8 @@ public struct PINShare: Sendable, Hashable, CustomStringConvertible {
     static let commitmentLength = 8
 
     public var description: String {
-        let body = "\(Self.prefix).\(hex(set)).\(threshold).\(x).\(hex(y))"
-        return body + "." + hex(Array(SHA256.hash(data: Array(body.utf8)).prefix(4)))
+        let body = "\(Self.prefix).\(Hex.encode(set)).\(threshold).\(x).\(Hex.encode(y))"
+        return body + "." + Hex.encode(Array(SHA256.hash(data: Array(body.utf8)).prefix(4)))
     }
 
     /// Parses a share's text; surrounding white space and line breaks are ignored.
@@ -40,11 +41,12 @@ public struct PINShare: Sendable, Hashable, CustomStringConvertible {
             throw CeremonyError("a share looks like custos-share-1.<set>.<m>.<x>.<hex>.<check>; this is not one")
         }
         let body = parts[0...4].joined(separator: ".")
-        guard hex(Array(SHA256.hash(data: Array(body.utf8)).prefix(4))) == parts[5] else {
+        guard Hex.encode(Array(SHA256.hash(data: Array(body.utf8)).prefix(4))) == parts[5] else {
             throw CeremonyError("share \(parts[3]) fails its checksum: it was mistyped or damaged")
         }
-        guard let set = unhex(parts[1]), set.count == 4, let threshold = Int(parts[2]), (2...255).contains(threshold),
-            let x = UInt8(parts[3]), x > 0, let y = unhex(parts[4]), y.count > Self.commitmentLength
+        guard let set = Hex.decode(parts[1]), set.count == 4, let threshold = Int(parts[2]),
+            (2...255).contains(threshold),
+            let x = UInt8(parts[3]), x > 0, let y = Hex.decode(parts[4]), y.count > Self.commitmentLength
         else {
             throw CeremonyError("share \(parts[3]) has a valid checksum but impossible fields")
         }
@@ -171,35 +173,3 @@ func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 
 /// SHA-256, for places where a property named `sha256` hides the function.
 func digest(_ bytes: [UInt8]) -> [UInt8] { sha256(bytes) }
-
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
-func unhex(_ text: String) -> [UInt8]? {
-    let bytes = Array(text.utf8)
-    guard bytes.count % 2 == 0 else { return nil }
-    func value(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        case 0x41...0x46: c - 0x41 + 10
-        default: nil
-        }
-    }
-    var out: [UInt8] = []
-    var index = 0
-    while index < bytes.count {
-        guard let high = value(bytes[index]), let low = value(bytes[index + 1]) else { return nil }
-        out.append(high << 4 | low)
-        index += 2
-    }
-    return out
-}

@@ -45,8 +45,8 @@ public struct Transcript: Codable, Sendable, Hashable {
 
     /// The key the ceremony recorded whose SubjectPublicKeyInfo is `spki` (DER), as a token reference.
     public func keyReference(forSPKI spki: [UInt8]) -> (record: KeyRecord, reference: KeyReference)? {
-        let fingerprint = hex(sha256(spki))
-        guard let record = keys.first(where: { $0.spkiSHA256 == fingerprint }), let id = unhex(record.id) else {
+        let fingerprint = Hex.encode(sha256(spki))
+        guard let record = keys.first(where: { $0.spkiSHA256 == fingerprint }), let id = Hex.decode(record.id) else {
             return nil
         }
         return (record, KeyReference(label: record.label, id: id))
@@ -104,7 +104,7 @@ public struct SignedTranscript: Codable, Sendable {
             let signature = Data(base64Encoded: signed.signature),
             let document = try? PEMDocument(pemString: auditKey.publicKey), document.discriminator == "PUBLIC KEY",
             case let der = Array(document.derBytes),
-            hex(sha256(der)) == auditKey.spkiSHA256
+            Hex.encode(sha256(der)) == auditKey.spkiSHA256
         else {
             throw CeremonyError("the transcript's signature or audit key is malformed")
         }

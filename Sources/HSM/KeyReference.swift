@@ -19,7 +19,7 @@ public struct KeyReference: Hashable, Sendable, Codable, CustomStringConvertible
 
     /// `CKA_ID` in lowercase hex.
     public var idHex: String {
-        id.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        Hex.encode(id)
     }
 
     /// The search template for one half of the pair.

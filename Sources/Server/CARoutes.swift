@@ -634,7 +634,7 @@ struct CertificateView: Encodable {
         self.chain = try chain?.map { PEMText.encode(try CertificateView.der($0)) }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     static func der(_ certificate: Certificate) throws -> [UInt8] {
         var serializer = DER.Serializer()

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PKCS11
 
 /// `/ocsp`: the OCSP responder for relying parties (RFC 6960 appendix A, RFC 5019 section 5), without
 /// credentials. POST carries the DER request in the body; GET carries it base64-encoded (and
@@ -139,15 +140,5 @@ struct OCSPRoutes {
         return (.ok, headers, answer.der)
     }
 
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    /// Lower-case hex (`String(format:)` per byte is slow on Linux).
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        var text: [UInt8] = []
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.encode(bytes) }
 }

@@ -569,6 +569,12 @@ public final class Vault: Sendable {
 
     // MARK: Validation
 
+    /// The bytes of path segments, metadata keys and key names: `A-Z a-z 0-9 . _ -`.
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == 0x2E || byte == 0x5F || byte == 0x2D
+    }
+
     /// Namespace names: 1 to 64 of `a-z 0-9 -`, starting with a letter or digit.
     static func validate(namespace: String) throws(VaultError) {
         let bytes = Array(namespace.utf8)
@@ -586,10 +592,7 @@ public final class Vault: Sendable {
             (1...256).contains(path.utf8.count)
             && segments.allSatisfy { segment in
                 (1...64).contains(segment.utf8.count) && segment != "." && segment != ".."
-                    && segment.utf8.allSatisfy { byte in
-                        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                            || byte == 0x2E || byte == 0x5F || byte == 0x2D
-                    }
+                    && segment.utf8.allSatisfy(Self.isNameByte)
             }
         guard valid else {
             throw VaultError(
@@ -605,10 +608,7 @@ public final class Vault: Sendable {
         for (key, value) in metadata {
             let valid =
                 (1...64).contains(key.utf8.count)
-                && key.utf8.allSatisfy { byte in
-                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                        || byte == 0x2E || byte == 0x5F || byte == 0x2D
-                }
+                && key.utf8.allSatisfy(Self.isNameByte)
             guard valid else {
                 throw VaultError(.invalidInput, "metadata key \"\(key)\" must have 1 to 64 of A-Z a-z 0-9 . _ -")
             }

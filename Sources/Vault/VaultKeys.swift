@@ -264,7 +264,7 @@ extension Vault {
                 }
                 let fingerprint = SHA256.hash(data: recipient.derRepresentation).prefix(8)
                 how =
-                    "wrapped under RSA-OAEP-\(hash.rawValue) key \(fingerprint.map { String(format: "%02x", $0) }.joined())"
+                    "wrapped under RSA-OAEP-\(hash.rawValue) key \(Hex.encode(fingerprint))"
             case .vaultKey(let transportName):
                 let hsmTransport = try await aesTransport(transportName, namespace: namespace)
                 exported = ExportedKey(
@@ -540,10 +540,7 @@ extension Vault {
     static func validate(keyName: String) throws(VaultError) {
         let valid =
             (1...64).contains(keyName.utf8.count) && keyName != "." && keyName != ".."
-            && keyName.utf8.allSatisfy { byte in
-                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                    || byte == 0x2E || byte == 0x5F || byte == 0x2D
-            }
+            && keyName.utf8.allSatisfy(Self.isNameByte)
         guard valid else { throw VaultError(.invalidInput, "a key name has 1 to 64 of A-Z a-z 0-9 . _ -, not . or ..") }
     }
 }

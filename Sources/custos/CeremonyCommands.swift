@@ -2,6 +2,7 @@ import ArgumentParser
 import Ceremony
 import Foundation
 import MetadataStore
+import PKCS11
 
 #if canImport(Glibc)
     import Glibc
@@ -55,7 +56,7 @@ struct RunCeremonyCommand: AsyncParsableCommand {
             ?? FileManager.default.currentDirectoryPath + "/HSMProfiles"
         let runner = CeremonyRunner(config: config, profilesDirectory: directory) { say($0) }
         let object =
-            "ceremony/\(config.type.rawValue)/" + config.sha256.prefix(8).map { String(format: "%02x", $0) }.joined()
+            "ceremony/\(config.type.rawValue)/" + Hex.encode(config.sha256.prefix(8))
         do {
             let transcript = try await runner.run(pin: pin)
             try await audit(

@@ -2,6 +2,7 @@ import ArgumentParser
 import CA
 import Foundation
 import MetadataStore
+import PKCS11
 
 /// `custos report expiring|summary`: certificate reports read from the store directly (also while
 /// the server runs).
@@ -41,7 +42,7 @@ struct ExpiringReportCommand: AsyncParsableCommand {
         let rows = records.map { record in
             [
                 dates.string(from: Date(timeIntervalSince1970: Double(record.notAfter) / 1e9)), record.issuer,
-                record.serial.map { String(format: "%02x", $0) }.joined(), record.category, record.subject,
+                Hex.encode(record.serial), record.category, record.subject,
             ]
         }
         if format == "csv" {

@@ -161,7 +161,7 @@ public final class CodeSigner: Sendable {
         async throws
     {
         let serial = plan.key.certificateChain.first.map { "\($0.serialNumber)" } ?? "-"
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.encode(digest)
         let event = AuditEvent(
             actor: requester.actor,
             action: "codesign",
