@@ -7,6 +7,13 @@ public enum CustosStore {
         OCSPSignerRecord.self, VaultNamespaceRecord.self,
     ]
 
+    /// The steps from older schema versions to the current one.
+    public static let migrations: [Schema.Migration] = [
+        // 2: certificates no longer index subject and category (nothing looks them up) nor the status of
+        // valid ones (only revoked ones are looked up): fewer B-tree pages written per issuance.
+        Schema.Migration(version: 2) { txn, schema in try txn.reindex(CertificateRecord.self, in: schema) }
+    ]
+
     /// The store directory inside a data directory.
     public static func path(dataDirectory: String) -> String { dataDirectory + "/store" }
 
@@ -25,6 +32,6 @@ public enum CustosStore {
             )
         )
         let writer = StoreWriter(environment: environment, auditSink: auditSink)
-        return (try await Schema.open(environment, writer: writer, types: recordTypes), writer)
+        return (try await Schema.open(environment, writer: writer, types: recordTypes, migrations: migrations), writer)
     }
 }

@@ -3,7 +3,7 @@
 /// audit head). Opening runs the migrations from the stored schema version to the current one.
 public struct Schema: Sendable {
     /// The schema version this build writes.
-    public static let currentVersion: UInt64 = 1
+    public static let currentVersion: UInt64 = 2
 
     /// A migration takes the store from `version - 1` to `version`.
     public struct Migration: Sendable {
@@ -112,6 +112,31 @@ extension WriteTransaction {
         try put(table, key.bytes, record.encoded())
         for entry in record.indexEntries {
             try put(schema.index, schema.indexKey(R.table, entry, primary: key), key.bytes)
+        }
+    }
+
+    /// Rewrites the index entries of every `R` to what its `indexEntries` says now: the migration for a
+    /// record type whose set of index entries changed. Deletes in chunks, so memory stays bounded.
+    public func reindex<R: StoredRecord>(_ type: R.Type, in schema: Schema) throws {
+        let prefix = Key().appending(R.table).bytes
+        var start = prefix
+        while true {
+            var keys: [[UInt8]] = []
+            try forEach(schema.index, from: start) { key, _ in
+                guard key.starts(with: prefix) else { return false }
+                keys.append(key)
+                return keys.count < 10_000
+            }
+            for key in keys { try delete(schema.index, key) }
+            guard keys.count == 10_000, let last = keys.last else { break }
+            start = last
+        }
+        try forEach(try schema.table(R.self), from: []) { (key, value) throws(StoreError) in
+            let primary = Key(bytes: key)
+            for entry in try R.decode(value).indexEntries {
+                try put(schema.index, schema.indexKey(R.table, entry, primary: primary), key)
+            }
+            return true
         }
     }
 

@@ -75,13 +75,22 @@ import Testing
                 in: schema
             )
             #expect(expiring == (5...9).map { records[$0 - 1].primaryKey })
-            let subject = try txn.records(
+            // Revoked certificates by status; valid ones, subjects and categories are not indexed
+            // (searches for them scan).
+            let revoked = try txn.keys(
+                CertificateRecord.self,
+                index: "status",
+                value: Key().appending("revoked"),
+                in: schema
+            )
+            #expect(revoked == records.filter { $0.status == .revoked }.map(\.primaryKey) && revoked.count == 4)
+            let subject = try txn.keys(
                 CertificateRecord.self,
                 index: "subject",
                 value: Key().appending("CN=device-3,O=Factory"),
                 in: schema
             )
-            #expect(subject == [records[2]])
+            #expect(subject.isEmpty)
         }
     }
 
@@ -162,6 +171,61 @@ import Testing
         #expect(
             try schema.environment.read { try $0.count(try $0.database(for: CertificateRecord.self, in: schema)) } == 1
         )
+    }
+}
+
+/// Schema 2: certificates keep only the index entries searches use; a store written by schema 1 is
+/// re-indexed when it is opened.
+@Suite struct CertificateIndexMigrationTests {
+    @Test func schemaOneEntriesAreRemovedAndTheRestKept() async throws {
+        let path = try makeTemporaryDirectory("reindex")
+        let records = (1...12).map { certificate(UInt8($0), notAfter: Int64($0) * 1_000, batch: "b\($0 % 3)") }
+        do {
+            let (schema, writer) = try await makeSchema(migrations: CustosStore.migrations, path: path)
+            try await writer.write { txn in
+                for record in records { try txn.save(record, in: schema) }
+                // What schema 1 also wrote for each certificate.
+                let index = try schema.environment.database("index")
+                let meta = try schema.environment.database("meta")
+                for record in records {
+                    for (name, value) in [
+                        ("subject", Key().appending(record.subject)), ("category", Key().appending(record.category)),
+                    ] + (record.status == .valid ? [("status", Key().appending("valid"))] : []) {
+                        let key =
+                            Key().appending(CertificateRecord.table).appending(name).bytes + value.bytes
+                            + record.primaryKey.bytes
+                        try txn.put(index, key, record.primaryKey.bytes)
+                    }
+                }
+                try txn.put(meta, Key().appending("schema-version").bytes, Key().appending(UInt64(1)).bytes)
+            }
+            let before = try schema.verifyIndexes(CustosStore.recordTypes)
+            #expect(before.problems.contains { $0.contains("has no record") })
+            writer.shutdown()
+        }
+        let (schema, _) = try await makeSchema(migrations: CustosStore.migrations, path: path)
+        #expect(try schema.storedVersion() == 2)
+        let after = try schema.verifyIndexes(CustosStore.recordTypes)
+        #expect(after.problems == [])
+        #expect(after.records == records.count)
+        try schema.environment.read { txn in
+            for record in records {
+                var serial = Key()
+                serial.append(bytes: record.serial)
+                #expect(try txn.records(CertificateRecord.self, index: "serial", value: serial, in: schema) == [record])
+            }
+            let revoked = try txn.keys(
+                CertificateRecord.self,
+                index: "status",
+                value: Key().appending("revoked"),
+                in: schema
+            )
+            #expect(revoked == records.filter { $0.status == .revoked }.map(\.primaryKey))
+            #expect(
+                try txn.keys(CertificateRecord.self, index: "issuer", value: Key().appending("ca-1"), in: schema).count
+                    == records.count
+            )
+        }
     }
 }
 

@@ -63,14 +63,14 @@ public struct CertificateRecord: StoredRecord, Hashable {
     public var indexEntries: [IndexEntry] {
         var serialKey = Key()
         serialKey.append(bytes: serial)
+        // Only what searches look up: each entry is a B-tree leaf written per issuance, and random
+        // serials put most of them on a different page each time.
         var entries = [
             IndexEntry("serial", serialKey),
             IndexEntry("issuer", Key().appending(issuer)),
             IndexEntry("not-after", Key().appending(notAfter)),
-            IndexEntry("subject", Key().appending(subject)),
-            IndexEntry("status", Key().appending(status.rawValue)),
-            IndexEntry("category", Key().appending(category)),
         ]
+        if status != .valid { entries.append(IndexEntry("status", Key().appending(status.rawValue))) }
         for name in Set(alternativeNames.map { $0.lowercased() }) {
             entries.append(IndexEntry("san", Key().appending(name)))
         }
