@@ -114,6 +114,22 @@ public final class CertificateAuthority: Sendable {
         return chain
     }
 
+    /// The chain of `authority` in DER as stored, itself first: what `chain` gives, without parsing or
+    /// serialising certificates (issuance returns it with every certificate).
+    func chainDER(from authority: Authority) throws(CAError) -> [[UInt8]] {
+        var chain: [[UInt8]] = []
+        var current = authority
+        while chain.count < 16 {
+            guard let certificate = current.record.certificate else {
+                throw CAError(.caNotUsable, "CA \(current.id) has no certificate yet")
+            }
+            chain.append(certificate)
+            guard let parent = current.record.parent else { return chain + current.record.issuerChain }
+            current = try self.authority(parent)
+        }
+        return chain
+    }
+
     /// The certificate `serial` (hex) issued by `ca`.
     public func certificate(ca: String, serial: String) throws(CAError) -> CertificateRecord {
         guard let bytes = SerialNumbers.bytes(hex: serial) else {
@@ -364,14 +380,7 @@ public final class CertificateAuthority: Sendable {
         }
     }
 
-    func privateKey(_ key: SigningKey) throws -> HSMPrivateKey {
-        try HSMPrivateKey(
-            reference: key.reference,
-            algorithm: key.algorithm,
-            publicKey: key.publicKey,
-            keyStore: signing.keyStore
-        )
-    }
+    func privateKey(_ key: SigningKey) throws -> HSMPrivateKey { HSMPrivateKey(key, keyStore: signing.keyStore) }
 
     /// CRL distribution point and CA-issuers URL of `issuer`, when Custos knows its public URL.
     func appendRevocationPointers(

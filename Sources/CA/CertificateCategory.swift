@@ -1,3 +1,4 @@
+import Crypto
 public import Foundation
 public import PKCS11
 import SwiftASN1
@@ -80,6 +81,23 @@ public struct SubjectKeyAlgorithm: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads the algorithm of `key`; throws for keys Custos does not certify.
     public init(_ key: Certificate.PublicKey) throws(CAError) {
+        // EC and Ed25519 keys by their type: serialising an EC key to read its OID costs a field inversion.
+        if P256.Signing.PublicKey(key) != nil {
+            (name, isRSA) = ("ec-p256", false)
+            return
+        }
+        if P384.Signing.PublicKey(key) != nil {
+            (name, isRSA) = ("ec-p384", false)
+            return
+        }
+        if P521.Signing.PublicKey(key) != nil {
+            (name, isRSA) = ("ec-p521", false)
+            return
+        }
+        if Curve25519.Signing.PublicKey(key) != nil {
+            (name, isRSA) = ("ed25519", false)
+            return
+        }
         var serializer = DER.Serializer()
         let info: (algorithm: ASN1ObjectIdentifier, parameters: ASN1ObjectIdentifier?, bits: Int)
         do {

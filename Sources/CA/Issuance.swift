@@ -32,7 +32,8 @@ extension CertificateAuthority {
     public struct IssuedCertificate: Sendable {
         public let record: CertificateRecord
         public let certificate: Certificate
-        public let chain: [Certificate]
+        /// The chain above the certificate in DER, issuing CA first, as stored.
+        public let chain: [[UInt8]]
     }
 
     /// Issues a certificate from a CSR under `ca`'s policy for the request's category. The CSR's
@@ -189,7 +190,7 @@ extension CertificateAuthority {
                     )
                 )
             }
-            return IssuedCertificate(record: record, certificate: certificate, chain: try chain(id))
+            return IssuedCertificate(record: record, certificate: certificate, chain: try chainDER(from: authority))
         } catch {
             throw CAError.from(error)
         }
@@ -209,11 +210,14 @@ extension CertificateAuthority {
                 }
             }
             guard let record = records.first else { return .default(for: category) }
-            return try JSONDecoder().decode(IssuancePolicy.self, from: Data(record.document))
+            return try Self.decodedPolicies.policy(record.document)
         } catch {
             throw CAError(.internalError, "the stored policy for \(ca) \(category.rawValue) cannot be read: \(error)")
         }
     }
+
+    /// Stored policies decoded once (every issuance reads its policy), by their JSON bytes.
+    private static let decodedPolicies = DecodedPolicies()
 
     /// Stores `policy` as `ca`'s policy for `category` (or, with `ca` nil, every CA's that has none).
     public func setPolicy(_ policy: IssuancePolicy, ca: String?, category: CertificateCategory, requester: Requester)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How a CA issues one category of certificates: defaults for what goes into the certificate, and
 /// rules a request must meet. Stored as JSON in a `PolicyRecord`; a CA without a stored policy for a
@@ -168,5 +169,22 @@ public struct IssuancePolicy: Codable, Sendable, Hashable {
         if pattern == ".*" { return true }
         let expression = try regex(pattern, rule: rule)
         return (try? expression.wholeMatch(in: value)) != nil
+    }
+}
+
+/// Stored policy documents decoded once, by their bytes; a changed policy is a new entry. Bounded.
+final class DecodedPolicies: Sendable {
+    private let cache = Mutex<[BytesKey: IssuancePolicy]>([:])
+    private let capacity = 256
+
+    func policy(_ document: [UInt8]) throws -> IssuancePolicy {
+        let key = BytesKey(document)
+        if let known = cache.withLock({ $0[key] }) { return known }
+        let decoded = try JSONDecoder().decode(IssuancePolicy.self, from: Data(document))
+        cache.withLock { cache in
+            if cache.count >= capacity { cache.removeAll() }
+            cache[key] = decoded
+        }
+        return decoded
     }
 }

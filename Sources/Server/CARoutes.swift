@@ -355,7 +355,7 @@ struct CARoutes {
                 ),
                 requester: Requester(actor: context.actor, requestID: context.id)
             )
-            return JSONResponse(status: .created, body: try CertificateView(issued.record, chain: issued.chain))
+            return CertificateView(issued.record, chain: issued.chain).response(status: .created)
         }
         group.get("v1/cas/:ca/certificates/:serial") { request, context in
             try context.require(.admin, .officer, .auditor)
@@ -383,7 +383,7 @@ struct CARoutes {
                 validityDays: body.validityDays,
                 requester: Requester(actor: context.actor, requestID: context.id)
             )
-            return JSONResponse(status: .created, body: try CertificateView(renewed.record, chain: renewed.chain))
+            return CertificateView(renewed.record, chain: renewed.chain).response(status: .created)
         }
         group.get("v1/cas/:ca/csr") { _, context in
             try context.require(.admin, .officer, .auditor)
@@ -620,7 +620,7 @@ struct CertificateView: Encodable {
     /// Issuing CA first, up to the root; in answers to issuance only.
     var chain: [String]?
 
-    init(_ record: CertificateRecord, chain: [Certificate]?) throws {
+    init(_ record: CertificateRecord, chain: [[UInt8]]?) {
         ca = record.issuer
         serial = Self.hex(record.serial)
         subject = record.subject
@@ -631,7 +631,7 @@ struct CertificateView: Encodable {
         notAfter = Date(timeIntervalSince1970: Double(record.notAfter) / 1e9)
         metadata = record.metadata
         certificate = PEMText.encode(record.der)
-        self.chain = try chain?.map { PEMText.encode(try CertificateView.der($0)) }
+        self.chain = chain?.map { PEMText.encode($0) }
     }
 
     static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
@@ -640,5 +640,48 @@ struct CertificateView: Encodable {
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
         return serializer.serializedBytes
+    }
+}
+
+extension CertificateView {
+    /// The view as `JSONResponse` writes it, keys sorted, without `JSONEncoder`: issuance answers
+    /// with one for every certificate.
+    var json: [UInt8] {
+        var json = JSONText(capacity: 1024 + certificate.utf8.count + (chain?.reduce(0) { $0 + $1.utf8.count } ?? 0))
+        json.beginObject()
+        json.key("alternativeNames")
+        json.strings(alternativeNames)
+        json.key("ca")
+        json.string(ca)
+        json.key("category")
+        json.string(category)
+        json.key("certificate")
+        json.string(certificate)
+        if let chain {
+            json.key("chain")
+            json.strings(chain)
+        }
+        json.key("metadata")
+        json.stringObject(metadata)
+        json.key("notAfter")
+        json.date(Int64(notAfter.timeIntervalSince1970.rounded(.down)))
+        json.key("notBefore")
+        json.date(Int64(notBefore.timeIntervalSince1970.rounded(.down)))
+        json.key("serial")
+        json.string(serial)
+        json.key("status")
+        json.string(status)
+        json.key("subject")
+        json.string(subject)
+        json.endObject()
+        return json.bytes
+    }
+
+    func response(status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json))
+        )
     }
 }

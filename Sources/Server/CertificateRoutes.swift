@@ -65,7 +65,7 @@ struct CertificateRoutes {
             if parameters.get("format") == "csv" { return Self.csv(page.records) }
             return try JSONResponse(
                 body: Page(
-                    certificates: try page.records.map { try CertificateView($0, chain: nil) },
+                    certificates: page.records.map { CertificateView($0, chain: nil) },
                     nextCursor: page.next.map { CertificateView.hex($0.bytes) }
                 )
             ).makeResponse()
@@ -121,7 +121,7 @@ struct CertificateRoutes {
                 .expiring(withinDays: days, ca: request.uri.queryParameters.get("ca"))
             if request.uri.queryParameters.get("format") == "csv" { return Self.csv(records) }
             return try JSONResponse(
-                body: ExpiringAnswer(days: days, certificates: try records.map { try CertificateView($0, chain: nil) })
+                body: ExpiringAnswer(days: days, certificates: records.map { CertificateView($0, chain: nil) })
             ).makeResponse()
         }
         group.get("v1/reports/summary") { _, context in

@@ -19,6 +19,14 @@ public struct HSMPrivateKey: CustomPrivateKey {
         self.keyStore = keyStore
     }
 
+    /// `key` as a private key for swift-certificates, with the public key converted when `key` was loaded.
+    public init(_ key: SigningKey, keyStore: KeyStore) {
+        self.reference = key.reference
+        self.algorithm = key.algorithm
+        self.publicKey = key.certificatePublicKey
+        self.keyStore = keyStore
+    }
+
     public static func == (lhs: HSMPrivateKey, rhs: HSMPrivateKey) -> Bool { lhs.reference == rhs.reference }
     public func hash(into hasher: inout Hasher) { hasher.combine(reference) }
 

@@ -60,6 +60,10 @@ public final class OCSPResponder: Sendable {
         let certificate: Certificate
         /// The certificate's subject as encoded (for CertIDs made here).
         let subject: [UInt8]
+        /// The certificate's public key (the BIT STRING's contents), and its SHA-1 (ResponderID byKey);
+        /// kept because reading an EC key's bytes costs a field inversion each time.
+        let publicKey: ArraySlice<UInt8>
+        let keyHash: [UInt8]
     }
 
     private struct Index: Sendable {
@@ -253,7 +257,7 @@ public final class OCSPResponder: Sendable {
             guard status != .unknown else { return false }
             let certID = try CertID.der(
                 issuerName: signer.subject,
-                issuerKey: signer.certificate.publicKey.subjectPublicKeyInfoBytes,
+                issuerKey: signer.publicKey,
                 serial: serial,
                 algorithm: tag
             )
@@ -269,7 +273,7 @@ public final class OCSPResponder: Sendable {
         async throws -> [UInt8]
     {
         var response = BasicOCSPResponse(
-            responderKeyHash: Array(Insecure.SHA1.hash(data: signer.certificate.publicKey.subjectPublicKeyInfoBytes)),
+            responderKeyHash: signer.keyHash,
             producedAt: now,
             thisUpdate: now,
             nextUpdate: now + validitySeconds,
@@ -432,8 +436,15 @@ public final class OCSPResponder: Sendable {
                     let certificate = try? CertificateAuthority.newestCertificate(of: key, in: record)
                 else { continue }
                 let subject = try CRLPublisher.subjectBytes(certificate)
-                let issuer = Issuer(ca: record.id, key: key, certificate: certificate, subject: subject)
                 let publicKey = certificate.publicKey.subjectPublicKeyInfoBytes
+                let issuer = Issuer(
+                    ca: record.id,
+                    key: key,
+                    certificate: certificate,
+                    subject: subject,
+                    publicKey: publicKey,
+                    keyHash: Array(Insecure.SHA1.hash(data: publicKey))
+                )
                 index.issuers[[1] + Insecure.SHA1.hash(data: subject) + Insecure.SHA1.hash(data: publicKey)] = issuer
                 index.issuers[[2] + SHA256.hash(data: subject) + SHA256.hash(data: publicKey)] = issuer
                 index.byCA[record.id, default: []].append(issuer)
