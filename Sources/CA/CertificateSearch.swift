@@ -59,7 +59,8 @@ public struct CertificateQuery: Sendable, Hashable {
 }
 
 /// Finds certificates in the store: through the most selective index the query allows (serial,
-/// metadata pair, expiry window, CA, status), else by scanning the table in key order. Results come in
+/// metadata pair, expiry window, revoked status), else by scanning the table in key order (for a CA,
+/// only its range). Results come in
 /// primary-key order (CA, then serial); `cursor` is the last key of the previous page.
 public struct CertificateSearch: Sendable {
     public let store: any MetadataBackend
@@ -86,9 +87,12 @@ public struct CertificateSearch: Sendable {
                     }
                     return (page, nil)
                 }
-                // No index applies: scan in key order, at most `scanLimit` records per page.
+                // No index applies: scan in key order, at most `scanLimit` records per page; for one CA only
+                // its key range (primary keys start with the CA's id).
                 var page: [CertificateRecord] = []
                 var position = cursor
+                let range = query.ca.map { Key().appending($0) }
+                if let range, position.map({ $0 < range }) ?? true { position = range }
                 var scanned = 0
                 while scanned < scanLimit {
                     let batch = try reader.records(
@@ -97,6 +101,7 @@ public struct CertificateSearch: Sendable {
                         limit: min(1000, scanLimit - scanned)
                     )
                     for record in batch {
+                        if let range, !record.primaryKey.bytes.starts(with: range.bytes) { return (page, nil) }
                         scanned += 1
                         position = record.primaryKey
                         guard query.matches(record) else { continue }
@@ -149,9 +154,6 @@ public struct CertificateSearch: Sendable {
                 to: Key().appending(upper),
                 limit: .max
             )
-        }
-        if let ca = query.ca {
-            return try reader.keys(CertificateRecord.self, index: "issuer", value: Key().appending(ca), limit: .max)
         }
         if let status = query.status, status == .revoked {
             return try reader.keys(

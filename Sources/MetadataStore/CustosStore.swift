@@ -9,8 +9,9 @@ public enum CustosStore {
 
     /// The steps from older schema versions to the current one.
     public static let migrations: [Schema.Migration] = [
-        // 2: certificates no longer index subject and category (nothing looks them up) nor the status of
-        // valid ones (only revoked ones are looked up): fewer B-tree pages written per issuance.
+        // 2: certificates no longer index subject and category (nothing looks them up), their issuer (a
+        // range of primary keys) nor the status of valid ones (only revoked ones are looked up): fewer
+        // B-tree pages written per issuance.
         Schema.Migration(version: 2) { txn, schema in try txn.reindex(CertificateRecord.self, in: schema) }
     ]
 

@@ -60,6 +60,15 @@ import Testing
         #expect(try await search("q=sensor-7.fleet").serials == [serials[7]], "SAN text")
         #expect(try await search("serial=\(serials[4])").serials == [serials[4]])
         #expect(try await search("ca=fleet&category=device").serials.count == 12)
+        // A CA alone: its range of keys, before and after another CA's; together they are everything.
+        let shortSerial = shortIssued.json["serial"] as! String
+        let other = try await search("ca=other&limit=1000")
+        let fleet = try await search("ca=fleet&limit=1000")
+        let everything = try await search("limit=1000")
+        #expect(other.serials.contains(shortSerial) && Set(other.serials).isDisjoint(with: serials), "\(other)")
+        #expect(Set(fleet.serials).isSuperset(of: serials) && !fleet.serials.contains(shortSerial), "\(fleet)")
+        #expect(Set(everything.serials) == Set(other.serials + fleet.serials))
+        #expect(everything.serials.count == other.serials.count + fleet.serials.count)
         #expect(try await search("category=tls-client").serials == [shortIssued.json["serial"] as! String])
         let window = ISO8601DateFormatter().string(from: Date().addingTimeInterval(20 * 86_400))
         #expect(try await search("expiresBefore=\(window)").serials == [shortIssued.json["serial"] as! String])
