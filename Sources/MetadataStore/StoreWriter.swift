@@ -174,7 +174,18 @@ final class WriterCore: @unchecked Sendable {
         var succeeded: [any WriteJob] = []
         var audit: [AuditEntry] = []
         var failed: [(any WriteJob, any Error)] = []
-        for job in group {
+        // A lone write needs no child transaction of its own: the group's fate is its fate. (A child
+        // costs LMDB a dirty-page list and a merge into the parent at its commit.)
+        if group.count == 1, let job = group.first {
+            let transaction = WriteTransaction(parent!)
+            do { try job.run(transaction) } catch {
+                mdb_txn_abort(parent)
+                return ([], [(job, error)], [])
+            }
+            succeeded.append(job)
+            audit = transaction.appendedAudit
+        }
+        for job in group where group.count > 1 {
             var child: OpaquePointer?
             rc = mdb_txn_begin(environment.env, parent, 0, &child)
             guard rc == 0 else {
