@@ -154,12 +154,7 @@ public actor CRLPublisher {
             throw CAError(.unknownCA, "CA \(ca) has no key for the CRL scope \"\(scope)\"")
         }
         let certificate = try CertificateAuthority.newestCertificate(of: key, in: record)
-        let signer = try HSMPrivateKey(
-            reference: key.reference,
-            algorithm: key.algorithm,
-            publicKey: key.publicKey,
-            keyStore: signing.keyStore
-        )
+        let signer = try HSMPrivateKey(key, keyStore: signing.keyStore)
         let algorithm = signer.defaultSignatureAlgorithm
         let now = Int64(Date().timeIntervalSince1970)
         let fullNext = now + configuration.crl.validity.components.seconds

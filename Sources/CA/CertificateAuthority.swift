@@ -380,7 +380,7 @@ public final class CertificateAuthority: Sendable {
         }
     }
 
-    func privateKey(_ key: SigningKey) throws -> HSMPrivateKey { HSMPrivateKey(key, keyStore: signing.keyStore) }
+    func privateKey(_ key: SigningKey) throws -> HSMPrivateKey { try HSMPrivateKey(key, keyStore: signing.keyStore) }
 
     /// CRL distribution point and CA-issuers URL of `issuer`, when Custos knows its public URL.
     func appendRevocationPointers(

@@ -20,10 +20,11 @@ public struct HSMPrivateKey: CustomPrivateKey {
     }
 
     /// `key` as a private key for swift-certificates, with the public key converted when `key` was loaded.
-    public init(_ key: SigningKey, keyStore: KeyStore) {
+    public init(_ key: SigningKey, keyStore: KeyStore) throws {
         self.reference = key.reference
         self.algorithm = key.algorithm
-        self.publicKey = key.certificatePublicKey
+        self.publicKey =
+            try key.certificatePublicKey ?? Certificate.PublicKey(derEncoded: key.publicKey.derRepresentation)
         self.keyStore = keyStore
     }
 

@@ -11,9 +11,10 @@ public struct SigningKey: Sendable {
     public let reference: KeyReference
     public let algorithm: KeyAlgorithm
     public let publicKey: PublicKey
-    /// The same public key as swift-certificates holds it, parsed once when the key is loaded:
-    /// converting an EC key between the two costs a field inversion each time.
-    public let certificatePublicKey: Certificate.PublicKey
+    /// The same public key as swift-certificates holds it, parsed once when the key is loaded
+    /// (converting an EC key between the two costs a field inversion each time); nil if it does not
+    /// parse there, which only matters to certificate and CRL signing.
+    public let certificatePublicKey: Certificate.PublicKey?
     public var state: KeyRecord.State
     public let created: Date
     /// Custos' own keys (`custos-…`, e.g. the TLS server key): never used or listed through the API.
@@ -33,7 +34,7 @@ public struct SigningKey: Sendable {
         self.reference = KeyReference(label: record.label, id: record.id)
         self.algorithm = algorithm
         self.publicKey = try PublicKey(derRepresentation: record.publicKey, algorithm: algorithm)
-        self.certificatePublicKey = try Certificate.PublicKey(derEncoded: record.publicKey)
+        self.certificatePublicKey = try? Certificate.PublicKey(derEncoded: record.publicKey)
         self.state = record.state
         self.created = Date(timeIntervalSince1970: Double(record.created) / 1e9)
         self.certificateChain = try record.certificateChain.map { try Certificate(derEncoded: $0) }
