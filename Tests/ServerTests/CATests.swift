@@ -2,9 +2,11 @@ import CA
 import CustosTestSupport
 import Foundation
 import MetadataStore
+import PKCS11
 import Server
 import SwiftASN1
 import Testing
+import X509
 
 /// The certificate authority over real HTTP: CAs with keys in the HSM, CSRs made by openssl, and every
 /// chain checked with `openssl verify`.
@@ -975,6 +977,40 @@ import Testing
     }
 
     /// Creates a CA through the API; returns its JSON (or the error object when `expect` is not 201).
+    @Test func serialsCarryTheIssuanceTimeThenEightyRandomBits() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-serials")
+        try await createCA(server, id: "serials", algorithm: "ec-p256", subject: "CN=Serials")
+        let csr = try makeCSR(directory, name: "leaf", newkey: Self.leafKeys[0].newkey, subject: "/CN=leaf")
+        var times: [UInt64] = []
+        var tails: Set<[UInt8]> = []
+        for _ in 0..<24 {
+            let before = UInt64(Date().timeIntervalSince1970 * 1000)
+            let issued = try await server.request(
+                "POST",
+                "/v1/cas/serials/certificates",
+                token: server.adminToken,
+                json: ["csr": csr, "category": "device"]
+            )
+            try #require(issued.status == 201, "\(issued.text)")
+            let after = UInt64(Date().timeIntervalSince1970 * 1000) + 1
+            let hex = issued.json["serial"] as! String
+            let bytes = try #require(Hex.decode(hex))
+            // As the certificate carries it: a positive 16-byte INTEGER.
+            let pem = issued.json["certificate"] as! String
+            let certificate = try Certificate(pemEncoded: pem)
+            #expect(Array(certificate.serialNumber.bytes) == bytes)
+            #expect(bytes.count == 16 && bytes[0] & 0xC0 == 0x40, "\(hex)")
+            let milliseconds = bytes.prefix(6).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } & (1 << 46 - 1)
+            #expect((before...after).contains(milliseconds), "\(hex): \(milliseconds) not in \(before)...\(after)")
+            times.append(milliseconds)
+            tails.insert(Array(bytes.suffix(10)))
+        }
+        // Ordered by time (the store appends them), while the random tails all differ.
+        #expect(times == times.sorted())
+        #expect(tails.count == times.count)
+    }
+
     @discardableResult
     func createCA(
         _ server: ServerFixture,

@@ -63,9 +63,9 @@ public struct CertificateRecord: StoredRecord, Hashable {
     public var indexEntries: [IndexEntry] {
         var serialKey = Key()
         serialKey.append(bytes: serial)
-        // Only what searches look up: each entry is a B-tree leaf written per issuance, and random
-        // serials put most of them on a different page each time. (A CA's certificates are a range of
-        // primary keys, which start with the issuer.)
+        // Only what searches look up: each entry is a B-tree leaf written and synced per issuance, and
+        // entries keyed by random values (SANs, metadata) land on a different page each time. (A CA's
+        // certificates are a range of primary keys, which start with the issuer.)
         var entries = [IndexEntry("serial", serialKey), IndexEntry("not-after", Key().appending(notAfter))]
         if status != .valid { entries.append(IndexEntry("status", Key().appending(status.rawValue))) }
         for name in Set(alternativeNames.map { $0.lowercased() }) {
