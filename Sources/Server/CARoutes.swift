@@ -541,21 +541,14 @@ struct CARoutes {
 
     /// A CSR given as PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`).
     static func csrDER(_ text: String) throws(APIError) -> [UInt8] {
-        do {
-            let document = try PEMDocument(pemString: text)
-            guard document.discriminator == "CERTIFICATE REQUEST" || document.discriminator == "NEW CERTIFICATE REQUEST"
-            else {
-                throw APIError.badRequest(
-                    "invalid_csr",
-                    "csr is a PEM \(document.discriminator), not a CERTIFICATE REQUEST"
-                )
-            }
-            return document.derBytes
-        } catch let error as APIError {
-            throw error
-        } catch {
+        let block: PEMBlock
+        do { block = try PEMBlock(text) } catch {
             throw APIError.badRequest("invalid_csr", "csr is not a PEM certificate request: \(error)")
         }
+        guard block.label == "CERTIFICATE REQUEST" || block.label == "NEW CERTIFICATE REQUEST" else {
+            throw APIError.badRequest("invalid_csr", "csr is a PEM \(block.label), not a CERTIFICATE REQUEST")
+        }
+        return block.der
     }
 
     /// Certificates as `pem` (concatenated), `der` (one certificate) or `pkcs7` (certs-only SignedData, DER).
