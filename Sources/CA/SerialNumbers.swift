@@ -28,14 +28,9 @@ final class SerialNumbers: Sendable {
     private static let refill = 4096
 
     private let keyStore: KeyStore
-    private let clock: @Sendable () -> UInt64
     private let buffer = Mutex<[UInt8]>([])
 
-    /// `clock` gives milliseconds since 1970 (the system clock unless a test sets another).
-    init(keyStore: KeyStore, clock: @escaping @Sendable () -> UInt64 = SerialNumbers.systemMilliseconds) {
-        self.keyStore = keyStore
-        self.clock = clock
-    }
+    init(keyStore: KeyStore) { self.keyStore = keyStore }
 
     func next() async throws -> [UInt8] {
         while true {
@@ -44,7 +39,7 @@ final class SerialNumbers: Sendable {
                 defer { bytes.removeLast(Self.randomLength) }
                 return Array(bytes.suffix(Self.randomLength))
             }
-            if let random { return Self.serial(milliseconds: clock(), random: random) }
+            if let random { return Self.serial(milliseconds: Self.systemMilliseconds(), random: random) }
             let fresh = try await keyStore.random(Self.refill)
             buffer.withLock { $0.append(contentsOf: fresh) }
         }
@@ -61,7 +56,8 @@ final class SerialNumbers: Sendable {
         return serial
     }
 
-    @Sendable static func systemMilliseconds() -> UInt64 {
+    /// Milliseconds since 1970 by the system clock.
+    static func systemMilliseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
