@@ -75,12 +75,29 @@ struct CARoutes {
         var validityDays: Int?
     }
 
-    struct IssueBody: Decodable {
+    struct IssueBody: FlatJSONDecodable, Equatable {
         /// PEM `CERTIFICATE REQUEST`.
         var csr: String
         var category: String
         var validityDays: Int?
         var metadata: [String: String]?
+
+        init?(flat members: [String: FlatJSON.Value]) {
+            guard case .string(let csr) = members["csr"], case .string(let category) = members["category"] else {
+                return nil
+            }
+            (self.csr, self.category) = (csr, category)
+            switch members["validityDays"] {
+            case nil, .null: validityDays = nil
+            case .integer(let days): validityDays = days
+            default: return nil
+            }
+            switch members["metadata"] {
+            case nil, .null: metadata = nil
+            case .strings(let pairs): metadata = pairs
+            default: return nil
+            }
+        }
     }
 
     struct RevokeBody: Decodable {

@@ -14,6 +14,12 @@ enum JSONBody {
             throw APIError(.contentTooLarge, "body_too_large", "the request body exceeds \(limit) bytes")
         }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("invalid_json", "the request body is empty") }
+        if let flat = T.self as? any FlatJSONDecodable.Type,
+            let members = buffer.withUnsafeReadableBytes({ FlatJSON.object($0) }),
+            let value = flat.init(flat: members) as? T
+        {
+            return value
+        }
         do {
             let decoder = JSONDecoder()
             if dates { decoder.dateDecodingStrategy = .iso8601 }
