@@ -165,14 +165,51 @@ func hostDigest(_ bytes: [UInt8]) -> any Digest {
 
 /// Converts ECDSA signatures between the token's raw r‖s form and DER (RFC 3279 section 2.2.3).
 public enum ECDSASignatureFormat {
-    /// DER `ECDSA-Sig-Value` from raw r‖s for a curve of `algorithm`.
+    /// DER `ECDSA-Sig-Value` from raw r‖s for a curve of `algorithm`:
+    ///
+    ///     Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }
+    ///
+    /// Written directly (every signature the service and the CA make passes through here; going
+    /// through swift-crypto's signature type builds two BoringSSL bignums and a DER encoder for it).
+    /// `ECDSASignatureFormatTests` checks it against swift-crypto byte for byte.
     public static func der(fromRaw raw: [UInt8], algorithm: KeyAlgorithm) throws -> [UInt8] {
+        let size: Int
         switch algorithm {
-        case .ecP256: Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
-        case .ecP384: Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
-        case .ecP521: Array(try P521.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+        case .ecP256: size = 32
+        case .ecP384: size = 48
+        case .ecP521: size = 66
         default: throw PKCS11Error(code: .invalidArgument, reason: "\(algorithm.rawValue) is not an ECDSA key")
         }
+        guard raw.count == 2 * size else {
+            throw PKCS11Error(
+                code: .invalidArgument,
+                reason: "a raw \(algorithm.rawValue) signature has \(2 * size) bytes, not \(raw.count)"
+            )
+        }
+        let r = raw[..<size].drop { $0 == 0 }
+        let s = raw[size...].drop { $0 == 0 }
+        let bodyLength = 2 + integerLength(r) + 2 + integerLength(s)
+        var der: [UInt8] = []
+        der.reserveCapacity(3 + bodyLength)
+        der.append(0x30)
+        if bodyLength >= 0x80 { der.append(0x81) }  // P-521 only: at most 2 × (2 + 67) bytes
+        der.append(UInt8(bodyLength))
+        appendInteger(r, to: &der)
+        appendInteger(s, to: &der)
+        return der
+    }
+
+    private static func appendInteger(_ magnitude: ArraySlice<UInt8>, to der: inout [UInt8]) {
+        der.append(0x02)
+        der.append(UInt8(integerLength(magnitude)))
+        // A zero byte in front when the top bit would read as a sign, and for zero itself.
+        if magnitude.first.map({ $0 >= 0x80 }) ?? true { der.append(0) }
+        der.append(contentsOf: magnitude)
+    }
+
+    /// Content length of the DER INTEGER for an unsigned big-endian `magnitude` without leading zeros.
+    private static func integerLength(_ magnitude: ArraySlice<UInt8>) -> Int {
+        magnitude.count + (magnitude.first.map { $0 >= 0x80 } ?? true ? 1 : 0)
     }
 
     /// Raw r‖s from DER.
