@@ -18,6 +18,15 @@ public final class CertificateAuthority: Sendable {
     public let crls: CRLPublisher
     /// Serial numbers from the token's RNG.
     let serials: SerialNumbers
+    /// CAs as decoded, by id, while no CA record changes (every issuance reads its CA).
+    let authorities = ChangeStampedCache<String, Authority?>()
+    /// Policies as stored, by CA and category, while no policy changes (every issuance reads one).
+    let policies = ChangeStampedCache<PolicyKey, PolicyRecord?>()
+
+    struct PolicyKey: Hashable, Sendable {
+        var ca: String
+        var category: CertificateCategory
+    }
 
     public init(signing: SigningService, store: any MetadataBackend, configuration: CAConfiguration = .init()) {
         self.signing = signing
@@ -70,12 +79,18 @@ public final class CertificateAuthority: Sendable {
 
     /// The CA with `id`.
     public func authority(_ id: String) throws(CAError) -> Authority {
-        let record: CARecord?
-        do { record = try store.read { try $0.record(CARecord.self, key: Key().appending(id)) } } catch {
+        let authority: Authority?
+        do {
+            authority = try store.cached(authorities, watching: CARecord.self, key: id) { reader in
+                try reader.record(CARecord.self, key: Key().appending(id)).map { record throws(CAError) in
+                    try Authority(record)
+                }
+            }
+        } catch {
             throw CAError.from(error)
         }
-        guard let record else { throw CAError(.unknownCA, "no CA is named \"\(id)\"") }
-        return try Authority(record)
+        guard let authority else { throw CAError(.unknownCA, "no CA is named \"\(id)\"") }
+        return authority
     }
 
     /// CAs in id order after `cursor`, at most `limit`, of `tenant` if given.

@@ -199,17 +199,21 @@ extension CertificateAuthority {
     /// The policy `ca` applies to `category`: its own, else the tenant-wide one, else the built-in one.
     public func policy(ca: String, category: CertificateCategory) throws(CAError) -> IssuancePolicy {
         do {
-            let records = try store.read { reader in
-                try [ca, ""].flatMap { owner in
-                    try reader.records(
-                        PolicyRecord.self,
-                        index: "ca-category",
-                        value: Key().appending(owner).appending(category.rawValue),
-                        limit: 1
-                    )
+            let found = try store.cached(policies, watching: PolicyRecord.self, key: .init(ca: ca, category: category))
+            {
+                reader in
+                // The CA's own policy, else the one for every CA.
+                for owner in [ca, ""] {
+                    let key = Key().appending(owner).appending(category.rawValue)
+                    if let record = try reader.records(PolicyRecord.self, index: "ca-category", value: key, limit: 1)
+                        .first
+                    {
+                        return record
+                    }
                 }
+                return nil
             }
-            guard let record = records.first else { return .default(for: category) }
+            guard let record = found else { return .default(for: category) }
             return try Self.decodedPolicies.policy(record.document)
         } catch {
             throw CAError(.internalError, "the stored policy for \(ca) \(category.rawValue) cannot be read: \(error)")

@@ -12,7 +12,10 @@ public enum CustosStore {
         // 2: certificates no longer index subject and category (nothing looks them up), their issuer (a
         // range of primary keys) nor the status of valid ones (only revoked ones are looked up): fewer
         // B-tree pages written per issuance.
-        Schema.Migration(version: 2) { txn, schema in try txn.reindex(CertificateRecord.self, in: schema) }
+        Schema.Migration(version: 2) { txn, schema in try txn.reindex(CertificateRecord.self, in: schema) },
+        // 3: CAs, policies and credentials keep change stamps (readers cache them). Nothing to convert (a
+        // missing stamp reads as 0); the version keeps builds that do not count changes from writing.
+        Schema.Migration(version: 3) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

@@ -31,6 +31,9 @@ public protocol MetadataReading {
     /// Primary keys whose `index` entry lies in `lower ..< upper`, in index order.
     func keys<R: StoredRecord>(_ type: R.Type, index: String, from lower: Key, to upper: Key, limit: Int) throws
         -> [Key]
+    /// How many writes have changed `R`'s table (for a type that `tracksChanges`; 0 for others): equal
+    /// stamps in two snapshots mean the table is the same in both.
+    func changeStamp<R: StoredRecord>(_ type: R.Type) throws -> UInt64
 }
 
 /// Changes within one atomic write.
@@ -39,6 +42,23 @@ public protocol MetadataWriting: MetadataReading {
     @discardableResult func remove<R: StoredRecord>(_ type: R.Type, key: Key) throws -> Bool
     /// Appends an audit entry that commits together with the other changes.
     @discardableResult func appendAudit(_ event: AuditEvent) throws -> AuditEntry
+}
+
+extension MetadataBackend {
+    /// `load`'s answer for `key`, kept in `cache` and reused while `R`'s table is unchanged; `load` reads
+    /// from the same snapshot as the stamp it is filed under. Only read-only snapshots fill caches: a
+    /// write transaction's stamp can be rolled back.
+    public func cached<R: StoredRecord, K, V>(
+        _ cache: ChangeStampedCache<K, V>,
+        watching type: R.Type,
+        key: K,
+        load: (any MetadataReading) throws -> V
+    ) throws -> V {
+        try read { reader in
+            let stamp = try reader.changeStamp(R.self)
+            return try cache.value(key, stamp: stamp) { try load(reader) }
+        }
+    }
 }
 
 extension MetadataReading {
@@ -97,6 +117,10 @@ struct LMDBReading: MetadataReading {
     {
         try transaction.keys(R.self, index: index, from: lower, to: upper, limit: limit, in: schema)
     }
+
+    func changeStamp<R: StoredRecord>(_ type: R.Type) throws -> UInt64 {
+        try transaction.changeStamp(R.self, in: schema)
+    }
 }
 
 struct LMDBWriting: MetadataWriting {
@@ -124,6 +148,8 @@ struct LMDBWriting: MetadataWriting {
     {
         try reading.keys(R.self, index: index, from: lower, to: upper, limit: limit)
     }
+
+    func changeStamp<R: StoredRecord>(_ type: R.Type) throws -> UInt64 { try reading.changeStamp(R.self) }
 
     func save<R: StoredRecord>(_ record: R) throws { try transaction.save(record, in: schema) }
 

@@ -3,7 +3,7 @@
 /// audit head). Opening runs the migrations from the stored schema version to the current one.
 public struct Schema: Sendable {
     /// The schema version this build writes.
-    public static let currentVersion: UInt64 = 2
+    public static let currentVersion: UInt64 = 3
 
     /// A migration takes the store from `version - 1` to `version`.
     public struct Migration: Sendable {
@@ -62,6 +62,8 @@ public struct Schema: Sendable {
 
     static let versionKey = Key().appending("schema-version").bytes
 
+    static func changeStampKey(_ table: String) -> [UInt8] { Key().appending("changes").appending(table).bytes }
+
     /// The schema version stored in the environment (0 for a new one).
     public func storedVersion() throws -> UInt64 {
         try environment.read { txn in
@@ -113,6 +115,14 @@ extension WriteTransaction {
         for entry in record.indexEntries {
             try put(schema.index, schema.indexKey(R.table, entry, primary: key), key.bytes)
         }
+        try countChange(R.self, in: schema)
+    }
+
+    /// Counts up `R`'s change stamp, if it keeps one, in this transaction.
+    func countChange<R: StoredRecord>(_ type: R.Type, in schema: Schema) throws(StoreError) {
+        guard R.tracksChanges else { return }
+        let next = try changeStamp(R.self, in: schema) &+ 1
+        try put(schema.meta, Schema.changeStampKey(R.table), Key().appending(next).bytes)
     }
 
     /// Rewrites the index entries of every `R` to what its `indexEntries` says now: the migration for a
@@ -148,11 +158,20 @@ extension WriteTransaction {
         for entry in try R.decode(old).indexEntries {
             try delete(schema.index, schema.indexKey(R.table, entry, primary: key))
         }
+        try countChange(R.self, in: schema)
         return try delete(table, key.bytes)
     }
 }
 
 extension ReadTransaction {
+    /// `R`'s change stamp: how many writes have changed its table since the stamp was introduced (0 for
+    /// a type that does not track changes).
+    public func changeStamp<R: StoredRecord>(_ type: R.Type, in schema: Schema) throws(StoreError) -> UInt64 {
+        guard R.tracksChanges, let bytes = try get(schema.meta, Schema.changeStampKey(R.table)) else { return 0 }
+        var reader = KeyReader(bytes)
+        return try reader.readUInt64()
+    }
+
     /// The table of a record type (for counts and raw scans).
     public func database<R: StoredRecord>(for type: R.Type, in schema: Schema) throws -> Database {
         try schema.table(R.self)

@@ -13,6 +13,10 @@ public protocol StoredRecord: Sendable {
     func encode(into writer: inout RecordWriter)
     /// Reads the fields in order.
     init(from reader: inout RecordReader) throws(StoreError)
+    /// Whether every change to this table counts up its change stamp (`MetadataReading.changeStamp`),
+    /// so readers can reuse what they decoded until the table changes. For small, hot, rarely written
+    /// tables (CAs, policies, credentials); a write of such a record also writes the stamp.
+    static var tracksChanges: Bool { get }
 }
 
 /// One secondary-index entry of a record.
@@ -26,6 +30,8 @@ public struct IndexEntry: Hashable, Sendable {
 }
 
 extension StoredRecord {
+    public static var tracksChanges: Bool { false }
+
     /// The record in its binary form.
     public func encoded() -> [UInt8] {
         var writer = RecordWriter(formatVersion: Self.formatVersions.upperBound)

@@ -10,6 +10,8 @@ public import Signing
 /// made by another process (`custos credential revoke`) takes effect on the next request.
 public struct Credentials: Sendable {
     public let store: any MetadataBackend
+    /// Credentials as stored, by secret hash, while no credential changes (every request reads one).
+    private let known = ChangeStampedCache<[UInt8], CredentialRecord?>()
 
     public init(store: any MetadataBackend) { self.store = store }
 
@@ -70,10 +72,13 @@ public struct Credentials: Sendable {
     /// The live credential for a bearer secret, if any.
     public func authenticate(_ secret: String) throws -> CredentialRecord? {
         guard secret.hasPrefix("cst_"), secret.utf8.count == 47 else { return nil }
-        var key = Key()
-        key.append(bytes: Self.hash(secret))
-        let found = try store.read { try $0.records(CredentialRecord.self, index: "secret-hash", value: key, limit: 1) }
-        guard let record = found.first, !record.revoked else { return nil }
+        let hash = Self.hash(secret)
+        let found = try store.cached(known, watching: CredentialRecord.self, key: hash) { reader in
+            var key = Key()
+            key.append(bytes: hash)
+            return try reader.records(CredentialRecord.self, index: "secret-hash", value: key, limit: 1).first
+        }
+        guard let record = found, !record.revoked else { return nil }
         return record
     }
 

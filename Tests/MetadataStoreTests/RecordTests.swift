@@ -206,7 +206,7 @@ import Testing
             writer.shutdown()
         }
         let (schema, _) = try await makeSchema(migrations: CustosStore.migrations, path: path)
-        #expect(try schema.storedVersion() == 2)
+        #expect(try schema.storedVersion() == Schema.currentVersion)
         let after = try schema.verifyIndexes(CustosStore.recordTypes)
         #expect(after.problems == [])
         #expect(after.records == records.count)

@@ -3,6 +3,8 @@ public struct CARecord: StoredRecord, Hashable {
     public static let table = "cas"
     /// Version 2 added the CSR, the external issuer chain and previous certificates.
     public static let formatVersions: ClosedRange<UInt8> = 1...2
+    /// Read on every request that uses it; readers cache it by change stamp.
+    public static let tracksChanges = true
 
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// Self-signed root held by Custos.

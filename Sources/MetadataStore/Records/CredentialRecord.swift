@@ -3,6 +3,8 @@
 public struct CredentialRecord: StoredRecord, Hashable {
     public static let table = "credentials"
     public static let formatVersions: ClosedRange<UInt8> = 1...1
+    /// Read on every request that uses it; readers cache it by change stamp.
+    public static let tracksChanges = true
 
     public enum Role: String, Sendable, Hashable, CaseIterable {
         /// `vault`: an application or device that reads and writes secrets in some vault namespaces.

@@ -3,6 +3,8 @@
 public struct PolicyRecord: StoredRecord, Hashable {
     public static let table = "policies"
     public static let formatVersions: ClosedRange<UInt8> = 1...1
+    /// Read on every request that uses it; readers cache it by change stamp.
+    public static let tracksChanges = true
 
     public var id: String
     /// The CA it applies to; nil for a policy shared by every CA of the tenant.
