@@ -199,17 +199,13 @@ extension CertificateAuthority {
     /// The policy `ca` applies to `category`: its own, else the tenant-wide one, else the built-in one.
     public func policy(ca: String, category: CertificateCategory) throws(CAError) -> IssuancePolicy {
         do {
-            let found = try store.cached(policies, watching: PolicyRecord.self, key: .init(ca: ca, category: category))
-            {
-                reader in
+            let cacheKey = PolicyKey(ca: ca, category: category)
+            let found = try store.cached(policies, watching: PolicyRecord.self, key: cacheKey) { reader in
                 // The CA's own policy, else the one for every CA.
                 for owner in [ca, ""] {
                     let key = Key().appending(owner).appending(category.rawValue)
-                    if let record = try reader.records(PolicyRecord.self, index: "ca-category", value: key, limit: 1)
-                        .first
-                    {
-                        return record
-                    }
+                    let records = try reader.records(PolicyRecord.self, index: "ca-category", value: key, limit: 1)
+                    if let record = records.first { return record }
                 }
                 return nil
             }
