@@ -81,7 +81,7 @@ public final class CertificateAuthority: Sendable {
     public func authority(_ id: String) throws(CAError) -> Authority {
         let authority: Authority?
         do {
-            authority = try store.cached(authorities, watching: CARecord.self, key: id) { reader in
+            authority = try authorities.value(id, watching: CARecord.self, in: store) { reader in
                 try reader.record(CARecord.self, key: Key().appending(id)).map { record throws(CAError) in
                     try Authority(record)
                 }

@@ -200,7 +200,7 @@ extension CertificateAuthority {
     public func policy(ca: String, category: CertificateCategory) throws(CAError) -> IssuancePolicy {
         do {
             let cacheKey = PolicyKey(ca: ca, category: category)
-            let found = try store.cached(policies, watching: PolicyRecord.self, key: cacheKey) { reader in
+            let found = try policies.value(cacheKey, watching: PolicyRecord.self, in: store) { reader in
                 // The CA's own policy, else the one for every CA.
                 for owner in [ca, ""] {
                     let key = Key().appending(owner).appending(category.rawValue)

@@ -1,27 +1,52 @@
-import Synchronization
+public import Synchronization
 
 /// Values decoded from one table, kept while the table's change stamp stays the same.
 ///
 /// Every request reads the same few records (its credential, its CA, the CA's policy); decoding them
 /// each time cost more than the rest of the lookup. The stamp is written in the same transaction as
 /// the change, by whichever process makes it, so a revoked credential or a retired CA is seen by the
-/// next read, exactly as without the cache. Use it through `MetadataBackend.cached`.
+/// next read, exactly as without the cache.
 public final class ChangeStampedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct Entries {
-        var stamp: UInt64 = 0
-        var filled = false
-        var values: [Key: Value] = [:]
+    // Inlinable, so callers get the dictionary specialised for their key and value (unspecialised, its
+    // generic metadata lookups cost as much as the decoding the cache saves).
+    @usableFromInline struct Entries {
+        @usableFromInline var stamp: UInt64 = 0
+        @usableFromInline var filled = false
+        @usableFromInline var values: [Key: Value] = [:]
+
+        @usableFromInline init(stamp: UInt64 = 0, filled: Bool = false, values: [Key: Value] = [:]) {
+            self.stamp = stamp
+            self.filled = filled
+            self.values = values
+        }
     }
 
-    private let entries = Mutex(Entries())
-    private let capacity: Int
+    @usableFromInline let entries: Mutex<Entries> = Mutex(Entries())
+    @usableFromInline let capacity: Int
 
     /// A cache that starts over when it holds `capacity` values (credentials of a busy deployment
     /// number in the thousands at most).
     public init(capacity: Int = 4096) { self.capacity = capacity }
 
+    /// `load`'s answer for `key`, reused while `R`'s table is unchanged; `load` reads from the same
+    /// snapshot as the stamp it is filed under. Only read-only snapshots fill the cache (a write
+    /// transaction's stamp can be rolled back), so there is no variant taking a transaction.
+    @inlinable
+    public func value<R: StoredRecord>(
+        _ key: Key,
+        watching type: R.Type,
+        in store: any MetadataBackend,
+        load: (any MetadataReading) throws -> Value
+    ) throws -> Value {
+        try store.read { reader in
+            let stamp = try reader.changeStamp(R.self)
+            return try value(key, stamp: stamp) { try load(reader) }
+        }
+    }
+
     /// The value for `key` read at `stamp`: the kept one if it was read at the same stamp, else
     /// `load`'s, which is kept unless an older snapshot read it.
+    @inlinable
     func value(_ key: Key, stamp: UInt64, load: () throws -> Value) rethrows -> Value {
         let kept: Value? = entries.withLock { entries in
             guard entries.filled, entries.stamp == stamp else { return nil }

@@ -44,23 +44,6 @@ public protocol MetadataWriting: MetadataReading {
     @discardableResult func appendAudit(_ event: AuditEvent) throws -> AuditEntry
 }
 
-extension MetadataBackend {
-    /// `load`'s answer for `key`, kept in `cache` and reused while `R`'s table is unchanged; `load` reads
-    /// from the same snapshot as the stamp it is filed under. Only read-only snapshots fill caches: a
-    /// write transaction's stamp can be rolled back.
-    public func cached<R: StoredRecord, K, V>(
-        _ cache: ChangeStampedCache<K, V>,
-        watching type: R.Type,
-        key: K,
-        load: (any MetadataReading) throws -> V
-    ) throws -> V {
-        try read { reader in
-            let stamp = try reader.changeStamp(R.self)
-            return try cache.value(key, stamp: stamp) { try load(reader) }
-        }
-    }
-}
-
 extension MetadataReading {
     /// Records whose `index` entry equals `value`.
     public func records<R: StoredRecord>(_ type: R.Type, index: String, value: Key, limit: Int = .max) throws -> [R] {

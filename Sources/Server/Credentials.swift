@@ -73,7 +73,7 @@ public struct Credentials: Sendable {
     public func authenticate(_ secret: String) throws -> CredentialRecord? {
         guard secret.hasPrefix("cst_"), secret.utf8.count == 47 else { return nil }
         let hash = Self.hash(secret)
-        let found = try store.cached(known, watching: CredentialRecord.self, key: hash) { reader in
+        let found = try known.value(hash, watching: CredentialRecord.self, in: store) { reader in
             var key = Key()
             key.append(bytes: hash)
             return try reader.records(CredentialRecord.self, index: "secret-hash", value: key, limit: 1).first

@@ -55,7 +55,7 @@ import Testing
         let cache = ChangeStampedCache<String, String?>()
         let loads = Atomic<Int>(0)
         func document(_ id: String) throws -> String? {
-            try store.cached(cache, watching: PolicyRecord.self, key: id) { reader in
+            try cache.value(id, watching: PolicyRecord.self, in: store) { reader in
                 loads.add(1, ordering: .relaxed)
                 return try reader.record(PolicyRecord.self, key: Key().appending(id)).map {
                     String(decoding: $0.document, as: UTF8.self)
