@@ -1,3 +1,4 @@
+import PKCS11
 public import SwiftASN1
 public import X509
 
@@ -39,14 +40,32 @@ public enum DistinguishedNameText {
     /// `name` as text, most specific first, with RFC 4514 escapes.
     public static func format(_ name: DistinguishedName) -> String {
         name.reversed().map { rdn in
-            rdn.map { attribute in "\(Self.name(of: attribute.type))=\(escape(String(describing: attribute.value)))" }
-                .joined(separator: "+")
+            rdn.map { attribute in
+                let value = String(attribute.value).map(escape) ?? hexString(attribute.value)
+                return "\(Self.name(of: attribute.type))=\(value)"
+            }
+            .joined(separator: "+")
         }.joined(separator: ",")
     }
 
-    /// The values of one attribute type in `name`, root first.
+    /// The values of one attribute type in `name`, root first, unescaped.
     public static func values(_ type: ASN1ObjectIdentifier, in name: DistinguishedName) -> [String] {
-        name.flatMap { rdn in rdn.filter { $0.type == type }.map { String(describing: $0.value) } }
+        name.flatMap { rdn in rdn.filter { $0.type == type }.map { text(of: $0.value) } }
+    }
+
+    /// An attribute value as policy rules see it: the string itself (no escapes) for the string types
+    /// swift-certificates reads, else RFC 4514's `#` and the hex of the value's DER encoding.
+    ///
+    /// Not `String(describing:)`: swift-certificates' description escapes already, and escaping that
+    /// again doubled every backslash (`Acme\\\, Inc.` for `Acme, Inc.`).
+    public static func text(of value: RelativeDistinguishedName.Attribute.Value) -> String {
+        String(value) ?? hexString(value)
+    }
+
+    /// RFC 4514 section 2.4's form for a value that is not a string: `#` and the hex of its DER.
+    private static func hexString(_ value: RelativeDistinguishedName.Attribute.Value) -> String {
+        guard let der = try? derBytes(ASN1Any(value)) else { return "#" }
+        return "#" + Hex.encode(der)
     }
 
     private static func attribute(_ pair: Substring, in text: String) throws(CAError)
@@ -125,16 +144,32 @@ public enum DistinguishedNameText {
     }
 
     private static func escape(_ value: String) -> String {
+        // Most values need nothing: no special byte anywhere, no space or # first, no space last. (A
+        // special character is ASCII, so its byte never occurs inside another character's encoding.)
+        let bytes = value.utf8
+        let needsLook =
+            bytes.contains(where: isEscaped) || bytes.first == UInt8(ascii: " ")
+            || bytes.first == UInt8(ascii: "#") || bytes.last == UInt8(ascii: " ")
+        guard needsLook else { return value }
+        let characters = Array(value)
         var result = ""
-        for (offset, character) in value.enumerated() {
+        for (offset, character) in characters.enumerated() {
             let special = ",+\"\\<>;=".contains(character)
             let edge =
                 (offset == 0 && (character == " " || character == "#"))
-                || (offset == value.count - 1 && character == " ")
+                || (offset == characters.count - 1 && character == " ")
             if special || edge { result.append("\\") }
             result.append(character)
         }
         return result
+    }
+
+    /// Whether `byte` is one of `, + " \ < > ; =` (RFC 4514 section 2.4).
+    private static func isEscaped(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x2C, 0x2B, 0x22, 0x5C, 0x3C, 0x3E, 0x3B, 0x3D: true
+        default: false
+        }
     }
 }
 

@@ -88,7 +88,7 @@ extension CertificateAuthority {
         let validityDays = requestedDays ?? policy.validityDays
         guard validityDays >= 1 else { throw CAError(.invalidInput, "validityDays must be at least 1") }
         let subjectAttributes = subject.name.flatMap { rdn in
-            rdn.map { (type: DistinguishedNameText.name(of: $0.type), value: String(describing: $0.value)) }
+            rdn.map { (type: DistinguishedNameText.name(of: $0.type), value: DistinguishedNameText.text(of: $0.value)) }
         }
         try policy.check(
             keyAlgorithm: keyAlgorithm,

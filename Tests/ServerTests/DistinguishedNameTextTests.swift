@@ -1,0 +1,80 @@
+import CA
+import SwiftASN1
+import Testing
+import X509
+
+/// Subjects as RFC 4514 text: each value escaped once (swift-certificates' own description escapes
+/// already, which Custos used to escape again), the shortcut for values that need no escape agrees with
+/// the rule applied character by character, and the text reads back as the same name.
+@Suite struct DistinguishedNameTextTests {
+    /// RFC 4514 section 2.4, one character at a time: the special characters anywhere, a space or `#`
+    /// first, a space last.
+    static func escapedByTheRule(_ value: String) -> String {
+        let characters = Array(value)
+        var result = ""
+        for (offset, character) in characters.enumerated() {
+            if ",+\"\\<>;=".contains(character) || (offset == 0 && (character == " " || character == "#"))
+                || (offset == characters.count - 1 && character == " ")
+            {
+                result.append("\\")
+            }
+            result.append(character)
+        }
+        return result
+    }
+
+    static func name(commonName value: String) -> DistinguishedName {
+        DistinguishedName([
+            RelativeDistinguishedName([
+                RelativeDistinguishedName.Attribute(type: .RDNAttributeType.commonName, utf8String: value)
+            ])
+        ])
+    }
+
+    @Test func escapingAgreesWithTheRuleOnAwkwardValues() throws {
+        let pieces = [
+            "a", "Z", "0", " ", "#", ",", "+", "\"", "\\", "<", ">", ";", "=", "é", "e\u{301}", " \u{301}",
+            "#\u{301}", ",\u{301}", "ü", "日本", "🏭", "-", ".",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        var values = ["line 3 device", "# lead", "trail ", " lead", "Acme, Inc.", "a+b", "x=y", "\u{301}", "日本 "]
+        for _ in 0..<3000 {
+            let length = Int.random(in: 1...6, using: &generator)
+            values.append((0..<length).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        var escaped = 0
+        for value in values {
+            let text = DistinguishedNameText.format(Self.name(commonName: value))
+            #expect(text == "CN=" + Self.escapedByTheRule(value), "value \(value.debugDescription)")
+            if text != "CN=" + value { escaped += 1 }
+        }
+        // Both paths ran: values left alone and values escaped.
+        #expect(escaped > 100 && escaped < values.count - 100, "\(escaped) of \(values.count) escaped")
+    }
+
+    @Test func formattedSubjectsReadBackAsTheSameName() throws {
+        for text in ["CN=line 3 device,O=Acme\\, Inc.,C=DE", "CN=\\#1 \\+ more\\=,OU=a\\;b", "CN=x\\ "] {
+            let name = try DistinguishedNameText.parse(text)
+            #expect(try DistinguishedNameText.parse(DistinguishedNameText.format(name)) == name, "\(text)")
+        }
+    }
+
+    @Test func valuesAreTheStringsThemselves() throws {
+        let name = try DistinguishedNameText.parse("CN=Acme\\, Inc. \\+ \\\"Q\\\",O=a\\\\b")
+        #expect(DistinguishedNameText.values(.RDNAttributeType.commonName, in: name) == ["Acme, Inc. + \"Q\""])
+        #expect(DistinguishedNameText.values(.RDNAttributeType.organizationName, in: name) == ["a\\b"])
+        #expect(DistinguishedNameText.format(name) == "CN=Acme\\, Inc. \\+ \\\"Q\\\",O=a\\\\b")
+    }
+
+    @Test func aValueThatIsNotAStringIsWrittenAsHex() throws {
+        // A BMPString "AB": not one of the string types swift-certificates reads.
+        let bmp = try ASN1Any(derEncoded: [0x1E, 0x04, 0x00, 0x41, 0x00, 0x42])
+        let name = DistinguishedName([
+            RelativeDistinguishedName([
+                RelativeDistinguishedName.Attribute(type: .RDNAttributeType.commonName, value: .init(asn1Any: bmp))
+            ])
+        ])
+        #expect(DistinguishedNameText.format(name) == "CN=#1e0400410042")
+        #expect(DistinguishedNameText.values(.RDNAttributeType.commonName, in: name) == ["#1e0400410042"])
+    }
+}
