@@ -1,12 +1,14 @@
-/// Standard base64 (RFC 4648 section 4) decoding over bytes, strict about what it accepts: the
+/// Standard base64 (RFC 4648 section 4) over bytes. Decoding is strict about what it accepts: the
 /// alphabet only, a length that is a multiple of four, and `=` padding only at the end. Foundation's
 /// decoder bridges through NSString on Linux (it was a sixth of the CPU of an OCSP GET) and turns
 /// some malformed texts into bytes instead of failing.
 enum Base64 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
     /// 0–63 for the alphabet, 0xFF for anything else.
     private static let values: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
-        for (value, character) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+        for (value, character) in alphabet.enumerated() {
             table[Int(character)] = UInt8(value)
         }
         return table
@@ -45,4 +47,39 @@ enum Base64 {
 
     /// The bytes of a UTF-8 string in base64.
     static func decode(_ text: String) -> [UInt8]? { decode(text.utf8) }
+
+    /// Appends the base64 of `data` to `output`, padded, with `separator` after every `lineLength`
+    /// characters except at the very end (Foundation's `.lineLength64Characters` and
+    /// `.endLineWithLineFeed` with 64 and a line feed).
+    static func encode(
+        _ data: [UInt8],
+        into output: inout [UInt8],
+        lineLength: Int = 64,
+        separator: [UInt8] = [0x0A]
+    ) {
+        precondition(lineLength > 0 && lineLength % 4 == 0)
+        let characters = (data.count + 2) / 3 * 4
+        output.reserveCapacity(output.count + characters + characters / lineLength * separator.count)
+        let groupsPerLine = lineLength / 4
+        alphabet.withUnsafeBufferPointer { alphabet in
+            var index = 0
+            var groups = 0
+            while index < data.count {
+                if groups == groupsPerLine {
+                    output.append(contentsOf: separator)
+                    groups = 0
+                }
+                let remaining = data.count - index
+                let first = data[index]
+                let second = remaining > 1 ? data[index + 1] : 0
+                let third = remaining > 2 ? data[index + 2] : 0
+                output.append(alphabet[Int(first >> 2)])
+                output.append(alphabet[Int((first & 0x03) << 4 | second >> 4)])
+                output.append(remaining > 1 ? alphabet[Int((second & 0x0F) << 2 | third >> 6)] : UInt8(ascii: "="))
+                output.append(remaining > 2 ? alphabet[Int(third & 0x3F)] : UInt8(ascii: "="))
+                index += 3
+                groups += 1
+            }
+        }
+    }
 }

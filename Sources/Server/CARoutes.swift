@@ -626,9 +626,10 @@ struct CertificateView: Encodable {
     var notBefore: Date
     var notAfter: Date
     var metadata: [String: String]
-    var certificate: String
-    /// Issuing CA first, up to the root; in answers to issuance only.
-    var chain: [String]?
+    /// The certificate, shown as PEM.
+    var der: [UInt8]
+    /// Issuing CA first, up to the root, shown as PEM; in answers to issuance only.
+    var chain: [[UInt8]]?
 
     init(_ record: CertificateRecord, chain: [[UInt8]]?) {
         ca = record.issuer
@@ -640,8 +641,27 @@ struct CertificateView: Encodable {
         notBefore = Date(timeIntervalSince1970: Double(record.notBefore) / 1e9)
         notAfter = Date(timeIntervalSince1970: Double(record.notAfter) / 1e9)
         metadata = record.metadata
-        certificate = PEMText.encode(record.der)
-        self.chain = chain?.map { PEMText.encode($0) }
+        der = record.der
+        self.chain = chain
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ca, serial, subject, alternativeNames, category, status, notBefore, notAfter, metadata, certificate, chain
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ca, forKey: .ca)
+        try container.encode(serial, forKey: .serial)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(alternativeNames, forKey: .alternativeNames)
+        try container.encode(category, forKey: .category)
+        try container.encode(status, forKey: .status)
+        try container.encode(notBefore, forKey: .notBefore)
+        try container.encode(notAfter, forKey: .notAfter)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(PEMText.encode(der), forKey: .certificate)
+        try container.encodeIfPresent(chain?.map { PEMText.encode($0) }, forKey: .chain)
     }
 
     static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
@@ -657,7 +677,7 @@ extension CertificateView {
     /// The view as `JSONResponse` writes it, keys sorted, without `JSONEncoder`: issuance answers
     /// with one for every certificate.
     var json: [UInt8] {
-        var json = JSONText(capacity: 1024 + certificate.utf8.count + (chain?.reduce(0) { $0 + $1.utf8.count } ?? 0))
+        var json = JSONText(capacity: 1024 + (der.count + (chain?.reduce(0) { $0 + $1.count } ?? 0)) * 3 / 2)
         json.beginObject()
         json.key("alternativeNames")
         json.strings(alternativeNames)
@@ -666,10 +686,12 @@ extension CertificateView {
         json.key("category")
         json.string(category)
         json.key("certificate")
-        json.string(certificate)
+        json.pem(der)
         if let chain {
             json.key("chain")
-            json.strings(chain)
+            json.beginArray()
+            for certificate in chain { json.pem(certificate) }
+            json.endArray()
         }
         json.key("metadata")
         json.stringObject(metadata)

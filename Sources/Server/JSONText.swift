@@ -46,6 +46,21 @@ struct JSONText {
         needsComma = true
     }
 
+    /// `der` as the string `PEMText.encode(der, label:)` makes, written straight in: the text has no
+    /// character that needs an escape but its line feeds.
+    mutating func pem(_ der: [UInt8], label: String = "CERTIFICATE") {
+        let newline: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: "-----BEGIN \(label)-----".utf8)
+        bytes.append(contentsOf: newline)
+        Base64.encode(der, into: &bytes, separator: newline)
+        bytes.append(contentsOf: newline)
+        bytes.append(contentsOf: "-----END \(label)-----".utf8)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     mutating func strings(_ values: [String]) {
         beginArray()
         for value in values { string(value) }

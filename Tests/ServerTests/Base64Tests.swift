@@ -3,7 +3,8 @@ import Testing
 
 @testable import Server
 
-/// The byte-level base64 decoder that OCSP GET paths and JSON fields go through.
+/// The byte-level base64 decoder that OCSP GET paths and JSON fields go through, and the encoder that
+/// writes certificates into issuance answers.
 @Suite struct Base64Tests {
     @Test func decodesWhatFoundationEncodes() {
         var generator = SystemRandomNumberGenerator()
@@ -17,6 +18,21 @@ import Testing
     @Test func refusesWhatIsNotPaddedStandardBase64() {
         for text in ["A", "AB", "ABC", "AB=C", "A===", "====", "@AAA", "AA==AA==", "AAAA=", "AA-_", "AAAA\n", "ÄAAA"] {
             #expect(Base64.decode(text) == nil, "\(text)")
+        }
+    }
+
+    @Test func encodesWhatFoundationEncodesInLinesOrNot() {
+        var generator = SystemRandomNumberGenerator()
+        for length in Array(0...200) + [1000, 1001, 1002, 4095] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var lines: [UInt8] = [9]
+            Base64.encode(bytes, into: &lines)
+            let expected = Data(bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+            #expect(lines == [9] + Array(expected.utf8), "\(length) bytes")
+            var oneLine: [UInt8] = []
+            Base64.encode(bytes, into: &oneLine, lineLength: 1 << 20)
+            #expect(oneLine == Array(Data(bytes).base64EncodedString().utf8), "\(length) bytes")
+            #expect(Base64.decode(oneLine) == bytes)
         }
     }
 }

@@ -48,4 +48,29 @@ import Testing
             }
         }
     }
+
+    @Test func certificatesOfEveryLengthAreWrittenAsJSONEncoderWritesTheirPEM() throws {
+        var generator = SystemRandomNumberGenerator()
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Lengths around every padding case and line break (48 bytes a line), and a certificate's size.
+        for length in Array(0...150) + [480, 481, 482, 1400] {
+            let der = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let record = CertificateRecord(
+                issuer: "c",
+                serial: [1],
+                subject: "CN=x",
+                notBefore: 0,
+                notAfter: 0,
+                der: der,
+                metadata: [:]
+            )
+            let view = CertificateView(record, chain: [der, Array(der.reversed())])
+            #expect(
+                String(decoding: view.json, as: UTF8.self) == String(decoding: try encoder.encode(view), as: UTF8.self),
+                "\(length) bytes"
+            )
+        }
+    }
 }

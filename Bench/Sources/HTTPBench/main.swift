@@ -324,6 +324,12 @@ if only == nil || only == "issuance" {
             + String(format: "%.2f", median(ratios)) + " | "
             + String(format: "%.1f / %.1f ms", last.p50, last.p99) + " |"
     )
+    print(
+        "  per round (raw C_Sign/s → certificates/s = ratio): "
+            + zip(rawRates, rates).map { raw, rate in
+                "\(Int(raw)) → \(Int(rate)) = " + String(format: "%.2f", rate / raw)
+            }.joined(separator: ", ")
+    )
     if errors > 0 { print("  issuance: \(errors) requests failed") }
     failed = failed || errors > 0
     print("bars: at least 2,000 certificates/s and 0.25 of raw")
