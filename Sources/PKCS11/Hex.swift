@@ -1,18 +1,23 @@
 /// Lower-case hexadecimal text for bytes (key IDs, serials, fingerprints), and back. Written byte by
 /// byte: `String(format:)` per byte is slow on Linux.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    /// Two lower-case digits per byte.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
+    /// Two lower-case digits per byte. Inlinable, so each caller gets it specialised for its
+    /// collection (every issuance answer and audit entry carries a serial).
+    @inlinable
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { text in
+            var index = 0
+            for byte in bytes {
+                text[index] = digit(byte >> 4)
+                text[index + 1] = digit(byte & 0x0F)
+                index += 2
+            }
+            return index
         }
-        return String(decoding: text, as: UTF8.self)
     }
+
+    @inlinable
+    static func digit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x61 - 10 + value }
 
     /// The bytes of an even number of hex digits (either case); nil for anything else.
     public static func decode(_ text: String) -> [UInt8]? {

@@ -58,27 +58,34 @@ enum Base64 {
         separator: [UInt8] = [0x0A]
     ) {
         precondition(lineLength > 0 && lineLength % 4 == 0)
-        let characters = (data.count + 2) / 3 * 4
-        output.reserveCapacity(output.count + characters + characters / lineLength * separator.count)
+        let groups = (data.count + 2) / 3
         let groupsPerLine = lineLength / 4
-        alphabet.withUnsafeBufferPointer { alphabet in
-            var index = 0
-            var groups = 0
-            while index < data.count {
-                if groups == groupsPerLine {
-                    output.append(contentsOf: separator)
-                    groups = 0
+        let breaks = groups == 0 ? 0 : (groups - 1) / groupsPerLine
+        let start = output.count
+        // Sized first, then written in place: appending byte by byte checked uniqueness every time.
+        output.append(contentsOf: repeatElement(0, count: groups * 4 + breaks * separator.count))
+        output.withUnsafeMutableBufferPointer { output in
+            alphabet.withUnsafeBufferPointer { alphabet in
+                var at = start
+                for group in 0..<groups {
+                    if group > 0 && group % groupsPerLine == 0 {
+                        for byte in separator {
+                            output[at] = byte
+                            at += 1
+                        }
+                    }
+                    let index = group * 3
+                    let remaining = data.count - index
+                    let first = data[index]
+                    let second = remaining > 1 ? data[index + 1] : 0
+                    let third = remaining > 2 ? data[index + 2] : 0
+                    output[at] = alphabet[Int(first >> 2)]
+                    output[at + 1] = alphabet[Int((first & 0x03) << 4 | second >> 4)]
+                    output[at + 2] =
+                        remaining > 1 ? alphabet[Int((second & 0x0F) << 2 | third >> 6)] : UInt8(ascii: "=")
+                    output[at + 3] = remaining > 2 ? alphabet[Int(third & 0x3F)] : UInt8(ascii: "=")
+                    at += 4
                 }
-                let remaining = data.count - index
-                let first = data[index]
-                let second = remaining > 1 ? data[index + 1] : 0
-                let third = remaining > 2 ? data[index + 2] : 0
-                output.append(alphabet[Int(first >> 2)])
-                output.append(alphabet[Int((first & 0x03) << 4 | second >> 4)])
-                output.append(remaining > 1 ? alphabet[Int((second & 0x0F) << 2 | third >> 6)] : UInt8(ascii: "="))
-                output.append(remaining > 2 ? alphabet[Int(third & 0x3F)] : UInt8(ascii: "="))
-                index += 3
-                groups += 1
             }
         }
     }

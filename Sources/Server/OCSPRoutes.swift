@@ -127,7 +127,7 @@ struct OCSPRoutes {
             return (.ok, headers, answer.der)
         }
         let now = Int64(Date().timeIntervalSince1970)
-        let tag = "\"" + hex(Insecure.SHA1.hash(data: answer.der)) + "\""
+        let tag = "\"" + hex(Array(Insecure.SHA1.hash(data: answer.der))) + "\""
         headers[.cacheControl] = "max-age=\(max(0, nextUpdate - now)), public, no-transform, must-revalidate"
         headers[.lastModified] = HTTPDate.format(thisUpdate)
         headers[.expires] = HTTPDate.format(nextUpdate)
@@ -140,5 +140,5 @@ struct OCSPRoutes {
         return (.ok, headers, answer.der)
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.encode(bytes) }
+    static func hex(_ bytes: some Collection<UInt8>) -> String { Hex.encode(bytes) }
 }

@@ -262,7 +262,7 @@ extension Vault {
                 } catch {
                     throw Self.transportFailure(error, "the HSM could not wrap under this RSA key with OAEP-\(hash)")
                 }
-                let fingerprint = SHA256.hash(data: recipient.derRepresentation).prefix(8)
+                let fingerprint = Array(SHA256.hash(data: recipient.derRepresentation).prefix(8))
                 how =
                     "wrapped under RSA-OAEP-\(hash.rawValue) key \(Hex.encode(fingerprint))"
             case .vaultKey(let transportName):
