@@ -8,12 +8,19 @@ public struct Authority: Sendable {
     /// Nil while an external parent has not yet returned the certificate.
     public let certificate: Certificate?
 
+    /// The subject key identifier of the CA certificate, which becomes the AKI of what it signs.
+    let subjectKeyIdentifier: ArraySlice<UInt8>?
+
     public init(_ record: CARecord) throws(CAError) {
         self.record = record
         do {
             certificate = try record.certificate.map { try ParsedCertificates.certificate($0) }
         } catch {
             throw CAError(.internalError, "the stored certificate of CA \(record.id) does not parse: \(error)")
+        }
+        subjectKeyIdentifier = certificate.map { certificate in
+            if let identifier = try? certificate.extensions.subjectKeyIdentifier { return identifier.keyIdentifier }
+            return SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
         }
     }
 
@@ -42,13 +49,6 @@ public struct Authority: Sendable {
                 }
             throw CAError(.caNotUsable, "CA \(record.id) cannot sign: \(why)")
         }
-    }
-
-    /// The subject key identifier of the CA certificate, which becomes the AKI of what it signs.
-    var subjectKeyIdentifier: ArraySlice<UInt8>? {
-        guard let certificate else { return nil }
-        if let identifier = try? certificate.extensions.subjectKeyIdentifier { return identifier.keyIdentifier }
-        return SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
     }
 
     var notAfter: Date? { certificate?.notValidAfter }

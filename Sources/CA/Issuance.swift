@@ -52,7 +52,12 @@ extension CertificateAuthority {
         }
         return try await issue(
             ca: id,
-            subject: CertifiedSubject(name: csr.subject, publicKey: csr.publicKey, alternativeNames: alternativeNames),
+            subject: CertifiedSubject(
+                name: csr.subject,
+                publicKey: csr.publicKey,
+                alternativeNames: alternativeNames,
+                csr: request.csr
+            ),
             category: request.category,
             validityDays: request.validityDays,
             metadata: request.metadata,
@@ -66,6 +71,8 @@ extension CertificateAuthority {
         var name: DistinguishedName
         var publicKey: Certificate.PublicKey
         var alternativeNames: [SubjectAlternativeName]
+        /// The request the key came from, if any (its bytes spare converting the key back for the SKI).
+        var csr: [UInt8]? = nil
     }
 
     /// Checks `subject` against the policy, signs, stores with the audit entry `action`.
@@ -136,7 +143,10 @@ extension CertificateAuthority {
             // in TLS server certificates (7.1.2.7.6).
             if category != .tlsServer {
                 try extensions.append(
-                    Certificate.Extension(SubjectKeyIdentifier(hash: subject.publicKey), critical: false)
+                    Certificate.Extension(
+                        CSRPublicKeyInfo.subjectKeyIdentifier(csr: subject.csr, publicKey: subject.publicKey),
+                        critical: false
+                    )
                 )
             }
             try appendRevocationPointers(for: authority, into: &extensions, policy: policy)
