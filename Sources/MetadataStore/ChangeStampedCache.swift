@@ -10,15 +10,10 @@ public final class ChangeStampedCache<Key: Hashable & Sendable, Value: Sendable>
     // Inlinable, so callers get the dictionary specialised for their key and value (unspecialised, its
     // generic metadata lookups cost as much as the decoding the cache saves).
     @usableFromInline struct Entries {
+        /// The stamp the values were read at (0 with no values before the first read is the same as a
+        /// table never changed and nothing read yet).
         @usableFromInline var stamp: UInt64 = 0
-        @usableFromInline var filled = false
         @usableFromInline var values: [Key: Value] = [:]
-
-        @usableFromInline init(stamp: UInt64 = 0, filled: Bool = false, values: [Key: Value] = [:]) {
-            self.stamp = stamp
-            self.filled = filled
-            self.values = values
-        }
     }
 
     @usableFromInline let entries: Mutex<Entries> = Mutex(Entries())
@@ -48,15 +43,13 @@ public final class ChangeStampedCache<Key: Hashable & Sendable, Value: Sendable>
     /// `load`'s, which is kept unless an older snapshot read it.
     @inlinable
     func value(_ key: Key, stamp: UInt64, load: () throws -> Value) rethrows -> Value {
-        let kept: Value? = entries.withLock { entries in
-            guard entries.filled, entries.stamp == stamp else { return nil }
-            return entries.values[key]
-        }
+        let kept: Value? = entries.withLock { entries in entries.stamp == stamp ? entries.values[key] : nil }
         if let kept { return kept }
         let value = try load()
         entries.withLock { entries in
-            if !entries.filled || stamp > entries.stamp {
-                entries = Entries(stamp: stamp, filled: true, values: [:])
+            if stamp > entries.stamp {
+                entries.stamp = stamp
+                entries.values.removeAll()
             }
             guard entries.stamp == stamp else { return }  // read from an older snapshot
             if entries.values.count >= capacity { entries.values.removeAll(keepingCapacity: true) }
