@@ -1,3 +1,4 @@
+import CA
 import Foundation
 import Hummingbird
 

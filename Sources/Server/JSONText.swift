@@ -1,3 +1,4 @@
+import CA
 import Foundation
 
 /// JSON written byte by byte, for the answers on hot paths (every issued certificate): the same text
@@ -49,14 +50,9 @@ struct JSONText {
     /// `der` as the string `PEMText.encode(der, label:)` makes, written straight in: the text has no
     /// character that needs an escape but its line feeds.
     mutating func pem(_ der: [UInt8], label: String = "CERTIFICATE") {
-        let newline: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "n")]
         separate()
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: "-----BEGIN \(label)-----".utf8)
-        bytes.append(contentsOf: newline)
-        Base64.encode(der, into: &bytes, separator: newline)
-        bytes.append(contentsOf: newline)
-        bytes.append(contentsOf: "-----END \(label)-----".utf8)
+        PEMText.append(der, label: label, to: &bytes, lineBreak: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }

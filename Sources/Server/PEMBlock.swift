@@ -1,3 +1,5 @@
+import CA
+
 /// One PEM block (RFC 7468 section 2): `-----BEGIN <label>-----`, base64 over any number of lines,
 /// `-----END <label>-----`, with whitespace allowed around the block and inside the base64, and
 /// explanatory text before it.

@@ -1,7 +1,6 @@
+import CA
 import Foundation
 import Testing
-
-@testable import Server
 
 /// The byte-level base64 decoder that OCSP GET paths and JSON fields go through, and the encoder that
 /// writes certificates into issuance answers.
@@ -33,6 +32,18 @@ import Testing
             Base64.encode(bytes, into: &oneLine, lineLength: 1 << 20)
             #expect(oneLine == Array(Data(bytes).base64EncodedString().utf8), "\(length) bytes")
             #expect(Base64.decode(oneLine) == bytes)
+        }
+    }
+
+    @Test func pemTextIsWhatFoundationsBase64MakesBetweenTheLabels() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 2, 3, 47, 48, 49, 96, 500] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let body = Data(bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+            #expect(
+                PEMText.encode(bytes, label: "X509 CRL") == "-----BEGIN X509 CRL-----\n\(body)\n-----END X509 CRL-----",
+                "\(length) bytes"
+            )
         }
     }
 }

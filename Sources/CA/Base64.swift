@@ -2,7 +2,7 @@
 /// alphabet only, a length that is a multiple of four, and `=` padding only at the end. Foundation's
 /// decoder bridges through NSString on Linux (it was a sixth of the CPU of an OCSP GET) and turns
 /// some malformed texts into bytes instead of failing.
-enum Base64 {
+public enum Base64 {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// 0–63 for the alphabet, 0xFF for anything else.
@@ -15,7 +15,7 @@ enum Base64 {
     }()
 
     /// The bytes `text` encodes, or nil when it is not standard, padded base64.
-    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+    public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         let input = Array(text)
         guard input.count % 4 == 0 else { return nil }
         var padding = 0
@@ -46,12 +46,12 @@ enum Base64 {
     }
 
     /// The bytes of a UTF-8 string in base64.
-    static func decode(_ text: String) -> [UInt8]? { decode(text.utf8) }
+    public static func decode(_ text: String) -> [UInt8]? { decode(text.utf8) }
 
     /// Appends the base64 of `data` to `output`, padded, with `separator` after every `lineLength`
     /// characters except at the very end (Foundation's `.lineLength64Characters` and
     /// `.endLineWithLineFeed` with 64 and a line feed).
-    static func encode(
+    public static func encode(
         _ data: [UInt8],
         into output: inout [UInt8],
         lineLength: Int = 64,
