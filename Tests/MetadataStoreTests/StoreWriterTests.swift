@@ -52,6 +52,59 @@ struct Refused: Error {}
         #expect(writer.statistics.failures == 12)
     }
 
+    /// One group, held back until every write is queued: writes see the writes before them in the
+    /// group, a failing write is rolled back alone, and the others — run a second time after the failure
+    /// abandoned the group's first attempt — count exactly once.
+    @Test(.timeLimit(.minutes(1))) func aGroupWithAFailingWriteRunsAgainAndCountsEachWriteOnce() async throws {
+        let (environment, writer, a) = try makeStore()
+        try await writer.write { try $0.put(a, bytes("counter"), [0]) }
+        let gate = DispatchSemaphore(value: 0)
+        let holdingWriter = Mutex(false)
+        let holding = Task {
+            try await writer.write { _ in
+                holdingWriter.withLock { $0 = true }
+                gate.wait()
+            }
+        }
+        while !holdingWriter.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+        let increments = 12
+        let results = Task {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<increments {
+                    group.addTask {
+                        do {
+                            try await writer.write { txn in
+                                let count = try txn.get(a, bytes("counter"))?.first ?? 0
+                                try txn.put(a, bytes("counter"), [count + 1])
+                                try txn.put(a, bytes("seen\(index)"), [count])
+                                if index == 7 { throw Refused() }
+                            }
+                            return true
+                        } catch is Refused { return false }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+        }
+        while writer.statistics.queued < increments { try await Task.sleep(for: .milliseconds(2)) }
+        let commitsBefore = writer.statistics.commits
+        gate.signal()
+        try await holding.value
+        let outcomes = try await results.value
+        #expect(outcomes.filter { $0 }.count == increments - 1)
+        let statistics = writer.statistics
+        #expect(statistics.commits == commitsBefore + 2, "the held write, then one group: \(statistics)")
+        #expect(statistics.largestGroup == increments - 1)
+        #expect(statistics.failures == 1)
+        // Each write saw the ones before it, and the refused one left nothing behind.
+        #expect(try environment.read { try $0.get(a, bytes("counter")) } == [UInt8(increments - 1)])
+        let seen = try environment.read { txn in
+            try (0..<increments).map { index in try txn.get(a, bytes("seen\(index)"))?.first }
+        }
+        #expect(seen[7] == nil)
+        #expect(Set(seen.compactMap { $0 }) == Set((0..<UInt8(increments - 1))))
+    }
+
     @Test func aFullMapIsAClearErrorAndKeepsWhatWasStored() async throws {
         let path = try makeTemporaryDirectory("full")
         let environment = try Environment(.init(path: path, mapSize: 1 << 20, maxMapSize: 1 << 20, databases: ["a"]))
