@@ -34,6 +34,22 @@ import Testing
         }
     }
 
+    /// Live jobs restart the pool's idle clock; jobs marked as background work do not.
+    @Test func backgroundWorkDoesNotCountAsLiveWork() async throws {
+        let fixture = try await PoolFixture(sessions: 1)
+        let pool = fixture.pool
+        try await fixture.signAndCheck("live")
+        #expect(!pool.hasBeenIdle(for: .seconds(3600)))
+        #expect(pool.hasBeenIdle(for: .zero))
+        #expect(try await eventually { pool.hasBeenIdle(for: .milliseconds(200)) })
+        for round in 0..<3 {
+            try await SessionPool.$backgroundWork.withValue(true) { try await fixture.signAndCheck("ahead \(round)") }
+        }
+        #expect(pool.hasBeenIdle(for: .milliseconds(200)), "background work left the clock where it was")
+        try await fixture.signAndCheck("live again")
+        #expect(!pool.hasBeenIdle(for: .seconds(3600)))
+    }
+
     @Test func waiterTimesOutWithAClearError() async throws {
         let faults = try SoftHSMEnvironment.shared.faultInjector()
         let fixture = try await PoolFixture(modulePath: faults.modulePath, sessions: 1, waitTimeout: .seconds(1))

@@ -1,5 +1,6 @@
 import CustosTestSupport
 import Foundation
+import MetadataStore
 import SwiftASN1
 import Testing
 
@@ -390,6 +391,93 @@ import Testing
     }
 
     /// `custos_ocsp_responses_total{source="presigned",status="successful"}` from /metrics.
+    /// Signing ahead for new certificates steps aside while live work uses the HSM, and a pass cut short
+    /// (by live work or by its limit) resumes where it stopped.
+    @Test func signingAheadForNewCertificatesWaitsForLiveWorkAndResumes() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-ocsp-defer")
+        try await CATests().createCA(server, id: "defer-root", algorithm: "ec-p256", subject: "CN=Deferring Root")
+        func issue(_ name: String) async throws {
+            let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
+            let issued = try await server.request(
+                "POST",
+                "/v1/cas/defer-root/certificates",
+                token: server.adminToken,
+                json: ["csr": csr, "category": "device"]
+            )
+            try #require(issued.status == 201, "\(issued.text)")
+        }
+        try await issue("first")
+        try await issue("second")
+        // Issuance just signed in the HSM: new certificates wait.
+        let ocsp = server.api.ocsp
+        #expect(await ocsp.refresh(deferringNew: .seconds(3600)) == .init(signed: 0, deferred: true))
+        // The root's own certificate and two leaves, two CertIDs each, one certificate per pass.
+        #expect(await ocsp.refresh(limit: 1) == .init(signed: 2, deferred: false))
+        #expect(await ocsp.refreshDue(limit: 1) == 2)
+        #expect(await ocsp.refreshDue(limit: 1) == 2)
+        #expect(await ocsp.refreshDue() == 0)
+        // Once the HSM has been free of live work for the window, new certificates are signed for.
+        try await issue("third")
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(await ocsp.refresh(deferringNew: .milliseconds(100)) == .init(signed: 2, deferred: false))
+    }
+
+    /// One pass reads on past a first batch of certificates that all have responses (here 600 stored
+    /// directly, under an issuer id that sorts first) to the new ones behind it.
+    @Test func signingAheadReadsPastCertificatesThatHaveResponses() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-ocsp-scan")
+        let now = Int64(Date().timeIntervalSince1970)
+        _ = try await server.api.authority.store.write { txn in
+            for index in 0..<600 {
+                let serial = [0x40, UInt8(index >> 8), UInt8(index & 0xFF)]
+                try txn.save(
+                    CertificateRecord(
+                        issuer: "a-earlier",
+                        serial: serial,
+                        subject: "CN=earlier \(index)",
+                        notBefore: 0,
+                        notAfter: (now + 86_400) * 1_000_000_000,
+                        der: [0x30, 0x00],
+                        metadata: [:]
+                    )
+                )
+                for tag: UInt8 in [1, 2] {
+                    try txn.save(
+                        OCSPResponseRecord(
+                            issuer: "a-earlier",
+                            serial: serial,
+                            hashAlgorithm: tag,
+                            der: [0x30, 0x00],
+                            thisUpdate: now,
+                            nextUpdate: now + 86_400
+                        )
+                    )
+                }
+            }
+        }
+        try await CATests().createCA(server, id: "scan-root", algorithm: "ec-p256", subject: "CN=Scanning Root")
+        let csr = try makeCSR(directory, name: "leaf", newkey: CATests.leafKeys[0].newkey, subject: "/CN=leaf")
+        let issued = try await server.request(
+            "POST",
+            "/v1/cas/scan-root/certificates",
+            token: server.adminToken,
+            json: ["csr": csr, "category": "device"]
+        )
+        try #require(issued.status == 201, "\(issued.text)")
+        // Looking at fewer certificates than lie before them finds nothing yet; the next pass goes on
+        // from there to the root's own certificate and the leaf, two CertIDs each.
+        let ocsp = server.api.ocsp
+        #expect(await ocsp.refresh(scanLimit: 400) == .init(signed: 0, deferred: false))
+        #expect(await ocsp.refresh(scanLimit: 400) == .init(signed: 4, deferred: false))
+        // That pass reached the end: the next one starts at the front and reads on past the first 500.
+        try await CATests().createCA(server, id: "scan-second", algorithm: "ec-p256", subject: "CN=Second Root")
+        // (The responder learns of new CAs at most once a second.)
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(await ocsp.refresh() == .init(signed: 2, deferred: false))
+    }
+
     func presignedCount(_ server: ServerFixture) async throws -> Int {
         let metrics = try await server.request("GET", "/metrics", token: server.adminToken)
         let line = metrics.text.split(separator: "\n").first {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HSM
 import MetadataStore
 import Signing
 import Synchronization
@@ -207,12 +208,42 @@ public final class OCSPResponder: Sendable {
     }
 
     /// Signs the responses that are due: stored ones past half their validity, and (continuing
-    /// through the certificate table, `limit` signatures a pass) missing ones for unexpired
-    /// certificates of CAs Custos signs for. Returns how many it signed.
+    /// through the certificate table, at most `limit` signatures and 20,000 certificates looked at a
+    /// pass) missing ones for unexpired certificates of CAs Custos signs for. Returns how many it
+    /// signed.
     @discardableResult
-    public func refreshDue(limit: Int = 1_000) async -> Int {
+    public func refreshDue(limit: Int = 1_000) async -> Int { await refresh(limit: limit).signed }
+
+    /// What one refresh pass did.
+    public struct RefreshPass: Sendable, Equatable {
+        /// Responses signed.
+        public var signed = 0
+        /// Whether responses for new certificates were left for later because live work used the HSM.
+        public var deferred = false
+
+        public init(signed: Int = 0, deferred: Bool = false) {
+            self.signed = signed
+            self.deferred = deferred
+        }
+    }
+
+    /// `refreshDue`, and with `deferringNew`, responses for certificates that have none yet are only
+    /// signed while the HSM pool has had no live job for that long: a burst of issuance or signing
+    /// keeps the HSM (and, with SoftHSM, the CPU) to itself, and the new certificates are signed for
+    /// once it is over (or live, if somebody asks first). Due refreshes never wait. The pass's own
+    /// signatures are background work and do not count as live.
+    public func refresh(limit: Int = 1_000, scanLimit: Int = 20_000, deferringNew window: Duration? = nil) async
+        -> RefreshPass
+    {
+        await SessionPool.$backgroundWork.withValue(true) {
+            await refreshPass(limit: limit, scanLimit: scanLimit, deferringNew: window)
+        }
+    }
+
+    private func refreshPass(limit: Int, scanLimit: Int, deferringNew window: Duration?) async -> RefreshPass {
         let now = Int64(Date().timeIntervalSince1970)
         var signed = 0
+        var deferred = false
         // 1. Stored responses past half their validity.
         let due: [OCSPResponseRecord] =
             (try? authority.store.read { reader in
@@ -229,24 +260,49 @@ public final class OCSPResponder: Sendable {
                 signed += 1
             }
         }
-        // 2. Certificates without a stored response, a batch at a time.
-        let start = presignCursor.withLock { $0 }
-        let batch: [CertificateRecord] =
-            (try? authority.store.read { try $0.records(CertificateRecord.self, after: start, limit: 500) }) ?? []
-        presignCursor.withLock { $0 = batch.count < 500 ? nil : batch.last?.primaryKey }
-        for certificate in batch where signed < limit && certificate.notAfter / 1_000_000_000 > now {
-            for tag: UInt8 in [1, 2] {
-                let key = OCSPResponseRecord.key(
-                    issuer: certificate.issuer,
-                    serial: certificate.serial,
-                    hashAlgorithm: tag
-                )
-                let stored = try? authority.store.read { try $0.record(OCSPResponseRecord.self, key: key) }
-                guard stored == nil else { continue }
-                if await presign(ca: certificate.issuer, serial: certificate.serial, tag: tag, at: now) { signed += 1 }
+        // 2. Certificates without a stored response, read 500 at a time from where the last pass
+        // stopped, until the table ends (the next pass starts again at the front) or the pass is cut
+        // short by its limit, live work or `scanLimit` certificates looked at; a pass cut short
+        // resumes after the last certificate it handled.
+        var cursor = presignCursor.withLock { $0 }
+        var scanned = 0
+        var cutShort = false
+        let pool = authority.signing.keyStore.pool
+        scan: while true {
+            let after = cursor
+            let batch: [CertificateRecord] =
+                (try? authority.store.read { try $0.records(CertificateRecord.self, after: after, limit: 500) }) ?? []
+            for certificate in batch {
+                if signed >= limit || scanned >= scanLimit {
+                    cutShort = true
+                    break scan
+                }
+                if let window, !pool.hasBeenIdle(for: window) {
+                    cutShort = true
+                    deferred = true
+                    break scan
+                }
+                scanned += 1
+                if certificate.notAfter / 1_000_000_000 > now {
+                    for tag: UInt8 in [1, 2] {
+                        let key = OCSPResponseRecord.key(
+                            issuer: certificate.issuer,
+                            serial: certificate.serial,
+                            hashAlgorithm: tag
+                        )
+                        let stored = try? authority.store.read { try $0.record(OCSPResponseRecord.self, key: key) }
+                        guard stored == nil else { continue }
+                        if await presign(ca: certificate.issuer, serial: certificate.serial, tag: tag, at: now) {
+                            signed += 1
+                        }
+                    }
+                }
+                cursor = certificate.primaryKey
             }
+            if batch.count < 500 { break }
         }
-        return signed
+        presignCursor.withLock { $0 = cutShort ? cursor : nil }
+        return RefreshPass(signed: signed, deferred: deferred)
     }
 
     /// Signs and keeps the response for one certificate, if Custos signs for its issuer.
