@@ -255,10 +255,9 @@ public final class OCSPResponder: Sendable {
                     limit: limit
                 ).compactMap { try reader.record(OCSPResponseRecord.self, key: $0) }
             }) ?? []
-        for record in due where signed < limit {
-            if await presign(ca: record.issuer, serial: record.serial, tag: record.hashAlgorithm, at: now) {
-                signed += 1
-            }
+        for start in stride(from: 0, to: min(due.count, limit), by: Self.presignWidth) {
+            let chunk = due[start..<min(start + Self.presignWidth, due.count, limit)]
+            signed += await presign(chunk.map { ($0.issuer, $0.serial, $0.hashAlgorithm) }, at: now)
         }
         // 2. Certificates without a stored response, read 500 at a time from where the last pass
         // stopped, until the table ends (the next pass starts again at the front) or the pass is cut
@@ -268,12 +267,17 @@ public final class OCSPResponder: Sendable {
         var scanned = 0
         var cutShort = false
         let pool = authority.signing.keyStore.pool
+        var pending: [(ca: String, serial: [UInt8], tag: UInt8)] = []
         scan: while true {
             let after = cursor
             let batch: [CertificateRecord] =
                 (try? authority.store.read { try $0.records(CertificateRecord.self, after: after, limit: 500) }) ?? []
             for certificate in batch {
-                if signed >= limit || scanned >= scanLimit {
+                if pending.count >= Self.presignWidth {
+                    signed += await presign(pending, at: now)
+                    pending = []
+                }
+                if signed + pending.count >= limit || scanned >= scanLimit {
                     cutShort = true
                     break scan
                 }
@@ -291,18 +295,30 @@ public final class OCSPResponder: Sendable {
                             hashAlgorithm: tag
                         )
                         let stored = try? authority.store.read { try $0.record(OCSPResponseRecord.self, key: key) }
-                        guard stored == nil else { continue }
-                        if await presign(ca: certificate.issuer, serial: certificate.serial, tag: tag, at: now) {
-                            signed += 1
-                        }
+                        if stored == nil { pending.append((certificate.issuer, certificate.serial, tag)) }
                     }
                 }
                 cursor = certificate.primaryKey
             }
             if batch.count < 500 { break }
         }
+        signed += await presign(pending, at: now)
         presignCursor.withLock { $0 = cutShort ? cursor : nil }
         return RefreshPass(signed: signed, deferred: deferred)
+    }
+
+    /// Responses a refresh pass signs at once: each waits for the HSM and then for its durable write, so
+    /// one at a time would leave both idle most of the time.
+    static let presignWidth = 16
+
+    /// Signs and keeps the responses for `items` concurrently; returns how many were signed.
+    private func presign(_ items: [(ca: String, serial: [UInt8], tag: UInt8)], at now: Int64) async -> Int {
+        await withTaskGroup(of: Bool.self) { group in
+            for item in items {
+                group.addTask { await self.presign(ca: item.ca, serial: item.serial, tag: item.tag, at: now) }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
     }
 
     /// Signs and keeps the response for one certificate, if Custos signs for its issuer.
