@@ -397,16 +397,7 @@ import Testing
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-ocsp-defer")
         try await CATests().createCA(server, id: "defer-root", algorithm: "ec-p256", subject: "CN=Deferring Root")
-        func issue(_ name: String) async throws {
-            let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
-            let issued = try await server.request(
-                "POST",
-                "/v1/cas/defer-root/certificates",
-                token: server.adminToken,
-                json: ["csr": csr, "category": "device"]
-            )
-            try #require(issued.status == 201, "\(issued.text)")
-        }
+        func issue(_ name: String) async throws { try await issueDevice(server, ca: "defer-root", name, in: directory) }
         try await issue("first")
         try await issue("second")
         // Issuance just signed in the HSM: new certificates wait.
@@ -458,14 +449,7 @@ import Testing
             }
         }
         try await CATests().createCA(server, id: "scan-root", algorithm: "ec-p256", subject: "CN=Scanning Root")
-        let csr = try makeCSR(directory, name: "leaf", newkey: CATests.leafKeys[0].newkey, subject: "/CN=leaf")
-        let issued = try await server.request(
-            "POST",
-            "/v1/cas/scan-root/certificates",
-            token: server.adminToken,
-            json: ["csr": csr, "category": "device"]
-        )
-        try #require(issued.status == 201, "\(issued.text)")
+        try await issueDevice(server, ca: "scan-root", "leaf", in: directory)
         // Looking at fewer certificates than lie before them finds nothing yet; the next pass goes on
         // from there to the root's own certificate and the leaf, two CertIDs each.
         let ocsp = server.api.ocsp
@@ -476,6 +460,18 @@ import Testing
         // (The responder learns of new CAs at most once a second.)
         try await Task.sleep(for: .milliseconds(1100))
         #expect(await ocsp.refresh() == .init(signed: 2, deferred: false))
+    }
+
+    /// Issues a device certificate named `name` from `ca` over the API.
+    func issueDevice(_ server: ServerFixture, ca: String, _ name: String, in directory: String) async throws {
+        let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
+        let issued = try await server.request(
+            "POST",
+            "/v1/cas/\(ca)/certificates",
+            token: server.adminToken,
+            json: ["csr": csr, "category": "device"]
+        )
+        try #require(issued.status == 201, "\(issued.text)")
     }
 
     func presignedCount(_ server: ServerFixture) async throws -> Int {
