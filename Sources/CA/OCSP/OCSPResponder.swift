@@ -270,9 +270,25 @@ public final class OCSPResponder: Sendable {
         var pending: [(ca: String, serial: [UInt8], tag: UInt8)] = []
         scan: while true {
             let after = cursor
-            let batch: [CertificateRecord] =
-                (try? authority.store.read { try $0.records(CertificateRecord.self, after: after, limit: 500) }) ?? []
-            for certificate in batch {
+            // The batch and, for each unexpired certificate in it, the CertIDs without a stored response,
+            // from one snapshot.
+            let (batch, missing): ([CertificateRecord], [[UInt8]]) =
+                (try? authority.store.read { reader in
+                    let batch = try reader.records(CertificateRecord.self, after: after, limit: 500)
+                    let missing = try batch.map { certificate -> [UInt8] in
+                        guard certificate.notAfter / 1_000_000_000 > now else { return [] }
+                        return try [UInt8(1), 2].filter { tag in
+                            let key = OCSPResponseRecord.key(
+                                issuer: certificate.issuer,
+                                serial: certificate.serial,
+                                hashAlgorithm: tag
+                            )
+                            return try reader.record(OCSPResponseRecord.self, key: key) == nil
+                        }
+                    }
+                    return (batch, missing)
+                }) ?? ([], [])
+            for (certificate, tags) in zip(batch, missing) {
                 if pending.count >= Self.presignWidth {
                     signed += await presign(pending, at: now)
                     pending = []
@@ -287,17 +303,7 @@ public final class OCSPResponder: Sendable {
                     break scan
                 }
                 scanned += 1
-                if certificate.notAfter / 1_000_000_000 > now {
-                    for tag: UInt8 in [1, 2] {
-                        let key = OCSPResponseRecord.key(
-                            issuer: certificate.issuer,
-                            serial: certificate.serial,
-                            hashAlgorithm: tag
-                        )
-                        let stored = try? authority.store.read { try $0.record(OCSPResponseRecord.self, key: key) }
-                        if stored == nil { pending.append((certificate.issuer, certificate.serial, tag)) }
-                    }
-                }
+                pending += tags.map { (certificate.issuer, certificate.serial, $0) }
                 cursor = certificate.primaryKey
             }
             if batch.count < 500 { break }
