@@ -457,9 +457,39 @@ import Testing
         #expect(await ocsp.refresh(scanLimit: 400) == .init(signed: 4, deferred: false))
         // That pass reached the end: the next one starts at the front and reads on past the first 500.
         try await CATests().createCA(server, id: "scan-second", algorithm: "ec-p256", subject: "CN=Second Root")
-        // (The responder learns of new CAs at most once a second.)
-        try await Task.sleep(for: .milliseconds(1100))
         #expect(await ocsp.refresh() == .init(signed: 2, deferred: false))
+    }
+
+    /// A CA created after the responder indexed the CAs is known at once: a live request naming it is
+    /// answered (not `unauthorized`) and the next pass signs ahead for its certificates. The responder
+    /// rebuilds its index when the CA table's change stamp moves (before, at most once a second, so a
+    /// pass in that second skipped the new CA's certificates until the next cycle through the table).
+    @Test func aCACreatedAfterTheIndexIsAnsweredForAndSignedAheadAtOnce() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-ocsp-new-ca")
+        let ocsp = server.api.ocsp
+        try await CATests().createCA(server, id: "early-root", algorithm: "ec-p256", subject: "CN=Early Root")
+        // Builds the index: the root's own certificate, two CertIDs.
+        #expect(await ocsp.refreshDue() == 2)
+        let later = try await CATests().createCA(
+            server,
+            id: "later-root",
+            algorithm: "ec-p256",
+            subject: "CN=Later Root"
+        )
+        let caPath = "\(directory)/later.pem"
+        try (later["certificate"] as? String ?? "").write(toFile: caPath, atomically: true, encoding: .utf8)
+        _ = try runCommand(
+            "openssl",
+            ["ocsp", "-issuer", caPath, "-serial", "0x1", "-no_nonce", "-reqout", "\(directory)/later.req"]
+        )
+        let request = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(directory)/later.req")))
+        // Serial 1 was never issued: unknown, in a successful answer signed by the new CA.
+        let answer = await ocsp.respond(to: request)
+        #expect(answer.status == .successful && answer.source == .live, "\(answer.status) \(answer.source)")
+        try await issueDevice(server, ca: "later-root", "later leaf", in: directory)
+        // The new root's certificate and its leaf, two CertIDs each.
+        #expect(await ocsp.refreshDue() == 4)
     }
 
     /// Issues a device certificate named `name` from `ca` over the API.

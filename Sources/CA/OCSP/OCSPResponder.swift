@@ -72,7 +72,10 @@ public final class OCSPResponder: Sendable {
         var issuers: [[UInt8]: Issuer] = [:]
         /// CA id → its keys' issuers.
         var byCA: [String: [Issuer]] = [:]
-        var built: ContinuousClock.Instant?
+        /// The CA table's change stamp when it was built (nil: not built yet).
+        var stamp: UInt64?
+        /// When it was built, if a CA's current key could not be found then (tried again a second later).
+        var incompleteSince: ContinuousClock.Instant?
     }
 
     /// A CA's delegated signer as the responder uses it (from its `OCSPSignerRecord`).
@@ -242,6 +245,8 @@ public final class OCSPResponder: Sendable {
 
     private func refreshPass(limit: Int, scanLimit: Int, deferringNew window: Duration?) async -> RefreshPass {
         let now = Int64(Date().timeIntervalSince1970)
+        // CAs created since the index was built: their certificates are signed for in this pass.
+        _ = try? rebuiltIndexIfChanged()
         var signed = 0
         var deferred = false
         // 1. Stored responses past half their validity.
@@ -454,20 +459,20 @@ public final class OCSPResponder: Sendable {
         }
     }
 
-    /// The issuer a CertID names, rebuilding the index (at most once a second) when it names none,
-    /// so that CAs created or re-keyed since are found.
+    /// The issuer a CertID names, rebuilding the index when it names none and the CA table changed
+    /// since it was built, so that CAs created or re-keyed since (by any process) are found.
     private func issuer(for certID: CertID) throws -> Issuer? {
         guard let tag = Self.algorithmTag(certID) else { return nil }
         let lookup = [tag] + certID.issuerNameHash + certID.issuerKeyHash
         if let found = index.withLock({ $0.issuers[lookup] }) { return found }
-        return try rebuiltIndexIfDue()?.issuers[lookup]
+        return try rebuiltIndexIfChanged()?.issuers[lookup]
     }
 
     /// The key of `ca` that signed the certificate `serial`: the CA's only key, or the one whose
     /// certificate verifies the certificate's signature.
     private func issuer(ofCertificate serial: [UInt8], ca: String) throws -> Issuer? {
         var candidates = index.withLock { $0.byCA[ca] } ?? []
-        if candidates.isEmpty { candidates = try rebuiltIndexIfDue()?.byCA[ca] ?? [] }
+        if candidates.isEmpty { candidates = try rebuiltIndexIfChanged()?.byCA[ca] ?? [] }
         guard candidates.count > 1 else { return candidates.first }
         let key = Self.certificateKey(ca: ca, serial: serial)
         guard let record = try authority.store.read({ try $0.record(CertificateRecord.self, key: key) }) else {
@@ -477,11 +482,20 @@ public final class OCSPResponder: Sendable {
         return candidates.first { $0.certificate.publicKey.isValidSignature(certificate.signature, for: certificate) }
     }
 
-    private func rebuiltIndexIfDue() throws -> Index? {
-        let due = index.withLock { index in index.built.map { ContinuousClock.now - $0 > .seconds(1) } ?? true }
+    /// The index rebuilt, if the CA table's change stamp moved since it was built (or a CA's key was
+    /// missing then and a second has passed); nil if it is current. Reading the stamp costs one lookup,
+    /// so a request naming an issuer Custos does not serve does not rebuild anything.
+    private func rebuiltIndexIfChanged() throws -> Index? {
+        let stamp = try authority.store.read { try $0.changeStamp(CARecord.self) }
+        let due = index.withLock { index in
+            index.stamp != stamp || index.incompleteSince.map { ContinuousClock.now - $0 > .seconds(1) } ?? false
+        }
         guard due else { return nil }
         let rebuilt = try buildIndex()
-        index.withLock { $0 = rebuilt }
+        index.withLock { index in
+            // Two rebuilds at once: the one from the newer snapshot stays.
+            if rebuilt.stamp ?? 0 >= index.stamp ?? 0 { index = rebuilt }
+        }
         return rebuilt
     }
 
@@ -502,17 +516,25 @@ public final class OCSPResponder: Sendable {
     }
 
     private func buildIndex() throws -> Index {
-        let records = try authority.store.read { reader in
-            try reader.records(CARecord.self, after: nil, limit: .max).filter {
-                $0.keyName != nil && $0.certificate != nil
-            }
+        let (records, stamp) = try authority.store.read { reader in
+            (
+                try reader.records(CARecord.self, after: nil, limit: .max).filter {
+                    $0.keyName != nil && $0.certificate != nil
+                },
+                try reader.changeStamp(CARecord.self)
+            )
         }
-        var index = Index(built: .now)
+        var index = Index(stamp: stamp)
         for record in records {
             for name in CertificateAuthority.keyNames(of: record) {
                 guard let key = try? authority.signing.keys.serviceKey(name),
                     let certificate = try? CertificateAuthority.newestCertificate(of: key, in: record)
-                else { continue }
+                else {
+                    // Earlier keys may be gone (retired, or never made: a renewal can keep its key); the
+                    // current one should be there, and if not yet, the next lookup a second later tries again.
+                    if name == record.keyName { index.incompleteSince = .now }
+                    continue
+                }
                 let subject = try CRLPublisher.subjectBytes(certificate)
                 let publicKey = certificate.publicKey.subjectPublicKeyInfoBytes
                 let issuer = Issuer(
