@@ -4,7 +4,7 @@ public enum CustosStore {
     public static let recordTypes: [any StoredRecord.Type] = [
         KeyRecord.self, CARecord.self, CertificateRecord.self, RevocationRecord.self, CRLNumberRecord.self,
         PolicyRecord.self, CredentialRecord.self, VaultEntryRecord.self, OCSPResponseRecord.self,
-        OCSPSignerRecord.self, VaultNamespaceRecord.self,
+        OCSPSignerRecord.self, VaultNamespaceRecord.self, LeaseRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -16,6 +16,9 @@ public enum CustosStore {
         // 3: CAs, policies and credentials keep change stamps (readers cache them). Nothing to convert (a
         // missing stamp reads as 0); the version keeps builds that do not count changes from writing.
         Schema.Migration(version: 3) { _, _ in },
+        // 4: the leases table (processes sharing a store take turns at background jobs such as signing
+        // OCSP responses ahead). Nothing to convert; the version keeps builds that ignore leases out.
+        Schema.Migration(version: 4) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

@@ -1,6 +1,7 @@
 public import CA
 import Foundation
 public import Logging
+import MetadataStore
 public import ServiceLifecycle
 
 /// Keeps the OCSP responses signed ahead fresh while the server runs: every few seconds, responses
@@ -14,12 +15,22 @@ public import ServiceLifecycle
 ///
 /// With `signerValidityDays` (the CA's process, when delegated signers are on) each pass first
 /// rotates the delegated OCSP signers that are due; `custos ocsp serve` leaves that to the CA.
+///
+/// Processes that share a store (`custos serve` and any number of `custos ocsp serve` on one data
+/// directory) take turns: only the holder of the store lease `ocsp-sign-ahead` runs passes, the others
+/// check every `interval` and take over when it stops or hangs (its lease expires after `leaseTerm`).
+/// The CA's process has the higher `leaseRank` and takes the lease at once: its pool sees the
+/// issuance that signing ahead steps aside for.
 public struct OCSPRefreshService: Service {
+    /// The name of the store lease.
+    public static let leaseName = "ocsp-sign-ahead"
+
     let responder: OCSPResponder
     let interval: Duration
     let liveWindow: Duration
     let maxDeferredPasses: Int
     let signerValidityDays: Int?
+    let lease: StoreLease
     let logger: Logger
 
     public init(
@@ -28,6 +39,8 @@ public struct OCSPRefreshService: Service {
         liveWindow: Duration = .milliseconds(250),
         maxDeferredPasses: Int = 12,
         signerValidityDays: Int? = nil,
+        leaseRank: Int64 = 0,
+        leaseTerm: Duration = .seconds(30),
         logger: Logger = Logger(label: "custos.ocsp")
     ) {
         self.responder = responder
@@ -35,13 +48,35 @@ public struct OCSPRefreshService: Service {
         self.liveWindow = liveWindow
         self.maxDeferredPasses = maxDeferredPasses
         self.signerValidityDays = signerValidityDays
+        self.lease = StoreLease(
+            name: Self.leaseName,
+            rank: leaseRank,
+            term: max(leaseTerm, interval * 3),
+            store: responder.authority.store
+        )
         self.logger = logger
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var deferredPasses = 0
+            var holding: Bool?
             while !Task.isCancelled {
+                let held = await holdLease()
+                if held != holding {
+                    holding = held
+                    ServerMetrics.ocspSignAheadLease(held)
+                    logger.notice(
+                        held
+                            ? "this process signs OCSP responses ahead"
+                            : "another process on this store signs OCSP responses ahead",
+                        metadata: ["lease": "\(Self.leaseName)", "holder": "\(lease.holder)"]
+                    )
+                }
+                guard held else {
+                    try? await Task.sleep(for: interval)
+                    continue
+                }
                 if let signerValidityDays { await rotateSigners(validityDays: signerValidityDays) }
                 let pass = await responder.refresh(
                     limit: 1_000,
@@ -52,6 +87,18 @@ public struct OCSPRefreshService: Service {
                 // A full pass means there is more to do: go on at once.
                 if pass.signed < 1_000 { try? await Task.sleep(for: interval) }
             }
+        }
+        // So that another process takes over at its next check rather than after the term.
+        do { try await lease.release() } catch {
+            logger.warning("the OCSP sign-ahead lease could not be released", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// Takes or renews the lease; a store that cannot be written counts as not held.
+    private func holdLease() async -> Bool {
+        do { return try await lease.hold() } catch {
+            logger.error("the OCSP sign-ahead lease could not be taken", metadata: ["reason": "\(error)"])
+            return false
         }
     }
 

@@ -34,7 +34,12 @@ struct OCSPServeCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "Seconds between passes that sign answers ahead (0: never; the CA's process does it too).")
+    @Option(
+        help: """
+            Seconds between passes that sign answers ahead (0: never). One process on a store signs ahead \
+            at a time, the CA's when it runs; this one checks at this interval whether it should take over.
+            """
+    )
     var refreshInterval = 5
 
     func run() async throws {

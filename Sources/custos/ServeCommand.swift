@@ -144,6 +144,8 @@ struct ServeCommand: AsyncParsableCommand {
                     OCSPRefreshService(
                         responder: api.ocsp,
                         signerValidityDays: server.ocspDelegatedSigners ? server.ocspSignerValidityDays : nil,
+                        // Before any `custos ocsp serve` on the same store: this pool sees the issuance.
+                        leaseRank: 1,
                         logger: logger
                     ),
                 ],

@@ -45,7 +45,11 @@ import Testing
         }
         let first = try makeCA("first")
 
-        let responder = try ServeProcess(["--port", "0"], directory: directory, command: ["ocsp", "serve"])
+        let responder = try ServeProcess(
+            ["--port", "0", "--refresh-interval", "1"],
+            directory: directory,
+            command: ["ocsp", "serve"]
+        )
         #expect(try await responder.waitFor("press Ctrl-C to stop"), "\(responder.text)")
         let port = try #require(
             responder.text.split(separator: "serving OCSP over HTTP on 127.0.0.1:").last?.prefix { $0.isNumber }
@@ -81,10 +85,9 @@ import Testing
         #expect(revoked.contains("\(first.leaf): revoked") && revoked.contains("Reason: superseded"), "\(revoked)")
         #expect(revoked.contains("Response verify OK"), "\(revoked)")
 
-        // A CA created after the responder started: its key is found in the store on first use (the
-        // responder re-reads the CAs at most once a second when a request names an issuer it lacks).
+        // A CA created after the responder started: its key is found in the store on first use (a
+        // request naming an issuer the responder lacks re-reads the CAs if their table changed).
         let second = try makeCA("second")
-        try await Task.sleep(for: .milliseconds(1_100))
         let fresh = try ask(second)
         #expect(fresh.contains("Response verify OK") && fresh.contains("\(second.leaf): good"), "\(fresh)")
         // Once the CA's process has issued the second CA's delegated signer (its rotation pass runs every
@@ -99,9 +102,33 @@ import Testing
         #expect(delegated.contains("Subject: CN=second OCSP signer 1"), "\(delegated)")
         #expect(delegated.contains("Response verify OK") && delegated.contains("\(second.leaf): good"), "\(delegated)")
 
+        // One process signs answers ahead: the CA's, which ranks first (its pool sees the issuance that
+        // signing ahead steps aside for). When it stops, the responder takes over at its next check.
+        func leaseHeld(_ port: Substring) throws -> Double? {
+            let metrics = try runCommand(
+                "curl",
+                ["-s", "-H", "Authorization: Bearer \(admin)", "http://127.0.0.1:\(port)/metrics"]
+            )
+            let line = metrics.stdout.split(separator: "\n").first { $0.hasPrefix("custos_ocsp_sign_ahead_lease_held") }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        #expect(try leaseHeld(caPort) == 1)
+        #expect(try leaseHeld(port) == 0)
+        #expect(
+            responder.text.contains("another process on this store signs OCSP responses ahead"),
+            "\(responder.text)"
+        )
+        #expect(try await ca.stop(SIGTERM) == 0)
+        var tookOver = false
+        for _ in 0..<40 where !tookOver {
+            try await Task.sleep(for: .milliseconds(250))
+            tookOver = try leaseHeld(port) == 1
+        }
+        #expect(tookOver, "\(responder.text)")
+        #expect(responder.text.contains("this process signs OCSP responses ahead"), "\(responder.text)")
+
         #expect(try await responder.stop(SIGTERM) == 0, "\(responder.text)")
         #expect(responder.text.contains("received SIGTERM"))
-        #expect(try await ca.stop(SIGTERM) == 0)
         let audit = try custos(["audit", "show", "--data-dir", "\(directory)/.custos", "--action", "ocsp.start"])
         #expect(audit.stdout.contains("custos-ocsp"), "\(audit.stdout) \(audit.stderr)")
         let verify = try custos(["audit", "verify", "--data-dir", "\(directory)/.custos"])
