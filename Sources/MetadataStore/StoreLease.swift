@@ -27,9 +27,15 @@ public final class StoreLease: Sendable {
         self.rank = rank
         self.term = term
         self.store = store
-        let host = ProcessInfo.processInfo.hostName
         let random = (0..<4).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
-        self.holder = "\(host)/\(getpid())/\(random)"
+        self.holder = "\(Self.hostName())/\(getpid())/\(random)"
+    }
+
+    /// The host's name as the kernel has it (Foundation's `hostName` may ask DNS and wait).
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown-host" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Takes or renews the lease if it is free, expired, held by this process or by a lower rank.

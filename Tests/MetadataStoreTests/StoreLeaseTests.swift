@@ -17,7 +17,11 @@ import Testing
         let second = StoreLease(name: "job", term: .seconds(30), store: store)
         let ranked = StoreLease(name: "job", rank: 1, term: .seconds(30), store: store)
         let other = StoreLease(name: "other-job", term: .seconds(30), store: store)
+        // host/pid/random: two leases of one process are two holders.
         #expect(first.holder != second.holder)
+        #expect(
+            first.holder.split(separator: "/").map(String.init)[1] == "\(ProcessInfo.processInfo.processIdentifier)"
+        )
         let start: Int64 = 1_000 * Self.second
 
         #expect(try await first.hold(now: start))
