@@ -1,26 +1,26 @@
 import CA
 import Foundation
-import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Answers OCSP GET requests that have a stored, pre-signed answer right on the event loop, before
 /// Hummingbird's router: the answer is one LMDB read away (a read never blocks on a writer), and
 /// skipping the hop into a task and the middleware more than doubles what one core serves (see
-/// Bench/README.md, "OCSP responder"). Anything else (a miss, POST, errors, every other route) goes
-/// on down the pipeline unchanged.
+/// Bench/README.md, "OCSP responder"). It sits right behind NIO's HTTP/1 decoder, ahead of the
+/// conversion to HTTPTypes (`CustosHTTP1Channel`), so an answer written here is not converted twice.
+/// Anything else (a miss, POST, errors, every other route) goes on down the pipeline unchanged.
 ///
 /// Clients may pipeline: while a request handed on has not been answered, every later request on
 /// the connection is handed on too, so answers never overtake one another.
 final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private let responder: OCSPResponder
     /// The answer to write once the request's end arrives, while this handler holds the request.
-    private var pending: (answer: OCSPResponder.Answer, ifNoneMatch: String?, close: Bool)?
+    private var pending: (answer: OCSPResponder.Answer, ifNoneMatch: String?, version: HTTPVersion, keepAlive: Bool)?
     /// Whether parts of a request handed on are still passing (its body and end go on as well).
     private var forwarding = false
     /// Requests handed on whose response has not ended yet.
@@ -32,9 +32,8 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         switch part {
         case .head(let request):
-            if unanswered == 0, request.method == .get, let path = request.path, let answer = presigned(path) {
-                let close = request.headerFields[.connection]?.lowercased().contains("close") == true
-                pending = (answer, request.headerFields[.ifNoneMatch], close)
+            if unanswered == 0, request.method == .GET, let answer = presigned(request.uri) {
+                pending = (answer, request.headers.first(name: "if-none-match"), request.version, request.isKeepAlive)
                 forwarding = false
                 return
             }
@@ -45,12 +44,12 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             // A GET answered here has no body worth reading; a forwarded request's body goes on.
             if forwarding { context.fireChannelRead(data) }
         case .end:
-            guard !forwarding, let (answer, ifNoneMatch, close) = pending else {
+            guard !forwarding, let (answer, ifNoneMatch, version, keepAlive) = pending else {
                 context.fireChannelRead(data)
                 return
             }
             pending = nil
-            write(answer, ifNoneMatch: ifNoneMatch, close: close, context: context)
+            write(answer, ifNoneMatch: ifNoneMatch, version: version, keepAlive: keepAlive, context: context)
         }
     }
 
@@ -69,20 +68,32 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func write(
         _ answer: OCSPResponder.Answer,
         ifNoneMatch: String?,
-        close: Bool,
+        version: HTTPVersion,
+        keepAlive: Bool,
         context: ChannelHandlerContext
     ) {
-        var (status, headers, body) = OCSPRoutes.httpAnswer(answer, ifNoneMatch: ifNoneMatch, cacheable: true)
-        headers[.contentLength] = String(body?.count ?? 0)
-        headers[.date] = HTTPDate.format(Int64(Date().timeIntervalSince1970))
-        if close { headers[.connection] = "close" }
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: headers))), promise: nil)
+        let (status, fields, body) = OCSPRoutes.httpAnswer(answer, ifNoneMatch: ifNoneMatch, cacheable: true)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(fields.count + 3)
+        for field in fields { headers.add(name: field.name.rawName, value: field.value) }
+        headers.add(name: "content-length", value: String(body?.count ?? 0))
+        headers.add(name: "date", value: HTTPDate.format(Int64(Date().timeIntervalSince1970)))
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        let head = HTTPResponseHead(
+            version: version,
+            status: HTTPResponseStatus(statusCode: status.code),
+            headers: headers
+        )
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body {
-            context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))),
+                promise: nil
+            )
         }
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if close {
+        if !keepAlive {
             let channel = context.channel
             done.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }

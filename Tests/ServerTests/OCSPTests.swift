@@ -353,6 +353,14 @@ import Testing
             !closing.stdout.lowercased().contains("x-request-id"),
             "answered ahead of the router: \(closing.stdout)"
         )
+        // HTTP/1.0 closes unless asked to keep alive: answered in 1.0, then closed.
+        let old = try await runClient(
+            "curl",
+            ["-s", "--http1.0", "-D", "-", "-o", "/dev/null", "http://127.0.0.1:\(server.port)\(known)"]
+        )
+        #expect(old.stdout.hasPrefix("HTTP/1.0 200"), "\(old.stdout)")
+        #expect(old.stdout.lowercased().contains("connection: close"), "\(old.stdout)")
+        #expect(!old.stdout.lowercased().contains("x-request-id"), "answered ahead of the router: \(old.stdout)")
         // Conditional requests are answered there too; a POST for the same certificate is not (no-store).
         let etag = try #require(try await server.request("GET", known, token: nil).headers["etag"])
         let notModified = try await server.request("GET", known, token: nil, headers: ["If-None-Match": etag])
