@@ -107,8 +107,8 @@ public struct CustosAPI: Sendable {
 
     private func serverBuilder() throws -> HTTPServerBuilder {
         // Pre-signed OCSP answers are written by a handler of each connection before the router.
-        let ocsp = ocsp
-        let http1 = HTTPServerBuilder { responder in CustosHTTP1Channel(responder: responder, ocsp: ocsp) }
+        let answers = PresignedAnswerCache(responder: ocsp)
+        let http1 = HTTPServerBuilder { responder in CustosHTTP1Channel(responder: responder, ocspAnswers: answers) }
         guard let tls = configuration.tls else { return http1 }
         return try .tls(http1, tlsConfiguration: try TLSSetup.configuration(tls, signing: signing))
     }

@@ -1,4 +1,3 @@
-import CA
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -15,7 +14,8 @@ struct CustosHTTP1Channel: HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
     let responder: HTTPChannelHandler.Responder
-    let ocsp: OCSPResponder
+    /// Shared by the connections of one server.
+    let ocspAnswers: PresignedAnswerCache
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -28,7 +28,7 @@ struct CustosHTTP1Channel: HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: limits
             )
-            try channel.pipeline.syncOperations.addHandler(OCSPFastPath(responder: ocsp))
+            try channel.pipeline.syncOperations.addHandler(OCSPFastPath(answers: ocspAnswers))
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(

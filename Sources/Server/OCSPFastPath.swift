@@ -18,22 +18,25 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let responder: OCSPResponder
+    private let answers: PresignedAnswerCache
     /// The answer to write once the request's end arrives, while this handler holds the request.
-    private var pending: (answer: OCSPResponder.Answer, ifNoneMatch: String?, version: HTTPVersion, keepAlive: Bool)?
+    private var pending:
+        (served: PresignedAnswerCache.Served, ifNoneMatch: String?, version: HTTPVersion, keepAlive: Bool)?
+    /// The Date header of the last answer and the second it was formatted for.
+    private var date: (second: Int64, text: String) = (0, "")
     /// Whether parts of a request handed on are still passing (its body and end go on as well).
     private var forwarding = false
     /// Requests handed on whose response has not ended yet.
     private var unanswered = 0
 
-    init(responder: OCSPResponder) { self.responder = responder }
+    init(answers: PresignedAnswerCache) { self.answers = answers }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         switch part {
         case .head(let request):
-            if unanswered == 0, request.method == .GET, let answer = presigned(request.uri) {
-                pending = (answer, request.headers.first(name: "if-none-match"), request.version, request.isKeepAlive)
+            if unanswered == 0, request.method == .GET, let served = answers.answer(path: request.uri) {
+                pending = (served, request.headers.first(name: "if-none-match"), request.version, request.isKeepAlive)
                 forwarding = false
                 return
             }
@@ -44,12 +47,12 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             // A GET answered here has no body worth reading; a forwarded request's body goes on.
             if forwarding { context.fireChannelRead(data) }
         case .end:
-            guard !forwarding, let (answer, ifNoneMatch, version, keepAlive) = pending else {
+            guard !forwarding, let (served, ifNoneMatch, version, keepAlive) = pending else {
                 context.fireChannelRead(data)
                 return
             }
             pending = nil
-            write(answer, ifNoneMatch: ifNoneMatch, version: version, keepAlive: keepAlive, context: context)
+            write(served, ifNoneMatch: ifNoneMatch, version: version, keepAlive: keepAlive, context: context)
         }
     }
 
@@ -58,32 +61,26 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    private func presigned(_ path: String) -> OCSPResponder.Answer? {
-        guard path.utf8.starts(with: "/ocsp/".utf8), let text = OCSPRoutes.base64Text(path),
-            let der = Base64.decode(text)
-        else { return nil }
-        return responder.presignedAnswer(to: der)
-    }
-
     private func write(
-        _ answer: OCSPResponder.Answer,
+        _ served: PresignedAnswerCache.Served,
         ifNoneMatch: String?,
         version: HTTPVersion,
         keepAlive: Bool,
         context: ChannelHandlerContext
     ) {
-        let (status, fields, body) = OCSPRoutes.httpAnswer(answer, ifNoneMatch: ifNoneMatch, cacheable: true)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count + 3)
-        for field in fields { headers.add(name: field.name.rawName, value: field.value) }
-        headers.add(name: "content-length", value: String(body?.count ?? 0))
-        headers.add(name: "date", value: HTTPDate.format(Int64(Date().timeIntervalSince1970)))
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        let head = HTTPResponseHead(
-            version: version,
-            status: HTTPResponseStatus(statusCode: status.code),
-            headers: headers
-        )
+        let caching = served.headers
+        let now = Int64(Date().timeIntervalSince1970)
+        if date.second != now { date = (now, HTTPDate.format(now)) }
+        let notModified = caching.matches(ifNoneMatch)
+        let body = notModified ? nil : served.answer.der
+        // The same headers as `OCSPRoutes.httpAnswer` writes for a cacheable answer.
+        let headers = HTTPHeaders([
+            ("Content-Type", "application/ocsp-response"), ("Cache-Control", caching.cacheControl(now: now)),
+            ("Last-Modified", caching.lastModified), ("Expires", caching.expires), ("ETag", caching.eTag),
+            ("Content-Length", String(body?.count ?? 0)), ("Date", date.text),
+        ])
+        var head = HTTPResponseHead(version: version, status: notModified ? .notModified : .ok, headers: headers)
+        if !keepAlive { head.headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body {
             context.write(
@@ -97,6 +94,6 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             let channel = context.channel
             done.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }
-        ServerMetrics.ocspAnswered(answer, duration: .zero)
+        ServerMetrics.ocspAnswered(served.answer, duration: .zero)
     }
 }

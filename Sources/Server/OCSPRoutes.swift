@@ -122,22 +122,45 @@ struct OCSPRoutes {
         HTTPResponse.Status, HTTPFields, [UInt8]?
     ) {
         var headers: HTTPFields = [.contentType: "application/ocsp-response"]
-        guard cacheable, answer.cacheable, let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate else {
+        guard cacheable, let caching = CachingHeaders(answer) else {
             headers[.cacheControl] = "no-store"
             return (.ok, headers, answer.der)
         }
-        let now = Int64(Date().timeIntervalSince1970)
-        let tag = "\"" + hex(Array(Insecure.SHA1.hash(data: answer.der))) + "\""
-        headers[.cacheControl] = "max-age=\(max(0, nextUpdate - now)), public, no-transform, must-revalidate"
-        headers[.lastModified] = HTTPDate.format(thisUpdate)
-        headers[.expires] = HTTPDate.format(nextUpdate)
-        headers[.eTag] = tag
-        if let ifNoneMatch,
-            ifNoneMatch.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag })
-        {
-            return (.notModified, headers, nil)
+        headers[.cacheControl] = caching.cacheControl(now: Int64(Date().timeIntervalSince1970))
+        headers[.lastModified] = caching.lastModified
+        headers[.expires] = caching.expires
+        headers[.eTag] = caching.eTag
+        return caching.matches(ifNoneMatch) ? (.notModified, headers, nil) : (.ok, headers, answer.der)
+    }
+
+    /// The caching headers of a cacheable answer (RFC 5019 section 6): validity from thisUpdate and
+    /// nextUpdate, and a strong ETag, the SHA-1 of the answer's bytes.
+    struct CachingHeaders: Sendable {
+        let nextUpdate: Int64
+        let lastModified: String
+        let expires: String
+        let eTag: String
+
+        /// Nil for an answer that must not be cached (an error, or one with a nonce).
+        init?(_ answer: OCSPResponder.Answer) {
+            guard answer.cacheable, let thisUpdate = answer.thisUpdate, let nextUpdate = answer.nextUpdate else {
+                return nil
+            }
+            self.nextUpdate = nextUpdate
+            lastModified = HTTPDate.format(thisUpdate)
+            expires = HTTPDate.format(nextUpdate)
+            eTag = "\"" + OCSPRoutes.hex(Array(Insecure.SHA1.hash(data: answer.der))) + "\""
         }
-        return (.ok, headers, answer.der)
+
+        func cacheControl(now: Int64) -> String {
+            "max-age=\(max(0, nextUpdate - now)), public, no-transform, must-revalidate"
+        }
+
+        /// Whether an If-None-Match header names this answer (then 304 Not Modified).
+        func matches(_ ifNoneMatch: String?) -> Bool {
+            guard let ifNoneMatch else { return false }
+            return ifNoneMatch.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == eTag }
+        }
     }
 
     static func hex(_ bytes: some Collection<UInt8>) -> String { Hex.encode(bytes) }

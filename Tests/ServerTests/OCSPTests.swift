@@ -1,3 +1,4 @@
+import Crypto
 import CustosTestSupport
 import Foundation
 import MetadataStore
@@ -256,6 +257,90 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         let third = try await ask("third")
         #expect(third.status.hasSuffix(": revoked") && third.source == 1, "\(third)")
+    }
+
+    /// The fast path keeps, per request path, the store key and the answer's caching headers; every
+    /// GET still reads the store, so a revocation between two GETs of one path is answered revoked at
+    /// once, and a new signature gets its own ETag.
+    @Test func presignedGETsFollowTheStoreAcrossARevocationAndANewSignature() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-ocsp-cache")
+        try await CATests().createCA(server, id: "cache-root", algorithm: "ec-p256", subject: "CN=Cache Root")
+        let csr = try makeCSR(directory, name: "leaf", newkey: CATests.leafKeys[0].newkey, subject: "/CN=leaf")
+        let issued = try await server.request(
+            "POST",
+            "/v1/cas/cache-root/certificates",
+            token: server.adminToken,
+            json: ["csr": csr, "category": "device"]
+        )
+        try #require(issued.status == 201, "\(issued.text)")
+        let serial = issued.json["serial"] as! String
+        let leafPath = try writeFile(directory, "leaf.pem", Data((issued.json["certificate"] as! String).utf8))
+        let rootPath = try writeFile(
+            directory,
+            "root.pem",
+            try await server.request("GET", "/v1/cas/cache-root/certificate", token: server.adminToken).body
+        )
+        #expect(await server.api.ocsp.refreshDue() == 4)
+        let made = try runCommand(
+            "openssl",
+            ["ocsp", "-issuer", rootPath, "-cert", leafPath, "-no_nonce", "-reqout", "\(directory)/leaf.req"]
+        )
+        try #require(made.status == 0, "\(made.stderr)")
+        let der = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/leaf.req"))
+        let path = "/ocsp/" + der.base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        var asked = 0
+        /// The certificate's status in the answer to a GET, its ETag, and whether the fast path answered.
+        func get(ifNoneMatch: String? = nil) async throws -> (status: String, eTag: String?, fast: Bool, code: Int) {
+            asked += 1
+            let answer = try await server.request(
+                "GET",
+                path,
+                token: nil,
+                headers: ifNoneMatch.map { ["If-None-Match": $0] } ?? [:]
+            )
+            let fast = answer.headers["x-request-id"] == nil
+            guard answer.status == 200 else { return ("", answer.headers["etag"], fast, answer.status) }
+            let file = try writeFile(directory, "answer-\(asked).der", answer.body)
+            let checked = try runCommand(
+                "openssl",
+                ["ocsp", "-respin", file, "-issuer", rootPath, "-cert", leafPath, "-CAfile", rootPath]
+            )
+            #expect((checked.stdout + checked.stderr).contains("Response verify OK"), "\(checked.stderr)")
+            let status = checked.stdout.split(separator: "\n").first { $0.hasPrefix(leafPath) }.map(String.init) ?? ""
+            if let eTag = answer.headers["etag"] {
+                let sha1 = Insecure.SHA1.hash(data: answer.body).map { String(format: "%02x", $0) }.joined()
+                #expect(eTag == "\"\(sha1)\"", "the ETag is the SHA-1 of the body")
+            }
+            return (status, answer.headers["etag"], fast, answer.status)
+        }
+        let first = try await get()
+        #expect(first.status.hasSuffix(": good") && first.fast && first.code == 200, "\(first)")
+        let again = try await get()
+        #expect(again.status.hasSuffix(": good") && again.fast && again.eTag == first.eTag, "\(again)")
+        #expect(try await get(ifNoneMatch: first.eTag).code == 304)
+
+        let revoked = try await server.request(
+            "POST",
+            "/v1/cas/cache-root/certificates/\(serial)/revoke",
+            token: server.adminToken,
+            json: ["reason": "superseded"]
+        )
+        try #require(revoked.status == 200, "\(revoked.text)")
+        // The stored answer went with the revocation: the router signs live.
+        let live = try await get()
+        #expect(live.status.hasSuffix(": revoked") && !live.fast, "\(live)")
+        // Kept in the background; then the fast path serves the new answer with its own ETag, and the
+        // old ETag no longer gets 304.
+        var stored = live
+        for _ in 0..<20 where !stored.fast {
+            try await Task.sleep(for: .milliseconds(100))
+            stored = try await get()
+        }
+        #expect(stored.status.hasSuffix(": revoked") && stored.fast, "\(stored)")
+        #expect(stored.eTag != nil && stored.eTag != first.eTag)
+        #expect(try await get(ifNoneMatch: first.eTag).code == 200)
+        #expect(try await get(ifNoneMatch: stored.eTag).code == 304)
     }
 
     @Test func presignedGETsAreAnsweredAheadOfTheRouterInOrderOnOneConnection() async throws {

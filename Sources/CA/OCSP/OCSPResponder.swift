@@ -122,10 +122,24 @@ public final class OCSPResponder: Sendable {
     /// Whether `der` decodes as an OCSP request (to repair mangled GET paths).
     public static func isRequest(_ der: [UInt8]) -> Bool { (try? OCSPRequest(derEncoded: der)) != nil }
 
+    /// Where the pre-signed answer to a request is kept: the CA, the certificate's serial and the
+    /// CertID's hash algorithm.
+    public struct PresignedKey: Hashable, Sendable {
+        public let ca: String
+        public let serial: [UInt8]
+        public let tag: UInt8
+    }
+
     /// The stored, pre-signed answer to `der` if there is one that is still valid: for a request with
     /// one CertID of a known issuer and no nonce. Reads the store only (no HSM, no waiting), so an
     /// event loop may call it; nil means `respond(to:)` must answer.
     public func presignedAnswer(to der: [UInt8]) -> Answer? {
+        presignedKey(for: der).flatMap { presignedAnswer(at: $0) }
+    }
+
+    /// Where the pre-signed answer to `der` would be kept: for a request with one CertID of a known
+    /// issuer and no nonce (parses the request; reads nothing).
+    public func presignedKey(for der: [UInt8]) -> PresignedKey? {
         guard let request = try? OCSPRequest(derEncoded: der), request.nonceExtensionValue == nil,
             request.certIDs.count == 1, let tag = Self.algorithmTag(request.certIDs[0])
         else { return nil }
@@ -133,7 +147,13 @@ public final class OCSPResponder: Sendable {
         guard let issuer = index.withLock({ $0.issuers[[tag] + certID.issuerNameHash + certID.issuerKeyHash] }) else {
             return nil
         }
-        return stored(ca: issuer.ca, serial: certID.serial, tag: tag, now: Int64(Date().timeIntervalSince1970))
+        return PresignedKey(ca: issuer.ca, serial: certID.serial, tag: tag)
+    }
+
+    /// The pre-signed answer kept at `key`, if it is still valid (one store read): nil once a
+    /// revocation deleted it or it has less than a minute to live.
+    public func presignedAnswer(at key: PresignedKey) -> Answer? {
+        stored(ca: key.ca, serial: key.serial, tag: key.tag, now: Int64(Date().timeIntervalSince1970))
     }
 
     /// The stored answer for one certificate and CertID hash, if it has more than a minute to live.
