@@ -34,13 +34,15 @@ final class PresignedAnswerCache: Sendable {
     /// The stored answer to the GET request for `path` and its caching headers; nil when there is none
     /// (not an OCSP GET, a nonce, an unknown issuer, nothing stored or about to expire).
     func answer(path: String) -> Served? {
+        // Every other GET passes here too: the prefix first, before hashing the path and taking the lock.
+        guard path.utf8.starts(with: "/ocsp/".utf8) else { return nil }
         if let entry = entries.withLock({ $0[path] }) {
             guard let answer = responder.presignedAnswer(at: entry.key) else { return nil }
             if answer.der == entry.der { return Served(answer: answer, headers: entry.headers) }
             return keep(path, key: entry.key, answer: answer)
         }
-        guard path.utf8.starts(with: "/ocsp/".utf8), let text = OCSPRoutes.base64Text(path),
-            let der = Base64.decode(text), let key = responder.presignedKey(for: der),
+        guard let text = OCSPRoutes.base64Text(path), let der = Base64.decode(text),
+            let key = responder.presignedKey(for: der),
             let answer = responder.presignedAnswer(at: key)
         else { return nil }
         return keep(path, key: key, answer: answer)
