@@ -197,21 +197,11 @@ import Testing
     @Test func presignedAnswersAreServedAndNeverOutliveARevocation() async throws {
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-ocsp-presigned")
-        try await CATests().createCA(server, id: "pre-root", algorithm: "ec-p256", subject: "CN=Presigning Root")
-        let csr = try makeCSR(directory, name: "leaf", newkey: CATests.leafKeys[0].newkey, subject: "/CN=leaf")
-        let issued = try await server.request(
-            "POST",
-            "/v1/cas/pre-root/certificates",
-            token: server.adminToken,
-            json: ["csr": csr, "category": "device"]
-        )
-        try #require(issued.status == 201, "\(issued.text)")
-        let serial = issued.json["serial"] as! String
-        let leafPath = try writeFile(directory, "leaf.pem", Data((issued.json["certificate"] as! String).utf8))
-        let rootPath = try writeFile(
-            directory,
-            "root.pem",
-            try await server.request("GET", "/v1/cas/pre-root/certificate", token: server.adminToken).body
+        let (serial, leafPath, rootPath) = try await rootAndLeaf(
+            server,
+            "pre-root",
+            "CN=Presigning Root",
+            in: directory
         )
         // Signed ahead: the leaf and the root's own certificate, under SHA-1 and SHA-256 CertIDs.
         #expect(await server.api.ocsp.refreshDue() == 4)
@@ -265,22 +255,7 @@ import Testing
     @Test func presignedGETsFollowTheStoreAcrossARevocationAndANewSignature() async throws {
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-ocsp-cache")
-        try await CATests().createCA(server, id: "cache-root", algorithm: "ec-p256", subject: "CN=Cache Root")
-        let csr = try makeCSR(directory, name: "leaf", newkey: CATests.leafKeys[0].newkey, subject: "/CN=leaf")
-        let issued = try await server.request(
-            "POST",
-            "/v1/cas/cache-root/certificates",
-            token: server.adminToken,
-            json: ["csr": csr, "category": "device"]
-        )
-        try #require(issued.status == 201, "\(issued.text)")
-        let serial = issued.json["serial"] as! String
-        let leafPath = try writeFile(directory, "leaf.pem", Data((issued.json["certificate"] as! String).utf8))
-        let rootPath = try writeFile(
-            directory,
-            "root.pem",
-            try await server.request("GET", "/v1/cas/cache-root/certificate", token: server.adminToken).body
-        )
+        let (serial, leafPath, rootPath) = try await rootAndLeaf(server, "cache-root", "CN=Cache Root", in: directory)
         #expect(await server.api.ocsp.refreshDue() == 4)
         let made = try runCommand(
             "openssl",
@@ -346,21 +321,7 @@ import Testing
     @Test func presignedGETsAreAnsweredAheadOfTheRouterInOrderOnOneConnection() async throws {
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-ocsp-fast")
-        try await CATests().createCA(server, id: "fast-root", algorithm: "ec-p256", subject: "CN=Fast Root")
-        let csr = try makeCSR(directory, name: "leaf", newkey: CATests.leafKeys[0].newkey, subject: "/CN=leaf")
-        let issued = try await server.request(
-            "POST",
-            "/v1/cas/fast-root/certificates",
-            token: server.adminToken,
-            json: ["csr": csr, "category": "device"]
-        )
-        try #require(issued.status == 201, "\(issued.text)")
-        let leafPath = try writeFile(directory, "leaf.pem", Data((issued.json["certificate"] as! String).utf8))
-        let rootPath = try writeFile(
-            directory,
-            "root.pem",
-            try await server.request("GET", "/v1/cas/fast-root/certificate", token: server.adminToken).body
-        )
+        let (_, leafPath, rootPath) = try await rootAndLeaf(server, "fast-root", "CN=Fast Root", in: directory)
         #expect(await server.api.ocsp.refreshDue() == 4)
         let made = try runCommand(
             "openssl",
@@ -585,8 +546,27 @@ import Testing
         #expect(await ocsp.refreshDue() == 4)
     }
 
-    /// Issues a device certificate named `name` from `ca` over the API.
-    func issueDevice(_ server: ServerFixture, ca: String, _ name: String, in directory: String) async throws {
+    /// A new ECDSA P-256 root `ca` and a device certificate "leaf" it issued over the API: the leaf's
+    /// serial and the paths of both certificates' PEM files in `directory`.
+    func rootAndLeaf(_ server: ServerFixture, _ ca: String, _ subject: String, in directory: String) async throws
+        -> (serial: String, leafPath: String, rootPath: String)
+    {
+        try await CATests().createCA(server, id: ca, algorithm: "ec-p256", subject: subject)
+        let issued = try await issueDevice(server, ca: ca, "leaf", in: directory)
+        let leafPath = try writeFile(directory, "leaf.pem", Data((issued["certificate"] as! String).utf8))
+        let rootPath = try writeFile(
+            directory,
+            "root.pem",
+            try await server.request("GET", "/v1/cas/\(ca)/certificate", token: server.adminToken).body
+        )
+        return (issued["serial"] as! String, leafPath, rootPath)
+    }
+
+    /// Issues a device certificate named `name` from `ca` over the API; returns the answer's JSON.
+    @discardableResult
+    func issueDevice(_ server: ServerFixture, ca: String, _ name: String, in directory: String) async throws
+        -> [String: Any]
+    {
         let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
         let issued = try await server.request(
             "POST",
@@ -595,6 +575,7 @@ import Testing
             json: ["csr": csr, "category": "device"]
         )
         try #require(issued.status == 201, "\(issued.text)")
+        return issued.json
     }
 
     func presignedCount(_ server: ServerFixture) async throws -> Int {
