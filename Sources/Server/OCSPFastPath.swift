@@ -73,12 +73,11 @@ final class OCSPFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         if date.second != now { date = (now, HTTPDate.format(now)) }
         let notModified = caching.matches(ifNoneMatch)
         let body = notModified ? nil : served.answer.der
-        // The same headers as `OCSPRoutes.httpAnswer` writes for a cacheable answer.
-        let headers = HTTPHeaders([
-            ("Content-Type", "application/ocsp-response"), ("Cache-Control", caching.cacheControl(now: now)),
-            ("Last-Modified", caching.lastModified), ("Expires", caching.expires), ("ETag", caching.eTag),
-            ("Content-Length", String(body?.count ?? 0)), ("Date", date.text),
-        ])
+        let headers = HTTPHeaders(
+            [("Content-Type", "application/ocsp-response")] + caching.fields(now: now) + [
+                ("Content-Length", String(body?.count ?? 0)), ("Date", date.text),
+            ]
+        )
         var head = HTTPResponseHead(version: version, status: notModified ? .notModified : .ok, headers: headers)
         if !keepAlive { head.headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(head)), promise: nil)

@@ -126,10 +126,9 @@ struct OCSPRoutes {
             headers[.cacheControl] = "no-store"
             return (.ok, headers, answer.der)
         }
-        headers[.cacheControl] = caching.cacheControl(now: Int64(Date().timeIntervalSince1970))
-        headers[.lastModified] = caching.lastModified
-        headers[.expires] = caching.expires
-        headers[.eTag] = caching.eTag
+        for (name, value) in caching.fields(now: Int64(Date().timeIntervalSince1970)) {
+            if let name = HTTPField.Name(name) { headers[name] = value }
+        }
         return caching.matches(ifNoneMatch) ? (.notModified, headers, nil) : (.ok, headers, answer.der)
     }
 
@@ -152,8 +151,12 @@ struct OCSPRoutes {
             eTag = "\"" + OCSPRoutes.hex(Array(Insecure.SHA1.hash(data: answer.der))) + "\""
         }
 
-        func cacheControl(now: Int64) -> String {
-            "max-age=\(max(0, nextUpdate - now)), public, no-transform, must-revalidate"
+        /// The headers, in the order they are written (the router's answers and the fast path's alike).
+        func fields(now: Int64) -> [(name: String, value: String)] {
+            [
+                ("Cache-Control", "max-age=\(max(0, nextUpdate - now)), public, no-transform, must-revalidate"),
+                ("Last-Modified", lastModified), ("Expires", expires), ("ETag", eTag),
+            ]
         }
 
         /// Whether an If-None-Match header names this answer (then 304 Not Modified).

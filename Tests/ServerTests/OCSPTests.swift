@@ -257,11 +257,7 @@ import Testing
         let directory = try makeTemporaryDirectory("custos-ocsp-cache")
         let (serial, leafPath, rootPath) = try await rootAndLeaf(server, "cache-root", "CN=Cache Root", in: directory)
         #expect(await server.api.ocsp.refreshDue() == 4)
-        let made = try runCommand(
-            "openssl",
-            ["ocsp", "-issuer", rootPath, "-cert", leafPath, "-no_nonce", "-reqout", "\(directory)/leaf.req"]
-        )
-        try #require(made.status == 0, "\(made.stderr)")
+        try makeRequest(leafPath, rootPath, to: "\(directory)/leaf.req")
         let der = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/leaf.req"))
         let path = "/ocsp/" + der.base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         var asked = 0
@@ -323,11 +319,7 @@ import Testing
         let directory = try makeTemporaryDirectory("custos-ocsp-fast")
         let (_, leafPath, rootPath) = try await rootAndLeaf(server, "fast-root", "CN=Fast Root", in: directory)
         #expect(await server.api.ocsp.refreshDue() == 4)
-        let made = try runCommand(
-            "openssl",
-            ["ocsp", "-issuer", rootPath, "-cert", leafPath, "-no_nonce", "-reqout", "\(directory)/leaf.req"]
-        )
-        try #require(made.status == 0, "\(made.stderr)")
+        try makeRequest(leafPath, rootPath, to: "\(directory)/leaf.req")
         func path(_ der: [UInt8]) -> String {
             "/ocsp/" + Data(der).base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         }
@@ -560,6 +552,15 @@ import Testing
             try await server.request("GET", "/v1/cas/\(ca)/certificate", token: server.adminToken).body
         )
         return (issued["serial"] as! String, leafPath, rootPath)
+    }
+
+    /// Writes `openssl ocsp`'s request (no nonce) for the leaf to `path`.
+    func makeRequest(_ leafPath: String, _ rootPath: String, to path: String) throws {
+        let made = try runCommand(
+            "openssl",
+            ["ocsp", "-issuer", rootPath, "-cert", leafPath, "-no_nonce", "-reqout", path]
+        )
+        try #require(made.status == 0, "\(made.stderr)")
     }
 
     /// Issues a device certificate named `name` from `ca` over the API; returns the answer's JSON.
