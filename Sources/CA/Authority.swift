@@ -26,6 +26,12 @@ public struct Authority: Sendable {
 
     public var id: String { record.id }
 
+    /// The CA stored as `id` in the snapshot `reader` reads, if there is one.
+    static func stored(_ id: String, in reader: any MetadataReading) throws -> Authority? {
+        try reader.record(CARecord.self, key: Key().appending(id)).map { record throws(CAError) in try Authority(record)
+        }
+    }
+
     /// The CA's key, if Custos holds it (not for trust anchors).
     public var keyName: String? { record.keyName }
 

@@ -82,9 +82,7 @@ public final class CertificateAuthority: Sendable {
         let authority: Authority?
         do {
             authority = try authorities.value(id, watching: CARecord.self, in: store) { reader in
-                try reader.record(CARecord.self, key: Key().appending(id)).map { record throws(CAError) in
-                    try Authority(record)
-                }
+                try Authority.stored(id, in: reader)
             }
         } catch {
             throw CAError.from(error)

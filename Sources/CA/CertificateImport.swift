@@ -17,13 +17,12 @@ public struct CertificateImporter: Sendable {
         self.defaultTenant = defaultTenant
     }
 
+    /// Read afresh (imports are rare; the issuing path's cache lives in `CertificateAuthority`).
     private func authority(_ id: String) throws(CAError) -> Authority {
-        let record: CARecord?
-        do { record = try store.read { try $0.record(CARecord.self, key: Key().appending(id)) } } catch {
-            throw CAError.from(error)
-        }
-        guard let record else { throw CAError(.unknownCA, "no CA is named \"\(id)\"") }
-        return try Authority(record)
+        let authority: Authority?
+        do { authority = try store.read { try Authority.stored(id, in: $0) } } catch { throw CAError.from(error) }
+        guard let authority else { throw CAError(.unknownCA, "no CA is named \"\(id)\"") }
+        return authority
     }
 
     /// The certificates in `bytes`: PEM (any number of CERTIFICATE or PKCS7 blocks), one DER
