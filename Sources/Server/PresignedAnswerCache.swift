@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// Relying parties ask for the same few certificates over and over (a TLS server's, a device's at each
 /// connection), so a small table answers most GETs. Only paths that named a stored answer get in, and
-/// the table starts over when full, so odd paths cannot grow it.
+/// the table keeps the paths stored lately (`GenerationalTable`, at most twice `capacity`), so odd paths
+/// cannot grow it.
 final class PresignedAnswerCache: Sendable {
     struct Served: Sendable {
         let answer: OCSPResponder.Answer
@@ -23,12 +24,11 @@ final class PresignedAnswerCache: Sendable {
     }
 
     private let responder: OCSPResponder
-    private let capacity: Int
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries: Mutex<GenerationalTable<String, Entry>>
 
     init(responder: OCSPResponder, capacity: Int = 4096) {
         self.responder = responder
-        self.capacity = capacity
+        entries = Mutex(GenerationalTable(capacity: capacity))
     }
 
     /// The stored answer to the GET request for `path` and its caching headers; nil when there is none
@@ -36,7 +36,7 @@ final class PresignedAnswerCache: Sendable {
     func answer(path: String) -> Served? {
         // Every other GET passes here too: the prefix first, before hashing the path and taking the lock.
         guard path.utf8.starts(with: "/ocsp/".utf8) else { return nil }
-        if let entry = entries.withLock({ $0[path] }) {
+        if let entry = entries.withLock({ $0.value(path) }) {
             guard let answer = responder.presignedAnswer(at: entry.key) else { return nil }
             if answer.der == entry.der { return Served(answer: answer, headers: entry.headers) }
             return keep(path, key: entry.key, answer: answer)
@@ -50,10 +50,7 @@ final class PresignedAnswerCache: Sendable {
 
     private func keep(_ path: String, key: OCSPResponder.PresignedKey, answer: OCSPResponder.Answer) -> Served? {
         guard let headers = OCSPRoutes.CachingHeaders(answer) else { return nil }
-        entries.withLock { entries in
-            if entries.count >= capacity, entries[path] == nil { entries.removeAll(keepingCapacity: true) }
-            entries[path] = Entry(key: key, der: answer.der, headers: headers)
-        }
+        entries.withLock { $0.insert(Entry(key: key, der: answer.der, headers: headers), for: path) }
         return Served(answer: answer, headers: headers)
     }
 }
