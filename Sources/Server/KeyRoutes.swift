@@ -1,3 +1,4 @@
+import CA
 import Foundation
 import HSM
 import Hummingbird
@@ -7,7 +8,7 @@ import Signing
 import SwiftASN1
 import X509
 
-/// `/v1/keys`: generate, list, show, enable/disable, attach a certificate chain.
+/// `/v1/keys`: generate, list, show, enable/disable, request a certificate, attach a certificate chain.
 struct KeyRoutes {
     let signing: SigningService
     let maxBodyBytes: Int
@@ -20,6 +21,16 @@ struct KeyRoutes {
     struct CertificateBody: Decodable {
         /// PEM certificates, leaf first.
         var certificateChain: String
+    }
+
+    struct CertificateRequestBody: Decodable {
+        /// The subject as RFC 4514 text, e.g. `CN=Release signing,O=Example`.
+        var subject: String
+    }
+
+    struct CertificateRequestView: Encodable {
+        /// PEM `CERTIFICATE REQUEST`, signed by the key.
+        var csr: String
     }
 
     struct KeyView: Encodable {
@@ -99,6 +110,24 @@ struct KeyRoutes {
                 )
                 return JSONResponse(body: KeyView(key))
             }
+        }
+        group.post("v1/keys/:name/csr") { request, context in
+            try context.require(.admin, .officer)
+            let name = try context.parameters.require("name")
+            let body = try await JSONBody.decode(CertificateRequestBody.self, from: request, limit: maxBodyBytes)
+            let subject = try DistinguishedNameText.parse(body.subject)
+            let csr = try await signing.keys.certificateRequest(
+                name,
+                subject: subject,
+                requester: Requester(actor: context.actor, requestID: context.id)
+            )
+            var serializer = DER.Serializer()
+            try serializer.serialize(csr)
+            return JSONResponse(
+                body: CertificateRequestView(
+                    csr: PEMDocument(type: "CERTIFICATE REQUEST", derBytes: serializer.serializedBytes).pemString
+                )
+            )
         }
         group.put("v1/keys/:name/certificate") { request, context in
             try context.require(.admin, .officer)

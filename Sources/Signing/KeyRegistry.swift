@@ -11,8 +11,8 @@ public import X509
 /// The store is the source of truth and the only writer is this process, so the cache is filled once
 /// at start and updated after each committed change. Every change commits together with its audit entry.
 public final class KeyRegistry: Sendable {
-    private let keyStore: KeyStore
-    private let store: any MetadataBackend
+    let keyStore: KeyStore
+    let store: any MetadataBackend
     private let tokenLabel: String
     private let cache: Mutex<[String: SigningKey]>
     /// Names being generated right now, so that two requests for one name cannot both reach the HSM.

@@ -48,6 +48,12 @@ import Testing
                 body: ["certificateChain": ""],
                 allowed: [.admin, .officer]
             ),
+            Route(
+                method: "POST",
+                path: "/v1/keys/prod-1/csr",
+                body: ["subject": "CN=prod-1"],
+                allowed: [.admin, .officer]
+            ),
             Route(method: "POST", path: "/v1/codesign/prod-1", body: ["digest": digest], allowed: [.signer]),
             Route(method: "POST", path: "/v1/credentials", body: ["role": "auditor"], allowed: [.admin]),
             Route(method: "GET", path: "/v1/credentials", allowed: [.admin, .auditor]),

@@ -190,6 +190,111 @@ import X509
         #expect(!entries.contains { $0["action"] as? String == "codesign" })
     }
 
+    /// The whole path with Custos' own CA: the key's CSR (signed in the HSM), issuance under the
+    /// code-signing policy, the chain attached, a signature that OpenSSL verifies against the CA.
+    @Test func aKeyCertifiedByCustosOwnCASignsWhatOpenSSLVerifies() async throws {
+        let server = try await ServerFixture()
+        let directory = try makeTemporaryDirectory("custos-csr")
+        let created = try await server.request(
+            "POST",
+            "/v1/cas",
+            token: server.adminToken,
+            json: ["id": "release-root", "subject": "CN=Release Root,O=Example", "algorithm": "ec-p384"]
+        )
+        try #require(created.status == 201, "\(created.text)")
+        let rootPath = try writeFile(
+            directory,
+            "root.pem",
+            Data(try #require(created.json["certificate"] as? String).utf8)
+        )
+        let artifact = Data("release 4.2.0".utf8)
+        let artifactPath = try writeFile(directory, "artifact", artifact)
+        let signer = try await server.credential(.signer, keys: ["release-*"])
+
+        for algorithm in ["ec-p256", "rsa-2048"] {
+            let name = "release-\(algorithm)"
+            let key = try await server.createKey(name, algorithm)
+            let requested = try await server.request(
+                "POST",
+                "/v1/keys/\(name)/csr",
+                token: server.adminToken,
+                json: ["subject": "CN=Release signing \(algorithm),O=Example"]
+            )
+            try #require(requested.status == 200, "\(requested.text)")
+            let csr = try #require(requested.json["csr"] as? String)
+            let csrPath = try writeFile(directory, "\(name).csr", Data(csr.utf8))
+            let verified = try runCommand("openssl", ["req", "-verify", "-noout", "-in", csrPath])
+            #expect(
+                verified.status == 0 && (verified.stdout + verified.stderr).contains("verify OK"),
+                "\(verified.stderr)"
+            )
+            let publicKey = try runCommand("openssl", ["req", "-pubkey", "-noout", "-in", csrPath])
+            #expect(publicKey.stdout == key.json["publicKey"] as? String, "the CSR is for the key's public key")
+            let subject = try runCommand("openssl", ["req", "-subject", "-noout", "-in", csrPath])
+            #expect(subject.stdout.contains("CN = Release signing \(algorithm)"), "\(subject.stdout)")
+
+            let issued = try await server.request(
+                "POST",
+                "/v1/cas/release-root/certificates",
+                token: server.adminToken,
+                json: ["csr": csr, "category": "code-signing"]
+            )
+            try #require(issued.status == 201, "\(issued.text)")
+            let chain =
+                [try #require(issued.json["certificate"] as? String)] + (issued.json["chain"] as? [String] ?? [])
+            let attached = try await server.request(
+                "PUT",
+                "/v1/keys/\(name)/certificate",
+                token: server.adminToken,
+                json: ["certificateChain": chain.joined()]
+            )
+            try #require(attached.status == 200, "\(attached.text)")
+
+            let signed = try await server.request(
+                "POST",
+                "/v1/codesign/\(name)",
+                token: signer,
+                json: ["digest": Data(SHA256.hash(data: artifact)).base64EncodedString()]
+            )
+            try #require(signed.status == 200, "\(signed.text)")
+            let signaturePath = try writeFile(directory, "\(name).p7s", signed.body)
+            let checked = try runCommand("openssl", verifyArguments(signaturePath, artifactPath, rootPath))
+            #expect(checked.status == 0 && checked.stderr.contains("Verification successful"), "\(checked.stderr)")
+        }
+
+        // Refusals: nothing signed, nothing audited.
+        let body = ["subject": "CN=x"]
+        let bySigner = try await server.request("POST", "/v1/keys/release-ec-p256/csr", token: signer, json: body)
+        #expect(bySigner.status == 403, "\(bySigner.text)")
+        let unknown = try await server.request("POST", "/v1/keys/nothing/csr", token: server.adminToken, json: body)
+        #expect(unknown.status == 404 && unknown.errorCode == "unknown_key", "\(unknown.text)")
+        let badBodies: [([String: Any], String)] = [
+            (["subject": "no equals sign"], "invalid_input"), (["subject": ""], "invalid_input"), ([:], "invalid_json"),
+        ]
+        for (bad, code) in badBodies {
+            let response = try await server.request(
+                "POST",
+                "/v1/keys/release-ec-p256/csr",
+                token: server.adminToken,
+                json: bad
+            )
+            #expect(response.status == 400 && response.errorCode == code, "\(bad): \(response.text)")
+        }
+        _ = try await server.request("POST", "/v1/keys/release-ec-p256/disable", token: server.adminToken)
+        let disabled = try await server.request(
+            "POST",
+            "/v1/keys/release-ec-p256/csr",
+            token: server.adminToken,
+            json: body
+        )
+        #expect(disabled.status == 409 && disabled.errorCode == "key_disabled", "\(disabled.text)")
+
+        let audit = try await server.request("GET", "/v1/audit?limit=1000", token: server.adminToken)
+        let requests = (audit.json["entries"] as? [[String: Any]] ?? []).filter { $0["action"] as? String == "key.csr" }
+        #expect(requests.count == 2, "one audit entry per request made")
+        #expect(requests.allSatisfy { ($0["outcome"] as? String ?? "").contains("Release signing") })
+    }
+
     @Test func timestampsComeFromTheFirstAuthorityThatAnswers() async throws {
         let tsa = try LocalTSA()
         defer { tsa.stop() }
