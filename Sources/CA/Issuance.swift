@@ -46,11 +46,18 @@ extension CertificateAuthority {
     public func issue(ca id: String, _ request: IssueRequest, requester: Requester) async throws(CAError)
         -> IssuedCertificate
     {
+        try await keep(try await sign(ca: id, request, requester: requester))
+    }
+
+    /// The request's CSR checked (signature, requested extensions) and the certificate signed; not stored.
+    func sign(ca id: String, _ request: IssueRequest, requester: Requester) async throws(CAError)
+        -> SignedCertificate
+    {
         let csr = try Self.parseCSR(request.csr)
         let alternativeNames = try Self.requestedAlternativeNames(csr).map { name throws(CAError) in
             try SubjectAlternativeName(name)
         }
-        return try await issue(
+        return try await sign(
             ca: id,
             subject: CertifiedSubject(
                 name: csr.subject,
@@ -86,6 +93,59 @@ extension CertificateAuthority {
         action: String,
         cutToIssuer: Bool = false
     ) async throws(CAError) -> IssuedCertificate {
+        try await keep(
+            try await sign(
+                ca: id,
+                subject: subject,
+                category: category,
+                validityDays: requestedDays,
+                metadata: metadata,
+                requester: requester,
+                action: action,
+                cutToIssuer: cutToIssuer
+            )
+        )
+    }
+
+    /// Stores `signed` with its audit entry; returns once it is durable.
+    func keep(_ signed: SignedCertificate) async throws(CAError) -> IssuedCertificate {
+        do {
+            try await store.write { txn in
+                guard try txn.record(CertificateRecord.self, key: signed.record.primaryKey) == nil else {
+                    throw CAError(.internalError, "serial number collision; try again")
+                }
+                try txn.save(signed.record)
+                try txn.appendAudit(signed.audit)
+            }
+            return IssuedCertificate(
+                record: signed.record,
+                certificate: signed.certificate,
+                chain: try chainDER(from: signed.authority)
+            )
+        } catch {
+            throw CAError.from(error)
+        }
+    }
+
+    /// A certificate signed and not yet stored, with the record and the audit entry that store it.
+    struct SignedCertificate: Sendable {
+        let record: CertificateRecord
+        let certificate: Certificate
+        let authority: Authority
+        let audit: AuditEvent
+    }
+
+    /// Checks `subject` against the policy and signs; stores nothing.
+    func sign(
+        ca id: String,
+        subject: CertifiedSubject,
+        category: CertificateCategory,
+        validityDays requestedDays: Int?,
+        metadata: [String: String],
+        requester: Requester,
+        action: String,
+        cutToIssuer: Bool = false
+    ) async throws(CAError) -> SignedCertificate {
         let authority = try authority(id)
         try authority.requireUsable()
         try Self.validate(metadata: metadata)
@@ -182,25 +242,16 @@ extension CertificateAuthority {
                 category: category.rawValue,
                 alternativeNames: alternativeNames.map(\.description)
             )
-            try await store.write { txn in
-                guard try txn.record(CertificateRecord.self, key: record.primaryKey) == nil else {
-                    throw CAError(.internalError, "serial number collision; try again")
-                }
-                try txn.save(record)
-                try txn.appendAudit(
-                    AuditEvent(
-                        actor: requester.actor,
-                        action: action,
-                        object: "certificate/\(id)/\(SerialNumbers.hex(serial))",
-                        outcome:
-                            "success: \(category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
-                            + (record.alternativeNames.isEmpty
-                                ? "" : " " + record.alternativeNames.joined(separator: ",")),
-                        requestID: requester.requestID
-                    )
-                )
-            }
-            return IssuedCertificate(record: record, certificate: certificate, chain: try chainDER(from: authority))
+            let audit = AuditEvent(
+                actor: requester.actor,
+                action: action,
+                object: "certificate/\(id)/\(SerialNumbers.hex(serial))",
+                outcome:
+                    "success: \(category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
+                    + (record.alternativeNames.isEmpty ? "" : " " + record.alternativeNames.joined(separator: ",")),
+                requestID: requester.requestID
+            )
+            return SignedCertificate(record: record, certificate: certificate, authority: authority, audit: audit)
         } catch {
             throw CAError.from(error)
         }

@@ -355,24 +355,55 @@ struct CARoutes {
             try context.require(.admin, .officer)
             let ca = try CARoutes.ca(context, authority)
             let body = try await JSONBody.decode(IssueBody.self, from: request, limit: maxBodyBytes)
-            guard let category = CertificateCategory(rawValue: body.category) else {
-                throw APIError.badRequest(
-                    "invalid_input",
-                    "unknown category \"\(body.category)\"; one of "
-                        + CertificateCategory.allCases.map(\.rawValue).joined(separator: ", ")
-                )
-            }
             let issued = try await authority.issue(
                 ca: ca,
-                .init(
-                    csr: try Self.csrDER(body.csr),
-                    category: category,
-                    validityDays: body.validityDays,
-                    metadata: body.metadata ?? [:]
-                ),
+                try Self.issueRequest(body),
                 requester: Requester(actor: context.actor, requestID: context.id)
             )
             return CertificateView(issued.record, chain: issued.chain).response(status: .created)
+        }
+        group.post("v1/cas/:ca/certificates/batch") { request, context in
+            try context.require(.admin, .officer)
+            let ca = try CARoutes.ca(context, authority)
+            let body = try await JSONBody.decode(BatchIssuance.Body.self, from: request, limit: maxBodyBytes)
+            guard (1...CertificateAuthority.maxBatchRequests).contains(body.requests.count) else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "requests: from 1 to \(CertificateAuthority.maxBatchRequests) in one batch, not \(body.requests.count)"
+                )
+            }
+            // A request the route itself refuses (unknown category, no PEM CSR) fails alone, like one
+            // the CA refuses.
+            var items = [BatchIssuance.Item?](repeating: nil, count: body.requests.count)
+            var accepted: [(index: Int, request: CertificateAuthority.IssueRequest)] = []
+            for (index, item) in body.requests.enumerated() {
+                do throws(APIError) {
+                    accepted.append((index, try Self.issueRequest(item)))
+                } catch {
+                    items[index] = .failed(code: error.code, message: error.message)
+                }
+            }
+            let chain = try authority.chain(ca).map { try CertificateView.der($0) }
+            if !accepted.isEmpty {
+                let results = try await authority.issueBatch(
+                    ca: ca,
+                    accepted.map(\.request),
+                    requester: Requester(actor: context.actor, requestID: context.id)
+                )
+                for ((index, _), result) in zip(accepted, results) {
+                    switch result {
+                    case .success(let issued): items[index] = .issued(CertificateView(issued.record, chain: nil))
+                    case .failure(let error):
+                        let answer = APIError.from(error)
+                        items[index] = .failed(code: answer.code, message: answer.message)
+                    }
+                }
+            }
+            return BatchIssuance.Answer(
+                ca: ca,
+                chain: chain,
+                results: items.map { $0 ?? .failed(code: "internal_error", message: "not processed") }
+            ).response()
         }
         group.get("v1/cas/:ca/certificates/:serial") { request, context in
             try context.require(.admin, .officer, .auditor)
@@ -557,6 +588,23 @@ struct CARoutes {
     }
 
     /// A CSR given as PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`).
+    /// An issuance request from its JSON body: a known category and a PEM CSR.
+    static func issueRequest(_ body: IssueBody) throws(APIError) -> CertificateAuthority.IssueRequest {
+        guard let category = CertificateCategory(rawValue: body.category) else {
+            throw APIError.badRequest(
+                "invalid_input",
+                "unknown category \"\(body.category)\"; one of "
+                    + CertificateCategory.allCases.map(\.rawValue).joined(separator: ", ")
+            )
+        }
+        return .init(
+            csr: try csrDER(body.csr),
+            category: category,
+            validityDays: body.validityDays,
+            metadata: body.metadata ?? [:]
+        )
+    }
+
     static func csrDER(_ text: String) throws(APIError) -> [UInt8] {
         let block: PEMBlock
         do { block = try PEMBlock(text) } catch {
@@ -678,6 +726,12 @@ extension CertificateView {
     /// with one for every certificate.
     var json: [UInt8] {
         var json = JSONText(capacity: 1024 + (der.count + (chain?.reduce(0) { $0 + $1.count } ?? 0)) * 3 / 2)
+        write(into: &json)
+        return json.bytes
+    }
+
+    /// The view as a JSON object, keys sorted as `JSONResponse` sorts them.
+    func write(into json: inout JSONText) {
         json.beginObject()
         json.key("alternativeNames")
         json.strings(alternativeNames)
@@ -706,7 +760,6 @@ extension CertificateView {
         json.key("subject")
         json.string(subject)
         json.endObject()
-        return json.bytes
     }
 
     func response(status: HTTPResponse.Status = .ok) -> Response {

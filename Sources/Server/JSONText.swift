@@ -95,6 +95,12 @@ struct JSONText {
         needsComma = true
     }
 
+    mutating func integer(_ value: Int) {
+        separate()
+        bytes.append(contentsOf: Array(String(value).utf8))
+        needsComma = true
+    }
+
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
