@@ -349,11 +349,13 @@ if only == nil || only == "issuance" {
     var batchRatios: [Double] = []
     var errors = 0
     var waits: [Double] = []
+    var batchLatency = (p50: 0.0, p99: 0.0)
     for _ in 0..<rounds {
         waits.append(try await waitForIdleHSM())
         let limit = try raw(caKey)
         let issued = try wrk(path, body: issueBody, connections: 32, token: admin)
         let batched = try wrk(batchPath, body: batchIssueBody, connections: 4, token: admin)
+        batchLatency = (batched.p50, batched.p99)
         errors += issued.errors + batched.errors
         rawRates.append(limit)
         rates.append(issued.requestsPerSecond)
@@ -372,7 +374,8 @@ if only == nil || only == "issuance" {
     )
     print(
         "| batches of \(issueBatch), 4 connections | \(Int(median(rawRates))) | \(Int(median(batchRates))) | "
-            + String(format: "%.2f", median(batchRatios)) + " | |"
+            + String(format: "%.2f", median(batchRatios)) + " | "
+            + String(format: "%.1f / %.1f ms a batch (last round)", batchLatency.p50, batchLatency.p99) + " |"
     )
     print(
         "  per round (raw C_Sign/s → certificates/s = ratio): "
