@@ -587,7 +587,6 @@ struct CARoutes {
         return category
     }
 
-    /// A CSR given as PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`).
     /// An issuance request from its JSON body: a known category and a PEM CSR.
     static func issueRequest(_ body: IssueBody) throws(APIError) -> CertificateAuthority.IssueRequest {
         guard let category = CertificateCategory(rawValue: body.category) else {
@@ -605,6 +604,7 @@ struct CARoutes {
         )
     }
 
+    /// A CSR given as PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`).
     static func csrDER(_ text: String) throws(APIError) -> [UInt8] {
         let block: PEMBlock
         do { block = try PEMBlock(text) } catch {
