@@ -74,14 +74,16 @@ extension CertificateAuthority {
         }
         var metadata = record.metadata
         metadata[Self.renewedFromMetadataKey] = SerialNumbers.hex(record.serial)
-        return try await issue(
-            ca: ca,
-            subject: CertifiedSubject(name: old.subject, publicKey: publicKey, alternativeNames: oldNames),
-            category: category,
-            validityDays: validityDays,
-            metadata: metadata,
-            requester: requester,
-            action: "certificate.renew"
+        return try await keep(
+            try await sign(
+                ca: ca,
+                subject: CertifiedSubject(name: old.subject, publicKey: publicKey, alternativeNames: oldNames),
+                category: category,
+                validityDays: validityDays,
+                metadata: metadata,
+                requester: requester,
+                action: "certificate.renew"
+            )
         )
     }
 }

@@ -82,31 +82,6 @@ extension CertificateAuthority {
         var csr: [UInt8]? = nil
     }
 
-    /// Checks `subject` against the policy, signs, stores with the audit entry `action`.
-    func issue(
-        ca id: String,
-        subject: CertifiedSubject,
-        category: CertificateCategory,
-        validityDays requestedDays: Int?,
-        metadata: [String: String],
-        requester: Requester,
-        action: String,
-        cutToIssuer: Bool = false
-    ) async throws(CAError) -> IssuedCertificate {
-        try await keep(
-            try await sign(
-                ca: id,
-                subject: subject,
-                category: category,
-                validityDays: requestedDays,
-                metadata: metadata,
-                requester: requester,
-                action: action,
-                cutToIssuer: cutToIssuer
-            )
-        )
-    }
-
     /// Stores `signed` with its audit entry; returns once it is durable.
     func keep(_ signed: SignedCertificate) async throws(CAError) -> IssuedCertificate {
         do {

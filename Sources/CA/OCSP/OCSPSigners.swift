@@ -63,19 +63,21 @@ extension CertificateAuthority {
                 )
             }
             let subject = try DistinguishedName { CommonName("\(id) OCSP signer \(generation)") }
-            let issued = try await issue(
-                ca: id,
-                subject: CertifiedSubject(
-                    name: subject,
-                    publicKey: try privateKey(key).publicKey,
-                    alternativeNames: []
-                ),
-                category: .ocspSigning,
-                validityDays: validityDays,
-                metadata: ["ocsp-signer-key": name],
-                requester: requester,
-                action: "ocsp.signer.issue",
-                cutToIssuer: true
+            let issued = try await keep(
+                try await sign(
+                    ca: id,
+                    subject: CertifiedSubject(
+                        name: subject,
+                        publicKey: try privateKey(key).publicKey,
+                        alternativeNames: []
+                    ),
+                    category: .ocspSigning,
+                    validityDays: validityDays,
+                    metadata: ["ocsp-signer-key": name],
+                    requester: requester,
+                    action: "ocsp.signer.issue",
+                    cutToIssuer: true
+                )
             )
             var record = OCSPSignerRecord(
                 ca: id,
