@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "custos", targets: ["custos"]),
+        .library(name: "Codecs", targets: ["Codecs"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),
         .library(name: "HSM", targets: ["HSM"]),
         .library(name: "MetadataStore", targets: ["MetadataStore"]),
@@ -45,6 +46,9 @@ let package = Package(
         .target(name: "CPKCS12", linkerSettings: [.linkedLibrary("crypto")]),
         // LMDB from liblmdb-dev.
         .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
+        // Hand-written codecs (base64, hex, PEM, JSON text and flat JSON, HTTP dates): the only place for
+        // them, with no dependencies; each is compared with Foundation or swift-asn1 in CodecsTests.
+        .target(name: "Codecs", swiftSettings: strict),
         // Joinable threads and a multi-condition monitor for blocking work (HSM sessions, LMDB writes).
         .target(name: "WorkerThreads", swiftSettings: strict),
         .target(
@@ -55,7 +59,7 @@ let package = Package(
         .target(
             name: "PKCS11",
             dependencies: [
-                "CPKCS11",
+                "CPKCS11", "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -64,7 +68,7 @@ let package = Package(
         .target(
             name: "HSM",
             dependencies: [
-                "PKCS11", "WorkerThreads",
+                "PKCS11", "WorkerThreads", "Codecs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -74,7 +78,7 @@ let package = Package(
         .target(
             name: "Signing",
             dependencies: [
-                "HSM", "PKCS11", "MetadataStore",
+                "HSM", "PKCS11", "MetadataStore", "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -87,7 +91,7 @@ let package = Package(
         .target(
             name: "CA",
             dependencies: [
-                "Signing", "HSM", "PKCS11", "MetadataStore", "WorkerThreads", "CPKCS12",
+                "Signing", "HSM", "PKCS11", "MetadataStore", "WorkerThreads", "CPKCS12", "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -98,7 +102,8 @@ let package = Package(
         .target(
             name: "Vault",
             dependencies: [
-                "HSM", "PKCS11", "MetadataStore", "Signing", .product(name: "Crypto", package: "swift-crypto"),
+                "HSM", "PKCS11", "MetadataStore", "Signing", "Codecs",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -108,7 +113,7 @@ let package = Package(
         .target(
             name: "Ceremony",
             dependencies: [
-                "CA", "Signing", "HSM", "PKCS11",
+                "CA", "Signing", "HSM", "PKCS11", "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -122,7 +127,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Signing", "CA", "Vault", "Ceremony", "HSM", "PKCS11", "MetadataStore",
+                "Signing", "CA", "Vault", "Ceremony", "HSM", "PKCS11", "MetadataStore", "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -149,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "Ceremony",
+                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "Ceremony", "Codecs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -157,6 +162,11 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CodecsTests",
+            dependencies: ["Codecs", .product(name: "SwiftASN1", package: "swift-asn1")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -181,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Signing", "CA", "HSM", "PKCS11", "MetadataStore", "CustosTestSupport",
+                "Server", "Signing", "CA", "HSM", "PKCS11", "MetadataStore", "Codecs", "CustosTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -191,7 +201,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CustosCLITests",
-            dependencies: ["HSM", "PKCS11", "MetadataStore", "CustosTestSupport", "Ceremony"],
+            dependencies: ["HSM", "PKCS11", "MetadataStore", "Codecs", "CustosTestSupport", "Ceremony"],
             swiftSettings: strict
         ),
     ],

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import MetadataStore
 public import Signing
@@ -115,7 +116,7 @@ extension CertificateAuthority {
                     action: "ca.import",
                     object: "ca/\(id)",
                     outcome: "success: \(record.kind.rawValue) \(record.subject) \(how), serial "
-                        + SerialNumbers.hex(Array(certificate.serialNumber.bytes)),
+                        + Hex.encode(Array(certificate.serialNumber.bytes)),
                     requestID: requester.requestID
                 )
             )

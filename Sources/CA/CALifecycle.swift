@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import MetadataStore
 public import Signing
@@ -118,7 +119,7 @@ extension CertificateAuthority {
                         action: "ca.import-certificate",
                         object: "ca/\(id)",
                         outcome: "success: issued by \(DistinguishedNameText.format(certificate.issuer)), serial "
-                            + SerialNumbers.hex(Array(certificate.serialNumber.bytes)),
+                            + Hex.encode(Array(certificate.serialNumber.bytes)),
                         requestID: requester.requestID
                     )
                 )
@@ -213,7 +214,7 @@ extension CertificateAuthority {
                         actor: requester.actor,
                         action: "ca.renew",
                         object: "ca/\(id)",
-                        outcome: "success: serial \(SerialNumbers.hex(serial)), "
+                        outcome: "success: serial \(Hex.encode(serial)), "
                             + (rekey ? "new key \(key.name)" : "same key \(key.name)"),
                         requestID: requester.requestID
                     )

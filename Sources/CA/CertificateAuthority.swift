@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import HSM
 public import MetadataStore
@@ -258,7 +259,7 @@ public final class CertificateAuthority: Sendable {
                         object: "ca/\(record.id)",
                         outcome:
                             "success: \(record.kind.rawValue) \(record.subject), \(request.algorithm.rawValue) key "
-                            + "\(key.name), serial \(SerialNumbers.hex(serial))"
+                            + "\(key.name), serial \(Hex.encode(serial))"
                             + (request.parent.map { ", signed by CA \($0)" } ?? ""),
                         requestID: requester.requestID
                     )

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 public import MetadataStore
 
@@ -12,7 +13,7 @@ public enum CertificateCSV {
         for record in records {
             lines.append(
                 [
-                    record.issuer, SerialNumbers.hex(record.serial), record.subject,
+                    record.issuer, Hex.encode(record.serial), record.subject,
                     record.alternativeNames.joined(separator: " "), record.category, record.status.rawValue,
                     formatter.string(from: Date(timeIntervalSince1970: Double(record.notBefore) / 1e9)),
                     formatter.string(from: Date(timeIntervalSince1970: Double(record.notAfter) / 1e9)),

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 public import MetadataStore
 public import Signing
@@ -35,28 +36,20 @@ public struct CertificateImporter: Sendable {
             || String(decoding: bytes.prefix(200), as: UTF8.self).contains("-----BEGIN")
         {
             let text = String(decoding: bytes, as: UTF8.self)
-            let documents: [PEMDocument]
-            do { documents = try PEMDocument.parseMultiple(pemString: text) } catch {
+            // PEM.blocks fails on a block without its END line: a cut-off file must not import half.
+            let blocks: [PEM.Block]
+            do { blocks = try PEM.blocks(text) } catch {
                 throw CAError(.invalidCertificate, "the PEM text is malformed or truncated: \(error)")
             }
-            // The parser skips a block without its END line; a cut-off file must not import half.
-            let begins = text.components(separatedBy: "-----BEGIN ").count - 1
-            let ends = text.components(separatedBy: "-----END ").count - 1
-            guard begins == documents.count, ends == documents.count else {
-                throw CAError(
-                    .invalidCertificate,
-                    "the PEM text is truncated or malformed: \(begins) BEGIN lines, \(documents.count) complete blocks"
-                )
-            }
             var certificates: [Certificate] = []
-            for document in documents {
-                switch document.discriminator {
+            for block in blocks {
+                switch block.label {
                 case "CERTIFICATE":
-                    do { certificates.append(try Certificate(derEncoded: document.derBytes)) } catch {
+                    do { certificates.append(try Certificate(derEncoded: block.der)) } catch {
                         throw CAError(.invalidCertificate, "a PEM CERTIFICATE does not parse: \(error)")
                     }
-                case "PKCS7", "CMS": certificates += try PKCS7CertificateBundle.certificates(fromDER: document.derBytes)
-                default: throw CAError(.invalidCertificate, "PEM \(document.discriminator) is not a certificate")
+                case "PKCS7", "CMS": certificates += try PKCS7CertificateBundle.certificates(fromDER: block.der)
+                default: throw CAError(.invalidCertificate, "PEM \(block.label) is not a certificate")
                 }
             }
             guard !certificates.isEmpty else { throw CAError(.invalidCertificate, "no certificate in the PEM text") }
@@ -122,7 +115,7 @@ public struct CertificateImporter: Sendable {
                         action: "ca.import",
                         object: "ca/\(id)",
                         outcome: "success: trust anchor \(record.subject), serial "
-                            + SerialNumbers.hex(Array(certificate.serialNumber.bytes)),
+                            + Hex.encode(Array(certificate.serialNumber.bytes)),
                         requestID: requester.requestID
                     )
                 )
@@ -166,7 +159,7 @@ public struct CertificateImporter: Sendable {
             guard certificate.issuer == issuer.subject,
                 issuer.publicKey.isValidSignature(certificate.signature, for: certificate)
             else {
-                result.skipped.append(.init(serial: SerialNumbers.hex(serial), reason: "not signed by CA \(id)"))
+                result.skipped.append(.init(serial: Hex.encode(serial), reason: "not signed by CA \(id)"))
                 continue
             }
             let names = Array((try? certificate.extensions.subjectAlternativeNames) ?? SubjectAlternativeNames())
@@ -185,7 +178,7 @@ public struct CertificateImporter: Sendable {
                     )
                 )
             } catch {
-                result.skipped.append(.init(serial: SerialNumbers.hex(serial), reason: "cannot be encoded: \(error)"))
+                result.skipped.append(.init(serial: Hex.encode(serial), reason: "cannot be encoded: \(error)"))
             }
         }
         var done = 0
@@ -196,7 +189,7 @@ public struct CertificateImporter: Sendable {
                     var duplicates: [String] = []
                     for record in group {
                         guard try txn.record(CertificateRecord.self, key: record.primaryKey) == nil else {
-                            duplicates.append(SerialNumbers.hex(record.serial))
+                            duplicates.append(Hex.encode(record.serial))
                             continue
                         }
                         try txn.save(record)
@@ -204,7 +197,7 @@ public struct CertificateImporter: Sendable {
                             AuditEvent(
                                 actor: requester.actor,
                                 action: "certificate.import",
-                                object: "certificate/\(id)/\(SerialNumbers.hex(record.serial))",
+                                object: "certificate/\(id)/\(Hex.encode(record.serial))",
                                 outcome: "success: \(record.subject)",
                                 requestID: requester.requestID
                             )

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import MetadataStore
 public import Signing
@@ -73,7 +74,7 @@ extension CertificateAuthority {
             )
         }
         var metadata = record.metadata
-        metadata[Self.renewedFromMetadataKey] = SerialNumbers.hex(record.serial)
+        metadata[Self.renewedFromMetadataKey] = Hex.encode(record.serial)
         return try await keep(
             try await sign(
                 ca: ca,

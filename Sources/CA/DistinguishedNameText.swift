@@ -1,3 +1,4 @@
+import Codecs
 import PKCS11
 public import SwiftASN1
 public import X509

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 public import MetadataStore
 public import Signing
@@ -220,7 +221,7 @@ extension CertificateAuthority {
             let audit = AuditEvent(
                 actor: requester.actor,
                 action: action,
-                object: "certificate/\(id)/\(SerialNumbers.hex(serial))",
+                object: "certificate/\(id)/\(Hex.encode(serial))",
                 outcome:
                     "success: \(category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
                     + (record.alternativeNames.isEmpty ? "" : " " + record.alternativeNames.joined(separator: ",")),

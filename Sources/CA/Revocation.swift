@@ -1,3 +1,4 @@
+import Codecs
 public import Foundation
 public import MetadataStore
 public import Signing
@@ -53,7 +54,7 @@ extension CertificateAuthority {
                     AuditEvent(
                         actor: requester.actor,
                         action: "certificate.revoke",
-                        object: "certificate/\(ca)/\(SerialNumbers.hex(record.serial))",
+                        object: "certificate/\(ca)/\(Hex.encode(record.serial))",
                         outcome: "success: \(reason)"
                             + (invalidityDate.map { ", invalid since \(ISO8601DateFormatter().string(from: $0))" } ?? ""),
                         requestID: requester.requestID
@@ -121,7 +122,7 @@ extension CertificateAuthority {
                             )
                         )
                         try Self.forgetOCSPResponses(ca: ca, serial: record.serial, in: txn)
-                        let serial = SerialNumbers.hex(record.serial)
+                        let serial = Hex.encode(record.serial)
                         try txn.appendAudit(
                             AuditEvent(
                                 actor: requester.actor,
@@ -172,7 +173,7 @@ extension CertificateAuthority {
                     AuditEvent(
                         actor: requester.actor,
                         action: "certificate.metadata",
-                        object: "certificate/\(ca)/\(SerialNumbers.hex(record.serial))",
+                        object: "certificate/\(ca)/\(Hex.encode(record.serial))",
                         outcome: "success: "
                             + changes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "(removed)")" }
                             .joined(separator: ", "),

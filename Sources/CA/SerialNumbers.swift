@@ -1,3 +1,4 @@
+import Codecs
 import HSM
 import PKCS11
 import SwiftASN1
@@ -21,7 +22,7 @@ import Synchronization
 ///
 /// The token's RNG is read 4 KiB at a time (409 serials per pool round trip); the bytes are handed
 /// out once each and never stored.
-final class SerialNumbers: Sendable {
+public final class SerialNumbers: Sendable {
     static let length = 16
     /// Bytes of the serial that come from the RNG.
     static let randomLength = 10
@@ -63,18 +64,12 @@ final class SerialNumbers: Sendable {
         return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
-
     /// Bytes of a hex serial (any case, optional colons), with leading zero bytes removed as in DER.
-    static func bytes(hex text: String) -> [UInt8]? {
-        let digits = Array(text.lowercased().filter { $0 != ":" })
+    public static func bytes(hex text: String) -> [UInt8]? {
+        var digits = text.utf8.filter { $0 != UInt8(ascii: ":") }
         guard !digits.isEmpty, digits.count <= 80 else { return nil }
-        let padded = digits.count % 2 == 1 ? ["0"] + digits : digits
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: padded.count, by: 2) {
-            guard let byte = UInt8(String(padded[index...index + 1]), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
+        if digits.count % 2 == 1 { digits.insert(UInt8(ascii: "0"), at: 0) }
+        guard var bytes = Hex.decode(String(decoding: digits, as: UTF8.self)) else { return nil }
         while bytes.count > 1 && bytes[0] == 0 && bytes[1] < 0x80 { bytes.removeFirst() }
         return bytes
     }

@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Foundation
 import HSM
 public import PKCS11

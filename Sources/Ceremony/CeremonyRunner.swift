@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Crypto
 public import Foundation
 import HSM
@@ -104,7 +105,7 @@ public struct CeremonyRunner {
             label: reference.label,
             id: Hex.encode(reference.id),
             algorithm: algorithm.rawValue,
-            publicKey: PEMText.encode(publicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
+            publicKey: PEM.encode(publicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
             spkiSHA256: Hex.encode(sha256(publicKey.derRepresentation))
         )
         transcript.keys.append(keyRecord)
@@ -125,7 +126,7 @@ public struct CeremonyRunner {
             )
             var serializer = DER.Serializer()
             try serializer.serialize(certificate)
-            let pem = PEMText.encode(serializer.serializedBytes, label: "CERTIFICATE") + "\n"
+            let pem = PEM.encode(serializer.serializedBytes, label: "CERTIFICATE") + "\n"
             transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
             say("root certificate written to \(path)")
         }
@@ -154,7 +155,7 @@ public struct CeremonyRunner {
             transcript.record("csr", "CSR for \(request.subject) signed in the HSM; signature verified")
             var serializer = DER.Serializer()
             try serializer.serialize(csr)
-            let pem = PEMText.encode(serializer.serializedBytes, label: "CERTIFICATE REQUEST") + "\n"
+            let pem = PEM.encode(serializer.serializedBytes, label: "CERTIFICATE REQUEST") + "\n"
             transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "csr"))
             say("CSR written to \(path)")
         }
@@ -322,7 +323,7 @@ public struct CeremonyRunner {
                 label: reference.label,
                 id: Hex.encode(reference.id),
                 algorithm: issuerPublicKey.algorithm.rawValue,
-                publicKey: PEMText.encode(issuerPublicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
+                publicKey: PEM.encode(issuerPublicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
                 spkiSHA256: Hex.encode(sha256(issuerPublicKey.derRepresentation))
             )
         )
@@ -439,7 +440,7 @@ public struct CeremonyRunner {
         }
         var serializer = DER.Serializer()
         try serializer.serialize(certificate)
-        let pem = PEMText.encode(serializer.serializedBytes, label: "CERTIFICATE") + "\n"
+        let pem = PEM.encode(serializer.serializedBytes, label: "CERTIFICATE") + "\n"
         transcript.outputs.append(try write(Array(pem.utf8), to: path, field: "certificate"))
         say("\(config.type.rawValue) certificate written to \(path)")
     }
@@ -533,7 +534,7 @@ public struct CeremonyRunner {
             label: label,
             id: Hex.encode(reference.id),
             algorithm: "ec-p256",
-            publicKey: PEMText.encode(publicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
+            publicKey: PEM.encode(publicKey.derRepresentation, label: "PUBLIC KEY") + "\n",
             spkiSHA256: Hex.encode(sha256(publicKey.derRepresentation))
         )
         transcript.record("transcript", "signed with \(label)")

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 public import HSM
 import PKCS11
@@ -101,9 +102,9 @@ public struct SignedTranscript: Codable, Sendable {
             )
         }
         guard signed.signatureAlgorithm == "ecdsa-with-SHA256",
-            let signature = Data(base64Encoded: signed.signature),
-            let document = try? PEMDocument(pemString: auditKey.publicKey), document.discriminator == "PUBLIC KEY",
-            case let der = Array(document.derBytes),
+            let signature = Base64.decode(signed.signature),
+            let block = try? PEM.block(auditKey.publicKey), block.label == "PUBLIC KEY",
+            case let der = block.der,
             Hex.encode(sha256(der)) == auditKey.spkiSHA256
         else {
             throw CeremonyError("the transcript's signature or audit key is malformed")

@@ -1,3 +1,4 @@
+import Codecs
 import PKCS11
 
 /// How Custos names a key on a token: its label and `CKA_ID`. This, never a handle, is what the

@@ -1,3 +1,4 @@
+import Codecs
 public import Crypto
 import Foundation
 public import _CryptoExtras
@@ -64,8 +65,7 @@ public enum PublicKey: Sendable {
 
     /// PEM `PUBLIC KEY`.
     public var pemRepresentation: String {
-        let body = Data(derRepresentation).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
-        return "-----BEGIN PUBLIC KEY-----\n\(body)\n-----END PUBLIC KEY-----\n"
+        PEM.encode(derRepresentation, label: "PUBLIC KEY") + "\n"
     }
 
     /// Checks a signature made by `scheme` over `input` with swift-crypto (not the token).

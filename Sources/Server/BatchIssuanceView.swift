@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Hummingbird
 
 /// `POST /v1/cas/{ca}/certificates/batch`: the body, and the answer with each request's result in order.

@@ -1,5 +1,6 @@
 import CA
 import Ceremony
+import Codecs
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -147,12 +148,12 @@ struct CARoutes {
             subject = authority.record.subject
             parent = authority.record.parent
             created = Date(timeIntervalSince1970: Double(authority.record.created) / 1e9)
-            serial = authority.certificate.map { CertificateView.hex(Array($0.serialNumber.bytes)) }
+            serial = authority.certificate.map { Hex.encode(Array($0.serialNumber.bytes)) }
             notBefore = authority.certificate?.notValidBefore
             notAfter = authority.certificate?.notValidAfter
             pathLength = authority.maxPathLength
-            certificate = authority.record.certificate.map { PEMText.encode($0) }
-            csr = authority.record.csr.map { PEMText.encode($0, label: "CERTIFICATE REQUEST") }
+            certificate = authority.record.certificate.map { PEM.encode($0) }
+            csr = authority.record.csr.map { PEM.encode($0, label: "CERTIFICATE REQUEST") }
             previousCertificates = authority.record.previousCertificates.count
         }
     }
@@ -269,12 +270,12 @@ struct CARoutes {
                 guard body.certificate == nil, body.parent == nil else {
                     throw APIError.badRequest("invalid_input", "give pkcs12 or certificate (and parent), not both")
                 }
-                guard let der = Data(base64Encoded: pkcs12, options: .ignoreUnknownCharacters), !der.isEmpty else {
-                    throw APIError.badRequest("invalid_input", "pkcs12 must be the file in base64")
+                guard let der = Base64.decode(pkcs12), !der.isEmpty else {
+                    throw APIError.badRequest("invalid_input", "pkcs12 must be the file in standard, padded base64")
                 }
                 let imported = try await authority.importAuthority(
                     id: body.id,
-                    pkcs12: Array(der),
+                    pkcs12: der,
                     password: Array((body.password ?? "").utf8),
                     tenant: body.tenant ?? context.tenantLimit,
                     requester: requester
@@ -440,7 +441,7 @@ struct CARoutes {
                 throw APIError(.notFound, "not_found", "CA \(ca.id) has no CSR: only external sub-CAs do")
             }
             return Self.binary(
-                Array(PEMDocument(type: "CERTIFICATE REQUEST", derBytes: csr).pemString.utf8),
+                Array(PEM.encode(csr, label: "CERTIFICATE REQUEST").utf8),
                 type: "application/pkcs10"
             )
         }
@@ -449,9 +450,7 @@ struct CARoutes {
             let body = try await JSONBody.decode(ImportBody.self, from: request, limit: maxBodyBytes)
             func parse(_ text: String, _ field: String) throws(APIError) -> [Certificate] {
                 do {
-                    let certificates = try PEMDocument.parseMultiple(pemString: text).map {
-                        try Certificate(pemDocument: $0)
-                    }
+                    let certificates = try PEMCertificates.parse(text)
                     guard !certificates.isEmpty else {
                         throw APIError.badRequest("invalid_certificate", "\(field) is empty")
                     }
@@ -606,8 +605,8 @@ struct CARoutes {
 
     /// A CSR given as PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`).
     static func csrDER(_ text: String) throws(APIError) -> [UInt8] {
-        let block: PEMBlock
-        do { block = try PEMBlock(text) } catch {
+        let block: PEM.Block
+        do { block = try PEM.block(text) } catch {
             throw APIError.badRequest("invalid_csr", "csr is not a PEM certificate request: \(error)")
         }
         guard block.label == "CERTIFICATE REQUEST" || block.label == "NEW CERTIFICATE REQUEST" else {
@@ -621,7 +620,7 @@ struct CARoutes {
         let certificates = leafOnly ? Array(chain.prefix(1)) : chain
         switch format {
         case "pem":
-            let text = try certificates.map { PEMText.encode(try CertificateView.der($0)) + "\n" }.joined()
+            let text = try certificates.map { PEM.encode(try CertificateView.der($0)) + "\n" }.joined()
             return binary(Array(text.utf8), type: "application/pem-certificate-chain")
         case "der":
             guard certificates.count == 1 || leafOnly else {
@@ -681,7 +680,7 @@ struct CertificateView: Encodable {
 
     init(_ record: CertificateRecord, chain: [[UInt8]]?) {
         ca = record.issuer
-        serial = Self.hex(record.serial)
+        serial = Hex.encode(record.serial)
         subject = record.subject
         alternativeNames = record.alternativeNames
         category = record.category
@@ -708,11 +707,9 @@ struct CertificateView: Encodable {
         try container.encode(notBefore, forKey: .notBefore)
         try container.encode(notAfter, forKey: .notAfter)
         try container.encode(metadata, forKey: .metadata)
-        try container.encode(PEMText.encode(der), forKey: .certificate)
-        try container.encodeIfPresent(chain?.map { PEMText.encode($0) }, forKey: .chain)
+        try container.encode(PEM.encode(der), forKey: .certificate)
+        try container.encodeIfPresent(chain?.map { PEM.encode($0) }, forKey: .chain)
     }
-
-    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     static func der(_ certificate: Certificate) throws -> [UInt8] {
         var serializer = DER.Serializer()

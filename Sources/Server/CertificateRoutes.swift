@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Foundation
 import Hummingbird
 import MetadataStore
@@ -56,7 +57,7 @@ struct CertificateRoutes {
             try requireTenant(context, ca: query.ca)
             let limit = try KeyRoutes.limit(request)
             let cursor = try parameters.get("cursor").map { text throws(APIError) in
-                guard let bytes = Self.bytes(hex: text) else {
+                guard text.utf8.count <= 512, let bytes = Hex.decode(text), !bytes.isEmpty else {
                     throw APIError.badRequest("invalid_input", "cursor is not one this API returned")
                 }
                 return Key(bytes: bytes)
@@ -66,7 +67,7 @@ struct CertificateRoutes {
             return try JSONResponse(
                 body: Page(
                     certificates: page.records.map { CertificateView($0, chain: nil) },
-                    nextCursor: page.next.map { CertificateView.hex($0.bytes) }
+                    nextCursor: page.next.map { Hex.encode($0.bytes) }
                 )
             ).makeResponse()
         }
@@ -80,7 +81,7 @@ struct CertificateRoutes {
             let filter = body.filter
             let query = CertificateQuery(
                 serial: try filter.serial.map { text throws(APIError) in
-                    guard let bytes = Self.bytes(hex: text) else {
+                    guard let bytes = SerialNumbers.bytes(hex: text) else {
                         throw APIError.badRequest("invalid_input", "filter.serial is not hex")
                     }
                     return bytes
@@ -153,7 +154,7 @@ struct CertificateRoutes {
         query.text = parameters.get("q")
         query.category = parameters.get("category")
         if let serial = parameters.get("serial") {
-            guard let bytes = bytes(hex: serial) else {
+            guard let bytes = SerialNumbers.bytes(hex: serial) else {
                 throw APIError.badRequest("invalid_input", "serial is not hex")
             }
             query.serial = bytes
@@ -188,19 +189,6 @@ struct CertificateRoutes {
             query.metadata[String(name.dropFirst(9))] = String(value)
         }
         return query
-    }
-
-    static func bytes(hex text: String) -> [UInt8]? {
-        guard !text.isEmpty, text.count % 2 == 0, text.count <= 200 else { return nil }
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
     }
 
     static func csv(_ records: [CertificateRecord]) -> Response {

@@ -1,4 +1,4 @@
-import CA
+import Codecs
 import Foundation
 import Hummingbird
 
@@ -103,4 +103,11 @@ struct JSONResponse<Body: Encodable>: ResponseGenerator {
             body: .init(byteBuffer: ByteBuffer(bytes: data))
         )
     }
+}
+
+/// A body type `JSONBody.decode` may read with `FlatJSON` first.
+protocol FlatJSONDecodable: Decodable {
+    /// The value the members describe, or nil to leave the body to `JSONDecoder` (a missing field, a
+    /// value of another type).
+    init?(flat members: [String: FlatJSON.Value])
 }

@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Foundation
 import HSM
 import Hummingbird
@@ -125,7 +126,7 @@ struct KeyRoutes {
             try serializer.serialize(csr)
             return JSONResponse(
                 body: CertificateRequestView(
-                    csr: PEMDocument(type: "CERTIFICATE REQUEST", derBytes: serializer.serializedBytes).pemString
+                    csr: PEM.encode(serializer.serializedBytes, label: "CERTIFICATE REQUEST")
                 )
             )
         }
@@ -135,9 +136,7 @@ struct KeyRoutes {
             let body = try await JSONBody.decode(CertificateBody.self, from: request, limit: maxBodyBytes)
             let chain: [Certificate]
             do {
-                chain = try PEMDocument.parseMultiple(pemString: body.certificateChain).map {
-                    try Certificate(pemDocument: $0)
-                }
+                chain = try PEMCertificates.parse(body.certificateChain)
             } catch {
                 throw APIError.badRequest(
                     "invalid_certificate",

@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Foundation
 import NIOCore
 import NIOHTTP1

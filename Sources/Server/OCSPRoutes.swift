@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Crypto
 import Foundation
 import HTTPTypes
@@ -60,8 +61,8 @@ struct OCSPRoutes {
         while index < bytes.count {
             var byte = bytes[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]),
-                    let low = hexValue(bytes[index + 2])
+                guard index + 2 < bytes.count, let high = Hex.value(ofDigit: bytes[index + 1]),
+                    let low = Hex.value(ofDigit: bytes[index + 2])
                 else { return nil }
                 byte = high << 4 | low
                 index += 2
@@ -71,15 +72,6 @@ struct OCSPRoutes {
         }
         guard !text.isEmpty, text.count <= maxRequestBytes * 2 else { return nil }
         return text
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// The request in base64 `text` whose run of slashes a proxy collapsed to one (losing one to three
@@ -148,7 +140,7 @@ struct OCSPRoutes {
             self.nextUpdate = nextUpdate
             lastModified = HTTPDate.format(thisUpdate)
             expires = HTTPDate.format(nextUpdate)
-            eTag = "\"" + OCSPRoutes.hex(Array(Insecure.SHA1.hash(data: answer.der))) + "\""
+            eTag = "\"" + Hex.encode(Array(Insecure.SHA1.hash(data: answer.der))) + "\""
         }
 
         /// The headers, in the order they are written (the router's answers and the fast path's alike).
@@ -166,5 +158,4 @@ struct OCSPRoutes {
         }
     }
 
-    static func hex(_ bytes: some Collection<UInt8>) -> String { Hex.encode(bytes) }
 }

@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Foundation
 import Hummingbird
 import MetadataStore
@@ -32,7 +33,7 @@ struct OCSPSignerRoutes {
             generation = record.generation
             key = record.keyName
             caKey = record.caKeyName
-            certificate = PEMText.encode(record.certificate)
+            certificate = PEM.encode(record.certificate)
             notBefore = Date(timeIntervalSince1970: Double(record.notBefore))
             notAfter = Date(timeIntervalSince1970: Double(record.notAfter))
             retiredKeys = record.retired.map(\.keyName)

@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import Synchronization
 
 /// What the OCSP fast path learnt from requests it answered, by request path: the store key the path

@@ -15,7 +15,7 @@ enum TLSSetup {
             )
         }
         let chain: [Certificate]
-        do { chain = try PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) } } catch {
+        do { chain = try PEMCertificates.parse(pem) } catch {
             throw ConfigurationError("\(tls.certificateChainPath) is not a PEM certificate chain: \(error)")
         }
         guard let leaf = chain.first else {

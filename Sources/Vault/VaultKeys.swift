@@ -1,3 +1,4 @@
+import Codecs
 import Crypto
 public import Foundation
 public import HSM

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Ceremony
+import Codecs
 import Foundation
 import MetadataStore
 import PKCS11

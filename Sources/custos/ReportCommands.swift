@@ -1,5 +1,6 @@
 import ArgumentParser
 import CA
+import Codecs
 import Foundation
 import MetadataStore
 import PKCS11

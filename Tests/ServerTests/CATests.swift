@@ -1,4 +1,5 @@
 import CA
+import Codecs
 import CustosTestSupport
 import Foundation
 import MetadataStore

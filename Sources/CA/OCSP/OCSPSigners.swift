@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 public import MetadataStore
 public import Signing
@@ -104,7 +105,7 @@ extension CertificateAuthority {
                         action: "ocsp.signer.rotate",
                         object: "ca/\(id)",
                         outcome: "success: signer \(generation) (key \(name), certificate "
-                            + "\(SerialNumbers.hex(issued.record.serial))) replaces "
+                            + "\(Hex.encode(issued.record.serial))) replaces "
                             + (previous.map { "signer \($0.generation)" } ?? "signing with the CA key"),
                         requestID: requester.requestID
                     )

@@ -1,3 +1,4 @@
+import Codecs
 public import Foundation
 public import MetadataStore
 public import PKCS11

@@ -1,70 +1,72 @@
-import CA
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// JSON written byte by byte, for the answers on hot paths (every issued certificate): the same text
 /// `JSONResponse` produces (keys in the order the caller writes them, which must be sorted; slashes
 /// unescaped; dates as ISO 8601 UTC seconds) at a fraction of `JSONEncoder`'s cost.
-struct JSONText {
-    private(set) var bytes: [UInt8] = []
+public struct JSONText {
+    /// The JSON written so far.
+    public private(set) var bytes: [UInt8] = []
     /// Whether the container being written needs a comma before its next member.
     private var needsComma = false
 
-    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
-    mutating func beginObject() {
+    public mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
-    mutating func endObject() {
+    public mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
-    mutating func beginArray() {
+    public mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
         needsComma = false
     }
 
-    mutating func endArray() {
+    public mutating func endArray() {
         bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// An object member's name; its value follows.
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         separate()
         quoted(name)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         separate()
         quoted(value)
         needsComma = true
     }
 
-    /// `der` as the string `PEMText.encode(der, label:)` makes, written straight in: the text has no
+    /// `der` as the string `PEM.encode(der, label:)` makes, written straight in: the text has no
     /// character that needs an escape but its line feeds.
-    mutating func pem(_ der: [UInt8], label: String = "CERTIFICATE") {
+    public mutating func pem(_ der: [UInt8], label: String = "CERTIFICATE") {
         separate()
         bytes.append(UInt8(ascii: "\""))
-        PEMText.append(der, label: label, to: &bytes, lineBreak: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+        PEM.append(der, label: label, to: &bytes, lineBreak: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
-    mutating func strings(_ values: [String]) {
+    public mutating func strings(_ values: [String]) {
         beginArray()
         for value in values { string(value) }
         endArray()
     }
 
     /// An object of string values, keys sorted.
-    mutating func stringObject(_ values: [String: String]) {
+    public mutating func stringObject(_ values: [String: String]) {
         beginObject()
         for (name, value) in values.sorted(by: { $0.key < $1.key }) {
             key(name)
@@ -74,7 +76,7 @@ struct JSONText {
     }
 
     /// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (what `JSONEncoder`'s `.iso8601` writes).
-    mutating func date(_ seconds: Int64) {
+    public mutating func date(_ seconds: Int64) {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
@@ -95,7 +97,7 @@ struct JSONText {
         needsComma = true
     }
 
-    mutating func integer(_ value: Int) {
+    public mutating func integer(_ value: Int) {
         separate()
         bytes.append(contentsOf: Array(String(value).utf8))
         needsComma = true

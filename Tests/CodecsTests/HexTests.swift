@@ -1,5 +1,5 @@
+import Codecs
 import Foundation
-import PKCS11
 import Testing
 
 /// Hex text for serials, key ids and fingerprints, from any collection of bytes, and back.
@@ -13,6 +13,10 @@ import Testing
         #expect(Hex.encode([UInt8]()) == "")
         #expect(Hex.decode(expected) == all)
         #expect(Hex.decode(expected.uppercased()) == all)
-        #expect(Hex.decode("abc") == nil && Hex.decode("zz") == nil)
+        #expect(Hex.decode("abc") == nil && Hex.decode("zz") == nil && Hex.decode("+f") == nil)
+        for byte in (0...255).map({ UInt8($0) }) {
+            let scalar = Unicode.Scalar(byte)
+            #expect(Hex.value(ofDigit: byte) == UInt8(String(Character(scalar)), radix: 16), "\(byte)")
+        }
     }
 }

@@ -6,8 +6,9 @@
 /// shape, a rare escape, a fraction, a duplicate key, malformed JSON — it answers nil and the caller
 /// decodes with `JSONDecoder`, which also words the errors. So the fast path changes speed, never
 /// what a body means.
-enum FlatJSON {
-    enum Value: Equatable {
+public enum FlatJSON {
+    /// A member's value.
+    public enum Value: Equatable, Sendable {
         case string(String)
         case integer(Int)
         case null
@@ -15,7 +16,7 @@ enum FlatJSON {
     }
 
     /// The members of the object in `bytes`, or nil when the body is not of the flat shape.
-    static func object(_ bytes: UnsafeRawBufferPointer) -> [String: Value]? {
+    public static func object(_ bytes: UnsafeRawBufferPointer) -> [String: Value]? {
         var reader = Reader(bytes: bytes)
         guard let members = reader.object(nested: false) else { return nil }
         reader.skipWhitespace()
@@ -140,11 +141,4 @@ enum FlatJSON {
             return nil
         }
     }
-}
-
-/// A body type `JSONBody.decode` may read with `FlatJSON` first.
-protocol FlatJSONDecodable: Decodable {
-    /// The value the members describe, or nil to leave the body to `JSONDecoder` (a missing field, a
-    /// value of another type).
-    init?(flat members: [String: FlatJSON.Value])
 }

@@ -5,7 +5,7 @@ import Testing
 @testable import Server
 
 /// The hand-written JSON of issued certificates says what `JSONEncoder` says, byte for byte.
-@Suite struct JSONTextTests {
+@Suite struct CertificateViewJSONTests {
     @Test func certificateViewMatchesJSONEncoder() throws {
         let awkward = "CN=\"Quoted\\Name\",O=Ünïcödé/Slash,OU=tab\tnewline\ncr\rnul\u{0}bell\u{7}del\u{7F}, 😀"
         let records = [

@@ -1,4 +1,4 @@
-import CA
+import Codecs
 import Foundation
 import Testing
 
@@ -41,7 +41,7 @@ import Testing
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let body = Data(bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
             #expect(
-                PEMText.encode(bytes, label: "X509 CRL") == "-----BEGIN X509 CRL-----\n\(body)\n-----END X509 CRL-----",
+                PEM.encode(bytes, label: "X509 CRL") == "-----BEGIN X509 CRL-----\n\(body)\n-----END X509 CRL-----",
                 "\(length) bytes"
             )
         }
