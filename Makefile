@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= .custos
 
-.PHONY: deps build run test bench bench-http bench-crl format lint clean
+.PHONY: deps build run test bench bench-http bench-crl format lint clean profiles
 
 deps:
 	@scripts/install-deps.sh
@@ -42,6 +42,10 @@ bench-http: deps
 bench-crl: deps
 	touch Bench/Package.swift
 	cd Bench && $(SWIFT) run -c release CRLBench
+
+# Regenerates Sources/HSM/BuiltInProfiles.swift after a change in HSMProfiles/ (a test fails until then).
+profiles:
+	scripts/embed-hsm-profiles.py
 
 format:
 	swift format --in-place --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift

@@ -16,11 +16,12 @@ import _CryptoExtras
 /// write every output exclusively, and sign the transcript with the audit key.
 public struct CeremonyRunner {
     public let config: CeremonyConfig
-    public let profilesDirectory: String
+    /// A directory whose profiles override the built-in ones; nil for the built-in ones only.
+    public let profilesDirectory: String?
     /// Progress lines for the officers.
     public let say: @Sendable (String) -> Void
 
-    public init(config: CeremonyConfig, profilesDirectory: String, say: @escaping @Sendable (String) -> Void) {
+    public init(config: CeremonyConfig, profilesDirectory: String?, say: @escaping @Sendable (String) -> Void) {
         self.config = config
         self.profilesDirectory = profilesDirectory
         self.say = say

@@ -117,20 +117,33 @@ extension HSMProfile {
         return try parse(text, file: file)
     }
 
-    /// Finds a profile by name in `directory` (`softhsm2` → `softhsm2.yaml`), or loads a path.
-    public static func load(named nameOrPath: String, directory: String) throws -> HSMProfile {
+    /// The names of the profiles built into the binary (`HSMProfiles/*.yaml` at build time).
+    public static var builtInNames: [String] { BuiltInProfiles.texts.keys.sorted() }
+
+    /// Finds a profile: a path (containing `/` or ending in `.yaml`) is loaded as a file; a name
+    /// (`softhsm2`) is looked up first in `directory` when one is given (`--profiles-dir`,
+    /// `CUSTOS_PROFILES_DIR`), then among the profiles built into the binary, so that it is found from
+    /// any working directory.
+    public static func load(named nameOrPath: String, directory: String?) throws -> HSMProfile {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") { return try load(file: nameOrPath) }
-        let file = "\(directory)/\(nameOrPath).yaml"
-        guard FileManager.default.fileExists(atPath: file) else {
-            let known =
-                (try? FileManager.default.contentsOfDirectory(atPath: directory))?
-                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted() ?? []
-            throw HSMError(
-                code: .invalidProfile,
-                reason: "no profile \"\(nameOrPath)\" in \(directory) (available: \(known.joined(separator: ", ")))"
-            )
+        if let directory {
+            let file = "\(directory)/\(nameOrPath).yaml"
+            if FileManager.default.fileExists(atPath: file) { return try load(file: file) }
         }
-        return try load(file: file)
+        if let text = BuiltInProfiles.texts[nameOrPath] {
+            return try parse(text, file: "built-in profile \(nameOrPath)")
+        }
+        var known = Set(builtInNames)
+        var searched = "the built-in profiles"
+        if let directory {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            known.formUnion(files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) })
+            searched = "\(directory) or " + searched
+        }
+        throw HSMError(
+            code: .invalidProfile,
+            reason: "no profile \"\(nameOrPath)\" in \(searched) (available: \(known.sorted().joined(separator: ", ")))"
+        )
     }
 
     /// The rules a profile must follow beyond its shape.

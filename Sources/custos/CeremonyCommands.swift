@@ -2,6 +2,7 @@ import ArgumentParser
 import Ceremony
 import Codecs
 import Foundation
+import HSM
 import MetadataStore
 import PKCS11
 
@@ -28,10 +29,18 @@ struct CheckCeremonyCommand: AsyncParsableCommand {
         abstract: "Validate a ceremony file without touching the HSM and print what it will do."
     )
     @Argument(help: "The ceremony file (YAML).") var file: String
+    @Option(help: "Directory of HSM profiles that override the built-in ones (default: $CUSTOS_PROFILES_DIR).")
+    var profilesDir: String?
 
     func run() throws {
         let config = try CeremonyConfig.load(file: file)
+        // The profile is resolved here as `run` will resolve it, so a wrong name fails before the ceremony.
+        let profile: HSMProfile
+        do {
+            profile = try HSMProfile.load(named: config.hsm.profile, directory: ProfileOptions.directory(profilesDir))
+        } catch { throw CLIError("\(file): hsm.profile: \(error)") }
         print("ceremony file \(file) is valid")
+        print("  HSM profile \(profile.name): \(profile.vendor) \(profile.product)")
         for line in CeremonyPlan.describe(config) { print("  " + line) }
     }
 }
@@ -42,7 +51,8 @@ struct RunCeremonyCommand: AsyncParsableCommand {
         abstract: "Run a ceremony: PIN from the officers' shares, key in the HSM, outputs, signed transcript."
     )
     @Argument(help: "The ceremony file (YAML).") var file: String
-    @Option(help: "Directory of HSM profiles (default: $CUSTOS_PROFILES_DIR, ./HSMProfiles).") var profilesDir: String?
+    @Option(help: "Directory of HSM profiles that override the built-in ones (default: $CUSTOS_PROFILES_DIR).")
+    var profilesDir: String?
     @Option(help: "A Custos data directory whose audit log receives the ceremony's steps (optional).")
     var auditDataDir: String?
 
@@ -52,10 +62,9 @@ struct RunCeremonyCommand: AsyncParsableCommand {
         // The PIN is put together (and every share checked) before any HSM call.
         var pin = try readPIN(config)
         defer { for index in pin.indices { pin[index] = 0 } }
-        let directory =
-            profilesDir ?? ProcessInfo.processInfo.environment["CUSTOS_PROFILES_DIR"]
-            ?? FileManager.default.currentDirectoryPath + "/HSMProfiles"
-        let runner = CeremonyRunner(config: config, profilesDirectory: directory) { say($0) }
+        let runner = CeremonyRunner(config: config, profilesDirectory: ProfileOptions.directory(profilesDir)) {
+            say($0)
+        }
         let object =
             "ceremony/\(config.type.rawValue)/" + Hex.encode(config.sha256.prefix(8))
         do {

@@ -24,16 +24,17 @@ struct PINOptions: ParsableArguments {
 
 /// Where HSM profiles are looked up.
 struct ProfileOptions: ParsableArguments {
-    @Option(help: "HSM profile: a name from the profiles directory (softhsm2, thales-luna, …) or a file.")
+    @Option(help: "HSM profile: a built-in name (softhsm2, thales-luna, …), a name in --profiles-dir, or a file.")
     var profile = "softhsm2"
 
-    @Option(help: "Directory of HSM profiles (default: $CUSTOS_PROFILES_DIR, ./HSMProfiles).")
+    @Option(help: "Directory of HSM profiles that override the built-in ones (default: $CUSTOS_PROFILES_DIR).")
     var profilesDir: String?
 
-    var directory: String {
-        if let profilesDir { return profilesDir }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["CUSTOS_PROFILES_DIR"] { return fromEnvironment }
-        return FileManager.default.currentDirectoryPath + "/HSMProfiles"
+    /// The override directory, if any; names not found there come from the profiles built into the binary.
+    var directory: String? { Self.directory(profilesDir) }
+
+    static func directory(_ option: String?) -> String? {
+        option ?? ProcessInfo.processInfo.environment["CUSTOS_PROFILES_DIR"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func load() throws -> HSMProfile { try HSMProfile.load(named: profile, directory: directory) }

@@ -522,6 +522,10 @@ import Testing
                 keyCeremony("a/share-1.txt, a/share-2.txt").replacingOccurrences(of: "type: key", with: "type: crl"),
                 "a crl ceremony has none"
             ),
+            (
+                keyCeremony("a/share-1.txt, a/share-2.txt").replacingOccurrences(of: "softhsm2", with: "softhsm9"),
+                "hsm.profile: invalid profile: no profile \"softhsm9\""
+            ),
         ]
         for (index, (body, message)) in invalid.enumerated() {
             let path = "\(directory)/invalid-\(index).yaml"
@@ -534,7 +538,21 @@ import Testing
         try keyCeremony("b/share-2.txt, b/share-1.txt").write(toFile: good, atomically: true, encoding: .utf8)
         let (_, created) = try await CustosStore.open(dataDirectory: "\(directory)/data")
         created.shutdown()
-        let result = try custos(["ceremony", "run", good, "--audit-data-dir", "\(directory)/data"])
+        // Run from the ceremony's folder with no profiles directory: the profile is the built-in one.
+        let checked = try custos(
+            ["ceremony", "check", good],
+            environment: ["CUSTOS_PROFILES_DIR": ""],
+            directory: directory
+        )
+        #expect(
+            checked.status == 0 && checked.stdout.contains("HSM profile softhsm2: OpenDNSSEC SoftHSM 2"),
+            "\(checked)"
+        )
+        let result = try custos(
+            ["ceremony", "run", "good.yaml", "--audit-data-dir", "\(directory)/data"],
+            environment: ["CUSTOS_PROFILES_DIR": ""],
+            directory: directory
+        )
         #expect(result.status == 0 && result.stdout.contains("logged in"), "\(result)")
         let (schema, writer) = try await CustosStore.open(dataDirectory: "\(directory)/data")
         defer { writer.shutdown() }

@@ -21,6 +21,42 @@ let profilesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponen
         #expect(profile.login.pkcs11UserType != nil)
     }
 
+    @Test(arguments: expected)
+    func everyShippedProfileIsBuiltInAsItsFileSays(_ name: String) throws {
+        // The built-in text is generated from the file (make profiles); a stale copy fails here.
+        let fromFile = try HSMProfile.load(file: "\(profilesDirectory)/\(name).yaml")
+        #expect(try HSMProfile.load(named: name, directory: nil) == fromFile, "run make profiles")
+        let files = try FileManager.default.contentsOfDirectory(atPath: profilesDirectory).filter {
+            $0.hasSuffix(".yaml")
+        }
+        #expect(HSMProfile.builtInNames == files.map { String($0.dropLast(5)) }.sorted())
+    }
+
+    @Test func aProfilesDirectoryOverridesTheBuiltInProfileOfTheSameName() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("profiles-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var text = try String(contentsOfFile: "\(profilesDirectory)/softhsm2.yaml", encoding: .utf8)
+        text = text.replacingOccurrences(of: "vendor: ", with: "vendor: Overridden ")
+        try text.write(toFile: "\(directory)/softhsm2.yaml", atomically: true, encoding: .utf8)
+        try Self.minimal.write(toFile: "\(directory)/demo.yaml", atomically: true, encoding: .utf8)
+        #expect(try HSMProfile.load(named: "softhsm2", directory: directory).vendor.hasPrefix("Overridden "))
+        #expect(try HSMProfile.load(named: "demo", directory: directory).name == "demo")
+        // Names the directory lacks still come from the binary.
+        #expect(try HSMProfile.load(named: "thales-luna", directory: directory).name == "thales-luna")
+        #expect(throws: HSMError.self) { try HSMProfile.load(named: "demo", directory: nil) }
+        do {
+            _ = try HSMProfile.load(named: "nosuch", directory: directory)
+            Issue.record("an unknown profile loaded")
+        } catch {
+            let message = "\(error)"
+            #expect(
+                message.contains("no profile \"nosuch\"") && message.contains("demo, entrust-nshield"),
+                "\(message)"
+            )
+        }
+    }
+
     @Test func lunaUsesTheVendorCryptoUserType() throws {
         let luna = try HSMProfile.load(named: "thales-luna", directory: profilesDirectory)
         #expect(luna.login.pkcs11UserType == UserType(rawValue: 0x8000_0001))
