@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Signing", targets: ["Signing"]),
         .library(name: "CA", targets: ["CA"]),
         .library(name: "Vault", targets: ["Vault"]),
+        .library(name: "Access", targets: ["Access"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
         .library(name: "CustosTestSupport", targets: ["CustosTestSupport"]),
         // A PKCS#11 module that forwards to a real one and injects faults; tests load it with dlopen.
@@ -123,11 +124,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Who may do what: credentials, roles, tenants, key and namespace patterns, rate limits (no HTTP types).
+        .target(
+            name: "Access",
+            dependencies: ["MetadataStore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // HTTP: routes, authentication and authorisation, errors, metrics (Hummingbird 2 on SwiftNIO).
         .target(
             name: "Server",
             dependencies: [
-                "Signing", "CA", "Vault", "Ceremony", "HSM", "PKCS11", "MetadataStore", "Codecs",
+                "Signing", "CA", "Vault", "Ceremony", "Access", "HSM", "PKCS11", "MetadataStore", "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -154,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "Ceremony", "Codecs",
+                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "Ceremony", "Access", "Codecs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -167,6 +174,11 @@ let package = Package(
         .testTarget(
             name: "CodecsTests",
             dependencies: ["Codecs", .product(name: "SwiftASN1", package: "swift-asn1")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AccessTests",
+            dependencies: ["Access", "MetadataStore", "CustosTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,5 +1,5 @@
-import MetadataStore
-public import Signing
+public import MetadataStore
+import Signing
 
 extension CertificateAuthority {
     /// Requests one batch may hold.

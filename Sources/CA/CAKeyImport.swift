@@ -1,7 +1,7 @@
 import Codecs
 import Foundation
-import MetadataStore
-public import Signing
+public import MetadataStore
+import Signing
 import X509
 
 extension CertificateAuthority {

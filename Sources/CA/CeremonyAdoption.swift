@@ -1,7 +1,7 @@
 import Foundation
 public import HSM
-import MetadataStore
-public import Signing
+public import MetadataStore
+import Signing
 public import X509
 
 extension CertificateAuthority {

@@ -1,7 +1,7 @@
 import Codecs
 import Foundation
 public import MetadataStore
-public import Signing
+import Signing
 import SwiftASN1
 public import X509
 

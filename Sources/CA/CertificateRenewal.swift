@@ -1,7 +1,7 @@
 import Codecs
 import Foundation
-import MetadataStore
-public import Signing
+public import MetadataStore
+import Signing
 import SwiftASN1
 import X509
 

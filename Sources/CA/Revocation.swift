@@ -1,7 +1,7 @@
 import Codecs
 public import Foundation
 public import MetadataStore
-public import Signing
+import Signing
 
 extension CertificateAuthority {
     /// Revokes the certificate `serial` (hex) of `ca`. A certificate on hold (`certificateHold`) may be

@@ -39,7 +39,9 @@ public struct AuditEntry: StoredRecord, Hashable {
     /// SHA-256 of the previous entry's encoded form; 32 zero bytes for the first.
     public var previousHash: [UInt8]
 
-    public var primaryKey: Key { Key().appending(sequence) }
+    public var primaryKey: Key { Self.key(sequence: sequence) }
+
+    static func key(sequence: UInt64) -> Key { Key().appending(sequence) }
     public var indexEntries: [IndexEntry] {
         [IndexEntry("actor", Key().appending(event.actor)), IndexEntry("action", Key().appending(event.action))]
     }
@@ -174,5 +176,12 @@ extension WriteTransaction {
         try put(schema.meta, Schema.auditHeadKey, encoded.bytes)
         appendedAudit.append(entry)
         return entry
+    }
+}
+
+extension MetadataReading {
+    /// Audit entries in sequence order, after `sequence` (exclusive) or from the first.
+    public func auditEntries(after sequence: UInt64?, limit: Int) throws -> [AuditEntry] {
+        try records(AuditEntry.self, after: sequence.map { AuditEntry.key(sequence: $0) }, limit: limit)
     }
 }

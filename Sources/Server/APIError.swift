@@ -1,3 +1,4 @@
+import Access
 import CA
 import Foundation
 public import HTTPTypes
@@ -95,6 +96,16 @@ extension APIError {
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .integrityError, .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
+        }
+    }
+}
+
+extension APIError {
+    /// 403 for a refused access decision, 400 for a malformed credential request.
+    init(_ error: AccessError) {
+        switch error.code {
+        case .forbidden: self = .forbidden(error.message)
+        default: self = .badRequest(error.code.rawValue, error.message)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Access
 import Hummingbird
 import Logging
 import MetadataStore
@@ -37,15 +38,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
     }
 
     private func audit(_ context: Context, _ request: Request, actor: String, outcome: String) async {
-        let event = AuditEvent(
-            actor: actor,
-            action: "api.access",
-            object: "\(request.method) \(request.uri.path)",
-            outcome: outcome,
-            requestID: context.id
-        )
         do {
-            _ = try await credentials.store.write { txn in try txn.appendAudit(event) }
+            try await credentials.recordRefusal(
+                actor: actor,
+                request: "\(request.method) \(request.uri.path)",
+                outcome: outcome,
+                requestID: context.id
+            )
         } catch {
             context.logger.error("cannot record an access refusal in the audit log", metadata: ["error": "\(error)"])
         }
@@ -55,19 +54,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
 extension CustosRequestContext {
     /// Throws 403 unless the credential has one of `roles`.
     func require(_ roles: CredentialRecord.Role...) throws(APIError) {
-        guard let credential, roles.contains(credential.role) else {
-            throw APIError.forbidden(
-                "this route needs the role \(roles.map(\.rawValue).joined(separator: " or "))"
-                    + (credential.map { "; this credential is \($0.role.rawValue)" } ?? "")
-            )
-        }
+        guard let credential else { throw APIError(CredentialRecord.refusal(roles, credential: nil)) }
+        do { try credential.require(roles) } catch { throw APIError(error) }
     }
 
     /// Throws 403 when the credential is limited to a tenant other than `tenant`.
     func requireTenant(_ tenant: String) throws(APIError) {
-        if let limit = credential?.tenant, limit != tenant {
-            throw APIError.forbidden("this credential is limited to tenant \"\(limit)\"")
-        }
+        do { try credential?.require(tenant: tenant) } catch { throw APIError(error) }
     }
 
     /// The tenant the credential is limited to, if any.
@@ -75,9 +68,7 @@ extension CustosRequestContext {
 
     /// Throws 403 unless the credential is a signer allowed to use the key `name`.
     func requireSigner(for name: String) throws(APIError) {
-        try require(.signer)
-        guard credential?.permits(key: name) == true else {
-            throw APIError.forbidden("this credential may not sign with key \"\(name)\"")
-        }
+        guard let credential else { throw APIError(CredentialRecord.refusal([.signer], credential: nil)) }
+        do { try credential.requireSigner(for: name) } catch { throw APIError(error) }
     }
 }

@@ -1,7 +1,9 @@
+import Access
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MetadataStore
 import PKCS11
 import Signing
 

@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import Hummingbird
 import MetadataStore
@@ -108,14 +109,14 @@ struct CredentialRoutes {
         group.get("v1/audit") { request, context in
             try context.require(.admin, .auditor)
             let limit = try KeyRoutes.limit(request)
-            var after: Key?
+            var after: UInt64?
             if let cursor = request.uri.queryParameters.get("cursor") {
                 guard let sequence = UInt64(cursor) else {
                     throw APIError.badRequest("invalid_input", "cursor must be an audit sequence number")
                 }
-                after = Key().appending(sequence)
+                after = sequence
             }
-            let page = try store.read { try $0.records(AuditEntry.self, after: after, limit: limit) }
+            let page = try store.read { try $0.auditEntries(after: after, limit: limit) }
             let views = page.map { entry in
                 AuditView(
                     sequence: entry.sequence,

@@ -1,3 +1,4 @@
+public import Access
 public import CA
 public import HSM
 public import Hummingbird

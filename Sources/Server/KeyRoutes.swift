@@ -1,3 +1,4 @@
+import Access
 import CA
 import Codecs
 import Foundation

@@ -1,3 +1,4 @@
+import Access
 import CA
 import Foundation
 import HTTPTypes
@@ -63,6 +64,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         case let error as SigningError: return APIError.from(error)
         case let error as CAError: return APIError.from(error)
         case let error as VaultError: return APIError.from(error)
+        case let error as AccessError: return APIError(error)
         case let error as HTTPError:
             let code: String
             switch error.status {

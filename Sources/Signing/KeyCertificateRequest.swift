@@ -1,5 +1,5 @@
 import Foundation
-import MetadataStore
+public import MetadataStore
 public import X509
 
 extension KeyRegistry {

@@ -282,16 +282,3 @@ public final class KeyRegistry: Sendable {
         }
     }
 }
-
-/// Who asked for a change, as the audit log records it.
-public struct Requester: Sendable {
-    /// `credential/<id>`, `cli`, …
-    public var actor: String
-    /// The API request's id, if any.
-    public var requestID: String?
-
-    public init(actor: String, requestID: String? = nil) {
-        self.actor = actor
-        self.requestID = requestID
-    }
-}

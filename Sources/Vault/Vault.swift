@@ -2,7 +2,6 @@ public import Foundation
 public import HSM
 public import MetadataStore
 import PKCS11
-public import Signing
 import Synchronization
 
 /// The secret vault: namespaces, each with a key-encryption key (AES-256) generated in the HSM, and

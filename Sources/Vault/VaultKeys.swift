@@ -2,9 +2,8 @@ import Codecs
 import Crypto
 public import Foundation
 public import HSM
-import MetadataStore
+public import MetadataStore
 import PKCS11
-public import Signing
 import _CryptoExtras
 
 /// Symmetric keys in the vault. A key is never an object on the token: it is generated (or brought

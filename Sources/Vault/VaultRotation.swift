@@ -2,7 +2,6 @@ import Foundation
 import HSM
 public import MetadataStore
 import PKCS11
-public import Signing
 import Synchronization
 
 /// KEK rotation. `rotateKEK` generates the next KEK in the HSM and makes it current: every write from

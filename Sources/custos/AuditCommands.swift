@@ -77,11 +77,10 @@ struct ShowAuditCommand: AsyncParsableCommand {
         let from = try since.map(Self.parse)
         let to = try until.map(Self.parse)
         var shown = 0
-        var after: Key?
+        var after: UInt64?
+        let store = LMDBBackend(schema: schema, writer: writer)
         scan: while shown < limit {
-            let page = try schema.environment.read {
-                try $0.records(AuditEntry.self, after: after, limit: 256, in: schema)
-            }
+            let page = try store.read { try $0.auditEntries(after: after, limit: 256) }
             for entry in page {
                 let event = entry.event
                 let matches =
@@ -95,7 +94,7 @@ struct ShowAuditCommand: AsyncParsableCommand {
                 }
             }
             guard page.count == 256 else { break }
-            after = page.last?.primaryKey
+            after = page.last?.sequence
         }
     }
 

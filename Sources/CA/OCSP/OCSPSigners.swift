@@ -1,7 +1,7 @@
 import Codecs
 import Foundation
 public import MetadataStore
-public import Signing
+import Signing
 import X509
 
 /// Delegated OCSP signers (RFC 6960 section 4.2.2.2): for each CA, a key in the HSM and a short-lived

@@ -40,11 +40,20 @@ public struct CredentialRecord: StoredRecord, Hashable {
         self.revoked = revoked
     }
 
-    public var primaryKey: Key { Key().appending(id) }
+    public var primaryKey: Key { Self.key(id: id) }
     public var indexEntries: [IndexEntry] {
-        var hash = Key()
-        hash.append(bytes: secretHash)
-        return [IndexEntry("secret-hash", hash), IndexEntry("role", Key().appending(role.rawValue))]
+        [
+            IndexEntry("secret-hash", Self.secretHashValue(secretHash)),
+            IndexEntry("role", Key().appending(role.rawValue)),
+        ]
+    }
+
+    static func key(id: String) -> Key { Key().appending(id) }
+
+    static func secretHashValue(_ hash: [UInt8]) -> Key {
+        var key = Key()
+        key.append(bytes: hash)
+        return key
     }
 
     public func encode(into writer: inout RecordWriter) {
@@ -68,5 +77,23 @@ public struct CredentialRecord: StoredRecord, Hashable {
         tenant = try reader.readOptionalString()
         created = try reader.readInt64()
         revoked = try reader.readBool()
+    }
+}
+
+extension MetadataReading {
+    /// The credential `id`, revoked or not.
+    public func credential(id: String) throws -> CredentialRecord? {
+        try record(CredentialRecord.self, key: CredentialRecord.key(id: id))
+    }
+
+    /// The credential whose bearer secret hashes to `secretHash`, revoked or not.
+    public func credential(secretHash: [UInt8]) throws -> CredentialRecord? {
+        try records(
+            CredentialRecord.self,
+            index: "secret-hash",
+            value: CredentialRecord.secretHashValue(secretHash),
+            limit: 1
+        )
+        .first
     }
 }

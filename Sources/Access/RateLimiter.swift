@@ -1,24 +1,26 @@
-import Hummingbird
 import Synchronization
 
 /// Token buckets per credential: each signature costs one token; a bucket refills at `rate` per second
-/// up to `burst`. A request that would overdraw gets 429 with the seconds until it would fit.
-final class RateLimiter: Sendable {
+/// up to `burst`. A request that would overdraw is told the seconds until it would fit (the server
+/// answers 429 with `Retry-After`).
+public final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
     }
-    let rate: Double
-    let burst: Double
+    /// Tokens (signatures) per second.
+    public let rate: Double
+    /// The most tokens a bucket holds.
+    public let burst: Double
     private let buckets = Mutex<[String: Bucket]>([:])
 
-    init(rate: Double, burst: Double) {
+    public init(rate: Double, burst: Double) {
         self.rate = rate
         self.burst = max(burst, 1)
     }
 
     /// Takes `cost` tokens from `id`'s bucket, or returns how many seconds to wait.
-    func take(_ cost: Int, for id: String, now: ContinuousClock.Instant = .now) -> Int? {
+    public func take(_ cost: Int, for id: String, now: ContinuousClock.Instant = .now) -> Int? {
         let cost = Double(cost)
         return buckets.withLock { buckets in
             var bucket = buckets[id] ?? Bucket(tokens: burst, updated: now)
@@ -33,21 +35,6 @@ final class RateLimiter: Sendable {
             bucket.tokens -= cost
             buckets[id] = bucket
             return nil
-        }
-    }
-}
-
-extension RateLimiter {
-    /// Takes `cost` tokens for the request's credential or answers 429 with `Retry-After`.
-    func admit(_ cost: Int, _ context: CustosRequestContext) throws(APIError) {
-        guard let id = context.credential?.id else { return }
-        if let wait = take(cost, for: id) {
-            throw APIError(
-                .tooManyRequests,
-                "rate_limited",
-                "this credential may sign \(rate) signatures per second (burst \(Int(burst)))",
-                headers: [.retryAfter: String(wait)]
-            )
         }
     }
 }

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 public import MetadataStore
-public import Signing
 
 /// API credentials: random bearer secrets of which only a SHA-256 is stored.
 ///
@@ -22,22 +21,7 @@ public struct Credentials: Sendable {
         tenant: String? = nil,
         requester: Requester
     ) async throws -> (record: CredentialRecord, secret: String) {
-        if let tenant {
-            guard role == .officer || role == .auditor else {
-                throw APIError.badRequest("invalid_input", "a tenant limits officer and auditor credentials only")
-            }
-            guard !tenant.isEmpty, tenant.utf8.count <= 64 else {
-                throw APIError.badRequest("invalid_input", "a tenant has 1 to 64 characters")
-            }
-        }
-        for pattern in keyPatterns {
-            guard !pattern.isEmpty, pattern.utf8.count <= 128 else {
-                throw APIError.badRequest("invalid_input", "a key pattern has 1 to 128 characters")
-            }
-        }
-        if role != .signer && role != .vault && !keyPatterns.isEmpty {
-            throw APIError.badRequest("invalid_input", "patterns apply to the signer and vault roles only")
-        }
+        try Self.validate(role: role, keyPatterns: keyPatterns, tenant: tenant)
         var generator = SystemRandomNumberGenerator()
         let secretBytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let secret = "cst_" + Self.base64url(secretBytes)
@@ -69,14 +53,32 @@ public struct Credentials: Sendable {
         return (record, secret)
     }
 
+    /// Checks a credential request before anything is written.
+    static func validate(role: CredentialRecord.Role, keyPatterns: [String], tenant: String?) throws(AccessError) {
+        if let tenant {
+            guard role == .officer || role == .auditor else {
+                throw AccessError(.invalidInput, "a tenant limits officer and auditor credentials only")
+            }
+            guard !tenant.isEmpty, tenant.utf8.count <= 64 else {
+                throw AccessError(.invalidInput, "a tenant has 1 to 64 characters")
+            }
+        }
+        for pattern in keyPatterns {
+            guard !pattern.isEmpty, pattern.utf8.count <= 128 else {
+                throw AccessError(.invalidInput, "a key pattern has 1 to 128 characters")
+            }
+        }
+        if role != .signer && role != .vault && !keyPatterns.isEmpty {
+            throw AccessError(.invalidInput, "patterns apply to the signer and vault roles only")
+        }
+    }
+
     /// The live credential for a bearer secret, if any.
     public func authenticate(_ secret: String) throws -> CredentialRecord? {
         guard secret.hasPrefix("cst_"), secret.utf8.count == 47 else { return nil }
         let hash = Self.hash(secret)
         let found = try known.value(hash, watching: CredentialRecord.self, in: store) { reader in
-            var key = Key()
-            key.append(bytes: hash)
-            return try reader.records(CredentialRecord.self, index: "secret-hash", value: key, limit: 1).first
+            try reader.credential(secretHash: hash)
         }
         guard let record = found, !record.revoked else { return nil }
         return record
@@ -85,7 +87,7 @@ public struct Credentials: Sendable {
     /// Revokes a credential. Returns false if it does not exist.
     public func revoke(id: String, requester: Requester) async throws -> Bool {
         try await store.write { txn in
-            guard var record = try txn.record(CredentialRecord.self, key: Key().appending(id)) else { return false }
+            guard var record = try txn.credential(id: id) else { return false }
             record.revoked = true
             try txn.save(record)
             try txn.appendAudit(
@@ -101,6 +103,19 @@ public struct Credentials: Sendable {
         }
     }
 
+    /// Records a refused request (a missing, unknown or revoked credential, a forbidden route or key) in
+    /// the audit log as `api.access`.
+    public func recordRefusal(actor: String, request object: String, outcome: String, requestID: String?) async throws {
+        let event = AuditEvent(
+            actor: actor,
+            action: "api.access",
+            object: object,
+            outcome: outcome,
+            requestID: requestID
+        )
+        _ = try await store.write { txn in try txn.appendAudit(event) }
+    }
+
     /// Every credential, in id order.
     public func list() throws -> [CredentialRecord] {
         try store.read { try $0.records(CredentialRecord.self, after: nil, limit: .max) }
@@ -111,24 +126,5 @@ public struct Credentials: Sendable {
     static func base64url(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-}
-
-extension CredentialRecord {
-    /// Whether a signer credential may use the key `name`: a pattern is a name, or a prefix ending in `*`.
-    public func permits(key name: String) -> Bool {
-        role == .signer && Self.matches(keyPatterns, name)
-    }
-
-    /// Whether the credential may read and write secrets in the vault namespace `name`: administrators
-    /// everywhere, vault credentials where one of their patterns matches.
-    public func permits(namespace name: String) -> Bool {
-        role == .admin || (role == .vault && Self.matches(keyPatterns, name))
-    }
-
-    private static func matches(_ patterns: [String], _ name: String) -> Bool {
-        patterns.contains { pattern in
-            pattern == "*" || pattern == name || (pattern.hasSuffix("*") && name.hasPrefix(pattern.dropLast()))
-        }
     }
 }
