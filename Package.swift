@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "WorkerThreads", swiftSettings: strict),
         .target(
             name: "MetadataStore",
-            dependencies: ["CLMDB", "WorkerThreads", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CLMDB", "WorkerThreads", "Codecs", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(

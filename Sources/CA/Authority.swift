@@ -28,8 +28,7 @@ public struct Authority: Sendable {
 
     /// The CA stored as `id` in the snapshot `reader` reads, if there is one.
     static func stored(_ id: String, in reader: any MetadataReading) throws -> Authority? {
-        try reader.record(CARecord.self, key: Key().appending(id)).map { record throws(CAError) in try Authority(record)
-        }
+        try reader.ca(id: id).map { record throws(CAError) in try Authority(record) }
     }
 
     /// The CA's key, if Custos holds it (not for trust anchors).

@@ -104,7 +104,7 @@ extension CertificateAuthority {
             let der = try derBytes(certificate)
             let chain = try issuerChain.map { try derBytes($0) }
             let record = try await store.write { txn in
-                guard var record = try txn.record(CARecord.self, key: Key().appending(id)) else {
+                guard var record = try txn.ca(id: id) else {
                     throw CAError(.unknownCA, "no CA is named \"\(id)\"")
                 }
                 if let old = record.certificate { record.previousCertificates.append(old) }
@@ -201,7 +201,7 @@ extension CertificateAuthority {
                 category: "ca"
             )
             let record = try await store.write { txn in
-                guard var record = try txn.record(CARecord.self, key: Key().appending(id)) else {
+                guard var record = try txn.ca(id: id) else {
                     throw CAError(.unknownCA, "no CA is named \"\(id)\"")
                 }
                 if let old = record.certificate { record.previousCertificates.append(old) }
@@ -232,7 +232,7 @@ extension CertificateAuthority {
         _ = try authority(id)
         do {
             let record = try await store.write { txn in
-                guard var record = try txn.record(CARecord.self, key: Key().appending(id)) else {
+                guard var record = try txn.ca(id: id) else {
                     throw CAError(.unknownCA, "no CA is named \"\(id)\"")
                 }
                 record.state = .retired

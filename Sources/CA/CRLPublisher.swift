@@ -143,7 +143,7 @@ public actor CRLPublisher {
     /// by that key and checked with its newest certificate; each scope numbers its CRLs on its own.
     private nonisolated func issue(_ scope: String) async throws -> (Published, Published) {
         let (ca, keyName) = CertificateAuthority.parseCRLScope(scope)
-        guard let record = try store.read({ try $0.record(CARecord.self, key: Key().appending(ca)) }) else {
+        guard let record = try store.read({ try $0.ca(id: ca) }) else {
             throw CAError(.unknownCA, "no CA is named \"\(ca)\"")
         }
         guard record.keyName != nil, record.certificate != nil else {
@@ -161,7 +161,7 @@ public actor CRLPublisher {
         let deltaNext = now + configuration.crl.deltaValidity.components.seconds
         // Reserve both numbers durably before anything is signed.
         let number = try await store.write { txn in
-            let previous = try txn.record(CRLNumberRecord.self, key: Key().appending(scope))
+            let previous = try txn.crlNumber(scope: scope)
             let next = (previous?.number ?? 0) + 1
             try txn.save(
                 CRLNumberRecord(
@@ -249,18 +249,7 @@ public actor CRLPublisher {
 
     /// Every revocation of `ca`, in serial order: one scan of the table's `ca` prefix.
     static func revocations(of ca: String, in store: any MetadataBackend) throws -> [RevocationRecord] {
-        try store.read { reader in
-            var all: [RevocationRecord] = []
-            var cursor = Key().appending(ca)
-            while true {
-                let page = try reader.records(RevocationRecord.self, after: cursor, limit: 10_000)
-                let mine = page.prefix { $0.issuer == ca }
-                all.append(contentsOf: mine)
-                guard mine.count == page.count, page.count == 10_000, let last = page.last else { break }
-                cursor = last.primaryKey
-            }
-            return all
-        }
+        try store.read { try $0.revocations(issuer: ca) }
     }
 
     static func entry(_ record: RevocationRecord) -> RevokedCertificate {

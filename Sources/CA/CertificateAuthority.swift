@@ -97,10 +97,10 @@ public final class CertificateAuthority: Sendable {
         do {
             let records = try store.read { reader in
                 if let tenant {
-                    return try reader.records(CARecord.self, index: "tenant", value: Key().appending(tenant))
+                    return try reader.cas(tenant: tenant)
                         .filter { cursor == nil || $0.id > cursor! }.prefix(limit).map { $0 }
                 }
-                return try reader.records(CARecord.self, after: cursor.map { Key().appending($0) }, limit: limit)
+                return try reader.cas(after: cursor, limit: limit)
             }
             return try records.map { record throws(CAError) in try Authority(record) }
         } catch {
@@ -149,10 +149,8 @@ public final class CertificateAuthority: Sendable {
         guard let bytes = SerialNumbers.bytes(hex: serial) else {
             throw CAError(.invalidInput, "\"\(serial)\" is not a serial number in hex")
         }
-        var key = Key().appending(ca)
-        key.append(bytes: bytes)
         let record: CertificateRecord?
-        do { record = try store.read { try $0.record(CertificateRecord.self, key: key) } } catch {
+        do { record = try store.read { try $0.certificate(issuer: ca, serial: bytes) } } catch {
             throw CAError.from(error)
         }
         guard let record else {

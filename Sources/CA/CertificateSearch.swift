@@ -91,7 +91,7 @@ public struct CertificateSearch: Sendable {
                 // its key range (primary keys start with the CA's id).
                 var page: [CertificateRecord] = []
                 var position = cursor
-                let range = query.ca.map { Key().appending($0) }
+                let range = query.ca.map { CertificateRecord.position(issuer: $0) }
                 if let range, position.map({ $0 < range }) ?? true { position = range }
                 var scanned = 0
                 while scanned < scanLimit {
@@ -132,36 +132,18 @@ public struct CertificateSearch: Sendable {
     /// Keys from the most selective index for `query`, or nil when none applies.
     private func candidateKeys(_ query: CertificateQuery, _ reader: any MetadataReading) throws -> [Key]? {
         if let serial = query.serial {
-            var key = Key()
-            key.append(bytes: serial)
-            return try reader.keys(CertificateRecord.self, index: "serial", value: key, limit: .max)
+            return try reader.certificateKeys(serial: serial)
         }
         if let (name, value) = query.metadata.min(by: { $0.key < $1.key }) {
-            return try reader.keys(
-                CertificateRecord.self,
-                index: "metadata",
-                value: Key().appending(name).appending(value),
-                limit: .max
-            )
+            return try reader.certificateKeys(metadata: name, value: value)
         }
         if query.expiresAfter != nil || query.expiresBefore != nil {
             let lower = query.expiresAfter.map(CertificateQuery.nanoseconds) ?? Int64.min
             let upper = query.expiresBefore.map(CertificateQuery.nanoseconds) ?? Int64.max
-            return try reader.keys(
-                CertificateRecord.self,
-                index: "not-after",
-                from: Key().appending(lower),
-                to: Key().appending(upper),
-                limit: .max
-            )
+            return try reader.certificateKeys(notAfterFrom: lower, to: upper)
         }
         if let status = query.status, status == .revoked {
-            return try reader.keys(
-                CertificateRecord.self,
-                index: "status",
-                value: Key().appending(status.rawValue),
-                limit: .max
-            )
+            return try reader.certificateKeys(status: status)
         }
         return nil
     }

@@ -239,10 +239,8 @@ extension CertificateAuthority {
             let cacheKey = PolicyKey(ca: ca, category: category)
             let found = try policies.value(cacheKey, watching: PolicyRecord.self, in: store) { reader in
                 // The CA's own policy, else the one for every CA.
-                for owner in [ca, ""] {
-                    let key = Key().appending(owner).appending(category.rawValue)
-                    let records = try reader.records(PolicyRecord.self, index: "ca-category", value: key, limit: 1)
-                    if let record = records.first { return record }
+                for owner in [ca, nil] {
+                    if let record = try reader.policy(ca: owner, category: category.rawValue) { return record }
                 }
                 return nil
             }

@@ -1,3 +1,5 @@
+import Codecs
+
 /// A key whose bytes sort (LMDB compares with memcmp) in the order of its parts.
 ///
 /// - Unsigned integers: 8 bytes big-endian. Signed integers: the same with the sign bit flipped, so
@@ -122,5 +124,16 @@ public struct KeyReader {
 
     private static func malformed(_ expected: String, at offset: Int) -> StoreError {
         StoreError(code: .invalidData, reason: "malformed key: expected \(expected) at byte \(offset)")
+    }
+}
+
+extension Key {
+    /// A key as the opaque page cursor an API hands out (hex), so that callers never see its layout.
+    public var cursorText: String { Hex.encode(bytes) }
+
+    /// The key of a cursor this store handed out as `cursorText`; nil for anything else.
+    public init?(cursorText text: String) {
+        guard text.utf8.count <= 1024, let bytes = Hex.decode(text), !bytes.isEmpty else { return nil }
+        self.init(bytes: bytes)
     }
 }

@@ -57,17 +57,17 @@ struct CertificateRoutes {
             try requireTenant(context, ca: query.ca)
             let limit = try KeyRoutes.limit(request)
             let cursor = try parameters.get("cursor").map { text throws(APIError) in
-                guard text.utf8.count <= 512, let bytes = Hex.decode(text), !bytes.isEmpty else {
+                guard let key = Key(cursorText: text) else {
                     throw APIError.badRequest("invalid_input", "cursor is not one this API returned")
                 }
-                return Key(bytes: bytes)
+                return key
             }
             let page = try CertificateSearch(store: authority.store).find(query, after: cursor, limit: limit)
             if parameters.get("format") == "csv" { return Self.csv(page.records) }
             return try JSONResponse(
                 body: Page(
                     certificates: page.records.map { CertificateView($0, chain: nil) },
-                    nextCursor: page.next.map { Hex.encode($0.bytes) }
+                    nextCursor: page.next?.cursorText
                 )
             ).makeResponse()
         }

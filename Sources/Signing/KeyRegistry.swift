@@ -47,7 +47,7 @@ public final class KeyRegistry: Sendable {
             return key
         }
         guard name.hasPrefix("custos-"),
-            let record = try? store.read({ try $0.record(KeyRecord.self, key: Key().appending(name)) }),
+            let record = try? store.read({ try $0.keyRecord(name: name) }),
             record.token == tokenLabel, record.state != .retired, let key = try? SigningKey(record)
         else {
             throw SigningError(.unknownKey, "no service key is named \"\(name)\"")
@@ -192,7 +192,7 @@ public final class KeyRegistry: Sendable {
         cache.withLock { _ = $0.removeValue(forKey: name) }
         do {
             try await store.write { txn in
-                guard var record = try txn.record(KeyRecord.self, key: Key().appending(name)) else { return }
+                guard var record = try txn.keyRecord(name: name) else { return }
                 record.state = .retired
                 try txn.save(record)
                 try txn.appendAudit(
@@ -258,7 +258,7 @@ public final class KeyRegistry: Sendable {
         _ = try key(name)
         do {
             let record = try await store.write { txn in
-                guard var record = try txn.record(KeyRecord.self, key: Key().appending(name)) else {
+                guard var record = try txn.keyRecord(name: name) else {
                     throw SigningError(.unknownKey, "no key is named \"\(name)\"")
                 }
                 change(&record)

@@ -332,10 +332,9 @@ public final class Vault: Sendable {
         let start = SecretInfo.secretPrefix + prefix
         var after: Key
         if let cursor {
-            after = Key().appending(name).appending(SecretInfo.secretPrefix + cursor).appending(UInt64.max)
+            after = VaultEntryRecord.position(namespace: name, after: SecretInfo.secretPrefix + cursor)
         } else {
-            // The raw prefix bytes (no terminator): every path that starts with it sorts after.
-            after = Key(bytes: Key().appending(name).bytes + Array(start.utf8))
+            after = VaultEntryRecord.position(namespace: name, pathPrefix: start)
         }
         var page: [SecretInfo] = []
         var current: VaultEntryRecord?
@@ -479,7 +478,7 @@ public final class Vault: Sendable {
     private func namespaceRecord(_ name: String, required: Bool) throws(VaultError) -> VaultNamespaceRecord? {
         if required { try Self.validate(namespace: name) }
         do {
-            return try store.read { try $0.record(VaultNamespaceRecord.self, key: Key().appending(name)) }
+            return try store.read { try $0.vaultNamespace(name: name) }
         } catch {
             throw VaultError.from(error)
         }
@@ -488,9 +487,10 @@ public final class Vault: Sendable {
     private func entry(_ entryPath: String, version: UInt64?, in name: String) throws(VaultError) -> VaultEntryRecord {
         let shown = String(entryPath.dropFirst(SecretInfo.secretPrefix.count))
         if let version {
-            let key = Key().appending(name).appending(entryPath).appending(version)
             let found: VaultEntryRecord?
-            do { found = try store.read { try $0.record(VaultEntryRecord.self, key: key) } } catch {
+            do {
+                found = try store.read { try $0.vaultEntry(namespace: name, path: entryPath, version: version) }
+            } catch {
                 throw VaultError.from(error)
             }
             guard let found else { throw VaultError(.unknownSecret, "\(shown) has no version \(version) in \(name)") }
@@ -515,7 +515,7 @@ public final class Vault: Sendable {
         -> [VaultEntryRecord]
     {
         var found: [VaultEntryRecord] = []
-        var after = Key().appending(name).appending(entryPath)
+        var after = VaultEntryRecord.position(namespace: name, path: entryPath)
         while true {
             let batch = try reader.records(VaultEntryRecord.self, after: after, limit: 64)
             for record in batch {
@@ -530,7 +530,7 @@ public final class Vault: Sendable {
     /// Refuses a write made under a KEK that a finished rotation has retired meanwhile (its object is
     /// about to be destroyed): the caller tries again and gets the current KEK.
     static func requireKEK(_ version: UInt64, of name: String, _ txn: any MetadataWriting) throws {
-        let namespace = try txn.record(VaultNamespaceRecord.self, key: Key().appending(name))
+        let namespace = try txn.vaultNamespace(name: name)
         guard namespace?.keks.contains(where: { $0.version == version }) == true else {
             throw VaultError(.rotationInProgress, "namespace \(name) changed its KEK meanwhile; try again")
         }

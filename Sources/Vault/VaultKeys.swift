@@ -188,8 +188,8 @@ extension Vault {
     public func listKeys(namespace name: String, after cursor: String?, limit: Int) throws(VaultError) -> [KeyInfo] {
         _ = try namespace(name)
         var after =
-            cursor.map { Key().appending(name).appending(Self.keyPrefix + $0).appending(UInt64.max) }
-            ?? Key(bytes: Key().appending(name).bytes + Array(Self.keyPrefix.utf8))
+            cursor.map { VaultEntryRecord.position(namespace: name, after: Self.keyPrefix + $0) }
+            ?? VaultEntryRecord.position(namespace: name, pathPrefix: Self.keyPrefix)
         var page: [KeyInfo] = []
         do {
             while page.count < limit {

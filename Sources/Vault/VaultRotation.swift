@@ -76,12 +76,7 @@ extension Vault {
             let remaining = try store.read { reader in
                 try retiring.reduce(0) { total, version in
                     total
-                        + (try reader.keys(
-                            VaultEntryRecord.self,
-                            index: "kek-version",
-                            value: Key().appending(name).appending(version),
-                            limit: .max
-                        ).count)
+                        + (try reader.vaultEntryKeys(namespace: name, kekVersion: version, limit: .max).count)
                 }
             }
             return RotationProgress(retiring: retiring, remaining: remaining)
@@ -131,12 +126,7 @@ extension Vault {
             var batch: [Key] = []
             for old in namespace.keks.dropLast() {
                 batch = try store.read { reader in
-                    try reader.keys(
-                        VaultEntryRecord.self,
-                        index: "kek-version",
-                        value: Key().appending(name).appending(old.version),
-                        limit: 64
-                    )
+                    try reader.vaultEntryKeys(namespace: name, kekVersion: old.version, limit: 64)
                 }
                 if !batch.isEmpty { break }
             }
@@ -225,12 +215,7 @@ extension Vault {
             else { return [] }
             var retired: [VaultNamespaceRecord.KEK] = []
             for old in record.keks.dropLast() {
-                let left = try txn.keys(
-                    VaultEntryRecord.self,
-                    index: "kek-version",
-                    value: Key().appending(name).appending(old.version),
-                    limit: 1
-                )
+                let left = try txn.vaultEntryKeys(namespace: name, kekVersion: old.version, limit: 1)
                 if left.isEmpty { retired.append(old) }
             }
             guard !retired.isEmpty else { return [] }

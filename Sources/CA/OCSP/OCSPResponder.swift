@@ -272,13 +272,7 @@ public final class OCSPResponder: Sendable {
         // 1. Stored responses past half their validity.
         let due: [OCSPResponseRecord] =
             (try? authority.store.read { reader in
-                try reader.keys(
-                    OCSPResponseRecord.self,
-                    index: "this-update",
-                    from: Key().appending(Int64(0)),
-                    to: Key().appending(now - validitySeconds / 2),
-                    limit: limit
-                ).compactMap { try reader.record(OCSPResponseRecord.self, key: $0) }
+                try reader.ocspResponses(thisUpdateBefore: now - validitySeconds / 2, limit: limit)
             }) ?? []
         for start in stride(from: 0, to: min(due.count, limit), by: Self.presignWidth) {
             let chunk = due[start..<min(start + Self.presignWidth, due.count, limit)]
@@ -403,7 +397,7 @@ public final class OCSPResponder: Sendable {
     private func delegate(of issuer: Issuer, at now: Int64) -> Delegate? {
         guard delegatedSigners,
             let record = try? authority.store.read({
-                try $0.record(OCSPSignerRecord.self, key: Key().appending(issuer.ca))
+                try $0.ocspSigner(ca: issuer.ca)
             }),
             record.caKeyName == issuer.key.name, record.notBefore <= now, record.notAfter >= now + validitySeconds
         else { return nil }
@@ -454,10 +448,9 @@ public final class OCSPResponder: Sendable {
             thisUpdate: now,
             nextUpdate: now + validitySeconds
         )
-        let certificateKey = Self.certificateKey(ca: ca, serial: serial)
         let wasRevoked = if case .revoked = status { true } else { false }
         try await authority.store.write { txn in
-            guard let certificate = try txn.record(CertificateRecord.self, key: certificateKey),
+            guard let certificate = try txn.certificate(issuer: ca, serial: serial),
                 (certificate.status == .revoked) == wasRevoked
             else { return }
             try txn.save(record)
@@ -466,10 +459,9 @@ public final class OCSPResponder: Sendable {
 
     /// A certificate's status from the store (reads only; safe on any thread).
     private func status(ca: String, serial: [UInt8]) throws -> CertificateStatus {
-        let key = Self.certificateKey(ca: ca, serial: serial)
-        return try authority.store.read { reader in
-            guard let record = try reader.record(CertificateRecord.self, key: key) else { return .unknown }
-            guard record.status == .revoked, let revocation = try reader.record(RevocationRecord.self, key: key) else {
+        try authority.store.read { reader in
+            guard let record = try reader.certificate(issuer: ca, serial: serial) else { return .unknown }
+            guard record.status == .revoked, let revocation = try reader.revocation(issuer: ca, serial: serial) else {
                 return .good
             }
             return .revoked(
@@ -494,8 +486,7 @@ public final class OCSPResponder: Sendable {
         var candidates = index.withLock { $0.byCA[ca] } ?? []
         if candidates.isEmpty { candidates = try rebuiltIndexIfChanged()?.byCA[ca] ?? [] }
         guard candidates.count > 1 else { return candidates.first }
-        let key = Self.certificateKey(ca: ca, serial: serial)
-        guard let record = try authority.store.read({ try $0.record(CertificateRecord.self, key: key) }) else {
+        guard let record = try authority.store.read({ try $0.certificate(issuer: ca, serial: serial) }) else {
             return nil
         }
         let certificate = try ParsedCertificates.certificate(record.der)
@@ -517,13 +508,6 @@ public final class OCSPResponder: Sendable {
             if rebuilt.stamp ?? 0 >= index.stamp ?? 0 { index = rebuilt }
         }
         return rebuilt
-    }
-
-    /// The key of a certificate (and of its revocation) in the store: issuer, then serial.
-    private static func certificateKey(ca: String, serial: [UInt8]) -> Key {
-        var key = Key().appending(ca)
-        key.append(bytes: serial)
-        return key
     }
 
     /// The index tag of a CertID's hash algorithm: 1 SHA-1, 2 SHA-256, nil for others.

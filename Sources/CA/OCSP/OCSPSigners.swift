@@ -30,7 +30,7 @@ extension CertificateAuthority {
     /// The CA's current delegated OCSP signer, if it has one.
     public func ocspSigner(_ ca: String) throws(CAError) -> OCSPSignerRecord? {
         do {
-            return try store.read { try $0.record(OCSPSignerRecord.self, key: Key().appending(ca)) }
+            return try store.read { try $0.ocspSigner(ca: ca) }
         } catch {
             throw CAError.from(error)
         }

@@ -72,7 +72,9 @@ public struct CARecord: StoredRecord, Hashable {
         self.previousCertificates = previousCertificates
     }
 
-    public var primaryKey: Key { Key().appending(id) }
+    public var primaryKey: Key { Self.key(id: id) }
+
+    static func key(id: String) -> Key { Key().appending(id) }
     public var indexEntries: [IndexEntry] {
         var entries = [
             IndexEntry("tenant", Key().appending(tenant)), IndexEntry("state", Key().appending(state.rawValue)),
@@ -113,5 +115,20 @@ public struct CARecord: StoredRecord, Hashable {
         csr = try reader.readOptionalBytes()
         issuerChain = try reader.readByteStrings()
         previousCertificates = try reader.readByteStrings()
+    }
+}
+
+extension MetadataReading {
+    /// The CA `id`.
+    public func ca(id: String) throws -> CARecord? { try record(CARecord.self, key: CARecord.key(id: id)) }
+
+    /// CAs in id order after `id` (exclusive), or from the first.
+    public func cas(after id: String?, limit: Int) throws -> [CARecord] {
+        try records(CARecord.self, after: id.map { CARecord.key(id: $0) }, limit: limit)
+    }
+
+    /// The CAs of `tenant`, in id order.
+    public func cas(tenant: String) throws -> [CARecord] {
+        try records(CARecord.self, index: "tenant", value: Key().appending(tenant))
     }
 }

@@ -17,7 +17,9 @@ public struct CRLNumberRecord: StoredRecord, Hashable {
         self.nextUpdate = nextUpdate
     }
 
-    public var primaryKey: Key { Key().appending(issuer) }
+    public var primaryKey: Key { Self.key(scope: issuer) }
+
+    static func key(scope: String) -> Key { Key().appending(scope) }
     /// CRLs by next update, to find those due for reissue.
     public var indexEntries: [IndexEntry] { [IndexEntry("next-update", Key().appending(nextUpdate))] }
 
@@ -33,5 +35,12 @@ public struct CRLNumberRecord: StoredRecord, Hashable {
         number = try reader.readUInt64()
         thisUpdate = try reader.readInt64()
         nextUpdate = try reader.readInt64()
+    }
+}
+
+extension MetadataReading {
+    /// The CRL numbers of `scope` (a CA, or a CA key's scope).
+    public func crlNumber(scope: String) throws -> CRLNumberRecord? {
+        try record(CRLNumberRecord.self, key: CRLNumberRecord.key(scope: scope))
     }
 }

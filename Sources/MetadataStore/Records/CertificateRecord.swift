@@ -54,19 +54,31 @@ public struct CertificateRecord: StoredRecord, Hashable {
     }
 
     /// Certificates are identified by issuer and serial (RFC 5280 section 4.1.2.2).
-    public var primaryKey: Key {
+    public var primaryKey: Key { Self.key(issuer: issuer, serial: serial) }
+
+    /// The key of the certificate `serial` of `issuer` (its revocation has the same key).
+    static func key(issuer: String, serial: [UInt8]) -> Key {
         var key = Key().appending(issuer)
         key.append(bytes: serial)
         return key
     }
 
+    /// The position before every certificate of `issuer`, and the prefix of their keys.
+    public static func position(issuer: String) -> Key { Key().appending(issuer) }
+
+    static func serialValue(_ serial: [UInt8]) -> Key {
+        var key = Key()
+        key.append(bytes: serial)
+        return key
+    }
+
     public var indexEntries: [IndexEntry] {
-        var serialKey = Key()
-        serialKey.append(bytes: serial)
         // Only what searches look up: each entry is a B-tree leaf written and synced per issuance, and
         // entries keyed by random values (SANs, metadata) land on a different page each time. (A CA's
         // certificates are a range of primary keys, which start with the issuer.)
-        var entries = [IndexEntry("serial", serialKey), IndexEntry("not-after", Key().appending(notAfter))]
+        var entries = [
+            IndexEntry("serial", Self.serialValue(serial)), IndexEntry("not-after", Key().appending(notAfter)),
+        ]
         if status != .valid { entries.append(IndexEntry("status", Key().appending(status.rawValue))) }
         for name in Set(alternativeNames.map { $0.lowercased() }) {
             entries.append(IndexEntry("san", Key().appending(name)))
@@ -105,5 +117,39 @@ public struct CertificateRecord: StoredRecord, Hashable {
         category = try reader.readString()
         alternativeNames = try reader.readStrings()
         status = try reader.readEnum(Status.self)
+    }
+}
+
+extension MetadataReading {
+    /// The certificate `serial` of `issuer`.
+    public func certificate(issuer: String, serial: [UInt8]) throws -> CertificateRecord? {
+        try record(CertificateRecord.self, key: CertificateRecord.key(issuer: issuer, serial: serial))
+    }
+
+    /// Keys of the certificates with `serial`, of any issuer.
+    public func certificateKeys(serial: [UInt8]) throws -> [Key] {
+        try keys(CertificateRecord.self, index: "serial", value: CertificateRecord.serialValue(serial), limit: .max)
+    }
+
+    /// Keys of the certificates whose metadata `name` is `value`.
+    public func certificateKeys(metadata name: String, value: String) throws -> [Key] {
+        try keys(CertificateRecord.self, index: "metadata", value: Key().appending(name).appending(value), limit: .max)
+    }
+
+    /// Keys of the certificates whose notAfter (nanoseconds) lies in `lower ..< upper`, in that order.
+    public func certificateKeys(notAfterFrom lower: Int64, to upper: Int64) throws -> [Key] {
+        try keys(
+            CertificateRecord.self,
+            index: "not-after",
+            from: Key().appending(lower),
+            to: Key().appending(upper),
+            limit: .max
+        )
+    }
+
+    /// Keys of the certificates with `status` (only statuses other than valid are indexed).
+    public func certificateKeys(status: CertificateRecord.Status) throws -> [Key] {
+        precondition(status != .valid, "valid certificates are not indexed by status")
+        return try keys(CertificateRecord.self, index: "status", value: Key().appending(status.rawValue), limit: .max)
     }
 }

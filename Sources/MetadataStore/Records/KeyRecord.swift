@@ -52,7 +52,9 @@ public struct KeyRecord: StoredRecord, Hashable {
         self.certificateChain = certificateChain
     }
 
-    public var primaryKey: Key { Key().appending(name) }
+    public var primaryKey: Key { Self.key(name: name) }
+
+    static func key(name: String) -> Key { Key().appending(name) }
     public var indexEntries: [IndexEntry] {
         [
             IndexEntry("token-label", Key().appending(token).appending(label)),
@@ -84,5 +86,12 @@ public struct KeyRecord: StoredRecord, Hashable {
         state = try reader.readEnum(State.self)
         created = try reader.readInt64()
         certificateChain = reader.formatVersion >= 2 ? try reader.readByteStrings() : []
+    }
+}
+
+extension MetadataReading {
+    /// The signing key `name`.
+    public func keyRecord(name: String) throws -> KeyRecord? {
+        try record(KeyRecord.self, key: KeyRecord.key(name: name))
     }
 }

@@ -62,3 +62,17 @@ public struct OCSPResponseRecord: StoredRecord, Hashable {
         nextUpdate = try reader.readInt64()
     }
 }
+
+extension MetadataReading {
+    /// Stored responses whose thisUpdate (seconds) is before `time`, oldest first.
+    public func ocspResponses(thisUpdateBefore time: Int64, limit: Int) throws -> [OCSPResponseRecord] {
+        try keys(
+            OCSPResponseRecord.self,
+            index: "this-update",
+            from: Key().appending(Int64(0)),
+            to: Key().appending(time),
+            limit: limit
+        )
+        .compactMap { try record(OCSPResponseRecord.self, key: $0) }
+    }
+}

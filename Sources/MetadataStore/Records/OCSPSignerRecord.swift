@@ -54,7 +54,9 @@ public struct OCSPSignerRecord: StoredRecord, Hashable {
         self.retired = retired
     }
 
-    public var primaryKey: Key { Key().appending(ca) }
+    public var primaryKey: Key { Self.key(ca: ca) }
+
+    static func key(ca: String) -> Key { Key().appending(ca) }
     public var indexEntries: [IndexEntry] { [] }
 
     public func encode(into writer: inout RecordWriter) {
@@ -86,5 +88,12 @@ public struct OCSPSignerRecord: StoredRecord, Hashable {
         var retired: [Retired] = []
         for name in names { retired.append(Retired(keyName: name, notAfter: try reader.readInt64())) }
         self.retired = retired
+    }
+}
+
+extension MetadataReading {
+    /// The delegated OCSP signer of `ca`.
+    public func ocspSigner(ca: String) throws -> OCSPSignerRecord? {
+        try record(OCSPSignerRecord.self, key: OCSPSignerRecord.key(ca: ca))
     }
 }

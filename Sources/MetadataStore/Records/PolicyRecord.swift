@@ -24,8 +24,10 @@ public struct PolicyRecord: StoredRecord, Hashable {
     }
 
     public var primaryKey: Key { Key().appending(id) }
+
+    static func caCategoryValue(ca: String?, category: String) -> Key { Key().appending(ca ?? "").appending(category) }
     public var indexEntries: [IndexEntry] {
-        [IndexEntry("ca-category", Key().appending(ca ?? "").appending(category))]
+        [IndexEntry("ca-category", Self.caCategoryValue(ca: ca, category: category))]
     }
 
     public func encode(into writer: inout RecordWriter) {
@@ -42,5 +44,18 @@ public struct PolicyRecord: StoredRecord, Hashable {
         category = try reader.readString()
         document = try reader.readBytes()
         updated = try reader.readInt64()
+    }
+}
+
+extension MetadataReading {
+    /// The policy of `ca` for `category`; with `ca` nil, the one for every CA.
+    public func policy(ca: String?, category: String) throws -> PolicyRecord? {
+        try records(
+            PolicyRecord.self,
+            index: "ca-category",
+            value: PolicyRecord.caCategoryValue(ca: ca, category: category),
+            limit: 1
+        )
+        .first
     }
 }

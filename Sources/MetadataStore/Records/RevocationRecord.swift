@@ -21,11 +21,7 @@ public struct RevocationRecord: StoredRecord, Hashable {
         self.invalidityDate = invalidityDate
     }
 
-    public var primaryKey: Key {
-        var key = Key().appending(issuer)
-        key.append(bytes: serial)
-        return key
-    }
+    public var primaryKey: Key { CertificateRecord.key(issuer: issuer, serial: serial) }
 
     /// Revocations by CA in time order: what a CRL lists.
     public var indexEntries: [IndexEntry] { [IndexEntry("ca-time", Key().appending(issuer).appending(revokedAt))] }
@@ -48,5 +44,25 @@ public struct RevocationRecord: StoredRecord, Hashable {
         }
         reason = UInt8(code)
         invalidityDate = try reader.readOptionalInt64()
+    }
+}
+
+extension MetadataReading {
+    /// The revocation of the certificate `serial` of `issuer`.
+    public func revocation(issuer: String, serial: [UInt8]) throws -> RevocationRecord? {
+        try record(RevocationRecord.self, key: CertificateRecord.key(issuer: issuer, serial: serial))
+    }
+
+    /// Every revocation of `issuer`'s certificates, in serial order, read in pages of `page`.
+    public func revocations(issuer: String, page: Int = 10_000) throws -> [RevocationRecord] {
+        var all: [RevocationRecord] = []
+        var cursor = CertificateRecord.position(issuer: issuer)
+        while true {
+            let batch = try records(RevocationRecord.self, after: cursor, limit: page)
+            let mine = batch.prefix { $0.issuer == issuer }
+            all.append(contentsOf: mine)
+            guard mine.count == batch.count, batch.count == page, let last = batch.last else { return all }
+            cursor = last.primaryKey
+        }
     }
 }

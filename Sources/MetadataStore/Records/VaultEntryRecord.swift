@@ -55,10 +55,32 @@ public struct VaultEntryRecord: StoredRecord, Hashable {
     }
 
     /// Versions of one path sort together, oldest first.
-    public var primaryKey: Key { Key().appending(namespace).appending(path).appending(version) }
+    public var primaryKey: Key { Self.key(namespace: namespace, path: path, version: version) }
+
+    static func key(namespace: String, path: String, version: UInt64) -> Key {
+        Key().appending(namespace).appending(path).appending(version)
+    }
+
+    /// The position before every version of `path` in `namespace`.
+    public static func position(namespace: String, path: String) -> Key { Key().appending(namespace).appending(path) }
+
+    /// The position after every version of `path` in `namespace`.
+    public static func position(namespace: String, after path: String) -> Key {
+        key(namespace: namespace, path: path, version: .max)
+    }
+
+    /// The position before every path of `namespace` that starts with `prefix` (the raw prefix bytes,
+    /// with no terminator, so that every path starting with it sorts after).
+    public static func position(namespace: String, pathPrefix prefix: String) -> Key {
+        Key(bytes: Key().appending(namespace).bytes + Array(prefix.utf8))
+    }
+
+    static func kekVersionValue(namespace: String, kekVersion: UInt64) -> Key {
+        Key().appending(namespace).appending(kekVersion)
+    }
     public var indexEntries: [IndexEntry] {
         [
-            IndexEntry("kek-version", Key().appending(namespace).appending(kekVersion)),
+            IndexEntry("kek-version", Self.kekVersionValue(namespace: namespace, kekVersion: kekVersion)),
             IndexEntry("state", Key().appending(namespace).appending(state.rawValue)),
         ]
     }
@@ -91,5 +113,22 @@ public struct VaultEntryRecord: StoredRecord, Hashable {
         created = try reader.readInt64()
         keyType = reader.formatVersion >= 2 ? try reader.readString() : ""
         origin = reader.formatVersion >= 2 ? try reader.readString() : ""
+    }
+}
+
+extension MetadataReading {
+    /// Version `version` of `path` in `namespace`.
+    public func vaultEntry(namespace: String, path: String, version: UInt64) throws -> VaultEntryRecord? {
+        try record(VaultEntryRecord.self, key: VaultEntryRecord.key(namespace: namespace, path: path, version: version))
+    }
+
+    /// Keys of up to `limit` entries of `namespace` still encrypted under its KEK `kekVersion`.
+    public func vaultEntryKeys(namespace: String, kekVersion: UInt64, limit: Int) throws -> [Key] {
+        try keys(
+            VaultEntryRecord.self,
+            index: "kek-version",
+            value: VaultEntryRecord.kekVersionValue(namespace: namespace, kekVersion: kekVersion),
+            limit: limit
+        )
     }
 }

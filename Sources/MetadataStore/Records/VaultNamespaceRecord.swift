@@ -50,7 +50,9 @@ public struct VaultNamespaceRecord: StoredRecord, Hashable {
         self.created = created
     }
 
-    public var primaryKey: Key { Key().appending(name) }
+    public var primaryKey: Key { Self.key(name: name) }
+
+    static func key(name: String) -> Key { Key().appending(name) }
     public var indexEntries: [IndexEntry] { [] }
 
     public func encode(into writer: inout RecordWriter) {
@@ -92,5 +94,12 @@ public struct VaultNamespaceRecord: StoredRecord, Hashable {
         allowPlaintextImport = try reader.readBool()
         allowPlaintextExport = try reader.readBool()
         created = try reader.readInt64()
+    }
+}
+
+extension MetadataReading {
+    /// The vault namespace `name`.
+    public func vaultNamespace(name: String) throws -> VaultNamespaceRecord? {
+        try record(VaultNamespaceRecord.self, key: VaultNamespaceRecord.key(name: name))
     }
 }
