@@ -16,7 +16,9 @@ let package = Package(
         .library(name: "HSM", targets: ["HSM"]),
         .library(name: "MetadataStore", targets: ["MetadataStore"]),
         .library(name: "Signing", targets: ["Signing"]),
+        .library(name: "CustosX509", targets: ["CustosX509"]),
         .library(name: "CA", targets: ["CA"]),
+        .library(name: "OCSP", targets: ["OCSP"]),
         .library(name: "Vault", targets: ["Vault"]),
         .library(name: "Access", targets: ["Access"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
@@ -88,14 +90,41 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // X.509 pieces swift-certificates lacks, written with swift-asn1: CRLs, extension codecs (CRL
+        // distribution points, policies, OCSP no-check), PKCS#7 bundles, distinguished names as text.
+        .target(
+            name: "CustosX509",
+            dependencies: [
+                "Codecs",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
         // The certificate authority: CAs with HSM keys, issuance under policies, revocation, CRLs.
         .target(
             name: "CA",
             dependencies: [
-                "Signing", "HSM", "PKCS11", "MetadataStore", "WorkerThreads", "CPKCS12", "Codecs",
+                "Signing", "HSM", "PKCS11", "MetadataStore", "WorkerThreads", "CPKCS12", "Codecs", "CustosX509",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        // The OCSP responder: request and response types, live and pre-signed answers, delegated
+        // signers, and signing ahead under a store lease.
+        .target(
+            name: "OCSP",
+            dependencies: [
+                "CA", "CustosX509", "Signing", "HSM", "MetadataStore", "Codecs",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -114,7 +143,7 @@ let package = Package(
         .target(
             name: "Ceremony",
             dependencies: [
-                "CA", "Signing", "HSM", "PKCS11", "Codecs",
+                "CA", "CustosX509", "Signing", "HSM", "PKCS11", "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -134,7 +163,8 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Signing", "CA", "Vault", "Ceremony", "Access", "HSM", "PKCS11", "MetadataStore", "Codecs",
+                "Signing", "CA", "OCSP", "Vault", "Ceremony", "Access", "CustosX509", "HSM", "PKCS11", "MetadataStore",
+                "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -161,7 +191,8 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "Ceremony", "Access", "Codecs",
+                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "OCSP", "Ceremony", "Access", "CustosX509",
+                "Codecs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -174,6 +205,14 @@ let package = Package(
         .testTarget(
             name: "CodecsTests",
             dependencies: ["Codecs", .product(name: "SwiftASN1", package: "swift-asn1")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CustosX509Tests",
+            dependencies: [
+                "CustosX509", "CustosTestSupport", .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -203,7 +242,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Signing", "CA", "HSM", "PKCS11", "MetadataStore", "Codecs", "CustosTestSupport",
+                "Server", "Signing", "CA", "OCSP", "CustosX509", "HSM", "PKCS11", "MetadataStore", "Codecs",
+                "CustosTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -213,7 +253,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CustosCLITests",
-            dependencies: ["HSM", "PKCS11", "MetadataStore", "Codecs", "CustosTestSupport", "Ceremony"],
+            dependencies: ["HSM", "PKCS11", "MetadataStore", "Codecs", "CustosX509", "CustosTestSupport", "Ceremony"],
             swiftSettings: strict
         ),
     ],

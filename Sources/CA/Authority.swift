@@ -1,3 +1,4 @@
+import CustosX509
 import Foundation
 public import MetadataStore
 public import X509

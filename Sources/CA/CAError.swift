@@ -1,3 +1,4 @@
+import CustosX509
 import MetadataStore
 import Signing
 
@@ -55,6 +56,7 @@ public struct CAError: Error, Sendable, CustomStringConvertible {
             default: return CAError(.internalError, error.message)
             }
         case let error as StoreError: return CAError(.internalError, "the store failed: \(error)")
+        case let error as X509EncodingError: return CAError(.internalError, error.description)
         default: return CAError.from(SigningError.from(error))
         }
     }

@@ -1,9 +1,10 @@
+import CustosX509
 import Foundation
 import MetadataStore
 import Signing
 import SwiftASN1
 import WorkerThreads
-import X509
+public import X509
 
 /// Issues each CA's CRLs and keeps the current ones in memory for serving.
 ///
@@ -266,7 +267,7 @@ public actor CRLPublisher {
     ///
     /// `TBSCertificate ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1, serialNumber,
     /// signature, issuer, validity, subject, … }`
-    static func subjectBytes(_ certificate: Certificate) throws -> [UInt8] {
+    public static func subjectBytes(_ certificate: Certificate) throws -> [UInt8] {
         let root = try DER.parse(certificate.tbsCertificateBytes)
         guard case .constructed(let children) = root.content else {
             throw CAError(.internalError, "the CA certificate's TBSCertificate is not a SEQUENCE")

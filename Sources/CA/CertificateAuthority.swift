@@ -1,4 +1,5 @@
 import Codecs
+import CustosX509
 import Foundation
 import HSM
 public import MetadataStore
@@ -332,7 +333,7 @@ public final class CertificateAuthority: Sendable {
 
     /// The names the service keys of a CA can have: its first key and those of re-keys
     /// (`custos-ca-<id>-k<n>`, n up to the number of certificates it has had). Not all need exist.
-    static func keyNames(of record: CARecord) -> [String] {
+    public static func keyNames(of record: CARecord) -> [String] {
         let first = keyName(record.id)
         let count = record.previousCertificates.count + 1
         let names = [first] + (count >= 2 ? (2...count).map { "\(first)-k\($0)" } : [])
@@ -369,7 +370,7 @@ public final class CertificateAuthority: Sendable {
 
     /// The newest certificate in `record` (current first, then previous ones, newest first) that
     /// certifies `key`.
-    static func newestCertificate(of key: SigningKey, in record: CARecord) throws(CAError) -> Certificate {
+    public static func newestCertificate(of key: SigningKey, in record: CARecord) throws(CAError) -> Certificate {
         let candidates = (record.certificate.map { [$0] } ?? []) + record.previousCertificates.reversed()
         for der in candidates {
             guard let certificate = try? ParsedCertificates.certificate(der) else { continue }
@@ -392,7 +393,10 @@ public final class CertificateAuthority: Sendable {
         }
     }
 
-    func privateKey(_ key: SigningKey) throws -> HSMPrivateKey { try HSMPrivateKey(key, keyStore: signing.keyStore) }
+    /// The HSM private key behind `key`, for swift-certificates and the OCSP responder to sign with.
+    public func privateKey(_ key: SigningKey) throws -> HSMPrivateKey {
+        try HSMPrivateKey(key, keyStore: signing.keyStore)
+    }
 
     /// CRL distribution point and CA-issuers URL of `issuer`, when Custos knows its public URL.
     func appendRevocationPointers(

@@ -1,3 +1,4 @@
+import CustosX509
 import Foundation
 import Synchronization
 

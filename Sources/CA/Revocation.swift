@@ -1,4 +1,5 @@
 import Codecs
+public import CustosX509
 public import Foundation
 public import MetadataStore
 import Signing
@@ -147,12 +148,7 @@ extension CertificateAuthority {
     /// Removes the stored OCSP responses of a certificate in the transaction that revokes it, so that
     /// none saying "good" is served after the revocation commits.
     static func forgetOCSPResponses(ca: String, serial: [UInt8], in txn: any MetadataWriting) throws {
-        for algorithm: UInt8 in [1, 2] {
-            try txn.remove(
-                OCSPResponseRecord.self,
-                key: OCSPResponseRecord.key(issuer: ca, serial: serial, hashAlgorithm: algorithm)
-            )
-        }
+        try txn.removeOCSPResponses(issuer: ca, serial: serial)
     }
 
     /// Sets (or, with a nil value, removes) metadata pairs of a certificate; returns it updated.

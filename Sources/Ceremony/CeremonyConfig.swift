@@ -1,5 +1,6 @@
 import CA
 import Codecs
+import CustosX509
 import Foundation
 import HSM
 public import PKCS11

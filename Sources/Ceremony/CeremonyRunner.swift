@@ -1,6 +1,7 @@
 import CA
 import Codecs
 import Crypto
+import CustosX509
 public import Foundation
 import HSM
 import Logging

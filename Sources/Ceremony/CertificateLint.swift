@@ -1,4 +1,5 @@
 import CA
+import CustosX509
 import Foundation
 import SwiftASN1
 import X509

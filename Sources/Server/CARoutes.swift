@@ -1,6 +1,7 @@
 import CA
 import Ceremony
 import Codecs
+import CustosX509
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,6 @@
 import CA
 import Codecs
+import CustosX509
 import Foundation
 import Hummingbird
 import MetadataStore

@@ -6,6 +6,7 @@ import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 public import MetadataStore
+public import OCSP
 public import Signing
 public import Vault
 

@@ -2,6 +2,7 @@ import CA
 import CoreMetrics
 import HSM
 import Metrics
+import OCSP
 import Prometheus
 import Synchronization
 
@@ -68,16 +69,5 @@ enum ServerMetrics {
                 duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
             )
         }
-    }
-
-    /// Responses signed ahead by one refresh pass (a full pass means a backlog).
-    static func ocspPresigned(_ count: Int) {
-        Counter(label: "custos_ocsp_presigned_total").increment(by: count)
-        Gauge(label: "custos_ocsp_refresh_last_pass").record(count)
-    }
-
-    /// 1 while this process holds the store lease for signing OCSP responses ahead, 0 while another does.
-    static func ocspSignAheadLease(_ held: Bool) {
-        Gauge(label: "custos_ocsp_sign_ahead_lease_held").record(held ? 1 : 0)
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import HSM
 import Logging
 import MetadataStore
+import OCSP
 import PKCS11
 import Server
 import ServiceLifecycle

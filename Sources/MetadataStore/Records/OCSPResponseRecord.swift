@@ -33,7 +33,7 @@ public struct OCSPResponseRecord: StoredRecord, Hashable {
     }
 
     /// The key of the response for `serial` of `issuer` under `hashAlgorithm`.
-    public static func key(issuer: String, serial: [UInt8], hashAlgorithm: UInt8) -> Key {
+    static func key(issuer: String, serial: [UInt8], hashAlgorithm: UInt8) -> Key {
         var key = Key().appending(issuer)
         key.append(bytes: serial)
         key.append(bytes: [hashAlgorithm])
@@ -64,6 +64,15 @@ public struct OCSPResponseRecord: StoredRecord, Hashable {
 }
 
 extension MetadataReading {
+    /// The stored response for `serial` of `issuer` to a CertID hashed with `hashAlgorithm` (1 SHA-1,
+    /// 2 SHA-256).
+    public func ocspResponse(issuer: String, serial: [UInt8], hashAlgorithm: UInt8) throws -> OCSPResponseRecord? {
+        try record(
+            OCSPResponseRecord.self,
+            key: OCSPResponseRecord.key(issuer: issuer, serial: serial, hashAlgorithm: hashAlgorithm)
+        )
+    }
+
     /// Stored responses whose thisUpdate (seconds) is before `time`, oldest first.
     public func ocspResponses(thisUpdateBefore time: Int64, limit: Int) throws -> [OCSPResponseRecord] {
         try keys(
@@ -74,5 +83,17 @@ extension MetadataReading {
             limit: limit
         )
         .compactMap { try record(OCSPResponseRecord.self, key: $0) }
+    }
+}
+
+extension MetadataWriting {
+    /// Removes every stored response for `serial` of `issuer` (both CertID hash algorithms).
+    public func removeOCSPResponses(issuer: String, serial: [UInt8]) throws {
+        for algorithm: UInt8 in [1, 2] {
+            try remove(
+                OCSPResponseRecord.self,
+                key: OCSPResponseRecord.key(issuer: issuer, serial: serial, hashAlgorithm: algorithm)
+            )
+        }
     }
 }

@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import OCSP
 import PKCS11
 
 /// `/ocsp`: the OCSP responder for relying parties (RFC 6960 appendix A, RFC 5019 section 5), without

@@ -3,6 +3,7 @@ import Codecs
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OCSP
 
 /// Answers OCSP GET requests that have a stored, pre-signed answer right on the event loop, before
 /// Hummingbird's router: the answer is one LMDB read away (a read never blocks on a writer), and

@@ -1,3 +1,4 @@
+public import CustosX509
 import SwiftASN1
 import X509
 

@@ -1,5 +1,6 @@
 import CA
 import Codecs
+import OCSP
 import Synchronization
 
 /// What the OCSP fast path learnt from requests it answered, by request path: the store key the path

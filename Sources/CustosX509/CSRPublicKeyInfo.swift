@@ -1,5 +1,5 @@
 import Crypto
-import X509
+public import X509
 
 /// The SubjectPublicKeyInfo of a PKCS#10 request as the request's own bytes (RFC 2986 section 4):
 ///
@@ -13,11 +13,11 @@ import X509
 /// back to bytes (a field inversion), once for the identifier and again for the certificate. For an
 /// EC key in the one form swift-certificates writes (named curve, uncompressed point) the request holds
 /// the very same bits, so the identifier is hashed from them; any other request goes the long way.
-enum CSRPublicKeyInfo {
+public enum CSRPublicKeyInfo {
     /// The public key bits (the uncompressed point, from its 0x04) in `csr` (an already parsed
     /// request), if its SubjectPublicKeyInfo is an EC key in the form swift-certificates writes; nil
     /// otherwise.
-    static func canonicalECPoint(in csr: [UInt8]) -> ArraySlice<UInt8>? {
+    public static func canonicalECPoint(in csr: [UInt8]) -> ArraySlice<UInt8>? {
         var reader = Reader(bytes: csr[...])
         guard let request = reader.element(tag: 0x30) else { return nil }
         var requestContent = Reader(bytes: request.content)
@@ -37,7 +37,7 @@ enum CSRPublicKeyInfo {
 
     /// The subject key identifier of the key in `csr`: from the request's bytes when they are
     /// canonical, else as swift-certificates computes it from `publicKey`.
-    static func subjectKeyIdentifier(csr: [UInt8]?, publicKey: Certificate.PublicKey) -> SubjectKeyIdentifier {
+    public static func subjectKeyIdentifier(csr: [UInt8]?, publicKey: Certificate.PublicKey) -> SubjectKeyIdentifier {
         if let csr, let point = canonicalECPoint(in: csr) {
             return SubjectKeyIdentifier(keyIdentifier: ArraySlice(Insecure.SHA1.hash(data: point)))
         }
@@ -46,7 +46,7 @@ enum CSRPublicKeyInfo {
 
     /// Everything up to the point's first coordinate (algorithm, curve, BIT STRING header, 0x04) and
     /// the whole element's length, for P-256, P-384 and P-521.
-    static let canonicalPrefixes: [(prefix: [UInt8], length: Int)] = [
+    public static let canonicalPrefixes: [(prefix: [UInt8], length: Int)] = [
         (
             [
                 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A, 0x86,

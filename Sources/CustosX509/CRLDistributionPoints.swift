@@ -45,14 +45,14 @@ public struct CRLDistributionPoints: CertificateExtensionConvertible, Sendable, 
     }
 
     /// One `DistributionPoint` with a `fullName` URI (also what an issuing distribution point names).
-    static func serializePoint(_ url: String, into coder: inout DER.Serializer) throws {
+    public static func serializePoint(_ url: String, into coder: inout DER.Serializer) throws {
         try coder.appendConstructedNode(identifier: .sequence) { point in
             try serializeName(url, into: &point)
         }
     }
 
     /// `[0] DistributionPointName` holding `fullName [0] GeneralNames` with one URI.
-    static func serializeName(_ url: String, into coder: inout DER.Serializer) throws {
+    public static func serializeName(_ url: String, into coder: inout DER.Serializer) throws {
         try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
             name in
             try name.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {

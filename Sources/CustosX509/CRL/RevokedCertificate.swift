@@ -29,7 +29,7 @@ public struct RevokedCertificate: DERSerializable, Sendable, Hashable {
         self.invalidityDate = invalidityDate
     }
 
-    static let invalidityDateOID: ASN1ObjectIdentifier = [2, 5, 29, 24]
+    public static let invalidityDateOID: ASN1ObjectIdentifier = [2, 5, 29, 24]
 
     public func serialize(into coder: inout DER.Serializer) throws {
         try coder.appendConstructedNode(identifier: .sequence) { entry in
@@ -64,8 +64,13 @@ public struct RevokedCertificate: DERSerializable, Sendable, Hashable {
 
 /// `Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE, extnValue OCTET
 /// STRING }` (RFC 5280 section 4.1), written directly: CRLs have up to millions of entry extensions.
-enum CRLExtension {
-    static func serialize(oid: ASN1ObjectIdentifier, critical: Bool, value: [UInt8], into coder: inout DER.Serializer)
+public enum CRLExtension {
+    public static func serialize(
+        oid: ASN1ObjectIdentifier,
+        critical: Bool,
+        value: [UInt8],
+        into coder: inout DER.Serializer
+    )
         throws
     {
         try coder.appendConstructedNode(identifier: .sequence) { node in

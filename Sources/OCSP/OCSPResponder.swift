@@ -1,4 +1,6 @@
+public import CA
 import Crypto
+import CustosX509
 import Foundation
 import HSM
 import MetadataStore
@@ -158,8 +160,10 @@ public final class OCSPResponder: Sendable {
 
     /// The stored answer for one certificate and CertID hash, if it has more than a minute to live.
     private func stored(ca: String, serial: [UInt8], tag: UInt8, now: Int64) -> Answer? {
-        let key = OCSPResponseRecord.key(issuer: ca, serial: serial, hashAlgorithm: tag)
-        guard let stored = try? authority.store.read({ try $0.record(OCSPResponseRecord.self, key: key) }),
+        guard
+            let stored = try? authority.store.read({
+                try $0.ocspResponse(issuer: ca, serial: serial, hashAlgorithm: tag)
+            }),
             stored.nextUpdate > now + 60, stored.der.count > 5
         else { return nil }
         return Answer(
@@ -243,10 +247,13 @@ public final class OCSPResponder: Sendable {
         public var signed = 0
         /// Whether responses for new certificates were left for later because live work used the HSM.
         public var deferred = false
+        /// Why the pass stopped early, when the store could not be read (the next pass tries again).
+        public var failure: String?
 
-        public init(signed: Int = 0, deferred: Bool = false) {
+        public init(signed: Int = 0, deferred: Bool = false, failure: String? = nil) {
             self.signed = signed
             self.deferred = deferred
+            self.failure = failure
         }
     }
 
@@ -265,15 +272,21 @@ public final class OCSPResponder: Sendable {
 
     private func refreshPass(limit: Int, scanLimit: Int, deferringNew window: Duration?) async -> RefreshPass {
         let now = Int64(Date().timeIntervalSince1970)
+        var failure: String?
         // CAs created since the index was built: their certificates are signed for in this pass.
-        _ = try? rebuiltIndexIfChanged()
+        do { _ = try rebuiltIndexIfChanged() } catch { failure = "reading the CAs: \(error)" }
         var signed = 0
         var deferred = false
         // 1. Stored responses past half their validity.
-        let due: [OCSPResponseRecord] =
-            (try? authority.store.read { reader in
+        let due: [OCSPResponseRecord]
+        do {
+            due = try authority.store.read { reader in
                 try reader.ocspResponses(thisUpdateBefore: now - validitySeconds / 2, limit: limit)
-            }) ?? []
+            }
+        } catch {
+            failure = "reading the responses due: \(error)"
+            due = []
+        }
         for start in stride(from: 0, to: min(due.count, limit), by: Self.presignWidth) {
             let chunk = due[start..<min(start + Self.presignWidth, due.count, limit)]
             signed += await presign(chunk.map { ($0.issuer, $0.serial, $0.hashAlgorithm) }, at: now)
@@ -291,22 +304,29 @@ public final class OCSPResponder: Sendable {
             let after = cursor
             // The batch and, for each unexpired certificate in it, the CertIDs without a stored response,
             // from one snapshot.
-            let (batch, missing): ([CertificateRecord], [[UInt8]]) =
-                (try? authority.store.read { reader in
+            let batch: [CertificateRecord]
+            let missing: [[UInt8]]
+            do {
+                (batch, missing) = try authority.store.read { reader in
                     let batch = try reader.records(CertificateRecord.self, after: after, limit: 500)
                     let missing = try batch.map { certificate -> [UInt8] in
                         guard certificate.notAfter / 1_000_000_000 > now else { return [] }
                         return try [UInt8(1), 2].filter { tag in
-                            let key = OCSPResponseRecord.key(
+                            try reader.ocspResponse(
                                 issuer: certificate.issuer,
                                 serial: certificate.serial,
                                 hashAlgorithm: tag
                             )
-                            return try reader.record(OCSPResponseRecord.self, key: key) == nil
+                                == nil
                         }
                     }
                     return (batch, missing)
-                }) ?? ([], [])
+                }
+            } catch {
+                failure = "reading the certificates: \(error)"
+                cutShort = true
+                break scan
+            }
             for (certificate, tags) in zip(batch, missing) {
                 if pending.count >= Self.presignWidth {
                     signed += await presign(pending, at: now)
@@ -329,7 +349,7 @@ public final class OCSPResponder: Sendable {
         }
         signed += await presign(pending, at: now)
         presignCursor.withLock { $0 = cutShort ? cursor : nil }
-        return RefreshPass(signed: signed, deferred: deferred)
+        return RefreshPass(signed: signed, deferred: deferred, failure: failure)
     }
 
     /// Responses a refresh pass signs at once: each waits for the HSM and then for its durable write, so

@@ -1,4 +1,4 @@
-import SwiftASN1
+public import SwiftASN1
 
 /// `Time ::= CHOICE { utcTime UTCTime, generalTime GeneralizedTime }` (RFC 5280 section 4.1.2.5 and
 /// 5.1.2.4): UTCTime (`YYMMDDHHMMSSZ`) for dates through 2049, GeneralizedTime (`YYYYMMDDHHMMSSZ`)
@@ -6,18 +6,18 @@ import SwiftASN1
 ///
 /// CRLs hold one time per revoked certificate, so this writes the bytes directly from the seconds
 /// since 1970 with integer arithmetic rather than through a calendar.
-struct X509Time: DERSerializable, Sendable, Hashable {
+public struct X509Time: DERSerializable, Sendable, Hashable {
     /// Seconds since 1970-01-01T00:00:00Z.
-    let seconds: Int64
+    public let seconds: Int64
 
-    init(secondsSince1970 seconds: Int64) { self.seconds = seconds }
+    public init(secondsSince1970 seconds: Int64) { self.seconds = seconds }
 
     /// From nanoseconds since 1970 (the store's unit), truncated to seconds.
-    init(nanoseconds: Int64) {
+    public init(nanoseconds: Int64) {
         seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
     }
 
-    func serialize(into coder: inout DER.Serializer) throws {
+    public func serialize(into coder: inout DER.Serializer) throws {
         let (year, month, day) = Self.civil(days: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let second = ((seconds % 86_400) + 86_400) % 86_400
         var text: [UInt8] = []
@@ -44,7 +44,7 @@ struct X509Time: DERSerializable, Sendable, Hashable {
 
     /// `seconds` since 1970 as a GeneralizedTime, whatever the year (CRL invalidity dates, RFC 5280
     /// section 5.3.2; every OCSP time, RFC 6960 section 4.2.2.1): whole seconds, UTC.
-    static func generalizedTime(_ seconds: Int64) throws -> GeneralizedTime {
+    public static func generalizedTime(_ seconds: Int64) throws -> GeneralizedTime {
         let (year, month, day) = civil(days: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let second = ((seconds % 86_400) + 86_400) % 86_400
         return try GeneralizedTime(
@@ -59,7 +59,7 @@ struct X509Time: DERSerializable, Sendable, Hashable {
     }
 
     /// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
-    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    public static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

@@ -1,9 +1,8 @@
 import CustosTestSupport
+import CustosX509
 import Foundation
 import Testing
 import X509
-
-@testable import CA
 
 /// The subject key identifier hashed from the request's own bytes is the one swift-certificates makes
 /// from the parsed key, and requests whose bytes are in any other form take the long way.

@@ -1,4 +1,4 @@
-import SwiftASN1
+public import SwiftASN1
 public import X509
 
 /// A CRL as Custos issues it (RFC 5280 section 5.1), built with swift-asn1 (swift-certificates has no
@@ -63,9 +63,9 @@ public struct CertificateRevocationList: Sendable {
         self.freshestCRLURL = freshestCRLURL
     }
 
-    static let authorityKeyIdentifierOID: ASN1ObjectIdentifier = [2, 5, 29, 35]
-    static let crlNumberOID: ASN1ObjectIdentifier = [2, 5, 29, 20]
-    static let deltaCRLIndicatorOID: ASN1ObjectIdentifier = [2, 5, 29, 27]
+    public static let authorityKeyIdentifierOID: ASN1ObjectIdentifier = [2, 5, 29, 35]
+    public static let crlNumberOID: ASN1ObjectIdentifier = [2, 5, 29, 20]
+    public static let deltaCRLIndicatorOID: ASN1ObjectIdentifier = [2, 5, 29, 27]
 
     /// The DER `TBSCertList` for `algorithm`.
     public func tbsBytes(_ algorithm: Certificate.SignatureAlgorithm) throws -> [UInt8] {
@@ -141,8 +141,8 @@ public struct CertificateRevocationList: Sendable {
 /// `AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }` for the
 /// signature algorithms Custos' keys use: parameters absent for ECDSA (RFC 5758 section 3.2) and
 /// Ed25519 (RFC 8410 section 3), NULL for RSA PKCS#1 v1.5 (RFC 4055 section 5).
-enum SignatureAlgorithmIdentifier {
-    static func serialize(_ algorithm: Certificate.SignatureAlgorithm, into coder: inout DER.Serializer) throws {
+public enum SignatureAlgorithmIdentifier {
+    public static func serialize(_ algorithm: Certificate.SignatureAlgorithm, into coder: inout DER.Serializer) throws {
         let (oid, nullParameters): (ASN1ObjectIdentifier, Bool)
         switch algorithm {
         case .ecdsaWithSHA256: (oid, nullParameters) = ([1, 2, 840, 10045, 4, 3, 2], false)
@@ -152,7 +152,7 @@ enum SignatureAlgorithmIdentifier {
         case .sha384WithRSAEncryption: (oid, nullParameters) = ([1, 2, 840, 113_549, 1, 1, 12], true)
         case .sha512WithRSAEncryption: (oid, nullParameters) = ([1, 2, 840, 113_549, 1, 1, 13], true)
         case .ed25519: (oid, nullParameters) = ([1, 3, 101, 112], false)
-        default: throw CAError(.internalError, "no AlgorithmIdentifier for \(algorithm)")
+        default: throw X509EncodingError("no AlgorithmIdentifier for \(algorithm)")
         }
         try coder.appendConstructedNode(identifier: .sequence) { identifier in
             try identifier.serialize(oid)

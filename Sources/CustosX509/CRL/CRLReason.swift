@@ -1,4 +1,4 @@
-import SwiftASN1
+public import SwiftASN1
 
 /// Why a certificate was revoked (RFC 5280 section 5.3.1).
 ///
@@ -33,7 +33,7 @@ public enum CRLReason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
     case privilegeWithdrawn = 9
     case aaCompromise = 10
 
-    static let oid: ASN1ObjectIdentifier = [2, 5, 29, 21]
+    public static let oid: ASN1ObjectIdentifier = [2, 5, 29, 21]
 
     /// The RFC's name (`keyCompromise`, `cACompromise`, …).
     public var description: String {
@@ -60,5 +60,5 @@ public enum CRLReason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
     }
 
     /// The extension's value: the DER ENUMERATED.
-    var encodedValue: [UInt8] { [0x0A, 0x01, rawValue] }
+    public var encodedValue: [UInt8] { [0x0A, 0x01, rawValue] }
 }

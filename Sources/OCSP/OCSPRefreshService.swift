@@ -1,4 +1,4 @@
-public import CA
+import CA
 import Foundation
 public import Logging
 import MetadataStore
@@ -65,7 +65,7 @@ public struct OCSPRefreshService: Service {
                 let held = await holdLease()
                 if held != holding {
                     holding = held
-                    ServerMetrics.ocspSignAheadLease(held)
+                    OCSPMetrics.ocspSignAheadLease(held)
                     logger.notice(
                         held
                             ? "this process signs OCSP responses ahead"
@@ -83,7 +83,10 @@ public struct OCSPRefreshService: Service {
                     deferringNew: deferredPasses < maxDeferredPasses ? liveWindow : nil
                 )
                 deferredPasses = pass.deferred ? deferredPasses + 1 : 0
-                ServerMetrics.ocspPresigned(pass.signed)
+                if let failure = pass.failure {
+                    logger.error("an OCSP refresh pass stopped early", metadata: ["reason": "\(failure)"])
+                }
+                OCSPMetrics.ocspPresigned(pass.signed)
                 // A full pass means there is more to do: go on at once.
                 if pass.signed < 1_000 { try? await Task.sleep(for: interval) }
             }
