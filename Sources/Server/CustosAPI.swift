@@ -73,11 +73,13 @@ public struct CustosAPI: Sendable {
             maxArtifactBytes: configuration.codeSigning.maxArtifactBytes,
             rateLimiter: limiter
         ).add(to: protected)
-        CARoutes(authority: authority, maxBodyBytes: configuration.maxBodyBytes).add(
-            public: router,
-            protected: protected
-        )
-        CertificateRoutes(authority: authority, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
+        let maxBodyBytes = configuration.maxBodyBytes
+        AuthorityRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(public: router, protected: protected)
+        AuthorityImportRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(to: protected)
+        IssuanceRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(to: protected)
+        RevocationRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(public: router, protected: protected)
+        PolicyRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(to: protected)
+        CertificateRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(to: protected)
         OCSPSignerRoutes(
             authority: authority,
             validityDays: configuration.ocspDelegatedSigners ? configuration.ocspSignerValidityDays : nil

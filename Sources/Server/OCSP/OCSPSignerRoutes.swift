@@ -44,7 +44,7 @@ struct OCSPSignerRoutes {
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.get("v1/cas/:ca/ocsp-signer") { _, context in
             try context.require(.admin, .officer, .auditor)
-            let ca = try CARoutes.ca(context, authority)
+            let ca = try context.ca(authority)
             _ = try authority.authority(ca)
             guard let record = try authority.ocspSigner(ca) else {
                 throw APIError(.notFound, "no_ocsp_signer", "CA \(ca) has no delegated OCSP signer")
@@ -53,7 +53,7 @@ struct OCSPSignerRoutes {
         }
         group.post("v1/cas/:ca/ocsp-signer/rotate") { _, context in
             try context.require(.admin, .officer)
-            let ca = try CARoutes.ca(context, authority)
+            let ca = try context.ca(authority)
             guard let validityDays else {
                 throw APIError(
                     .conflict,

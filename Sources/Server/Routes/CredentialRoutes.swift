@@ -108,7 +108,7 @@ struct CredentialRoutes {
         }
         group.get("v1/audit") { request, context in
             try context.require(.admin, .auditor)
-            let limit = try KeyRoutes.limit(request)
+            let limit = try RouteParameters.limit(request)
             var after: UInt64?
             if let cursor = request.uri.queryParameters.get("cursor") {
                 guard let sequence = UInt64(cursor) else {

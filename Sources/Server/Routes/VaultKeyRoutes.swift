@@ -93,7 +93,7 @@ struct VaultKeyRoutes {
         }
         group.get("v1/vault/:namespace/keys") { request, context in
             try VaultRoutes.require(context, listing: true)
-            let limit = try KeyRoutes.limit(request)
+            let limit = try RouteParameters.limit(request)
             let items = try vault.listKeys(
                 namespace: try context.parameters.require("namespace"),
                 after: request.uri.queryParameters.get("cursor"),

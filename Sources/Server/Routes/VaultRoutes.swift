@@ -143,7 +143,7 @@ struct VaultRoutes {
         }
         group.get("v1/vault/:namespace/secrets") { request, context in
             try Self.require(context, listing: true)
-            let limit = try KeyRoutes.limit(request)
+            let limit = try RouteParameters.limit(request)
             let items = try vault.listSecrets(
                 namespace: try context.parameters.require("namespace"),
                 prefix: request.uri.queryParameters.get("prefix") ?? "",
