@@ -42,31 +42,35 @@ struct OCSPSignerRoutes {
     }
 
     func add(to group: RouterGroup<CustosRequestContext>) {
-        group.get("v1/cas/:ca/ocsp-signer") { _, context in
-            try context.require(.admin, .officer, .auditor)
-            let ca = try context.ca(authority)
-            _ = try authority.authority(ca)
-            guard let record = try authority.ocspSigner(ca) else {
-                throw APIError(.notFound, "no_ocsp_signer", "CA \(ca) has no delegated OCSP signer")
-            }
-            return JSONResponse(body: SignerView(record, inUse: validityDays != nil))
+        group.get("v1/cas/:ca/ocsp-signer", use: show)
+        group.post("v1/cas/:ca/ocsp-signer/rotate", use: rotate)
+    }
+
+    @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer, .auditor)
+        let ca = try context.ca(authority)
+        _ = try authority.authority(ca)
+        guard let record = try authority.ocspSigner(ca) else {
+            throw APIError(.notFound, "no_ocsp_signer", "CA \(ca) has no delegated OCSP signer")
         }
-        group.post("v1/cas/:ca/ocsp-signer/rotate") { _, context in
-            try context.require(.admin, .officer)
-            let ca = try context.ca(authority)
-            guard let validityDays else {
-                throw APIError(
-                    .conflict,
-                    "ocsp_delegation_off",
-                    "delegated OCSP signers are off; set ocsp.delegatedSigners: true in the configuration"
-                )
-            }
-            let record = try await authority.rotateOCSPSigner(
-                ca: ca,
-                validityDays: validityDays,
-                requester: Requester(actor: context.actor, requestID: context.id)
+        return try JSONResponse(body: SignerView(record, inUse: validityDays != nil)).makeResponse()
+    }
+
+    @Sendable func rotate(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        let ca = try context.ca(authority)
+        guard let validityDays else {
+            throw APIError(
+                .conflict,
+                "ocsp_delegation_off",
+                "delegated OCSP signers are off; set ocsp.delegatedSigners: true in the configuration"
             )
-            return JSONResponse(body: SignerView(record, inUse: true))
         }
+        let record = try await authority.rotateOCSPSigner(
+            ca: ca,
+            validityDays: validityDays,
+            requester: context.requester
+        )
+        return try JSONResponse(body: SignerView(record, inUse: true)).makeResponse()
     }
 }

@@ -30,73 +30,75 @@ struct CodeSigningRoutes {
     }
 
     func add(to group: RouterGroup<CustosRequestContext>) {
-        group.post("v1/codesign/:name") { request, context -> Response in
-            let name = try context.parameters.require("name")
-            try context.requireSigner(for: name)
-            let streamed = request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true
-            let options: Body
-            if streamed {
-                let query = request.uri.queryParameters
-                options = Body(
-                    hash: query["hash"].map(String.init),
-                    scheme: query["scheme"].map(String.init),
-                    saltLength: try query["saltLength"].map { text in
-                        guard let value = Int(text) else {
-                            throw APIError.badRequest("invalid_input", "saltLength must be an integer")
-                        }
-                        return value
-                    },
-                    timestamp: query["timestamp"].map(String.init)
-                )
-            } else {
-                options = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
-            }
-            let policy = try options.timestamp.map { text in
-                guard let policy = CodeSigner.TimestampPolicy(rawValue: text) else {
-                    throw APIError.badRequest("invalid_input", "timestamp must be none, preferred or required")
-                }
-                return policy
-            }
-            try rateLimiter?.admit(1, context)
-            let plan = try signer.plan(
-                name,
-                parameters: SignatureParameters(
-                    scheme: options.scheme,
-                    hash: options.hash,
-                    saltLength: options.saltLength
-                )
+        group.post("v1/codesign/:name", use: codeSign)
+    }
+
+    @Sendable func codeSign(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        try context.requireSigner(for: name)
+        let streamed = request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true
+        let options: Body
+        if streamed {
+            let query = request.uri.queryParameters
+            options = Body(
+                hash: query["hash"].map(String.init),
+                scheme: query["scheme"].map(String.init),
+                saltLength: try query["saltLength"].map { text in
+                    guard let value = Int(text) else {
+                        throw APIError.badRequest("invalid_input", "saltLength must be an integer")
+                    }
+                    return value
+                },
+                timestamp: query["timestamp"].map(String.init)
             )
-            let digest: [UInt8]
-            if streamed {
-                digest = try await streamedDigest(request.body, plan.digestAlgorithm)
-            } else {
-                switch (options.digest, options.data) {
-                case (let encoded?, nil): digest = try JSONBody.base64(encoded, field: "digest")
-                case (nil, let data?): digest = plan.digestAlgorithm.digest(try JSONBody.base64(data, field: "data"))
-                case (nil, nil):
-                    throw APIError.badRequest(
-                        "invalid_input",
-                        "give either digest or data, or send the artifact as application/octet-stream"
-                    )
-                case (_?, _?): throw APIError.badRequest("invalid_input", "give either digest or data, not both")
-                }
-            }
-            let result = try await signer.sign(
-                plan,
-                digest: digest,
-                timestamp: policy,
-                requester: Requester(actor: context.actor, requestID: context.id)
-            )
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: "application/pkcs7-signature",
-                    .contentDisposition: "attachment; filename=\"\(name).p7s\"",
-                    CodeSigningRoutes.timestamped: result.timestamped ? "true" : "false",
-                ],
-                body: .init(byteBuffer: ByteBuffer(bytes: result.cms))
-            )
+        } else {
+            options = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
         }
+        let policy = try options.timestamp.map { text in
+            guard let policy = CodeSigner.TimestampPolicy(rawValue: text) else {
+                throw APIError.badRequest("invalid_input", "timestamp must be none, preferred or required")
+            }
+            return policy
+        }
+        try rateLimiter?.admit(1, context)
+        let plan = try signer.plan(
+            name,
+            parameters: SignatureParameters(
+                scheme: options.scheme,
+                hash: options.hash,
+                saltLength: options.saltLength
+            )
+        )
+        let digest: [UInt8]
+        if streamed {
+            digest = try await streamedDigest(request.body, plan.digestAlgorithm)
+        } else {
+            switch (options.digest, options.data) {
+            case (let encoded?, nil): digest = try JSONBody.base64(encoded, field: "digest")
+            case (nil, let data?): digest = plan.digestAlgorithm.digest(try JSONBody.base64(data, field: "data"))
+            case (nil, nil):
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "give either digest or data, or send the artifact as application/octet-stream"
+                )
+            case (_?, _?): throw APIError.badRequest("invalid_input", "give either digest or data, not both")
+            }
+        }
+        let result = try await signer.sign(
+            plan,
+            digest: digest,
+            timestamp: policy,
+            requester: context.requester
+        )
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/pkcs7-signature",
+                .contentDisposition: "attachment; filename=\"\(name).p7s\"",
+                CodeSigningRoutes.timestamped: result.timestamped ? "true" : "false",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: result.cms))
+        )
     }
 
     /// `Custos-Timestamped: true|false`: whether the signature carries an RFC 3161 timestamp.

@@ -60,80 +60,90 @@ struct CredentialRoutes {
     }
 
     func add(to group: RouterGroup<CustosRequestContext>) {
-        group.post("v1/credentials") { request, context in
-            try context.require(.admin)
-            let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
-            guard let role = CredentialRecord.Role(rawValue: body.role) else {
-                throw APIError.badRequest(
-                    "invalid_input",
-                    "unknown role \"\(body.role)\"; one of admin, officer, signer, auditor, vault"
-                )
-            }
-            if role == .signer && (body.keys ?? []).isEmpty {
-                throw APIError.badRequest(
-                    "invalid_input",
-                    "a signer credential needs keys: names or prefixes ending in *"
-                )
-            }
-            if role == .vault && (body.namespaces ?? []).isEmpty {
-                throw APIError.badRequest(
-                    "invalid_input",
-                    "a vault credential needs namespaces: names or prefixes ending in *"
-                )
-            }
-            if role != .vault && body.namespaces != nil {
-                throw APIError.badRequest("invalid_input", "namespaces apply to the vault role only")
-            }
-            let (record, secret) = try await credentials.create(
-                role: role,
-                keyPatterns: role == .vault ? body.namespaces ?? [] : body.keys ?? [],
-                tenant: body.tenant,
-                requester: Requester(actor: context.actor, requestID: context.id)
-            )
-            return JSONResponse(status: .created, body: CredentialView(record, token: secret))
-        }
-        group.get("v1/credentials") { _, context in
-            try context.require(.admin, .auditor)
-            return JSONResponse(body: CredentialList(credentials: try credentials.list().map { CredentialView($0) }))
-        }
-        group.delete("v1/credentials/:id") { _, context in
-            try context.require(.admin)
-            let id = try context.parameters.require("id")
-            guard
-                try await credentials.revoke(id: id, requester: Requester(actor: context.actor, requestID: context.id))
-            else {
-                throw APIError(.notFound, "unknown_credential", "no credential has id \"\(id)\"")
-            }
-            return Response(status: .noContent)
-        }
-        group.get("v1/audit") { request, context in
-            try context.require(.admin, .auditor)
-            let limit = try RouteParameters.limit(request)
-            var after: UInt64?
-            if let cursor = request.uri.queryParameters.get("cursor") {
-                guard let sequence = UInt64(cursor) else {
-                    throw APIError.badRequest("invalid_input", "cursor must be an audit sequence number")
-                }
-                after = sequence
-            }
-            let page = try store.read { try $0.auditEntries(after: after, limit: limit) }
-            let views = page.map { entry in
-                AuditView(
-                    sequence: entry.sequence,
-                    time: Date(timeIntervalSince1970: Double(entry.event.time) / 1e9),
-                    actor: entry.event.actor,
-                    action: entry.event.action,
-                    object: entry.event.object,
-                    outcome: entry.event.outcome,
-                    requestId: entry.event.requestID
-                )
-            }
-            return JSONResponse(
-                body: AuditList(
-                    entries: views,
-                    nextCursor: page.count == limit ? page.last.map { String($0.sequence) } : nil
-                )
+        group.post("v1/credentials", use: create)
+        group.get("v1/credentials", use: list)
+        group.delete("v1/credentials/:id", use: revoke)
+        group.get("v1/audit", use: audit)
+    }
+
+    @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin)
+        let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+        guard let role = CredentialRecord.Role(rawValue: body.role) else {
+            throw APIError.badRequest(
+                "invalid_input",
+                "unknown role \"\(body.role)\"; one of admin, officer, signer, auditor, vault"
             )
         }
+        if role == .signer && (body.keys ?? []).isEmpty {
+            throw APIError.badRequest(
+                "invalid_input",
+                "a signer credential needs keys: names or prefixes ending in *"
+            )
+        }
+        if role == .vault && (body.namespaces ?? []).isEmpty {
+            throw APIError.badRequest(
+                "invalid_input",
+                "a vault credential needs namespaces: names or prefixes ending in *"
+            )
+        }
+        if role != .vault && body.namespaces != nil {
+            throw APIError.badRequest("invalid_input", "namespaces apply to the vault role only")
+        }
+        let (record, secret) = try await credentials.create(
+            role: role,
+            keyPatterns: role == .vault ? body.namespaces ?? [] : body.keys ?? [],
+            tenant: body.tenant,
+            requester: context.requester
+        )
+        return try JSONResponse(status: .created, body: CredentialView(record, token: secret)).makeResponse()
+    }
+
+    @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .auditor)
+        return try JSONResponse(body: CredentialList(credentials: try credentials.list().map { CredentialView($0) }))
+            .makeResponse()
+    }
+
+    @Sendable func revoke(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin)
+        let id = try context.parameters.require("id")
+        guard
+            try await credentials.revoke(id: id, requester: context.requester)
+        else {
+            throw APIError(.notFound, "unknown_credential", "no credential has id \"\(id)\"")
+        }
+        return Response(status: .noContent)
+    }
+
+    /// The audit log, a page at a time from the oldest entry (or after `cursor`, a sequence number).
+    @Sendable func audit(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .auditor)
+        let limit = try RouteParameters.limit(request)
+        var after: UInt64?
+        if let cursor = request.uri.queryParameters.get("cursor") {
+            guard let sequence = UInt64(cursor) else {
+                throw APIError.badRequest("invalid_input", "cursor must be an audit sequence number")
+            }
+            after = sequence
+        }
+        let page = try store.read { try $0.auditEntries(after: after, limit: limit) }
+        let views = page.map { entry in
+            AuditView(
+                sequence: entry.sequence,
+                time: Date(timeIntervalSince1970: Double(entry.event.time) / 1e9),
+                actor: entry.event.actor,
+                action: entry.event.action,
+                object: entry.event.object,
+                outcome: entry.event.outcome,
+                requestId: entry.event.requestID
+            )
+        }
+        return try JSONResponse(
+            body: AuditList(
+                entries: views,
+                nextCursor: page.count == limit ? page.last.map { String($0.sequence) } : nil
+            )
+        ).makeResponse()
     }
 }

@@ -83,64 +83,69 @@ struct SignatureRoutes {
     }
 
     func add(to group: RouterGroup<CustosRequestContext>) {
-        group.post("v1/keys/:name/sign") { request, context in
-            let name = try context.parameters.require("name")
-            try context.requireSigner(for: name)
-            let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
-            let entries = try entries(body)
-            try rateLimiter?.admit(entries.count, context)
-            let outcomes = try await process(entries, defaults: body.single.parameters) { item, parameters in
-                SigningService.SignItem(
-                    input: try item.input(maxDataBytes: signing.limits.maxDataBytes),
-                    parameters: parameters
-                )
-            } perform: { work in
-                try await signing.sign(name, work)
-            }
-            let views = zip(entries, outcomes).map { entry, result -> SignResult in
-                let reference = try? entry.get().reference
-                switch result {
-                case .success(let signature):
-                    return SignResult(
-                        reference: reference,
-                        signature: Data(signature.bytes).base64EncodedString(),
-                        scheme: signature.scheme.name,
-                        hash: signature.scheme.hash?.rawValue,
-                        signatureFormat: signature.encoding?.rawValue
-                    )
-                case .failure(let error):
-                    return SignResult(reference: reference, error: ItemError(error))
-                }
-            }
-            return try respond(body.items == nil, name: name, views, outcomes)
+        group.post("v1/keys/:name/sign", use: sign)
+        group.post("v1/keys/:name/verify", use: verify)
+    }
+
+    /// One digest or message, or a batch of `items`, signed in the HSM.
+    @Sendable func sign(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        try context.requireSigner(for: name)
+        let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
+        let entries = try entries(body)
+        try rateLimiter?.admit(entries.count, context)
+        let outcomes = try await process(entries, defaults: body.single.parameters) { item, parameters in
+            SigningService.SignItem(
+                input: try item.input(maxDataBytes: signing.limits.maxDataBytes),
+                parameters: parameters
+            )
+        } perform: { work in
+            try await signing.sign(name, work)
         }
-        group.post("v1/keys/:name/verify") { request, context in
-            let name = try context.parameters.require("name")
-            try context.require(.admin, .officer, .auditor, .signer)
-            let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
-            let entries = try entries(body)
-            let outcomes = try await process(entries, defaults: body.single.parameters) { item, parameters in
-                guard let signature = item.signature else {
-                    throw APIError.badRequest("invalid_input", "signature is required")
-                }
-                return SigningService.VerifyItem(
-                    input: try item.input(maxDataBytes: signing.limits.maxDataBytes),
-                    signature: try JSONBody.base64(signature, field: "signature"),
-                    parameters: parameters
+        let views = zip(entries, outcomes).map { entry, result -> SignResult in
+            let reference = try? entry.get().reference
+            switch result {
+            case .success(let signature):
+                return SignResult(
+                    reference: reference,
+                    signature: Data(signature.bytes).base64EncodedString(),
+                    scheme: signature.scheme.name,
+                    hash: signature.scheme.hash?.rawValue,
+                    signatureFormat: signature.encoding?.rawValue
                 )
-            } perform: { work in
-                try await signing.verify(name, work)
+            case .failure(let error):
+                return SignResult(reference: reference, error: ItemError(error))
             }
-            let views = zip(entries, outcomes).map { entry, result -> VerifyResult in
-                let reference = try? entry.get().reference
-                switch result {
-                case .success(let valid): return VerifyResult(reference: reference, valid: valid)
-                case .failure(let error):
-                    return VerifyResult(reference: reference, error: ItemError(error))
-                }
-            }
-            return try respond(body.items == nil, name: name, views, outcomes)
         }
+        return try respond(body.items == nil, name: name, views, outcomes)
+    }
+
+    @Sendable func verify(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        try context.require(.admin, .officer, .auditor, .signer)
+        let body = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
+        let entries = try entries(body)
+        let outcomes = try await process(entries, defaults: body.single.parameters) { item, parameters in
+            guard let signature = item.signature else {
+                throw APIError.badRequest("invalid_input", "signature is required")
+            }
+            return SigningService.VerifyItem(
+                input: try item.input(maxDataBytes: signing.limits.maxDataBytes),
+                signature: try JSONBody.base64(signature, field: "signature"),
+                parameters: parameters
+            )
+        } perform: { work in
+            try await signing.verify(name, work)
+        }
+        let views = zip(entries, outcomes).map { entry, result -> VerifyResult in
+            let reference = try? entry.get().reference
+            switch result {
+            case .success(let valid): return VerifyResult(reference: reference, valid: valid)
+            case .failure(let error):
+                return VerifyResult(reference: reference, error: ItemError(error))
+            }
+        }
+        return try respond(body.items == nil, name: name, views, outcomes)
     }
 
     /// The items of a body: a batch's, or the body itself as one item.
