@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "OCSP",
             dependencies: [
-                "CA", "CustosX509", "Signing", "HSM", "MetadataStore", "Codecs",
+                "CA", "CustosX509", "Signing", "HSM", "MetadataStore", "Codecs", "WorkerThreads",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -231,7 +231,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HSMTests",
-            dependencies: ["HSM", "PKCS11", "CustosTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "HSM", "PKCS11", "WorkerThreads", "CustosTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

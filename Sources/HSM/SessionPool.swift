@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 public import PKCS11
 import Synchronization
-import WorkerThreads
+public import WorkerThreads
 
 /// The pool every private-key operation goes through, one per token.
 ///
@@ -15,21 +15,9 @@ import WorkerThreads
 /// idempotent job is then retried once.
 public final class SessionPool: Sendable {
     private let core: PoolCore
-    /// When the last live job was submitted (`DispatchTime` nanoseconds; 0: none yet).
-    private let lastLiveWork = Atomic<UInt64>(0)
-
-    /// Set for work done ahead of need (OCSP responses signed in advance): its jobs run like any other
-    /// but do not count as live work for `hasBeenIdle(for:)`, so such work can tell whether live
-    /// requests are using the HSM and step aside.
-    @TaskLocal public static var backgroundWork = false
-
-    /// Whether no live job (one submitted outside `backgroundWork`) has been submitted for `window`.
-    public func hasBeenIdle(for window: Duration) -> Bool {
-        let last = lastLiveWork.load(ordering: .relaxed)
-        guard last != 0 else { return true }
-        let elapsed = DispatchTime.now().uptimeNanoseconds &- last
-        return Duration.nanoseconds(Int64(clamping: elapsed)) >= window
-    }
+    /// Notes every job the pool takes, so that work done ahead of need (injected with this probe) can
+    /// tell whether live requests are using the HSM and step aside.
+    public let liveWork = LiveWorkProbe()
 
     /// The module the pool uses.
     public var module: Module { core.module }
@@ -65,7 +53,7 @@ public final class SessionPool: Sendable {
         idempotent: Bool = true,
         _ body: @escaping @Sendable (SessionContext) throws -> T
     ) async throws -> T {
-        if !Self.backgroundWork { lastLiveWork.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
+        liveWork.noteJob()
         // Unchecked: the pool resumes every job exactly once (run, fail, time out or shut down).
         return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
             core.enqueue(

@@ -6,6 +6,7 @@ import HSM
 import MetadataStore
 import Signing
 import Synchronization
+public import WorkerThreads
 import X509
 
 /// Answers OCSP requests (RFC 6960, in the RFC 5019 profile) for every CA whose key Custos holds,
@@ -102,6 +103,8 @@ public final class OCSPResponder: Sendable {
     /// Whether answers are signed by each CA's delegated OCSP signer (when it has a valid one) rather
     /// than by the CA key.
     public let delegatedSigners: Bool
+    /// The live work on the HSM that signing ahead for new certificates steps aside for.
+    public let liveWork: LiveWorkProbe
     private let index = Mutex(Index())
     /// CA id → its delegated signer, as last read from the store.
     private let delegates = Mutex<[String: Delegate]>([:])
@@ -113,9 +116,11 @@ public final class OCSPResponder: Sendable {
         authority: CertificateAuthority,
         validitySeconds: Int64 = 4 * 86_400,
         maxLiveSignatures: Int = 64,
-        delegatedSigners: Bool = false
+        delegatedSigners: Bool = false,
+        liveWork: LiveWorkProbe? = nil
     ) {
         self.authority = authority
+        self.liveWork = liveWork ?? authority.signing.keyStore.pool.liveWork
         self.validitySeconds = validitySeconds
         self.maxLiveSignatures = maxLiveSignatures
         self.delegatedSigners = delegatedSigners
@@ -265,7 +270,7 @@ public final class OCSPResponder: Sendable {
     public func refresh(limit: Int = 1_000, scanLimit: Int = 20_000, deferringNew window: Duration? = nil) async
         -> RefreshPass
     {
-        await SessionPool.$backgroundWork.withValue(true) {
+        await LiveWorkProbe.inBackground {
             await refreshPass(limit: limit, scanLimit: scanLimit, deferringNew: window)
         }
     }
@@ -298,7 +303,6 @@ public final class OCSPResponder: Sendable {
         var cursor = presignCursor.withLock { $0 }
         var scanned = 0
         var cutShort = false
-        let pool = authority.signing.keyStore.pool
         var pending: [(ca: String, serial: [UInt8], tag: UInt8)] = []
         scan: while true {
             let after = cursor
@@ -336,7 +340,7 @@ public final class OCSPResponder: Sendable {
                     cutShort = true
                     break scan
                 }
-                if let window, !pool.hasBeenIdle(for: window) {
+                if let window, !liveWork.hasBeenIdle(for: window) {
                     cutShort = true
                     deferred = true
                     break scan

@@ -4,6 +4,7 @@ import HSM
 import PKCS11
 import Synchronization
 import Testing
+import WorkerThreads
 
 @Suite struct SessionPoolTests {
     @Test func manyConcurrentTasksShareFewerSessions() async throws {
@@ -39,15 +40,15 @@ import Testing
         let fixture = try await PoolFixture(sessions: 1)
         let pool = fixture.pool
         try await fixture.signAndCheck("live")
-        #expect(!pool.hasBeenIdle(for: .seconds(3600)))
-        #expect(pool.hasBeenIdle(for: .zero))
-        #expect(try await eventually { pool.hasBeenIdle(for: .milliseconds(200)) })
+        #expect(!pool.liveWork.hasBeenIdle(for: .seconds(3600)))
+        #expect(pool.liveWork.hasBeenIdle(for: .zero))
+        #expect(try await eventually { pool.liveWork.hasBeenIdle(for: .milliseconds(200)) })
         for round in 0..<3 {
-            try await SessionPool.$backgroundWork.withValue(true) { try await fixture.signAndCheck("ahead \(round)") }
+            try await LiveWorkProbe.inBackground { try await fixture.signAndCheck("ahead \(round)") }
         }
-        #expect(pool.hasBeenIdle(for: .milliseconds(200)), "background work left the clock where it was")
+        #expect(pool.liveWork.hasBeenIdle(for: .milliseconds(200)), "background work left the clock where it was")
         try await fixture.signAndCheck("live again")
-        #expect(!pool.hasBeenIdle(for: .seconds(3600)))
+        #expect(!pool.liveWork.hasBeenIdle(for: .seconds(3600)))
     }
 
     @Test func waiterTimesOutWithAClearError() async throws {
