@@ -50,8 +50,10 @@ profiles:
 format:
 	swift format --in-place --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift
 
+# swift-format, and the layout rules of docs/architecture.md (layers, store keys, file sizes).
 lint:
 	swift format lint --strict --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift
+	@python3 scripts/check-layout.py
 
 clean:
 	rm -rf .build Bench/.build

@@ -185,7 +185,7 @@ let package = Package(
         ),
         .target(
             name: "CustosTestSupport",
-            dependencies: ["PKCS11", "HSM", "CPKCS11"],
+            dependencies: ["PKCS11", "HSM", "CPKCS11", "MetadataStore", "Signing"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -212,6 +212,37 @@ let package = Package(
             dependencies: [
                 "CustosX509", "CustosTestSupport", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SigningTests",
+            dependencies: [
+                "Signing", "PKCS11", "MetadataStore", "CustosTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CATests",
+            dependencies: [
+                "CA", "CustosX509", "Codecs", "MetadataStore", "CustosTestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VaultTests",
+            dependencies: ["Vault", "MetadataStore", "CustosTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OCSPTests",
+            dependencies: [
+                "OCSP", "CA", "CustosX509", "Codecs", "MetadataStore", "CustosTestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
         ),

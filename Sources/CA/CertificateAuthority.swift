@@ -1,3 +1,4 @@
+// Over 400 lines: the CA service: its caches and the lookups that issuance, revocation, renewal and import share.
 import Codecs
 import CustosX509
 import Foundation

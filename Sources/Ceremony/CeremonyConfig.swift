@@ -1,3 +1,4 @@
+// Over 400 lines: one strict parser for the whole ceremony file, section by section, so the reviewed schema reads in one place.
 import CA
 import Codecs
 import CustosX509

@@ -1,3 +1,4 @@
+// Over 400 lines: a ceremony's steps in the order the officers follow them, each checked before the next.
 import CA
 import Codecs
 import Crypto

@@ -1,3 +1,4 @@
+// Over 400 lines: the pool's workers, queue and recovery share one lock; their transitions stay together.
 import Foundation
 import Glibc
 import Logging

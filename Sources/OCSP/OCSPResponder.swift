@@ -58,7 +58,7 @@ public final class OCSPResponder: Sendable {
     }
 
     /// A CA key Custos signs OCSP answers with, and its newest certificate.
-    private struct Issuer: Sendable {
+    struct Issuer: Sendable {
         let ca: String
         let key: SigningKey
         let certificate: Certificate
@@ -70,7 +70,7 @@ public final class OCSPResponder: Sendable {
         let keyHash: [UInt8]
     }
 
-    private struct Index: Sendable {
+    struct Index: Sendable {
         /// (hash algorithm tag, name hash, key hash) → issuer.
         var issuers: [[UInt8]: Issuer] = [:]
         /// CA id → its keys' issuers.
@@ -82,7 +82,7 @@ public final class OCSPResponder: Sendable {
     }
 
     /// A CA's delegated signer as the responder uses it (from its `OCSPSignerRecord`).
-    private struct Delegate: Sendable {
+    struct Delegate: Sendable {
         let generation: Int64
         let caKeyName: String
         let key: SigningKey
@@ -105,12 +105,12 @@ public final class OCSPResponder: Sendable {
     public let delegatedSigners: Bool
     /// The live work on the HSM that signing ahead for new certificates steps aside for.
     public let liveWork: LiveWorkProbe
-    private let index = Mutex(Index())
+    let index = Mutex(Index())
     /// CA id → its delegated signer, as last read from the store.
-    private let delegates = Mutex<[String: Delegate]>([:])
-    private let liveSignatures = Mutex(0)
+    let delegates = Mutex<[String: Delegate]>([:])
+    let liveSignatures = Mutex(0)
     /// Where the next pre-signing pass continues in the certificate table.
-    private let presignCursor = Mutex<Key?>(nil)
+    let presignCursor = Mutex<Key?>(nil)
 
     public init(
         authority: CertificateAuthority,
@@ -164,7 +164,7 @@ public final class OCSPResponder: Sendable {
     }
 
     /// The stored answer for one certificate and CertID hash, if it has more than a minute to live.
-    private func stored(ca: String, serial: [UInt8], tag: UInt8, now: Int64) -> Answer? {
+    func stored(ca: String, serial: [UInt8], tag: UInt8, now: Int64) -> Answer? {
         guard
             let stored = try? authority.store.read({
                 try $0.ocspResponse(issuer: ca, serial: serial, hashAlgorithm: tag)
@@ -239,158 +239,7 @@ public final class OCSPResponder: Sendable {
         }
     }
 
-    /// Signs the responses that are due: stored ones past half their validity, and (continuing
-    /// through the certificate table, at most `limit` signatures and 20,000 certificates looked at a
-    /// pass) missing ones for unexpired certificates of CAs Custos signs for. Returns how many it
-    /// signed.
-    @discardableResult
-    public func refreshDue(limit: Int = 1_000) async -> Int { await refresh(limit: limit).signed }
-
-    /// What one refresh pass did.
-    public struct RefreshPass: Sendable, Equatable {
-        /// Responses signed.
-        public var signed = 0
-        /// Whether responses for new certificates were left for later because live work used the HSM.
-        public var deferred = false
-        /// Why the pass stopped early, when the store could not be read (the next pass tries again).
-        public var failure: String?
-
-        public init(signed: Int = 0, deferred: Bool = false, failure: String? = nil) {
-            self.signed = signed
-            self.deferred = deferred
-            self.failure = failure
-        }
-    }
-
-    /// `refreshDue`, and with `deferringNew`, responses for certificates that have none yet are only
-    /// signed while the HSM pool has had no live job for that long: a burst of issuance or signing
-    /// keeps the HSM (and, with SoftHSM, the CPU) to itself, and the new certificates are signed for
-    /// once it is over (or live, if somebody asks first). Due refreshes never wait. The pass's own
-    /// signatures are background work and do not count as live.
-    public func refresh(limit: Int = 1_000, scanLimit: Int = 20_000, deferringNew window: Duration? = nil) async
-        -> RefreshPass
-    {
-        await LiveWorkProbe.inBackground {
-            await refreshPass(limit: limit, scanLimit: scanLimit, deferringNew: window)
-        }
-    }
-
-    private func refreshPass(limit: Int, scanLimit: Int, deferringNew window: Duration?) async -> RefreshPass {
-        let now = Int64(Date().timeIntervalSince1970)
-        var failure: String?
-        // CAs created since the index was built: their certificates are signed for in this pass.
-        do { _ = try rebuiltIndexIfChanged() } catch { failure = "reading the CAs: \(error)" }
-        var signed = 0
-        var deferred = false
-        // 1. Stored responses past half their validity.
-        let due: [OCSPResponseRecord]
-        do {
-            due = try authority.store.read { reader in
-                try reader.ocspResponses(thisUpdateBefore: now - validitySeconds / 2, limit: limit)
-            }
-        } catch {
-            failure = "reading the responses due: \(error)"
-            due = []
-        }
-        for start in stride(from: 0, to: min(due.count, limit), by: Self.presignWidth) {
-            let chunk = due[start..<min(start + Self.presignWidth, due.count, limit)]
-            signed += await presign(chunk.map { ($0.issuer, $0.serial, $0.hashAlgorithm) }, at: now)
-        }
-        // 2. Certificates without a stored response, read 500 at a time from where the last pass
-        // stopped, until the table ends (the next pass starts again at the front) or the pass is cut
-        // short by its limit, live work or `scanLimit` certificates looked at; a pass cut short
-        // resumes after the last certificate it handled.
-        var cursor = presignCursor.withLock { $0 }
-        var scanned = 0
-        var cutShort = false
-        var pending: [(ca: String, serial: [UInt8], tag: UInt8)] = []
-        scan: while true {
-            let after = cursor
-            // The batch and, for each unexpired certificate in it, the CertIDs without a stored response,
-            // from one snapshot.
-            let batch: [CertificateRecord]
-            let missing: [[UInt8]]
-            do {
-                (batch, missing) = try authority.store.read { reader in
-                    let batch = try reader.records(CertificateRecord.self, after: after, limit: 500)
-                    let missing = try batch.map { certificate -> [UInt8] in
-                        guard certificate.notAfter / 1_000_000_000 > now else { return [] }
-                        return try [UInt8(1), 2].filter { tag in
-                            try reader.ocspResponse(
-                                issuer: certificate.issuer,
-                                serial: certificate.serial,
-                                hashAlgorithm: tag
-                            )
-                                == nil
-                        }
-                    }
-                    return (batch, missing)
-                }
-            } catch {
-                failure = "reading the certificates: \(error)"
-                cutShort = true
-                break scan
-            }
-            for (certificate, tags) in zip(batch, missing) {
-                if pending.count >= Self.presignWidth {
-                    signed += await presign(pending, at: now)
-                    pending = []
-                }
-                if signed + pending.count >= limit || scanned >= scanLimit {
-                    cutShort = true
-                    break scan
-                }
-                if let window, !liveWork.hasBeenIdle(for: window) {
-                    cutShort = true
-                    deferred = true
-                    break scan
-                }
-                scanned += 1
-                pending += tags.map { (certificate.issuer, certificate.serial, $0) }
-                cursor = certificate.primaryKey
-            }
-            if batch.count < 500 { break }
-        }
-        signed += await presign(pending, at: now)
-        presignCursor.withLock { $0 = cutShort ? cursor : nil }
-        return RefreshPass(signed: signed, deferred: deferred, failure: failure)
-    }
-
-    /// Responses a refresh pass signs at once: each waits for the HSM and then for its durable write, so
-    /// one at a time would leave both idle most of the time.
-    static let presignWidth = 16
-
-    /// Signs and keeps the responses for `items` concurrently; returns how many were signed.
-    private func presign(_ items: [(ca: String, serial: [UInt8], tag: UInt8)], at now: Int64) async -> Int {
-        await withTaskGroup(of: Bool.self) { group in
-            for item in items {
-                group.addTask { await self.presign(ca: item.ca, serial: item.serial, tag: item.tag, at: now) }
-            }
-            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
-        }
-    }
-
-    /// Signs and keeps the response for one certificate, if Custos signs for its issuer.
-    private func presign(ca: String, serial: [UInt8], tag: UInt8, at now: Int64) async -> Bool {
-        do {
-            guard let signer = try issuer(ofCertificate: serial, ca: ca) else { return false }
-            let status = try status(ca: ca, serial: serial)
-            guard status != .unknown else { return false }
-            let certID = try CertID.der(
-                issuerName: signer.subject,
-                issuerKey: signer.publicKey,
-                serial: serial,
-                algorithm: tag
-            )
-            let der = try await sign([.init(certID: certID, status: status)], by: signer, at: now, nonce: nil)
-            try await store(der, status: status, ca: ca, serial: serial, tag: tag, at: now)
-            return true
-        } catch {
-            return false
-        }
-    }
-
-    private func sign(_ responses: [BasicOCSPResponse.Single], by signer: Issuer, at now: Int64, nonce: [UInt8]?)
+    func sign(_ responses: [BasicOCSPResponse.Single], by signer: Issuer, at now: Int64, nonce: [UInt8]?)
         async throws -> [UInt8]
     {
         var response = BasicOCSPResponse(
@@ -418,7 +267,7 @@ public final class OCSPResponder: Sendable {
     /// on, it was issued by the issuer's key, and its certificate covers the whole answer (thisUpdate
     /// to nextUpdate). Otherwise the CA key signs. Read from the store on each live signature, so a
     /// rotation by another process is seen at once; parsed only when it changed.
-    private func delegate(of issuer: Issuer, at now: Int64) -> Delegate? {
+    func delegate(of issuer: Issuer, at now: Int64) -> Delegate? {
         guard delegatedSigners,
             let record = try? authority.store.read({
                 try $0.ocspSigner(ca: issuer.ca)
@@ -447,14 +296,13 @@ public final class OCSPResponder: Sendable {
     }
 
     /// Stores a response in the background (the answer does not wait for the disk).
-    private func keep(_ der: [UInt8], status: CertificateStatus, ca: String, serial: [UInt8], tag: UInt8, at now: Int64)
-    {
+    func keep(_ der: [UInt8], status: CertificateStatus, ca: String, serial: [UInt8], tag: UInt8, at now: Int64) {
         Task { try? await store(der, status: status, ca: ca, serial: serial, tag: tag, at: now) }
     }
 
     /// Stores a response unless the certificate's status changed since it was signed (a revocation
     /// committed in between must not be overwritten by a "good" signed before it).
-    private func store(
+    func store(
         _ der: [UInt8],
         status: CertificateStatus,
         ca: String,
@@ -482,7 +330,7 @@ public final class OCSPResponder: Sendable {
     }
 
     /// A certificate's status from the store (reads only; safe on any thread).
-    private func status(ca: String, serial: [UInt8]) throws -> CertificateStatus {
+    func status(ca: String, serial: [UInt8]) throws -> CertificateStatus {
         try authority.store.read { reader in
             guard let record = try reader.certificate(issuer: ca, serial: serial) else { return .unknown }
             guard record.status == .revoked, let revocation = try reader.revocation(issuer: ca, serial: serial) else {
@@ -495,89 +343,4 @@ public final class OCSPResponder: Sendable {
         }
     }
 
-    /// The issuer a CertID names, rebuilding the index when it names none and the CA table changed
-    /// since it was built, so that CAs created or re-keyed since (by any process) are found.
-    private func issuer(for certID: CertID) throws -> Issuer? {
-        guard let tag = Self.algorithmTag(certID) else { return nil }
-        let lookup = [tag] + certID.issuerNameHash + certID.issuerKeyHash
-        if let found = index.withLock({ $0.issuers[lookup] }) { return found }
-        return try rebuiltIndexIfChanged()?.issuers[lookup]
-    }
-
-    /// The key of `ca` that signed the certificate `serial`: the CA's only key, or the one whose
-    /// certificate verifies the certificate's signature.
-    private func issuer(ofCertificate serial: [UInt8], ca: String) throws -> Issuer? {
-        var candidates = index.withLock { $0.byCA[ca] } ?? []
-        if candidates.isEmpty { candidates = try rebuiltIndexIfChanged()?.byCA[ca] ?? [] }
-        guard candidates.count > 1 else { return candidates.first }
-        guard let record = try authority.store.read({ try $0.certificate(issuer: ca, serial: serial) }) else {
-            return nil
-        }
-        let certificate = try ParsedCertificates.certificate(record.der)
-        return candidates.first { $0.certificate.publicKey.isValidSignature(certificate.signature, for: certificate) }
-    }
-
-    /// The index rebuilt, if the CA table's change stamp moved since it was built (or a CA's key was
-    /// missing then and a second has passed); nil if it is current. Reading the stamp costs one lookup,
-    /// so a request naming an issuer Custos does not serve does not rebuild anything.
-    private func rebuiltIndexIfChanged() throws -> Index? {
-        let stamp = try authority.store.read { try $0.changeStamp(CARecord.self) }
-        let due = index.withLock { index in
-            index.stamp != stamp || index.incompleteSince.map { ContinuousClock.now - $0 > .seconds(1) } ?? false
-        }
-        guard due else { return nil }
-        let rebuilt = try buildIndex()
-        index.withLock { index in
-            // Two rebuilds at once: the one from the newer snapshot stays.
-            if rebuilt.stamp ?? 0 >= index.stamp ?? 0 { index = rebuilt }
-        }
-        return rebuilt
-    }
-
-    /// The index tag of a CertID's hash algorithm: 1 SHA-1, 2 SHA-256, nil for others.
-    private static func algorithmTag(_ certID: CertID) -> UInt8? {
-        switch certID.hashAlgorithm {
-        case CertID.sha1: 1
-        case CertID.sha256: 2
-        default: nil
-        }
-    }
-
-    private func buildIndex() throws -> Index {
-        let (records, stamp) = try authority.store.read { reader in
-            (
-                try reader.records(CARecord.self, after: nil, limit: .max).filter {
-                    $0.keyName != nil && $0.certificate != nil
-                },
-                try reader.changeStamp(CARecord.self)
-            )
-        }
-        var index = Index(stamp: stamp)
-        for record in records {
-            for name in CertificateAuthority.keyNames(of: record) {
-                guard let key = try? authority.signing.keys.serviceKey(name),
-                    let certificate = try? CertificateAuthority.newestCertificate(of: key, in: record)
-                else {
-                    // Earlier keys may be gone (retired, or never made: a renewal can keep its key); the
-                    // current one should be there, and if not yet, the next lookup a second later tries again.
-                    if name == record.keyName { index.incompleteSince = .now }
-                    continue
-                }
-                let subject = try CRLPublisher.subjectBytes(certificate)
-                let publicKey = certificate.publicKey.subjectPublicKeyInfoBytes
-                let issuer = Issuer(
-                    ca: record.id,
-                    key: key,
-                    certificate: certificate,
-                    subject: subject,
-                    publicKey: publicKey,
-                    keyHash: Array(Insecure.SHA1.hash(data: publicKey))
-                )
-                index.issuers[[1] + Insecure.SHA1.hash(data: subject) + Insecure.SHA1.hash(data: publicKey)] = issuer
-                index.issuers[[2] + SHA256.hash(data: subject) + SHA256.hash(data: publicKey)] = issuer
-                index.byCA[record.id, default: []].append(issuer)
-            }
-        }
-        return index
-    }
 }

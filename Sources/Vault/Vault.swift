@@ -1,3 +1,4 @@
+// Over 400 lines: secrets: write, read, versions, listing and the envelope encryption they share.
 public import Foundation
 public import HSM
 public import MetadataStore

@@ -1,3 +1,4 @@
+// Over 400 lines: keys kept for applications: generation, import, export wrapped under a transport key or PKCS#12.
 import Codecs
 import Crypto
 public import Foundation

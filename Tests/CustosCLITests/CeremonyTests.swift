@@ -1,3 +1,4 @@
+// Over 400 lines: every ceremony type end to end through the CLI, with openssl and pkilint checks of each output.
 import Ceremony
 import CustosTestSupport
 import Foundation

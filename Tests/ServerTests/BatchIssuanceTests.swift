@@ -5,7 +5,7 @@ import SwiftASN1
 import Testing
 import X509
 
-extension CATests {
+extension CARouteTests {
     /// `POST /v1/cas/{ca}/certificates/batch`: good requests are issued and stored, each bad one gets
     /// the error it would get alone, and a batch refused as a whole stores nothing.
     @Test func aBatchIssuesTheGoodRequestsAndAnswersEachBadOneAlone() async throws {

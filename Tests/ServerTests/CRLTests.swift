@@ -14,7 +14,7 @@ import X509
         configuration.ca = CAConfiguration(publicBaseURL: "http://pki.example.com")
         let server = try await ServerFixture(configuration: configuration)
         let directory = try makeTemporaryDirectory("custos-crl")
-        let ca = CATests()
+        let ca = CARouteTests()
         try await ca.createCA(
             server,
             id: "crl-root",
@@ -26,7 +26,12 @@ import X509
         try await ca.createCA(server, id: "crl-root-b", algorithm: "rsa-2048", subject: "CN=CRL Root B,O=Custos Test")
         var leaves: [String: (serial: String, path: String)] = [:]
         for name in ["alpha", "beta", "gamma", "delta"] {
-            let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
+            let csr = try makeCSR(
+                directory,
+                name: name,
+                newkey: CARouteTests.leafKeys[0].newkey,
+                subject: "/CN=\(name)"
+            )
             let issued = try await server.request(
                 "POST",
                 "/v1/cas/crl-root/certificates",
@@ -162,9 +167,14 @@ import X509
         configuration.ca = CAConfiguration(publicBaseURL: "http://pki.example.com")
         let server = try await ServerFixture(configuration: configuration)
         let directory = try makeTemporaryDirectory("custos-crl-rekey")
-        try await CATests().createCA(server, id: "rk", algorithm: "ec-p256", subject: "CN=Rekeyed CA")
+        try await CARouteTests().createCA(server, id: "rk", algorithm: "ec-p256", subject: "CN=Rekeyed CA")
         func issue(_ name: String) async throws -> (serial: String, path: String, text: String) {
-            let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
+            let csr = try makeCSR(
+                directory,
+                name: name,
+                newkey: CARouteTests.leafKeys[0].newkey,
+                subject: "/CN=\(name)"
+            )
             let issued = try await server.request(
                 "POST",
                 "/v1/cas/rk/certificates",

@@ -8,9 +8,9 @@ import Testing
     @Test func certificatesAreRenewedWithTheSameOrANewKey() async throws {
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-renewal")
-        let ca = CATests()
+        let ca = CARouteTests()
         try await ca.createCA(server, id: "renew-root", algorithm: "ec-p384", subject: "CN=Renewal Root")
-        let ecKey = CATests.leafKeys[0].newkey
+        let ecKey = CARouteTests.leafKeys[0].newkey
         let csr = try makeCSR(
             directory,
             name: "web",

@@ -7,7 +7,7 @@ import Testing
     @Test func searchMetadataBulkRevocationAndReports() async throws {
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-search")
-        let ca = CATests()
+        let ca = CARouteTests()
         try await ca.createCA(server, id: "fleet", algorithm: "ec-p256", subject: "CN=Fleet CA")
         try await ca.createCA(server, id: "other", algorithm: "ec-p256", subject: "CN=Other CA")
         var serials: [String] = []
@@ -15,7 +15,7 @@ import Testing
             let csr = try makeCSR(
                 directory,
                 name: "sensor-\(index)",
-                newkey: CATests.leafKeys[0].newkey,
+                newkey: CARouteTests.leafKeys[0].newkey,
                 subject: "/CN=sensor-\(index)",
                 extra: ["-addext", "subjectAltName=DNS:sensor-\(index).fleet.example"]
             )
@@ -34,7 +34,7 @@ import Testing
         let short = try makeCSR(
             directory,
             name: "short",
-            newkey: CATests.leafKeys[0].newkey,
+            newkey: CARouteTests.leafKeys[0].newkey,
             subject: "/CN=short-lived"
         )
         let shortIssued = try await server.request(

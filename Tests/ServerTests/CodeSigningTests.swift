@@ -1,3 +1,4 @@
+// Over 400 lines: CMS code signing end to end with openssl and timestamp authorities; one fixture serves every case.
 import Crypto
 import CustosTestSupport
 import Foundation

@@ -12,11 +12,16 @@ import Testing
         configuration.ocspDelegatedSigners = true
         let server = try await ServerFixture(configuration: configuration)
         let directory = try makeTemporaryDirectory("custos-ocsp-delegated")
-        try await CATests().createCA(server, id: "d-root", algorithm: "ec-p256", subject: "CN=Delegating Root")
+        try await CARouteTests().createCA(server, id: "d-root", algorithm: "ec-p256", subject: "CN=Delegating Root")
         var leaves: [String] = []
         var serials: [String] = []
         for name in ["one", "two"] {
-            let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
+            let csr = try makeCSR(
+                directory,
+                name: name,
+                newkey: CARouteTests.leafKeys[0].newkey,
+                subject: "/CN=\(name)"
+            )
             let issued = try await server.request(
                 "POST",
                 "/v1/cas/d-root/certificates",
@@ -163,7 +168,7 @@ import Testing
 
     @Test func rotationIsRefusedWhenDelegationIsOffAndConfigurationIsChecked() async throws {
         let server = try await ServerFixture()
-        try await CATests().createCA(server, id: "plain-root", algorithm: "ec-p256", subject: "CN=Plain Root")
+        try await CARouteTests().createCA(server, id: "plain-root", algorithm: "ec-p256", subject: "CN=Plain Root")
         let refused = try await server.request(
             "POST",
             "/v1/cas/plain-root/ocsp-signer/rotate",

@@ -1,3 +1,4 @@
+// Over 400 lines: the responder over HTTP with openssl ocsp: GET, POST, caching, nonces, errors, proxies and pre-signing.
 import Crypto
 import CustosTestSupport
 import Foundation
@@ -7,11 +8,11 @@ import Testing
 
 /// The OCSP responder over real HTTP, asked by `openssl ocsp`, by curl (GET) and by Python's
 /// `cryptography` as a relying party, and linted with pkilint's `lint_ocsp_response`.
-@Suite(.serialized, .stopsServers) struct OCSPTests {
+@Suite(.serialized, .stopsServers) struct OCSPRouteTests {
     @Test func goodRevokedAndUnknownAnswersVerifyWithOpenSSLAndPython() async throws {
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-ocsp")
-        let ca = CATests()
+        let ca = CARouteTests()
         try await ca.createCA(server, id: "ocsp-root", algorithm: "ec-p384", subject: "CN=OCSP Root", pathLength: 1)
         try await ca.createCA(
             server,
@@ -22,7 +23,12 @@ import Testing
         )
         var leaves: [String: (serial: String, path: String)] = [:]
         for name in ["alpha", "beta"] {
-            let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
+            let csr = try makeCSR(
+                directory,
+                name: name,
+                newkey: CARouteTests.leafKeys[0].newkey,
+                subject: "/CN=\(name)"
+            )
             let issued = try await server.request(
                 "POST",
                 "/v1/cas/ocsp-issuing/certificates",
@@ -442,7 +448,7 @@ import Testing
     @Test func signingAheadForNewCertificatesWaitsForLiveWorkAndResumes() async throws {
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-ocsp-defer")
-        try await CATests().createCA(server, id: "defer-root", algorithm: "ec-p256", subject: "CN=Deferring Root")
+        try await CARouteTests().createCA(server, id: "defer-root", algorithm: "ec-p256", subject: "CN=Deferring Root")
         func issue(_ name: String) async throws { try await issueDevice(server, ca: "defer-root", name, in: directory) }
         try await issue("first")
         try await issue("second")
@@ -494,7 +500,7 @@ import Testing
                 }
             }
         }
-        try await CATests().createCA(server, id: "scan-root", algorithm: "ec-p256", subject: "CN=Scanning Root")
+        try await CARouteTests().createCA(server, id: "scan-root", algorithm: "ec-p256", subject: "CN=Scanning Root")
         try await issueDevice(server, ca: "scan-root", "leaf", in: directory)
         // Looking at fewer certificates than lie before them finds nothing yet; the next pass goes on
         // from there to the root's own certificate and the leaf, two CertIDs each.
@@ -502,7 +508,7 @@ import Testing
         #expect(await ocsp.refresh(scanLimit: 400) == .init(signed: 0, deferred: false))
         #expect(await ocsp.refresh(scanLimit: 400) == .init(signed: 4, deferred: false))
         // That pass reached the end: the next one starts at the front and reads on past the first 500.
-        try await CATests().createCA(server, id: "scan-second", algorithm: "ec-p256", subject: "CN=Second Root")
+        try await CARouteTests().createCA(server, id: "scan-second", algorithm: "ec-p256", subject: "CN=Second Root")
         #expect(await ocsp.refresh() == .init(signed: 2, deferred: false))
     }
 
@@ -514,10 +520,10 @@ import Testing
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-ocsp-new-ca")
         let ocsp = server.api.ocsp
-        try await CATests().createCA(server, id: "early-root", algorithm: "ec-p256", subject: "CN=Early Root")
+        try await CARouteTests().createCA(server, id: "early-root", algorithm: "ec-p256", subject: "CN=Early Root")
         // Builds the index: the root's own certificate, two CertIDs.
         #expect(await ocsp.refreshDue() == 2)
-        let later = try await CATests().createCA(
+        let later = try await CARouteTests().createCA(
             server,
             id: "later-root",
             algorithm: "ec-p256",
@@ -543,7 +549,7 @@ import Testing
     func rootAndLeaf(_ server: ServerFixture, _ ca: String, _ subject: String, in directory: String) async throws
         -> (serial: String, leafPath: String, rootPath: String)
     {
-        try await CATests().createCA(server, id: ca, algorithm: "ec-p256", subject: subject)
+        try await CARouteTests().createCA(server, id: ca, algorithm: "ec-p256", subject: subject)
         let issued = try await issueDevice(server, ca: ca, "leaf", in: directory)
         let leafPath = try writeFile(directory, "leaf.pem", Data((issued["certificate"] as! String).utf8))
         let rootPath = try writeFile(
@@ -568,7 +574,7 @@ import Testing
     func issueDevice(_ server: ServerFixture, ca: String, _ name: String, in directory: String) async throws
         -> [String: Any]
     {
-        let csr = try makeCSR(directory, name: name, newkey: CATests.leafKeys[0].newkey, subject: "/CN=\(name)")
+        let csr = try makeCSR(directory, name: name, newkey: CARouteTests.leafKeys[0].newkey, subject: "/CN=\(name)")
         let issued = try await server.request(
             "POST",
             "/v1/cas/\(ca)/certificates",
@@ -591,7 +597,7 @@ import Testing
     @Test func badRequestsGetOCSPErrorStatusesNeverAServerError() async throws {
         let server = try await ServerFixture()
         let directory = try makeTemporaryDirectory("custos-ocsp-bad")
-        try await CATests().createCA(server, id: "bad-root", algorithm: "ec-p256", subject: "CN=Bad Root")
+        try await CARouteTests().createCA(server, id: "bad-root", algorithm: "ec-p256", subject: "CN=Bad Root")
         // A request for a CA outside Custos: unauthorized.
         let foreign = try runCommand(
             "openssl",
