@@ -278,6 +278,7 @@ let package = Package(
             dependencies: [
                 "Server", "Signing", "CA", "OCSP", "CustosX509", "HSM", "PKCS11", "MetadataStore", "Codecs",
                 "CustosTestSupport",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

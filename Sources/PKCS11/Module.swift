@@ -172,12 +172,27 @@ public final class Module: @unchecked Sendable {
     /// Slots, by default only those with a token present. Slot ids are not stable across restarts
     /// (SoftHSM renumbers them): find tokens by label or serial instead.
     public func slots(tokenPresent: Bool = true) throws(PKCS11Error) -> [SlotID] {
-        var count: CK_ULONG = 0
         let present: CK_BBOOL = tokenPresent ? 1 : 0
-        try call("C_GetSlotList") { $0.pointee.C_GetSlotList!(present, nil, &count) }
-        var ids = [CK_SLOT_ID](repeating: 0, count: Int(count))
-        try call("C_GetSlotList") { $0.pointee.C_GetSlotList!(present, &ids, &count) }
-        return ids.prefix(Int(count)).map { SlotID(rawValue: $0) }
+        // A slot can appear between the call that counts and the one that fills (a token initialised
+        // meanwhile): the second then returns CKR_BUFFER_TOO_SMALL and is asked again (PKCS#11 5.2).
+        for _ in 0..<8 {
+            var count: CK_ULONG = 0
+            try call("C_GetSlotList") { $0.pointee.C_GetSlotList!(present, nil, &count) }
+            var ids = [CK_SLOT_ID](repeating: 0, count: Int(count) + 1)
+            var filled = CK_ULONG(ids.count)
+            do {
+                try call("C_GetSlotList") { $0.pointee.C_GetSlotList!(present, &ids, &filled) }
+            } catch  where error.returnValue == .bufferTooSmall {
+                continue
+            }
+            return ids.prefix(Int(filled)).map { SlotID(rawValue: $0) }
+        }
+        throw PKCS11Error(
+            code: .callFailed,
+            returnValue: .bufferTooSmall,
+            function: "C_GetSlotList",
+            reason: "C_GetSlotList: the slot list kept growing while it was read"
+        )
     }
 
     /// Token information for a slot (`C_GetTokenInfo`).
