@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "OCSP", targets: ["OCSP"]),
         .library(name: "Vault", targets: ["Vault"]),
         .library(name: "Access", targets: ["Access"]),
+        .library(name: "APIModels", targets: ["APIModels"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
         .library(name: "CustosTestSupport", targets: ["CustosTestSupport"]),
         // A PKCS#11 module that forwards to a real one and injects faults; tests load it with dlopen.
@@ -159,11 +160,15 @@ let package = Package(
             dependencies: ["MetadataStore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // The request and answer bodies of the HTTP API, shared by the server and the CLI (and the
+        // schemas of docs/openapi.yaml).
+        .target(name: "APIModels", swiftSettings: strict),
         // HTTP: routes, authentication and authorisation, errors, metrics (Hummingbird 2 on SwiftNIO).
         .target(
             name: "Server",
             dependencies: [
-                "Signing", "CA", "OCSP", "Vault", "Ceremony", "Access", "CustosX509", "HSM", "PKCS11", "MetadataStore",
+                "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Access", "CustosX509", "HSM", "PKCS11",
+                "MetadataStore",
                 "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -191,7 +196,8 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "OCSP", "Ceremony", "Access", "CustosX509",
+                "APIModels", "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "OCSP", "Ceremony", "Access",
+                "CustosX509",
                 "Codecs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -276,7 +282,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Signing", "CA", "OCSP", "CustosX509", "HSM", "PKCS11", "MetadataStore", "Codecs",
+                "Server", "APIModels", "Signing", "CA", "OCSP", "CustosX509", "HSM", "PKCS11", "MetadataStore",
+                "Codecs",
                 "CustosTestSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

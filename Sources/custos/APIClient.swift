@@ -38,7 +38,13 @@ struct APIClient {
     let token: String
 
     /// Sends a request; returns the body of a 2xx answer.
-    func send(_ method: String, _ path: String, json: [String: Any]? = nil, body: Data? = nil) async throws -> Data {
+    func send(
+        _ method: String,
+        _ path: String,
+        json: [String: Any]? = nil,
+        body: Data? = nil,
+        contentType: String = "application/octet-stream"
+    ) async throws -> Data {
         guard let url = URL(string: base.absoluteString.trimmingSuffix("/") + path) else {
             throw CLIError("cannot make a URL of \(path)")
         }
@@ -51,7 +57,7 @@ struct APIClient {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         } else if let body {
             request.httpBody = body
-            request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
         }
         let data: Data
         let response: URLResponse
@@ -69,6 +75,29 @@ struct APIClient {
             throw CLIError("HTTP \(status): \(String(decoding: data.prefix(300), as: UTF8.self))")
         }
         return data
+    }
+
+    /// Sends `body` (an API model) as JSON, or nothing, and decodes the answer as `Answer`.
+    func call<Answer: Decodable>(
+        _ method: String,
+        _ path: String,
+        body: (some Encodable)? = nil as Never?,
+        as answer: Answer.Type
+    ) async throws -> Answer {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try await send(
+            method,
+            path,
+            json: nil,
+            body: try body.map { try encoder.encode($0) },
+            contentType: "application/json"
+        )
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do { return try decoder.decode(Answer.self, from: data) } catch {
+            throw CLIError("the answer to \(method) \(path) is not a \(Answer.self): \(error)")
+        }
     }
 
     /// Sends a request and decodes a JSON object answer.

@@ -1,3 +1,4 @@
+import APIModels
 import ArgumentParser
 import Foundation
 
@@ -26,15 +27,13 @@ struct ListCAsCommand: AsyncParsableCommand {
         let client = try api.client()
         var cursor: String?
         repeat {
-            let page = try await client.object(
+            let page = try await client.call(
                 "GET",
-                "/v1/cas?limit=1000" + (cursor.map { "&cursor=\(APIClient.segment($0))" } ?? "")
+                "/v1/cas?limit=1000" + (cursor.map { "&cursor=\(APIClient.segment($0))" } ?? ""),
+                as: CAList.self
             )
-            for ca in page["cas"] as? [[String: Any]] ?? [] {
-                let fields = ["id", "kind", "state", "tenant", "subject"].map { ca[$0] as? String ?? "" }
-                print(fields.joined(separator: "\t"))
-            }
-            cursor = page["nextCursor"] as? String
+            for ca in page.cas { print([ca.id, ca.kind, ca.state, ca.tenant, ca.subject].joined(separator: "\t")) }
+            cursor = page.nextCursor
         } while cursor != nil
     }
 }
@@ -67,17 +66,22 @@ struct CreateCACommand: AsyncParsableCommand {
     var external = false
 
     func run() async throws {
-        var body: [String: Any] = ["id": id, "subject": subject, "algorithm": algorithm, "external": external]
-        if let parent { body["parent"] = parent }
-        if let pathLength { body["pathLength"] = pathLength }
-        if let validityDays { body["validityDays"] = validityDays }
-        if let tenant { body["tenant"] = tenant }
-        let ca = try await api.client().object("POST", "/v1/cas", json: body)
-        say(
-            "created CA \(ca["id"] as? String ?? id): \(ca["kind"] as? String ?? "") \(ca["subject"] as? String ?? ""), "
-                + "state \(ca["state"] as? String ?? "")" + ((ca["serial"] as? String).map { ", serial \($0)" } ?? "")
+        let body = CreateCABody(
+            id: id,
+            subject: subject,
+            algorithm: algorithm,
+            validityDays: validityDays,
+            pathLength: pathLength,
+            parent: parent,
+            tenant: tenant,
+            external: external
         )
-        if let csr = ca["csr"] as? String { print(csr, terminator: csr.hasSuffix("\n") ? "" : "\n") }
+        let ca = try await api.client().call("POST", "/v1/cas", body: body, as: CAView.self)
+        say(
+            "created CA \(ca.id): \(ca.kind) \(ca.subject), state \(ca.state)"
+                + (ca.serial.map { ", serial \($0)" } ?? "")
+        )
+        if let csr = ca.csr { print(csr, terminator: csr.hasSuffix("\n") ? "" : "\n") }
     }
 }
 
@@ -108,24 +112,17 @@ struct ImportCACommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var body: [String: Any] = ["id": id]
-        if let tenant { body["tenant"] = tenant }
+        var body = ImportCABody(id: id, tenant: tenant)
         if let pkcs12 {
-            body["pkcs12"] = try readFile(pkcs12, what: "the PKCS#12 file").base64EncodedString()
-            if let passwordFile {
-                body["password"] = String(decoding: try readPasswordFile(passwordFile), as: UTF8.self)
-            }
+            body.pkcs12 = try readFile(pkcs12, what: "the PKCS#12 file").base64EncodedString()
+            if let passwordFile { body.password = String(decoding: try readPasswordFile(passwordFile), as: UTF8.self) }
         } else if let certificate {
-            body["certificate"] = String(
-                decoding: try readFile(certificate, what: "the certificate file"),
-                as: UTF8.self
-            )
-            if let parent { body["parent"] = parent }
+            body.certificate = String(decoding: try readFile(certificate, what: "the certificate file"), as: UTF8.self)
+            body.parent = parent
         }
-        let ca = try await api.client().object("POST", "/v1/cas/import", json: body)
+        let ca = try await api.client().call("POST", "/v1/cas/import", body: body, as: CAView.self)
         say(
-            "imported CA \(ca["id"] as? String ?? id): \(ca["kind"] as? String ?? "") \(ca["subject"] as? String ?? ""), "
-                + "state \(ca["state"] as? String ?? "")"
+            "imported CA \(ca.id): \(ca.kind) \(ca.subject), state \(ca.state)"
                 + (pkcs12 != nil ? "; its key is in the HSM now, delete the PKCS#12 file when you are done" : "")
         )
     }
@@ -150,19 +147,16 @@ struct ImportCeremonyCommand: AsyncParsableCommand {
     @Option(help: "Tenant.") var tenant: String?
 
     func run() async throws {
-        var body: [String: Any] = [
-            "id": id,
-            "transcript": String(decoding: try readFile(transcript, what: "the transcript"), as: UTF8.self),
-            "certificate": String(decoding: try readFile(certificate, what: "the certificate file"), as: UTF8.self),
-            "chain": try chain.map { String(decoding: try readFile($0, what: "the chain file"), as: UTF8.self) },
-        ]
-        if let auditKey { body["auditKey"] = auditKey }
-        if let tenant { body["tenant"] = tenant }
-        let ca = try await api.client().object("POST", "/v1/cas/import-ceremony", json: body)
-        say(
-            "CA \(ca["id"] as? String ?? id) in service: \(ca["kind"] as? String ?? "") \(ca["subject"] as? String ?? ""), "
-                + "its key used by reference on the token"
+        let body = ImportCeremonyBody(
+            id: id,
+            transcript: String(decoding: try readFile(transcript, what: "the transcript"), as: UTF8.self),
+            certificate: String(decoding: try readFile(certificate, what: "the certificate file"), as: UTF8.self),
+            chain: try chain.map { String(decoding: try readFile($0, what: "the chain file"), as: UTF8.self) },
+            auditKey: auditKey,
+            tenant: tenant
         )
+        let ca = try await api.client().call("POST", "/v1/cas/import-ceremony", body: body, as: CAView.self)
+        say("CA \(ca.id) in service: \(ca.kind) \(ca.subject), its key used by reference on the token")
     }
 }
 
@@ -177,11 +171,15 @@ struct RenewCACommand: AsyncParsableCommand {
     @Option(help: "Validity in days.") var validityDays: Int?
 
     func run() async throws {
-        var body: [String: Any] = ["rekey": rekey]
-        if let validityDays { body["validityDays"] = validityDays }
-        let ca = try await api.client().object("POST", "/v1/cas/\(APIClient.segment(id))/renew", json: body)
+        let ca = try await api.client().call(
+            "POST",
+            "/v1/cas/\(APIClient.segment(id))/renew",
+            body: RenewCABody(rekey: rekey, validityDays: validityDays),
+            as: CAView.self
+        )
         say(
-            "renewed CA \(id): serial \(ca["serial"] as? String ?? "?"), valid until \(ca["notAfter"] as? String ?? "?")"
+            "renewed CA \(id): serial \(ca.serial ?? "?"), valid until "
+                + (ca.notAfter.map { $0.formatted(.iso8601) } ?? "?")
         )
     }
 }
@@ -195,8 +193,8 @@ struct RetireCACommand: AsyncParsableCommand {
     @Argument(help: "The CA's id.") var id: String
 
     func run() async throws {
-        let ca = try await api.client().object("POST", "/v1/cas/\(APIClient.segment(id))/retire", json: [:])
-        say("CA \(id) is \(ca["state"] as? String ?? "?")")
+        let ca = try await api.client().call("POST", "/v1/cas/\(APIClient.segment(id))/retire", as: CAView.self)
+        say("CA \(id) is \(ca.state)")
     }
 }
 

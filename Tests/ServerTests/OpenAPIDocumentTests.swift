@@ -1,3 +1,4 @@
+import APIModels
 import Foundation
 import MetadataStore
 import Testing
@@ -117,5 +118,44 @@ import Yams
         }
         #expect(checked > 300)
         await server.stop()
+    }
+
+    @Test func everyAPIModelHasTheShapeOfItsSchema() throws {
+        let document = try Self.document()
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        #expect(!allAPIModels.isEmpty)
+        for model in allAPIModels {
+            let name = String(describing: model)
+            let schema = try #require(schemas[name] as? [String: Any], "no schema \(name)")
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: try encoder.encode(model.example)) as? [String: Any]
+            )
+            let properties = schema["properties"] as? [String: Any] ?? [:]
+            // The example sets every field, so its keys are exactly the schema's properties.
+            #expect(
+                Set(json.keys) == Set(properties.keys),
+                "\(name): \(json.keys.sorted()) against \(properties.keys.sorted())"
+            )
+            for required in schema["required"] as? [String] ?? [] {
+                #expect(json[required] != nil, "\(name).\(required) is required")
+            }
+            for (key, value) in json {
+                let property = properties[key] as? [String: Any] ?? [:]
+                let expected = property["type"] as? String ?? (property["$ref"] != nil ? "object" : "?")
+                let actual =
+                    switch value {
+                    case is String: "string"
+                    // Foundation on Linux gives booleans their own NSNumber subclass.
+                    case is Bool where "\(type(of: value))".hasSuffix("Boolean"): "boolean"
+                    case is Int: "integer"
+                    case is [Any]: "array"
+                    case is [String: Any]: "object"
+                    default: "\(type(of: value))"
+                    }
+                #expect(actual == expected, "\(name).\(key): \(actual), the schema says \(expected)")
+            }
+        }
     }
 }

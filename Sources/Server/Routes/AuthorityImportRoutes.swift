@@ -1,3 +1,4 @@
+import APIModels
 import CA
 import Ceremony
 import Codecs
@@ -17,31 +18,6 @@ struct AuthorityImportRoutes {
     /// The password of a PKCS#12 file sent to the bulk import (a header, so that it is never in a
     /// logged URL).
     static let pkcs12PasswordHeader = HTTPField.Name("X-PKCS12-Password")!
-
-    /// A CA whose key a ceremony made on this token: the signed transcript (the file's text), the
-    /// CA certificate (PEM), for a sub-CA its issuers (PEM), and optionally the audit key's
-    /// fingerprint the transcript must be signed by.
-    struct ImportCeremonyBody: Decodable {
-        var id: String
-        var transcript: String
-        var certificate: String
-        var chain: [String]?
-        var auditKey: String?
-        var tenant: String?
-    }
-
-    struct ImportCABody: Decodable {
-        var id: String
-        /// PEM: a CA certificate of another PKI.
-        var certificate: String?
-        /// Base64: a PKCS#12 file with a CA's certificate and private key, which moves into the HSM.
-        var pkcs12: String?
-        /// The PKCS#12 file's password.
-        var password: String?
-        /// An imported CA that signed it.
-        var parent: String?
-        var tenant: String?
-    }
 
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.post("v1/cas/import-ceremony", use: importCeremony)

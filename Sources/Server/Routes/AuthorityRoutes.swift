@@ -1,3 +1,4 @@
+import APIModels
 import CA
 import Codecs
 import Foundation
@@ -13,30 +14,6 @@ import X509
 struct AuthorityRoutes {
     let authority: CertificateAuthority
     let maxBodyBytes: Int
-
-    struct CreateBody: Decodable {
-        var id: String
-        var subject: String
-        var algorithm: String
-        var validityDays: Int?
-        var pathLength: Int?
-        var parent: String?
-        var tenant: String?
-        /// A sub-CA of a parent outside Custos (pending until its certificate is imported).
-        var external: Bool?
-    }
-
-    struct ImportBody: Decodable {
-        /// PEM: the certificate the external parent issued.
-        var certificate: String
-        /// PEM: the parent's chain above it, parent first.
-        var issuerChain: String
-    }
-
-    struct RenewBody: Decodable {
-        var rekey: Bool?
-        var validityDays: Int?
-    }
 
     func add(public router: Router<CustosRequestContext>, protected group: RouterGroup<CustosRequestContext>) {
         router.get("ca/:file", use: caCertificateFile)
@@ -67,7 +44,7 @@ struct AuthorityRoutes {
 
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(CreateCABody.self, from: request, limit: maxBodyBytes)
         if let asked = body.tenant { try context.requireTenant(asked) }
         if let parent = body.parent, let record = try? authority.authority(parent).record {
             try context.requireTenant(record.tenant)
@@ -146,7 +123,7 @@ struct AuthorityRoutes {
     /// The certificate an external parent issued for a pending sub-CA (or for its renewal).
     @Sendable func importCertificate(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let body = try await JSONBody.decode(ImportBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(CACertificateBody.self, from: request, limit: maxBodyBytes)
         let imported = try await authority.importCertificate(
             ca: try context.ca(authority),
             certificate: try Self.certificates(body.certificate, field: "certificate")[0],
@@ -158,7 +135,7 @@ struct AuthorityRoutes {
 
     @Sendable func renew(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let body = try await JSONBody.decode(RenewBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(RenewCABody.self, from: request, limit: maxBodyBytes)
         let renewed = try await authority.renew(
             ca: try context.ca(authority),
             rekey: body.rekey ?? false,
