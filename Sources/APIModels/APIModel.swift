@@ -9,5 +9,5 @@ public protocol APIModel: Codable, Sendable {
 /// Every API model, for the test that compares each with its schema in `docs/openapi.yaml`.
 public let allAPIModels: [any APIModel.Type] = [
     CreateCABody.self, CACertificateBody.self, RenewCABody.self, ImportCABody.self, ImportCeremonyBody.self,
-    CAView.self, CAList.self,
+    CAView.self, CAList.self, CertificateView.self, RenewCertificateBody.self, RevokeBody.self, IssueBody.self,
 ]

@@ -1,3 +1,4 @@
+import APIModels
 import ArgumentParser
 import CA
 import Foundation
@@ -33,12 +34,18 @@ struct IssueCertificateCommand: AsyncParsableCommand {
     @Option(help: "Output file (default: standard output).") var out: String?
 
     func run() async throws {
-        var body: [String: Any] = [
-            "csr": String(decoding: try readFile(csr, what: "the CSR file"), as: UTF8.self), "category": category,
-            "metadata": try metadataPairs(metadata),
-        ]
-        if let validityDays { body["validityDays"] = validityDays }
-        let issued = try await api.client().object("POST", "/v1/cas/\(APIClient.segment(ca))/certificates", json: body)
+        let body = IssueBody(
+            csr: String(decoding: try readFile(csr, what: "the CSR file"), as: UTF8.self),
+            category: category,
+            validityDays: validityDays,
+            metadata: try metadataPairs(metadata)
+        )
+        let issued = try await api.client().call(
+            "POST",
+            "/v1/cas/\(APIClient.segment(ca))/certificates",
+            body: body,
+            as: CertificateView.self
+        )
         try writeCertificate(issued, chain: chain, out: out)
     }
 }
@@ -81,13 +88,15 @@ struct RenewCertificateCommand: AsyncParsableCommand {
     @Option(help: "Output file (default: standard output).") var out: String?
 
     func run() async throws {
-        var body: [String: Any] = [:]
-        if let csr { body["csr"] = String(decoding: try readFile(csr, what: "the CSR file"), as: UTF8.self) }
-        if let validityDays { body["validityDays"] = validityDays }
-        let renewed = try await api.client().object(
+        let body = RenewCertificateBody(
+            csr: try csr.map { String(decoding: try readFile($0, what: "the CSR file"), as: UTF8.self) },
+            validityDays: validityDays
+        )
+        let renewed = try await api.client().call(
             "POST",
             "/v1/cas/\(APIClient.segment(ca))/certificates/\(APIClient.segment(serial))/renew",
-            json: body
+            body: body,
+            as: CertificateView.self
         )
         try writeCertificate(renewed, chain: chain, out: out)
     }
@@ -106,26 +115,29 @@ struct RevokeCertificateCommand: AsyncParsableCommand {
     @Option(help: "When the key is known or suspected to have been compromised (RFC 3339).") var invalidityDate: String?
 
     func run() async throws {
-        var body: [String: Any] = ["reason": reason]
-        if let invalidityDate { body["invalidityDate"] = invalidityDate }
-        let revoked = try await api.client().object(
+        let date = try invalidityDate.map { text in
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw ValidationError("--invalidity-date is not an RFC 3339 time such as 2027-01-31T00:00:00Z")
+            }
+            return date
+        }
+        let revoked = try await api.client().call(
             "POST",
             "/v1/cas/\(APIClient.segment(ca))/certificates/\(APIClient.segment(serial))/revoke",
-            json: body
+            body: RevokeBody(reason: reason, invalidityDate: date),
+            as: CertificateView.self
         )
-        say("revoked \(revoked["serial"] as? String ?? serial) of CA \(ca) (\(reason)); the next CRL lists it")
+        say("revoked \(revoked.serial) of CA \(ca) (\(reason)); the next CRL lists it")
     }
 }
 
 /// Writes an issued certificate's PEM (and its chain) and names its serial.
-private func writeCertificate(_ issued: [String: Any], chain: Bool, out: String?) throws {
-    let certificate = issued["certificate"] as? String ?? ""
-    let chainPEM = chain ? (issued["chain"] as? [String] ?? []).joined() : ""
-    try output(Data((certificate + chainPEM).utf8), to: out)
+private func writeCertificate(_ issued: CertificateView, chain: Bool, out: String?) throws {
+    // One PEM block a line group, each ended by a line feed (the API's PEM strings have none at the end).
+    let blocks = [issued.certificate] + (chain ? issued.chain ?? [] : [])
+    try output(Data(blocks.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined().utf8), to: out)
     if out != nil {
-        say(
-            "issued serial \(issued["serial"] as? String ?? "?") for \(issued["subject"] as? String ?? ""), until \(issued["notAfter"] as? String ?? "?")"
-        )
+        say("issued serial \(issued.serial) for \(issued.subject), until \(issued.notAfter.formatted(.iso8601))")
     }
 }
 

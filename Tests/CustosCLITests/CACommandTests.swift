@@ -66,6 +66,19 @@ import Testing
             currentDirectory: directory
         )
         #expect(verify.stdout.contains("leaf.pem: OK"), "\(verify.stdout) \(verify.stderr)")
+        // With --chain the file holds the certificate and then its chain, each a whole PEM block.
+        let withChain = try run(
+            [
+                "cert", "issue", "--ca", "issuing", "--csr", "leaf.csr", "--category", "device", "--chain", "--out",
+                "full.pem",
+            ]
+        )
+        #expect(withChain.status == 0, "\(withChain.stderr)")
+        let blocks = try openssl(["storeutl", "-noout", "-certs", "full.pem"])
+        let chainBlocks = try openssl(["storeutl", "-noout", "-certs", "chain.pem"])
+        #expect(blocks.stdout.contains("Total found: ") && chainBlocks.stdout.contains("Total found: "), "\(blocks)")
+        let count = { (text: String) in Int(text.split(separator: "Total found: ").last?.prefix { $0.isNumber } ?? "") }
+        #expect(count(blocks.stdout) == (count(chainBlocks.stdout) ?? 0) + 1, "\(blocks.stdout) \(chainBlocks.stdout)")
         let shown = try run(["cert", "show", "--ca", "issuing", "--serial", serial])
         #expect(shown.stdout.contains(#""line":"3""#) || shown.stdout.contains(#""line" : "3""#), "\(shown.stdout)")
 

@@ -32,11 +32,11 @@ import Testing
         ]
         for record in records {
             for chain in [nil, [], [[UInt8](repeating: 0x30, count: 70), [0x01, 0x02]]] as [[[UInt8]]?] {
-                let view = CertificateView(record, chain: chain)
+                let view = CertificateAnswer(record, chain: chain)
                 let encoder = JSONEncoder()
                 encoder.dateEncodingStrategy = .iso8601
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                let expected = try encoder.encode(view)
+                let expected = try encoder.encode(view.model)
                 #expect(
                     String(decoding: view.json, as: UTF8.self) == String(decoding: expected, as: UTF8.self),
                     "chain \(String(describing: chain?.count))"
@@ -66,9 +66,10 @@ import Testing
                 der: der,
                 metadata: [:]
             )
-            let view = CertificateView(record, chain: [der, Array(der.reversed())])
+            let view = CertificateAnswer(record, chain: [der, Array(der.reversed())])
             #expect(
-                String(decoding: view.json, as: UTF8.self) == String(decoding: try encoder.encode(view), as: UTF8.self),
+                String(decoding: view.json, as: UTF8.self)
+                    == String(decoding: try encoder.encode(view.model), as: UTF8.self),
                 "\(length) bytes"
             )
         }

@@ -1,3 +1,4 @@
+import APIModels
 import CA
 import Codecs
 import CustosX509
@@ -54,7 +55,7 @@ struct CertificateRoutes {
         if parameters.get("format") == "csv" { return Self.csv(page.records) }
         return try JSONResponse(
             body: Page(
-                certificates: page.records.map { CertificateView($0, chain: nil) },
+                certificates: page.records.map { CertificateAnswer($0, chain: nil).model },
                 nextCursor: page.next?.cursorText
             )
         ).makeResponse()
@@ -70,7 +71,7 @@ struct CertificateRoutes {
             changes: body.metadata,
             requester: context.requester
         )
-        return try JSONResponse(body: CertificateView(record, chain: nil)).makeResponse()
+        return CertificateAnswer(record, chain: nil).response()
     }
 
     /// Certificates that expire within `days` (30 when absent), soonest first.
@@ -84,7 +85,7 @@ struct CertificateRoutes {
             .expiring(withinDays: days, ca: request.uri.queryParameters.get("ca"))
         if request.uri.queryParameters.get("format") == "csv" { return Self.csv(records) }
         return try JSONResponse(
-            body: ExpiringAnswer(days: days, certificates: records.map { CertificateView($0, chain: nil) })
+            body: ExpiringAnswer(days: days, certificates: records.map { CertificateAnswer($0, chain: nil).model })
         ).makeResponse()
     }
 

@@ -1,3 +1,4 @@
+import APIModels
 import CA
 import Codecs
 import Hummingbird
@@ -10,39 +11,8 @@ struct IssuanceRoutes {
     let authority: CertificateAuthority
     let maxBodyBytes: Int
 
-    struct IssueBody: FlatJSONDecodable, Equatable {
-        /// PEM `CERTIFICATE REQUEST`.
-        var csr: String
-        var category: String
-        var validityDays: Int?
-        var metadata: [String: String]?
-
-        init?(flat members: [String: FlatJSON.Value]) {
-            guard case .string(let csr) = members["csr"], case .string(let category) = members["category"] else {
-                return nil
-            }
-            (self.csr, self.category) = (csr, category)
-            switch members["validityDays"] {
-            case nil, .null: validityDays = nil
-            case .integer(let days): validityDays = days
-            default: return nil
-            }
-            switch members["metadata"] {
-            case nil, .null: metadata = nil
-            case .strings(let pairs): metadata = pairs
-            default: return nil
-            }
-        }
-    }
-
     struct BatchBody: Decodable {
         var requests: [IssueBody]
-    }
-
-    struct RenewCertificateBody: Decodable {
-        /// PEM `CERTIFICATE REQUEST` for a new key; absent: the same key again.
-        var csr: String?
-        var validityDays: Int?
     }
 
     func add(to group: RouterGroup<CustosRequestContext>) {
@@ -57,7 +27,7 @@ struct IssuanceRoutes {
         let ca = try context.ca(authority)
         let body = try await JSONBody.decode(IssueBody.self, from: request, limit: maxBodyBytes)
         let issued = try await authority.issue(ca: ca, try Self.issueRequest(body), requester: context.requester)
-        return CertificateView(issued.record, chain: issued.chain).response(status: .created)
+        return CertificateAnswer(issued.record, chain: issued.chain).response(status: .created)
     }
 
     /// Up to `maxBatchRequests` CSRs: each bad one is answered in its place with the error it would get
@@ -88,7 +58,7 @@ struct IssuanceRoutes {
             let results = try await authority.issueBatch(ca: ca, accepted.map(\.request), requester: context.requester)
             for ((index, _), result) in zip(accepted, results) {
                 switch result {
-                case .success(let issued): items[index] = .issued(CertificateView(issued.record, chain: nil))
+                case .success(let issued): items[index] = .issued(CertificateAnswer(issued.record, chain: nil))
                 case .failure(let error):
                     let answer = APIError.from(error)
                     items[index] = .failed(code: answer.code, message: answer.message)
@@ -109,7 +79,7 @@ struct IssuanceRoutes {
         let record = try authority.certificate(ca: ca, serial: try context.parameters.require("serial"))
         let format = request.uri.queryParameters.get("format") ?? "json"
         guard format != "json" else {
-            return try JSONResponse(body: CertificateView(record, chain: nil)).makeResponse()
+            return CertificateAnswer(record, chain: nil).response()
         }
         return try CertificateResponses.certificates(
             [try Certificate(derEncoded: record.der)] + authority.chain(ca),
@@ -129,7 +99,7 @@ struct IssuanceRoutes {
             validityDays: body.validityDays,
             requester: context.requester
         )
-        return CertificateView(renewed.record, chain: renewed.chain).response(status: .created)
+        return CertificateAnswer(renewed.record, chain: renewed.chain).response(status: .created)
     }
 
     /// An issuance request from its JSON body: a known category and a PEM CSR.
@@ -159,5 +129,27 @@ struct IssuanceRoutes {
             throw APIError.badRequest("invalid_csr", "csr is a PEM \(block.label), not a CERTIFICATE REQUEST")
         }
         return block.der
+    }
+}
+
+/// Issuance bodies are read by `FlatJSON` when they have its shape (see `JSONBody.decode`).
+extension IssueBody: FlatJSONDecodable {
+    init?(flat members: [String: FlatJSON.Value]) {
+        guard case .string(let csr) = members["csr"], case .string(let category) = members["category"] else {
+            return nil
+        }
+        let validityDays: Int?
+        switch members["validityDays"] {
+        case nil, .null: validityDays = nil
+        case .integer(let days): validityDays = days
+        default: return nil
+        }
+        let metadata: [String: String]?
+        switch members["metadata"] {
+        case nil, .null: metadata = nil
+        case .strings(let pairs): metadata = pairs
+        default: return nil
+        }
+        self.init(csr: csr, category: category, validityDays: validityDays, metadata: metadata)
     }
 }

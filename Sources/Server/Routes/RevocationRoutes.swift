@@ -1,3 +1,4 @@
+import APIModels
 import CA
 import CustosX509
 import Foundation
@@ -9,13 +10,6 @@ import MetadataStore
 struct RevocationRoutes {
     let authority: CertificateAuthority
     let maxBodyBytes: Int
-
-    struct RevokeBody: Decodable {
-        /// RFC 5280 name; default `unspecified`.
-        var reason: String?
-        /// RFC 3339.
-        var invalidityDate: Date?
-    }
 
     struct BulkRevokeBody: Decodable {
         var filter: Filter
@@ -73,7 +67,7 @@ struct RevocationRoutes {
             invalidityDate: body.invalidityDate,
             requester: context.requester
         )
-        return try JSONResponse(body: CertificateView(record, chain: nil)).makeResponse()
+        return CertificateAnswer(record, chain: nil).response()
     }
 
     /// Revokes every certificate of the CA that the filter matches.

@@ -9,7 +9,7 @@ struct BatchIssuanceView {
     /// One request's result: the certificate as `GET /v1/cas/{ca}/certificates/{serial}` shows it, or
     /// the error the single request would have got.
     enum Item {
-        case issued(CertificateView)
+        case issued(CertificateAnswer)
         case failed(code: String, message: String)
     }
 

@@ -1,11 +1,15 @@
+import APIModels
 import Codecs
 import Foundation
 import HTTPTypes
 import Hummingbird
 import MetadataStore
 
-/// An issued certificate as the API shows it.
-struct CertificateView: Encodable {
+/// An issued certificate as the API shows it (`APIModels.CertificateView`), kept as DER and written
+/// straight into JSON: every issuance answers with one, and making its PEM strings first and then
+/// encoding them with `JSONEncoder` cost several times more. `CertificateViewJSONTests` checks that
+/// the bytes are the model's as `JSONEncoder` writes them.
+struct CertificateAnswer {
     var ca: String
     var serial: String
     var subject: String
@@ -15,9 +19,9 @@ struct CertificateView: Encodable {
     var notBefore: Date
     var notAfter: Date
     var metadata: [String: String]
-    /// The certificate, shown as PEM.
+    /// The certificate.
     var der: [UInt8]
-    /// Issuing CA first, up to the root, shown as PEM; in answers to issuance only.
+    /// Issuing CA first, up to the root; in answers to issuance only.
     var chain: [[UInt8]]?
 
     init(_ record: CertificateRecord, chain: [[UInt8]]?) {
@@ -34,27 +38,25 @@ struct CertificateView: Encodable {
         self.chain = chain
     }
 
-    enum CodingKeys: String, CodingKey {
-        case ca, serial, subject, alternativeNames, category, status, notBefore, notAfter, metadata, certificate, chain
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(ca, forKey: .ca)
-        try container.encode(serial, forKey: .serial)
-        try container.encode(subject, forKey: .subject)
-        try container.encode(alternativeNames, forKey: .alternativeNames)
-        try container.encode(category, forKey: .category)
-        try container.encode(status, forKey: .status)
-        try container.encode(notBefore, forKey: .notBefore)
-        try container.encode(notAfter, forKey: .notAfter)
-        try container.encode(metadata, forKey: .metadata)
-        try container.encode(PEM.encode(der), forKey: .certificate)
-        try container.encodeIfPresent(chain?.map { PEM.encode($0) }, forKey: .chain)
+    /// The answer as the API model (PEM strings), for lists and for the comparison test.
+    var model: CertificateView {
+        CertificateView(
+            ca: ca,
+            serial: serial,
+            subject: subject,
+            alternativeNames: alternativeNames,
+            category: category,
+            status: status,
+            notBefore: notBefore,
+            notAfter: notAfter,
+            metadata: metadata,
+            certificate: PEM.encode(der),
+            chain: chain?.map { PEM.encode($0) }
+        )
     }
 }
 
-extension CertificateView {
+extension CertificateAnswer {
     /// The view as `JSONResponse` writes it, keys sorted, without `JSONEncoder`: issuance answers
     /// with one for every certificate.
     var json: [UInt8] {
