@@ -190,7 +190,7 @@ let package = Package(
         ),
         .target(
             name: "CustosTestSupport",
-            dependencies: ["PKCS11", "HSM", "CPKCS11", "MetadataStore", "Signing"],
+            dependencies: ["PKCS11", "HSM", "CPKCS11", "MetadataStore", "Signing", "Codecs"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -29,16 +29,7 @@ import X509
 
     /// A CSR for a fresh EC key made by openssl, as DER.
     static func csr(_ directory: String, _ name: String, subject: String = "/CN=device-1/O=Factory") throws -> [UInt8] {
-        let path = "\(directory)/\(name).csr"
-        let made = try runCommand(
-            "openssl",
-            [
-                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                "\(directory)/\(name).key", "-subj", subject, "-out", path,
-            ]
-        )
-        guard made.status == 0 else { throw TestFailure("openssl req: \(made.stderr)") }
-        return try PEM.block(try String(contentsOfFile: path, encoding: .utf8)).der
+        try OpenSSLRequests.p256(in: directory, name: name, subject: subject)
     }
 
     static func write(_ certificates: [[UInt8]], to path: String) throws {
@@ -201,9 +192,4 @@ func derBytes(_ certificate: Certificate) throws -> [UInt8] {
     var serializer = DER.Serializer()
     try serializer.serialize(certificate)
     return serializer.serializedBytes
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

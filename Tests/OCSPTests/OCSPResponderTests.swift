@@ -34,15 +34,7 @@ import X509
             requester: DomainFixture.requester
         )
         let directory = fixture.directory
-        let made = try runCommand(
-            "openssl",
-            [
-                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                "\(directory)/leaf.key", "-subj", "/CN=device", "-out", "\(directory)/leaf.csr",
-            ]
-        )
-        try #require(made.status == 0, "\(made)")
-        let csr = try PEM.block(try String(contentsOfFile: "\(directory)/leaf.csr", encoding: .utf8)).der
+        let csr = try OpenSSLRequests.p256(in: directory, name: "leaf", subject: "/CN=device")
         let issued = try await authority.issue(
             ca: "issuing",
             .init(csr: csr, category: .device),
