@@ -72,13 +72,12 @@ struct ShowAuditCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per line.") var json = false
 
     func run() async throws {
-        let (schema, writer) = try await data.openStore()
+        let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
         let from = try since.map(Self.parse)
         let to = try until.map(Self.parse)
         var shown = 0
         var after: UInt64?
-        let store = LMDBBackend(schema: schema, writer: writer)
         scan: while shown < limit {
             let page = try store.read { try $0.auditEntries(after: after, limit: 256) }
             for entry in page {

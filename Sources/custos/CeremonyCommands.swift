@@ -90,9 +90,9 @@ struct RunCeremonyCommand: AsyncParsableCommand {
     /// Appends the ceremony's steps to the audit log of `--audit-data-dir`, when given.
     private func audit(_ events: [(String, String)], object: String) async throws {
         guard let auditDataDir else { return }
-        let (schema, writer) = try await DataDirectoryOption.parse(["--data-dir", auditDataDir]).openStore()
+        let (store, writer) = try await DataDirectoryOption.parse(["--data-dir", auditDataDir]).openBackend()
         defer { writer.shutdown() }
-        try await LMDBBackend(schema: schema, writer: writer).write { txn in
+        try await store.write { txn in
             for (action, outcome) in events {
                 _ = try txn.appendAudit(AuditEvent(actor: "ceremony", action: action, object: object, outcome: outcome))
             }

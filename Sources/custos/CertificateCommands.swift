@@ -174,9 +174,9 @@ struct ImportCertificatesCommand: AsyncParsableCommand {
             }
         }
         say("read \(certificates.count) certificate(s) from \(files.count) file(s)")
-        let (schema, writer) = try await data.openStore()
+        let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        let result = try await CertificateImporter(store: LMDBBackend(schema: schema, writer: writer))
+        let result = try await CertificateImporter(store: store)
             .importCertificates(
                 certificates,
                 ca: ca,

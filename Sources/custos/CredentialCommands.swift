@@ -53,9 +53,9 @@ struct CreateCredentialCommand: AsyncParsableCommand {
             throw ValidationError("--namespaces applies to vault credentials only")
         }
         let patterns = role == .vault ? namespacePatterns : keyPatterns
-        let (schema, writer) = try await data.openStore()
+        let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        let credentials = Credentials(store: LMDBBackend(schema: schema, writer: writer))
+        let credentials = Credentials(store: store)
         let (record, secret) = try await credentials.create(
             role: role,
             keyPatterns: patterns,
@@ -78,9 +78,9 @@ struct ListCredentialsCommand: AsyncParsableCommand {
     @OptionGroup var data: DataDirectoryOption
 
     func run() async throws {
-        let (schema, writer) = try await data.openStore()
+        let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        for record in try Credentials(store: LMDBBackend(schema: schema, writer: writer)).list() {
+        for record in try Credentials(store: store).list() {
             let kind = record.role == .vault ? "namespaces" : "keys"
             let keys = record.keyPatterns.isEmpty ? "" : "\t\(kind) \(record.keyPatterns.joined(separator: ","))"
             print("\(record.id)\t\(record.role.rawValue)\t\(record.revoked ? "revoked" : "active")\(keys)")
@@ -97,9 +97,9 @@ struct RevokeCredentialCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let (schema, writer) = try await data.openStore()
+        let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        let credentials = Credentials(store: LMDBBackend(schema: schema, writer: writer))
+        let credentials = Credentials(store: store)
         guard try await credentials.revoke(id: id, requester: Requester(actor: "cli/\(NSUserName())")) else {
             throw CLIError("no credential has id \(id)")
         }

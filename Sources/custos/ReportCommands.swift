@@ -35,9 +35,9 @@ struct ExpiringReportCommand: AsyncParsableCommand {
     func run() async throws {
         guard (0...36_500).contains(days) else { throw ValidationError("--days must be from 0 to 36500") }
         guard format == "table" || format == "csv" else { throw ValidationError("--format must be table or csv") }
-        let (schema, writer) = try await data.openStore()
+        let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        let records = try CertificateReports(store: LMDBBackend(schema: schema, writer: writer))
+        let records = try CertificateReports(store: store)
             .expiring(withinDays: days, ca: ca)
         let dates = ISO8601DateFormatter()
         let rows = records.map { record in
@@ -64,9 +64,9 @@ struct SummaryReportCommand: AsyncParsableCommand {
     @OptionGroup var data: DataDirectoryOption
 
     func run() async throws {
-        let (schema, writer) = try await data.openStore()
+        let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        let counts = try CertificateReports(store: LMDBBackend(schema: schema, writer: writer)).summary()
+        let counts = try CertificateReports(store: store).summary()
         print("ca,category,status,count")
         for count in counts { print("\(count.ca),\(count.category),\(count.status),\(count.count)") }
     }

@@ -21,6 +21,13 @@ struct DataDirectoryOption: ParsableArguments {
         }
         return try await CustosStore.open(dataDirectory: dataDir)
     }
+
+    /// The store as the services see it (the backend protocol), and its writer to shut down when done:
+    /// commands that read or change records go through this, not through LMDB.
+    func openBackend() async throws -> (store: any MetadataBackend, writer: StoreWriter) {
+        let (schema, writer) = try await openStore()
+        return (LMDBBackend(schema: schema, writer: writer), writer)
+    }
 }
 
 /// `custos store backup PATH`.
