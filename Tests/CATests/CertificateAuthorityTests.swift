@@ -186,10 +186,3 @@ import X509
         #expect(tails.count == times.count)
     }
 }
-
-/// A certificate's DER (the tests write PEM files for openssl).
-func derBytes(_ certificate: Certificate) throws -> [UInt8] {
-    var serializer = DER.Serializer()
-    try serializer.serialize(certificate)
-    return serializer.serializedBytes
-}

@@ -1,4 +1,5 @@
 import Codecs
+import CustosX509
 import Foundation
 public import MetadataStore
 import Signing

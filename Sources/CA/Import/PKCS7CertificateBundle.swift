@@ -1,3 +1,4 @@
+import CustosX509
 import SwiftASN1
 public import X509
 

@@ -1,4 +1,5 @@
 import Codecs
+import CustosX509
 import PKCS11
 public import SwiftASN1
 public import X509

@@ -74,10 +74,3 @@ public final class SerialNumbers: Sendable {
         return bytes
     }
 }
-
-/// DER bytes of an X.509 value.
-func derBytes(_ value: some DERSerializable) throws -> [UInt8] {
-    var serializer = DER.Serializer()
-    try serializer.serialize(value)
-    return serializer.serializedBytes
-}

@@ -1,6 +1,7 @@
 import APIModels
 import CA
 import Codecs
+import CustosX509
 import Foundation
 import Hummingbird
 import MetadataStore
@@ -39,7 +40,7 @@ struct AuthorityRoutes {
         let certificate =
             try authority.authority(ca).keyName == nil
             ? try authority.chain(name)[0] : try authority.certificate(forScope: name)
-        return CertificateResponses.binary(try CertificateResponses.der(certificate), type: "application/pkix-cert")
+        return CertificateResponses.binary(try derBytes(certificate), type: "application/pkix-cert")
     }
 
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {

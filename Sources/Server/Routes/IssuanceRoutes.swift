@@ -1,6 +1,7 @@
 import APIModels
 import CA
 import Codecs
+import CustosX509
 import Hummingbird
 import MetadataStore
 import X509
@@ -53,7 +54,7 @@ struct IssuanceRoutes {
                 items[index] = .failed(code: error.code, message: error.message)
             }
         }
-        let chain = try authority.chain(ca).map { try CertificateResponses.der($0) }
+        let chain = try authority.chain(ca).map { try derBytes($0) }
         if !accepted.isEmpty {
             let results = try await authority.issueBatch(ca: ca, accepted.map(\.request), requester: context.requester)
             for ((index, _), result) in zip(accepted, results) {

@@ -13,7 +13,7 @@ enum CertificateResponses {
         let certificates = leafOnly ? Array(chain.prefix(1)) : chain
         switch format {
         case "pem":
-            let text = try certificates.map { PEM.encode(try der($0)) + "\n" }.joined()
+            let text = try certificates.map { PEM.encode(try derBytes($0)) + "\n" }.joined()
             return binary(Array(text.utf8), type: "application/pem-certificate-chain")
         case "der":
             guard certificates.count == 1 || leafOnly else {
@@ -22,7 +22,7 @@ enum CertificateResponses {
                     "DER holds one certificate; use format=pem or pkcs7 for a chain"
                 )
             }
-            return binary(try der(certificates[0]), type: "application/pkix-cert")
+            return binary(try derBytes(certificates[0]), type: "application/pkix-cert")
         case "pkcs7":
             return binary(
                 try PKCS7CertificateBundle.der(certificates),
@@ -55,10 +55,4 @@ enum CertificateResponses {
         Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// A certificate's DER.
-    static func der(_ certificate: Certificate) throws -> [UInt8] {
-        var serializer = DER.Serializer()
-        try serializer.serialize(certificate)
-        return serializer.serializedBytes
-    }
 }
