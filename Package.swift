@@ -274,6 +274,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "WorkerThreadsTests", dependencies: ["WorkerThreads"], swiftSettings: strict),
         .testTarget(
             name: "MetadataStoreTests",
             dependencies: ["MetadataStore", "CustosTestSupport", .product(name: "Crypto", package: "swift-crypto")],

@@ -5,6 +5,9 @@ import Logging
 import PKCS11
 import WorkerThreads
 
+/// A job for a pooled session.
+typealias PoolJob = BlockingJob<SessionContext>
+
 /// The pool's shared state and worker threads.
 final class PoolCore: @unchecked Sendable {
     // @unchecked: every `var` below is read and written only while `monitor` is locked; sessions
@@ -24,7 +27,7 @@ final class PoolCore: @unchecked Sendable {
     private var state: Monitor.Condition { monitor.condition(2) }
 
     private var slot: SlotID
-    private var queue = JobQueue()
+    private var queue = JobQueue<any PoolJob>()
     private var busy = 0
     private var running = true
     private var started = false
@@ -122,8 +125,7 @@ final class PoolCore: @unchecked Sendable {
             return
         }
         running = false
-        var abandoned: [any Job] = []
-        while let job = queue.popFirst() { abandoned.append(job) }
+        let abandoned = queue.removeAll()
         monitor.broadcast(work)
         monitor.broadcast(reaper)
         monitor.broadcast(state)
@@ -135,7 +137,7 @@ final class PoolCore: @unchecked Sendable {
         for job in abandoned { job.fail(HSMError(code: .poolShutDown, reason: "the session pool shut down")) }
     }
 
-    func enqueue(_ job: any Job) {
+    func enqueue(_ job: any PoolJob) {
         monitor.lock()
         guard running else {
             monitor.unlock()
@@ -175,7 +177,7 @@ final class PoolCore: @unchecked Sendable {
 
     private func workerMain() {
         var lastUsed = ContinuousClock.now
-        var finished: [any Job] = []
+        var finished: [any PoolJob] = []
         var finishedSince = ContinuousClock.now
         monitor.lock()
         var session: Session? = pendingSessions.popLast()
@@ -217,7 +219,7 @@ final class PoolCore: @unchecked Sendable {
 
             var succeeded = false
             if let job {
-                if job.deadline < .now {
+                if deadline(of: job) < .now {
                     fail(job, timeoutError())
                 } else {
                     succeeded = execute(job, &session)
@@ -249,9 +251,9 @@ final class PoolCore: @unchecked Sendable {
                 monitor.wait(reaper)
                 continue
             }
-            if head.deadline <= .now {
-                var expired: [any Job] = []
-                while let first = queue.first, first.deadline <= .now, let job = queue.popFirst() {
+            if deadline(of: head) <= .now {
+                var expired: [any PoolJob] = []
+                while let first = queue.first, deadline(of: first) <= .now, let job = queue.popFirst() {
                     expired.append(job)
                 }
                 stats.timeouts += expired.count
@@ -260,10 +262,16 @@ final class PoolCore: @unchecked Sendable {
                 for job in expired { job.fail(error) }
                 monitor.lock()
             } else {
-                monitor.wait(reaper, until: head.deadline)
+                monitor.wait(reaper, until: deadline(of: head))
             }
         }
         monitor.unlock()
+    }
+
+    /// When `job` times out if no session took it: the wait limit is the same for every job, so the
+    /// queue's head is always the first to expire.
+    private func deadline(of job: any PoolJob) -> ContinuousClock.Instant {
+        job.enqueued + configuration.waitTimeout
     }
 
     private func timeoutError() -> HSMError {
@@ -276,7 +284,7 @@ final class PoolCore: @unchecked Sendable {
 
     /// Runs `job`, recovering and, where that is safe, retrying once per kind of repair (a lost session
     /// can be followed by handles a concurrent re-login invalidated). Returns whether it succeeded.
-    private func execute(_ job: any Job, _ session: inout Session?) -> Bool {
+    private func execute(_ job: any PoolJob, _ session: inout Session?) -> Bool {
         var repaired: Set<Recovery> = []
         while true {
             let generation = module.generation
@@ -286,7 +294,7 @@ final class PoolCore: @unchecked Sendable {
                 return true
             } catch {
                 let recovery = recover(from: error, session: &session, startedAt: generation)
-                if let recovery, job.idempotent, repaired.insert(recovery).inserted {
+                if let recovery, job.repeatable, repaired.insert(recovery).inserted {
                     continue
                 }
                 fail(job, error)
@@ -295,7 +303,7 @@ final class PoolCore: @unchecked Sendable {
         }
     }
 
-    private func fail(_ job: any Job, _ error: any Error) {
+    private func fail(_ job: any PoolJob, _ error: any Error) {
         monitor.lock()
         stats.failures += 1
         monitor.unlock()

@@ -54,17 +54,7 @@ public final class SessionPool: Sendable {
         _ body: @escaping @Sendable (SessionContext) throws -> T
     ) async throws -> T {
         liveWork.noteJob()
-        // Unchecked: the pool resumes every job exactly once (run, fail, time out or shut down).
-        return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
-            core.enqueue(
-                AsyncJob(
-                    idempotent: idempotent,
-                    deadline: .now + core.configuration.waitTimeout,
-                    body: body,
-                    continuation: continuation
-                )
-            )
-        }
+        return try await AwaitedJob.perform(repeatable: idempotent, body) { core.enqueue($0) }
     }
 
     /// Whether the calling thread is one of this pool's session workers (PKCS#11 calls belong there).
@@ -76,70 +66,4 @@ public final class SessionPool: Sendable {
     /// Stops the workers, fails waiting callers with `poolShutDown`, and closes the sessions. The module
     /// is finalized when the last reference to it goes.
     public func shutdown() { core.shutdown() }
-}
-
-/// One queued operation. Each kind is a final class carrying the caller's closure and how to deliver
-/// its result, so a request costs one allocation.
-protocol Job: AnyObject, Sendable {
-    var idempotent: Bool { get }
-    var enqueued: ContinuousClock.Instant { get }
-    var deadline: ContinuousClock.Instant { get }
-    /// Runs the operation and keeps its result; throws without keeping anything.
-    func run(_ context: SessionContext) throws
-    /// Hands the kept result to the caller; called once after a successful `run`.
-    func deliver()
-    /// Delivers a failure.
-    func fail(_ error: any Error)
-}
-
-/// A job whose caller awaits the result.
-final class AsyncJob<T: Sendable>: Job, @unchecked Sendable {
-    // @unchecked: `result` is written by the worker in run() and read by the same worker in deliver();
-    // the continuation is resumed exactly once, by whichever path completes the job.
-    let idempotent: Bool
-    let enqueued = ContinuousClock.now
-    let deadline: ContinuousClock.Instant
-    private let body: @Sendable (SessionContext) throws -> T
-    private let continuation: UnsafeContinuation<T, any Error>
-    private var result: T?
-
-    init(
-        idempotent: Bool,
-        deadline: ContinuousClock.Instant,
-        body: @escaping @Sendable (SessionContext) throws -> T,
-        continuation: UnsafeContinuation<T, any Error>
-    ) {
-        self.idempotent = idempotent
-        self.deadline = deadline
-        self.body = body
-        self.continuation = continuation
-    }
-
-    func run(_ context: SessionContext) throws { result = try body(context) }
-    func deliver() { continuation.resume(returning: result!) }
-    func fail(_ error: any Error) { continuation.resume(throwing: error) }
-}
-
-/// A FIFO with amortised O(1) removal at the front.
-struct JobQueue {
-    private var items: [(any Job)?] = []
-    private var head = 0
-
-    var isEmpty: Bool { head == items.count }
-    var count: Int { items.count - head }
-    var first: (any Job)? { isEmpty ? nil : items[head] }
-
-    mutating func append(_ job: any Job) { items.append(job) }
-
-    mutating func popFirst() -> (any Job)? {
-        guard !isEmpty else { return nil }
-        let job = items[head]
-        items[head] = nil
-        head += 1
-        if head > 64 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        return job
-    }
 }

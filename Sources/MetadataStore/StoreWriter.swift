@@ -34,9 +34,7 @@ public final class StoreWriter: Sendable {
     /// each time in a fresh transaction; it must not change anything outside the transaction.
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (WriteTransaction) throws -> T) async throws -> T {
-        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
-            core.enqueue(AsyncWrite(body: body, continuation: continuation))
-        }
+        try await AwaitedJob.perform(repeatable: true, body) { core.enqueue($0) }
     }
 
     /// Current figures.
@@ -62,29 +60,8 @@ public struct WriterStatistics: Sendable, Hashable {
     public var queued = 0
 }
 
-protocol WriteJob: AnyObject, Sendable {
-    /// Runs the write; keeps the result for `deliver`.
-    func run(_ transaction: WriteTransaction) throws
-    func deliver()
-    func fail(_ error: any Error)
-}
-
-/// One caller's write. @unchecked: `result` is written and read by the writer thread only, and the
-/// continuation is resumed exactly once.
-final class AsyncWrite<T: Sendable>: WriteJob, @unchecked Sendable {
-    private let body: @Sendable (WriteTransaction) throws -> T
-    private let continuation: UnsafeContinuation<T, any Error>
-    private var result: T?
-
-    init(body: @escaping @Sendable (WriteTransaction) throws -> T, continuation: UnsafeContinuation<T, any Error>) {
-        self.body = body
-        self.continuation = continuation
-    }
-
-    func run(_ transaction: WriteTransaction) throws { result = try body(transaction) }
-    func deliver() { continuation.resume(returning: result!) }
-    func fail(_ error: any Error) { continuation.resume(throwing: error) }
-}
+/// A write for the writer thread.
+typealias WriteJob = BlockingJob<WriteTransaction>
 
 /// The writer's state and thread. @unchecked: `queue`, `running`, `stats` and `thread` are only touched
 /// with `monitor` locked.
@@ -93,7 +70,7 @@ final class WriterCore: @unchecked Sendable {
     private let maxGroup: Int
     private let auditSink: (@Sendable ([AuditEntry]) -> Void)?
     private let monitor = Monitor(conditions: 1)
-    private var queue: [any WriteJob] = []
+    private var queue = JobQueue<any WriteJob>()
     private var running = true
     private var stats = WriterStatistics()
     private var thread: DedicatedThread?
@@ -143,8 +120,7 @@ final class WriterCore: @unchecked Sendable {
         while true {
             while queue.isEmpty && running { monitor.wait(monitor.condition(0)) }
             if queue.isEmpty { break }  // shut down and drained
-            let group = Array(queue.prefix(maxGroup))
-            queue.removeFirst(group.count)
+            let group = queue.popFirst(upTo: maxGroup)
             monitor.unlock()
             var (committed, failed, audit) = commit(group)
             // Writes that did not fit get one more try in a grown map.
