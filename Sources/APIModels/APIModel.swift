@@ -10,4 +10,14 @@ public protocol APIModel: Codable, Sendable {
 public let allAPIModels: [any APIModel.Type] = [
     CreateCABody.self, CACertificateBody.self, RenewCABody.self, ImportCABody.self, ImportCeremonyBody.self,
     CAView.self, CAList.self, CertificateView.self, RenewCertificateBody.self, RevokeBody.self, IssueBody.self,
+    CreateNamespaceBody.self, VaultNamespaceView.self, VaultRotationProgress.self, VaultNamespacePage.self,
+    WriteSecretBody.self, SecretMetadataBody.self, VaultSecretView.self, VaultSecretPage.self, DestroyedVersions.self,
+    CreateVaultKeyBody.self, ExportVaultKeyBody.self, ExportedVaultKey.self, VaultKeyView.self, VaultKeyPage.self,
+    TransportKeyView.self, ErrorBody.self, ErrorDetail.self, CreateKeyBody.self, KeyCertificateBody.self,
+    KeyCertificateRequestBody.self, KeyCertificateRequestView.self, KeyView.self, KeyList.self,
+    CreateCredentialBody.self, CredentialView.self, CredentialList.self, AuditEntryView.self, AuditPage.self,
+    HealthStatus.self, CertificateMetadataBody.self, CertificatePage.self, CertificateExpiringAnswer.self,
+    ReportCount.self, CertificateSummaryAnswer.self, BulkRevokeBody.self, BulkRevokeFilter.self, BulkRevokeAnswer.self,
+    SignatureItem.self, SignResult.self, VerifyResult.self, ItemError.self, CodeSignBody.self, IssueBatchBody.self,
+    CRLView.self, CRLDelta.self, OCSPSignerView.self,
 ]

@@ -243,3 +243,100 @@ public struct CAList: APIModel {
 
     public static let example = CAList(cas: [.example], nextCursor: "issuing")
 }
+
+/// What publishing a CRL made: the full CRL and the delta that goes with it.
+public struct CRLView: APIModel {
+    public var ca: String
+    /// The CRL number.
+    public var number: UInt64
+    public var thisUpdate: Date
+    public var nextUpdate: Date
+    /// Revoked certificates listed.
+    public var entries: Int
+    public var delta: CRLDelta?
+
+    public init(ca: String, number: UInt64, thisUpdate: Date, nextUpdate: Date, entries: Int, delta: CRLDelta?) {
+        self.ca = ca
+        self.number = number
+        self.thisUpdate = thisUpdate
+        self.nextUpdate = nextUpdate
+        self.entries = entries
+        self.delta = delta
+    }
+
+    public static let example = CRLView(
+        ca: "issuing",
+        number: 12,
+        thisUpdate: Date(timeIntervalSince1970: 1_795_000_000),
+        nextUpdate: Date(timeIntervalSince1970: 1_795_086_400),
+        entries: 3,
+        delta: .example
+    )
+}
+
+/// The delta CRL published with a full CRL.
+public struct CRLDelta: APIModel {
+    public var number: UInt64
+    public var entries: Int
+    public var nextUpdate: Date
+
+    public init(number: UInt64, entries: Int, nextUpdate: Date) {
+        self.number = number
+        self.entries = entries
+        self.nextUpdate = nextUpdate
+    }
+
+    public static let example = CRLDelta(number: 13, entries: 1, nextUpdate: Date(timeIntervalSince1970: 1_795_003_600))
+}
+
+/// A CA's delegated OCSP signer (`/v1/cas/{ca}/ocsp-signer`).
+public struct OCSPSignerView: APIModel {
+    public var ca: String
+    public var generation: Int64
+    /// The signer's service key (in the HSM; never usable through the signing API).
+    public var key: String
+    /// The CA key that issued its certificate.
+    public var caKey: String
+    /// PEM.
+    public var certificate: String
+    public var notBefore: Date
+    public var notAfter: Date
+    /// Keys of earlier signers, kept until their certificates expire.
+    public var retiredKeys: [String]
+    /// Whether answers are signed with it (delegated signers are on).
+    public var inUse: Bool
+
+    public init(
+        ca: String,
+        generation: Int64,
+        key: String,
+        caKey: String,
+        certificate: String,
+        notBefore: Date,
+        notAfter: Date,
+        retiredKeys: [String],
+        inUse: Bool
+    ) {
+        self.ca = ca
+        self.generation = generation
+        self.key = key
+        self.caKey = caKey
+        self.certificate = certificate
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+        self.retiredKeys = retiredKeys
+        self.inUse = inUse
+    }
+
+    public static let example = OCSPSignerView(
+        ca: "issuing",
+        generation: 2,
+        key: "ocsp-issuing-2",
+        caKey: "issuing",
+        certificate: "-----BEGIN CERTIFICATE-----…",
+        notBefore: Date(timeIntervalSince1970: 1_795_000_000),
+        notAfter: Date(timeIntervalSince1970: 1_797_592_000),
+        retiredKeys: ["ocsp-issuing-1"],
+        inUse: true
+    )
+}

@@ -116,3 +116,12 @@ public struct IssueBody: APIModel, Equatable {
         metadata: ["line": "3"]
     )
 }
+
+/// `POST /v1/cas/{ca}/certificates/batch`: up to the batch limit of requests, issued together.
+public struct IssueBatchBody: APIModel {
+    public var requests: [IssueBody]
+
+    public init(requests: [IssueBody]) { self.requests = requests }
+
+    public static let example = IssueBatchBody(requests: [.example])
+}

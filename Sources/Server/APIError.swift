@@ -1,3 +1,4 @@
+import APIModels
 import Access
 import CA
 import Foundation
@@ -22,22 +23,13 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = ErrorBody(error: .init(code: code, message: message, requestId: context.id))
+        let body = ErrorBody(error: ErrorDetail(code: code, message: message, requestId: context.id))
         var headers = self.headers
         headers[.contentType] = "application/json"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    struct ErrorBody: Codable {
-        struct Detail: Codable {
-            var code: String
-            var message: String
-            var requestId: String?
-        }
-        var error: Detail
     }
 
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code, message) }
@@ -110,18 +102,7 @@ extension APIError {
     }
 }
 
-/// Error details inside a batch result.
-struct ItemError: Codable, Sendable {
-    var code: String
-    var message: String
-
-    init(_ error: SigningError) {
-        code = error.code.rawValue
-        message = error.message
-    }
-
-    init(_ error: APIError) {
-        code = error.code
-        message = error.message
-    }
+extension ItemError {
+    init(_ error: SigningError) { self.init(code: error.code.rawValue, message: error.message) }
+    init(_ error: APIError) { self.init(code: error.code, message: error.message) }
 }

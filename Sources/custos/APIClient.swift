@@ -1,3 +1,4 @@
+import APIModels
 import ArgumentParser
 import Foundation
 
@@ -41,7 +42,6 @@ struct APIClient {
     func send(
         _ method: String,
         _ path: String,
-        json: [String: Any]? = nil,
         body: Data? = nil,
         contentType: String = "application/octet-stream"
     ) async throws -> Data {
@@ -52,10 +52,7 @@ struct APIClient {
         request.httpMethod = method
         request.timeoutInterval = 120
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        } else if let body {
+        if let body {
             request.httpBody = body
             request.setValue(contentType, forHTTPHeaderField: "Content-Type")
         }
@@ -66,11 +63,8 @@ struct APIClient {
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-            if let error = object?["error"] as? [String: Any] {
-                throw CLIError(
-                    "\(error["code"] as? String ?? "error") (HTTP \(status)): \(error["message"] as? String ?? "")"
-                )
+            if let error = try? JSONDecoder().decode(ErrorBody.self, from: data).error {
+                throw CLIError("\(error.code) (HTTP \(status)): \(error.message)")
             }
             throw CLIError("HTTP \(status): \(String(decoding: data.prefix(300), as: UTF8.self))")
         }
@@ -89,7 +83,6 @@ struct APIClient {
         let data = try await send(
             method,
             path,
-            json: nil,
             body: try body.map { try encoder.encode($0) },
             contentType: "application/json"
         )
@@ -100,15 +93,6 @@ struct APIClient {
         }
     }
 
-    /// Sends a request and decodes a JSON object answer.
-    func object(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> [String: Any] {
-        let data = try await send(method, path, json: json)
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw CLIError("the answer to \(method) \(path) is not a JSON object")
-        }
-        return object
-    }
-
     /// A path segment, percent-encoded.
     static func segment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
@@ -116,10 +100,12 @@ struct APIClient {
     }
 }
 
-/// Prints a JSON object indented, keys sorted.
-func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
+/// Prints an API model as JSON, indented, keys sorted, dates in ISO 8601.
+func printJSON(_ model: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(model), as: UTF8.self))
 }
 
 /// Writes `data` to `path`, or to standard output without one.

@@ -44,7 +44,7 @@ struct ShowCACommand: AsyncParsableCommand {
     @Argument(help: "The CA's id.") var id: String
 
     func run() async throws {
-        try printJSON(try await api.client().object("GET", "/v1/cas/\(APIClient.segment(id))"))
+        try printJSON(try await api.client().call("GET", "/v1/cas/\(APIClient.segment(id))", as: CAView.self))
     }
 }
 
@@ -227,7 +227,7 @@ struct CRLCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try api.client()
-        if publish { _ = try await client.send("POST", "/v1/cas/\(APIClient.segment(id))/crl", json: [:]) }
+        if publish { _ = try await client.send("POST", "/v1/cas/\(APIClient.segment(id))/crl") }
         try output(try await client.send("GET", "/v1/cas/\(APIClient.segment(id))/crl"), to: out)
     }
 }

@@ -1,3 +1,4 @@
+import APIModels
 import ArgumentParser
 import Ceremony
 import Foundation
@@ -59,13 +60,14 @@ struct CreateNamespaceCommand: AsyncParsableCommand {
     @Flag(help: "Allow keys to be exported in plaintext (audited).") var allowPlaintextExport = false
 
     func run() async throws {
-        var body: [String: Any] = [
-            "name": namespace, "allowPlaintextImport": allowPlaintextImport,
-            "allowPlaintextExport": allowPlaintextExport,
-        ]
-        if let keepVersions { body["keepVersions"] = keepVersions }
-        if let maxSecretBytes { body["maxSecretBytes"] = maxSecretBytes }
-        try printJSON(try await api.client().object("POST", "/v1/vault", json: body))
+        let body = CreateNamespaceBody(
+            name: namespace,
+            maxSecretBytes: maxSecretBytes,
+            keepVersions: keepVersions,
+            allowPlaintextImport: allowPlaintextImport,
+            allowPlaintextExport: allowPlaintextExport
+        )
+        try printJSON(try await api.client().call("POST", "/v1/vault", body: body, as: VaultNamespaceView.self))
     }
 }
 
@@ -74,10 +76,8 @@ struct ListNamespacesCommand: AsyncParsableCommand {
     @OptionGroup var api: APIOptions
 
     func run() async throws {
-        let page = try await api.client().object("GET", "/v1/vault")
-        for item in page["items"] as? [[String: Any]] ?? [] {
-            print("\(item["name"] as? String ?? "?")\tKEK v\(item["currentKEKVersion"] as? Int ?? 0)")
-        }
+        let page = try await api.client().call("GET", "/v1/vault", as: VaultNamespacePage.self)
+        for item in page.items { print("\(item.name)\tKEK v\(item.currentKEKVersion)") }
     }
 }
 
@@ -92,16 +92,20 @@ struct RotateKEKCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try api.client()
-        let started = try await client.object("POST", vaultPath(namespace, "rotate"))
-        say("KEK v\(started["currentKEKVersion"] as? Int ?? 0) is current; re-encrypting")
+        let started = try await client.call("POST", vaultPath(namespace, "rotate"), as: VaultNamespaceView.self)
+        say("KEK v\(started.currentKEKVersion) is current; re-encrypting")
         guard wait else { return }
         while true {
-            let state = try await client.object("GET", "/v1/vault/\(APIClient.segment(namespace))")
-            guard let rotation = state["rotation"] as? [String: Any] else {
-                say("done: every entry is under KEK v\(state["currentKEKVersion"] as? Int ?? 0)")
+            let state = try await client.call(
+                "GET",
+                "/v1/vault/\(APIClient.segment(namespace))",
+                as: VaultNamespaceView.self
+            )
+            guard let rotation = state.rotation else {
+                say("done: every entry is under KEK v\(state.currentKEKVersion)")
                 return
             }
-            say("\(rotation["remaining"] as? Int ?? 0) entries left under KEK \(rotation["retiring"] ?? "")")
+            say("\(rotation.remaining) entries left under KEK \(rotation.retiring)")
             try await Task.sleep(for: .milliseconds(500))
         }
     }
@@ -120,10 +124,17 @@ struct PutSecretCommand: AsyncParsableCommand {
 
     func run() async throws {
         let value = try readValue(file: file)
-        var body: [String: Any] = ["value": value.base64EncodedString()]
-        if metadata != nil { body["metadata"] = try metadataPairs(metadata) }
-        let written = try await api.client().object("PUT", vaultPath(namespace, "secrets", path), json: body)
-        say("\(path): version \(written["version"] as? Int ?? 0), \(value.count) bytes")
+        let body = WriteSecretBody(
+            value: value.base64EncodedString(),
+            metadata: metadata == nil ? nil : try metadataPairs(metadata)
+        )
+        let written = try await api.client().call(
+            "PUT",
+            vaultPath(namespace, "secrets", path),
+            body: body,
+            as: VaultSecretView.self
+        )
+        say("\(path): version \(written.version), \(value.count) bytes")
     }
 }
 
@@ -140,8 +151,12 @@ struct GetSecretCommand: AsyncParsableCommand {
 
     func run() async throws {
         let query = version.map { "?version=\($0)" } ?? ""
-        let answer = try await api.client().object("GET", vaultPath(namespace, "secrets", path) + query)
-        guard let encoded = answer["value"] as? String, let value = Data(base64Encoded: encoded) else {
+        let answer = try await api.client().call(
+            "GET",
+            vaultPath(namespace, "secrets", path) + query,
+            as: VaultSecretView.self
+        )
+        guard let encoded = answer.value, let value = Data(base64Encoded: encoded) else {
             throw CLIError("the answer has no value")
         }
         try writeSecret(value, to: out)
@@ -162,12 +177,9 @@ struct ListSecretsCommand: AsyncParsableCommand {
             var query = "?limit=500&archived=\(archived)"
             if let prefix { query += "&prefix=\(APIClient.segment(prefix))" }
             if let cursor { query += "&cursor=\(APIClient.segment(cursor))" }
-            let page = try await client.object("GET", vaultPath(namespace, "secrets") + query)
-            for item in page["items"] as? [[String: Any]] ?? [] {
-                let state = item["archived"] as? Bool == true ? "\tarchived" : ""
-                print("\(item["path"] as? String ?? "?")\tv\(item["version"] as? Int ?? 0)\(state)")
-            }
-            cursor = page["next"] as? String
+            let page = try await client.call("GET", vaultPath(namespace, "secrets") + query, as: VaultSecretPage.self)
+            for item in page.items { print("\(item.path)\tv\(item.version)\(item.archived ? "\tarchived" : "")") }
+            cursor = page.next
         } while cursor != nil
     }
 }
@@ -179,7 +191,9 @@ struct SecretVersionsCommand: AsyncParsableCommand {
     @Argument(help: "The secret's path.") var path: String
 
     func run() async throws {
-        try printJSON(try await api.client().object("GET", vaultPath(namespace, "versions", path)))
+        try printJSON(
+            try await api.client().call("GET", vaultPath(namespace, "versions", path), as: VaultSecretPage.self)
+        )
     }
 }
 
@@ -190,7 +204,7 @@ struct ArchiveSecretCommand: AsyncParsableCommand {
     @Argument(help: "The secret's path.") var path: String
 
     func run() async throws {
-        _ = try await api.client().object("POST", vaultPath(namespace, "archive", path))
+        _ = try await api.client().call("POST", vaultPath(namespace, "archive", path), as: VaultSecretView.self)
         say("\(path) archived")
     }
 }
@@ -202,7 +216,7 @@ struct RestoreSecretCommand: AsyncParsableCommand {
     @Argument(help: "The secret's path.") var path: String
 
     func run() async throws {
-        _ = try await api.client().object("POST", vaultPath(namespace, "restore", path))
+        _ = try await api.client().call("POST", vaultPath(namespace, "restore", path), as: VaultSecretView.self)
         say("\(path) restored")
     }
 }
@@ -217,8 +231,12 @@ struct DeleteSecretCommand: AsyncParsableCommand {
     @Argument(help: "The secret's path.") var path: String
 
     func run() async throws {
-        let answer = try await api.client().object("DELETE", vaultPath(namespace, "secrets", path))
-        say("\(path): \(answer["destroyedVersions"] as? Int ?? 0) versions destroyed")
+        let answer = try await api.client().call(
+            "DELETE",
+            vaultPath(namespace, "secrets", path),
+            as: DestroyedVersions.self
+        )
+        say("\(path): \(answer.destroyedVersions) versions destroyed")
     }
 }
 
@@ -242,8 +260,10 @@ struct GenerateVaultKeyCommand: AsyncParsableCommand {
     @Option(help: "Metadata as key=value,key=value.") var metadata: String?
 
     func run() async throws {
-        let body: [String: Any] = ["type": type, "metadata": try metadataPairs(metadata)]
-        try printJSON(try await api.client().object("POST", vaultPath(namespace, "keys", name), json: body))
+        let body = CreateVaultKeyBody(type: type, metadata: try metadataPairs(metadata))
+        try printJSON(
+            try await api.client().call("POST", vaultPath(namespace, "keys", name), body: body, as: VaultKeyView.self)
+        )
     }
 }
 
@@ -264,15 +284,17 @@ struct ImportVaultKeyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let material = try readValue(file: file)
-        var body: [String: Any] = ["type": type, "metadata": try metadataPairs(metadata)]
+        var body = CreateVaultKeyBody(type: type, metadata: try metadataPairs(metadata))
         if let transport {
-            body["wrapped"] = material.base64EncodedString()
-            body["transport"] = transport
-            if let oaepHash { body["oaepHash"] = oaepHash }
+            body.wrapped = material.base64EncodedString()
+            body.transport = transport
+            body.oaepHash = oaepHash
         } else {
-            body["value"] = material.base64EncodedString()
+            body.value = material.base64EncodedString()
         }
-        try printJSON(try await api.client().object("POST", vaultPath(namespace, "keys", name), json: body))
+        try printJSON(
+            try await api.client().call("POST", vaultPath(namespace, "keys", name), body: body, as: VaultKeyView.self)
+        )
     }
 }
 
@@ -291,21 +313,21 @@ struct ExportVaultKeyCommand: AsyncParsableCommand {
     @Option(help: "Write the raw bytes to this new file (mode 0600) instead of standard output.") var out: String?
 
     func run() async throws {
-        var body: [String: Any] = [:]
+        var body = ExportVaultKeyBody(transportKey: transportKey, plaintext: plaintext ? true : nil)
         if let rsaPublicKey {
-            body["rsaPublicKey"] = String(
-                decoding: try readFile(rsaPublicKey, what: "the RSA public key"),
-                as: UTF8.self
-            )
-            if let oaepHash { body["oaepHash"] = oaepHash }
+            body.rsaPublicKey = String(decoding: try readFile(rsaPublicKey, what: "the RSA public key"), as: UTF8.self)
+            body.oaepHash = oaepHash
         }
-        if let transportKey { body["transportKey"] = transportKey }
-        if plaintext { body["plaintext"] = true }
         guard [rsaPublicKey != nil, transportKey != nil, plaintext].filter({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --rsa-public-key, --transport-key, --plaintext")
         }
-        let answer = try await api.client().object("POST", vaultPath(namespace, "keys", name) + "/export", json: body)
-        guard let encoded = (answer["wrapped"] ?? answer["value"]) as? String, let bytes = Data(base64Encoded: encoded)
+        let answer = try await api.client().call(
+            "POST",
+            vaultPath(namespace, "keys", name) + "/export",
+            body: body,
+            as: ExportedVaultKey.self
+        )
+        guard let encoded = answer.wrapped ?? answer.value, let bytes = Data(base64Encoded: encoded)
         else { throw CLIError("the answer has no key") }
         try writeSecret(bytes, to: out)
     }
@@ -321,13 +343,9 @@ struct ListVaultKeysCommand: AsyncParsableCommand {
         var cursor: String?
         repeat {
             let query = "?limit=500" + (cursor.map { "&cursor=\(APIClient.segment($0))" } ?? "")
-            let page = try await client.object("GET", vaultPath(namespace, "keys") + query)
-            for item in page["items"] as? [[String: Any]] ?? [] {
-                print(
-                    "\(item["name"] as? String ?? "?")\t\(item["type"] as? String ?? "?")\t\(item["origin"] as? String ?? "?")"
-                )
-            }
-            cursor = page["next"] as? String
+            let page = try await client.call("GET", vaultPath(namespace, "keys") + query, as: VaultKeyPage.self)
+            for item in page.items { print("\(item.name)\t\(item.type)\t\(item.origin)") }
+            cursor = page.next
         } while cursor != nil
     }
 }
@@ -354,7 +372,11 @@ struct TransportKeyCommand: AsyncParsableCommand {
     @Flag(help: "Create it in the HSM first.") var create = false
 
     func run() async throws {
-        let answer = try await api.client().object(create ? "POST" : "GET", vaultPath(namespace, "transport-key"))
-        print(answer["publicKey"] as? String ?? "", terminator: "")
+        let answer = try await api.client().call(
+            create ? "POST" : "GET",
+            vaultPath(namespace, "transport-key"),
+            as: TransportKeyView.self
+        )
+        print(answer.publicKey, terminator: "")
     }
 }

@@ -1,3 +1,4 @@
+import APIModels
 import CA
 import Codecs
 import Foundation
@@ -12,35 +13,6 @@ struct OCSPSignerRoutes {
     /// Nil when delegated signers are off (`ocsp.delegatedSigners`).
     let validityDays: Int?
 
-    struct SignerView: Encodable {
-        var ca: String
-        var generation: Int64
-        /// The signer's service key (in the HSM; never usable through the signing API).
-        var key: String
-        /// The CA key that issued its certificate.
-        var caKey: String
-        /// PEM.
-        var certificate: String
-        var notBefore: Date
-        var notAfter: Date
-        /// Keys of earlier signers, kept until their certificates expire.
-        var retiredKeys: [String]
-        /// Whether answers are signed with it (delegated signers are on).
-        var inUse: Bool
-
-        init(_ record: OCSPSignerRecord, inUse: Bool) {
-            ca = record.ca
-            generation = record.generation
-            key = record.keyName
-            caKey = record.caKeyName
-            certificate = PEM.encode(record.certificate)
-            notBefore = Date(timeIntervalSince1970: Double(record.notBefore))
-            notAfter = Date(timeIntervalSince1970: Double(record.notAfter))
-            retiredKeys = record.retired.map(\.keyName)
-            self.inUse = inUse
-        }
-    }
-
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.get("v1/cas/:ca/ocsp-signer", use: show)
         group.post("v1/cas/:ca/ocsp-signer/rotate", use: rotate)
@@ -53,7 +25,7 @@ struct OCSPSignerRoutes {
         guard let record = try authority.ocspSigner(ca) else {
             throw APIError(.notFound, "no_ocsp_signer", "CA \(ca) has no delegated OCSP signer")
         }
-        return try JSONResponse(body: SignerView(record, inUse: validityDays != nil)).makeResponse()
+        return try JSONResponse(body: OCSPSignerView(record, inUse: validityDays != nil)).makeResponse()
     }
 
     @Sendable func rotate(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -71,6 +43,22 @@ struct OCSPSignerRoutes {
             validityDays: validityDays,
             requester: context.requester
         )
-        return try JSONResponse(body: SignerView(record, inUse: true)).makeResponse()
+        return try JSONResponse(body: OCSPSignerView(record, inUse: true)).makeResponse()
+    }
+}
+
+extension OCSPSignerView {
+    init(_ record: OCSPSignerRecord, inUse: Bool) {
+        self.init(
+            ca: record.ca,
+            generation: record.generation,
+            key: record.keyName,
+            caKey: record.caKeyName,
+            certificate: PEM.encode(record.certificate),
+            notBefore: Date(timeIntervalSince1970: Double(record.notBefore)),
+            notAfter: Date(timeIntervalSince1970: Double(record.notAfter)),
+            retiredKeys: record.retired.map(\.keyName),
+            inUse: inUse
+        )
     }
 }

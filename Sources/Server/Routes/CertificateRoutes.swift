@@ -12,25 +12,6 @@ struct CertificateRoutes {
     let authority: CertificateAuthority
     let maxBodyBytes: Int
 
-    struct MetadataBody: Decodable {
-        /// Pairs to set; a null value removes the pair.
-        var metadata: [String: String?]
-    }
-
-    struct ExpiringAnswer: Encodable {
-        var days: Int
-        var certificates: [CertificateView]
-    }
-
-    struct SummaryAnswer: Encodable {
-        var counts: [CertificateReports.Count]
-    }
-
-    struct Page: Encodable {
-        var certificates: [CertificateView]
-        var nextCursor: String?
-    }
-
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.get("v1/certificates", use: search)
         group.patch("v1/cas/:ca/certificates/:serial/metadata", use: updateMetadata)
@@ -54,7 +35,7 @@ struct CertificateRoutes {
         let page = try CertificateSearch(store: authority.store).find(query, after: cursor, limit: limit)
         if parameters.get("format") == "csv" { return Self.csv(page.records) }
         return try JSONResponse(
-            body: Page(
+            body: CertificatePage(
                 certificates: page.records.map { CertificateAnswer($0, chain: nil).model },
                 nextCursor: page.next?.cursorText
             )
@@ -64,7 +45,7 @@ struct CertificateRoutes {
     /// Sets (or, with null, removes) metadata pairs of a certificate.
     @Sendable func updateMetadata(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let body = try await JSONBody.decode(MetadataBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(CertificateMetadataBody.self, from: request, limit: maxBodyBytes)
         let record = try await authority.updateMetadata(
             ca: try context.ca(authority),
             serial: try context.parameters.require("serial"),
@@ -85,7 +66,10 @@ struct CertificateRoutes {
             .expiring(withinDays: days, ca: request.uri.queryParameters.get("ca"))
         if request.uri.queryParameters.get("format") == "csv" { return Self.csv(records) }
         return try JSONResponse(
-            body: ExpiringAnswer(days: days, certificates: records.map { CertificateAnswer($0, chain: nil).model })
+            body: CertificateExpiringAnswer(
+                days: days,
+                certificates: records.map { CertificateAnswer($0, chain: nil).model }
+            )
         ).makeResponse()
     }
 
@@ -97,7 +81,11 @@ struct CertificateRoutes {
             let mine = Set(try authority.list(after: nil, limit: .max, tenant: limit).map(\.id))
             counts.removeAll { !mine.contains($0.ca) }
         }
-        return try JSONResponse(body: SummaryAnswer(counts: counts)).makeResponse()
+        return try JSONResponse(
+            body: CertificateSummaryAnswer(
+                counts: counts.map { ReportCount(ca: $0.ca, category: $0.category, status: $0.status, count: $0.count) }
+            )
+        ).makeResponse()
     }
 
     /// A credential limited to a tenant searches and reports one CA of its tenant at a time.

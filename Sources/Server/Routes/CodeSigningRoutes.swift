@@ -1,3 +1,4 @@
+import APIModels
 import Access
 import Crypto
 import Foundation
@@ -20,15 +21,6 @@ struct CodeSigningRoutes {
     let maxArtifactBytes: Int
     let rateLimiter: RateLimiter?
 
-    struct Body: Decodable {
-        var digest: String?
-        var data: String?
-        var hash: String?
-        var scheme: String?
-        var saltLength: Int?
-        var timestamp: String?
-    }
-
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.post("v1/codesign/:name", use: codeSign)
     }
@@ -37,10 +29,10 @@ struct CodeSigningRoutes {
         let name = try context.parameters.require("name")
         try context.requireSigner(for: name)
         let streamed = request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true
-        let options: Body
+        let options: CodeSignBody
         if streamed {
             let query = request.uri.queryParameters
-            options = Body(
+            options = CodeSignBody(
                 hash: query["hash"].map(String.init),
                 scheme: query["scheme"].map(String.init),
                 saltLength: try query["saltLength"].map { text in
@@ -52,7 +44,7 @@ struct CodeSigningRoutes {
                 timestamp: query["timestamp"].map(String.init)
             )
         } else {
-            options = try await JSONBody.decode(Body.self, from: request, limit: maxBodyBytes)
+            options = try await JSONBody.decode(CodeSignBody.self, from: request, limit: maxBodyBytes)
         }
         let policy = try options.timestamp.map { text in
             guard let policy = CodeSigner.TimestampPolicy(rawValue: text) else {

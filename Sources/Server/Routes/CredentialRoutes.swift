@@ -1,3 +1,4 @@
+import APIModels
 import Access
 import Foundation
 import Hummingbird
@@ -10,55 +11,6 @@ struct CredentialRoutes {
     let store: any MetadataBackend
     let maxBodyBytes: Int
 
-    struct CreateBody: Decodable {
-        var role: String
-        var keys: [String]?
-        /// The vault namespaces a vault credential may use (names, or prefixes ending in *).
-        var namespaces: [String]?
-        /// Limits an officer or auditor to the CAs of one tenant.
-        var tenant: String?
-    }
-
-    struct CredentialView: Encodable {
-        var id: String
-        var role: String
-        var keys: [String]
-        var namespaces: [String]
-        var created: Date
-        var revoked: Bool
-        var tenant: String?
-        /// Only in the answer to creation: the bearer secret, shown once.
-        var token: String?
-
-        init(_ record: CredentialRecord, token: String? = nil) {
-            id = record.id
-            role = record.role.rawValue
-            keys = record.role == .vault ? [] : record.keyPatterns
-            namespaces = record.role == .vault ? record.keyPatterns : []
-            created = Date(timeIntervalSince1970: Double(record.created) / 1e9)
-            revoked = record.revoked
-            tenant = record.tenant
-            self.token = token
-        }
-    }
-
-    struct CredentialList: Encodable { var credentials: [CredentialView] }
-
-    struct AuditView: Encodable {
-        var sequence: UInt64
-        var time: Date
-        var actor: String
-        var action: String
-        var object: String
-        var outcome: String
-        var requestId: String?
-    }
-
-    struct AuditList: Encodable {
-        var entries: [AuditView]
-        var nextCursor: String?
-    }
-
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.post("v1/credentials", use: create)
         group.get("v1/credentials", use: list)
@@ -68,7 +20,7 @@ struct CredentialRoutes {
 
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin)
-        let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(CreateCredentialBody.self, from: request, limit: maxBodyBytes)
         guard let role = CredentialRecord.Role(rawValue: body.role) else {
             throw APIError.badRequest(
                 "invalid_input",
@@ -129,7 +81,7 @@ struct CredentialRoutes {
         }
         let page = try store.read { try $0.auditEntries(after: after, limit: limit) }
         let views = page.map { entry in
-            AuditView(
+            AuditEntryView(
                 sequence: entry.sequence,
                 time: Date(timeIntervalSince1970: Double(entry.event.time) / 1e9),
                 actor: entry.event.actor,
@@ -140,7 +92,7 @@ struct CredentialRoutes {
             )
         }
         return try JSONResponse(
-            body: AuditList(
+            body: AuditPage(
                 entries: views,
                 nextCursor: page.count == limit ? page.last.map { String($0.sequence) } : nil
             )

@@ -1,3 +1,4 @@
+import APIModels
 import HSM
 import Hummingbird
 import Signing
@@ -7,14 +8,8 @@ struct HealthRoutes {
     let pool: SessionPool
     let signing: SigningService
 
-    struct Status: Codable {
-        var status: String
-        var sessions: Int?
-        var token: String?
-    }
-
     func add(public router: Router<CustosRequestContext>, protected: RouterGroup<CustosRequestContext>) {
-        router.get("v1/health") { _, _ in JSONResponse(body: Status(status: "alive")) }
+        router.get("v1/health") { _, _ in JSONResponse(body: HealthStatus(status: "alive")) }
         router.get("v1/ready") { _, _ in
             // A round trip through a pooled session: proves the token answers and a session is free.
             do {
@@ -28,7 +23,7 @@ struct HealthRoutes {
                 )
             }
             return JSONResponse(
-                body: Status(status: "ready", sessions: pool.configuration.sessions, token: pool.tokenInfo.label)
+                body: HealthStatus(status: "ready", sessions: pool.configuration.sessions, token: pool.tokenInfo.label)
             )
         }
         protected.get("/metrics") { _, context in

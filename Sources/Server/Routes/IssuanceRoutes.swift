@@ -12,10 +12,6 @@ struct IssuanceRoutes {
     let authority: CertificateAuthority
     let maxBodyBytes: Int
 
-    struct BatchBody: Decodable {
-        var requests: [IssueBody]
-    }
-
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.post("v1/cas/:ca/certificates", use: issue)
         group.post("v1/cas/:ca/certificates/batch", use: issueBatch)
@@ -36,7 +32,7 @@ struct IssuanceRoutes {
     @Sendable func issueBatch(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
         let ca = try context.ca(authority)
-        let body = try await JSONBody.decode(BatchBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(IssueBatchBody.self, from: request, limit: maxBodyBytes)
         guard (1...CertificateAuthority.maxBatchRequests).contains(body.requests.count) else {
             throw APIError.badRequest(
                 "invalid_input",

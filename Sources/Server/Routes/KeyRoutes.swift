@@ -1,3 +1,4 @@
+import APIModels
 import Access
 import CA
 import Codecs
@@ -15,55 +16,6 @@ struct KeyRoutes {
     let signing: SigningService
     let maxBodyBytes: Int
 
-    struct CreateBody: Decodable {
-        var name: String
-        var algorithm: String
-    }
-
-    struct CertificateBody: Decodable {
-        /// PEM certificates, leaf first.
-        var certificateChain: String
-    }
-
-    struct CertificateRequestBody: Decodable {
-        /// The subject as RFC 4514 text, e.g. `CN=Release signing,O=Example`.
-        var subject: String
-    }
-
-    struct CertificateRequestView: Encodable {
-        /// PEM `CERTIFICATE REQUEST`, signed by the key.
-        var csr: String
-    }
-
-    struct KeyView: Encodable {
-        var name: String
-        var algorithm: String
-        var state: String
-        var created: Date
-        var publicKey: String
-        var token: String
-        var keyId: String
-        var certificateChain: [String]?
-
-        init(_ key: SigningKey) {
-            name = key.name
-            algorithm = key.algorithm.rawValue
-            state = key.state.rawValue
-            created = key.created
-            publicKey = key.publicKey.pemRepresentation
-            token = key.token
-            keyId = key.reference.idHex
-            certificateChain =
-                key.certificateChain.isEmpty
-                ? nil : key.certificateChain.compactMap { try? $0.serializeAsPEM().pemString }
-        }
-    }
-
-    struct KeyList: Encodable {
-        var keys: [KeyView]
-        var nextCursor: String?
-    }
-
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.post("v1/keys", use: create)
         group.get("v1/keys", use: list)
@@ -76,7 +28,7 @@ struct KeyRoutes {
 
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(CreateKeyBody.self, from: request, limit: maxBodyBytes)
         guard let algorithm = KeyAlgorithm(rawValue: body.algorithm) else {
             throw APIError.badRequest(
                 "unknown_algorithm",
@@ -129,7 +81,7 @@ struct KeyRoutes {
     @Sendable func certificateRequest(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
         let name = try context.parameters.require("name")
-        let body = try await JSONBody.decode(CertificateRequestBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(KeyCertificateRequestBody.self, from: request, limit: maxBodyBytes)
         let subject = try DistinguishedNameText.parse(body.subject)
         let csr = try await signing.keys.certificateRequest(
             name,
@@ -139,7 +91,7 @@ struct KeyRoutes {
         var serializer = DER.Serializer()
         try serializer.serialize(csr)
         return try JSONResponse(
-            body: CertificateRequestView(
+            body: KeyCertificateRequestView(
                 csr: PEM.encode(serializer.serializedBytes, label: "CERTIFICATE REQUEST")
             )
         ).makeResponse()
@@ -149,7 +101,7 @@ struct KeyRoutes {
     @Sendable func attachCertificate(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
         let name = try context.parameters.require("name")
-        let body = try await JSONBody.decode(CertificateBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(KeyCertificateBody.self, from: request, limit: maxBodyBytes)
         let chain: [Certificate]
         do {
             chain = try PEMCertificates.parse(body.certificateChain)

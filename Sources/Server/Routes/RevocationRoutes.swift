@@ -11,26 +11,6 @@ struct RevocationRoutes {
     let authority: CertificateAuthority
     let maxBodyBytes: Int
 
-    struct BulkRevokeBody: Decodable {
-        var filter: Filter
-        var reason: String?
-        var invalidityDate: Date?
-
-        struct Filter: Decodable {
-            var metadata: [String: String]?
-            var q: String?
-            var category: String?
-            var serial: String?
-            var expiresBefore: Date?
-            var expiresAfter: Date?
-        }
-    }
-
-    struct BulkRevokeAnswer: Encodable {
-        var revoked: Int
-        var serials: [String]
-    }
-
     func add(public router: Router<CustosRequestContext>, protected group: RouterGroup<CustosRequestContext>) {
         router.get("crl/:file", use: crlFile)
         group.post("v1/cas/:ca/certificates/:serial/revoke", use: revoke)

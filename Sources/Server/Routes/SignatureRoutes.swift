@@ -1,3 +1,4 @@
+import APIModels
 import Access
 import Foundation
 import Hummingbird
@@ -14,65 +15,17 @@ struct SignatureRoutes {
     let maxBodyBytes: Int
     let rateLimiter: RateLimiter?
 
-    /// One item as sent: exactly one of `digest` and `data` (base64).
-    struct Item: Decodable {
-        var digest: String?
-        var data: String?
-        var signature: String?
-        var scheme: String?
-        var hash: String?
-        var saltLength: Int?
-        var signatureFormat: String?
-        var reference: String?
-
-        var parameters: SignatureParameters {
-            SignatureParameters(scheme: scheme, hash: hash, saltLength: saltLength, encoding: signatureFormat)
-        }
-
-        func input(maxDataBytes: Int) throws(APIError) -> SigningInput {
-            switch (digest, data) {
-            case (let digest?, nil): return .digest(try JSONBody.base64(digest, field: "digest"))
-            case (nil, let data?):
-                // Checked before decoding too, so that an oversized item costs no decoding.
-                guard data.utf8.count <= (maxDataBytes + 2) / 3 * 4 else {
-                    throw APIError.badRequest(
-                        "invalid_input",
-                        "data exceeds \(maxDataBytes) bytes; send a digest for larger inputs"
-                    )
-                }
-                return .message(try JSONBody.base64(data, field: "data"))
-            case (nil, nil): throw APIError.badRequest("invalid_input", "give either digest or data")
-            case (_?, _?): throw APIError.badRequest("invalid_input", "give either digest or data, not both")
-            }
-        }
-    }
-
     struct Body: Decodable {
-        var items: [Lenient<Item>]?
-        var single: Item
+        var items: [Lenient<SignatureItem>]?
+        var single: SignatureItem
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            items = try container.decodeIfPresent([Lenient<Item>].self, forKey: .items)
-            single = try Item(from: decoder)
+            items = try container.decodeIfPresent([Lenient<SignatureItem>].self, forKey: .items)
+            single = try SignatureItem(from: decoder)
         }
 
         enum CodingKeys: String, CodingKey { case items }
-    }
-
-    struct SignResult: Encodable {
-        var reference: String?
-        var signature: String?
-        var scheme: String?
-        var hash: String?
-        var signatureFormat: String?
-        var error: ItemError?
-    }
-
-    struct VerifyResult: Encodable {
-        var reference: String?
-        var valid: Bool?
-        var error: ItemError?
     }
 
     struct BatchResponse<Result: Encodable>: Encodable {
@@ -149,7 +102,7 @@ struct SignatureRoutes {
     }
 
     /// The items of a body: a batch's, or the body itself as one item.
-    private func entries(_ body: Body) throws(APIError) -> [Result<Item, APIError>] {
+    private func entries(_ body: Body) throws(APIError) -> [Result<SignatureItem, APIError>] {
         guard let items = body.items else { return [.success(body.single)] }
         guard !items.isEmpty else { throw APIError.badRequest("empty_batch", "items is empty") }
         guard items.count <= signing.limits.maxBatchItems else {
@@ -164,9 +117,9 @@ struct SignatureRoutes {
     /// Converts each item with the batch's defaults under its own choices (a bad item becomes its
     /// error), hands the good ones to `perform` in one call, and returns every outcome in its position.
     private func process<Work, Value>(
-        _ entries: [Result<Item, APIError>],
+        _ entries: [Result<SignatureItem, APIError>],
         defaults: SignatureParameters,
-        convert: (Item, SignatureParameters) throws -> Work,
+        convert: (SignatureItem, SignatureParameters) throws -> Work,
         perform: ([Work]) async throws -> [Result<Value, SigningError>]
     ) async throws -> [Result<Value, APIError>] {
         var outcomes = [Result<Value, APIError>?](repeating: nil, count: entries.count)
@@ -205,5 +158,28 @@ struct SignatureRoutes {
         return try JSONResponse(
             body: BatchResponse(key: name, results: views, succeeded: good, failed: views.count - good)
         ).makeResponse()
+    }
+}
+
+extension SignatureItem {
+    var parameters: SignatureParameters {
+        SignatureParameters(scheme: scheme, hash: hash, saltLength: saltLength, encoding: signatureFormat)
+    }
+
+    func input(maxDataBytes: Int) throws(APIError) -> SigningInput {
+        switch (digest, data) {
+        case (let digest?, nil): return .digest(try JSONBody.base64(digest, field: "digest"))
+        case (nil, let data?):
+            // Checked before decoding too, so that an oversized item costs no decoding.
+            guard data.utf8.count <= (maxDataBytes + 2) / 3 * 4 else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "data exceeds \(maxDataBytes) bytes; send a digest for larger inputs"
+                )
+            }
+            return .message(try JSONBody.base64(data, field: "data"))
+        case (nil, nil): throw APIError.badRequest("invalid_input", "give either digest or data")
+        case (_?, _?): throw APIError.badRequest("invalid_input", "give either digest or data, not both")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import APIModels
 import Foundation
 import HSM
 import Hummingbird
@@ -12,62 +13,6 @@ import Vault
 struct VaultKeyRoutes {
     let vault: Vault
     let maxBodyBytes: Int
-
-    /// Generates a key (only `type`), or imports one: `value` (base64 plaintext, where the namespace
-    /// allows it) or `wrapped` (base64) with `transport` (`rsa` for the namespace's transport key, or
-    /// the name of an AES key of the namespace) and, for RSA, `oaepHash`.
-    struct CreateBody: Decodable {
-        var type: String
-        var metadata: [String: String]?
-        var value: String?
-        var wrapped: String?
-        var transport: String?
-        var oaepHash: String?
-    }
-
-    /// Exactly one of: `rsaPublicKey` (PEM, with `oaepHash`), `transportKey` (an AES key of the
-    /// namespace), `plaintext: true`.
-    struct ExportBody: Decodable {
-        var rsaPublicKey: String?
-        var oaepHash: String?
-        var transportKey: String?
-        var plaintext: Bool?
-    }
-
-    struct KeyView: Encodable {
-        var namespace: String
-        var name: String
-        var type: String
-        var origin: String
-        var metadata: [String: String]
-        var created: Date
-        var kekVersion: UInt64
-
-        init(_ info: Vault.KeyInfo) {
-            namespace = info.namespace
-            name = info.name
-            type = info.type
-            origin = info.origin
-            metadata = info.metadata
-            created = info.created
-            kekVersion = info.kekVersion
-        }
-    }
-
-    struct ExportView: Encodable {
-        /// Base64 of the wrapped key, or of the value for a plaintext export.
-        var wrapped: String?
-        var value: String?
-        var mechanism: String
-        var oaepHash: String?
-    }
-
-    struct TransportKeyView: Encodable {
-        var namespace: String
-        var publicKey: String
-        var algorithm = "rsa-3072"
-        var mechanism = "CKM_RSA_PKCS_OAEP"
-    }
 
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.post("v1/vault/:namespace/transport-key", use: createTransportKey)
@@ -113,8 +58,8 @@ struct VaultKeyRoutes {
             limit: limit
         )
         return try JSONResponse(
-            body: VaultRoutes.Page(
-                items: items.map(KeyView.init),
+            body: VaultKeyPage(
+                items: items.map(VaultKeyView.init),
                 next: items.count == limit ? items.last?.name : nil
             )
         ).makeResponse()
@@ -122,7 +67,7 @@ struct VaultKeyRoutes {
 
     @Sendable func createKey(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try VaultRoutes.require(context)
-        let body = try await JSONBody.decode(CreateBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(CreateVaultKeyBody.self, from: request, limit: maxBodyBytes)
         guard let type = VaultKeyType(body.type) else {
             throw APIError.badRequest(
                 "invalid_input",
@@ -169,13 +114,13 @@ struct VaultKeyRoutes {
             metadata: body.metadata ?? [:],
             requester: context.requester
         )
-        return try JSONResponse(status: .created, body: KeyView(info)).makeResponse()
+        return try JSONResponse(status: .created, body: VaultKeyView(info)).makeResponse()
     }
 
     @Sendable func showKey(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try VaultRoutes.require(context, listing: true)
         return try JSONResponse(
-            body: KeyView(
+            body: VaultKeyView(
                 try vault.key(
                     namespace: try context.parameters.require("namespace"),
                     key: try context.parameters.require("name")
@@ -196,20 +141,20 @@ struct VaultKeyRoutes {
 
     @Sendable func setKeyMetadata(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try VaultRoutes.require(context)
-        let body = try await JSONBody.decode(VaultRoutes.MetadataBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(SecretMetadataBody.self, from: request, limit: maxBodyBytes)
         let info = try await vault.setKeyMetadata(
             namespace: try context.parameters.require("namespace"),
             key: try context.parameters.require("name"),
             body.metadata,
             requester: context.requester
         )
-        return try JSONResponse(body: KeyView(info)).makeResponse()
+        return try JSONResponse(body: VaultKeyView(info)).makeResponse()
     }
 
     /// The key wrapped for the caller: under its transport key, or in PKCS#12 under its password.
     @Sendable func exportKey(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try VaultRoutes.require(context)
-        let body = try await JSONBody.decode(ExportBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(ExportVaultKeyBody.self, from: request, limit: maxBodyBytes)
         let transport: Vault.ExportTransport
         var hash: OAEPHash?
         switch (body.rsaPublicKey, body.transportKey, body.plaintext ?? false) {
@@ -234,7 +179,7 @@ struct VaultKeyRoutes {
         let encoded = Data(exported.bytes).base64EncodedString()
         let isPlaintext = exported.mechanism == "plaintext"
         return try JSONResponse(
-            body: ExportView(
+            body: ExportedVaultKey(
                 wrapped: isPlaintext ? nil : encoded,
                 value: isPlaintext ? encoded : nil,
                 mechanism: exported.mechanism,

@@ -1,3 +1,4 @@
+import APIModels
 import Access
 import Foundation
 import Hummingbird
@@ -10,91 +11,6 @@ import Vault
 struct VaultRoutes {
     let vault: Vault
     let maxBodyBytes: Int
-
-    struct NamespaceBody: Decodable {
-        var name: String
-        var maxSecretBytes: Int?
-        var keepVersions: Int?
-        var allowPlaintextImport: Bool?
-        var allowPlaintextExport: Bool?
-    }
-
-    struct NamespaceView: Encodable {
-        var name: String
-        var kekVersions: [UInt64]
-        var currentKEKVersion: UInt64
-        var maxSecretBytes: Int
-        var keepVersions: Int
-        var allowPlaintextImport: Bool
-        var allowPlaintextExport: Bool
-        var created: Date
-        /// While older KEKs are being retired: their versions and how many entries they still encrypt.
-        var rotation: Rotation?
-
-        struct Rotation: Encodable {
-            var retiring: [UInt64]
-            var remaining: Int
-        }
-
-        init(_ record: VaultNamespaceRecord, rotation: Vault.RotationProgress? = nil) {
-            self.rotation = rotation.map { Rotation(retiring: $0.retiring, remaining: $0.remaining) }
-            name = record.name
-            kekVersions = record.keks.map(\.version)
-            currentKEKVersion = record.keks.last?.version ?? 0
-            maxSecretBytes = record.maxSecretBytes
-            keepVersions = record.keepVersions
-            allowPlaintextImport = record.allowPlaintextImport
-            allowPlaintextExport = record.allowPlaintextExport
-            created = Date(timeIntervalSince1970: Double(record.created) / 1e9)
-        }
-    }
-
-    struct SecretBody: Decodable {
-        /// The value in standard base64 (binary values, small files).
-        var value: String?
-        /// The value as text (UTF-8).
-        var text: String?
-        var metadata: [String: String]?
-    }
-
-    struct MetadataBody: Decodable {
-        var metadata: [String: String]
-    }
-
-    struct SecretView: Encodable {
-        var namespace: String
-        var path: String
-        var version: UInt64
-        /// Bytes of ciphertext (the value's length).
-        var size: Int
-        var metadata: [String: String]
-        var archived: Bool
-        var created: Date
-        var kekVersion: UInt64
-        /// Only when a value is read: base64, and as text when it is UTF-8.
-        var value: String?
-        var text: String?
-
-        init(_ info: Vault.SecretInfo, value: [UInt8]? = nil) {
-            namespace = info.namespace
-            path = info.path
-            version = info.version
-            size = info.size
-            metadata = info.metadata
-            archived = info.archived
-            created = info.created
-            kekVersion = info.kekVersion
-            if let value {
-                self.value = Data(value).base64EncodedString()
-                text = String(validating: value, as: UTF8.self)
-            }
-        }
-    }
-
-    struct Page<Item: Encodable>: Encodable {
-        var items: [Item]
-        var next: String?
-    }
 
     func add(to group: RouterGroup<CustosRequestContext>) {
         group.post("v1/vault", use: createNamespace)
@@ -117,7 +33,7 @@ struct VaultRoutes {
 
     @Sendable func createNamespace(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin)
-        let body = try await JSONBody.decode(NamespaceBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(CreateNamespaceBody.self, from: request, limit: maxBodyBytes)
         let defaults = Vault.Policy()
         let record = try await vault.createNamespace(
             body.name,
@@ -129,7 +45,7 @@ struct VaultRoutes {
             ),
             requester: context.requester
         )
-        return try JSONResponse(status: .created, body: NamespaceView(record)).makeResponse()
+        return try JSONResponse(status: .created, body: VaultNamespaceView(record)).makeResponse()
     }
 
     @Sendable func listNamespaces(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -139,14 +55,14 @@ struct VaultRoutes {
         let visible = try vault.namespaces().filter { namespace in
             credential?.role != .vault || credential?.permits(namespace: namespace.name) == true
         }
-        return try JSONResponse(body: Page(items: visible.map { NamespaceView($0) }, next: nil)).makeResponse()
+        return try JSONResponse(body: VaultNamespacePage(items: visible.map { VaultNamespaceView($0) })).makeResponse()
     }
 
     @Sendable func showNamespace(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try Self.require(context, listing: true)
         let name = try context.parameters.require("namespace")
         return try JSONResponse(
-            body: NamespaceView(try vault.namespace(name), rotation: try vault.rotationProgress(namespace: name))
+            body: VaultNamespaceView(try vault.namespace(name), rotation: try vault.rotationProgress(namespace: name))
         ).makeResponse()
     }
 
@@ -160,7 +76,7 @@ struct VaultRoutes {
         )
         return try JSONResponse(
             status: .accepted,
-            body: NamespaceView(record, rotation: try vault.rotationProgress(namespace: name))
+            body: VaultNamespaceView(record, rotation: try vault.rotationProgress(namespace: name))
         ).makeResponse()
     }
 
@@ -175,13 +91,16 @@ struct VaultRoutes {
             includeArchived: request.uri.queryParameters.get("archived") == "true"
         )
         return try JSONResponse(
-            body: Page(items: items.map { SecretView($0) }, next: items.count == limit ? items.last?.path : nil)
+            body: VaultSecretPage(
+                items: items.map { VaultSecretView($0) },
+                next: items.count == limit ? items.last?.path : nil
+            )
         ).makeResponse()
     }
 
     @Sendable func writeSecret(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try Self.require(context)
-        let body = try await JSONBody.decode(SecretBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(WriteSecretBody.self, from: request, limit: maxBodyBytes)
         var value: [UInt8]
         switch (body.value, body.text) {
         case (let encoded?, nil): value = try JSONBody.base64(encoded, field: "value")
@@ -198,7 +117,7 @@ struct VaultRoutes {
             metadata: body.metadata,
             requester: context.requester
         )
-        return try JSONResponse(body: SecretView(info)).makeResponse()
+        return try JSONResponse(body: VaultSecretView(info)).makeResponse()
     }
 
     @Sendable func readSecret(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -217,7 +136,7 @@ struct VaultRoutes {
             requester: context.requester
         )
         defer { value.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
-        return try JSONResponse(body: SecretView(info, value: value)).makeResponse()
+        return try JSONResponse(body: VaultSecretView(info, value: value)).makeResponse()
     }
 
     @Sendable func versions(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -226,7 +145,7 @@ struct VaultRoutes {
             namespace: try context.parameters.require("namespace"),
             path: Self.path(context)
         )
-        return try JSONResponse(body: Page(items: versions.map { SecretView($0) }, next: nil)).makeResponse()
+        return try JSONResponse(body: VaultSecretPage(items: versions.map { VaultSecretView($0) })).makeResponse()
     }
 
     @Sendable func destroySecret(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -236,7 +155,7 @@ struct VaultRoutes {
             path: Self.path(context),
             requester: context.requester
         )
-        return try JSONResponse(body: ["destroyedVersions": removed]).makeResponse()
+        return try JSONResponse(body: DestroyedVersions(destroyedVersions: removed)).makeResponse()
     }
 
     /// Archives a secret (reads refused, versions kept) or restores it.
@@ -250,19 +169,19 @@ struct VaultRoutes {
             archived,
             requester: context.requester
         )
-        return try JSONResponse(body: SecretView(info)).makeResponse()
+        return try JSONResponse(body: VaultSecretView(info)).makeResponse()
     }
 
     @Sendable func setMetadata(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try Self.require(context)
-        let body = try await JSONBody.decode(MetadataBody.self, from: request, limit: maxBodyBytes)
+        let body = try await JSONBody.decode(SecretMetadataBody.self, from: request, limit: maxBodyBytes)
         let info = try await vault.setMetadata(
             namespace: try context.parameters.require("namespace"),
             path: Self.path(context),
             body.metadata,
             requester: context.requester
         )
-        return try JSONResponse(body: SecretView(info)).makeResponse()
+        return try JSONResponse(body: VaultSecretView(info)).makeResponse()
     }
 
     /// Secrets of the path's namespace are for administrators and vault credentials whose patterns name
