@@ -180,8 +180,12 @@ public final class CertificateAuthority: Sendable {
         guard (1...36_525).contains(validityDays) else {
             throw CAError(.invalidInput, "validityDays must be from 1 to 36525")
         }
-        if let length = request.pathLength, length < 0 {
-            throw CAError(.invalidInput, "pathLength must not be negative")
+        if let length = request.pathLength, !Self.pathLengths.contains(length) {
+            throw CAError(
+                .invalidInput,
+                "pathLength must be \(Self.pathLengths.lowerBound) to \(Self.pathLengths.upperBound) (CAs that may "
+                    + "follow this one in a chain), not \(length)"
+            )
         }
         let parent = try request.parent.map { parent throws(CAError) in try authority(parent) }
         let pathLength = request.pathLength ?? (isRoot ? nil : 0)
@@ -323,6 +327,10 @@ public final class CertificateAuthority: Sendable {
 
     static func keyName(_ ca: String) -> String { "custos-ca-\(ca)" }
 
+    /// The path lengths a CA may be given: as key ceremonies allow; deeper chains are not a PKI that
+    /// validators or operators handle.
+    public static let pathLengths = 0...8
+
     /// The CRL scope of a CA key: the CA's id for its first key (`custos-ca-<id>`), `<id>.<suffix>` for
     /// a key made by a re-key (`custos-ca-<id>-<suffix>`). Each scope has its own CRLs, signed by its
     /// key, at `/crl/<scope>.crl`. CA ids cannot contain '.', so scopes never collide with them.
@@ -399,11 +407,13 @@ public final class CertificateAuthority: Sendable {
         try HSMPrivateKey(key, keyStore: signing.keyStore)
     }
 
-    /// CRL distribution point and CA-issuers URL of `issuer`, when Custos knows its public URL.
+    /// CRL distribution point, Freshest CRL (the delta CRL), OCSP and CA-issuers URLs of `issuer`, when
+    /// Custos knows its public URL.
     func appendRevocationPointers(
         for authority: Authority,
         into extensions: inout Certificate.Extensions,
-        policy: IssuancePolicy? = nil
+        policy: IssuancePolicy? = nil,
+        category: CertificateCategory? = nil
     ) throws {
         // Both pointers name the issuing key's scope: after a re-key, certificates signed by the new
         // key point at its CRL and certificate, while older ones keep pointing at the old key's.
@@ -411,6 +421,18 @@ public final class CertificateAuthority: Sendable {
         let crlURLs = policy?.crlDistributionPoints ?? configuration.crlURL(issuer).map { [$0] } ?? []
         if !crlURLs.isEmpty {
             try extensions.append(try CRLDistributionPoints(urls: crlURLs).makeCertificateExtension())
+        }
+        // Custos publishes a delta CRL beside each full one, and the full CRL points at it. Strict
+        // validators take delta locations from the certificate only (RFC 5280 section 4.2.1.15), so the
+        // certificate names it too. Not with a policy's own CRL URLs: Custos does not publish those.
+        // TLS server certificates leave it out: the CA/Browser Forum profile allows no other extensions
+        // (Baseline Requirements 7.1.2.7.6), and browsers do not read delta CRLs.
+        if policy?.crlDistributionPoints == nil, category != .tlsServer,
+            let deltaURL = configuration.deltaCRLURL(issuer)
+        {
+            try extensions.append(
+                try CRLDistributionPoints(urls: [deltaURL], freshest: true).makeCertificateExtension()
+            )
         }
         let issuerURLs = policy?.caIssuersURLs ?? configuration.caIssuersURL(issuer).map { [$0] } ?? []
         let ocspURLs = policy?.ocspURLs ?? configuration.ocspURL.map { [$0] } ?? []

@@ -4,7 +4,7 @@ import PKCS11
 /// encryption and decryption in the HSM.
 extension KeyStore {
     /// Generates an AES key of `bits` (128, 192 or 256) on the token: private, sensitive, never
-    /// extractable, for encryption and key wrapping only (no signing or derivation). The token's RNG
+    /// extractable, not modifiable, for encryption and key wrapping only (no signing or derivation). The token's RNG
     /// picks the 16-byte `CKA_ID`. Never retried.
     public func generateAESKey(label: String, bits: Int = 256) async throws -> KeyReference {
         guard [128, 192, 256].contains(bits) else {
@@ -25,7 +25,7 @@ extension KeyStore {
                     .objectClass(.secretKey), .keyType(.aes), .ulong(.valueLength, UInt(bits / 8)), .bool(.token, true),
                     .bool(.private, true), .bool(.sensitive, true), .bool(.extractable, false), .label(label), .id(id),
                     .bool(.encrypt, true), .bool(.decrypt, true), .bool(.wrap, true), .bool(.unwrap, true),
-                    .bool(.sign, false), .bool(.verify, false), .bool(.derive, false),
+                    .bool(.sign, false), .bool(.verify, false), .bool(.derive, false), .bool(.modifiable, false),
                 ]
             )
             return KeyReference(label: label, id: id)

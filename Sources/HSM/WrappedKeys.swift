@@ -230,12 +230,13 @@ extension KeyStore {
                 publicKey: [
                     .objectClass(.publicKey), .keyType(.rsa), .bool(.token, true), .label(label), .id(id),
                     .ulong(.modulusBits, UInt(bits)), .bytes(.publicExponent, [0x01, 0x00, 0x01]),
-                    .bool(.wrap, true), .bool(.encrypt, false), .bool(.verify, false),
+                    .bool(.wrap, true), .bool(.encrypt, false), .bool(.verify, false), .bool(.modifiable, false),
                 ],
                 privateKey: [
                     .objectClass(.privateKey), .keyType(.rsa), .bool(.token, true), .bool(.private, true),
                     .bool(.sensitive, true), .bool(.extractable, false), .label(label), .id(id),
                     .bool(.unwrap, true), .bool(.decrypt, false), .bool(.sign, false), .bool(.derive, false),
+                    .bool(.modifiable, false),
                 ]
             )
             return KeyReference(label: label, id: id)

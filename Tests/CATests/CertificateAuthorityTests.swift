@@ -159,6 +159,63 @@ import X509
         )
     }
 
+    @Test func pathLengthsAndWeakKeysAreRefusedAsWhatTheyAre() async throws {
+        let (fixture, authority) = try await Self.authority()
+        for length in [9, 1 << 40, Int.max, -1] {
+            do {
+                _ = try await authority.create(
+                    .init(id: "deep", subject: "CN=Deep", algorithm: .ecP256, pathLength: length),
+                    requester: DomainFixture.requester
+                )
+                Issue.record("created with pathLength \(length)")
+            } catch {
+                #expect(error.code == .invalidInput && error.message.contains("pathLength must be 0 to 8"), "\(error)")
+            }
+        }
+        #expect(try fixture.store.read { try $0.ca(id: "deep") } == nil)
+        let depth8 = try await authority.create(
+            .init(id: "deep", subject: "CN=Deep", algorithm: .ecP256, pathLength: 8),
+            requester: DomainFixture.requester
+        )
+        #expect(depth8.maxPathLength == 8)
+
+        // A valid request for an RSA-1024 key: a policy refusal naming the rule, not a broken CSR.
+        let directory = fixture.directory
+        let made = try runCommand(
+            "openssl",
+            [
+                "req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", "\(directory)/weak.key", "-subj",
+                "/CN=weak/O=Factory", "-outform", "DER", "-out", "\(directory)/weak.der",
+            ]
+        )
+        try #require(made.status == 0, "\(made.stderr)")
+        let csr = Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/weak.der")))
+        do {
+            _ = try await authority.issue(
+                ca: "issuing",
+                .init(csr: csr, category: .device),
+                requester: DomainFixture.requester
+            )
+            Issue.record("issued for an RSA-1024 key")
+        } catch {
+            #expect(
+                error.code == .policyViolation && error.message.hasPrefix("rule allowedKeyAlgorithms: rsa-1024"),
+                "\(error)"
+            )
+        }
+        // A request that is broken stays an invalid CSR.
+        do {
+            _ = try await authority.issue(
+                ca: "issuing",
+                .init(csr: Array(csr.prefix(csr.count - 20)), category: .device),
+                requester: DomainFixture.requester
+            )
+            Issue.record("issued from a truncated request")
+        } catch {
+            #expect(error.code == .invalidCSR, "\(error)")
+        }
+    }
+
     @Test func serialsCarryTheIssuanceTimeThenEightyRandomBits() async throws {
         let (fixture, authority) = try await Self.authority()
         let csr = try Self.csr(fixture.directory, "leaf")

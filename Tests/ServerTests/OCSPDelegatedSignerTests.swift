@@ -1,3 +1,4 @@
+import CA
 import CustosTestSupport
 import Foundation
 import Server
@@ -10,6 +11,7 @@ import Testing
     @Test func delegatedSignerAnswersAndRotationKeepsEarlierAnswersValid() async throws {
         var configuration = ServerConfiguration(port: 0)
         configuration.ocspDelegatedSigners = true
+        configuration.ca = CAConfiguration(publicBaseURL: "http://pki.example.com")
         let server = try await ServerFixture(configuration: configuration)
         let directory = try makeTemporaryDirectory("custos-ocsp-delegated")
         try await CARouteTests().createCA(server, id: "d-root", algorithm: "ec-p256", subject: "CN=Delegating Root")
@@ -54,6 +56,20 @@ import Testing
         let text = try runCommand("openssl", ["x509", "-in", signerPath, "-noout", "-text"]).stdout
         #expect(text.contains("OCSP Signing") && text.contains("OCSP No Check") && text.contains("CA:FALSE"), "\(text)")
         #expect(text.contains("Issuer: CN = Delegating Root") && text.contains("Digital Signature"), "\(text)")
+        // With id-pkix-ocsp-nocheck nobody checks the signer's revocation: no CRL or OCSP pointers (the
+        // leaves have them, and the delta CRL's too), and pkilint's OCSP responder profile agrees.
+        #expect(!text.contains("CRL Distribution Points") && !text.contains("Authority Information Access"), "\(text)")
+        let leafText = try runCommand("openssl", ["x509", "-in", leaves[0], "-noout", "-text"]).stdout
+        #expect(
+            leafText.contains("CRL Distribution Points") && leafText.contains("Freshest CRL")
+                && leafText.contains("http://pki.example.com/crl/d-root.delta.crl"),
+            "\(leafText)"
+        )
+        let lint = try runCommand(
+            "lint_cabf_serverauth_cert",
+            ["lint", "-t", "OCSP-RESPONDER", "-s", "WARNING", "-f", "CSV", signerPath]
+        )
+        #expect(!lint.stdout.contains("CRL") && !lint.stdout.contains("authority_information_access"), "\(lint.stdout)")
         // Short-lived: the configured 14 days (both ends included).
         let dates = try ["notBefore", "notAfter"].map { field in
             try #require(ISO8601DateFormatter().date(from: first.json[field] as? String ?? ""), "\(field)")

@@ -130,6 +130,34 @@ public struct SubjectKeyAlgorithm: Sendable, Hashable, CustomStringConvertible {
     static let p384: ASN1ObjectIdentifier = [1, 3, 132, 0, 34]
     static let p521: ASN1ObjectIdentifier = [1, 3, 132, 0, 35]
 
+    /// The modulus size of the RSA key a PKCS#10 request (DER) carries; nil when it is not an RSA key or
+    /// the request cannot be read this far. For requests swift-certificates refuses to parse because
+    /// swift-crypto refuses their key (RSA under 2048 bits): those are a policy refusal, not a broken
+    /// request.
+    static func rsaModulusBits(inCSR der: [UInt8]) -> Int? {
+        // CertificationRequest ::= SEQUENCE { certificationRequestInfo SEQUENCE { version INTEGER,
+        //     subject Name, subjectPKInfo SubjectPublicKeyInfo, ... }, ... } (RFC 2986 section 4)
+        guard
+            let spki = try? DER.sequence(
+                try DER.parse(der),
+                identifier: .sequence,
+                { request -> [UInt8] in
+                    guard let info = request.next() else { throw ASN1Error.invalidASN1Object(reason: "empty request") }
+                    while request.next() != nil {}
+                    return try DER.sequence(info, identifier: .sequence) { fields in
+                        _ = fields.next()
+                        _ = fields.next()
+                        guard let key = fields.next() else { throw ASN1Error.invalidASN1Object(reason: "no key") }
+                        while fields.next() != nil {}
+                        return Array(key.encodedBytes)
+                    }
+                }
+            ),
+            let (algorithm, _, bits) = try? describe(spki), algorithm == rsaEncryption
+        else { return nil }
+        return bits
+    }
+
     /// SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
     /// (RFC 5280 section 4.1); for RSA the modulus size comes from RSAPublicKey (RFC 8017 A.1.1).
     private static func describe(_ der: [UInt8]) throws -> (ASN1ObjectIdentifier, ASN1ObjectIdentifier?, Int) {

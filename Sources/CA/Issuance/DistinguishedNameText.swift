@@ -77,7 +77,7 @@ public enum DistinguishedNameText {
             throw CAError(.invalidInput, "\"\(pair)\" in the name \"\(text)\" is not TYPE=value")
         }
         let typeText = pair[..<equals].trimmingSpaces().uppercased()
-        let value = unescape(pair[pair.index(after: equals)...].trimmingSpaces())
+        let value = try unescape(pair[pair.index(after: equals)...], in: text)
         guard !value.isEmpty else { throw CAError(.invalidInput, "\(typeText) in the name \"\(text)\" is empty") }
         let type: ASN1ObjectIdentifier
         if let known = types.first(where: { $0.name == typeText || ($0.name == "E" && typeText == "EMAILADDRESS") }) {
@@ -131,18 +131,54 @@ public enum DistinguishedNameText {
         return parts
     }
 
-    private static func unescape(_ text: String) -> String {
-        var result = ""
-        var escaped = false
-        for character in text {
-            if escaped || character != "\\" {
-                result.append(character)
-                escaped = false
+    /// A value's text without its RFC 4514 escapes: `\` and a special character stands for that
+    /// character, `\` and two hex digits for one byte of the value's UTF-8 (`\41` is `A`, `\C3\A9` is
+    /// `é`). Spaces around the value are not part of it unless escaped.
+    private static func unescape(_ text: Substring, in name: String) throws(CAError) -> String {
+        let input = Array(text.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(input.count)
+        var index = input.startIndex
+        while index < input.count, input[index] == UInt8(ascii: " ") { index += 1 }
+        // Where the value ends: trailing spaces are dropped, but not one that a backslash escapes.
+        var end = input.count
+        while end > index, input[end - 1] == UInt8(ascii: " "), !isEscapedAt(end - 1, in: input, from: index) {
+            end -= 1
+        }
+        while index < end {
+            guard input[index] == UInt8(ascii: "\\") else {
+                bytes.append(input[index])
+                index += 1
+                continue
+            }
+            guard index + 1 < end else {
+                throw CAError(.invalidInput, "the name \"\(name)\" ends a value with a lone backslash")
+            }
+            if index + 2 < end, let high = Hex.value(ofDigit: input[index + 1]),
+                let low = Hex.value(ofDigit: input[index + 2])
+            {
+                bytes.append(high << 4 | low)
+                index += 3
             } else {
-                escaped = true
+                bytes.append(input[index + 1])
+                index += 2
             }
         }
-        return result
+        guard let value = String(validating: bytes, as: UTF8.self) else {
+            throw CAError(.invalidInput, "the hex escapes in \"\(text)\" of the name \"\(name)\" are not UTF-8")
+        }
+        return value
+    }
+
+    /// Whether the byte at `position` follows an odd number of backslashes (counted back to `start`).
+    private static func isEscapedAt(_ position: Int, in bytes: [UInt8], from start: Int) -> Bool {
+        var backslashes = 0
+        var index = position - 1
+        while index >= start, bytes[index] == UInt8(ascii: "\\") {
+            backslashes += 1
+            index -= 1
+        }
+        return backslashes % 2 == 1
     }
 
     private static func escape(_ value: String) -> String {

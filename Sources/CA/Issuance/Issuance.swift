@@ -186,7 +186,11 @@ extension CertificateAuthority {
                     )
                 )
             }
-            try appendRevocationPointers(for: authority, into: &extensions, policy: policy)
+            // An OCSP signer's certificate carries id-pkix-ocsp-nocheck: relying parties do not check its
+            // revocation, so it points at no CRL and no OCSP responder (RFC 6960 section 4.2.2.2.1).
+            if category != .ocspSigning {
+                try appendRevocationPointers(for: authority, into: &extensions, policy: policy, category: category)
+            }
             if !policy.certificatePolicies.isEmpty {
                 let oids = try policy.certificatePolicies.map { oid throws(CAError) in
                     try ExtensionBuilder.objectIdentifier(oid, field: "certificatePolicies")
@@ -291,6 +295,12 @@ extension CertificateAuthority {
     static func parseCSR(_ der: [UInt8]) throws(CAError) -> CertificateSigningRequest {
         let csr: CertificateSigningRequest
         do { csr = try CertificateSigningRequest(derEncoded: der) } catch {
+            if let bits = SubjectKeyAlgorithm.rsaModulusBits(inCSR: der), bits < 2048 {
+                throw CAError(
+                    .policyViolation,
+                    "rule allowedKeyAlgorithms: rsa-\(bits) keys are not allowed; RSA keys need at least 2048 bits"
+                )
+            }
             throw CAError(.invalidCSR, "the CSR is not a PKCS#10 request in DER or PEM: \(error)")
         }
         guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {

@@ -77,4 +77,19 @@ import X509
         #expect(DistinguishedNameText.format(name) == "CN=#1e0400410042")
         #expect(DistinguishedNameText.values(.RDNAttributeType.commonName, in: name) == ["#1e0400410042"])
     }
+
+    @Test func hexEscapesStandForTheBytesOfTheValue() throws {
+        let cases: [(text: String, value: String)] = [
+            ("CN=\\41BC", "ABC"), ("CN=caf\\C3\\A9", "café"), ("CN=caf\\c3\\a9", "café"),
+            ("CN=\\E6\\97\\A5\\E6\\9C\\AC", "日本"), ("CN=x\\20", "x "), ("CN=x\\ ", "x "),
+            ("CN=  padded  ", "padded"), ("CN=\\2C\\2B", ",+"), ("CN=a\\\\ ", "a\\"), ("CN=\\4", "4"),
+        ]
+        for (text, value) in cases {
+            let name = try DistinguishedNameText.parse(text)
+            #expect(DistinguishedNameText.values(.RDNAttributeType.commonName, in: name) == [value], "\(text)")
+        }
+        for bad in ["CN=bad\\C3", "CN=\\FF", "CN=a\\"] {
+            #expect(throws: CAError.self, "\(bad)") { try DistinguishedNameText.parse(bad) }
+        }
+    }
 }
