@@ -283,7 +283,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "APIModels", "Signing", "CA", "OCSP", "CustosX509", "HSM", "PKCS11", "MetadataStore",
+                "Server", "APIModels", "Access", "Signing", "CA", "OCSP", "CustosX509", "HSM", "PKCS11",
+                "MetadataStore",
                 "Codecs",
                 "CustosTestSupport",
                 .product(name: "Yams", package: "Yams"),

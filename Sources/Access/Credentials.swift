@@ -116,6 +116,42 @@ public struct Credentials: Sendable {
         _ = try await store.write { txn in try txn.appendAudit(event) }
     }
 
+    /// Writes a summary of anonymous refusals: one audit entry per kind, one for the kinds beyond the
+    /// summary's limit, all in one durable write. Nothing when the summary is empty.
+    public func recordRefusals(_ summary: AnonymousRefusals.Summary) async throws {
+        guard !summary.isEmpty else { return }
+        let period = "\(Self.timestamp(summary.from)) to \(Self.timestamp(summary.to))"
+        var events = summary.counts.sorted { ($0.key.route, $0.key.source) < ($1.key.route, $1.key.source) }.map {
+            kind,
+            count in
+            AuditEvent(
+                actor: "anonymous",
+                action: "api.access.summary",
+                object: kind.route,
+                outcome:
+                    "denied: \(kind.reason): \(count) request\(count == 1 ? "" : "s") from \(kind.source), \(period)"
+            )
+        }
+        if summary.others > 0 {
+            events.append(
+                AuditEvent(
+                    actor: "anonymous",
+                    action: "api.access.summary",
+                    object: "*",
+                    outcome: "denied: \(summary.others) more requests of other sources, routes or reasons, \(period)"
+                )
+            )
+        }
+        let written = events
+        _ = try await store.write { txn in
+            for event in written { try txn.appendAudit(event) }
+        }
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
+    }
+
     /// Every credential, in id order.
     public func list() throws -> [CredentialRecord] {
         try store.read { try $0.records(CredentialRecord.self, after: nil, limit: .max) }

@@ -1,5 +1,9 @@
 public import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The outcome of running an external program.
 public struct CommandResult: Sendable {
     public var status: Int32
@@ -36,10 +40,10 @@ public func runCommand(
     nonisolated(unsafe) var errData = Data()
     group.enter()
     DispatchQueue.global().async {
-        outData = out.fileHandleForReading.readDataToEndOfFile()
+        outData = readToEnd(out.fileHandleForReading)
         group.leave()
     }
-    errData = err.fileHandleForReading.readDataToEndOfFile()
+    errData = readToEnd(err.fileHandleForReading)
     group.wait()
     process.waitUntilExit()
     return CommandResult(
@@ -47,6 +51,21 @@ public func runCommand(
         stdout: String(decoding: outData, as: UTF8.self),
         stderr: String(decoding: errData, as: UTF8.self)
     )
+}
+
+/// Everything until end of file. Not `readDataToEndOfFile()`: on Linux it traps when a signal
+/// interrupts the read (`try!` on `EINTR`), which a test process that starts many children meets.
+func readToEnd(_ handle: FileHandle) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+        if count > 0 {
+            data.append(contentsOf: buffer[0..<count])
+        } else if count == 0 || errno != EINTR {
+            return data
+        }
+    }
 }
 
 /// Runs an external program like `runCommand`, but waits on a thread of its own instead of the

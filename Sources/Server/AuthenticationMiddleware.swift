@@ -3,12 +3,14 @@ import Hummingbird
 import Logging
 import MetadataStore
 
-/// Requires a live bearer credential on every route behind it, and records refusals in the audit log:
-/// a missing, unknown or revoked credential (401) here, a forbidden route or key (403) thrown by the
-/// handlers inside.
+/// Requires a live bearer credential on every route behind it, and accounts for refusals: a missing,
+/// unknown or revoked credential (401) is counted by source, route pattern and reason and audited in
+/// summaries (anyone can send those, as many as they like); a valid credential refused a route or key
+/// (403, thrown by the handlers inside) is an audit entry of its own. Metrics count both.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = CustosRequestContext
     let credentials: Credentials
+    let refusals: AnonymousRefusals
 
     func handle(
         _ request: Request,
@@ -20,18 +22,22 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let header, header.hasPrefix("Bearer "),
             let credential = try credentials.authenticate(String(header.dropFirst(7)))
         else {
-            await audit(
-                context,
-                request,
-                actor: "anonymous",
-                outcome: header == nil ? "denied: no credential" : "denied: unknown or revoked credential"
+            let reason = header == nil ? "no credential" : "unknown or revoked credential"
+            refusals.note(
+                .init(
+                    source: context.clientAddress,
+                    route: "\(request.method) \(context.endpointPath ?? "?")",
+                    reason: reason
+                )
             )
+            ServerMetrics.accessDenied(status: 401)
             throw APIError.unauthorized
         }
         context.credential = credential
         do {
             return try await next(request, context)
         } catch let error as APIError where error.status == .forbidden {
+            ServerMetrics.accessDenied(status: 403)
             await audit(context, request, actor: context.actor, outcome: "denied: \(error.message)")
             throw error
         }
@@ -41,7 +47,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         do {
             try await credentials.recordRefusal(
                 actor: actor,
-                request: "\(request.method) \(request.uri.path)",
+                // The path names the key or CA refused; cut, so that an entry stays small.
+                request: "\(request.method) \(request.uri.path.prefix(512))",
                 outcome: outcome,
                 requestID: context.id
             )

@@ -21,6 +21,8 @@ public struct CustosAPI: Sendable {
     public let ocsp: OCSPResponder
     public let vault: Vault
     public let configuration: ServerConfiguration
+    /// Requests refused for want of a credential, counted until their summary is audited.
+    public let anonymousRefusals = AnonymousRefusals()
 
     /// Builds the services over a running pool and an open store.
     public init(pool: SessionPool, store: any MetadataBackend, configuration: ServerConfiguration) throws {
@@ -59,7 +61,9 @@ public struct CustosAPI: Sendable {
     public func router(_ role: Role = .full) -> Router<CustosRequestContext> {
         let router = Router(context: CustosRequestContext.self)
         router.add(middleware: ObservabilityMiddleware())
-        let protected = router.group().add(middleware: AuthenticationMiddleware(credentials: credentials))
+        let protected = router.group().add(
+            middleware: AuthenticationMiddleware(credentials: credentials, refusals: anonymousRefusals)
+        )
         HealthRoutes(pool: pool, signing: signing).add(public: router, protected: protected)
         OCSPRoutes(responder: ocsp).add(to: router)
         guard role == .full else { return router }
@@ -104,6 +108,14 @@ public struct CustosAPI: Sendable {
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "custos"
             ),
+            services: [
+                RefusalAuditService(
+                    refusals: anonymousRefusals,
+                    credentials: credentials,
+                    interval: configuration.refusalSummaryInterval,
+                    logger: logger
+                )
+            ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
@@ -112,7 +124,11 @@ public struct CustosAPI: Sendable {
     private func serverBuilder() throws -> HTTPServerBuilder {
         // Pre-signed OCSP answers are written by a handler of each connection before the router.
         let answers = PresignedAnswerCache(responder: ocsp)
-        let http1 = HTTPServerBuilder { responder in CustosHTTP1Channel(responder: responder, ocspAnswers: answers) }
+        let limits = configuration.connections
+        let counter = ConnectionCounter(limits)
+        let http1 = HTTPServerBuilder { responder in
+            CustosHTTP1Channel(responder: responder, ocspAnswers: answers, limits: limits, counter: counter)
+        }
         guard let tls = configuration.tls else { return http1 }
         return try .tls(http1, tlsConfiguration: try TLSSetup.configuration(tls, signing: signing))
     }

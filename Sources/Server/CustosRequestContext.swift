@@ -1,16 +1,23 @@
 public import Hummingbird
 public import MetadataStore
+import NIOCore
 
 /// Per-request state: Hummingbird's core context plus the authenticated credential.
 public struct CustosRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by the authentication middleware on protected routes.
     public var credential: CredentialRecord?
+    /// The connection the request came on (for the client's address, which is read only when needed).
+    let channel: (any Channel)?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         credential = nil
+        channel = source.channel
     }
+
+    /// The client's IP address, or `unknown`.
+    var clientAddress: String { channel?.remoteAddress?.ipAddress ?? "unknown" }
 
     /// Who is asking, as the audit log names it.
     var actor: String { credential.map { "credential/\($0.id)" } ?? "anonymous" }

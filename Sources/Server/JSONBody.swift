@@ -1,19 +1,18 @@
 import Codecs
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Reading request bodies: size-limited, decoded strictly, with errors that name the problem.
 enum JSONBody {
-    /// Collects at most `limit` bytes and decodes them as `T` (with `dates`, RFC 3339 dates).
+    /// Collects at most `limit` bytes and decodes them as `T` (with `dates`, RFC 3339 dates). The
+    /// body must be declared `application/json`: a browser sends `text/plain` and form types across
+    /// origins without asking first, JSON only after a CORS preflight.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, dates: Bool = false)
         async throws -> T
     {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "the request body exceeds \(limit) bytes")
-        }
+        try requireJSON(request)
+        let buffer = try await collect(request, limit: limit)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("invalid_json", "the request body is empty") }
         if let flat = T.self as? any FlatJSONDecodable.Type,
             let members = buffer.withUnsafeReadableBytes({ FlatJSON.object($0) }),
@@ -27,6 +26,36 @@ enum JSONBody {
             return try decoder.decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid_json", describe(error))
+        }
+    }
+
+    /// Throws 415 unless the request declares a JSON body (`application/json`, with or without
+    /// parameters, or a `+json` type).
+    static func requireJSON(_ request: Request) throws(APIError) {
+        let declared = request.headers[.contentType] ?? ""
+        let type =
+            declared.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
+            .lowercased() ?? ""
+        guard type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json")) else {
+            throw APIError(
+                .unsupportedMediaType,
+                "unsupported_media_type",
+                declared.isEmpty
+                    ? "the request body must be JSON, sent with Content-Type: application/json"
+                    : "the request body must be JSON (Content-Type: application/json), not \(declared)"
+            )
+        }
+    }
+
+    /// The whole body, at most `limit` bytes: 413 when it is larger, 400 when it cannot be read (a
+    /// malformed chunked encoding, a connection that ended mid-body).
+    static func collect(_ request: Request, limit: Int) async throws(APIError) -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body exceeds \(limit) bytes")
+        } catch {
+            throw APIError.badRequest("invalid_body", "the request body cannot be read: \(error)")
         }
     }
 

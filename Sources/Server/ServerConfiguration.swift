@@ -73,6 +73,11 @@ public struct ServerConfiguration: Sendable {
     /// Validity of delegated OCSP signer certificates, in days; at least twice `ocspValidity` plus a
     /// day, since a signer is replaced while twice an answer's validity is left.
     public var ocspSignerValidityDays = 14
+    /// How often requests refused for want of a credential are summarised in the audit log (one entry
+    /// per source, route and reason), instead of one entry each.
+    public var refusalSummaryInterval: Duration = .seconds(60)
+    /// Timeouts and limits of client connections.
+    public var connections = ConnectionLimits()
 
     public init(
         host: String = "127.0.0.1",

@@ -14,6 +14,8 @@ extension ServerConfiguration {
         "tls.clientCA", "ca.publicURL", "ca.defaultTenant",
         "crl.validityHours", "crl.deltaValidityMinutes", "crl.revocationDelaySeconds", "ocsp.validityHours",
         "ocsp.maxLiveSignatures", "ocsp.delegatedSigners", "ocsp.signerValidityDays",
+        "connections.headerTimeoutSeconds", "connections.bodyTimeoutSeconds", "connections.idleTimeoutSeconds",
+        "connections.max", "connections.maxPerClient", "audit.refusalSummarySeconds",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -38,6 +40,13 @@ extension ServerConfiguration {
     ///   defaultTenant: default
     /// crl: { validityHours: 24, deltaValidityMinutes: 60, revocationDelaySeconds: 2 }
     /// ocsp: { validityHours: 96, maxLiveSignatures: 64, delegatedSigners: false, signerValidityDays: 14 }
+    /// connections:                      # per client connection
+    ///   headerTimeoutSeconds: 10        # a request head, from its first byte (or the connection's)
+    ///   bodyTimeoutSeconds: 30          # the longest pause inside a request body
+    ///   idleTimeoutSeconds: 60          # a kept-alive connection waiting for its next request
+    ///   max: 16000                      # default: the open-file limit less 256
+    ///   maxPerClient: 1024              # per client address
+    /// audit: { refusalSummarySeconds: 60 }   # requests without a valid credential, summarised
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -167,6 +176,22 @@ extension ServerConfiguration {
                     + "(\((2 * validityHours + 24 + 23) / 24) days for \(validityHours) hours): a signer is "
                     + "replaced while twice an answer's validity is left"
             )
+        }
+        if let seconds = try integer("connections.headerTimeoutSeconds", 1...3600) {
+            configuration.connections.headerTimeout = .seconds(seconds)
+        }
+        if let seconds = try integer("connections.bodyTimeoutSeconds", 1...3600) {
+            configuration.connections.bodyTimeout = .seconds(seconds)
+        }
+        if let seconds = try integer("connections.idleTimeoutSeconds", 1...86_400) {
+            configuration.connections.idleTimeout = .seconds(seconds)
+        }
+        configuration.connections.maxConnections = try integer("connections.max", 16...1_000_000)
+        if let perClient = try integer("connections.maxPerClient", 1...1_000_000) {
+            configuration.connections.maxConnectionsPerClient = perClient
+        }
+        if let seconds = try integer("audit.refusalSummarySeconds", 1...86_400) {
+            configuration.refusalSummaryInterval = .seconds(seconds)
         }
         return configuration
     }

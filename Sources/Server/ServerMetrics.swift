@@ -50,6 +50,22 @@ enum ServerMetrics {
 
     /// One OCSP answer: by OCSP status and by source (pre-signed, live, error), and how long a live
     /// one took (the HSM signature included).
+    /// Counts a refused request, with or without a valid credential (`status` 401 or 403).
+    static func accessDenied(status: Int) {
+        Counter(label: "custos_access_denied", dimensions: [("status", String(status))]).increment()
+    }
+
+    /// The client connections open now.
+    static func connectionsOpen(_ count: Int) { Gauge(label: "custos_connections_open").record(count) }
+
+    /// Counts a connection closed on acceptance because the server or its client has as many as allowed.
+    static func connectionRefused() { Counter(label: "custos_connections_refused").increment() }
+
+    /// Counts a connection closed for taking too long over a request's `part` (header, body, idle).
+    static func connectionTimedOut(_ part: String) {
+        Counter(label: "custos_connections_timed_out", dimensions: [("part", part)]).increment()
+    }
+
     static func ocspAnswered(_ answer: OCSPResponder.Answer, duration: Duration) {
         // Made once per status and source: making a counter looks it up in the registry under a lock,
         // which cost as much as reading the stored answer.

@@ -31,7 +31,8 @@ import Testing
         let created = try runCommand(
             "curl",
             [
-                "-s", "-H", "Authorization: Bearer \(adminToken)", "-d", #"{"name":"line-1","algorithm":"ec-p256"}"#,
+                "-s", "-H", "Authorization: Bearer \(adminToken)", "-H", "Content-Type: application/json", "-d",
+                #"{"name":"line-1","algorithm":"ec-p256"}"#,
                 "http://127.0.0.1:\(port)/v1/keys",
             ]
         )

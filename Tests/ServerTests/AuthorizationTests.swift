@@ -88,6 +88,7 @@ import Testing
 
         let auditBefore = try server.schema.auditHead()?.sequence ?? 0
         var refusals = 0
+        var anonymous = 0
         for route in Self.routes {
             for caller in Caller.allCases {
                 let token = tokens[caller]
@@ -108,18 +109,23 @@ import Testing
                         (result.json["error"] as? [String: Any])?["requestId"] as? String
                             == result.headers["x-request-id"]
                     )
-                    refusals += 1
+                    if unauthenticated { anonymous += 1 } else { refusals += 1 }
                 }
             }
         }
-        // Every refusal left an audit entry naming the route.
+        // Every refusal of a valid credential left an audit entry naming the route; refusals without one
+        // are counted and summarised by route pattern (written here at once rather than after a minute).
+        try await server.api.credentials.recordRefusals(server.api.anonymousRefusals.drain())
         let entries = try server.schema.environment.read { txn in
             try txn.records(AuditEntry.self, after: Key().appending(auditBefore), limit: .max, in: server.schema)
         }
         #expect(
             entries.filter { $0.event.action == "api.access" && $0.event.outcome.hasPrefix("denied") }.count == refusals
         )
-        #expect(entries.contains { $0.event.object == "POST /v1/keys/prod-1/sign" && $0.event.actor == "anonymous" })
+        #expect(entries.contains { $0.event.object == "POST /v1/keys/prod-1/sign" && $0.event.actor != "anonymous" })
+        let summaries = entries.filter { $0.event.action == "api.access.summary" }
+        #expect(summaries.map { AnonymousRefusalTests.count(in: $0.event.outcome) }.reduce(0, +) == anonymous)
+        #expect(summaries.contains { $0.event.object == "POST /v1/keys/{name}/sign" }, "\(summaries.map(\.event))")
     }
 
     @Test func metricsCountRequestsSignaturesAndPoolFigures() async throws {

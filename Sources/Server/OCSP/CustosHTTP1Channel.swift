@@ -9,25 +9,33 @@ import NIOHTTPTypesHTTP1
 /// the conversion to HTTPTypes: Hummingbird's own channel only takes extra handlers after that
 /// conversion, which cost a pre-signed OCSP answer about a sixth of its CPU (request head in, response
 /// head out). The pipeline is otherwise Hummingbird's (`HTTP1Channel.setup`): no pipelining assistance,
-/// its decoder limits, the connection-state handler for idle and graceful close.
+/// its decoder limits, the connection-state handler for graceful close; `ConnectionGuard` (and its
+/// byte watcher in front of the decoder) adds the timeouts, connection limits and JSON errors for
+/// requests the decoder cannot read.
 struct CustosHTTP1Channel: HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
     let responder: HTTPChannelHandler.Responder
     /// Shared by the connections of one server.
     let ocspAnswers: PresignedAnswerCache
+    let limits: ConnectionLimits
+    /// Shared by the connections of one server.
+    let counter: ConnectionCounter
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderFieldCount = 1000
+            var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+            decoderLimits.maxHeaderFieldCount = 1000
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,
                 withErrorHandling: false,
                 withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(),
-                withDecoderLimitConfiguration: limits
+                withDecoderLimitConfiguration: decoderLimits
             )
+            let guardHandler = ConnectionGuard(limits: limits, counter: counter)
+            try channel.pipeline.syncOperations.addHandler(HeadBytesWatcher(guardHandler), position: .first)
+            try channel.pipeline.syncOperations.addHandler(guardHandler)
             try channel.pipeline.syncOperations.addHandler(OCSPFastPath(answers: ocspAnswers))
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))

@@ -29,6 +29,11 @@ struct OCSPRoutes {
             ServerMetrics.ocspAnswered(answer, duration: .now - started)
             return Self.response(answer, request: request, cacheable: false)
         }
+        // A GET without a request (`/ocsp`, `/ocsp/`) is a malformed OCSP request, answered as one.
+        router.get("ocsp") { request, _ in
+            ServerMetrics.ocspAnswered(.error(.malformedRequest), duration: .zero)
+            return Self.response(.error(.malformedRequest), request: request, cacheable: false)
+        }
         router.get("ocsp/**") { request, _ in
             let started = ContinuousClock.now
             var answer = OCSPResponder.Answer.error(.malformedRequest)

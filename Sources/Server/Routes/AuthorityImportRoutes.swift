@@ -110,10 +110,7 @@ struct AuthorityImportRoutes {
     @Sendable func importCertificates(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
         let ca = try context.ca(authority)
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: maxBodyBytes) } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "the request body exceeds \(maxBodyBytes) bytes")
-        }
+        let buffer = try await JSONBody.collect(request, limit: maxBodyBytes)
         let result = try await CertificateImporter(store: authority.store).importCertificates(
             try CertificateImporter.readCertificates(
                 Array(buffer.readableBytesView),

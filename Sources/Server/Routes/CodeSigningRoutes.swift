@@ -100,7 +100,15 @@ struct CodeSigningRoutes {
     private func streamedDigest(_ body: RequestBody, _ hash: HashAlgorithm) async throws -> [UInt8] {
         var digest = IncrementalDigest(hash)
         var total = 0
-        for try await buffer in body {
+        var iterator = body.makeAsyncIterator()
+        while true {
+            let next: ByteBuffer?
+            // A body that breaks off (malformed chunked encoding, a connection gone mid-body) is the
+            // client's error, not the server's.
+            do { next = try await iterator.next() } catch let error as APIError { throw error } catch {
+                throw APIError.badRequest("invalid_body", "the artifact cannot be read: \(error)")
+            }
+            guard let buffer = next else { break }
             total += buffer.readableBytes
             guard total <= maxArtifactBytes else {
                 throw APIError(

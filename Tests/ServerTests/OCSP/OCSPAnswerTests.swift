@@ -268,6 +268,15 @@ extension OCSPRouteTests {
         #expect(Array(slashes.body) == malformed, "\(Array(slashes.body))")
         let badGet = try await server.request("GET", "/ocsp/not*base64", token: nil)
         #expect(badGet.status == 200 && Array(badGet.body) == malformed, "\(badGet.status) \(Array(badGet.body))")
+        // A GET with no request at all is an OCSP request too, and malformed.
+        for path in ["/ocsp", "/ocsp/", "/ocsp//"] {
+            let empty = try await server.request("GET", path, token: nil)
+            #expect(
+                empty.status == 200 && Array(empty.body) == malformed
+                    && empty.headers["content-type"] == "application/ocsp-response",
+                "\(path): \(empty.status) \(empty.text)"
+            )
+        }
         // The service is still up.
         let health = try await server.request("GET", "/v1/health", token: nil)
         #expect(health.status == 200)
