@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= .custos
 
-.PHONY: deps build run test bench bench-http bench-crl format lint clean profiles
+.PHONY: deps build run test fuzz bench bench-http bench-crl format lint clean profiles
 
 deps:
 	@scripts/install-deps.sh
@@ -21,6 +21,13 @@ test: deps lint
 	$(SWIFT) build --build-tests 2>&1 | tee .build/test-build.log
 	@! grep -E '^/.*/(Sources|Tests|Bench)/.*: warning:' .build/test-build.log || { echo "error: warnings in Custos code" >&2; exit 1; }
 	$(SWIFT) test --skip-build
+	@scripts/fuzz.sh 10
+
+# Every parser the network reaches, under libFuzzer and the address sanitizer (Fuzz/): each target
+# for FUZZ_SECONDS seconds (`make test` gives each 10). The corpus grows in .build/fuzz/corpus.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Signing throughput through the pool as a ratio of a plain C C_Sign loop (release build, ~2 minutes).
 # Touching the manifest makes SwiftPM re-read the sources of the path dependency (it caches them).
@@ -48,12 +55,12 @@ profiles:
 	scripts/embed-hsm-profiles.py
 
 format:
-	swift format --in-place --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift
+	swift format --in-place --recursive Sources Tests Bench/Sources Fuzz/Sources Package.swift Bench/Package.swift Fuzz/Package.swift
 
 # swift-format, and the layout rules of docs/architecture.md (layers, store keys, file sizes).
 lint:
-	swift format lint --strict --recursive Sources Tests Bench/Sources Package.swift Bench/Package.swift
+	swift format lint --strict --recursive Sources Tests Bench/Sources Fuzz/Sources Package.swift Bench/Package.swift Fuzz/Package.swift
 	@python3 scripts/check-layout.py
 
 clean:
-	rm -rf .build Bench/.build
+	rm -rf .build Bench/.build Fuzz/.build

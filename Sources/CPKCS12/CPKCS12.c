@@ -12,13 +12,16 @@
 #include <string.h>
 
 static pthread_once_t providers_once = PTHREAD_ONCE_INIT;
+/// Loaded once for the life of the process (never unloaded: other threads may be reading a file).
+static OSSL_PROVIDER *default_provider;
+static OSSL_PROVIDER *legacy_provider;
 
 /// Files exported by older tools (Windows, Java, OpenSSL 1.1) use RC2 or 3DES with SHA-1, which OpenSSL
 /// 3 keeps in its legacy provider. Loading any provider explicitly stops the implicit default one,
 /// so both are loaded. A missing legacy module only means such files cannot be read.
 static void load_providers(void) {
-    OSSL_PROVIDER_load(NULL, "default");
-    OSSL_PROVIDER_load(NULL, "legacy");
+    default_provider = OSSL_PROVIDER_load(NULL, "default");
+    legacy_provider = OSSL_PROVIDER_load(NULL, "legacy");
     ERR_clear_error();
 }
 

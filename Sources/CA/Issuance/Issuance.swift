@@ -292,7 +292,9 @@ extension CertificateAuthority {
 
     // MARK: Checks
 
-    static func parseCSR(_ der: [UInt8]) throws(CAError) -> CertificateSigningRequest {
+    /// Parses a PKCS#10 request (DER) and checks its signature (proof of possession); an RSA key under
+    /// 2048 bits is a policy refusal. Every enrollment route starts here.
+    public static func parseCSR(_ der: [UInt8]) throws(CAError) -> CertificateSigningRequest {
         let csr: CertificateSigningRequest
         do { csr = try CertificateSigningRequest(derEncoded: der) } catch {
             if let bits = SubjectKeyAlgorithm.rsaModulusBits(inCSR: der), bits < 2048 {

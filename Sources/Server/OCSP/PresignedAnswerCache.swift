@@ -43,7 +43,7 @@ final class PresignedAnswerCache: Sendable {
             if answer.der == entry.der { return Served(answer: answer, headers: entry.headers) }
             return keep(path, key: entry.key, answer: answer)
         }
-        guard let text = OCSPRoutes.base64Text(path), let der = Base64.decode(text),
+        guard let text = OCSPGetPath.base64Text(path), let der = Base64.decode(text),
             let key = responder.presignedKey(for: der),
             let answer = responder.presignedAnswer(at: key)
         else { return nil }

@@ -97,8 +97,10 @@ public struct TimestampClient: Sendable {
         return serializer.serializedBytes
     }
 
-    /// The token from a `TimeStampResp`, if the TSA granted it and it answers this request.
-    static func acceptedToken(_ reply: [UInt8], imprint: [UInt8], nonce: UInt64) throws -> [UInt8] {
+    /// The token from a `TimeStampResp`, if the TSA granted it and it answers this request. Public for
+    /// the fuzz target: a TSA's reply (over plain HTTP, as RFC 3161 services are) is input from the
+    /// network.
+    public static func acceptedToken(_ reply: [UInt8], imprint: [UInt8], nonce: UInt64) throws -> [UInt8] {
         let malformed = TSAFailure("the reply is not a well-formed RFC 3161 TimeStampResp")
         guard let response = try? DER.parse(reply), let parts = children(response), parts.count >= 1,
             let status = children(parts[0])?.first, status.identifier == .integer,

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in Fuzz/ with the address sanitizer and runs each for SECONDS seconds
+# (default 10) over a corpus seeded with the kinds of input the tests use (made here with openssl).
+# `make test` runs them briefly; `make fuzz SECONDS=3600` as long as asked. The corpus grows in
+# .build/fuzz/corpus across runs; a crash fails the run and leaves its input in .build/fuzz/crashes/.
+set -euo pipefail
+seconds="${1:-10}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$root/.build/fuzz"
+seeds="$work/seeds"
+rm -rf "$seeds"
+mkdir -p "$work/corpus" "$work/crashes" "$seeds"
+
+flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
+(cd "$root/Fuzz" && touch Package.swift && swift build "${flags[@]}" 2>&1 | grep -E "error|warning: .*Fuzz/|Compiling|Build" | tail -n 3)
+bin="$(cd "$root/Fuzz" && swift build "${flags[@]}" --show-bin-path)"
+
+# Seeds: real examples of each input, from openssl.
+s="$seeds/tmp"
+mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply}
+ssl() { openssl "$@" >/dev/null 2>&1; }
+ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/ca.key" -subj "/CN=Fuzz CA/O=Custos" -days 2 -out "$s/ca.pem"
+ssl x509 -in "$s/ca.pem" -outform DER -out "$s/ca.der"
+ssl ocsp -issuer "$s/ca.pem" -serial 0x0102 -reqout "$seeds/FuzzOCSPRequest/nonce.der"
+ssl ocsp -issuer "$s/ca.pem" -serial 0x03 -no_nonce -reqout "$seeds/FuzzOCSPRequest/plain.der"
+base64 -w0 "$seeds/FuzzOCSPRequest/plain.der" > "$seeds/FuzzOCSPRequest/get.txt"
+ssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/p256.key" -subj "/CN=device 1/O=Factory" -addext "subjectAltName=DNS:device-1.example" -outform DER -out "$seeds/FuzzCSR/p256.der"
+ssl req -new -newkey rsa:2048 -nodes -keyout "$s/rsa.key" -subj "/CN=rsa" -outform DER -out "$seeds/FuzzCSR/rsa2048.der"
+ssl req -new -newkey rsa:1024 -nodes -keyout "$s/weak.key" -subj "/CN=weak" -outform DER -out "$seeds/FuzzCSR/rsa1024.der"
+ssl req -new -newkey ed25519 -nodes -keyout "$s/ed.key" -subj "/CN=ed" -outform DER -out "$seeds/FuzzCSR/ed25519.der"
+cp "$s/ca.pem" "$s/ca.der" "$seeds/FuzzCertificateImport/"
+ssl crl2pkcs7 -nocrl -certfile "$s/ca.pem" -outform DER -out "$seeds/FuzzCertificateImport/bundle.p7b"
+ssl pkcs12 -export -inkey "$s/ca.key" -in "$s/ca.pem" -passout pass:fuzz -out "$seeds/FuzzCertificateImport/ca.p12"
+cp "$seeds/FuzzCertificateImport/bundle.p7b" "$seeds/FuzzTimestampReply/"
+cat "$s/ca.pem" > "$seeds/FuzzPEM/certificate.pem"
+openssl req -new -key "$s/p256.key" -subj "/CN=pem" 2>/dev/null | cat - "$s/ca.pem" > "$seeds/FuzzPEM/two.pem"
+printf '%s' '{"csr":"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n","category":"device","validityDays":365,"metadata":{"line":"3","station":"7"}}' > "$seeds/FuzzFlatJSON/issue.json"
+printf '%s' '{"digest":"n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=","reference":"build \u00e9\t17","saltLength":-32,"x":null}' > "$seeds/FuzzFlatJSON/sign.json"
+printf '%s' 'CN=Line 3 Root,O=Acme\, Inc.,C=DE' > "$seeds/FuzzDistinguishedName/plain.txt"
+printf '%s' 'CN=caf\C3\A9 \+ \#1+OU=a\;b,DC=example,SERIALNUMBER=42,E=ops@example.com,2.5.4.97=x\ ' > "$seeds/FuzzDistinguishedName/escapes.txt"
+rm -rf "$s"
+
+failed=0
+for seedDirectory in "$seeds"/*/; do
+    target="$(basename "$seedDirectory")"
+    corpus="$work/corpus/$target"
+    mkdir -p "$corpus"
+    cp -n "$seedDirectory"* "$corpus/" 2>/dev/null || true
+    if "$bin/$target" -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$work/crashes/$target-" -print_final_stats=1 "$corpus" >"$work/$target.log" 2>&1; then
+        runs="$(grep -m1 'stat::number_of_executed_units' "$work/$target.log" | awk '{print $2}')"
+        echo "fuzz $target: ${runs:-?} inputs in ${seconds} s, no crash (corpus $(ls "$corpus" | wc -l))"
+    else
+        echo "fuzz $target: FAILED, see $work/$target.log and $work/crashes/" >&2
+        tail -n 30 "$work/$target.log" >&2
+        failed=1
+    fi
+done
+exit "$failed"
