@@ -39,6 +39,10 @@ printf '%s' '{"digest":"n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=","reference
 printf '%s' 'CN=Line 3 Root,O=Acme\, Inc.,C=DE' > "$seeds/FuzzDistinguishedName/plain.txt"
 printf '%s' 'CN=caf\C3\A9 \+ \#1+OU=a\;b,DC=example,SERIALNUMBER=42,E=ops@example.com,2.5.4.97=x\ ' > "$seeds/FuzzDistinguishedName/escapes.txt"
 rm -rf "$s"
+# Inputs that once failed (Fuzz/Regressions/<target>/) stay in every run's seeds.
+for regressions in "$root"/Fuzz/Regressions/*/; do
+    cp "$regressions"* "$seeds/$(basename "$regressions")/"
+done
 
 failed=0
 for seedDirectory in "$seeds"/*/; do

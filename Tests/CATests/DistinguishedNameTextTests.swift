@@ -7,20 +7,20 @@ import X509
 /// already, which Custos used to escape again), the shortcut for values that need no escape agrees with
 /// the rule applied character by character, and the text reads back as the same name.
 @Suite struct DistinguishedNameTextTests {
-    /// RFC 4514 section 2.4, one character at a time: the special characters anywhere, a space or `#`
-    /// first, a space last.
+    /// RFC 4514 section 2.4, one character (Unicode scalar) at a time: the special characters anywhere, a
+    /// space or `#` first, a space last. A special followed by a combining mark is still escaped.
     static func escapedByTheRule(_ value: String) -> String {
-        let characters = Array(value)
-        var result = ""
-        for (offset, character) in characters.enumerated() {
-            if ",+\"\\<>;=".contains(character) || (offset == 0 && (character == " " || character == "#"))
-                || (offset == characters.count - 1 && character == " ")
+        let scalars = Array(value.unicodeScalars)
+        var result = String.UnicodeScalarView()
+        for (offset, scalar) in scalars.enumerated() {
+            if ",+\"\\<>;=".unicodeScalars.contains(scalar) || (offset == 0 && (scalar == " " || scalar == "#"))
+                || (offset == scalars.count - 1 && scalar == " ")
             {
                 result.append("\\")
             }
-            result.append(character)
+            result.append(scalar)
         }
-        return result
+        return String(result)
     }
 
     static func name(commonName value: String) -> DistinguishedName {
@@ -76,6 +76,32 @@ import X509
         ])
         #expect(DistinguishedNameText.format(name) == "CN=#1e0400410042")
         #expect(DistinguishedNameText.values(.RDNAttributeType.commonName, in: name) == ["#1e0400410042"])
+    }
+
+    /// Found by the fuzz target: `=` (or `,`) followed by a combining mark is one Swift `Character`, and a
+    /// parser that reads characters missed the separator. Every such name survives writing and reading.
+    @Test func separatorsFollowedByCombiningMarksAreStillSeparators() throws {
+        let found = try DistinguishedNameText.parse("CN=Ci\u{FFFD}Root,O=\\  ot,O=\\\u{036C}oo c")
+        #expect(try DistinguishedNameText.parse(DistinguishedNameText.format(found)) == found)
+        let cases: [(text: String, values: [String])] = [
+            ("O=\u{036C}oo", ["\u{036C}oo"]), ("O=a,\u{0301}O=b", []), ("O=a\\,\u{0301}b", ["a,\u{0301}b"]),
+            ("O=x+\u{0301}OU=y", []),
+        ]
+        for (text, values) in cases {
+            do {
+                let name = try DistinguishedNameText.parse(text)
+                if !values.isEmpty {
+                    #expect(
+                        DistinguishedNameText.values(.RDNAttributeType.organizationName, in: name) == values,
+                        "\(text)"
+                    )
+                }
+                #expect(try DistinguishedNameText.parse(DistinguishedNameText.format(name)) == name, "\(text)")
+            } catch {
+                // ",\u{301}O=b" starts an RDN with a combining mark before its type: refused, clearly.
+                #expect(values.isEmpty && error.code == .invalidInput, "\(text): \(error)")
+            }
+        }
     }
 
     @Test func hexEscapesStandForTheBytesOfTheValue() throws {

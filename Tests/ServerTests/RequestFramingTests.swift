@@ -82,4 +82,24 @@ import Testing
         let health = try await server.request("GET", "/v1/health", token: nil)
         #expect(health.status == 200)
     }
+
+    /// An artifact streamed with a chunked encoding that breaks off is the client's error (400), and the
+    /// server goes on serving.
+    @Test func aBrokenStreamedArtifactIsABadRequest() async throws {
+        let server = try await ServerFixture()
+        let ca = try TestCA()
+        _ = try await CodeSigningTests().attachCertificate(server, ca, key: "stream-1", algorithm: "ec-p256")
+        let signer = try await server.credential(.signer, keys: ["stream-*"])
+        let connection = try RawConnection(port: server.port)
+        connection.send(
+            "POST /v1/codesign/stream-1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(signer)\r\n"
+                + "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "8\r\nartifact\r\nnot-a-size\r\n\r\n"
+        )
+        let (bytes, _) = connection.receive(timeout: .seconds(5))
+        let answer = try #require(RawConnection.response(bytes), "\(String(decoding: bytes, as: UTF8.self))")
+        #expect(answer.status == 400 && answer.body.contains("\"code\""), "\(answer)")
+        let health = try await server.request("GET", "/v1/health", token: nil)
+        #expect(health.status == 200)
+    }
 }

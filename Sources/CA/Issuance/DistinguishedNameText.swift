@@ -26,13 +26,20 @@ public enum DistinguishedNameText {
     }
 
     /// Parses `text`; throws `CAError.invalidInput` naming the problem.
+    ///
+    /// RFC 4514 is written in characters (Unicode scalars), not grapheme clusters: `=` or `,` followed by
+    /// a combining mark is one Swift `Character` but still a separator, so the text is read as UTF-8.
     public static func parse(_ text: String) throws(CAError) -> DistinguishedName {
-        let rdnTexts = try split(Substring(text), on: ",")
-        guard !(rdnTexts.count == 1 && rdnTexts[0].allSatisfy(\.isWhitespace)) else { return DistinguishedName() }
+        let bytes = Array(text.utf8)
+        let rdnTexts = try split(bytes[...], on: UInt8(ascii: ","), in: text)
+        let blank: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+        guard !(rdnTexts.count == 1 && rdnTexts[0].allSatisfy(blank.contains)) else { return DistinguishedName() }
         var rdns: [RelativeDistinguishedName] = []
         for rdnText in rdnTexts {
             var attributes: [RelativeDistinguishedName.Attribute] = []
-            for pair in try split(rdnText, on: "+") { attributes.append(try attribute(pair, in: text)) }
+            for pair in try split(rdnText, on: UInt8(ascii: "+"), in: text) {
+                attributes.append(try attribute(pair, in: text))
+            }
             rdns.append(RelativeDistinguishedName(attributes))
         }
         // Text lists the most specific RDN first; the encoding lists the root first.
@@ -70,14 +77,17 @@ public enum DistinguishedNameText {
         return "#" + Hex.encode(der)
     }
 
-    private static func attribute(_ pair: Substring, in text: String) throws(CAError)
+    private static func attribute(_ pair: ArraySlice<UInt8>, in text: String) throws(CAError)
         -> RelativeDistinguishedName.Attribute
     {
-        guard let equals = pair.firstIndex(of: "=") else {
-            throw CAError(.invalidInput, "\"\(pair)\" in the name \"\(text)\" is not TYPE=value")
+        guard let equals = pair.firstIndex(of: UInt8(ascii: "=")) else {
+            throw CAError(
+                .invalidInput,
+                "\"\(String(decoding: pair, as: UTF8.self))\" in the name \"\(text)\" is not TYPE=value"
+            )
         }
-        let typeText = pair[..<equals].trimmingSpaces().uppercased()
-        let value = try unescape(pair[pair.index(after: equals)...], in: text)
+        let typeText = Substring(String(decoding: pair[..<equals], as: UTF8.self)).trimmingSpaces().uppercased()
+        let value = try unescape(pair[(equals + 1)...], in: text)
         guard !value.isEmpty else { throw CAError(.invalidInput, "\(typeText) in the name \"\(text)\" is empty") }
         let type: ASN1ObjectIdentifier
         if let known = types.first(where: { $0.name == typeText || ($0.name == "E" && typeText == "EMAILADDRESS") }) {
@@ -110,22 +120,24 @@ public enum DistinguishedNameText {
         }
     }
 
-    /// Splits at unescaped `separator`s.
-    private static func split(_ text: Substring, on separator: Character) throws(CAError) -> [Substring] {
-        var parts: [Substring] = []
+    /// Splits UTF-8 `text` at unescaped `separator`s (ASCII: never inside another character's bytes).
+    private static func split(_ text: ArraySlice<UInt8>, on separator: UInt8, in name: String) throws(CAError)
+        -> [ArraySlice<UInt8>]
+    {
+        var parts: [ArraySlice<UInt8>] = []
         var start = text.startIndex
         var index = text.startIndex
         while index < text.endIndex {
-            if text[index] == "\\" {
-                index = text.index(after: index)
+            if text[index] == UInt8(ascii: "\\") {
+                index += 1
                 guard index < text.endIndex else {
-                    throw CAError(.invalidInput, "the name \"\(text)\" ends with a lone backslash")
+                    throw CAError(.invalidInput, "the name \"\(name)\" ends with a lone backslash")
                 }
             } else if text[index] == separator {
                 parts.append(text[start..<index])
-                start = text.index(after: index)
+                start = index + 1
             }
-            index = text.index(after: index)
+            index += 1
         }
         parts.append(text[start...])
         return parts
@@ -134,8 +146,8 @@ public enum DistinguishedNameText {
     /// A value's text without its RFC 4514 escapes: `\` and a special character stands for that
     /// character, `\` and two hex digits for one byte of the value's UTF-8 (`\41` is `A`, `\C3\A9` is
     /// `é`). Spaces around the value are not part of it unless escaped.
-    private static func unescape(_ text: Substring, in name: String) throws(CAError) -> String {
-        let input = Array(text.utf8)
+    private static func unescape(_ text: ArraySlice<UInt8>, in name: String) throws(CAError) -> String {
+        let input = Array(text)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(input.count)
         var index = input.startIndex
@@ -165,7 +177,10 @@ public enum DistinguishedNameText {
             }
         }
         guard let value = String(validating: bytes, as: UTF8.self) else {
-            throw CAError(.invalidInput, "the hex escapes in \"\(text)\" of the name \"\(name)\" are not UTF-8")
+            throw CAError(
+                .invalidInput,
+                "the hex escapes in \"\(String(decoding: text, as: UTF8.self))\" of the name \"\(name)\" are not UTF-8"
+            )
         }
         return value
     }
@@ -189,17 +204,18 @@ public enum DistinguishedNameText {
             bytes.contains(where: isEscaped) || bytes.first == UInt8(ascii: " ")
             || bytes.first == UInt8(ascii: "#") || bytes.last == UInt8(ascii: " ")
         guard needsLook else { return value }
-        let characters = Array(value)
-        var result = ""
-        for (offset, character) in characters.enumerated() {
-            let special = ",+\"\\<>;=".contains(character)
+        // One Unicode scalar at a time (RFC 4514 speaks of characters): a special followed by a combining
+        // mark is still a special, though Swift sees one `Character`.
+        let scalars = Array(value.unicodeScalars)
+        var result = String.UnicodeScalarView()
+        for (offset, scalar) in scalars.enumerated() {
+            let special = scalar.isASCII && isEscaped(UInt8(scalar.value))
             let edge =
-                (offset == 0 && (character == " " || character == "#"))
-                || (offset == characters.count - 1 && character == " ")
+                (offset == 0 && (scalar == " " || scalar == "#")) || (offset == scalars.count - 1 && scalar == " ")
             if special || edge { result.append("\\") }
-            result.append(character)
+            result.append(scalar)
         }
-        return result
+        return String(result)
     }
 
     /// Whether `byte` is one of `, + " \ < > ; =` (RFC 4514 section 2.4).
