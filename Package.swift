@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CustosX509", targets: ["CustosX509"]),
         .library(name: "CA", targets: ["CA"]),
         .library(name: "OCSP", targets: ["OCSP"]),
+        .library(name: "Server", targets: ["Server"]),
         .library(name: "Vault", targets: ["Vault"]),
         .library(name: "Access", targets: ["Access"]),
         .library(name: "APIModels", targets: ["APIModels"]),

@@ -16,17 +16,27 @@ let targets: [(name: String, products: [String])] = [
     ("FuzzPEM", ["Codecs"]),
     ("FuzzDistinguishedName", ["CA"]),
     ("FuzzTimestampReply", ["Signing"]),
+    ("FuzzHTTPHead", ["Server"]),
 ]
 
 let package = Package(
     name: "CustosFuzz",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(path: "..")],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+    ],
     targets: [.target(name: "FuzzDriver")]
         + targets.map { target in
             .executableTarget(
                 name: target.name,
-                dependencies: ["FuzzDriver"] + target.products.map { .product(name: $0, package: custos) },
+                dependencies: ["FuzzDriver"] + target.products.map { .product(name: $0, package: custos) }
+                    + (target.name == "FuzzHTTPHead"
+                        ? [
+                            .product(name: "NIOCore", package: "swift-nio"),
+                            .product(name: "NIOEmbedded", package: "swift-nio"),
+                            .product(name: "NIOHTTP1", package: "swift-nio"),
+                        ] : []),
                 swiftSettings: [.swiftLanguageMode(.v6)]
             )
         }

@@ -17,7 +17,7 @@ bin="$(cd "$root/Fuzz" && swift build "${flags[@]}" --show-bin-path)"
 
 # Seeds: real examples of each input, from openssl.
 s="$seeds/tmp"
-mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply}
+mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead}
 ssl() { openssl "$@" >/dev/null 2>&1; }
 ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/ca.key" -subj "/CN=Fuzz CA/O=Custos" -days 2 -out "$s/ca.pem"
 ssl x509 -in "$s/ca.pem" -outform DER -out "$s/ca.der"
@@ -38,6 +38,11 @@ printf '%s' '{"csr":"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFI
 printf '%s' '{"digest":"n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=","reference":"build \u00e9\t17","saltLength":-32,"x":null}' > "$seeds/FuzzFlatJSON/sign.json"
 printf '%s' 'CN=Line 3 Root,O=Acme\, Inc.,C=DE' > "$seeds/FuzzDistinguishedName/plain.txt"
 printf '%s' 'CN=caf\C3\A9 \+ \#1+OU=a\;b,DC=example,SERIALNUMBER=42,E=ops@example.com,2.5.4.97=x\ ' > "$seeds/FuzzDistinguishedName/escapes.txt"
+h="$seeds/FuzzHTTPHead"
+printf 'GET /v1/health HTTP/1.1\r\nHost: custos\r\n\r\n' > "$h/get.http"
+printf 'POST /v1/keys HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\n2\r\n1}\r\n0\r\n\r\n' > "$h/chunked.http"
+printf 'GET /ocsp/MEIwQDA%%2BMDwwOjAJBgUrDgMCGgUABBQ HTTP/1.1\r\nHost: x\r\nIf-None-Match: "a"\r\n\r\nGET /v1/ready HTTP/1.1\r\nConnection: close\r\n\r\n' > "$h/pipelined.http"
+printf 'POST /v1/vault HTTP/1.0\r\nContent-Length: 4\r\nAuthorization: Bearer cst_x\r\n\r\n{}\r\n' > "$h/length.http"
 rm -rf "$s"
 # Inputs that once failed (Fuzz/Regressions/<target>/) stay in every run's seeds.
 for regressions in "$root"/Fuzz/Regressions/*/; do

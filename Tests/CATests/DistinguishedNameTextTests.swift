@@ -104,6 +104,16 @@ import X509
         }
     }
 
+    /// Found by the fuzz target: a dotted attribute type that swift-asn1 takes (`4.…`) and then traps on,
+    /// or traps on at once. Refused as unknown attribute types.
+    @Test func attributeTypesThatAreNotWellFormedOIDsAreRefused() throws {
+        for text in ["CN=a+4.9714444444974444444=x", "CN=x,2.18446744073709551600=y", "1.2.99999999999=z", "3.1=q"] {
+            #expect(throws: CAError.self, "\(text)") { try DistinguishedNameText.parse(text) }
+        }
+        let name = try DistinguishedNameText.parse("2.5.4.97=VATDE-123,CN=x")
+        #expect(DistinguishedNameText.format(name) == "2.5.4.97=VATDE-123,CN=x")
+    }
+
     @Test func hexEscapesStandForTheBytesOfTheValue() throws {
         let cases: [(text: String, value: String)] = [
             ("CN=\\41BC", "ABC"), ("CN=caf\\C3\\A9", "café"), ("CN=caf\\c3\\a9", "café"),

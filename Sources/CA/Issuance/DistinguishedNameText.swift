@@ -92,7 +92,7 @@ public enum DistinguishedNameText {
         let type: ASN1ObjectIdentifier
         if let known = types.first(where: { $0.name == typeText || ($0.name == "E" && typeText == "EMAILADDRESS") }) {
             type = known.oid
-        } else if typeText.first?.isNumber == true, let oid = try? ASN1ObjectIdentifier(dotRepresentation: typeText) {
+        } else if let oid = ObjectIdentifierText.parse(typeText) {
             type = oid
         } else {
             throw CAError(

@@ -372,7 +372,7 @@ enum ExtensionBuilder {
     }
 
     static func objectIdentifier(_ text: String, field: String) throws(CAError) -> ASN1ObjectIdentifier {
-        guard text.first?.isNumber == true, let oid = try? ASN1ObjectIdentifier(dotRepresentation: text) else {
+        guard let oid = ObjectIdentifierText.parse(text) else {
             throw CAError(
                 .invalidInput,
                 "policy: \(field) has \"\(text)\", which is neither a known name nor a dotted OID"
