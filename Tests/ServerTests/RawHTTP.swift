@@ -9,26 +9,10 @@ import Foundation
 final class RawConnection {
     let descriptor: Int32
 
-    /// Connects to the server's `port` on 127.0.0.1, from `source` (another loopback address stands
-    /// for another host) or the default.
-    init(port: Int, from source: String? = nil) throws {
+    /// Connects to the server's `port` on 127.0.0.1.
+    init(port: Int) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket: \(errno)") }
-        if let source {
-            var local = sockaddr_in()
-            local.sin_family = sa_family_t(AF_INET)
-            local.sin_addr.s_addr = inet_addr(source)
-            let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard bound == 0 else {
-                let code = errno
-                close(descriptor)
-                throw TestFailure("bind \(source): \(code)")
-            }
-        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

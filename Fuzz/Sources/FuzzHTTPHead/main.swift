@@ -6,8 +6,9 @@ import NIOHTTP1
 
 @testable import Server
 
-/// Bytes from a client, through the same pipeline head as a real connection: NIO's HTTP/1 decoder
-/// with the server's limits and the connection guard (timeouts, caps, JSON errors for what cannot be
+/// Bytes from a client, through the same pipeline head as a real connection
+/// (`CustosHTTP1Channel.addGuardedCodec`): NIO's HTTP/1 decoder with the server's limits and the
+/// connection guard (timeouts, caps, JSON errors for what cannot be
 /// read), then a stand-in for the application that answers every whole request. Checked: everything
 /// written back is HTTP responses, and once the connection is gone the guard has given back its slot.
 let limits = ConnectionLimits()
@@ -17,19 +18,8 @@ let counter = ConnectionCounter(limits)
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let channel = EmbeddedChannel()
-    let guardHandler = ConnectionGuard(limits: limits, counter: counter)
     do {
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-        decoderLimits.maxHeaderFieldCount = 1000
-        try channel.pipeline.syncOperations.addHandler(HeadBytesWatcher(guardHandler))
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-            withPipeliningAssistance: false,
-            withErrorHandling: false,
-            withOutboundHeaderValidation: false,
-            withEncoderConfiguration: .init(),
-            withDecoderLimitConfiguration: decoderLimits
-        )
-        try channel.pipeline.syncOperations.addHandler(guardHandler)
+        try CustosHTTP1Channel.addGuardedCodec(to: channel.pipeline.syncOperations, limits: limits, counter: counter)
         try channel.pipeline.syncOperations.addHandler(Answerer())
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.9", port: 40000)).wait()
     } catch {

@@ -24,18 +24,7 @@ struct CustosHTTP1Channel: HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-            decoderLimits.maxHeaderFieldCount = 1000
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                withPipeliningAssistance: false,
-                withErrorHandling: false,
-                withOutboundHeaderValidation: false,
-                withEncoderConfiguration: .init(),
-                withDecoderLimitConfiguration: decoderLimits
-            )
-            let guardHandler = ConnectionGuard(limits: limits, counter: counter)
-            try channel.pipeline.syncOperations.addHandler(HeadBytesWatcher(guardHandler), position: .first)
-            try channel.pipeline.syncOperations.addHandler(guardHandler)
+            try Self.addGuardedCodec(to: channel.pipeline.syncOperations, limits: limits, counter: counter)
             try channel.pipeline.syncOperations.addHandler(OCSPFastPath(answers: ocspAnswers))
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
@@ -44,6 +33,27 @@ struct CustosHTTP1Channel: HTTPChannelHandler {
                 configuration: .init(isOutboundHalfClosureEnabled: true)
             )
         }
+    }
+
+    /// NIO's HTTP/1 codec with the server's limits, the connection guard behind the decoder and its
+    /// byte watcher in front of it: the head of every connection's pipeline (and of the HTTP fuzz target).
+    static func addGuardedCodec(
+        to pipeline: ChannelPipeline.SynchronousOperations,
+        limits: ConnectionLimits,
+        counter: ConnectionCounter
+    ) throws {
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldCount = 1000
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: false,
+            withErrorHandling: false,
+            withOutboundHeaderValidation: false,
+            withEncoderConfiguration: .init(),
+            withDecoderLimitConfiguration: decoderLimits
+        )
+        let guardHandler = ConnectionGuard(limits: limits, counter: counter)
+        try pipeline.addHandler(HeadBytesWatcher(guardHandler), position: .first)
+        try pipeline.addHandler(guardHandler)
     }
 
     func handle(value: Value, logger: Logger) async {
