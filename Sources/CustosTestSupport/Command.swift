@@ -53,8 +53,8 @@ public func runCommand(
     )
 }
 
-/// Everything until end of file. Not `readDataToEndOfFile()`: on Linux it traps when a signal
-/// interrupts the read (`try!` on `EINTR`), which a test process that starts many children meets.
+/// Everything until end of file. Not `readDataToEndOfFile()`: on Linux Foundation stops the process
+/// when a signal interrupts its read (`EINTR`), which a test process that starts many children meets.
 func readToEnd(_ handle: FileHandle) -> Data {
     var data = Data()
     var buffer = [UInt8](repeating: 0, count: 65536)

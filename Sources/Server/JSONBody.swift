@@ -33,6 +33,8 @@ enum JSONBody {
     /// parameters, or a `+json` type).
     static func requireJSON(_ request: Request) throws(APIError) {
         let declared = request.headers[.contentType] ?? ""
+        // What every client sends: no splitting or lower-casing on the signing path.
+        if declared == "application/json" { return }
         let type =
             declared.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
             .lowercased() ?? ""

@@ -51,19 +51,32 @@ enum ServerMetrics {
     /// One OCSP answer: by OCSP status and by source (pre-signed, live, error), and how long a live
     /// one took (the HSM signature included).
     /// Counts a refused request, with or without a valid credential (`status` 401 or 403).
-    static func accessDenied(status: Int) {
-        Counter(label: "custos_access_denied", dimensions: [("status", String(status))]).increment()
-    }
+    static func accessDenied(status: Int) { (status == 401 ? deniedUnauthenticated : deniedForbidden).increment() }
 
     /// The client connections open now.
-    static func connectionsOpen(_ count: Int) { Gauge(label: "custos_connections_open").record(count) }
+    static func connectionsOpen(_ count: Int) { openConnections.record(count) }
 
     /// Counts a connection closed on acceptance because the server or its client has as many as allowed.
-    static func connectionRefused() { Counter(label: "custos_connections_refused").increment() }
+    static func connectionRefused() { refusedConnections.increment() }
 
     /// Counts a connection closed for taking too long over a request's `part` (header, body, idle).
     static func connectionTimedOut(_ part: String) {
         Counter(label: "custos_connections_timed_out", dimensions: [("part", part)]).increment()
+    }
+
+    // Made once, after the factory is in place (a handle made before it stays a no-op).
+    private static let deniedUnauthenticated = handle {
+        Counter(label: "custos_access_denied", dimensions: [("status", "401")])
+    }
+    private static let deniedForbidden = handle {
+        Counter(label: "custos_access_denied", dimensions: [("status", "403")])
+    }
+    private static let openConnections = handle { Gauge(label: "custos_connections_open") }
+    private static let refusedConnections = handle { Counter(label: "custos_connections_refused") }
+
+    private static func handle<Metric>(_ make: () -> Metric) -> Metric {
+        bootstrap()
+        return make()
     }
 
     static func ocspAnswered(_ answer: OCSPResponder.Answer, duration: Duration) {

@@ -169,22 +169,9 @@ import X509
         let directory = try makeTemporaryDirectory("custos-crl-rekey")
         try await CARouteTests().createCA(server, id: "rk", algorithm: "ec-p256", subject: "CN=Rekeyed CA")
         func issue(_ name: String) async throws -> (serial: String, path: String, text: String) {
-            let csr = try makeCSR(
-                directory,
-                name: name,
-                newkey: CARouteTests.leafKeys[0].newkey,
-                subject: "/CN=\(name)"
-            )
-            let issued = try await server.request(
-                "POST",
-                "/v1/cas/rk/certificates",
-                token: server.adminToken,
-                json: ["csr": csr, "category": "device"]
-            )
-            try #require(issued.status == 201, "\(issued.text)")
-            let pem = issued.json["certificate"] as! String
-            let text = try runCommand("openssl", ["x509", "-noout", "-text"], input: Data(pem.utf8)).stdout
-            return (issued.json["serial"] as! String, try writeFile(directory, "\(name).pem", Data(pem.utf8)), text)
+            let issued = try await issueLeaf(server, ca: "rk", name: name, in: directory)
+            let text = try runCommand("openssl", ["x509", "-noout", "-text"], input: Data(issued.pem.utf8)).stdout
+            return (issued.serial, issued.path, text)
         }
         let old = try await issue("old-leaf")
         #expect(old.text.contains("http://pki.example.com/crl/rk.crl"), "\(old.text)")

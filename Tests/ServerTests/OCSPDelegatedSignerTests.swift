@@ -18,21 +18,9 @@ import Testing
         var leaves: [String] = []
         var serials: [String] = []
         for name in ["one", "two"] {
-            let csr = try makeCSR(
-                directory,
-                name: name,
-                newkey: CARouteTests.leafKeys[0].newkey,
-                subject: "/CN=\(name)"
-            )
-            let issued = try await server.request(
-                "POST",
-                "/v1/cas/d-root/certificates",
-                token: server.adminToken,
-                json: ["csr": csr, "category": "device"]
-            )
-            try #require(issued.status == 201, "\(issued.text)")
-            leaves.append(try writeFile(directory, "\(name).pem", Data((issued.json["certificate"] as! String).utf8)))
-            serials.append(issued.json["serial"] as! String)
+            let issued = try await issueLeaf(server, ca: "d-root", name: name, category: "device", in: directory)
+            leaves.append(issued.path)
+            serials.append(issued.serial)
         }
         let rootPath = try writeFile(
             directory,

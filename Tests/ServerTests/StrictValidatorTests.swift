@@ -62,21 +62,9 @@ import Testing
         var leaves: [String] = []
         var serials: [String] = []
         for name in ["kept", "revoked"] {
-            let csr = try makeCSR(
-                directory,
-                name: name,
-                newkey: CARouteTests.leafKeys[0].newkey,
-                subject: "/CN=\(name)"
-            )
-            let issued = try await server.request(
-                "POST",
-                "/v1/cas/strict/certificates",
-                token: server.adminToken,
-                json: ["csr": csr, "category": "tls-client"]
-            )
-            try #require(issued.status == 201, "\(issued.text)")
-            leaves.append(try writeFile(directory, "\(name).pem", Data((issued.json["certificate"] as! String).utf8)))
-            serials.append(issued.json["serial"] as! String)
+            let issued = try await issueLeaf(server, ca: "strict", name: name, category: "tls-client", in: directory)
+            leaves.append(issued.path)
+            serials.append(issued.serial)
         }
         let revoked = try await server.request(
             "POST",

@@ -65,6 +65,27 @@ func makeCSR(_ directory: String, name: String, newkey: [String], subject: Strin
     return try String(contentsOfFile: csrPath, encoding: .utf8)
 }
 
+/// A certificate from `ca` for a fresh P-256 key made by openssl (`CN=<name>`), written to
+/// `<directory>/<name>.pem`: its serial, the file and the PEM.
+func issueLeaf(
+    _ server: ServerFixture,
+    ca: String,
+    name: String,
+    category: String = "device",
+    in directory: String
+) async throws -> (serial: String, path: String, pem: String) {
+    let csr = try makeCSR(directory, name: name, newkey: CARouteTests.leafKeys[0].newkey, subject: "/CN=\(name)")
+    let issued = try await server.request(
+        "POST",
+        "/v1/cas/\(ca)/certificates",
+        token: server.adminToken,
+        json: ["csr": csr, "category": category]
+    )
+    try #require(issued.status == 201, "\(issued.text)")
+    let pem = issued.json["certificate"] as! String
+    return (issued.json["serial"] as! String, try writeFile(directory, "\(name).pem", Data(pem.utf8)), pem)
+}
+
 /// A stored-policy body for the role matrix.
 enum IssuancePolicyJSON {
     static var user: [String: Any] {

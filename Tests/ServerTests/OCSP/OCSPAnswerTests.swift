@@ -21,21 +21,8 @@ extension OCSPRouteTests {
         )
         var leaves: [String: (serial: String, path: String)] = [:]
         for name in ["alpha", "beta"] {
-            let csr = try makeCSR(
-                directory,
-                name: name,
-                newkey: CARouteTests.leafKeys[0].newkey,
-                subject: "/CN=\(name)"
-            )
-            let issued = try await server.request(
-                "POST",
-                "/v1/cas/ocsp-issuing/certificates",
-                token: server.adminToken,
-                json: ["csr": csr, "category": "device"]
-            )
-            try #require(issued.status == 201, "\(issued.text)")
-            let path = try writeFile(directory, "\(name).pem", Data((issued.json["certificate"] as! String).utf8))
-            leaves[name] = (issued.json["serial"] as! String, path)
+            let issued = try await issueLeaf(server, ca: "ocsp-issuing", name: name, in: directory)
+            leaves[name] = (issued.serial, issued.path)
         }
         let chain = try await server.request("GET", "/v1/cas/ocsp-issuing/chain", token: server.adminToken)
         let chainPath = try writeFile(directory, "chain.pem", chain.body)
