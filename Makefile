@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= .custos
 
-.PHONY: deps build run test fuzz bench bench-http bench-crl format lint clean profiles
+.PHONY: deps build run test fuzz bench bench-http bench-enrollment bench-crl format lint clean profiles
 
 deps:
 	@scripts/install-deps.sh
@@ -44,6 +44,13 @@ bench-http: deps
 	$(SWIFT) build -c release --product custos
 	touch Bench/Package.swift
 	cd Bench && $(SWIFT) run -c release HTTPBench --custos $$($(SWIFT) build -c release --show-bin-path --package-path ..)/custos
+
+# EST simpleenroll against REST issuance on the same CA over HTTPS, as a ratio (release build, ~2 minutes).
+bench-enrollment: deps
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(SWIFT) build -c release --product custos
+	touch Bench/Package.swift
+	cd Bench && $(SWIFT) run -c release EnrollmentBench --custos $$($(SWIFT) build -c release --show-bin-path --package-path ..)/custos
 
 # A CRL of 1,000,000 revoked entries: generate and sign time, peak memory (release build).
 bench-crl: deps

@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "OCSP", targets: ["OCSP"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "Vault", targets: ["Vault"]),
+        .library(name: "Enrollment", targets: ["Enrollment"]),
         .library(name: "Access", targets: ["Access"]),
         .library(name: "APIModels", targets: ["APIModels"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
@@ -130,6 +131,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Enrollment through standard protocols: profiles, client secrets and authentication, issuing or
+        // holding requests for approval. The protocols' messages are parsed by the server (EST) and by
+        // their own modules.
+        .target(
+            name: "Enrollment",
+            dependencies: [
+                "CA", "CustosX509", "MetadataStore", "Codecs",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
         // The secret vault: secrets encrypted in the HSM under per-namespace key-encryption keys.
         .target(
             name: "Vault",
@@ -168,7 +182,8 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Access", "CustosX509", "HSM", "PKCS11",
+                "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "Access", "CustosX509", "HSM",
+                "PKCS11",
                 "MetadataStore",
                 "Codecs",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -240,6 +255,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "EnrollmentTests",
+            dependencies: [
+                "Enrollment", "CA", "CustosX509", "Codecs", "MetadataStore", "CustosTestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "VaultTests",
             dependencies: ["Vault", "MetadataStore", "CustosTestSupport"],
             swiftSettings: strict
@@ -284,7 +308,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "APIModels", "Access", "Signing", "CA", "OCSP", "CustosX509", "HSM", "PKCS11",
+                "Server", "APIModels", "Access", "Signing", "CA", "OCSP", "Enrollment", "CustosX509", "HSM", "PKCS11",
                 "MetadataStore",
                 "Codecs",
                 "CustosTestSupport",

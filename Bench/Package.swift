@@ -30,6 +30,8 @@ let package = Package(
             name: "HTTPBench",
             dependencies: ["CSignLoop", .product(name: "PKCS11", package: custos)]
         ),
+        // EST simpleenroll against REST issuance over HTTPS on one server (a custos binary it starts).
+        .executableTarget(name: "EnrollmentBench"),
         // A CRL of a million entries: time and peak memory.
         .executableTarget(
             name: "CRLBench",

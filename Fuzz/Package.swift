@@ -17,6 +17,7 @@ let targets: [(name: String, products: [String])] = [
     ("FuzzDistinguishedName", ["CA"]),
     ("FuzzTimestampReply", ["Signing"]),
     ("FuzzHTTPHead", ["Server"]),
+    ("FuzzESTRequest", ["Server", "CA", "Enrollment"]),
 ]
 
 let package = Package(
@@ -31,7 +32,7 @@ let package = Package(
             .executableTarget(
                 name: target.name,
                 dependencies: ["FuzzDriver"] + target.products.map { .product(name: $0, package: custos) }
-                    + (target.name == "FuzzHTTPHead"
+                    + (target.name == "FuzzHTTPHead" || target.name == "FuzzESTRequest"
                         ? [
                             .product(name: "NIOCore", package: "swift-nio"),
                             .product(name: "NIOEmbedded", package: "swift-nio"),

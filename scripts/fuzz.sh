@@ -17,7 +17,7 @@ bin="$(cd "$root/Fuzz" && swift build "${flags[@]}" --show-bin-path)"
 
 # Seeds: real examples of each input, from openssl.
 s="$seeds/tmp"
-mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead}
+mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest}
 ssl() { openssl "$@" >/dev/null 2>&1; }
 ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/ca.key" -subj "/CN=Fuzz CA/O=Custos" -days 2 -out "$s/ca.pem"
 ssl x509 -in "$s/ca.pem" -outform DER -out "$s/ca.der"
@@ -43,6 +43,12 @@ printf 'GET /v1/health HTTP/1.1\r\nHost: custos\r\n\r\n' > "$h/get.http"
 printf 'POST /v1/keys HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\n2\r\n1}\r\n0\r\n\r\n' > "$h/chunked.http"
 printf 'GET /ocsp/MEIwQDA%%2BMDwwOjAJBgUrDgMCGgUABBQ HTTP/1.1\r\nHost: x\r\nIf-None-Match: "a"\r\n\r\nGET /v1/ready HTTP/1.1\r\nConnection: close\r\n\r\n' > "$h/pipelined.http"
 printf 'POST /v1/vault HTTP/1.0\r\nContent-Length: 4\r\nAuthorization: Bearer cst_x\r\n\r\n{}\r\n' > "$h/length.http"
+e="$seeds/FuzzESTRequest"
+base64 -w0 "$seeds/FuzzCSR/p256.der" > "$e/p256.b64"
+base64 -w 64 "$seeds/FuzzCSR/rsa2048.der" > "$e/rsa-lines.b64"
+cp "$seeds/FuzzCSR/ed25519.der" "$e/ed25519.der"
+ssl req -new -key "$s/p256.key" -subj '/CN=a,b\+c="d" #x;<y>/serialNumber=42' -outform DER -out "$e/escapes.der"
+printf '%s' "Basic $(printf 'device-7:abcdef-ghijkl-mnopqr-stuvwx' | base64 -w0)" > "$e/basic.txt"
 rm -rf "$s"
 # Inputs that once failed (Fuzz/Regressions/<target>/) stay in every run's seeds.
 for regressions in "$root"/Fuzz/Regressions/*/; do

@@ -8,3 +8,19 @@ python3 -c "import pkilint" 2>/dev/null || python3 -m pip install --quiet --disa
 # pyhanko-certvalidator: a strict relying party that fetches CRLs and delta CRLs from certificates.
 python3 -c "import pyhanko_certvalidator" 2>/dev/null \
     || python3 -m pip install --quiet --disable-pip-version-check "pyhanko-certvalidator==0.33.0"
+
+# Debian packages of real clients the tests run against the server: strongSwan's `pki` (EST) with its
+# curl fetcher plugin.
+packages=(strongswan-pki libstrongswan-extra-plugins)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "Installing missing test clients: ${missing[*]}"
+    sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -19,5 +19,8 @@ public let allAPIModels: [any APIModel.Type] = [
     HealthStatus.self, CertificateMetadataBody.self, CertificatePage.self, CertificateExpiringAnswer.self,
     ReportCount.self, CertificateSummaryAnswer.self, BulkRevokeBody.self, BulkRevokeFilter.self, BulkRevokeAnswer.self,
     SignatureItem.self, SignResult.self, VerifyResult.self, ItemError.self, CodeSignBody.self, IssueBatchBody.self,
-    CRLView.self, CRLDelta.self, OCSPSignerView.self,
+    CRLView.self, CRLDelta.self, OCSPSignerView.self, EnrollmentAuthenticationBody.self, EnrollmentRenewalBody.self,
+    EnrollmentProfileBody.self, EnrollmentProfileView.self, EnrollmentProfilePage.self, OneTimePasswordBody.self,
+    EnrollmentSecretView.self, EnrollmentSecretList.self, EnrollmentRequestView.self, EnrollmentRequestPage.self,
+    RejectEnrollmentBody.self,
 ]

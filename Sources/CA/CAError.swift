@@ -29,6 +29,9 @@ public struct CAError: Error, Sendable, CustomStringConvertible {
         public static let caNotUsable = Code(rawValue: "ca_not_usable")
         /// The certificate is revoked already (with a reason other than certificateHold).
         public static let alreadyRevoked = Code(rawValue: "already_revoked")
+        /// A condition the caller's part of an issuance checks no longer held when it was stored (a
+        /// one-time password used meanwhile); nothing was stored.
+        public static let conflict = Code(rawValue: "conflict")
         /// The HSM did not answer in time or is being recovered.
         public static let hsmUnavailable = Code(rawValue: "hsm_unavailable")
         /// The HSM or the store failed.

@@ -48,6 +48,12 @@ public enum Base64 {
     /// The bytes of a UTF-8 string in base64.
     public static func decode(_ text: String) -> [UInt8]? { decode(text.utf8) }
 
+    /// The bytes of base64 broken into lines (MIME bodies, RFC 2045 section 6.8): spaces, tabs, carriage
+    /// returns and line feeds are skipped; anything else must be standard, padded base64.
+    public static func decode(ignoringWhitespace text: some Collection<UInt8>) -> [UInt8]? {
+        decode(text.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A })
+    }
+
     /// Appends the base64 of `data` to `output`, padded, with `separator` after every `lineLength`
     /// characters except at the very end (Foundation's `.lineLength64Characters` and
     /// `.endLineWithLineFeed` with 64 and a line feed).

@@ -76,12 +76,21 @@ public func runClient(
     _ executable: String,
     _ arguments: [String],
     environment: [String: String] = [:],
-    input: Data? = nil
+    input: Data? = nil,
+    currentDirectory: String? = nil
 ) async throws -> CommandResult {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
             continuation.resume(
-                with: Result { try runCommand(executable, arguments, environment: environment, input: input) }
+                with: Result {
+                    try runCommand(
+                        executable,
+                        arguments,
+                        environment: environment,
+                        input: input,
+                        currentDirectory: currentDirectory
+                    )
+                }
             )
         }
         thread.start()

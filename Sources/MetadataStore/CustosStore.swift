@@ -4,7 +4,8 @@ public enum CustosStore {
     public static let recordTypes: [any StoredRecord.Type] = [
         KeyRecord.self, CARecord.self, CertificateRecord.self, RevocationRecord.self, CRLNumberRecord.self,
         PolicyRecord.self, CredentialRecord.self, VaultEntryRecord.self, OCSPResponseRecord.self,
-        OCSPSignerRecord.self, VaultNamespaceRecord.self, LeaseRecord.self,
+        OCSPSignerRecord.self, VaultNamespaceRecord.self, LeaseRecord.self, EnrollmentProfileRecord.self,
+        EnrollmentSecretRecord.self, EnrollmentRequestRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -19,6 +20,9 @@ public enum CustosStore {
         // 4: the leases table (processes sharing a store take turns at background jobs such as signing
         // OCSP responses ahead). Nothing to convert; the version keeps builds that ignore leases out.
         Schema.Migration(version: 4) { _, _ in },
+        // 5: enrollment profiles, their secrets and the requests waiting for approval (new tables). Nothing
+        // to convert.
+        Schema.Migration(version: 5) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

@@ -1,6 +1,7 @@
 import APIModels
 import Access
 import CA
+import Enrollment
 import Foundation
 public import HTTPTypes
 public import Hummingbird
@@ -64,7 +65,8 @@ extension APIError {
     static func from(_ error: CAError) -> APIError {
         switch error.code {
         case .unknownCA, .unknownCertificate: APIError(.notFound, error.code.rawValue, error.message)
-        case .caExists, .caNotUsable, .alreadyRevoked: APIError(.conflict, error.code.rawValue, error.message)
+        case .caExists, .caNotUsable, .alreadyRevoked, .conflict:
+            APIError(.conflict, error.code.rawValue, error.message)
         case .policyViolation: APIError(.unprocessableContent, error.code.rawValue, error.message)
         case .hsmUnavailable:
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
@@ -105,4 +107,22 @@ extension APIError {
 extension ItemError {
     init(_ error: SigningError) { self.init(code: error.code.rawValue, message: error.message) }
     init(_ error: APIError) { self.init(code: error.code, message: error.message) }
+}
+
+extension APIError {
+    /// The API's answer for an enrollment error (the protocols answer in their own terms).
+    static func from(_ error: EnrollmentError) -> APIError {
+        switch error.code {
+        case .unknownProfile, .unknownRequest: APIError(.notFound, error.code.rawValue, error.message)
+        case .profileExists, .alreadyDecided: APIError(.conflict, error.code.rawValue, error.message)
+        case .unauthenticated: APIError(.unauthorized, error.code.rawValue, error.message)
+        case .forbidden, .rejected: APIError(.forbidden, error.code.rawValue, error.message)
+        case .policyViolation: APIError(.unprocessableContent, error.code.rawValue, error.message)
+        case .notImplemented: APIError(.notImplemented, error.code.rawValue, error.message)
+        case .unavailable:
+            APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
+        case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
+        default: APIError(.badRequest, error.code.rawValue, error.message)
+        }
+    }
 }

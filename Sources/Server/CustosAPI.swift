@@ -1,5 +1,6 @@
 public import Access
 public import CA
+public import Enrollment
 public import HSM
 public import Hummingbird
 import HummingbirdCore
@@ -20,6 +21,7 @@ public struct CustosAPI: Sendable {
     public let authority: CertificateAuthority
     public let ocsp: OCSPResponder
     public let vault: Vault
+    public let enrollment: EnrollmentService
     public let configuration: ServerConfiguration
     /// Requests refused for want of a credential, counted until their summary is audited.
     public let anonymousRefusals = AnonymousRefusals()
@@ -41,6 +43,7 @@ public struct CustosAPI: Sendable {
             delegatedSigners: configuration.ocspDelegatedSigners
         )
         vault = Vault(keyStore: signing.keyStore, store: store)
+        enrollment = EnrollmentService(authority: authority)
         codeSigner = CodeSigner(
             signing: signing,
             store: store,
@@ -91,6 +94,13 @@ public struct CustosAPI: Sendable {
         CredentialRoutes(credentials: credentials, store: store, maxBodyBytes: configuration.maxBodyBytes)
             .add(to: protected)
         VaultRoutes(vault: vault, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
+        EnrollmentProfileRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
+        EnrollmentRequestRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
+        ESTRoutes(
+            enrollment: enrollment,
+            overTLS: configuration.tls != nil,
+            retryAfterSeconds: configuration.enrollmentRetryAfterSeconds
+        ).add(to: router)
         return router
     }
 
@@ -130,6 +140,6 @@ public struct CustosAPI: Sendable {
             CustosHTTP1Channel(responder: responder, ocspAnswers: answers, limits: limits, counter: counter)
         }
         guard let tls = configuration.tls else { return http1 }
-        return try .tls(http1, tlsConfiguration: try TLSSetup.configuration(tls, signing: signing))
+        return try .tls(http1, configuration: try TLSSetup.channelConfiguration(tls, signing: signing))
     }
 }

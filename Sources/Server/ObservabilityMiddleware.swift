@@ -1,5 +1,6 @@
 import Access
 import CA
+import Enrollment
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -64,6 +65,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         case let error as SigningError: return APIError.from(error)
         case let error as CAError: return APIError.from(error)
         case let error as VaultError: return APIError.from(error)
+        case let error as EnrollmentError: return APIError.from(error)
         case let error as AccessError: return APIError(error)
         case let error as HTTPError:
             let code: String

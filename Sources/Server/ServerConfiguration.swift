@@ -78,6 +78,9 @@ public struct ServerConfiguration: Sendable {
     public var refusalSummaryInterval: Duration = .seconds(60)
     /// Timeouts and limits of client connections.
     public var connections = ConnectionLimits()
+    /// Seconds an EST client is told to wait (`Retry-After`) before it asks again for a request held for
+    /// an officer's approval.
+    public var enrollmentRetryAfterSeconds = 60
 
     public init(
         host: String = "127.0.0.1",

@@ -15,7 +15,7 @@ extension ServerConfiguration {
         "crl.validityHours", "crl.deltaValidityMinutes", "crl.revocationDelaySeconds", "ocsp.validityHours",
         "ocsp.maxLiveSignatures", "ocsp.delegatedSigners", "ocsp.signerValidityDays",
         "connections.headerTimeoutSeconds", "connections.bodyTimeoutSeconds", "connections.idleTimeoutSeconds",
-        "connections.max", "connections.maxPerClient", "audit.refusalSummarySeconds",
+        "connections.max", "connections.maxPerClient", "audit.refusalSummarySeconds", "enrollment.retryAfterSeconds",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -192,6 +192,9 @@ extension ServerConfiguration {
         }
         if let seconds = try integer("audit.refusalSummarySeconds", 1...86_400) {
             configuration.refusalSummaryInterval = .seconds(seconds)
+        }
+        if let seconds = try integer("enrollment.retryAfterSeconds", 1...86_400) {
+            configuration.enrollmentRetryAfterSeconds = seconds
         }
         return configuration
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HummingbirdTLS
 import NIOSSL
 import Signing
 import SwiftASN1
@@ -6,7 +7,24 @@ import X509
 
 /// Builds the HTTPS configuration: the certificate chain from its file, the key in the HSM, and
 /// (for mTLS) the roots that client certificates must chain to.
+///
+/// Without a client CA, the server still asks for a client certificate and lets the client send none:
+/// EST clients renew with their certificate, and the enrollment profile, not the TLS layer, decides
+/// which issuers it trusts (they change at run time, with the CAs). The handshake proves the client
+/// holds the certificate's key; nothing else takes a client certificate as a credential.
 enum TLSSetup {
+    static func channelConfiguration(_ tls: ServerConfiguration.TLS, signing: SigningService) throws
+        -> TLSChannelConfiguration
+    {
+        var configuration = try configuration(tls, signing: signing)
+        guard tls.clientCAPath == nil else { return TLSChannelConfiguration(tlsConfiguration: configuration) }
+        configuration.certificateVerification = .optionalVerification
+        configuration.sendCANameList = false
+        return TLSChannelConfiguration(tlsConfiguration: configuration) { _, promise in
+            promise.succeed(.certificateVerified)
+        }
+    }
+
     static func configuration(_ tls: ServerConfiguration.TLS, signing: SigningService) throws -> TLSConfiguration {
         let pem: String
         do { pem = try String(contentsOfFile: tls.certificateChainPath, encoding: .utf8) } catch {

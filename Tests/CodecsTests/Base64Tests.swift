@@ -20,6 +20,30 @@ import Testing
         }
     }
 
+    /// MIME bodies (EST): lines of 64 or 76 with CRLF or LF, as Foundation's `.ignoreUnknownCharacters`
+    /// reads them, but nothing other than white space is skipped.
+    @Test func decodesBase64InLinesSkippingWhiteSpaceOnly() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 2, 3, 57, 58, 300, 1000] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            for options: Data.Base64EncodingOptions in [
+                [.lineLength64Characters, .endLineWithCarriageReturn, .endLineWithLineFeed],
+                [.lineLength76Characters, .endLineWithLineFeed],
+            ] {
+                let text = Data(bytes).base64EncodedString(options: options) + "\r\n"
+                #expect(Base64.decode(ignoringWhitespace: Array(text.utf8)) == bytes, "\(length) bytes")
+                // (Foundation reads nothing but white space as no data at all.)
+                if length > 0 {
+                    #expect(Data(base64Encoded: text, options: .ignoreUnknownCharacters).map(Array.init) == bytes)
+                }
+            }
+        }
+        #expect(Base64.decode(ignoringWhitespace: Array("QUJD\n\tRA==".utf8)) == Array("ABCD".utf8))
+        for text in ["QU.JD", "QUJD\u{0}", "QUJ", "QUJD-"] {
+            #expect(Base64.decode(ignoringWhitespace: Array(text.utf8)) == nil, "\(text)")
+        }
+    }
+
     @Test func encodesWhatFoundationEncodesInLinesOrNot() {
         var generator = SystemRandomNumberGenerator()
         for length in Array(0...200) + [1000, 1001, 1002, 4095] {

@@ -87,7 +87,8 @@ import Yams
         tokens["vault"] = try await server.credential(.vault, keys: ["*"])
         let values = [
             "{ca}": "nosuch", "{name}": "nosuch", "{id}": "nosuch", "{namespace}": "nosuch", "{serial}": "01",
-            "{category}": "device", "{file}": "nosuch.crt", "{path}": "a/b",
+            "{category}": "device", "{file}": "nosuch.crt", "{path}": "a/b", "{profile}": "nosuch",
+            "{request}": "nosuch", "{secret}": "nosuch",
         ]
         var checked = 0
         for (method, template, operation) in try Self.operations(document) {

@@ -31,7 +31,8 @@ final class ServerFixture: Sendable {
     init(
         modulePath: String = SoftHSMEnvironment.shared.modulePath,
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
-        sessions: Int = 2
+        sessions: Int = 2,
+        beforeServing prepare: (CustosAPI) async throws -> Void = { _ in }
     ) async throws {
         module = try Module.load(path: modulePath)
         let token = try SoftHSMEnvironment.shared.makeToken(prefix: "api", on: module)
@@ -56,6 +57,7 @@ final class ServerFixture: Sendable {
             requester: Requester(actor: "test")
         )
         .secret
+        try await prepare(api)
         var logger = Logger(label: "custos-test")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

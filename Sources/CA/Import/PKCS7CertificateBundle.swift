@@ -24,6 +24,11 @@ public enum PKCS7CertificateBundle {
 
     /// The DER bundle of `certificates`.
     public static func der(_ certificates: [Certificate]) throws -> [UInt8] {
+        try der(encoded: try certificates.map { try derBytes($0) })
+    }
+
+    /// The DER bundle of certificates given in DER (as stored: nothing is parsed or encoded again).
+    public static func der(encoded certificates: [[UInt8]]) throws -> [UInt8] {
         var coder = DER.Serializer()
         try coder.appendConstructedNode(identifier: .sequence) { contentInfo in
             try contentInfo.serialize(signedData)
@@ -38,7 +43,7 @@ public enum PKCS7CertificateBundle {
                         try encapsulated.serialize(data)
                     }
                     // [0] IMPLICIT SET OF: DER sorts the elements by their encoding.
-                    let encoded = try certificates.map { try derBytes($0) }.sorted { $0.lexicographicallyPrecedes($1) }
+                    let encoded = certificates.sorted { $0.lexicographicallyPrecedes($1) }
                     signed.appendConstructedNode(
                         identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
                     ) {

@@ -196,7 +196,8 @@ public enum DistinguishedNameText {
         return backslashes % 2 == 1
     }
 
-    private static func escape(_ value: String) -> String {
+    /// `value` with RFC 4514 escapes, ready to stand as an attribute value in text.
+    public static func escape(_ value: String) -> String {
         // Most values need nothing: no special byte anywhere, no space or # first, no space last. (A
         // special character is ASCII, so its byte never occurs inside another character's encoding.)
         let bytes = value.utf8

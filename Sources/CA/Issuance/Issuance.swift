@@ -16,17 +16,22 @@ extension CertificateAuthority {
         public var validityDays: Int?
         /// Free-form key/value pairs stored and indexed with the certificate.
         public var metadata: [String: String]
+        /// The subject to certify instead of the CSR's (an enrollment profile's template); the policy
+        /// checks this one.
+        public var subject: DistinguishedName?
 
         public init(
             csr: [UInt8],
             category: CertificateCategory,
             validityDays: Int? = nil,
-            metadata: [String: String] = [:]
+            metadata: [String: String] = [:],
+            subject: DistinguishedName? = nil
         ) {
             self.csr = csr
             self.category = category
             self.validityDays = validityDays
             self.metadata = metadata
+            self.subject = subject
         }
     }
 
@@ -45,16 +50,26 @@ extension CertificateAuthority {
     /// From the CSR Custos takes the subject, the public key and the requested subject alternative
     /// names; other requested extensions are not copied (the policy decides them), and a request for
     /// a CA certificate is refused.
-    public func issue(ca id: String, _ request: IssueRequest, requester: Requester) async throws(CAError)
-        -> IssuedCertificate
-    {
-        try await keep(try await sign(ca: id, request, requester: requester))
+    ///
+    /// `alsoWrite` runs in the transaction that stores the certificate (an enrollment marks its one-time
+    /// password used there); if it throws, nothing is stored and its error is thrown.
+    public func issue(
+        ca id: String,
+        _ request: IssueRequest,
+        requester: Requester,
+        action: String = "certificate.issue",
+        alsoWrite: (@Sendable (any MetadataWriting, CertificateRecord) throws -> Void)? = nil
+    ) async throws(CAError) -> IssuedCertificate {
+        try await keep(try await sign(ca: id, request, requester: requester, action: action), alsoWrite: alsoWrite)
     }
 
     /// The request's CSR checked (signature, requested extensions) and the certificate signed; not stored.
-    func sign(ca id: String, _ request: IssueRequest, requester: Requester) async throws(CAError)
-        -> SignedCertificate
-    {
+    func sign(
+        ca id: String,
+        _ request: IssueRequest,
+        requester: Requester,
+        action: String = "certificate.issue"
+    ) async throws(CAError) -> SignedCertificate {
         let csr = try Self.parseCSR(request.csr)
         let alternativeNames = try Self.requestedAlternativeNames(csr).map { name throws(CAError) in
             try SubjectAlternativeName(name)
@@ -62,7 +77,7 @@ extension CertificateAuthority {
         return try await sign(
             ca: id,
             subject: CertifiedSubject(
-                name: csr.subject,
+                name: request.subject ?? csr.subject,
                 publicKey: csr.publicKey,
                 alternativeNames: alternativeNames,
                 csr: request.csr
@@ -71,7 +86,7 @@ extension CertificateAuthority {
             validityDays: request.validityDays,
             metadata: request.metadata,
             requester: requester,
-            action: "certificate.issue"
+            action: action
         )
     }
 
@@ -84,8 +99,11 @@ extension CertificateAuthority {
         var csr: [UInt8]? = nil
     }
 
-    /// Stores `signed` with its audit entry; returns once it is durable.
-    func keep(_ signed: SignedCertificate) async throws(CAError) -> IssuedCertificate {
+    /// Stores `signed` with its audit entry (and what `alsoWrite` writes); returns once it is durable.
+    func keep(
+        _ signed: SignedCertificate,
+        alsoWrite: (@Sendable (any MetadataWriting, CertificateRecord) throws -> Void)? = nil
+    ) async throws(CAError) -> IssuedCertificate {
         do {
             try await store.write { txn in
                 guard try txn.record(CertificateRecord.self, key: signed.record.primaryKey) == nil else {
@@ -93,6 +111,7 @@ extension CertificateAuthority {
                 }
                 try txn.save(signed.record)
                 try txn.appendAudit(signed.audit)
+                try alsoWrite?(txn, signed.record)
             }
             return IssuedCertificate(
                 record: signed.record,
@@ -354,30 +373,5 @@ extension CertificateAuthority {
                 throw CAError(.invalidInput, "metadata value of \(key) is longer than 1024 bytes")
             }
         }
-    }
-}
-
-/// Names and OIDs in policies.
-enum ExtensionBuilder {
-    static func extendedKeyUsage(_ name: String) throws(CAError) -> ExtendedKeyUsage.Usage {
-        switch name {
-        case "serverAuth": .serverAuth
-        case "clientAuth": .clientAuth
-        case "codeSigning": .codeSigning
-        case "emailProtection": .emailProtection
-        case "timeStamping": .timeStamping
-        case "ocspSigning": .ocspSigning
-        default: ExtendedKeyUsage.Usage(oid: try objectIdentifier(name, field: "extendedKeyUsage"))
-        }
-    }
-
-    static func objectIdentifier(_ text: String, field: String) throws(CAError) -> ASN1ObjectIdentifier {
-        guard let oid = ObjectIdentifierText.parse(text) else {
-            throw CAError(
-                .invalidInput,
-                "policy: \(field) has \"\(text)\", which is neither a known name nor a dotted OID"
-            )
-        }
-        return oid
     }
 }

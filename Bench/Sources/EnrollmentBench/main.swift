@@ -1,0 +1,243 @@
+import Foundation
+
+// EST enrollment against the REST API's issuance, measured in one run on one server and CA:
+//
+// - a `custos serve` over HTTPS (`custos tls init --self-signed`: the TLS key in the HSM), a CA
+//   `bench-ca` (ECDSA P-256) and an enrollment profile `bench` for it with a shared password;
+// - REST: wrk posts one CSR as JSON to `POST /v1/cas/bench-ca/certificates` (an admin's bearer
+//   credential);
+// - EST: wrk posts the same CSR as base64 DER to `/.well-known/est/bench/simpleenroll` (HTTP Basic
+//   with the profile's password);
+// - both over HTTPS from the same number of kept-alive connections, rounds alternating, each answer a
+//   new certificate signed in the HSM and stored durably with its audit entry.
+//
+// The figure is the median over rounds of EST certificates/s ÷ REST certificates/s. Usage:
+//   EnrollmentBench --custos PATH [--rounds 5] [--seconds 3] [--connections 32]
+
+let arguments = CommandLine.arguments
+func option(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+guard let custos = option("--custos") else {
+    FileHandle.standardError.write(Data("usage: EnrollmentBench --custos PATH-TO-RELEASE-CUSTOS\n".utf8))
+    exit(2)
+}
+let rounds = Int(option("--rounds") ?? "5") ?? 5
+let seconds = Int(option("--seconds") ?? "3") ?? 3
+let connections = Int(option("--connections") ?? "32") ?? 32
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+func which(_ name: String) throws -> String {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let candidate = "\(directory)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    throw Failure("\(name) is not installed (apt-get install \(name))")
+}
+
+/// Runs a program to completion; its standard output.
+@discardableResult
+func run(_ tool: String, _ arguments: [String], input: String? = nil) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : try which(tool))
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let inputPipe = Pipe()
+    if input != nil { process.standardInput = inputPipe }
+    try process.run()
+    if let input {
+        inputPipe.fileHandleForWriting.write(Data(input.utf8))
+        try inputPipe.fileHandleForWriting.close()
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw Failure("\(tool) \(arguments) failed") }
+    return String(decoding: data, as: UTF8.self)
+}
+
+// MARK: - The server, over HTTPS
+
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("custos-estbench-\(UUID())").path
+try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+let data = "\(directory)/data"
+var environment = ProcessInfo.processInfo.environment
+environment["CUSTOS_PROFILES_DIR"] =
+    environment["CUSTOS_PROFILES_DIR"]
+    ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).deletingLastPathComponent()
+    .appendingPathComponent("HSMProfiles").path
+setenv("CUSTOS_PROFILES_DIR", environment["CUSTOS_PROFILES_DIR"]!, 1)
+try run(custos, ["tls", "init", "--data-dir", data, "--self-signed"])
+try "tls:\n  certificateChain: \(data)/tls-chain.pem\n".write(
+    toFile: "\(data)/custos.yaml",
+    atomically: true,
+    encoding: .utf8
+)
+let server = Process()
+server.executableURL = URL(fileURLWithPath: custos)
+server.arguments = ["serve", "--data-dir", data, "--port", "0", "--sessions", "2"]
+server.environment = environment
+let serverOutput = Pipe()
+server.standardOutput = serverOutput
+server.standardError = serverOutput
+try server.run()
+defer {
+    kill(server.processIdentifier, SIGKILL)
+    try? FileManager.default.removeItem(atPath: directory)
+}
+var printed = ""
+var port: Int?
+while port == nil {
+    let chunk = serverOutput.fileHandleForReading.availableData
+    guard !chunk.isEmpty else { throw Failure("custos serve stopped: \(printed)") }
+    printed += String(decoding: chunk, as: UTF8.self)
+    if let range = printed.range(of: #"serving HTTPS on [^:]+:(\d+)"#, options: .regularExpression) {
+        port = Int(printed[range].split(separator: ":").last!)
+    }
+}
+Thread.detachNewThread { while !serverOutput.fileHandleForReading.availableData.isEmpty {} }
+let base = "https://localhost:\(port!)"
+let admin = try String(contentsOfFile: "\(data)/admin.token", encoding: .utf8)
+    .trimmingCharacters(in: .whitespacesAndNewlines)
+
+/// An API call with curl (it trusts the server's self-signed certificate); the JSON answer.
+func call(_ method: String, _ path: String, json: [String: Any]) throws -> [String: Any] {
+    let body = String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)
+    let answer = try run(
+        "curl",
+        [
+            "-sS", "--fail-with-body", "--cacert", "\(data)/tls-chain.pem", "-X", method, "-H",
+            "Authorization: Bearer \(admin)", "-H", "Content-Type: application/json", "--data-binary", body,
+            base + path,
+        ]
+    )
+    return (try JSONSerialization.jsonObject(with: Data(answer.utf8))) as? [String: Any] ?? [:]
+}
+
+_ = try call("POST", "/v1/cas", json: ["id": "bench-ca", "subject": "CN=Bench CA", "algorithm": "ec-p256"])
+_ = try call(
+    "POST",
+    "/v1/enrollment/profiles",
+    json: ["id": "bench", "ca": "bench-ca", "category": "device", "authentication": ["sharedPassword": true]]
+)
+let password = try call("POST", "/v1/enrollment/profiles/bench/password", json: [:])["secret"] as? String ?? ""
+
+try run(
+    "openssl",
+    [
+        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "bench.key",
+        "-subj", "/CN=bench device", "-out", "bench.csr",
+    ]
+)
+let csrPEM = try String(contentsOfFile: "\(directory)/bench.csr", encoding: .utf8)
+let csrBase64 = try run("sh", ["-c", "openssl req -in bench.csr -outform DER | openssl base64 -A"])
+
+// MARK: - wrk
+
+struct WrkResult {
+    var requestsPerSecond: Double
+    var p50: Double
+    var p99: Double
+    var errors: Int
+}
+
+/// wrk posting `body` with `headers` to `path` from `connections` connections.
+func wrk(_ path: String, body: String, headers: [String: String]) throws -> WrkResult {
+    let script = "\(directory)/wrk-\(UUID()).lua"
+    let quoted = { (text: String) in "\"" + text.utf8.map { String(format: "\\%03d", $0) }.joined() + "\"" }
+    try """
+    wrk.method = "POST"
+    \(headers.map { "wrk.headers[\(quoted($0.key))] = \(quoted($0.value))" }.joined(separator: "\n"))
+    wrk.body = \(quoted(body))
+    function done(summary, latency, requests)
+      local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+        + summary.errors.write + summary.errors.timeout
+      io.write(string.format("RESULT %d %f %f %f %d\\n", summary.requests, summary.duration / 1e6,
+        latency:percentile(50) / 1000, latency:percentile(99) / 1000, errors))
+    end
+    """.write(toFile: script, atomically: true, encoding: .utf8)
+    let text = try run(
+        "wrk",
+        ["-t", "1", "-c", "\(connections)", "-d", "\(seconds)s", "--timeout", "10s", "-s", script, base + path]
+    )
+    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") }) else {
+        throw Failure("wrk printed no result: \(text)")
+    }
+    let fields = line.split(separator: " ").dropFirst().map { Double($0) ?? 0 }
+    return WrkResult(requestsPerSecond: fields[0] / fields[1], p50: fields[2], p99: fields[3], errors: Int(fields[4]))
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+let restBody = String(
+    decoding: try JSONSerialization.data(withJSONObject: ["csr": csrPEM, "category": "device"]),
+    as: UTF8.self
+)
+let basic = Data("bench:\(password)".utf8).base64EncodedString()
+func rest() throws -> WrkResult {
+    try wrk(
+        "/v1/cas/bench-ca/certificates",
+        body: restBody,
+        headers: ["Content-Type": "application/json", "Authorization": "Bearer \(admin)"]
+    )
+}
+func est() throws -> WrkResult {
+    try wrk(
+        "/.well-known/est/bench/simpleenroll",
+        body: csrBase64,
+        headers: ["Content-Type": "application/pkcs10", "Authorization": "Basic \(basic)"]
+    )
+}
+
+// Warm up both paths (connections, caches).
+_ = try rest()
+_ = try est()
+var restRates: [Double] = []
+var estRates: [Double] = []
+var ratios: [Double] = []
+var errors = 0
+var latencies: (rest: WrkResult?, est: WrkResult?) = (nil, nil)
+for round in 0..<rounds {
+    // Alternate which goes first, so that drift over a round hits both alike.
+    let restResult: WrkResult
+    let estResult: WrkResult
+    if round % 2 == 0 {
+        restResult = try rest()
+        estResult = try est()
+    } else {
+        estResult = try est()
+        restResult = try rest()
+    }
+    errors += restResult.errors + estResult.errors
+    restRates.append(restResult.requestsPerSecond)
+    estRates.append(estResult.requestsPerSecond)
+    ratios.append(estResult.requestsPerSecond / restResult.requestsPerSecond)
+    latencies = (restResult, estResult)
+}
+
+print("EST simpleenroll vs REST issuance, HTTPS, \(connections) connections, \(rounds) rounds of \(seconds) s")
+print("| path | certificates/s | p50 / p99 (last round) |")
+print("| --- | --- | --- |")
+print(
+    "| REST POST /v1/cas/{ca}/certificates | \(Int(median(restRates))) | "
+        + String(format: "%.1f / %.1f ms", latencies.rest?.p50 ?? 0, latencies.rest?.p99 ?? 0) + " |"
+)
+print(
+    "| EST simpleenroll (Basic, shared password) | \(Int(median(estRates))) | "
+        + String(format: "%.1f / %.1f ms", latencies.est?.p50 ?? 0, latencies.est?.p99 ?? 0) + " |"
+)
+print(
+    "EST ÷ REST: " + String(format: "%.2f", median(ratios)) + " (per round: "
+        + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "); bar ≥ 0.80"
+)
+if errors > 0 { print("  \(errors) requests failed") }
+kill(server.processIdentifier, SIGKILL)
+try? FileManager.default.removeItem(atPath: directory)
+exit(errors > 0 ? 1 : 0)

@@ -1,0 +1,127 @@
+import CA
+import Codecs
+import CustosX509
+public import MetadataStore
+import X509
+
+/// Officers' decisions on requests that profiles with `approval: manual` hold.
+extension EnrollmentService {
+    /// The request `id`.
+    public func request(_ id: String) throws(EnrollmentError) -> EnrollmentRequestRecord {
+        let found: EnrollmentRequestRecord?
+        do { found = try store.read { try $0.enrollmentRequest(id: id) } } catch { throw EnrollmentError.from(error) }
+        guard let found else { throw EnrollmentError(.unknownRequest, "no enrollment request has id \(id)") }
+        return found
+    }
+
+    /// Requests in `state`, in id order after `cursor`.
+    public func requests(state: EnrollmentRequestRecord.State, after cursor: String?, limit: Int)
+        throws(EnrollmentError) -> [EnrollmentRequestRecord]
+    {
+        do { return try store.read { try $0.enrollmentRequests(state: state, after: cursor, limit: limit) } } catch {
+            throw EnrollmentError.from(error)
+        }
+    }
+
+    /// Issues the certificate a pending request asks for, under its profile as it is now; the request,
+    /// the certificate and the approval's audit entry are stored together. The client gets the
+    /// certificate when it polls.
+    public func approve(_ id: String, requester: Requester) async throws(EnrollmentError) -> EnrollmentRequestRecord {
+        let request = try self.request(id)
+        guard request.state == .pending else {
+            throw EnrollmentError(.alreadyDecided, "request \(id) is \(request.state.rawValue) already")
+        }
+        let profile = try profile(request.profile)
+        let csr: CertificateSigningRequest
+        do { csr = try CertificateAuthority.parseCSR(request.csr) } catch { throw EnrollmentError.from(error) }
+        let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
+            try SubjectTemplate(text).subject(for: csr.subject)
+        }
+        var metadata = [Self.profileMetadataKey: profile.id, Self.protocolMetadataKey: request.protocolName]
+        if let renews = request.renews { metadata[CertificateAuthority.renewedFromMetadataKey] = renews }
+        let decided = Self.now()
+        do {
+            let issued = try await authority.issue(
+                ca: profile.ca,
+                .init(
+                    csr: request.csr,
+                    category: profile.category,
+                    validityDays: profile.validityDays,
+                    metadata: metadata,
+                    subject: subject
+                ),
+                requester: Requester(
+                    actor: "\(request.protocolName)/\(profile.id)/\(request.client)",
+                    requestID: requester.requestID
+                ),
+                action: request.renews == nil ? "certificate.enroll" : "certificate.reenroll",
+                alsoWrite: { txn, certificate in
+                    guard var current = try txn.enrollmentRequest(id: id), current.state == .pending else {
+                        throw CAError(.conflict, "request \(id) was decided meanwhile")
+                    }
+                    current.state = .issued
+                    current.serial = Hex.encode(certificate.serial)
+                    current.decidedBy = requester.actor
+                    current.decided = decided
+                    try txn.save(current)
+                    try txn.appendAudit(
+                        AuditEvent(
+                            actor: requester.actor,
+                            action: "enrollment.approve",
+                            object: "enrollment-request/\(id)",
+                            outcome: "success: certificate/\(profile.ca)/\(Hex.encode(certificate.serial)) for "
+                                + "\(request.client) under profile \(profile.id)",
+                            requestID: requester.requestID
+                        )
+                    )
+                }
+            )
+            var approved = request
+            approved.state = .issued
+            approved.serial = Hex.encode(issued.record.serial)
+            approved.decidedBy = requester.actor
+            approved.decided = decided
+            return approved
+        } catch {
+            let failure = EnrollmentError.from(error)
+            throw failure.code == .forbidden ? EnrollmentError(.alreadyDecided, failure.message) : failure
+        }
+    }
+
+    /// Rejects a pending request; the client's next poll is refused with `reason`.
+    public func reject(_ id: String, reason: String?, requester: Requester) async throws(EnrollmentError)
+        -> EnrollmentRequestRecord
+    {
+        if let reason, reason.isEmpty || reason.utf8.count > 512 {
+            throw EnrollmentError(.invalidInput, "reason has 1 to 512 bytes")
+        }
+        do {
+            return try await store.write { txn in
+                guard var request = try txn.enrollmentRequest(id: id) else {
+                    throw EnrollmentError(.unknownRequest, "no enrollment request has id \(id)")
+                }
+                guard request.state == .pending else {
+                    throw EnrollmentError(.alreadyDecided, "request \(id) is \(request.state.rawValue) already")
+                }
+                request.state = .rejected
+                request.reason = reason
+                request.decidedBy = requester.actor
+                request.decided = Self.now()
+                try txn.save(request)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "enrollment.reject",
+                        object: "enrollment-request/\(id)",
+                        outcome: "success: \(request.client) under profile \(request.profile)"
+                            + (reason.map { ": \($0)" } ?? ""),
+                        requestID: requester.requestID
+                    )
+                )
+                return request
+            }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+    }
+}

@@ -1,0 +1,344 @@
+import CA
+import Codecs
+import CustosX509
+import Foundation
+public import MetadataStore
+import SwiftASN1
+import X509
+
+/// A certificate request that came through a protocol.
+public struct EnrollmentRequest: Sendable {
+    public enum Operation: String, Sendable {
+        /// A first certificate (EST simpleenroll, SCEP PKCSReq).
+        case enroll
+        /// A renewal, authenticated by the certificate being renewed (EST simplereenroll, SCEP RenewalReq).
+        case reenroll
+    }
+
+    public var profile: String
+    public var protocolName: EnrollmentProfile.EnrollmentProtocol
+    public var operation: Operation
+    /// The PKCS#10 request in DER.
+    public var csr: [UInt8]
+    public var credentials: ClientCredentials
+    /// A protocol's transaction id (SCEP's transactionID).
+    public var transaction: String?
+    /// The HTTP request's id, for the audit log.
+    public var requestID: String?
+
+    public init(
+        profile: String,
+        protocolName: EnrollmentProfile.EnrollmentProtocol,
+        operation: Operation,
+        csr: [UInt8],
+        credentials: ClientCredentials,
+        transaction: String? = nil,
+        requestID: String? = nil
+    ) {
+        self.profile = profile
+        self.protocolName = protocolName
+        self.operation = operation
+        self.csr = csr
+        self.credentials = credentials
+        self.transaction = transaction
+        self.requestID = requestID
+    }
+}
+
+/// What became of an enrollment.
+public enum EnrollmentOutcome: Sendable {
+    /// Issued now or earlier (a poll after approval): the certificate's record and the chain above it
+    /// (issuing CA first) in DER.
+    case issued(CertificateRecord, chain: [[UInt8]])
+    /// Waiting for an officer; the client asks again later.
+    case pending(EnrollmentRequestRecord)
+}
+
+extension EnrollmentService {
+    /// Metadata keys issued certificates carry.
+    public static let profileMetadataKey = "enrollment.profile"
+    public static let protocolMetadataKey = "enrollment.protocol"
+
+    /// Authenticates the client, checks the request against the profile, and issues the certificate,
+    /// holds the request for approval, or answers a poll for one held earlier. Every outcome, refusals
+    /// included, is an audit entry naming the profile, the client and what happened.
+    public func enroll(_ request: EnrollmentRequest) async throws(EnrollmentError) -> EnrollmentOutcome {
+        var client = "anonymous"
+        do throws(EnrollmentError) {
+            let profile = try profile(request.profile)
+            guard profile.protocols.contains(request.protocolName) else {
+                throw EnrollmentError(
+                    .unknownProfile,
+                    "profile \(profile.id) does not offer \(request.protocolName.rawValue.uppercased())"
+                )
+            }
+            let identity = try await authenticate(request.credentials, for: profile)
+            client = identity.name
+            return try await enroll(request, profile: profile, identity: identity)
+        } catch {
+            await auditRefusal(request, client: client, error: error)
+            throw error
+        }
+    }
+
+    private func enroll(_ request: EnrollmentRequest, profile: EnrollmentProfile, identity: ClientIdentity)
+        async throws(EnrollmentError) -> EnrollmentOutcome
+    {
+        let csr: CertificateSigningRequest
+        do { csr = try CertificateAuthority.parseCSR(request.csr) } catch { throw EnrollmentError.from(error) }
+        let keyHash: [UInt8]
+        do { keyHash = Self.sha256(try derBytes(csr.publicKey)) } catch { throw EnrollmentError.from(error) }
+        var renewed: CertificateRecord?
+        if request.operation == .reenroll {
+            guard case .issuedCertificate(let record) = identity else {
+                throw EnrollmentError(
+                    .forbidden,
+                    "re-enrollment needs the certificate being renewed as the TLS client certificate"
+                )
+            }
+            try checkRenewal(of: record, with: csr, profile: profile)
+            renewed = record
+        } else if case .issuedCertificate(let record) = identity {
+            // A holder of this CA's certificate may get another one for itself, not for other names.
+            try checkSameNames(as: record, in: csr, profile: profile)
+        }
+        // A request seen before: a poll for a pending one, or the answer to an approved one.
+        let earlier: EnrollmentRequestRecord?
+        do {
+            earlier = try store.read { reader in
+                if let transaction = request.transaction {
+                    return try reader.enrollmentRequest(profile: profile.id, transaction: transaction)
+                }
+                return try reader.enrollmentRequests(profile: profile.id, keyHash: keyHash).last {
+                    $0.csr == request.csr
+                }
+            }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+        if let earlier, earlier.csr == request.csr {
+            return try answer(earlier, profile: profile)
+        }
+        if case .oneTimePassword(let secret) = identity, secret.used != nil {
+            throw EnrollmentError(.forbidden, "the one-time password \(secret.id) has been used")
+        }
+        let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
+            try SubjectTemplate(text).subject(for: csr.subject)
+        }
+        let actor = "\(request.protocolName.rawValue)/\(profile.id)/\(identity.name)"
+        let oneTimeSecret: EnrollmentSecretRecord? =
+            if case .oneTimePassword(let secret) = identity { secret } else { nil }
+        if profile.approval == .manual {
+            return .pending(
+                try await hold(
+                    request,
+                    csr: csr,
+                    keyHash: keyHash,
+                    profile: profile,
+                    identity: identity,
+                    renews: renewed
+                )
+            )
+        }
+        var metadata = [
+            Self.profileMetadataKey: profile.id, Self.protocolMetadataKey: request.protocolName.rawValue,
+        ]
+        if let renewed { metadata[CertificateAuthority.renewedFromMetadataKey] = Hex.encode(renewed.serial) }
+        do {
+            let issued = try await authority.issue(
+                ca: profile.ca,
+                .init(
+                    csr: request.csr,
+                    category: profile.category,
+                    validityDays: profile.validityDays,
+                    metadata: metadata,
+                    subject: subject
+                ),
+                requester: Requester(actor: actor, requestID: request.requestID),
+                action: request.operation == .reenroll ? "certificate.reenroll" : "certificate.enroll",
+                alsoWrite: { txn, _ in
+                    if let oneTimeSecret { try Self.consume(oneTimeSecret, in: txn) }
+                }
+            )
+            return .issued(issued.record, chain: issued.chain)
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+    }
+
+    /// RFC 7030 section 4.2.2: the renewal names the same subject and alternative names; the profile's
+    /// window and key rules apply.
+    private func checkRenewal(
+        of record: CertificateRecord,
+        with csr: CertificateSigningRequest,
+        profile: EnrollmentProfile
+    )
+        throws(EnrollmentError)
+    {
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        if let window = profile.renewal.windowDays {
+            let opens = record.notAfter - Int64(window) * 86_400_000_000_000
+            guard now >= opens else {
+                let date = Date(timeIntervalSince1970: Double(opens) / 1e9)
+                throw EnrollmentError(
+                    .forbidden,
+                    "rule renewal.windowDays: certificate \(Hex.encode(record.serial)) may be renewed from \(date) on"
+                )
+            }
+        }
+        try checkSameNames(as: record, in: csr, profile: profile)
+        let old: Certificate
+        do { old = try Certificate(derEncoded: record.der) } catch { throw EnrollmentError.from(error) }
+        if csr.publicKey == old.publicKey, !profile.renewal.allowSameKey {
+            throw EnrollmentError(
+                .policyViolation,
+                "rule renewal.allowSameKey: profile \(profile.id) needs a new key on renewal"
+            )
+        }
+    }
+
+    /// The request names the subject and alternative names of the certificate `record` (through the
+    /// profile's subject template, if it has one).
+    private func checkSameNames(
+        as record: CertificateRecord,
+        in csr: CertificateSigningRequest,
+        profile: EnrollmentProfile
+    )
+        throws(EnrollmentError)
+    {
+        let old: Certificate
+        do { old = try Certificate(derEncoded: record.der) } catch { throw EnrollmentError.from(error) }
+        let expectedSubject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
+            try SubjectTemplate(text).subject(for: csr.subject)
+        }
+        guard (expectedSubject ?? csr.subject) == old.subject else {
+            throw EnrollmentError(
+                .policyViolation,
+                "rule renewalSameSubject: the request's subject \"\(DistinguishedNameText.format(csr.subject))\" is "
+                    + "not that of the client's certificate \"\(record.subject)\""
+            )
+        }
+        let requestedNames = (try? csr.attributes.extensionRequest?.extensions.subjectAlternativeNames).flatMap { $0 }
+        let oldNames = (try? old.extensions.subjectAlternativeNames).flatMap { $0 }
+        guard
+            Set((requestedNames.map(Array.init) ?? []).map(\.description))
+                == Set((oldNames.map(Array.init) ?? []).map(\.description))
+        else {
+            throw EnrollmentError(
+                .policyViolation,
+                "rule renewalSameSubject: the request's alternative names are not those of the client's certificate"
+            )
+        }
+    }
+
+    /// Stores the request as pending (and uses up its one-time password) with its audit entry.
+    private func hold(
+        _ request: EnrollmentRequest,
+        csr: CertificateSigningRequest,
+        keyHash: [UInt8],
+        profile: EnrollmentProfile,
+        identity: ClientIdentity,
+        renews: CertificateRecord?
+    ) async throws(EnrollmentError) -> EnrollmentRequestRecord {
+        let record = EnrollmentRequestRecord(
+            id: Hex.encode(Self.randomBytes(8)),
+            profile: profile.id,
+            protocolName: request.protocolName.rawValue,
+            client: identity.name,
+            csr: request.csr,
+            keyHash: keyHash,
+            transaction: request.transaction,
+            renews: renews.map { Hex.encode($0.serial) },
+            created: Self.now()
+        )
+        let oneTimeSecret: EnrollmentSecretRecord? =
+            if case .oneTimePassword(let secret) = identity { secret } else { nil }
+        do {
+            try await store.write { txn in
+                if let oneTimeSecret { try Self.consume(oneTimeSecret, in: txn) }
+                try txn.save(record)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: "\(request.protocolName.rawValue)/\(profile.id)/\(identity.name)",
+                        action: "enrollment.pending",
+                        object: "enrollment-request/\(record.id)",
+                        outcome: "pending: \(request.operation.rawValue) for "
+                            + "\(DistinguishedNameText.format(csr.subject)) waits for an officer",
+                        requestID: request.requestID
+                    )
+                )
+            }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+        return record
+    }
+
+    /// The answer to a request seen before.
+    private func answer(_ earlier: EnrollmentRequestRecord, profile: EnrollmentProfile) throws(EnrollmentError)
+        -> EnrollmentOutcome
+    {
+        switch earlier.state {
+        case .pending: return .pending(earlier)
+        case .rejected:
+            throw EnrollmentError(
+                .rejected,
+                "request \(earlier.id) was rejected" + (earlier.reason.map { ": \($0)" } ?? "")
+            )
+        case .issued:
+            guard let serial = earlier.serial else {
+                throw EnrollmentError(.internalError, "request \(earlier.id) is issued but names no certificate")
+            }
+            do {
+                let record = try authority.certificate(ca: profile.ca, serial: serial)
+                let chain = try authority.chain(profile.ca).map { try derBytes($0) }
+                return .issued(record, chain: chain)
+            } catch {
+                throw EnrollmentError.from(error)
+            }
+        }
+    }
+
+    /// Marks a one-time password used inside a write; refuses if another request used it meanwhile.
+    static func consume(_ secret: EnrollmentSecretRecord, in txn: any MetadataWriting) throws {
+        guard var current = try txn.enrollmentSecret(id: secret.id), current.used == nil else {
+            throw CAError(.conflict, "the one-time password \(secret.id) has been used")
+        }
+        current.used = now()
+        try txn.save(current)
+    }
+
+    /// An audit entry for a refused request (on a best-effort basis: a store failure is the refusal's
+    /// cause already).
+    private func auditRefusal(_ request: EnrollmentRequest, client: String, error: EnrollmentError) async {
+        await auditRefusal(
+            protocolName: request.protocolName,
+            profile: request.profile,
+            operation: request.operation,
+            client: client,
+            reason: "\(error.code): \(error.message)",
+            requestID: request.requestID
+        )
+    }
+
+    /// Records a protocol request refused before it reached `enroll` (a body that is no request, a
+    /// wrong media type, an unknown profile). The profile name comes from a URL: it is kept short.
+    public func auditRefusal(
+        protocolName: EnrollmentProfile.EnrollmentProtocol,
+        profile: String,
+        operation: EnrollmentRequest.Operation,
+        client: String,
+        reason: String,
+        requestID: String?
+    ) async {
+        let profile = String(profile.prefix(64))
+        let event = AuditEvent(
+            actor: "\(protocolName.rawValue)/\(profile)/\(client)",
+            action: "enrollment.refused",
+            object: "enrollment-profile/\(profile)",
+            outcome: "refused: \(operation.rawValue): \(reason.prefix(512))",
+            requestID: requestID
+        )
+        _ = try? await store.write { txn in try txn.appendAudit(event) }
+    }
+}

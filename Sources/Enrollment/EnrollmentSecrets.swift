@@ -1,0 +1,146 @@
+import Foundation
+public import MetadataStore
+
+/// The secrets clients present: a profile's shared password and one-time passwords for single devices.
+///
+/// Custos makes every secret (120 random bits as 24 characters of `a-z 2-7` in groups of six joined by
+/// `-`, which fits a SCEP challengePassword's PrintableString) and shows it once; the store keeps its
+/// SHA-256 only. A secret chosen by people would need a slow hash, and a slow hash on every enrollment
+/// would cost more than the certificate.
+extension EnrollmentService {
+    /// A secret and its record; the secret is not kept.
+    public struct NewSecret: Sendable {
+        public let record: EnrollmentSecretRecord
+        public let secret: String
+    }
+
+    /// Makes a new shared password for `profile`, replacing the one it had.
+    public func rotateSharedPassword(profile id: String, requester: Requester) async throws(EnrollmentError)
+        -> NewSecret
+    {
+        let profile = try profile(id)
+        guard profile.authentication.sharedPassword else {
+            throw EnrollmentError(
+                .invalidInput,
+                "profile \(id) does not accept a shared password (authentication.sharedPassword is false)"
+            )
+        }
+        return try await create(profile: id, kind: .shared, label: nil, expires: nil, requester: requester)
+    }
+
+    /// Makes a one-time password of `profile` for one device, valid for `validHours`.
+    public func createOneTimePassword(
+        profile id: String,
+        label: String?,
+        validHours: Int,
+        requester: Requester
+    ) async throws(EnrollmentError) -> NewSecret {
+        let profile = try profile(id)
+        guard profile.authentication.oneTimePasswords else {
+            throw EnrollmentError(
+                .invalidInput,
+                "profile \(id) does not accept one-time passwords (authentication.oneTimePasswords is false)"
+            )
+        }
+        guard (1...8760).contains(validHours) else {
+            throw EnrollmentError(.invalidInput, "validHours must be from 1 to 8760 (a year)")
+        }
+        if let label,
+            label.isEmpty || label.utf8.count > 128 || label.unicodeScalars.contains(where: { $0.value < 0x20 })
+        {
+            throw EnrollmentError(.invalidInput, "label has 1 to 128 printable characters")
+        }
+        let expires = Self.now() + Int64(validHours) * 3_600_000_000_000
+        return try await create(profile: id, kind: .oneTime, label: label, expires: expires, requester: requester)
+    }
+
+    /// The one-time passwords of `profile` (used or not), newest first.
+    public func oneTimePasswords(profile id: String) throws(EnrollmentError) -> [EnrollmentSecretRecord] {
+        _ = try profile(id)
+        do {
+            return try store.read { try $0.enrollmentSecrets(profile: id, kind: .oneTime) }.sorted {
+                $0.created > $1.created
+            }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+    }
+
+    /// Withdraws a secret of `profile` before it is used.
+    public func deleteSecret(profile id: String, secret secretID: String, requester: Requester)
+        async throws(EnrollmentError)
+    {
+        do {
+            try await store.write { txn in
+                guard let secret = try txn.enrollmentSecret(id: secretID), secret.profile == id else {
+                    throw EnrollmentError(.unknownRequest, "profile \(id) has no secret \(secretID)")
+                }
+                try txn.remove(EnrollmentSecretRecord.self, key: secret.primaryKey)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: "enrollment.secret.delete",
+                        object: "enrollment-profile/\(id)/secret/\(secretID)",
+                        outcome: "success",
+                        requestID: requester.requestID
+                    )
+                )
+            }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+    }
+
+    private func create(
+        profile id: String,
+        kind: EnrollmentSecretRecord.Kind,
+        label: String?,
+        expires: Int64?,
+        requester: Requester
+    ) async throws(EnrollmentError) -> NewSecret {
+        let secret = Self.makeSecret()
+        let record = EnrollmentSecretRecord(
+            id: Self.randomBytes(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(),
+            profile: id,
+            kind: kind,
+            secretHash: Self.sha256(secret.utf8),
+            label: label,
+            created: Self.now(),
+            expires: expires,
+            used: nil
+        )
+        do {
+            try await store.write { txn in
+                guard try txn.enrollmentProfile(id: id) != nil else {
+                    throw EnrollmentError(.unknownProfile, "no enrollment profile is named \"\(id)\"")
+                }
+                if kind == .shared {
+                    for old in try txn.enrollmentSecrets(profile: id, kind: .shared) {
+                        try txn.remove(EnrollmentSecretRecord.self, key: old.primaryKey)
+                    }
+                }
+                try txn.save(record)
+                try txn.appendAudit(
+                    AuditEvent(
+                        actor: requester.actor,
+                        action: kind == .shared ? "enrollment.password.rotate" : "enrollment.one-time-password.create",
+                        object: "enrollment-profile/\(id)/secret/\(record.id)",
+                        outcome: "success" + (label.map { ": for \($0)" } ?? ""),
+                        requestID: requester.requestID
+                    )
+                )
+            }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+        return NewSecret(record: record, secret: secret)
+    }
+
+    /// 24 characters of `a-z 2-7` (120 bits) in four groups of six.
+    static func makeSecret() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var generator = SystemRandomNumberGenerator()
+        let characters = (0..<24).map { _ in alphabet[Int.random(in: 0..<32, using: &generator)] }
+        return stride(from: 0, to: 24, by: 6).map { String(characters[$0..<($0 + 6)]) }.joined(separator: "-")
+    }
+}

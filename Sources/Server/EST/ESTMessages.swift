@@ -1,0 +1,121 @@
+import CA
+import Codecs
+import Enrollment
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOSSL
+import X509
+
+/// EST's message formats over HTTP (RFC 7030 section 4, RFC 8951): base64 bodies (line breaks in
+/// requests allowed; `Content-Transfer-Encoding` is ignored, as RFC 8951 section 3.2 says), PKCS#7 certs-only
+/// answers, and refusals as a status with a text body.
+enum ESTMessages {
+    /// The PKCS#10 request in a `simpleenroll` / `simplereenroll` body: base64 of DER, or (from clients
+    /// that ignore RFC 8951) DER itself.
+    static func csr(_ body: ByteBuffer) throws(ESTFailure) -> [UInt8] {
+        let bytes = Array(body.readableBytesView)
+        if let der = Base64.decode(ignoringWhitespace: bytes), !der.isEmpty { return der }
+        if bytes.first == 0x30 { return bytes }
+        throw ESTFailure(.badRequest, "the body is not a base64 PKCS#10 request (application/pkcs10)")
+    }
+
+    /// Throws 415 unless the request declares `application/pkcs10`.
+    static func requirePKCS10(_ request: Request) throws(ESTFailure) {
+        let declared = request.headers[.contentType] ?? ""
+        let type = declared.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
+        guard type?.lowercased() == "application/pkcs10" else {
+            throw ESTFailure(
+                .unsupportedMediaType,
+                "an enrollment request is sent as application/pkcs10, not \(declared.isEmpty ? "nothing" : declared)"
+            )
+        }
+    }
+
+    /// User and password from `Authorization: Basic …`, if the request has one that reads.
+    static func basicCredentials(_ request: Request) -> (user: String, password: String)? {
+        basicCredentials(header: request.headers[.authorization])
+    }
+
+    /// User and password from an `Authorization` value `Basic base64(user:password)` (RFC 7617).
+    static func basicCredentials(header: String?) -> (user: String, password: String)? {
+        guard let header, header.utf8.count > 6, header.prefix(6).lowercased() == "basic " else { return nil }
+        guard let decoded = Base64.decode(ignoringWhitespace: Array(header.utf8.dropFirst(6))),
+            let text = String(validating: decoded, as: UTF8.self), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    /// A base64 answer of `type`, in one line: RFC 8951 section 3.2 points at RFC 4648, which adds no
+    /// line breaks, and clients such as strongSwan's decode only the alphabet.
+    static func base64(_ der: [UInt8], type: String, status: HTTPResponse.Status = .ok) -> Response {
+        var body: [UInt8] = []
+        Base64.encode(der, into: &body, lineLength: 1 << 40)
+        return Response(
+            status: status,
+            headers: [.contentType: type, .contentTransferEncoding: "base64"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+
+    /// Certificates as `application/pkcs7-mime; smime-type=certs-only`.
+    static func certsOnly(_ certificates: [[UInt8]]) throws -> Response {
+        base64(
+            try PKCS7CertificateBundle.der(encoded: certificates),
+            type: "application/pkcs7-mime; smime-type=certs-only"
+        )
+    }
+
+    /// The TLS client certificate of the connection, if the client sent one. (NIOSSL keeps the leaf
+    /// only; a profile's anchors therefore name the CA that issued the client's certificate.)
+    static func clientCertificate(_ context: CustosRequestContext) async -> Certificate? {
+        guard let channel = context.channel,
+            let peer = try? await channel.nioSSL_peerCertificate().get(),
+            let der = try? peer.toDERBytes()
+        else { return nil }
+        return try? Certificate(derEncoded: der)
+    }
+}
+
+/// An EST refusal: a status and a text body.
+struct ESTFailure: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    var headers: HTTPFields = [:]
+
+    init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    /// EST's answer for an enrollment error.
+    init(_ error: EnrollmentError, profile: String) {
+        let text = "\(error.code): \(error.message)"
+        switch error.code {
+        case .unauthenticated:
+            self.init(.unauthorized, text, headers: [.wwwAuthenticate: "Basic realm=\"est/\(profile)\""])
+        case .unknownProfile, .unknownRequest: self.init(.notFound, text)
+        case .forbidden, .rejected, .policyViolation: self.init(.forbidden, text)
+        case .notImplemented: self.init(.notImplemented, text)
+        case .unavailable: self.init(.serviceUnavailable, text, headers: [.retryAfter: "5"])
+        case .internalError: self.init(.internalServerError, text)
+        default: self.init(.badRequest, text)
+        }
+    }
+
+    var response: Response {
+        var headers = self.headers
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(
+            status: status,
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: message + "\n"))
+        )
+    }
+}
+
+extension HTTPField.Name {
+    static let contentTransferEncoding = Self("Content-Transfer-Encoding")!
+}

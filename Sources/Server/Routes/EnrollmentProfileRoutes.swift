@@ -1,0 +1,180 @@
+import APIModels
+import CA
+import Enrollment
+import Hummingbird
+import MetadataStore
+
+/// `/v1/enrollment/profiles`: profiles (admins and officers; auditors read), their shared password and
+/// one-time passwords. A credential limited to a tenant reaches the profiles of its tenant's CAs.
+struct EnrollmentProfileRoutes {
+    let enrollment: EnrollmentService
+    let maxBodyBytes: Int
+
+    func add(to group: RouterGroup<CustosRequestContext>) {
+        group.post("v1/enrollment/profiles", use: create)
+        group.get("v1/enrollment/profiles", use: list)
+        group.get("v1/enrollment/profiles/:profile", use: show)
+        group.put("v1/enrollment/profiles/:profile", use: replace)
+        group.delete("v1/enrollment/profiles/:profile", use: delete)
+        group.post("v1/enrollment/profiles/:profile/password", use: rotatePassword)
+        group.post("v1/enrollment/profiles/:profile/one-time-passwords", use: createOneTimePassword)
+        group.get("v1/enrollment/profiles/:profile/one-time-passwords", use: listOneTimePasswords)
+        group.delete("v1/enrollment/profiles/:profile/one-time-passwords/:secret", use: deleteOneTimePassword)
+    }
+
+    @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        let body = try await JSONBody.decode(EnrollmentProfileBody.self, from: request, limit: maxBodyBytes)
+        guard let id = body.id else { throw APIError.badRequest("invalid_input", "id: the profile needs a name") }
+        let profile = try Self.profile(body, id: id)
+        try requireTenant(of: profile, context)
+        let saved = try await enrollment.save(profile, replacing: false, requester: context.requester)
+        return try JSONResponse(status: .created, body: EnrollmentProfileView(saved)).makeResponse()
+    }
+
+    @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer, .auditor)
+        let limit = try RouteParameters.limit(request)
+        let after = request.uri.queryParameters.get("after")
+        let page = try enrollment.profiles(after: after, limit: limit)
+        let visible = page.filter { (try? requireTenant(of: $0, context)) != nil }
+        return try JSONResponse(
+            body: EnrollmentProfilePage(
+                profiles: visible.map(EnrollmentProfileView.init),
+                next: page.count == limit ? page.last?.id : nil
+            )
+        ).makeResponse()
+    }
+
+    @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer, .auditor)
+        let profile = try ownProfile(context)
+        return try JSONResponse(body: EnrollmentProfileView(profile)).makeResponse()
+    }
+
+    @Sendable func replace(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        _ = try ownProfile(context)
+        let body = try await JSONBody.decode(EnrollmentProfileBody.self, from: request, limit: maxBodyBytes)
+        let id = try context.parameters.require("profile")
+        if let named = body.id, named != id {
+            throw APIError.badRequest("invalid_input", "id \"\(named)\" differs from the path's \"\(id)\"")
+        }
+        let profile = try Self.profile(body, id: id)
+        try requireTenant(of: profile, context)
+        let saved = try await enrollment.save(profile, replacing: true, requester: context.requester)
+        return try JSONResponse(body: EnrollmentProfileView(saved)).makeResponse()
+    }
+
+    @Sendable func delete(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        let profile = try ownProfile(context)
+        try await enrollment.delete(profile.id, requester: context.requester)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func rotatePassword(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        let profile = try ownProfile(context)
+        let made = try await enrollment.rotateSharedPassword(profile: profile.id, requester: context.requester)
+        return try JSONResponse(status: .created, body: EnrollmentSecretView(made.record, secret: made.secret))
+            .makeResponse()
+    }
+
+    @Sendable func createOneTimePassword(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        let profile = try ownProfile(context)
+        // A body is optional: without one, the defaults.
+        let body =
+            request.headers[.contentType] == nil
+            ? OneTimePasswordBody()
+            : try await JSONBody.decode(OneTimePasswordBody.self, from: request, limit: maxBodyBytes)
+        let made = try await enrollment.createOneTimePassword(
+            profile: profile.id,
+            label: body.label,
+            validHours: body.validHours ?? 72,
+            requester: context.requester
+        )
+        return try JSONResponse(status: .created, body: EnrollmentSecretView(made.record, secret: made.secret))
+            .makeResponse()
+    }
+
+    @Sendable func listOneTimePasswords(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer, .auditor)
+        let profile = try ownProfile(context)
+        let secrets = try enrollment.oneTimePasswords(profile: profile.id)
+        return try JSONResponse(body: EnrollmentSecretList(secrets: secrets.map { EnrollmentSecretView($0) }))
+            .makeResponse()
+    }
+
+    @Sendable func deleteOneTimePassword(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        let profile = try ownProfile(context)
+        try await enrollment.deleteSecret(
+            profile: profile.id,
+            secret: try context.parameters.require("secret"),
+            requester: context.requester
+        )
+        return Response(status: .noContent)
+    }
+
+    /// The path's profile, once the credential may act on its CA's tenant.
+    private func ownProfile(_ context: CustosRequestContext) throws -> EnrollmentProfile {
+        let profile = try enrollment.profile(try context.parameters.require("profile"))
+        try requireTenant(of: profile, context)
+        return profile
+    }
+
+    private func requireTenant(of profile: EnrollmentProfile, _ context: CustosRequestContext) throws {
+        guard context.tenantLimit != nil else { return }
+        try context.requireTenant(try enrollment.authority.authority(profile.ca).record.tenant)
+    }
+
+    /// A profile from its body, with the defaults filled in.
+    static func profile(_ body: EnrollmentProfileBody, id: String) throws(APIError) -> EnrollmentProfile {
+        guard let category = CertificateCategory(rawValue: body.category) else {
+            throw APIError.badRequest(
+                "invalid_input",
+                "unknown category \"\(body.category)\"; one of "
+                    + CertificateCategory.allCases.map(\.rawValue).joined(separator: ", ")
+            )
+        }
+        var protocols: [EnrollmentProfile.EnrollmentProtocol] = [.est, .scep]
+        if let names = body.protocols {
+            protocols = []
+            for name in names {
+                guard let value = EnrollmentProfile.EnrollmentProtocol(rawValue: name) else {
+                    throw APIError.badRequest("invalid_input", "unknown protocol \"\(name)\"; est or scep")
+                }
+                protocols.append(value)
+            }
+        }
+        var approval = EnrollmentProfile.Approval.automatic
+        if let name = body.approval {
+            guard let value = EnrollmentProfile.Approval(rawValue: name) else {
+                throw APIError.badRequest("invalid_input", "approval is automatic or manual, not \"\(name)\"")
+            }
+            approval = value
+        }
+        let authentication = body.authentication
+        return EnrollmentProfile(
+            id: id,
+            ca: body.ca,
+            category: category,
+            validityDays: body.validityDays,
+            subjectTemplate: body.subjectTemplate,
+            protocols: protocols,
+            authentication: .init(
+                sharedPassword: authentication?.sharedPassword ?? false,
+                oneTimePasswords: authentication?.oneTimePasswords ?? true,
+                clientCertificateAnchors: authentication?.clientCertificateAnchors ?? []
+            ),
+            approval: approval,
+            renewal: .init(
+                windowDays: body.renewal?.windowDays,
+                allowSameKey: body.renewal?.allowSameKey ?? true
+            ),
+            description: body.description
+        )
+    }
+}

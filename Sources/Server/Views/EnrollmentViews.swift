@@ -1,0 +1,81 @@
+import APIModels
+import CA
+import Codecs
+import Enrollment
+import Foundation
+import MetadataStore
+import X509
+
+extension EnrollmentProfileView {
+    init(_ profile: EnrollmentProfile) {
+        var endpoints: [String] = []
+        if profile.protocols.contains(.est) {
+            endpoints.append("/.well-known/est/\(profile.id)/")
+            if profile.id == "default" { endpoints.append("/.well-known/est/") }
+        }
+        if profile.protocols.contains(.scep) { endpoints.append("/scep/\(profile.id)") }
+        self.init(
+            id: profile.id,
+            ca: profile.ca,
+            category: profile.category.rawValue,
+            validityDays: profile.validityDays,
+            subjectTemplate: profile.subjectTemplate,
+            protocols: profile.protocols.map(\.rawValue),
+            authentication: EnrollmentAuthenticationBody(
+                sharedPassword: profile.authentication.sharedPassword,
+                oneTimePasswords: profile.authentication.oneTimePasswords,
+                clientCertificateAnchors: profile.authentication.clientCertificateAnchors
+            ),
+            approval: profile.approval.rawValue,
+            renewal: EnrollmentRenewalBody(
+                windowDays: profile.renewal.windowDays,
+                allowSameKey: profile.renewal.allowSameKey
+            ),
+            description: profile.description,
+            endpoints: endpoints
+        )
+    }
+}
+
+extension EnrollmentSecretView {
+    init(_ record: EnrollmentSecretRecord, secret: String? = nil) {
+        self.init(
+            id: record.id,
+            profile: record.profile,
+            kind: record.kind.rawValue,
+            label: record.label,
+            created: Date(nanoseconds: record.created),
+            expires: record.expires.map(Date.init(nanoseconds:)),
+            used: record.used.map(Date.init(nanoseconds:)),
+            secret: secret
+        )
+    }
+}
+
+extension EnrollmentRequestView {
+    init(_ record: EnrollmentRequestRecord) {
+        let subject = (try? CertificateSigningRequest(derEncoded: record.csr)).map {
+            DistinguishedNameText.format($0.subject)
+        }
+        self.init(
+            id: record.id,
+            protocol: record.protocolName,
+            profile: record.profile,
+            client: record.client,
+            subject: subject ?? "",
+            state: record.state.rawValue,
+            created: Date(nanoseconds: record.created),
+            renews: record.renews,
+            decidedBy: record.decidedBy,
+            decided: record.decided.map(Date.init(nanoseconds:)),
+            reason: record.reason,
+            serial: record.serial,
+            csr: PEM.encode(record.csr, label: "CERTIFICATE REQUEST")
+        )
+    }
+}
+
+extension Date {
+    /// A store time (nanoseconds since 1970).
+    fileprivate init(nanoseconds: Int64) { self.init(timeIntervalSince1970: Double(nanoseconds) / 1e9) }
+}

@@ -1,0 +1,80 @@
+import CustosTestSupport
+import Foundation
+import Testing
+
+/// `custos enrollment …` against a running `custos serve`: profiles made, shown, changed and deleted,
+/// passwords printed once, and clear refusals with a non-zero exit.
+@Suite struct EnrollmentCommandTests {
+    @Test func operatorsManageEnrollmentProfilesFromTheCommandLine() async throws {
+        let directory = try makeTemporaryDirectory("enrollment-cli")
+        let serve = try ServeProcess(["--port", "0"], directory: directory)
+        #expect(try await serve.waitFor("press Ctrl-C to stop"), "\(serve.text)")
+        let port = try #require(serve.text.split(separator: "serving HTTP on 127.0.0.1:").last?.prefix { $0.isNumber })
+        let url = ["--url", "http://127.0.0.1:\(port)"]
+        func run(_ arguments: [String]) throws -> CommandResult { try custos(arguments + url, directory: directory) }
+
+        #expect(
+            try run(["ca", "create", "--id", "devices", "--subject", "CN=Devices", "--algorithm", "ec-p256"]).status
+                == 0
+        )
+        let anchor = try runCommand(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                "maker.key",
+                "-out", "maker.pem", "-subj", "/CN=Maker IDevID CA", "-days", "30",
+            ],
+            currentDirectory: directory
+        )
+        #expect(anchor.status == 0, "\(anchor.stderr)")
+        let created = try run([
+            "enrollment", "create", "line-3", "--ca", "devices", "--subject-template", "CN={SERIALNUMBER},O=Acme",
+            "--shared-password", "--anchor", "maker.pem", "--manual-approval", "--renewal-window-days", "30",
+        ])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("/.well-known/est/line-3/ /scep/line-3"), "\(created.stdout)")
+        let shown = try run(["enrollment", "show", "line-3"])
+        let profile = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+        #expect(
+            profile["approval"] as? String == "manual"
+                && profile["subjectTemplate"] as? String == "CN={SERIALNUMBER},O=Acme"
+        )
+        let authentication = profile["authentication"] as? [String: Any]
+        #expect((authentication?["clientCertificateAnchors"] as? [String])?.count == 1)
+        #expect((profile["renewal"] as? [String: Any])?["windowDays"] as? Int == 30)
+        #expect(try run(["enrollment", "list"]).stdout.contains("line-3\tdevices\tdevice\test,scep\tmanual"))
+
+        // Passwords: printed once, only the hash stays.
+        let shared = try run(["enrollment", "password", "line-3"])
+        let secret = try #require(shared.stdout.split(separator: "\n").last.map(String.init))
+        #expect(shared.status == 0 && secret.count == 27, "\(shared.stdout)")
+        let otp = try run(["enrollment", "otp", "line-3", "--label", "PLC 4711", "--valid-hours", "2"])
+        let oneTime = try #require(otp.stdout.split(separator: "\n").last.map(String.init))
+        #expect(otp.status == 0 && oneTime.count == 27 && oneTime != secret, "\(otp.stdout)")
+        let store = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/.custos/store/data.mdb"))
+        #expect(store.range(of: Data(secret.utf8)) == nil && store.range(of: Data(oneTime.utf8)) == nil)
+
+        // Changed as a whole; then deleted.
+        let updated = try run(["enrollment", "update", "line-3", "--ca", "devices", "--protocols", "est"])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        #expect(try run(["enrollment", "list"]).stdout.contains("line-3\tdevices\tdevice\test\tautomatic"))
+        #expect(try run(["enrollment", "requests"]).status == 0)
+
+        // Refusals: a message and a non-zero exit.
+        let unknownCA = try run(["enrollment", "create", "x", "--ca", "nowhere"])
+        #expect(unknownCA.status != 0 && unknownCA.stderr.contains("no CA is named"), "\(unknownCA.stderr)")
+        let badName = try run(["enrollment", "create", "Bad_Name", "--ca", "devices"])
+        #expect(badName.status != 0 && badName.stderr.contains("a profile name has"), "\(badName.stderr)")
+        let noShared = try run(["enrollment", "password", "line-3"])
+        #expect(
+            noShared.status != 0 && noShared.stderr.contains("does not accept a shared password"),
+            "\(noShared.stderr)"
+        )
+        let approve = try run(["enrollment", "approve", "nosuch"])
+        #expect(approve.status != 0 && approve.stderr.contains("unknown_request"), "\(approve.stderr)")
+        #expect(try run(["enrollment", "delete", "line-3"]).status == 0)
+        let gone = try run(["enrollment", "show", "line-3"])
+        #expect(gone.status != 0 && gone.stderr.contains("unknown_profile"), "\(gone.stderr)")
+        #expect(try await serve.stop(SIGTERM) == 0)
+    }
+}
