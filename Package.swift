@@ -137,8 +137,9 @@ let package = Package(
         .target(
             name: "Enrollment",
             dependencies: [
-                "CA", "CustosX509", "MetadataStore", "Codecs",
+                "CA", "CustosX509", "MetadataStore", "Codecs", "HSM", "PKCS11", "Signing",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
             ],

@@ -31,7 +31,7 @@ let package = Package(
             dependencies: ["CSignLoop", .product(name: "PKCS11", package: custos)]
         ),
         // EST simpleenroll against REST issuance over HTTPS on one server (a custos binary it starts).
-        .executableTarget(name: "EnrollmentBench"),
+        .executableTarget(name: "EnrollmentBench", dependencies: ["CSignLoop"]),
         // A CRL of a million entries: time and peak memory.
         .executableTarget(
             name: "CRLBench",

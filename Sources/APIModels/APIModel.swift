@@ -22,5 +22,5 @@ public let allAPIModels: [any APIModel.Type] = [
     CRLView.self, CRLDelta.self, OCSPSignerView.self, EnrollmentAuthenticationBody.self, EnrollmentRenewalBody.self,
     EnrollmentProfileBody.self, EnrollmentProfileView.self, EnrollmentProfilePage.self, OneTimePasswordBody.self,
     EnrollmentSecretView.self, EnrollmentSecretList.self, EnrollmentRequestView.self, EnrollmentRequestPage.self,
-    RejectEnrollmentBody.self,
+    RejectEnrollmentBody.self, DeviceKeyPKCS12Body.self, GenerateDeviceKeyBody.self, DeviceKeyAnswer.self,
 ]

@@ -20,6 +20,8 @@ public struct HSMError: Error, Sendable, CustomStringConvertible {
         public static let keyNotFound = Code("key not found")
         /// A PKCS#11 call failed and recovery could not help.
         public static let pkcs11 = Code("PKCS#11 error")
+        /// The token cannot do what was asked (a mechanism or a use of one it lacks).
+        public static let unsupported = Code("unsupported by the token")
         public var description: String { name }
     }
 

@@ -96,6 +96,7 @@ public struct CustosAPI: Sendable {
         VaultRoutes(vault: vault, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)
         EnrollmentProfileRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
         EnrollmentRequestRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
+        DeviceKeyRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
         ESTRoutes(
             enrollment: enrollment,
             overTLS: configuration.tls != nil,

@@ -24,4 +24,10 @@ int csl_run(const char *module, const char *token_label, const char *pin, const 
 int csl_run_gcm(const char *module, const char *token_label, const char *pin, const char *key_label, int decrypt,
                 unsigned long data_len, int threads, double seconds, csl_result *out);
 
+/// P-256 key pairs generated as session objects (private: sensitive, extractable, as device keys are
+/// made) and destroyed again, from `threads` threads with a session each, for `seconds`: the raw limit
+/// of device keys. Returns 0 or a negative setup step, like csl_run.
+int csl_run_keygen(const char *module, const char *token_label, const char *pin, int threads, double seconds,
+                   csl_result *out);
+
 #endif
