@@ -84,8 +84,9 @@ extension EnrollmentService {
     private func enroll(_ request: EnrollmentRequest, profile: EnrollmentProfile, identity: ClientIdentity)
         async throws(EnrollmentError) -> EnrollmentOutcome
     {
-        let csr: CertificateSigningRequest
-        do { csr = try CertificateAuthority.parseCSR(request.csr) } catch { throw EnrollmentError.from(error) }
+        let verified: VerifiedCSR
+        do { verified = try CertificateAuthority.verify(csr: request.csr) } catch { throw EnrollmentError.from(error) }
+        let csr = verified.request
         let keyHash: [UInt8]
         do { keyHash = Self.sha256(try derBytes(csr.publicKey)) } catch { throw EnrollmentError.from(error) }
         var renewed: CertificateRecord?
@@ -152,7 +153,8 @@ extension EnrollmentService {
                     category: profile.category,
                     validityDays: profile.validityDays,
                     metadata: metadata,
-                    subject: subject
+                    subject: subject,
+                    verified: verified
                 ),
                 requester: Requester(actor: actor, requestID: request.requestID),
                 action: request.operation == .reenroll ? "certificate.reenroll" : "certificate.enroll",

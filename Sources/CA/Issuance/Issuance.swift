@@ -19,19 +19,23 @@ extension CertificateAuthority {
         /// The subject to certify instead of the CSR's (an enrollment profile's template); the policy
         /// checks this one.
         public var subject: DistinguishedName?
+        /// The CSR parsed and checked already (it must be `csr`); spares issuance a second verification.
+        public var verified: VerifiedCSR?
 
         public init(
             csr: [UInt8],
             category: CertificateCategory,
             validityDays: Int? = nil,
             metadata: [String: String] = [:],
-            subject: DistinguishedName? = nil
+            subject: DistinguishedName? = nil,
+            verified: VerifiedCSR? = nil
         ) {
             self.csr = csr
             self.category = category
             self.validityDays = validityDays
             self.metadata = metadata
             self.subject = subject
+            self.verified = verified
         }
     }
 
@@ -70,7 +74,12 @@ extension CertificateAuthority {
         requester: Requester,
         action: String = "certificate.issue"
     ) async throws(CAError) -> SignedCertificate {
-        let csr = try Self.parseCSR(request.csr)
+        let csr: CertificateSigningRequest
+        if let verified = request.verified, verified.der == request.csr {
+            csr = verified.request
+        } else {
+            csr = try Self.parseCSR(request.csr)
+        }
         let alternativeNames = try Self.requestedAlternativeNames(csr).map { name throws(CAError) in
             try SubjectAlternativeName(name)
         }
