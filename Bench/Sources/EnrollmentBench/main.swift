@@ -351,7 +351,7 @@ if sections.contains("keys") {
     }
     print("")
     print(
-        "| device keys (P-256, PKCS#12, certified and stored) | raw C_GenerateKeyPair/s | keys/s | ÷ raw | p50 / p99 |"
+        "| device keys (P-256 wrapped to RSA-2048, certified and stored) | raw C_GenerateKeyPair/s | keys/s | ÷ raw | p50 / p99 |"
     )
     print("| --- | --- | --- | --- | --- |")
     print(
