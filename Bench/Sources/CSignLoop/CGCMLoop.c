@@ -15,16 +15,12 @@ struct gcm_shared {
     const char *key_label;
     int decrypt;
     unsigned long data_len;
-    double deadline;
-    pthread_barrier_t ready;
-    pthread_barrier_t go;
+    struct csl_race race;
 };
 
 struct gcm_worker {
+    struct csl_worker base;
     struct gcm_shared *s;
-    pthread_t thread;
-    unsigned long operations, errors, first_error;
-    int setup_failed;
 };
 
 static void *gcm_work(void *arg) {
@@ -53,11 +49,10 @@ static void *gcm_work(void *arg) {
     // The ciphertext a decrypting worker opens again and again.
     if (rv == CKR_OK) rv = s->f->C_EncryptInit(session, &mechanism, key);
     if (rv == CKR_OK) rv = s->f->C_Encrypt(session, plain, s->data_len, sealed, &sealed_len);
-    w->setup_failed = rv != CKR_OK;
-    pthread_barrier_wait(&s->ready);
-    pthread_barrier_wait(&s->go);
-    if (!w->setup_failed) {
-        while (csl_now() < s->deadline) {
+    w->base.setup_failed = rv != CKR_OK;
+    csl_race_ready(&s->race);
+    if (!w->base.setup_failed) {
+        while (csl_now() < s->race.deadline) {
             CK_ULONG length = s->data_len + 16;
             if (s->decrypt) {
                 rv = s->f->C_DecryptInit(session, &mechanism, key);
@@ -66,11 +61,7 @@ static void *gcm_work(void *arg) {
                 rv = s->f->C_EncryptInit(session, &mechanism, key);
                 if (rv == CKR_OK) rv = s->f->C_Encrypt(session, plain, s->data_len, out, &length);
             }
-            if (rv == CKR_OK) {
-                w->operations++;
-            } else if (w->errors++ == 0) {
-                w->first_error = rv;
-            }
+            csl_count(&w->base, rv);
         }
     }
     s->f->C_CloseSession(session);
@@ -92,28 +83,8 @@ int csl_run_gcm(const char *module, const char *token_label, const char *pin, co
     s.key_label = key_label;
     s.decrypt = decrypt;
     s.data_len = data_len;
-    pthread_barrier_init(&s.ready, NULL, (unsigned)threads + 1);
-    pthread_barrier_init(&s.go, NULL, (unsigned)threads + 1);
     struct gcm_worker workers[64];
     memset(workers, 0, sizeof(workers));
-    for (int i = 0; i < threads; i++) {
-        workers[i].s = &s;
-        pthread_create(&workers[i].thread, NULL, gcm_work, &workers[i]);
-    }
-    pthread_barrier_wait(&s.ready);
-    double start = csl_now();
-    s.deadline = start + seconds;
-    pthread_barrier_wait(&s.go);
-    for (int i = 0; i < threads; i++) pthread_join(workers[i].thread, NULL);
-    out->seconds = csl_now() - start;
-    int failed = 0;
-    for (int i = 0; i < threads; i++) {
-        out->operations += workers[i].operations;
-        out->errors += workers[i].errors;
-        if (!out->first_error) out->first_error = workers[i].first_error;
-        failed |= workers[i].setup_failed;
-    }
-    pthread_barrier_destroy(&s.ready);
-    pthread_barrier_destroy(&s.go);
-    return failed ? -7 : 0;
+    for (int i = 0; i < threads; i++) workers[i].s = &s;
+    return csl_race_run(&s.race, threads, seconds, workers, sizeof(struct gcm_worker), gcm_work, out);
 }

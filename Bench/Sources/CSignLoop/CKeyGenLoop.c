@@ -12,16 +12,12 @@ struct keygen_shared {
     CK_FUNCTION_LIST_PTR f;
     CK_SLOT_ID slot;
     const char *pin;
-    double deadline;
-    pthread_barrier_t ready;
-    pthread_barrier_t go;
+    struct csl_race race;
 };
 
 struct keygen_worker {
+    struct csl_worker base;
     struct keygen_shared *s;
-    pthread_t thread;
-    unsigned long operations, errors, first_error;
-    int setup_failed;
 };
 
 static void *keygen_work(void *arg) {
@@ -33,7 +29,7 @@ static void *keygen_work(void *arg) {
         rv = s->f->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)s->pin, strlen(s->pin));
         if (rv == CKR_USER_ALREADY_LOGGED_IN) rv = CKR_OK;
     }
-    w->setup_failed = rv != CKR_OK;
+    w->base.setup_failed = rv != CKR_OK;
     // prime256v1
     CK_BYTE params[] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
     CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
@@ -43,20 +39,17 @@ static void *keygen_work(void *arg) {
                                        {CKA_SENSITIVE, &yes, sizeof(yes)}, {CKA_EXTRACTABLE, &yes, sizeof(yes)},
                                        {CKA_SIGN, &no, sizeof(no)}};
     CK_MECHANISM mechanism = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
-    pthread_barrier_wait(&s->ready);
-    pthread_barrier_wait(&s->go);
-    if (!w->setup_failed) {
-        while (csl_now() < s->deadline) {
+    csl_race_ready(&s->race);
+    if (!w->base.setup_failed) {
+        while (csl_now() < s->race.deadline) {
             CK_OBJECT_HANDLE public_key, private_key;
             rv = s->f->C_GenerateKeyPair(session, &mechanism, public_template, 3, private_template, 5, &public_key,
                                          &private_key);
             if (rv == CKR_OK) {
                 s->f->C_DestroyObject(session, private_key);
                 s->f->C_DestroyObject(session, public_key);
-                w->operations++;
-            } else if (w->errors++ == 0) {
-                w->first_error = rv;
             }
+            csl_count(&w->base, rv);
         }
     }
     s->f->C_CloseSession(session);
@@ -72,28 +65,8 @@ int csl_run_keygen(const char *module, const char *token_label, const char *pin,
     int opened = csl_open_token(module, token_label, &s.f, &s.slot);
     if (opened != 0) return opened;
     s.pin = pin;
-    pthread_barrier_init(&s.ready, NULL, (unsigned)threads + 1);
-    pthread_barrier_init(&s.go, NULL, (unsigned)threads + 1);
     struct keygen_worker workers[64];
     memset(workers, 0, sizeof(workers));
-    for (int i = 0; i < threads; i++) {
-        workers[i].s = &s;
-        pthread_create(&workers[i].thread, NULL, keygen_work, &workers[i]);
-    }
-    pthread_barrier_wait(&s.ready);
-    double start = csl_now();
-    s.deadline = start + seconds;
-    pthread_barrier_wait(&s.go);
-    for (int i = 0; i < threads; i++) pthread_join(workers[i].thread, NULL);
-    out->seconds = csl_now() - start;
-    int failed = 0;
-    for (int i = 0; i < threads; i++) {
-        out->operations += workers[i].operations;
-        out->errors += workers[i].errors;
-        if (!out->first_error) out->first_error = workers[i].first_error;
-        failed |= workers[i].setup_failed;
-    }
-    pthread_barrier_destroy(&s.ready);
-    pthread_barrier_destroy(&s.go);
-    return failed ? -7 : 0;
+    for (int i = 0; i < threads; i++) workers[i].s = &s;
+    return csl_race_run(&s.race, threads, seconds, workers, sizeof(struct keygen_worker), keygen_work, out);
 }

@@ -54,3 +54,43 @@ CK_RV csl_session_with_key(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID slot, const char *
     if (rv == CKR_OK && found != 1) rv = CKR_GENERAL_ERROR;
     return rv;
 }
+
+void csl_race_ready(struct csl_race *race) {
+    pthread_barrier_wait(&race->ready);
+    pthread_barrier_wait(&race->go);
+}
+
+int csl_race_run(struct csl_race *race, int threads, double seconds, void *workers, size_t stride,
+                 void *(*work)(void *), csl_result *out) {
+    pthread_barrier_init(&race->ready, NULL, (unsigned)threads + 1);
+    pthread_barrier_init(&race->go, NULL, (unsigned)threads + 1);
+    for (int i = 0; i < threads; i++) {
+        struct csl_worker *w = (struct csl_worker *)((char *)workers + (size_t)i * stride);
+        pthread_create(&w->thread, NULL, work, w);
+    }
+    pthread_barrier_wait(&race->ready);
+    double start = csl_now();
+    race->deadline = start + seconds;
+    pthread_barrier_wait(&race->go);
+    int failed = 0;
+    for (int i = 0; i < threads; i++) {
+        struct csl_worker *w = (struct csl_worker *)((char *)workers + (size_t)i * stride);
+        pthread_join(w->thread, NULL);
+        out->operations += w->operations;
+        out->errors += w->errors;
+        if (!out->first_error) out->first_error = w->first_error;
+        failed |= w->setup_failed;
+    }
+    out->seconds = csl_now() - start;
+    pthread_barrier_destroy(&race->ready);
+    pthread_barrier_destroy(&race->go);
+    return failed ? -7 : 0;
+}
+
+void csl_count(struct csl_worker *w, CK_RV rv) {
+    if (rv == CKR_OK) {
+        w->operations++;
+    } else if (w->errors++ == 0) {
+        w->first_error = rv;
+    }
+}
