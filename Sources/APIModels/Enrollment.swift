@@ -46,7 +46,8 @@ public struct EnrollmentProfileBody: APIModel {
     public var ca: String
     public var category: String
     public var validityDays: Int?
-    /// RFC 4514 text with `{CN}`, `{SERIALNUMBER}`, … standing for the request's values.
+    /// RFC 4514 text with `{CN}`, `{SERIALNUMBER}`, … standing for the request's values and
+    /// `{CLIENT.CN}`, … for those of the client's certificate.
     public var subjectTemplate: String?
     /// `est`, `scep`. Default: both.
     public var protocols: [String]?

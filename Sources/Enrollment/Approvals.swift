@@ -35,7 +35,10 @@ extension EnrollmentService {
         let csr: CertificateSigningRequest
         do { csr = try CertificateAuthority.parseCSR(request.csr) } catch { throw EnrollmentError.from(error) }
         let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
-            try SubjectTemplate(text).subject(for: csr.subject)
+            try SubjectTemplate(text).subject(
+                for: csr.subject,
+                client: request.clientSubject.flatMap { try? DistinguishedNameText.parse($0) }
+            )
         }
         var metadata = [Self.profileMetadataKey: profile.id, Self.protocolMetadataKey: request.protocolName]
         if let renews = request.renews { metadata[CertificateAuthority.renewedFromMetadataKey] = renews }

@@ -19,7 +19,7 @@ enum CSRAttributes {
         var oids: [ASN1ObjectIdentifier] = []
         var names = policy.requiredSubjectAttributes
         if let template = profile.subjectTemplate, let parsed = try? SubjectTemplate(template) {
-            names += parsed.placeholders
+            names += parsed.placeholders.filter { !$0.hasPrefix("CLIENT.") }
         }
         for name in names {
             guard let subject = try? DistinguishedNameText.parse("\(name)=x"), let type = subject.first?.first?.type

@@ -97,11 +97,11 @@ extension EnrollmentService {
                     "re-enrollment needs the certificate being renewed as the TLS client certificate"
                 )
             }
-            try checkRenewal(of: record, with: csr, profile: profile)
+            try checkRenewal(of: record, with: csr, profile: profile, client: identity.certificateSubject)
             renewed = record
         } else if case .issuedCertificate(let record) = identity {
             // A holder of this CA's certificate may get another one for itself, not for other names.
-            try checkSameNames(as: record, in: csr, profile: profile)
+            try checkSameNames(as: record, in: csr, profile: profile, client: identity.certificateSubject)
         }
         // A request seen before: a poll for a pending one, or the answer to an approved one.
         let earlier: EnrollmentRequestRecord?
@@ -123,8 +123,9 @@ extension EnrollmentService {
         if case .oneTimePassword(let secret) = identity, secret.used != nil {
             throw EnrollmentError(.forbidden, "the one-time password \(secret.id) has been used")
         }
+        let clientSubject = identity.certificateSubject
         let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
-            try SubjectTemplate(text).subject(for: csr.subject)
+            try SubjectTemplate(text).subject(for: csr.subject, client: clientSubject)
         }
         let actor = "\(request.protocolName.rawValue)/\(profile.id)/\(identity.name)"
         let oneTimeSecret: EnrollmentSecretRecord? =
@@ -173,7 +174,8 @@ extension EnrollmentService {
     private func checkRenewal(
         of record: CertificateRecord,
         with csr: CertificateSigningRequest,
-        profile: EnrollmentProfile
+        profile: EnrollmentProfile,
+        client: DistinguishedName?
     )
         throws(EnrollmentError)
     {
@@ -188,7 +190,7 @@ extension EnrollmentService {
                 )
             }
         }
-        try checkSameNames(as: record, in: csr, profile: profile)
+        try checkSameNames(as: record, in: csr, profile: profile, client: client)
         let old: Certificate
         do { old = try Certificate(derEncoded: record.der) } catch { throw EnrollmentError.from(error) }
         if csr.publicKey == old.publicKey, !profile.renewal.allowSameKey {
@@ -204,14 +206,13 @@ extension EnrollmentService {
     private func checkSameNames(
         as record: CertificateRecord,
         in csr: CertificateSigningRequest,
-        profile: EnrollmentProfile
-    )
-        throws(EnrollmentError)
-    {
+        profile: EnrollmentProfile,
+        client: DistinguishedName?
+    ) throws(EnrollmentError) {
         let old: Certificate
         do { old = try Certificate(derEncoded: record.der) } catch { throw EnrollmentError.from(error) }
         let expectedSubject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
-            try SubjectTemplate(text).subject(for: csr.subject)
+            try SubjectTemplate(text).subject(for: csr.subject, client: client)
         }
         guard (expectedSubject ?? csr.subject) == old.subject else {
             throw EnrollmentError(
@@ -247,6 +248,7 @@ extension EnrollmentService {
             profile: profile.id,
             protocolName: request.protocolName.rawValue,
             client: identity.name,
+            clientSubject: identity.certificateSubject.map(DistinguishedNameText.format),
             csr: request.csr,
             keyHash: keyHash,
             transaction: request.transaction,

@@ -17,8 +17,9 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     /// Validity of issued certificates; nil: the policy's.
     public var validityDays: Int?
     /// The subject to certify, as RFC 4514 text in which `{CN}`, `{O}`, `{SERIALNUMBER}`, … stand for
-    /// the request's values of those attributes (`CN={SERIALNUMBER},O=Acme Devices`). Nil: the request's
-    /// subject as it is.
+    /// the request's values of those attributes and `{CLIENT.CN}`, … for those of the client's
+    /// certificate (`CN={SERIALNUMBER},O=Acme Devices`; see `SubjectTemplate`). Nil: the request's subject
+    /// as it is.
     public var subjectTemplate: String?
     /// `est`, `scep`.
     public var protocols: [EnrollmentProtocol]

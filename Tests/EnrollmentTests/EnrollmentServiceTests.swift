@@ -51,6 +51,10 @@ import X509
             (EnrollmentProfile(id: "x", ca: "nowhere", category: .device), "no CA is named"),
             (EnrollmentProfile(id: "x", ca: "devices", category: .device, subjectTemplate: "CN={NOPE}"), "{NOPE}"),
             (EnrollmentProfile(id: "x", ca: "devices", category: .device, subjectTemplate: "CN={CN"), "without }"),
+            (
+                EnrollmentProfile(id: "x", ca: "devices", category: .device, subjectTemplate: "CN={CLIENT.NOPE}"),
+                "{CLIENT.NOPE}"
+            ),
             (EnrollmentProfile(id: "x", ca: "devices", category: .ocspSigning), "OCSP signer"),
             (EnrollmentProfile(id: "x", ca: "devices", category: .device, protocols: []), "protocols"),
             (
@@ -221,6 +225,59 @@ import X509
             return
         }
         #expect(next.metadata[CertificateAuthority.renewedFromMetadataKey] == Hex.encode(record.serial))
+    }
+
+    /// A held request keeps the subject of the client's certificate, so that the profile's template
+    /// can use it when an officer approves later.
+    @Test func anApprovedRequestIsNamedFromTheClientsCertificate() async throws {
+        let (fixture, service) = try await Self.service()
+        _ = try await service.save(
+            EnrollmentProfile(id: "first", ca: "devices", category: .device),
+            replacing: false,
+            requester: DomainFixture.requester
+        )
+        _ = try await service.save(
+            EnrollmentProfile(
+                id: "bound",
+                ca: "devices",
+                category: .device,
+                subjectTemplate: "CN={CLIENT.CN}",
+                approval: .manual
+            ),
+            replacing: false,
+            requester: DomainFixture.requester
+        )
+        let password = try await service.createOneTimePassword(
+            profile: "first",
+            label: nil,
+            validHours: 1,
+            requester: DomainFixture.requester
+        )
+        let csr = try OpenSSLRequests.p256(in: fixture.directory, name: "c1", subject: "/CN=dev-1")
+        guard
+            case .issued(let record, _) = try await service.enroll(
+                Self.request("first", csr: csr, password: password.secret)
+            )
+        else {
+            Issue.record("not issued")
+            return
+        }
+        let certificate = try Certificate(derEncoded: record.der)
+        let next = try OpenSSLRequests.p256(in: fixture.directory, name: "c2", subject: "/CN=whatever")
+        guard
+            case .pending(let held) = try await service.enroll(
+                Self.request("bound", csr: next, certificate: certificate)
+            )
+        else {
+            Issue.record("not held")
+            return
+        }
+        #expect(held.clientSubject == "CN=dev-1")
+        let approved = try await service.approve(held.id, requester: DomainFixture.requester)
+        let issued = try fixture.store.read {
+            try $0.certificate(issuer: "devices", serial: Hex.decode(approved.serial ?? "") ?? [])
+        }
+        #expect(issued?.subject == "CN=dev-1", "\(String(describing: issued?.subject))")
     }
 
     @Test func deletingAProfileRejectsWhatItHoldsAndDropsItsPasswords() async throws {

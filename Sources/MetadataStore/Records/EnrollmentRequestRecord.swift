@@ -15,6 +15,9 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
     public var protocolName: String
     /// How the client authenticated (`password/<user>`, `one-time/<secret id>`, `certificate/<subject>`).
     public var client: String
+    /// The subject (RFC 4514) of the client's certificate, when it authenticated with one: a profile's
+    /// subject template may use it when an officer approves.
+    public var clientSubject: String?
     /// The PKCS#10 request in DER.
     public var csr: [UInt8]
     /// SHA-256 of the request's public key (SubjectPublicKeyInfo DER): how a polling client is found.
@@ -38,6 +41,7 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
         profile: String,
         protocolName: String,
         client: String,
+        clientSubject: String? = nil,
         csr: [UInt8],
         keyHash: [UInt8],
         transaction: String? = nil,
@@ -53,6 +57,7 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
         self.profile = profile
         self.protocolName = protocolName
         self.client = client
+        self.clientSubject = clientSubject
         self.csr = csr
         self.keyHash = keyHash
         self.transaction = transaction
@@ -90,6 +95,7 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
         writer.write(profile)
         writer.write(protocolName)
         writer.write(client)
+        writer.write(clientSubject)
         writer.write(csr)
         writer.write(keyHash)
         writer.write(transaction)
@@ -107,6 +113,7 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
         profile = try reader.readString()
         protocolName = try reader.readString()
         client = try reader.readString()
+        clientSubject = try reader.readOptionalString()
         csr = try reader.readBytes()
         keyHash = try reader.readBytes()
         transaction = try reader.readOptionalString()

@@ -73,12 +73,30 @@ import Testing
             )
             #expect(refused.status == 403 && refused.text.contains(expected), "\(name): \(refused.text)")
         }
+        // A profile that names devices as their manufacturer did: the IDevID's CN, whatever the CSR asks.
+        try await est.profile(
+            "meters-bound",
+            [
+                "subjectTemplate": "CN={CLIENT.CN},O=Acme Meters",
+                "authentication": ["oneTimePasswords": true, "clientCertificateAnchors": [anchor]],
+            ]
+        )
+        try est.csr("claims", subject: "/CN=meter-999")
+        let bound = try await est.enroll("meters-bound", "claims", ["--cert", "idevid.pem", "--key", "idevid.key"])
+        #expect(bound.status == 200, "\(bound.text)")
+        let boundCertificate = try est.saveCertificate(bound, as: "bound")
+        #expect(boundCertificate.contains("subject=O = Acme Meters, CN = meter-100"), "\(boundCertificate)")
+        // With a password there is no manufacturer's name to use: refused by the rule.
+        let password = try await est.oneTimePassword("meters-bound")
+        let unbound = try await est.enroll("meters-bound", "claims", ["--user", "m:\(password)"])
+        #expect(unbound.status == 403 && unbound.text.contains("without a certificate"), "\(unbound.text)")
+
         // Without a certificate, and passwords switched off: 401.
         try est.csr("nobody", subject: "/CN=nobody")
         let anonymous = try await est.enroll("meters", "nobody", ["--user", "x:abcdef-ghijkl-mnopqr-stuvwx"])
         #expect(anonymous.status == 401, "\(anonymous.text)")
-        #expect(try est.audit("certificate.enroll").count == 1)
-        #expect(try est.audit("enrollment.refused").count == 3)
+        #expect(try est.audit("certificate.enroll").count == 2)
+        #expect(try est.audit("enrollment.refused").count == 4)
     }
 
     @Test func badRequestsAreRefusedWithATextBodyAndNothingIssued() async throws {
