@@ -102,6 +102,7 @@ public struct CustosAPI: Sendable {
             overTLS: configuration.tls != nil,
             retryAfterSeconds: configuration.enrollmentRetryAfterSeconds
         ).add(to: router)
+        SCEPRoutes(enrollment: enrollment).add(to: router)
         return router
     }
 

@@ -13,6 +13,7 @@ struct EnrollmentCommand: AsyncParsableCommand {
             CreateProfileCommand.self, UpdateProfileCommand.self, ListProfilesCommand.self, ShowProfileCommand.self,
             DeleteProfileCommand.self, SharedPasswordCommand.self, OneTimePasswordCommand.self,
             ListEnrollmentRequestsCommand.self, ApproveEnrollmentCommand.self, RejectEnrollmentCommand.self,
+            DeviceKeyCommand.self,
         ]
     )
 }

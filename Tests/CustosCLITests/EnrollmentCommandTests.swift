@@ -72,6 +72,48 @@ import Testing
         )
         let approve = try run(["enrollment", "approve", "nosuch"])
         #expect(approve.status != 0 && approve.stderr.contains("unknown_request"), "\(approve.stderr)")
+        // A device key made in the HSM, written only wrapped to the line's RSA key.
+        let line = try runCommand(
+            "sh",
+            [
+                "-c",
+                "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out line.key && openssl pkey -in line.key -pubout -out line.pub",
+            ],
+            currentDirectory: directory
+        )
+        #expect(line.status == 0, "\(line.stderr)")
+        let device = try run([
+            "enrollment", "device-key", "--ca", "devices", "--subject", "CN=plc-9", "--san", "dns:plc-9.example",
+            "--rsa-public-key", "line.pub", "--oaep-hash", "sha1", "--certificate-out", "plc-9.pem", "--key-out",
+            "plc-9.wrapped",
+        ])
+        #expect(
+            device.status == 0 && device.stdout.contains("key wrapped to the RSA key in plc-9.wrapped"),
+            "\(device.stderr)"
+        )
+        let attributes = try FileManager.default.attributesOfItem(atPath: "\(directory)/plc-9.wrapped")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(((attributes[.size] as? Int) ?? 0) > 256 + 64, "RSA-OAEP part, then the wrapped PKCS#8 key")
+        let verified = try runCommand(
+            "openssl",
+            ["x509", "-in", "plc-9.pem", "-noout", "-subject"],
+            currentDirectory: directory
+        )
+        #expect(verified.stdout.contains("CN = plc-9"), "\(verified.stdout)")
+        try "a password for the file\n".write(toFile: "\(directory)/p12.pw", atomically: true, encoding: .utf8)
+        let pkcs12 = try run([
+            "enrollment", "device-key", "--ca", "devices", "--subject", "CN=plc-10", "--pkcs12-password-file", "p12.pw",
+            "--certificate-out", "plc-10.pem", "--key-out", "plc-10.p12",
+        ])
+        #expect(pkcs12.status != 0 && pkcs12.stderr.contains("not_implemented"), "\(pkcs12.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/plc-10.p12"))
+        let both = try run([
+            "enrollment", "device-key", "--ca", "devices", "--subject", "CN=x", "--certificate-out", "x.pem",
+            "--key-out",
+            "x.key",
+        ])
+        #expect(both.status != 0 && both.stderr.contains("exactly one"), "\(both.stderr)")
+
         #expect(try run(["enrollment", "delete", "line-3"]).status == 0)
         let gone = try run(["enrollment", "show", "line-3"])
         #expect(gone.status != 0 && gone.stderr.contains("unknown_profile"), "\(gone.stderr)")
