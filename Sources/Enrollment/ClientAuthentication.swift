@@ -32,15 +32,6 @@ public enum ClientIdentity: Sendable {
     /// A TLS client certificate the profile's CA issued, valid and not revoked.
     case issuedCertificate(CertificateRecord)
 
-    /// The subject of the certificate the client authenticated with, if it did.
-    public var certificateSubject: DistinguishedName? {
-        switch self {
-        case .anchoredCertificate(let certificate): certificate.subject
-        case .issuedCertificate(let record): (try? Certificate(derEncoded: record.der))?.subject
-        case .sharedPassword, .oneTimePassword: nil
-        }
-    }
-
     /// How the audit log and the request records name the client.
     public var name: String {
         switch self {

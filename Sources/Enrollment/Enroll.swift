@@ -89,19 +89,33 @@ extension EnrollmentService {
         let csr = verified.request
         let keyHash: [UInt8]
         do { keyHash = Self.sha256(try derBytes(csr.publicKey)) } catch { throw EnrollmentError.from(error) }
-        var renewed: CertificateRecord?
-        if request.operation == .reenroll {
-            guard case .issuedCertificate(let record) = identity else {
-                throw EnrollmentError(
-                    .forbidden,
-                    "re-enrollment needs the certificate being renewed as the TLS client certificate"
-                )
+        // The client's own certificate (when it authenticated with one of this CA's), read once: the
+        // subject template, the same-names rule and the renewal rules all look at it.
+        var own: (record: CertificateRecord, certificate: Certificate)?
+        if case .issuedCertificate(let record) = identity {
+            do { own = (record, try Certificate(derEncoded: record.der)) } catch { throw EnrollmentError.from(error) }
+        } else if request.operation == .reenroll {
+            throw EnrollmentError(
+                .forbidden,
+                "re-enrollment needs the certificate being renewed as the TLS client certificate"
+            )
+        }
+        let clientSubject: DistinguishedName? =
+            if case .anchoredCertificate(let certificate) = identity { certificate.subject } else {
+                own?.certificate.subject
             }
-            try checkRenewal(of: record, with: csr, profile: profile, client: identity.certificateSubject)
-            renewed = record
-        } else if case .issuedCertificate(let record) = identity {
-            // A holder of this CA's certificate may get another one for itself, not for other names.
-            try checkSameNames(as: record, in: csr, profile: profile, client: identity.certificateSubject)
+        let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
+            try SubjectTemplate(text).subject(for: csr.subject, client: clientSubject)
+        }
+        var renewed: CertificateRecord?
+        if let own {
+            // A holder of this CA's certificate may get another one for itself, not for other names
+            // (RFC 7030 section 4.2.2 for renewal).
+            try checkSameNames(as: own.certificate, record: own.record, in: csr, certified: subject ?? csr.subject)
+            if request.operation == .reenroll {
+                try checkRenewal(of: own.record, certificate: own.certificate, with: csr, profile: profile)
+                renewed = own.record
+            }
         }
         // A request seen before: a poll for a pending one, or the answer to an approved one.
         let earlier: EnrollmentRequestRecord?
@@ -123,10 +137,6 @@ extension EnrollmentService {
         if case .oneTimePassword(let secret) = identity, secret.used != nil {
             throw EnrollmentError(.forbidden, "the one-time password \(secret.id) has been used")
         }
-        let clientSubject = identity.certificateSubject
-        let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
-            try SubjectTemplate(text).subject(for: csr.subject, client: clientSubject)
-        }
         let actor = "\(request.protocolName.rawValue)/\(profile.id)/\(identity.name)"
         let oneTimeSecret: EnrollmentSecretRecord? =
             if case .oneTimePassword(let secret) = identity { secret } else { nil }
@@ -138,6 +148,7 @@ extension EnrollmentService {
                     keyHash: keyHash,
                     profile: profile,
                     identity: identity,
+                    clientSubject: clientSubject,
                     renews: renewed
                 )
             )
@@ -169,16 +180,13 @@ extension EnrollmentService {
         }
     }
 
-    /// RFC 7030 section 4.2.2: the renewal names the same subject and alternative names; the profile's
-    /// window and key rules apply.
+    /// The profile's renewal rules: its window, and whether the same key may be certified again.
     private func checkRenewal(
         of record: CertificateRecord,
+        certificate old: Certificate,
         with csr: CertificateSigningRequest,
-        profile: EnrollmentProfile,
-        client: DistinguishedName?
-    )
-        throws(EnrollmentError)
-    {
+        profile: EnrollmentProfile
+    ) throws(EnrollmentError) {
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         if let window = profile.renewal.windowDays {
             let opens = record.notAfter - Int64(window) * 86_400_000_000_000
@@ -190,9 +198,6 @@ extension EnrollmentService {
                 )
             }
         }
-        try checkSameNames(as: record, in: csr, profile: profile, client: client)
-        let old: Certificate
-        do { old = try Certificate(derEncoded: record.der) } catch { throw EnrollmentError.from(error) }
         if csr.publicKey == old.publicKey, !profile.renewal.allowSameKey {
             throw EnrollmentError(
                 .policyViolation,
@@ -201,20 +206,15 @@ extension EnrollmentService {
         }
     }
 
-    /// The request names the subject and alternative names of the certificate `record` (through the
-    /// profile's subject template, if it has one).
+    /// The subject to be certified (`certified`, after the profile's template) and the request's
+    /// alternative names are those of the client's certificate `old`.
     private func checkSameNames(
-        as record: CertificateRecord,
+        as old: Certificate,
+        record: CertificateRecord,
         in csr: CertificateSigningRequest,
-        profile: EnrollmentProfile,
-        client: DistinguishedName?
+        certified: DistinguishedName
     ) throws(EnrollmentError) {
-        let old: Certificate
-        do { old = try Certificate(derEncoded: record.der) } catch { throw EnrollmentError.from(error) }
-        let expectedSubject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
-            try SubjectTemplate(text).subject(for: csr.subject, client: client)
-        }
-        guard (expectedSubject ?? csr.subject) == old.subject else {
+        guard certified == old.subject else {
             throw EnrollmentError(
                 .policyViolation,
                 "rule renewalSameSubject: the request's subject \"\(DistinguishedNameText.format(csr.subject))\" is "
@@ -241,6 +241,7 @@ extension EnrollmentService {
         keyHash: [UInt8],
         profile: EnrollmentProfile,
         identity: ClientIdentity,
+        clientSubject: DistinguishedName?,
         renews: CertificateRecord?
     ) async throws(EnrollmentError) -> EnrollmentRequestRecord {
         let record = EnrollmentRequestRecord(
@@ -248,7 +249,7 @@ extension EnrollmentService {
             profile: profile.id,
             protocolName: request.protocolName.rawValue,
             client: identity.name,
-            clientSubject: identity.certificateSubject.map(DistinguishedNameText.format),
+            clientSubject: clientSubject.map(DistinguishedNameText.format),
             csr: request.csr,
             keyHash: keyHash,
             transaction: request.transaction,
