@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Server", targets: ["Server"]),
         .library(name: "Vault", targets: ["Vault"]),
         .library(name: "Enrollment", targets: ["Enrollment"]),
+        .library(name: "SCEP", targets: ["SCEP"]),
         .library(name: "Access", targets: ["Access"]),
         .library(name: "APIModels", targets: ["APIModels"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
@@ -93,12 +94,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // X.509 pieces swift-certificates lacks, written with swift-asn1: CRLs, extension codecs (CRL
-        // distribution points, policies, OCSP no-check), PKCS#7 bundles, distinguished names as text.
+        // X.509 pieces swift-certificates lacks, written with swift-asn1: CRLs, CMS SignedData and
+        // EnvelopedData, PKCS#12, extension codecs (CRL distribution points, policies, OCSP no-check),
+        // distinguished names as text.
         .target(
             name: "CustosX509",
             dependencies: [
                 "Codecs",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        // SCEP messages (RFC 8894): requests read, CertReps encoded, capabilities; CMS from CustosX509.
+        .target(
+            name: "SCEP",
+            dependencies: [
+                "CustosX509",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -137,7 +150,7 @@ let package = Package(
         .target(
             name: "Enrollment",
             dependencies: [
-                "CA", "CustosX509", "MetadataStore", "Codecs", "HSM", "PKCS11", "Signing",
+                "CA", "CustosX509", "MetadataStore", "Codecs", "HSM", "PKCS11", "Signing", "SCEP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -183,7 +196,8 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "Access", "CustosX509", "HSM",
+                "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "SCEP", "Access", "CustosX509",
+                "HSM",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",
@@ -234,7 +248,7 @@ let package = Package(
             name: "CustosX509Tests",
             dependencies: [
                 "CustosX509", "CustosTestSupport", .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
         ),
@@ -258,7 +272,7 @@ let package = Package(
         .testTarget(
             name: "EnrollmentTests",
             dependencies: [
-                "Enrollment", "CA", "CustosX509", "Codecs", "MetadataStore", "CustosTestSupport",
+                "Enrollment", "CA", "CustosX509", "Codecs", "MetadataStore", "CustosTestSupport", "HSM", "PKCS11",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
@@ -316,6 +330,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],

@@ -30,8 +30,12 @@ let package = Package(
             name: "HTTPBench",
             dependencies: ["CSignLoop", .product(name: "PKCS11", package: custos)]
         ),
-        // EST simpleenroll against REST issuance over HTTPS on one server (a custos binary it starts).
-        .executableTarget(name: "EnrollmentBench", dependencies: ["CSignLoop"]),
+        // EST simpleenroll and SCEP PKCSReq against REST issuance over HTTPS on one server (a custos binary
+        // it starts); the SCEP message is built with the CMS codec.
+        .executableTarget(
+            name: "EnrollmentBench",
+            dependencies: ["CSignLoop", .product(name: "CustosX509", package: custos)]
+        ),
         // A CRL of a million entries: time and peak memory.
         .executableTarget(
             name: "CRLBench",

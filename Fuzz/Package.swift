@@ -18,6 +18,7 @@ let targets: [(name: String, products: [String])] = [
     ("FuzzTimestampReply", ["Signing"]),
     ("FuzzHTTPHead", ["Server"]),
     ("FuzzESTRequest", ["Server", "CA", "Enrollment"]),
+    ("FuzzSCEPMessage", ["SCEP", "CustosX509"]),
 ]
 
 let package = Package(

@@ -17,7 +17,7 @@ bin="$(cd "$root/Fuzz" && swift build "${flags[@]}" --show-bin-path)"
 
 # Seeds: real examples of each input, from openssl.
 s="$seeds/tmp"
-mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest}
+mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest,FuzzSCEPMessage}
 ssl() { openssl "$@" >/dev/null 2>&1; }
 ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/ca.key" -subj "/CN=Fuzz CA/O=Custos" -days 2 -out "$s/ca.pem"
 ssl x509 -in "$s/ca.pem" -outform DER -out "$s/ca.der"
@@ -49,6 +49,40 @@ base64 -w 64 "$seeds/FuzzCSR/rsa2048.der" > "$e/rsa-lines.b64"
 cp "$seeds/FuzzCSR/ed25519.der" "$e/ed25519.der"
 ssl req -new -key "$s/p256.key" -subj '/CN=a,b\+c="d" #x;<y>/serialNumber=42' -outform DER -out "$e/escapes.der"
 printf '%s' "Basic $(printf 'device-7:abcdef-ghijkl-mnopqr-stuvwx' | base64 -w0)" > "$e/basic.txt"
+# SCEP: what strongSwan's pki sends (caught by a stand-in server that answers GetCACaps and keeps the
+# PKIOperation body), and CMS from openssl.
+c="$seeds/FuzzSCEPMessage"
+ssl req -x509 -newkey rsa:2048 -nodes -keyout "$s/ra.key" -subj "/CN=RA" -days 2 -outform DER -out "$s/ra.der"
+ssl x509 -inform DER -in "$s/ra.der" -out "$s/ra.pem"
+if command -v pki >/dev/null; then
+    pki --gen --type rsa --size 2048 > "$s/client.key" 2>/dev/null
+    python3 - "$c" <<'PY' &
+import http.server, sys
+class Catch(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args): pass
+    def do_GET(self):
+        body = b"AES\nPOSTPKIOperation\nSCEPStandard\nSHA-256\nSHA-384\n"
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def do_POST(self):
+        data = self.rfile.read(int(self.headers["Content-Length"]))
+        open(sys.argv[1] + "/pkcsreq.der", "wb").write(data)
+        self.send_response(500); self.send_header("Content-Length", "0"); self.end_headers()
+        raise SystemExit
+server = http.server.HTTPServer(("127.0.0.1", 18_473), Catch)
+server.timeout = 20
+while True: server.handle_request()
+PY
+    catcher=$!
+    sleep 1
+    pki --scep --url http://127.0.0.1:18473/scep --in "$s/client.key" --dn "CN=router-1, O=Fuzz" \
+        --password abcdef-ghijkl-mnopqr-stuvwx --cacert-enc "$s/ra.der" --cacert-sig "$s/ra.der" >/dev/null 2>&1 || true
+    kill "$catcher" 2>/dev/null || true
+fi
+printf 'seed content' > "$s/content.bin"
+ssl cms -encrypt -binary -aes128 -in "$s/content.bin" -outform DER -out "$c/enveloped.der" "$s/ra.pem"
+ssl cms -sign -nodetach -binary -in "$c/enveloped.der" -signer "$s/ra.pem" -inkey "$s/ra.key" -outform DER -out "$c/signed.der"
+ssl crl2pkcs7 -nocrl -certfile "$s/ra.pem" -outform DER -out "$c/certs-only.der"
 rm -rf "$s"
 # Inputs that once failed (Fuzz/Regressions/<target>/) stay in every run's seeds.
 for regressions in "$root"/Fuzz/Regressions/*/; do

@@ -97,7 +97,8 @@ public struct RevokeBody: APIModel {
 public struct IssueBody: APIModel, Equatable {
     /// PEM `CERTIFICATE REQUEST`.
     public var csr: String
-    /// `tls-server`, `tls-client`, `device`, `user`, `code-signing` or `ocsp-signing`.
+    /// `tls-server`, `tls-client`, `device`, `user`, `code-signing`, `ocsp-signing` or
+    /// `registration-authority`.
     public var category: String
     public var validityDays: Int?
     public var metadata: [String: String]?

@@ -279,6 +279,23 @@ extension EnrollmentService {
         return record
     }
 
+    /// A request held earlier, found by its protocol transaction id (a SCEP CertPoll); only the holder of
+    /// the request's key (`keyHash`, SHA-256 of its SubjectPublicKeyInfo) may poll it.
+    func poll(profile: EnrollmentProfile, transaction: String, keyHash: [UInt8]) throws(EnrollmentError)
+        -> EnrollmentOutcome
+    {
+        let earlier: EnrollmentRequestRecord?
+        do {
+            earlier = try store.read { try $0.enrollmentRequest(profile: profile.id, transaction: transaction) }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+        guard let earlier, earlier.keyHash == keyHash else {
+            throw EnrollmentError(.unknownRequest, "profile \(profile.id) holds no request \(transaction) for this key")
+        }
+        return try answer(earlier, profile: profile)
+    }
+
     /// The answer to a request seen before.
     private func answer(_ earlier: EnrollmentRequestRecord, profile: EnrollmentProfile) throws(EnrollmentError)
         -> EnrollmentOutcome

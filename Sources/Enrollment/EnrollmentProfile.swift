@@ -128,8 +128,11 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
             throw EnrollmentError(.invalidInput, "at most 32 client certificate anchors")
         }
         _ = try anchorCertificates()
-        guard category != .ocspSigning else {
-            throw EnrollmentError(.invalidInput, "OCSP signer certificates are made by Custos, not enrolled")
+        guard category != .ocspSigning, category != .registrationAuthority else {
+            throw EnrollmentError(
+                .invalidInput,
+                "OCSP signer and SCEP RA certificates are made by Custos, not enrolled"
+            )
         }
     }
 

@@ -9,8 +9,11 @@ public struct KeyStore: Sendable {
     public init(pool: SessionPool) { self.pool = pool }
 
     /// Generates a signing key pair with the token's RNG choosing the `CKA_ID` (16 bytes) unless given.
-    /// Never retried automatically: a blind retry could leave two keys behind.
-    public func generate(_ algorithm: KeyAlgorithm, label: String, id: [UInt8]? = nil) async throws -> KeyReference {
+    /// Never retried automatically: a blind retry could leave two keys behind. A key that `unwraps`
+    /// may also unwrap keys encrypted to it (a SCEP RA key opening requests) into the token, never out.
+    public func generate(_ algorithm: KeyAlgorithm, label: String, id: [UInt8]? = nil, unwraps: Bool = false)
+        async throws -> KeyReference
+    {
         guard !label.isEmpty, label.utf8.count <= 128 else {
             throw HSMError(code: .invalidConfiguration, reason: "a key label must have 1 to 128 bytes")
         }
@@ -22,7 +25,11 @@ public struct KeyStore: Sendable {
             guard existing.isEmpty else {
                 throw HSMError(code: .invalidConfiguration, reason: "\(reference) already exists on the token")
             }
-            let templates = algorithm.signingKeyPairTemplates(label: label, id: id)
+            var templates = algorithm.signingKeyPairTemplates(label: label, id: id)
+            if unwraps {
+                templates.private.attributes.removeAll { $0.type == .unwrap }
+                templates.private.append(.bool(.unwrap, true))
+            }
             _ = try session.generateKeyPair(
                 Mechanism(algorithm.generationMechanism),
                 publicKey: templates.public,

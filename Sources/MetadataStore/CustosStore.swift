@@ -5,7 +5,7 @@ public enum CustosStore {
         KeyRecord.self, CARecord.self, CertificateRecord.self, RevocationRecord.self, CRLNumberRecord.self,
         PolicyRecord.self, CredentialRecord.self, VaultEntryRecord.self, OCSPResponseRecord.self,
         OCSPSignerRecord.self, VaultNamespaceRecord.self, LeaseRecord.self, EnrollmentProfileRecord.self,
-        EnrollmentSecretRecord.self, EnrollmentRequestRecord.self,
+        EnrollmentSecretRecord.self, EnrollmentRequestRecord.self, RegistrationAuthorityRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -23,6 +23,8 @@ public enum CustosStore {
         // 5: enrollment profiles, their secrets and the requests waiting for approval (new tables). Nothing
         // to convert.
         Schema.Migration(version: 5) { _, _ in },
+        // 6: SCEP registration authorities (a new table). Nothing to convert.
+        Schema.Migration(version: 6) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

@@ -65,6 +65,7 @@ public struct KeyType: RawRepresentable, Hashable, Sendable {
     public static let rsa = KeyType(rawValue: 0x00)
     public static let ec = KeyType(rawValue: 0x03)
     public static let genericSecret = KeyType(rawValue: 0x10)
+    public static let des3 = KeyType(rawValue: 0x15)
     public static let aes = KeyType(rawValue: 0x1F)
     public static let ecEdwards = KeyType(rawValue: 0x40)
 }

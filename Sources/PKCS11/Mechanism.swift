@@ -30,6 +30,8 @@ public struct MechanismType: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let ecdh1Derive = MechanismType(rawValue: 0x1050)
     public static let ecEdwardsKeyPairGen = MechanismType(rawValue: 0x1055)
     public static let eddsa = MechanismType(rawValue: 0x1057)
+    public static let des3KeyGen = MechanismType(rawValue: 0x0131)
+    public static let des3CBCPad = MechanismType(rawValue: 0x0136)
     public static let aesKeyGen = MechanismType(rawValue: 0x1080)
     public static let aesECB = MechanismType(rawValue: 0x1081)
     public static let aesCBC = MechanismType(rawValue: 0x1082)

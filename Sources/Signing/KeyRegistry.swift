@@ -77,14 +77,17 @@ public final class KeyRegistry: Sendable {
         return try await generate(name: name, algorithm: algorithm, requester: requester)
     }
 
-    /// Generates one of Custos' own keys (`custos-…`), which API callers can neither see nor use.
-    public func createServiceKey(name: String, algorithm: KeyAlgorithm, requester: Requester) async throws(SigningError)
-        -> SigningKey
+    /// Generates one of Custos' own keys (`custos-…`), which API callers can neither see nor use. One
+    /// that `unwraps` may also unwrap keys sent to it into the token (see `KeyStore.generate`).
+    public func createServiceKey(name: String, algorithm: KeyAlgorithm, requester: Requester, unwraps: Bool = false)
+        async throws(SigningError) -> SigningKey
     {
         guard name.hasPrefix("custos-") else {
             throw SigningError(.invalidInput, "service key names start with \"custos-\"")
         }
-        return try await generate(name: name, algorithm: algorithm, requester: requester)
+        return try await record(name: name, algorithm: algorithm, action: "key.generate", requester: requester) {
+            try await keyStore.generate(algorithm, label: name, unwraps: unwraps)
+        }
     }
 
     /// Imports a key pair made outside the HSM as one of Custos' own keys (an operator's existing CA

@@ -56,6 +56,7 @@ import X509
                 "{CLIENT.NOPE}"
             ),
             (EnrollmentProfile(id: "x", ca: "devices", category: .ocspSigning), "OCSP signer"),
+            (EnrollmentProfile(id: "x", ca: "devices", category: .registrationAuthority), "SCEP RA"),
             (EnrollmentProfile(id: "x", ca: "devices", category: .device, protocols: []), "protocols"),
             (
                 EnrollmentProfile(

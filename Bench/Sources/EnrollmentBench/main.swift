@@ -1,4 +1,6 @@
+// Over 400 lines: a benchmark script that starts one server and measures its sections in sequence.
 import CSignLoop
+import CustosX509
 import Foundation
 
 // EST enrollment against the REST API's issuance, and device keys made by the server against the
@@ -23,7 +25,14 @@ import Foundation
 // made in the HSM, wrapped there, certified, stored and audited, the wrapped key answered. The raw limit is a C loop of C_GenerateKeyPair (P-256,
 // session objects) and C_DestroyObject on the server's token from two threads (its two sessions).
 //
-// Usage: EnrollmentBench --custos PATH [--rounds 5] [--seconds 3] [--connections 32] [--only est,keys]
+// SCEP: wrk posts one PKCSReq (an RSA-2048 client key, the profile's shared password as challengePassword,
+// AES-128, SHA-256) to `/scep/bench-scep?operation=PKIOperation`; the same message again and again, which
+// each time opens in the HSM with the RA key, issues a certificate and answers it encrypted and signed.
+// REST posts the same CSR. Where the time goes is read from the token's raw rates measured in the run:
+// a PKCSReq costs the HSM two RSA-2048 private-key operations (unwrapping the request's key, signing the
+// CertRep) besides the certificate's ECDSA signature.
+//
+// Usage: EnrollmentBench --custos PATH [--rounds 5] [--seconds 3] [--connections 32] [--only est,scep,keys]
 //        [--module /usr/lib/softhsm/libsofthsm2.so]
 
 let arguments = CommandLine.arguments
@@ -39,8 +48,8 @@ let rounds = Int(option("--rounds") ?? "5") ?? 5
 let seconds = Int(option("--seconds") ?? "3") ?? 3
 let connections = Int(option("--connections") ?? "32") ?? 32
 let modulePath = option("--module") ?? "/usr/lib/softhsm/libsofthsm2.so"
-/// `est`, `keys` or both (default).
-let sections = Set((option("--only") ?? "est,keys").split(separator: ",").map(String.init))
+/// `est`, `scep`, `keys`, or all (default).
+let sections = Set((option("--only") ?? "est,scep,keys").split(separator: ",").map(String.init))
 
 struct Failure: Error, CustomStringConvertible {
     var description: String
@@ -165,12 +174,18 @@ struct WrkResult {
 
 /// wrk posting `body` with `headers` to `path` from `connections` connections.
 func wrk(_ path: String, body: String, headers: [String: String], connections: Int = connections) throws -> WrkResult {
+    try wrk(path, body: Array(body.utf8), headers: headers, connections: connections)
+}
+
+/// wrk posting the bytes `body` (any bytes: Lua strings are escaped byte by byte).
+func wrk(_ path: String, body: [UInt8], headers: [String: String], connections: Int = connections) throws -> WrkResult {
     let script = "\(directory)/wrk-\(UUID()).lua"
-    let quoted = { (text: String) in "\"" + text.utf8.map { String(format: "\\%03d", $0) }.joined() + "\"" }
+    let escaped = { (bytes: [UInt8]) in "\"" + bytes.map { String(format: "\\%03d", $0) }.joined() + "\"" }
+    let quoted = { (text: String) in escaped(Array(text.utf8)) }
     try """
     wrk.method = "POST"
     \(headers.map { "wrk.headers[\(quoted($0.key))] = \(quoted($0.value))" }.joined(separator: "\n"))
-    wrk.body = \(quoted(body))
+    wrk.body = \(escaped(body))
     function done(summary, latency, requests)
       local errors = summary.errors.status + summary.errors.connect + summary.errors.read
         + summary.errors.write + summary.errors.timeout
@@ -268,11 +283,135 @@ if sections.contains("est") {
     )
 }
 
-// MARK: - Device keys
+// MARK: - SCEP
 
 setenv("SOFTHSM2_CONF", "\(data)/softhsm2.conf", 1)
 let userPIN = try String(contentsOfFile: "\(data)/user.pin", encoding: .utf8)
     .trimmingCharacters(in: .whitespacesAndNewlines)
+
+/// A `curl` GET of `path`, the body's bytes.
+func fetch(_ path: String) throws -> [UInt8] {
+    let file = "\(directory)/fetch-\(UUID())"
+    try run("curl", ["-sS", "--fail", "--cacert", "\(data)/tls-chain.pem", "-o", file, base + path])
+    return Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+}
+
+/// The raw rate of `mechanism` signatures by the key labelled `key` on the server's token (two threads).
+func rawSign(_ key: String, mechanism: UInt, data: [UInt8]) throws -> Double {
+    var result = csl_result()
+    let rc = csl_run(
+        modulePath,
+        "custos-dev",
+        userPIN,
+        key,
+        mechanism,
+        data,
+        UInt(data.count),
+        2,
+        Double(seconds),
+        &result
+    )
+    guard rc == 0, result.errors == 0 else {
+        throw Failure("raw sign loop for \(key) failed: \(rc), errors \(result.errors)")
+    }
+    return Double(result.operations) / result.seconds
+}
+
+if sections.contains("scep") {
+    _ = try call(
+        "POST",
+        "/v1/enrollment/profiles",
+        json: [
+            "id": "bench-scep", "ca": "bench-ca", "category": "device", "protocols": ["scep"],
+            "authentication": ["sharedPassword": true, "oneTimePasswords": false],
+        ]
+    )
+    let scepPassword =
+        try call("POST", "/v1/enrollment/profiles/bench-scep/password", json: [:])["secret"] as? String ?? ""
+    let bundle = try CMSSignedDataMessage(derEncoded: try fetch("/scep/bench-scep?operation=GetCACert"))
+    // The RA's certificate is the one whose subject says so (`<ca> SCEP RA <n>`).
+    guard let ra = bundle.certificates.first(where: { String(decoding: $0, as: UTF8.self).contains("SCEP RA") }) else {
+        throw Failure("GetCACert has no RA certificate")
+    }
+    let request = try SCEPMessage.pkcsReq(raCertificate: ra, password: scepPassword, in: directory) { tool, arguments in
+        try run(tool, arguments)
+    }
+    try Data(request.message).write(to: URL(fileURLWithPath: "\(directory)/scep.msg"))
+    try run(
+        "curl",
+        [
+            "-sS", "--fail", "--cacert", "\(data)/tls-chain.pem", "-H", "Content-Type: application/x-pki-message",
+            "--data-binary", "@scep.msg", "-o", "scep.reply", base + "/scep/bench-scep?operation=PKIOperation",
+        ]
+    )
+    let status = try SCEPMessage.pkiStatus(Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/scep.reply"))))
+    guard status == "0" else { throw Failure("the bench's PKCSReq was answered with pkiStatus \(status), not SUCCESS") }
+    let rsaRestBody = String(
+        decoding: try JSONSerialization.data(withJSONObject: ["csr": request.csr, "category": "device"]),
+        as: UTF8.self
+    )
+    func scep() throws -> WrkResult {
+        try wrk(
+            "/scep/bench-scep?operation=PKIOperation",
+            body: request.message,
+            headers: ["Content-Type": "application/x-pki-message"]
+        )
+    }
+    func rsaRest() throws -> WrkResult {
+        try wrk(
+            "/v1/cas/bench-ca/certificates",
+            body: rsaRestBody,
+            headers: ["Content-Type": "application/json", "Authorization": "Bearer \(admin)"]
+        )
+    }
+    _ = try scep()
+    _ = try rsaRest()
+    var scepRates: [Double] = []
+    var restRates: [Double] = []
+    var ratios: [Double] = []
+    var last: (rest: WrkResult?, scep: WrkResult?) = (nil, nil)
+    for round in 0..<rounds {
+        var results: [String: WrkResult] = [:]
+        for path in round % 2 == 0 ? ["rest", "scep"] : ["scep", "rest"] {
+            results[path] = try path == "scep" ? scep() : rsaRest()
+        }
+        errors += results["rest"]!.errors + results["scep"]!.errors
+        restRates.append(results["rest"]!.requestsPerSecond)
+        scepRates.append(results["scep"]!.requestsPerSecond)
+        ratios.append(results["scep"]!.requestsPerSecond / results["rest"]!.requestsPerSecond)
+        last = (results["rest"], results["scep"])
+    }
+    _ = try waitForIdleHSM()
+    let rsaSigns = try rawSign("custos-scep-ra-bench-ca-g1", mechanism: 0x40, data: Array(repeating: 1, count: 200))
+    let ecdsaSigns = try rawSign("custos-ca-bench-ca", mechanism: 0x1044, data: Array(repeating: 1, count: 400))
+    let bound = 1 / (2 / rsaSigns + 1 / ecdsaSigns)
+    print("")
+    print(
+        "SCEP PKCSReq vs REST issuance of the same RSA-2048 CSR, HTTPS, \(connections) connections, \(rounds) rounds of \(seconds) s"
+    )
+    print("| path | certificates/s | p50 / p99 (last round) |")
+    print("| --- | --- | --- |")
+    print(
+        "| REST POST /v1/cas/{ca}/certificates | \(Int(median(restRates))) | "
+            + String(format: "%.1f / %.1f ms", last.rest?.p50 ?? 0, last.rest?.p99 ?? 0) + " |"
+    )
+    print(
+        "| SCEP PKIOperation PKCSReq (shared password, AES-128) | \(Int(median(scepRates))) | "
+            + String(format: "%.1f / %.1f ms", last.scep?.p50 ?? 0, last.scep?.p99 ?? 0) + " |"
+    )
+    print(
+        "SCEP ÷ REST: " + String(format: "%.2f", median(ratios)) + " (per round: "
+            + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ") + ")"
+    )
+    print(
+        "  the token alone (two threads, server idle): RSA-2048 signatures \(Int(rsaSigns))/s, ECDSA P-256 \(Int(ecdsaSigns))/s; "
+            + "two RSA private-key operations and one ECDSA signature per PKCSReq bound SCEP at \(Int(bound))/s "
+            + "(SCEP reached " + String(format: "%.0f%%", 100 * median(scepRates) / bound) + " of that)"
+    )
+}
+
+// MARK: - Device keys
+
 /// The server's count of HSM operations (`custos_hsm_operations` in its metrics).
 func hsmOperations() throws -> Int {
     let metrics = try run(

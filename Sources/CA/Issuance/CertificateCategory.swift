@@ -13,6 +13,9 @@ public enum CertificateCategory: String, Sendable, Hashable, Codable, CaseIterab
     case user
     case codeSigning = "code-signing"
     case ocspSigning = "ocsp-signing"
+    /// A SCEP registration authority (RFC 8894 section 2.1): Custos' own RSA key that signs CertReps
+    /// and receives requests encrypted to it.
+    case registrationAuthority = "registration-authority"
 
     /// Key usage for a subject key of `algorithm` (RFC 5280 section 4.2.1.3): every key signs; users'
     /// RSA keys also transport keys (S/MIME). TLS servers sign only: ECDHE in TLS 1.2 and 1.3 needs no
@@ -20,7 +23,7 @@ public enum CertificateCategory: String, Sendable, Hashable, Codable, CaseIterab
     /// keys never encipher.
     public func keyUsage(for algorithm: SubjectKeyAlgorithm) -> KeyUsage {
         var usage = KeyUsage(digitalSignature: true)
-        if algorithm.isRSA && self == .user { usage.keyEncipherment = true }
+        if algorithm.isRSA && (self == .user || self == .registrationAuthority) { usage.keyEncipherment = true }
         return usage
     }
 
@@ -32,6 +35,8 @@ public enum CertificateCategory: String, Sendable, Hashable, Codable, CaseIterab
         case .user: [.clientAuth, .emailProtection]
         case .codeSigning: [.codeSigning]
         case .ocspSigning: [.ocspSigning]
+        // id-kp-cmcRA (RFC 6402 section 2.10): a registration authority's key.
+        case .registrationAuthority: [ExtendedKeyUsage.Usage(oid: [1, 3, 6, 1, 5, 5, 7, 3, 28])]
         }
     }
 
@@ -40,7 +45,7 @@ public enum CertificateCategory: String, Sendable, Hashable, Codable, CaseIterab
         switch self {
         // One day under the maximum: pkilint warns from the maximum on (it treats the limit as exclusive).
         case .tlsServer: Self.serverAuthMaxValidityDays(at: date) - 1
-        case .tlsClient, .user: 365
+        case .tlsClient, .user, .registrationAuthority: 365
         case .device: 3650
         case .codeSigning: 1095
         case .ocspSigning: 30
@@ -51,7 +56,7 @@ public enum CertificateCategory: String, Sendable, Hashable, Codable, CaseIterab
     public func defaultMaxValidityDays(at date: Date = Date()) -> Int {
         switch self {
         case .tlsServer: Self.serverAuthMaxValidityDays(at: date)
-        case .tlsClient, .user: 825
+        case .tlsClient, .user, .registrationAuthority: 825
         case .device: 10_950
         case .codeSigning: 1187  // CA/Browser Forum code-signing requirements 6.3.2 (39 months)
         case .ocspSigning: 366

@@ -170,41 +170,6 @@ import Testing
         #expect(issued.status == 200, "\(issued.text)")
     }
 
-    /// SCEP is not built: a profile that offers it says so with 501, one that does not answers 404.
-    @Test func scepSaysItIsNotBuiltYet() async throws {
-        let server = try await ServerFixture()
-        _ = try await server.request(
-            "POST",
-            "/v1/cas",
-            token: server.adminToken,
-            json: ["id": "plain", "algorithm": "ec-p256", "subject": "CN=Plain"]
-        )
-        for (id, protocols) in [("both", ["est", "scep"]), ("est-only", ["est"])] {
-            let created = try await server.request(
-                "POST",
-                "/v1/enrollment/profiles",
-                token: server.adminToken,
-                json: ["id": id, "ca": "plain", "category": "device", "protocols": protocols]
-            )
-            #expect(created.status == 201, "\(created.text)")
-        }
-        let caps = try await server.request("GET", "/scep/both?operation=GetCACaps", token: nil)
-        #expect(caps.status == 501 && caps.text.contains("SCEP (RFC 8894) is not built yet"), "\(caps.text)")
-        #expect(caps.text.contains("/.well-known/est/both/"))
-        let post = try await server.request(
-            "POST",
-            "/scep/both?operation=PKIOperation",
-            token: nil,
-            body: Data([0x30, 0x00]),
-            contentType: "application/x-pki-message"
-        )
-        #expect(post.status == 501)
-        for path in ["/scep/est-only?operation=GetCACaps", "/scep/nosuch?operation=GetCACaps"] {
-            let missing = try await server.request("GET", path, token: nil)
-            #expect(missing.status == 404 && missing.text.contains("unknown_profile"), "\(path): \(missing.text)")
-        }
-    }
-
     /// EST over plain HTTP: the CA certificates are public, but no password travels in the clear.
     @Test func enrollmentNeedsHTTPS() async throws {
         let server = try await ServerFixture()
