@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Signing",
             dependencies: [
-                "HSM", "PKCS11", "MetadataStore", "Codecs",
+                "HSM", "PKCS11", "MetadataStore", "Codecs", "CustosX509",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),

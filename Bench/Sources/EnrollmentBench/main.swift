@@ -383,7 +383,8 @@ if sections.contains("scep") {
     }
     _ = try waitForIdleHSM()
     let rsaSigns = try rawSign("custos-scep-ra-bench-ca-g1", mechanism: 0x40, data: Array(repeating: 1, count: 200))
-    let ecdsaSigns = try rawSign("custos-ca-bench-ca", mechanism: 0x1044, data: Array(repeating: 1, count: 400))
+    // CKM_ECDSA over a SHA-256 digest, as Custos signs (it hashes first).
+    let ecdsaSigns = try rawSign("custos-ca-bench-ca", mechanism: 0x1041, data: Array(repeating: 1, count: 32))
     let bound = 1 / (2 / rsaSigns + 1 / ecdsaSigns)
     print("")
     print(

@@ -123,8 +123,10 @@ extension EnrollmentService {
         let envelope = try request.envelope()
         let content = try await open(envelope, ra: ra)
         let recipient = try Self.recipientKey(signer)
+        // What the answer carries; every operation but an enrollment (which `enroll` audits) is audited here.
         let certificates: [[UInt8]]
-        let crls: [[UInt8]]
+        var crls: [[UInt8]] = []
+        var audited: String?
         switch type {
         case .pkcsReq, .renewalReq:
             let outcome = try await enroll(
@@ -136,7 +138,7 @@ extension EnrollmentService {
                 requestID: requestID
             )
             guard case .issued(let record, _) = outcome else { return (.pending, nil) }
-            (certificates, crls) = ([record.der], [])
+            certificates = [record.der]
         case .certPoll:
             _ = try IssuerAndSubject(derEncoded: content)
             let keyHash = Self.sha256(try derBytes(signer.publicKey))
@@ -154,30 +156,21 @@ extension EnrollmentService {
                 await auditSCEP(request, profile: profile, outcome: "pending", requestID: requestID)
                 return (.pending, nil)
             }
-            await auditSCEP(
-                request,
-                profile: profile,
-                outcome: "success: certificate \(Hex.encode(record.serial))",
-                requestID: requestID
-            )
-            (certificates, crls) = ([record.der], [])
+            certificates = [record.der]
+            audited = "success: certificate \(Hex.encode(record.serial))"
         case .getCert:
             let record = try certificate(named: content, profile: profile)
-            await auditSCEP(
-                request,
-                profile: profile,
-                outcome: "success: certificate \(Hex.encode(record.serial))",
-                requestID: requestID
-            )
-            (certificates, crls) = ([record.der], [])
+            certificates = [record.der]
+            audited = "success: certificate \(Hex.encode(record.serial))"
         case .getCRL:
             _ = try certificate(named: content, profile: profile)
             let crl = try await authority.crls.current(profile.ca)
-            await auditSCEP(request, profile: profile, outcome: "success: CRL \(crl.number)", requestID: requestID)
             (certificates, crls) = ([], [crl.der])
+            audited = "success: CRL \(crl.number)"
         case .certRep:
             throw SCEPError(.badRequest, "a CertRep is not a request")
         }
+        if let audited { await auditSCEP(request, profile: profile, outcome: audited, requestID: requestID) }
         let degenerate = try CMSSignedDataMessage(content: nil, certificates: certificates, crls: crls).der()
         return (.success, try await seal(degenerate, to: recipient, like: envelope))
     }

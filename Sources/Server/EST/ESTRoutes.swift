@@ -64,9 +64,12 @@ struct ESTRoutes {
     @Sendable func serverkeygen(_ request: Request, context: CustosRequestContext) async throws -> Response {
         await answer(context) { profile throws(ESTFailure) in
             _ = try estProfile(profile)
+            // RFC 7030 section 4.4.2 returns the key as plain PKCS#8 (never here) or encrypted in CMS, which
+            // needs CKM_AES_CBC_PAD wrapping (docs/decisions.md); not built, so the REST delivery is named.
             throw ESTFailure(
                 .notImplemented,
-                "not_implemented: serverkeygen (keys generated in the HSM) is not built yet; send a CSR to simpleenroll"
+                "not_implemented: serverkeygen is not offered (the key may leave the HSM only wrapped); make it with "
+                    + "POST /v1/cas/{ca}/device-keys (wrapped to your RSA key, or PKCS#12), or send a CSR to simpleenroll"
             )
         }
     }

@@ -1,3 +1,4 @@
+import CustosX509
 public import Foundation
 public import PKCS11
 public import SwiftASN1
@@ -140,27 +141,11 @@ public struct CMSSignedData: Sendable {
         return RawDER(serializer.serializedBytes)
     }
 
-    /// The certificate's issuer and serial number exactly as it encodes them (re-encoding a serial
-    /// could change its sign byte and so stop matching).
+    /// The certificate's issuer and serial number exactly as it encodes them (the CMS codec's).
     static func issuerAndSerialNumber(of certificate: Certificate) throws -> [UInt8] {
-        var encoded = DER.Serializer()
-        try encoded.serialize(certificate)
-        let root = try DER.parse(encoded.serializedBytes)
-        guard case .constructed(let top) = root.content, let tbs = top.first(where: { _ in true }),
-            case .constructed(let fields) = tbs.content
-        else { throw SigningError(.invalidCertificate, "the certificate's structure is not X.509") }
-        var iterator = fields.makeIterator()
-        var field = iterator.next()
-        if field?.identifier == .context(0) { field = iterator.next() }  // version
-        guard let serial = field, serial.identifier == .integer, iterator.next() != nil,  // signature algorithm
-            let issuer = iterator.next(), issuer.identifier == .sequence
-        else { throw SigningError(.invalidCertificate, "the certificate's structure is not X.509") }
-        var serializer = DER.Serializer()
-        serializer.appendConstructedNode(identifier: .sequence) { sequence in
-            sequence.serializeRawBytes(issuer.encodedBytes)
-            sequence.serializeRawBytes(serial.encodedBytes)
+        do { return try IssuerAndSerialNumber(certificate: certificate).der } catch {
+            throw SigningError(.invalidCertificate, "the certificate's structure is not X.509")
         }
-        return serializer.serializedBytes
     }
 
     /// RFC 5652 §11.3: UTCTime for 1950 through 2049, GeneralizedTime otherwise.

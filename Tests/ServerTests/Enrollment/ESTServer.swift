@@ -153,24 +153,10 @@ struct ESTServer {
     }
 
     /// `openssl verify` of `<name>.pem` against `ca.pem`.
-    func verify(_ name: String) throws -> Bool {
-        let result = try runCommand(
-            "openssl",
-            ["verify", "-CAfile", "ca.pem", "\(name).pem"],
-            currentDirectory: directory
-        )
-        return result.status == 0 && result.stdout.contains("\(name).pem: OK")
-    }
+    func verify(_ name: String) throws -> Bool { try IssuedCertificateChecks.verify(name, in: directory) }
 
     /// pkilint's findings (warnings and worse) on `<name>.pem`.
-    func lint(_ name: String) throws -> [String] {
-        let lint = try runCommand(
-            "lint_pkix_cert",
-            ["lint", "-s", "WARNING", "-f", "CSV", "\(name).pem"],
-            currentDirectory: directory
-        )
-        return lint.stdout.split(separator: "\n").dropFirst().map(String.init)
-    }
+    func lint(_ name: String) throws -> [String] { try IssuedCertificateChecks.lint(name, in: directory) }
 
     /// Audit entries whose action is `action`.
     func audit(_ action: String) throws -> [AuditEntry] {

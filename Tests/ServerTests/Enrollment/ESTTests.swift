@@ -38,6 +38,11 @@ import Testing
         try est.csr("plc", subject: "/CN=PLC 4711/O=Custos Tests")
         let enrolled = try await est.enroll("line-3", "plc", ["--user", "plc-4711:\(password)"])
         #expect(enrolled.status == 200, "\(enrolled.text)")
+
+        // serverkeygen is refused (the key would pass through Custos in plaintext) and names the way that
+        // keeps it in the HSM.
+        let keygen = try await est.enroll("line-3", "plc", operation: "serverkeygen", ["--user", "plc:\(password)"])
+        #expect(keygen.status == 501 && keygen.text.contains("/v1/cas/{ca}/device-keys"), "\(keygen.text)")
         #expect(enrolled.headers["content-type"] == "application/pkcs7-mime; smime-type=certs-only")
         #expect(enrolled.headers["content-transfer-encoding"] == "base64")
         let certificate = try est.saveCertificate(enrolled, as: "plc")

@@ -62,21 +62,8 @@ struct SCEPServer {
         try runCommand("openssl", arguments, currentDirectory: directory)
     }
 
-    /// `openssl verify` of `<name>.pem` against `ca.pem`.
-    func verify(_ name: String) throws -> Bool {
-        let result = try openssl(["verify", "-CAfile", "ca.pem", "\(name).pem"])
-        return result.status == 0 && result.stdout.contains("\(name).pem: OK")
-    }
-
-    /// pkilint's findings (warnings and worse) on `<name>.pem`.
-    func lint(_ name: String) throws -> [String] {
-        let lint = try runCommand(
-            "lint_pkix_cert",
-            ["lint", "-s", "WARNING", "-f", "CSV", "\(name).pem"],
-            currentDirectory: directory
-        )
-        return lint.stdout.split(separator: "\n").dropFirst().map(String.init)
-    }
+    func verify(_ name: String) throws -> Bool { try IssuedCertificateChecks.verify(name, in: directory) }
+    func lint(_ name: String) throws -> [String] { try IssuedCertificateChecks.lint(name, in: directory) }
 
     func audit(_ action: String) throws -> [AuditEntry] {
         try server.api.store.read { try $0.auditEntries(after: nil, limit: 100_000) }.filter {
