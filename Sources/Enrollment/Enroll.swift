@@ -208,7 +208,7 @@ extension EnrollmentService {
 
     /// The subject to be certified (`certified`, after the profile's template) and the request's
     /// alternative names are those of the client's certificate `old`.
-    private func checkSameNames(
+    func checkSameNames(
         as old: Certificate,
         record: CertificateRecord,
         in csr: CertificateSigningRequest,
@@ -332,7 +332,7 @@ extension EnrollmentService {
 
     /// An audit entry for a refused request (on a best-effort basis: a store failure is the refusal's
     /// cause already).
-    private func auditRefusal(_ request: EnrollmentRequest, client: String, error: EnrollmentError) async {
+    func auditRefusal(_ request: EnrollmentRequest, client: String, error: EnrollmentError) async {
         await auditRefusal(
             protocolName: request.protocolName,
             profile: request.profile,

@@ -67,11 +67,7 @@ extension KeyStore {
             let session = context.session
             var objects: [ObjectHandle] = []
             defer { for object in objects.reversed() { try? session.destroyObject(object) } }
-            let recipient = try session.createObject([
-                .objectClass(.publicKey), .keyType(.rsa), .bool(.token, false), .bool(.wrap, true),
-                .bool(.encrypt, false), .bool(.verify, false), .bytes(.modulus, modulus),
-                .bytes(.publicExponent, exponent),
-            ])
+            let recipient = try session.createObject(Self.recipientKey(modulus: modulus, exponent: exponent))
             objects.append(recipient)
             var template: AttributeTemplate = [
                 .objectClass(.secretKey), .keyType(cipher.keyType), .bool(.token, false), .bool(.private, true),

@@ -12,6 +12,11 @@ public enum KeyPairDelivery: Sendable {
     /// key; the result is the two concatenated, OAEP part first (the layout of `CKM_RSA_AES_KEY_WRAP`,
     /// PKCS#11 3.0 section 2.1.21, built from two steps that tokens without it have).
     case rsaAESKeyWrap(modulus: [UInt8], exponent: [UInt8], hash: OAEPHash)
+    /// As a CMS EnvelopedData's parts (RFC 5652 section 6, key transport): an AES key of `keyLength`
+    /// bytes made in the token for this one use wraps the PKCS#8 key with `CKM_AES_CBC_PAD` under `iv`
+    /// (the encrypted content) and is wrapped with `CKM_RSA_PKCS` to the recipient (the encrypted key);
+    /// the result is the encrypted key (the modulus' length) followed by the encrypted content.
+    case cmsEnvelope(iv: [UInt8], keyLength: Int, modulus: [UInt8], exponent: [UInt8])
 }
 
 /// Key pairs made in the HSM for someone else (a device that cannot make its own key) that leave the
@@ -26,8 +31,12 @@ extension KeyStore {
     public func generateWrappedKeyPair(_ algorithm: KeyAlgorithm, delivery: KeyPairDelivery) async throws -> (
         publicKey: PublicKey, wrappedPrivateKey: [UInt8]
     ) {
-        if case .aesCBC(let iv, _) = delivery, iv.count != 16 {
-            throw HSMError(code: .invalidConfiguration, reason: "an AES-CBC IV has 16 bytes")
+        switch delivery {
+        case .aesCBC(let iv, _), .cmsEnvelope(let iv, _, _, _):
+            guard iv.count == 16 else {
+                throw HSMError(code: .invalidConfiguration, reason: "an AES-CBC IV has 16 bytes")
+            }
+        case .rsaAESKeyWrap: break
         }
         return try await pool.withSession(idempotent: false) { context in
             let session = context.session
@@ -65,11 +74,7 @@ extension KeyStore {
                     )
                     return (publicKey, wrapped)
                 case .rsaAESKeyWrap(let modulus, let exponent, let hash):
-                    let recipient = try session.createObject([
-                        .objectClass(.publicKey), .keyType(.rsa), .bool(.token, false), .bool(.wrap, true),
-                        .bool(.encrypt, false), .bool(.verify, false), .bytes(.modulus, modulus),
-                        .bytes(.publicExponent, exponent),
-                    ])
+                    let recipient = try session.createObject(Self.recipientKey(modulus: modulus, exponent: exponent))
                     objects.append(recipient)
                     let ephemeral = try session.generateKey(
                         Mechanism(.aesKeyGen),
@@ -83,6 +88,21 @@ extension KeyStore {
                     )
                     let wrappedAES = try session.wrapKey(hash.mechanism, wrappingKey: recipient, key: ephemeral)
                     return (publicKey, wrappedAES + wrappedKey)
+                case .cmsEnvelope(let iv, let keyLength, let modulus, let exponent):
+                    let recipient = try session.createObject(Self.recipientKey(modulus: modulus, exponent: exponent))
+                    objects.append(recipient)
+                    let contentKey = try session.generateKey(
+                        Mechanism(.aesKeyGen),
+                        Self.oneUseWrappingKey(extractable: true) + [.ulong(.valueLength, UInt(keyLength))]
+                    )
+                    objects.append(contentKey)
+                    let content = try session.wrapKey(
+                        Mechanism(.aesCBCPad, .bytes(iv)),
+                        wrappingKey: contentKey,
+                        key: keys.privateKey
+                    )
+                    let encryptedKey = try session.wrapKey(Mechanism(.rsaPKCS), wrappingKey: recipient, key: contentKey)
+                    return (publicKey, encryptedKey + content)
                 }
             } catch let error as PKCS11Error
                 where [.mechanismInvalid, .keyNotWrappable, .mechanismParamInvalid].contains(error.returnValue)
@@ -94,6 +114,14 @@ extension KeyStore {
                 )
             }
         }
+    }
+
+    /// A session RSA public key that wraps and does nothing else.
+    static func recipientKey(modulus: [UInt8], exponent: [UInt8]) -> AttributeTemplate {
+        [
+            .objectClass(.publicKey), .keyType(.rsa), .bool(.token, false), .bool(.wrap, true),
+            .bool(.encrypt, false), .bool(.verify, false), .bytes(.modulus, modulus), .bytes(.publicExponent, exponent),
+        ]
     }
 
     /// A session AES key that wraps and does nothing else.

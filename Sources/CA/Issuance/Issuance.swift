@@ -343,7 +343,7 @@ extension CertificateAuthority {
     }
 
     /// The subject alternative names a CSR asks for; refuses a request for a CA certificate.
-    static func requestedAlternativeNames(_ csr: CertificateSigningRequest) throws(CAError) -> [GeneralName] {
+    public static func requestedAlternativeNames(_ csr: CertificateSigningRequest) throws(CAError) -> [GeneralName] {
         let extensions: Certificate.Extensions?
         do { extensions = try csr.attributes.extensionRequest?.extensions } catch {
             throw CAError(.invalidCSR, "the CSR's extension request cannot be read: \(error)")

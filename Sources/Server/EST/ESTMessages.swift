@@ -67,6 +67,38 @@ enum ESTMessages {
         )
     }
 
+    /// A server-generated key (RFC 7030 section 4.4.2): `multipart/mixed` with the key as
+    /// `application/pkcs7-mime; smime-type=server-generated-key` (a CMS EnvelopedData) and the certificate
+    /// as certs-only PKCS#7.
+    static func serverGeneratedKey(envelope: [UInt8], certificate: [UInt8], boundary: String) throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "multipart/mixed; boundary=\(boundary)"],
+            body: .init(
+                byteBuffer: ByteBuffer(
+                    string: try serverGeneratedKeyBody(envelope: envelope, certificate: certificate, boundary: boundary)
+                )
+            )
+        )
+    }
+
+    /// The two parts of a server-generated key's answer and the closing delimiter, each part's body base64
+    /// in one line.
+    static func serverGeneratedKeyBody(envelope: [UInt8], certificate: [UInt8], boundary: String) throws -> String {
+        func part(_ type: String, _ der: [UInt8]) -> String {
+            var encoded: [UInt8] = []
+            Base64.encode(der, into: &encoded, lineLength: 1 << 40)
+            return "--\(boundary)\r\nContent-Type: \(type)\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + String(decoding: encoded, as: UTF8.self) + "\r\n"
+        }
+        return part("application/pkcs7-mime; smime-type=server-generated-key", envelope)
+            + part(
+                "application/pkcs7-mime; smime-type=certs-only",
+                try PKCS7CertificateBundle.der(encoded: [certificate])
+            )
+            + "--\(boundary)--\r\n"
+    }
+
     /// The TLS client certificate of the connection, if the client sent one. (NIOSSL keeps the leaf
     /// only; a profile's anchors therefore name the CA that issued the client's certificate.)
     static func clientCertificate(_ context: CustosRequestContext) async -> Certificate? {

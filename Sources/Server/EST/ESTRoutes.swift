@@ -61,22 +61,17 @@ struct ESTRoutes {
         await enroll(request, context, operation: .reenroll)
     }
 
+    /// A key made in the HSM, answered encrypted to the client's RSA TLS certificate (RFC 7030 section 4.4).
     @Sendable func serverkeygen(_ request: Request, context: CustosRequestContext) async throws -> Response {
-        await answer(context) { profile throws(ESTFailure) in
-            _ = try estProfile(profile)
-            // RFC 7030 section 4.4.2 returns the key as plain PKCS#8 (never here) or encrypted in CMS, which
-            // needs CKM_AES_CBC_PAD wrapping (docs/decisions.md); not built, so the REST delivery is named.
-            throw ESTFailure(
-                .notImplemented,
-                "not_implemented: serverkeygen is not offered (the key may leave the HSM only wrapped); make it with "
-                    + "POST /v1/cas/{ca}/device-keys (wrapped to your RSA key, or PKCS#12), or send a CSR to simpleenroll"
-            )
-        }
+        await enroll(request, context, operation: .enroll, serverKeyGeneration: true)
     }
 
-    private func enroll(_ request: Request, _ context: CustosRequestContext, operation: EnrollmentRequest.Operation)
-        async -> Response
-    {
+    private func enroll(
+        _ request: Request,
+        _ context: CustosRequestContext,
+        operation: EnrollmentRequest.Operation,
+        serverKeyGeneration: Bool = false
+    ) async -> Response {
         let profile = context.parameters.get("profile") ?? "default"
         do throws(ESTFailure) {
             let csr: [UInt8]
@@ -106,6 +101,7 @@ struct ESTRoutes {
                 )
                 throw error
             }
+            if serverKeyGeneration { return try await generateKey(csr: csr, request, context, profile: profile) }
             return try await enroll(csr: csr, request, context, profile: profile, operation: operation)
         } catch {
             return error.response
@@ -154,6 +150,42 @@ struct ESTRoutes {
                 byteBuffer: .init(string: "request \(held.id) waits for approval; send it again later\n")
             )
             return response
+        }
+    }
+
+    /// Makes a key for a parsed request (the service audits every outcome).
+    private func generateKey(csr: [UInt8], _ request: Request, _ context: CustosRequestContext, profile: String)
+        async throws(ESTFailure) -> Response
+    {
+        let basic = ESTMessages.basicCredentials(request)
+        let certificate = await ESTMessages.clientCertificate(context)
+        let generated: EnrollmentService.ServerGeneratedKey
+        do throws(EnrollmentError) {
+            generated = try await enrollment.generateKey(
+                for: EnrollmentRequest(
+                    profile: profile,
+                    protocolName: .est,
+                    operation: .enroll,
+                    csr: csr,
+                    credentials: ClientCredentials(
+                        username: basic?.user,
+                        password: basic?.password,
+                        certificateChain: certificate.map { [$0] } ?? []
+                    ),
+                    requestID: context.id
+                )
+            )
+        } catch {
+            throw ESTFailure(error, profile: profile)
+        }
+        do {
+            return try ESTMessages.serverGeneratedKey(
+                envelope: generated.envelope,
+                certificate: generated.record.der,
+                boundary: "custos-\(context.id)"
+            )
+        } catch {
+            throw ESTFailure(.internalServerError, "the answer cannot be encoded: \(error)")
         }
     }
 

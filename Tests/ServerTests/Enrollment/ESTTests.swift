@@ -39,10 +39,6 @@ import Testing
         let enrolled = try await est.enroll("line-3", "plc", ["--user", "plc-4711:\(password)"])
         #expect(enrolled.status == 200, "\(enrolled.text)")
 
-        // serverkeygen is refused (the key would pass through Custos in plaintext) and names the way that
-        // keeps it in the HSM.
-        let keygen = try await est.enroll("line-3", "plc", operation: "serverkeygen", ["--user", "plc:\(password)"])
-        #expect(keygen.status == 501 && keygen.text.contains("/v1/cas/{ca}/device-keys"), "\(keygen.text)")
         #expect(enrolled.headers["content-type"] == "application/pkcs7-mime; smime-type=certs-only")
         #expect(enrolled.headers["content-transfer-encoding"] == "base64")
         let certificate = try est.saveCertificate(enrolled, as: "plc")
@@ -124,6 +120,59 @@ extension ESTTests {
     /// A profile with manual approval: 202 with Retry-After until an officer decides, the certificate on
     /// the next request after approval, the officer's reason after a rejection; each decision audited
     /// with the officer's credential.
+    /// serverkeygen: the key is made in the HSM and handed out only as CMS EnvelopedData for the RSA key
+    /// of the client's TLS certificate, wrapped in the token with CKM_AES_CBC_PAD. SoftHSM 2.6 cannot wrap a
+    /// private key that way, so here a client that passes every check is told so (501, naming the way that
+    /// works), and nothing is issued; clients that fail a check are refused first.
+    @Test func serverkeygenHandsKeysOutOnlyEncryptedToTheClient() async throws {
+        let est = try await ESTServer.start()
+        try await est.profile("line-4")
+        try await est.profile("held", ["approval": "manual"])
+        try await est.saveCA()
+        // An RSA device certificate to authenticate with and to encrypt the key to.
+        try est.openssl([
+            "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "rsa.key", "-subj", "/CN=PLC 12/O=Custos Tests",
+            "-outform", "DER", "-out", "rsa.der",
+        ])
+        try est.openssl(["base64", "-in", "rsa.der", "-out", "rsa.b64"])
+        let password = try await est.oneTimePassword("line-4", label: "PLC 12")
+        let enrolled = try await est.enroll("line-4", "rsa", ["--user", "plc:\(password)"])
+        #expect(enrolled.status == 200, "\(enrolled.text)")
+        try est.saveCertificate(enrolled, as: "rsa")
+        try est.csr("wanted", subject: "/CN=PLC 12/O=Custos Tests")
+        let mutualTLS = ["--cert", "rsa.pem", "--key", "rsa.key"]
+
+        let untrusted = try await est.enroll(
+            "line-4",
+            "wanted",
+            operation: "serverkeygen",
+            ["--user", "x:wrong-password"]
+        )
+        #expect(untrusted.status == 401, "\(untrusted.text)")
+        let otherPassword = try await est.oneTimePassword("line-4", label: "no certificate")
+        let withoutCertificate = try await est.enroll(
+            "line-4",
+            "wanted",
+            operation: "serverkeygen",
+            ["--user", "plc:\(otherPassword)"]
+        )
+        #expect(withoutCertificate.status == 400 && withoutCertificate.text.contains("TLS client certificate"))
+        let held = try await est.enroll("held", "wanted", operation: "serverkeygen", mutualTLS)
+        #expect(held.status == 403 && held.text.contains("approval"), "\(held.text)")
+        let tokenCannot = try await est.enroll("line-4", "wanted", operation: "serverkeygen", mutualTLS)
+        #expect(tokenCannot.status == 501, "\(tokenCannot.text)")
+        #expect(tokenCannot.text.contains("CKM_AES_CBC_PAD") || tokenCannot.text.contains("cannot wrap a private key"))
+        #expect(tokenCannot.text.contains("/v1/cas/{ca}/device-keys"), "\(tokenCannot.text)")
+        #expect(try est.audit("certificate.keygen").isEmpty && est.audit("enrollment.key.deliver").isEmpty)
+        let refusals = try est.audit("enrollment.refused").map(\.event.outcome)
+        #expect(refusals.contains { $0.contains("not_implemented") }, "\(refusals)")
+        // The one-time password that asked without a certificate is still unspent.
+        let secrets = try await est.api("GET", "/v1/enrollment/profiles/line-4/one-time-passwords")
+        let entries = secrets.json["secrets"] as? [[String: Any]] ?? []
+        let unspent = try #require(entries.first { $0["label"] as? String == "no certificate" }, "\(secrets.text)")
+        #expect(unspent["used"] == nil || unspent["used"] is NSNull, "\(unspent)")
+    }
+
     @Test func manualApprovalHoldsRequestsUntilAnOfficerDecides() async throws {
         let est = try await ESTServer.start(retryAfterSeconds: 7)
         try await est.profile("lab", ["approval": "manual"])
