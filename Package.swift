@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "Vault", targets: ["Vault"]),
         .library(name: "Enrollment", targets: ["Enrollment"]),
         .library(name: "SCEP", targets: ["SCEP"]),
+        .library(name: "ACME", targets: ["ACME"]),
         .library(name: "Access", targets: ["Access"]),
         .library(name: "APIModels", targets: ["APIModels"]),
         // Throwaway SoftHSM tokens and faults for tests and benchmarks.
@@ -104,6 +105,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        // ACME's messages (RFC 8555): JWS request bodies and their keys (RFC 7515, 7517, 7518, 7638, 8037),
+        // problem documents.
+        .target(
+            name: "ACME",
+            dependencies: [
+                "Codecs",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -242,6 +254,11 @@ let package = Package(
         .testTarget(
             name: "CodecsTests",
             dependencies: ["Codecs", .product(name: "SwiftASN1", package: "swift-asn1")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ACMETests",
+            dependencies: ["ACME", "Codecs", "CustosTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

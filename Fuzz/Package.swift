@@ -19,6 +19,7 @@ let targets: [(name: String, products: [String])] = [
     ("FuzzHTTPHead", ["Server"]),
     ("FuzzESTRequest", ["Server", "CA", "Enrollment"]),
     ("FuzzSCEPMessage", ["SCEP", "CustosX509"]),
+    ("FuzzACMEJWS", ["ACME"]),
 ]
 
 let package = Package(

@@ -17,7 +17,7 @@ bin="$(cd "$root/Fuzz" && swift build "${flags[@]}" --show-bin-path)"
 
 # Seeds: real examples of each input, from openssl.
 s="$seeds/tmp"
-mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest,FuzzSCEPMessage}
+mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest,FuzzSCEPMessage,FuzzACMEJWS}
 ssl() { openssl "$@" >/dev/null 2>&1; }
 ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/ca.key" -subj "/CN=Fuzz CA/O=Custos" -days 2 -out "$s/ca.pem"
 ssl x509 -in "$s/ca.pem" -outform DER -out "$s/ca.der"
@@ -78,6 +78,21 @@ PY
     pki --scep --url http://127.0.0.1:18473/scep --in "$s/client.key" --dn "CN=router-1, O=Fuzz" \
         --password abcdef-ghijkl-mnopqr-stuvwx --cacert-enc "$s/ra.der" --cacert-sig "$s/ra.der" >/dev/null 2>&1 || true
     kill "$catcher" 2>/dev/null || true
+fi
+# ACME: request bodies signed by certbot's own library (Debian python3-acme), by account key and by kid.
+if /usr/bin/python3 -c "import acme, josepy" 2>/dev/null; then
+    /usr/bin/python3 - "$seeds/FuzzACMEJWS" <<'PY'
+import json, sys
+import josepy as jose
+from acme import jws
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+for name, alg, key in [("es256", jose.ES256, jose.JWKEC(key=ec.generate_private_key(ec.SECP256R1()))),
+                       ("rs256", jose.RS256, jose.JWKRSA(key=rsa.generate_private_key(public_exponent=65537, key_size=2048)))]:
+    body = jws.JWS.sign(b'{"termsOfServiceAgreed":true}', key=key, alg=alg, nonce=b"n", url="https://a/new-account")
+    open(f"{sys.argv[1]}/{name}-jwk.json", "w").write(json.dumps(body.to_partial_json()))
+    body = jws.JWS.sign(b"", key=key, alg=alg, nonce=b"n", url="https://a/order/1", kid="https://a/account/1")
+    open(f"{sys.argv[1]}/{name}-kid.json", "w").write(json.dumps(body.to_partial_json()))
+PY
 fi
 printf 'seed content' > "$s/content.bin"
 ssl cms -encrypt -binary -aes128 -in "$s/content.bin" -outform DER -out "$c/enveloped.der" "$s/ra.pem"
