@@ -25,6 +25,8 @@ public final class CertificateAuthority: Sendable {
     let authorities = ChangeStampedCache<String, Authority?>()
     /// Policies as stored, by CA and category, while no policy changes (every issuance reads one).
     let policies = ChangeStampedCache<PolicyKey, PolicyRecord?>()
+    /// Serializes the creation of per-CA service keys (SCEP RAs) within this process.
+    let creations = CreationGate()
 
     struct PolicyKey: Hashable, Sendable {
         var ca: String

@@ -93,6 +93,32 @@ import X509
         }
     }
 
+    /// Several first requests at once (a fleet switched on together) make one RA: one key on the token,
+    /// one certificate, one audit entry, the same answer for all.
+    @Test func simultaneousFirstRequestsMakeOneRA() async throws {
+        let fixture = try await DomainFixture(prefix: "ra-race")
+        let authority = CertificateAuthority(signing: fixture.signing, store: fixture.store)
+        _ = try await authority.create(
+            .init(id: "fleet", subject: "CN=Fleet,O=Custos", algorithm: .ecP256),
+            requester: DomainFixture.requester
+        )
+        let records = try await withThrowingTaskGroup(of: RegistrationAuthorityRecord.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await authority.registrationAuthority(ca: "fleet", requester: DomainFixture.requester)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(records).count == 1 && records.count == 6)
+        #expect(try fixture.auditActions().filter { $0 == "scep.ra.rotate" }.count == 1)
+        #expect(try fixture.auditActions().filter { $0 == "scep.ra.issue" }.count == 1)
+        let objects = try await fixture.pool.withSession { context in
+            try context.session.findObjects([.label("custos-scep-ra-fleet-g1")], limit: 16).count
+        }
+        #expect(objects == 2, "the private and the public half, once")
+    }
+
     @Test(arguments: [ContentEncryptionAlgorithm.aes128CBC, .aes256CBC, .desEDE3CBC])
     func envelopesSealedInTheTokenOpenInOpenSSL(algorithm: ContentEncryptionAlgorithm) async throws {
         let (fixture, _, _, directory) = try await Self.authority()

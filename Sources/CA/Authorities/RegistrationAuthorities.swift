@@ -23,15 +23,32 @@ extension CertificateAuthority {
     public func registrationAuthority(ca id: String, requester: Requester) async throws(CAError)
         -> RegistrationAuthorityRecord
     {
+        if let current = try currentRegistrationAuthority(ca: id) { return current }
+        // Missing or due: one caller makes it; the others find it made when their turn comes.
+        return try await creations.run("scep-ra/\(id)") { () async throws(CAError) in
+            if let current = try currentRegistrationAuthority(ca: id) { return current }
+            return try await makeRegistrationAuthority(ca: id, requester: requester)
+        }
+    }
+
+    /// The CA's RA if it has one that needs no replacing.
+    private func currentRegistrationAuthority(ca id: String) throws(CAError) -> RegistrationAuthorityRecord? {
         let authority = try authority(id)
         let current: RegistrationAuthorityRecord?
         do { current = try store.read { try $0.registrationAuthority(ca: id) } } catch { throw CAError.from(error) }
         let now = Int64(Date().timeIntervalSince1970)
-        if let current, current.caKeyName == authority.keyName,
+        guard let current, current.caKeyName == authority.keyName,
             current.notAfter - now > Self.registrationAuthorityRenewalSeconds
-        {
-            return current
-        }
+        else { return nil }
+        return current
+    }
+
+    private func makeRegistrationAuthority(ca id: String, requester: Requester) async throws(CAError)
+        -> RegistrationAuthorityRecord
+    {
+        let authority = try authority(id)
+        let current: RegistrationAuthorityRecord?
+        do { current = try store.read { try $0.registrationAuthority(ca: id) } } catch { throw CAError.from(error) }
         try authority.requireUsable()
         guard let caKeyName = authority.keyName else { throw CAError(.caNotUsable, "CA \(id) cannot sign") }
         let generation = (current?.generation ?? 0) + 1
