@@ -63,6 +63,17 @@ extension EnrollmentService {
     /// holds the request for approval, or answers a poll for one held earlier. Every outcome, refusals
     /// included, is an audit entry naming the profile, the client and what happened.
     public func enroll(_ request: EnrollmentRequest) async throws(EnrollmentError) -> EnrollmentOutcome {
+        try await authenticated(request) { profile, identity throws(EnrollmentError) in
+            try await enroll(request, profile: profile, identity: identity)
+        }
+    }
+
+    /// Runs `body` for a request's profile (which must offer its protocol) and the client it
+    /// authenticates; a refusal on the way or from `body` is an audit entry naming the client.
+    func authenticated<T>(
+        _ request: EnrollmentRequest,
+        _ body: (EnrollmentProfile, ClientIdentity) async throws(EnrollmentError) -> T
+    ) async throws(EnrollmentError) -> T {
         var client = "anonymous"
         do throws(EnrollmentError) {
             let profile = try profile(request.profile)
@@ -74,7 +85,7 @@ extension EnrollmentService {
             }
             let identity = try await authenticate(request.credentials, for: profile)
             client = identity.name
-            return try await enroll(request, profile: profile, identity: identity)
+            return try await body(profile, identity)
         } catch {
             await auditRefusal(request, client: client, error: error)
             throw error

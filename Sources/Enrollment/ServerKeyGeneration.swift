@@ -28,21 +28,8 @@ extension EnrollmentService {
     /// RFC 7030 section 4.4.1). Refused for profiles that hold requests for approval (the key would have
     /// to be kept until then) and for clients without an RSA TLS certificate to encrypt it to.
     public func generateKey(for request: EnrollmentRequest) async throws(EnrollmentError) -> ServerGeneratedKey {
-        var client = "anonymous"
-        do throws(EnrollmentError) {
-            let profile = try profile(request.profile)
-            guard profile.protocols.contains(request.protocolName) else {
-                throw EnrollmentError(
-                    .unknownProfile,
-                    "profile \(profile.id) does not offer \(request.protocolName.rawValue.uppercased())"
-                )
-            }
-            let identity = try await authenticate(request.credentials, for: profile)
-            client = identity.name
-            return try await generateKey(request, profile: profile, identity: identity)
-        } catch {
-            await auditRefusal(request, client: client, error: error)
-            throw error
+        try await authenticated(request) { profile, identity throws(EnrollmentError) in
+            try await generateKey(request, profile: profile, identity: identity)
         }
     }
 

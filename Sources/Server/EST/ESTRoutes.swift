@@ -116,24 +116,16 @@ struct ESTRoutes {
         profile: String,
         operation: EnrollmentRequest.Operation
     ) async throws(ESTFailure) -> Response {
-        let basic = ESTMessages.basicCredentials(request)
-        let certificate = await ESTMessages.clientCertificate(context)
         let outcome: EnrollmentOutcome
+        let enrollmentRequest = await Self.enrollmentRequest(
+            csr,
+            request,
+            context,
+            profile: profile,
+            operation: operation
+        )
         do throws(EnrollmentError) {
-            outcome = try await enrollment.enroll(
-                EnrollmentRequest(
-                    profile: profile,
-                    protocolName: .est,
-                    operation: operation,
-                    csr: csr,
-                    credentials: ClientCredentials(
-                        username: basic?.user,
-                        password: basic?.password,
-                        certificateChain: certificate.map { [$0] } ?? []
-                    ),
-                    requestID: context.id
-                )
-            )
+            outcome = try await enrollment.enroll(enrollmentRequest)
         } catch {
             throw ESTFailure(error, profile: profile)
         }
@@ -157,24 +149,16 @@ struct ESTRoutes {
     private func generateKey(csr: [UInt8], _ request: Request, _ context: CustosRequestContext, profile: String)
         async throws(ESTFailure) -> Response
     {
-        let basic = ESTMessages.basicCredentials(request)
-        let certificate = await ESTMessages.clientCertificate(context)
         let generated: EnrollmentService.ServerGeneratedKey
+        let enrollmentRequest = await Self.enrollmentRequest(
+            csr,
+            request,
+            context,
+            profile: profile,
+            operation: .enroll
+        )
         do throws(EnrollmentError) {
-            generated = try await enrollment.generateKey(
-                for: EnrollmentRequest(
-                    profile: profile,
-                    protocolName: .est,
-                    operation: .enroll,
-                    csr: csr,
-                    credentials: ClientCredentials(
-                        username: basic?.user,
-                        password: basic?.password,
-                        certificateChain: certificate.map { [$0] } ?? []
-                    ),
-                    requestID: context.id
-                )
-            )
+            generated = try await enrollment.generateKey(for: enrollmentRequest)
         } catch {
             throw ESTFailure(error, profile: profile)
         }
@@ -187,6 +171,31 @@ struct ESTRoutes {
         } catch {
             throw ESTFailure(.internalServerError, "the answer cannot be encoded: \(error)")
         }
+    }
+
+    /// An EST request for the enrollment service: the CSR with the client's HTTP Basic credentials and
+    /// TLS client certificate.
+    private static func enrollmentRequest(
+        _ csr: [UInt8],
+        _ request: Request,
+        _ context: CustosRequestContext,
+        profile: String,
+        operation: EnrollmentRequest.Operation
+    ) async -> EnrollmentRequest {
+        let basic = ESTMessages.basicCredentials(request)
+        let certificate = await ESTMessages.clientCertificate(context)
+        return EnrollmentRequest(
+            profile: profile,
+            protocolName: .est,
+            operation: operation,
+            csr: csr,
+            credentials: ClientCredentials(
+                username: basic?.user,
+                password: basic?.password,
+                certificateChain: certificate.map { [$0] } ?? []
+            ),
+            requestID: context.id
+        )
     }
 
     /// Runs `body` for the path's profile and turns a refusal into EST's text answer.
