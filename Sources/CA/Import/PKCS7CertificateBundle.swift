@@ -27,34 +27,10 @@ public enum PKCS7CertificateBundle {
         try der(encoded: try certificates.map { try derBytes($0) })
     }
 
-    /// The DER bundle of certificates given in DER (as stored: nothing is parsed or encoded again).
+    /// The DER bundle of certificates given in DER (as stored: nothing is parsed or encoded again), written
+    /// by the CMS codec (a SignedData without content or signers).
     public static func der(encoded certificates: [[UInt8]]) throws -> [UInt8] {
-        var coder = DER.Serializer()
-        try coder.appendConstructedNode(identifier: .sequence) { contentInfo in
-            try contentInfo.serialize(signedData)
-            try contentInfo.appendConstructedNode(
-                identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
-            ) {
-                explicit in
-                try explicit.appendConstructedNode(identifier: .sequence) { signed in
-                    try signed.serialize(1)
-                    signed.appendConstructedNode(identifier: .set) { _ in }
-                    try signed.appendConstructedNode(identifier: .sequence) { encapsulated in
-                        try encapsulated.serialize(data)
-                    }
-                    // [0] IMPLICIT SET OF: DER sorts the elements by their encoding.
-                    let encoded = certificates.sorted { $0.lexicographicallyPrecedes($1) }
-                    signed.appendConstructedNode(
-                        identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
-                    ) {
-                        set in
-                        for certificate in encoded { set.serializeRawBytes(certificate) }
-                    }
-                    signed.appendConstructedNode(identifier: .set) { _ in }
-                }
-            }
-        }
-        return coder.serializedBytes
+        try CMSSignedDataMessage(content: nil, certificates: certificates).der()
     }
 
     /// The certificates of a PKCS#7 / CMS SignedData (certs-only or signed), in the order given.

@@ -62,6 +62,11 @@ extension EnrollmentService {
             throw refusal
         }
         let ra = try await registrationAuthority(for: profile, requestID: requestID)
+        // How CMS names the RA's certificate: read once, for the envelope's recipient and the CertRep's signer.
+        let raName: IssuerAndSerialNumber
+        do { raName = try IssuerAndSerialNumber(certificate: ra.certificate) } catch {
+            throw EnrollmentError(.internalError, "the RA certificate of CA \(profile.ca) does not read: \(error)")
+        }
         var reply = SCEPReply(
             status: .failure,
             transactionID: request.transactionID,
@@ -69,7 +74,7 @@ extension EnrollmentService {
             senderNonce: []
         )
         do {
-            let answer = try await answer(request, profile: profile, ra: ra, requestID: requestID)
+            let answer = try await answer(request, profile: profile, ra: ra, raName: raName, requestID: requestID)
             reply.status = answer.status
             reply.envelope = answer.envelope
         } catch let error as SCEPError {
@@ -83,7 +88,7 @@ extension EnrollmentService {
         } catch {
             throw EnrollmentError.from(error)
         }
-        return try await sign(reply, ra: ra)
+        return try await sign(reply, ra: ra, raName: raName)
     }
 
     /// The profile, which must offer SCEP.
@@ -114,6 +119,7 @@ extension EnrollmentService {
         _ request: SCEPRequest,
         profile: EnrollmentProfile,
         ra: RegistrationAuthorityRecord,
+        raName: IssuerAndSerialNumber,
         requestID: String?
     ) async throws -> (status: SCEPStatus, envelope: [UInt8]?) {
         guard let type = request.messageType, type != .certRep else {
@@ -121,7 +127,7 @@ extension EnrollmentService {
         }
         let signer = try request.verify()
         let envelope = try request.envelope()
-        let content = try await open(envelope, ra: ra)
+        let content = try await open(envelope, ra: ra, raName: raName)
         let recipient = try Self.recipientKey(signer)
         // What the answer carries; every operation but an enrollment (which `enroll` audits) is audited here.
         let certificates: [[UInt8]]
@@ -229,15 +235,16 @@ extension EnrollmentService {
 
     /// Decrypts the pkcsPKIEnvelope with the RA key (the current one, or the previous one for a request
     /// encrypted to it) inside the HSM.
-    private func open(_ envelope: CMSEnvelopedData, ra: RegistrationAuthorityRecord) async throws -> [UInt8] {
-        let current = try IssuerAndSerialNumber(certificate: ra.certificate)
+    private func open(_ envelope: CMSEnvelopedData, ra: RegistrationAuthorityRecord, raName: IssuerAndSerialNumber)
+        async throws -> [UInt8]
+    {
         let recipient =
-            envelope.recipients.first { $0.identifier == .issuerAndSerialNumber(current) } ?? envelope.recipients[0]
+            envelope.recipients.first { $0.identifier == .issuerAndSerialNumber(raName) } ?? envelope.recipients[0]
         guard recipient.keyEncryptionAlgorithm.algorithm == CMSObjectIdentifiers.rsaEncryption else {
             throw SCEPError(.badAlg, "key transport \(recipient.keyEncryptionAlgorithm.algorithm) is not rsaEncryption")
         }
         let keyName =
-            recipient.identifier == .issuerAndSerialNumber(current) ? ra.keyName : (ra.previousKeyName ?? ra.keyName)
+            recipient.identifier == .issuerAndSerialNumber(raName) ? ra.keyName : (ra.previousKeyName ?? ra.keyName)
         do {
             return try await authority.signing.keyStore.openEnvelope(
                 recipient: try authority.signing.keys.serviceKey(keyName).reference,
@@ -287,7 +294,9 @@ extension EnrollmentService {
     }
 
     /// The CertRep signed by the RA key (SHA-256 with RSA PKCS#1 v1.5).
-    private func sign(_ reply: SCEPReply, ra: RegistrationAuthorityRecord) async throws(EnrollmentError) -> [UInt8] {
+    private func sign(_ reply: SCEPReply, ra: RegistrationAuthorityRecord, raName: IssuerAndSerialNumber)
+        async throws(EnrollmentError) -> [UInt8]
+    {
         do {
             var reply = reply
             reply.senderNonce = try await authority.signing.keyStore.random(16)
@@ -298,7 +307,7 @@ extension EnrollmentService {
                 input: .message(try reply.signedAttributes())
             )
             return try reply.der(
-                signer: try IssuerAndSerialNumber(certificate: ra.certificate),
+                signer: raName,
                 certificates: [ra.certificate],
                 signature: signature
             )
