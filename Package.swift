@@ -119,6 +119,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // ACME challenge validation (RFC 8555 section 8, RFC 8737, RFC 8738): http-01, dns-01 and tls-alpn-01
+        // checked over the network with bounded time and concurrency, names looked up with its own resolver.
+        .target(
+            name: "ACMEValidation",
+            dependencies: [
+                "ACME", "Codecs",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // SCEP messages (RFC 8894): requests read, CertReps encoded, capabilities; CMS from CustosX509.
         .target(
             name: "SCEP",
@@ -162,7 +179,8 @@ let package = Package(
         .target(
             name: "Enrollment",
             dependencies: [
-                "CA", "CustosX509", "MetadataStore", "Codecs", "HSM", "PKCS11", "Signing", "SCEP",
+                "CA", "CustosX509", "MetadataStore", "Codecs", "HSM", "PKCS11", "Signing", "SCEP", "ACME",
+                "ACMEValidation",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -209,7 +227,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "SCEP", "Access", "CustosX509",
-                "HSM",
+                "HSM", "ACME", "ACMEValidation",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",
@@ -253,12 +271,16 @@ let package = Package(
         ),
         .testTarget(
             name: "CodecsTests",
-            dependencies: ["Codecs", .product(name: "SwiftASN1", package: "swift-asn1")],
+            dependencies: ["Codecs", "CustosTestSupport", .product(name: "SwiftASN1", package: "swift-asn1")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ACMETests",
-            dependencies: ["ACME", "Codecs", "CustosTestSupport"],
+            dependencies: [
+                "ACME", "ACMEValidation", "Codecs", "CustosTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -290,6 +312,9 @@ let package = Package(
             name: "EnrollmentTests",
             dependencies: [
                 "Enrollment", "CA", "CustosX509", "Codecs", "MetadataStore", "CustosTestSupport", "HSM", "PKCS11",
+                "ACME",
+                "ACMEValidation",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],

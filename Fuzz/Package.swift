@@ -20,6 +20,7 @@ let targets: [(name: String, products: [String])] = [
     ("FuzzESTRequest", ["Server", "CA", "Enrollment"]),
     ("FuzzSCEPMessage", ["SCEP", "CustosX509"]),
     ("FuzzACMEJWS", ["ACME"]),
+    ("FuzzDNSMessage", ["Codecs"]),
 ]
 
 let package = Package(

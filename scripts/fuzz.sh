@@ -17,7 +17,7 @@ bin="$(cd "$root/Fuzz" && swift build "${flags[@]}" --show-bin-path)"
 
 # Seeds: real examples of each input, from openssl.
 s="$seeds/tmp"
-mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest,FuzzSCEPMessage,FuzzACMEJWS}
+mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest,FuzzSCEPMessage,FuzzACMEJWS,FuzzDNSMessage}
 ssl() { openssl "$@" >/dev/null 2>&1; }
 ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/ca.key" -subj "/CN=Fuzz CA/O=Custos" -days 2 -out "$s/ca.pem"
 ssl x509 -in "$s/ca.pem" -outform DER -out "$s/ca.der"
@@ -92,6 +92,22 @@ for name, alg, key in [("es256", jose.ES256, jose.JWKEC(key=ec.generate_private_
     open(f"{sys.argv[1]}/{name}-jwk.json", "w").write(json.dumps(body.to_partial_json()))
     body = jws.JWS.sign(b"", key=key, alg=alg, nonce=b"n", url="https://a/order/1", kid="https://a/account/1")
     open(f"{sys.argv[1]}/{name}-kid.json", "w").write(json.dumps(body.to_partial_json()))
+PY
+fi
+# DNS: answers dnspython writes (compressed names, a CNAME chain, TXT strings, NXDOMAIN).
+if /usr/bin/python3 -c "import dns.message" 2>/dev/null; then
+    /usr/bin/python3 - "$seeds/FuzzDNSMessage" <<'PY'
+import sys, dns.message, dns.rrset, dns.rcode
+r = dns.message.make_response(dns.message.make_query("_acme-challenge.www.example.com", "TXT"))
+r.answer.append(dns.rrset.from_text("_acme-challenge.www.example.com.", 60, "IN", "CNAME", "txt.example.net."))
+r.answer.append(dns.rrset.from_text("txt.example.net.", 60, "IN", "TXT", '"abc" "def"', '"xyz"'))
+open(f"{sys.argv[1]}/txt.bin", "wb").write(r.to_wire())
+r = dns.message.make_response(dns.message.make_query("www.example.com", "A"))
+r.answer.append(dns.rrset.from_text("www.example.com.", 60, "IN", "A", "192.0.2.1", "192.0.2.2"))
+open(f"{sys.argv[1]}/a.bin", "wb").write(r.to_wire())
+r = dns.message.make_response(dns.message.make_query("gone.example", "AAAA"))
+r.set_rcode(dns.rcode.NXDOMAIN)
+open(f"{sys.argv[1]}/nxdomain.bin", "wb").write(r.to_wire())
 PY
 fi
 printf 'seed content' > "$s/content.bin"

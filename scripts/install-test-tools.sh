@@ -10,8 +10,10 @@ python3 -c "import pyhanko_certvalidator" 2>/dev/null \
     || python3 -m pip install --quiet --disable-pip-version-check "pyhanko-certvalidator==0.33.0"
 
 # Debian packages of real clients the tests run against the server: strongSwan's `pki` (EST, SCEP) with
-# its curl fetcher plugin, and certbot's ACME library (python3-acme: JWS as certbot signs them).
-packages=(strongswan-pki libstrongswan-extra-plugins python3-acme)
+# its curl fetcher plugin, certbot's ACME library (python3-acme: JWS as certbot signs them), the ACME
+# clients certbot and lego, pebble (pebble-challtestsrv answers challenges and serves test DNS; pebble is
+# the benchmark's peer), and dnspython (the DNS codec's comparison tests).
+packages=(strongswan-pki libstrongswan-extra-plugins python3-acme certbot lego pebble python3-dnspython)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

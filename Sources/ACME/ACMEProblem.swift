@@ -26,16 +26,21 @@ public struct ACMEProblem: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var detail: String
+    /// The HTTP status: the kind's, unless the problem is about a resource that does not exist (404) or a
+    /// request of the wrong method or media type (405, 415).
+    public var status: Int
     /// Problems per identifier (RFC 8555 section 6.7.1): each a type, detail and the identifier.
     public var subproblems: [(kind: Kind, detail: String, identifier: (type: String, value: String))]
 
     public init(
         _ kind: Kind,
         _ detail: String,
-        subproblems: [(kind: Kind, detail: String, identifier: (type: String, value: String))] = []
+        subproblems: [(kind: Kind, detail: String, identifier: (type: String, value: String))] = [],
+        status: Int? = nil
     ) {
         self.kind = kind
         self.detail = detail
+        self.status = status ?? kind.status
         self.subproblems = subproblems
     }
 
@@ -45,7 +50,7 @@ public struct ACMEProblem: Error, Sendable, CustomStringConvertible {
 
     /// The `application/problem+json` body.
     public var json: [UInt8] {
-        var object: [String: Any] = ["type": type, "detail": detail, "status": kind.status]
+        var object: [String: Any] = ["type": type, "detail": detail, "status": status]
         if !subproblems.isEmpty {
             object["subproblems"] = subproblems.map { subproblem in
                 [

@@ -17,7 +17,8 @@ public struct JWS: Sendable {
     public static let algorithms: Set<String> = ["ES256", "ES384", "RS256", "EdDSA"]
 
     public let algorithm: String
-    public let nonce: String
+    /// Nil only in the inner JWS of a key change, which has none.
+    public let nonce: String?
     public let url: String
     public let signer: Signer
     /// The payload's bytes; empty for POST-as-GET.
@@ -27,8 +28,9 @@ public struct JWS: Sendable {
     public let signature: [UInt8]
 
     /// Reads a request body. Throws `malformed` for anything that is not such a JWS, and
-    /// `badSignatureAlgorithm` for algorithms outside `algorithms`.
-    public init(body: [UInt8]) throws(ACMEProblem) {
+    /// `badSignatureAlgorithm` for algorithms outside `algorithms`. `inner` reads the inner JWS of a key
+    /// change (RFC 8555 section 7.3.5), which names its key by `jwk` and has no nonce.
+    public init(body: [UInt8], inner: Bool = false) throws(ACMEProblem) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw ACMEProblem(.malformed, "the body is not a JSON object")
         }
@@ -58,7 +60,12 @@ public struct JWS: Sendable {
                 "algorithm \(algorithm) is not one of " + Self.algorithms.sorted().joined(separator: ", ")
             )
         }
-        guard let nonce = header["nonce"] as? String, !nonce.isEmpty else {
+        let nonce = header["nonce"] as? String
+        if inner {
+            guard header["nonce"] == nil else {
+                throw ACMEProblem(.malformed, "the inner JWS of a key change has no \"nonce\"")
+            }
+        } else if nonce?.isEmpty != false {
             throw ACMEProblem(.badNonce, "the header has no \"nonce\"")
         }
         guard let url = header["url"] as? String, !url.isEmpty else {

@@ -23,4 +23,5 @@ public let allAPIModels: [any APIModel.Type] = [
     EnrollmentProfileBody.self, EnrollmentProfileView.self, EnrollmentProfilePage.self, OneTimePasswordBody.self,
     EnrollmentSecretView.self, EnrollmentSecretList.self, EnrollmentRequestView.self, EnrollmentRequestPage.self,
     RejectEnrollmentBody.self, DeviceKeyPKCS12Body.self, GenerateDeviceKeyBody.self, DeviceKeyAnswer.self,
+    EnrollmentACMEBody.self, ACMEAccountView.self, ACMEAccountPage.self, ACMEOrderView.self, ACMEOrderList.self,
 ]

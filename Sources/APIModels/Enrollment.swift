@@ -49,13 +49,15 @@ public struct EnrollmentProfileBody: APIModel {
     /// RFC 4514 text with `{CN}`, `{SERIALNUMBER}`, … standing for the request's values and
     /// `{CLIENT.CN}`, … for those of the client's certificate.
     public var subjectTemplate: String?
-    /// `est`, `scep`. Default: both.
+    /// `est`, `scep`, `acme`. Default: est and scep.
     public var protocols: [String]?
     public var authentication: EnrollmentAuthenticationBody?
     /// `automatic` (default) or `manual`.
     public var approval: String?
     public var renewal: EnrollmentRenewalBody?
     public var description: String?
+    /// What ACME may order; required when `protocols` has `acme`.
+    public var acme: EnrollmentACMEBody?
 
     public init(
         id: String?,
@@ -67,7 +69,8 @@ public struct EnrollmentProfileBody: APIModel {
         authentication: EnrollmentAuthenticationBody? = nil,
         approval: String? = nil,
         renewal: EnrollmentRenewalBody? = nil,
-        description: String? = nil
+        description: String? = nil,
+        acme: EnrollmentACMEBody? = nil
     ) {
         self.id = id
         self.ca = ca
@@ -79,6 +82,7 @@ public struct EnrollmentProfileBody: APIModel {
         self.approval = approval
         self.renewal = renewal
         self.description = description
+        self.acme = acme
     }
 
     public static let example = EnrollmentProfileBody(
@@ -91,7 +95,8 @@ public struct EnrollmentProfileBody: APIModel {
         authentication: .example,
         approval: "automatic",
         renewal: .example,
-        description: "Controllers built on line 3"
+        description: "Controllers built on line 3",
+        acme: .example
     )
 }
 
@@ -107,7 +112,8 @@ public struct EnrollmentProfileView: APIModel {
     public var approval: String
     public var renewal: EnrollmentRenewalBody
     public var description: String?
-    /// Paths the profile answers on (`/.well-known/est/<id>/`, `/scep/<id>`).
+    public var acme: EnrollmentACMEBody?
+    /// Paths the profile answers on (`/.well-known/est/<id>/`, `/scep/<id>`, `/acme/<id>/directory`).
     public var endpoints: [String]
 
     public init(
@@ -121,6 +127,7 @@ public struct EnrollmentProfileView: APIModel {
         approval: String,
         renewal: EnrollmentRenewalBody,
         description: String?,
+        acme: EnrollmentACMEBody? = nil,
         endpoints: [String]
     ) {
         self.id = id
@@ -133,6 +140,7 @@ public struct EnrollmentProfileView: APIModel {
         self.approval = approval
         self.renewal = renewal
         self.description = description
+        self.acme = acme
         self.endpoints = endpoints
     }
 
@@ -147,6 +155,7 @@ public struct EnrollmentProfileView: APIModel {
         approval: "automatic",
         renewal: .example,
         description: "Controllers built on line 3",
+        acme: .example,
         endpoints: ["/.well-known/est/line-3/", "/scep/line-3"]
     )
 }

@@ -21,8 +21,10 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     /// certificate (`CN={SERIALNUMBER},O=Acme Devices`; see `SubjectTemplate`). Nil: the request's subject
     /// as it is.
     public var subjectTemplate: String?
-    /// `est`, `scep`.
+    /// `est`, `scep`, `acme`.
     public var protocols: [EnrollmentProtocol]
+    /// What ACME may order (required when `protocols` has `acme`).
+    public var acme: ACMEPolicy?
     public var authentication: Authentication
     /// `automatic` issues at once; `manual` keeps each request pending until an officer decides.
     public var approval: Approval
@@ -30,7 +32,7 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     public var description: String?
 
     public enum EnrollmentProtocol: String, Codable, Sendable, Hashable, CaseIterable {
-        case est, scep
+        case est, scep, acme
     }
 
     public enum Approval: String, Codable, Sendable, Hashable {
@@ -85,7 +87,8 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
         authentication: Authentication = .init(),
         approval: Approval = .automatic,
         renewal: Renewal = .init(),
-        description: String? = nil
+        description: String? = nil,
+        acme: ACMEPolicy? = nil
     ) {
         self.id = id
         self.ca = ca
@@ -97,6 +100,7 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
         self.approval = approval
         self.renewal = renewal
         self.description = description
+        self.acme = acme
     }
 
     /// Checks every field that does not need the store; throws naming the first problem.
@@ -115,7 +119,11 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
             throw EnrollmentError(.invalidInput, "validityDays must be from 1 to 36525")
         }
         guard !protocols.isEmpty, Set(protocols).count == protocols.count else {
-            throw EnrollmentError(.invalidInput, "protocols lists est and/or scep, each once")
+            throw EnrollmentError(.invalidInput, "protocols lists est, scep and/or acme, each once")
+        }
+        if protocols.contains(.acme) {
+            guard let acme else { throw EnrollmentError(.invalidInput, "a profile offering acme needs an acme policy") }
+            try acme.validate()
         }
         if let template = subjectTemplate { _ = try SubjectTemplate(template) }
         if let window = renewal.windowDays, !(1...36_525).contains(window) {

@@ -6,6 +6,8 @@ public enum CustosStore {
         PolicyRecord.self, CredentialRecord.self, VaultEntryRecord.self, OCSPResponseRecord.self,
         OCSPSignerRecord.self, VaultNamespaceRecord.self, LeaseRecord.self, EnrollmentProfileRecord.self,
         EnrollmentSecretRecord.self, EnrollmentRequestRecord.self, RegistrationAuthorityRecord.self,
+        ACMENonceRecord.self,
+        ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -25,6 +27,8 @@ public enum CustosStore {
         Schema.Migration(version: 5) { _, _ in },
         // 6: SCEP registration authorities (a new table). Nothing to convert.
         Schema.Migration(version: 6) { _, _ in },
+        // 7: ACME nonces, accounts, orders and authorizations (new tables). Nothing to convert.
+        Schema.Migration(version: 7) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

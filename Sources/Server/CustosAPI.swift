@@ -1,3 +1,4 @@
+import ACMEValidation
 public import Access
 public import CA
 public import Enrollment
@@ -22,6 +23,7 @@ public struct CustosAPI: Sendable {
     public let ocsp: OCSPResponder
     public let vault: Vault
     public let enrollment: EnrollmentService
+    public let acme: ACMEService
     public let configuration: ServerConfiguration
     /// Requests refused for want of a credential, counted until their summary is audited.
     public let anonymousRefusals = AnonymousRefusals()
@@ -44,6 +46,10 @@ public struct CustosAPI: Sendable {
         )
         vault = Vault(keyStore: signing.keyStore, store: store)
         enrollment = EnrollmentService(authority: authority)
+        acme = ACMEService(
+            enrollment: enrollment,
+            validator: try ChallengeValidator(settings: configuration.acmeValidation)
+        )
         codeSigner = CodeSigner(
             signing: signing,
             store: store,
@@ -97,12 +103,14 @@ public struct CustosAPI: Sendable {
         EnrollmentProfileRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
         EnrollmentRequestRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
         DeviceKeyRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
+        ACMEAccountRoutes(acme: acme).add(to: protected)
         ESTRoutes(
             enrollment: enrollment,
             overTLS: configuration.tls != nil,
             retryAfterSeconds: configuration.enrollmentRetryAfterSeconds
         ).add(to: router)
         SCEPRoutes(enrollment: enrollment).add(to: router)
+        ACMERoutes(acme: acme, overTLS: configuration.tls != nil).add(to: router)
         return router
     }
 

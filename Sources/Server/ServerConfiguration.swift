@@ -1,3 +1,4 @@
+public import ACMEValidation
 public import CA
 public import Signing
 
@@ -81,6 +82,8 @@ public struct ServerConfiguration: Sendable {
     /// Seconds an EST client is told to wait (`Retry-After`) before it asks again for a request held for
     /// an officer's approval.
     public var enrollmentRetryAfterSeconds = 60
+    /// How ACME challenges are validated: resolvers, ports, timeouts, attempts, concurrency.
+    public var acmeValidation = ValidationSettings()
 
     public init(
         host: String = "127.0.0.1",

@@ -16,6 +16,8 @@ extension ServerConfiguration {
         "ocsp.maxLiveSignatures", "ocsp.delegatedSigners", "ocsp.signerValidityDays",
         "connections.headerTimeoutSeconds", "connections.bodyTimeoutSeconds", "connections.idleTimeoutSeconds",
         "connections.max", "connections.maxPerClient", "audit.refusalSummarySeconds", "enrollment.retryAfterSeconds",
+        "acme.resolvers", "acme.http01Port", "acme.tlsALPN01Port", "acme.validationTimeoutSeconds",
+        "acme.validationAttempts", "acme.validationRetrySeconds", "acme.maxConcurrentValidations",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -47,6 +49,14 @@ extension ServerConfiguration {
     ///   max: 16000                      # default: the open-file limit less 256
     ///   maxPerClient: 1024              # per client address
     /// audit: { refusalSummarySeconds: 60 }   # requests without a valid credential, summarised
+    /// acme:                             # how ACME challenges are validated
+    ///   resolvers: [10.0.0.53:53]       # default: the nameservers of /etc/resolv.conf
+    ///   http01Port: 80
+    ///   tlsALPN01Port: 443
+    ///   validationTimeoutSeconds: 10    # per attempt
+    ///   validationAttempts: 3
+    ///   validationRetrySeconds: 3
+    ///   maxConcurrentValidations: 32
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -196,6 +206,19 @@ extension ServerConfiguration {
         if let seconds = try integer("enrollment.retryAfterSeconds", 1...86_400) {
             configuration.enrollmentRetryAfterSeconds = seconds
         }
+        var validation = configuration.acmeValidation
+        if let resolvers = lists["acme.resolvers"] { validation.resolvers = resolvers }
+        validation.http01Port = try integer("acme.http01Port", 1...65535) ?? validation.http01Port
+        validation.tlsALPN01Port = try integer("acme.tlsALPN01Port", 1...65535) ?? validation.tlsALPN01Port
+        if let seconds = try integer("acme.validationTimeoutSeconds", 1...300) {
+            validation.attemptTimeout = .seconds(seconds)
+        }
+        validation.attempts = try integer("acme.validationAttempts", 1...10) ?? validation.attempts
+        if let seconds = try integer("acme.validationRetrySeconds", 0...600) {
+            validation.retryDelay = .seconds(seconds)
+        }
+        validation.maxConcurrent = try integer("acme.maxConcurrentValidations", 1...4096) ?? validation.maxConcurrent
+        configuration.acmeValidation = validation
         return configuration
     }
 }

@@ -8,12 +8,12 @@ struct EnrollmentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enrollment",
         abstract:
-            "Enrollment profiles (EST, SCEP), their passwords, and requests waiting for approval (through the API).",
+            "Enrollment profiles (EST, SCEP, ACME), their passwords, and requests waiting for approval (through the API).",
         subcommands: [
             CreateProfileCommand.self, UpdateProfileCommand.self, ListProfilesCommand.self, ShowProfileCommand.self,
             DeleteProfileCommand.self, SharedPasswordCommand.self, OneTimePasswordCommand.self,
             ListEnrollmentRequestsCommand.self, ApproveEnrollmentCommand.self, RejectEnrollmentCommand.self,
-            DeviceKeyCommand.self,
+            DeviceKeyCommand.self, ACMEAccountsCommand.self, ACMEOrdersCommand.self, ACMEDeactivateCommand.self,
         ]
     )
 }
@@ -25,7 +25,7 @@ struct EnrollmentProfileOptions: ParsableArguments {
     @Option(help: "Validity of issued certificates in days (default: the CA policy's).") var validityDays: Int?
     @Option(help: "Subject to certify, e.g. \"CN={SERIALNUMBER},O=Acme\" ({X}: the request's value of X).")
     var subjectTemplate: String?
-    @Option(help: "Protocols, comma-separated: est, scep.") var protocols = "est,scep"
+    @Option(help: "Protocols, comma-separated: est, scep, acme.") var protocols = "est,scep"
     @Flag(help: "Accept the profile's shared password (make it with `enrollment password`).")
     var sharedPassword = false
     @Flag(help: "Refuse one-time passwords.") var noOneTimePasswords = false
@@ -35,6 +35,7 @@ struct EnrollmentProfileOptions: ParsableArguments {
     @Option(help: "Renewal opens this many days before expiry (default: any time).") var renewalWindowDays: Int?
     @Flag(help: "Renewals must bring a new key.") var newKeyOnRenewal = false
     @Option(help: "A description for operators.") var description: String?
+    @OptionGroup var acme: ACMEProfileOptions
 
     func body(id: String) throws -> EnrollmentProfileBody {
         var anchors: [String] = []
@@ -64,7 +65,8 @@ struct EnrollmentProfileOptions: ParsableArguments {
             ),
             approval: manualApproval ? "manual" : "automatic",
             renewal: EnrollmentRenewalBody(windowDays: renewalWindowDays, allowSameKey: !newKeyOnRenewal),
-            description: description
+            description: description,
+            acme: protocols.contains("acme") ? acme.body : nil
         )
     }
 }

@@ -119,4 +119,48 @@ import Testing
         #expect(gone.status != 0 && gone.stderr.contains("unknown_profile"), "\(gone.stderr)")
         #expect(try await serve.stop(SIGTERM) == 0)
     }
+
+    @Test func officersSeeAndDeactivateACMEAccounts() async throws {
+        let directory = try makeTemporaryDirectory("acme-cli")
+        let serve = try ServeProcess(["--port", "0"], directory: directory)
+        #expect(try await serve.waitFor("press Ctrl-C to stop"), "\(serve.text)")
+        let port = try #require(serve.text.split(separator: "serving HTTP on 127.0.0.1:").last?.prefix { $0.isNumber })
+        let url = ["--url", "http://127.0.0.1:\(port)"]
+        func run(_ arguments: [String]) throws -> CommandResult { try custos(arguments + url, directory: directory) }
+
+        #expect(try run(["ca", "create", "--id", "web", "--subject", "CN=Web", "--algorithm", "ec-p256"]).status == 0)
+        let missing = try run([
+            "enrollment", "create", "web", "--ca", "web", "--category", "tls-server", "--protocols", "acme",
+        ])
+        #expect(missing.status != 0 && missing.stderr.contains("acme.allowedDomains"), "\(missing.stderr)")
+        let created = try run([
+            "enrollment", "create", "web", "--ca", "web", "--category", "tls-server", "--protocols", "acme",
+            "--acme-domain", "acme.test", "--acme-challenges", "http-01,dns-01",
+        ])
+        #expect(created.status == 0 && created.stdout.contains("/acme/web/directory"), "\(created.stderr)")
+        let shown = try run(["enrollment", "show", "web"])
+        #expect(shown.stdout.contains("\"allowedDomains\"") && shown.stdout.contains("acme.test"), "\(shown.stdout)")
+
+        // An account made by certbot (over plain HTTP on loopback).
+        let registered = try runCommand(
+            "certbot",
+            [
+                "register", "--server", "http://127.0.0.1:\(port)/acme/web/directory", "--agree-tos", "-m",
+                "ops@acme.test", "--non-interactive", "--config-dir", "\(directory)/cb", "--work-dir",
+                "\(directory)/cbw", "--logs-dir", "\(directory)/cbl",
+            ]
+        )
+        #expect(registered.status == 0, "\(registered.stderr)")
+        let accounts = try run(["enrollment", "acme-accounts", "web"])
+        let line = try #require(accounts.stdout.split(separator: "\n").first.map(String.init), "\(accounts.stderr)")
+        let fields = line.split(separator: "\t").map(String.init)
+        #expect(fields.count == 5 && fields[1] == "valid" && fields[2] == "mailto:ops@acme.test", "\(line)")
+        #expect(try run(["enrollment", "acme-orders", "web", fields[0]]).stdout.isEmpty)
+        let deactivated = try run(["enrollment", "acme-deactivate", "web", fields[0]])
+        #expect(deactivated.status == 0 && deactivated.stdout.contains("deactivated"), "\(deactivated.stderr)")
+        #expect(try run(["enrollment", "acme-accounts", "web"]).stdout.contains("\tdeactivated\t"))
+        let unknown = try run(["enrollment", "acme-deactivate", "web", "ffff"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no ACME account"), "\(unknown.stderr)")
+        #expect(try await serve.stop(SIGTERM) == 0)
+    }
 }

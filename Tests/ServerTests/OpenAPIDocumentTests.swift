@@ -10,7 +10,7 @@ import Yams
 /// exactly the routes the router serves, every reference in it resolves, and every route admits exactly
 /// the roles the document names (and public ones need no credential).
 @Suite(.serialized, .stopsServers) struct OpenAPIDocumentTests {
-    static let methods = ["get", "put", "post", "delete", "patch"]
+    static let methods = ["get", "head", "put", "post", "delete", "patch"]
 
     static func document() throws -> [String: Any] {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

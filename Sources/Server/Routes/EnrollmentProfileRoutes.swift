@@ -144,7 +144,7 @@ struct EnrollmentProfileRoutes {
             protocols = []
             for name in names {
                 guard let value = EnrollmentProfile.EnrollmentProtocol(rawValue: name) else {
-                    throw APIError.badRequest("invalid_input", "unknown protocol \"\(name)\"; est or scep")
+                    throw APIError.badRequest("invalid_input", "unknown protocol \"\(name)\"; est, scep or acme")
                 }
                 protocols.append(value)
             }
@@ -174,7 +174,21 @@ struct EnrollmentProfileRoutes {
                 windowDays: body.renewal?.windowDays,
                 allowSameKey: body.renewal?.allowSameKey ?? true
             ),
-            description: body.description
+            description: body.description,
+            acme: body.acme.map { acme in
+                let defaults = ACMEPolicy()
+                return ACMEPolicy(
+                    allowedDomains: acme.allowedDomains ?? [],
+                    allowedIPRanges: acme.allowedIPRanges ?? [],
+                    allowWildcards: acme.allowWildcards ?? defaults.allowWildcards,
+                    challenges: acme.challenges ?? defaults.challenges,
+                    termsOfService: acme.termsOfService,
+                    ordersPerAccountPerHour: acme.ordersPerAccountPerHour ?? defaults.ordersPerAccountPerHour,
+                    ordersPerIdentifierPerWeek: acme.ordersPerIdentifierPerWeek,
+                    pendingHours: acme.pendingHours ?? defaults.pendingHours,
+                    validAuthorizationDays: acme.validAuthorizationDays ?? defaults.validAuthorizationDays
+                )
+            }
         )
     }
 }

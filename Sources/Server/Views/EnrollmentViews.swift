@@ -14,6 +14,7 @@ extension EnrollmentProfileView {
             if profile.id == "default" { endpoints.append("/.well-known/est/") }
         }
         if profile.protocols.contains(.scep) { endpoints.append("/scep/\(profile.id)") }
+        if profile.protocols.contains(.acme) { endpoints.append("/acme/\(profile.id)/directory") }
         self.init(
             id: profile.id,
             ca: profile.ca,
@@ -32,6 +33,19 @@ extension EnrollmentProfileView {
                 allowSameKey: profile.renewal.allowSameKey
             ),
             description: profile.description,
+            acme: profile.acme.map { policy in
+                EnrollmentACMEBody(
+                    allowedDomains: policy.allowedDomains,
+                    allowedIPRanges: policy.allowedIPRanges,
+                    allowWildcards: policy.allowWildcards,
+                    challenges: policy.challenges,
+                    termsOfService: policy.termsOfService,
+                    ordersPerAccountPerHour: policy.ordersPerAccountPerHour,
+                    ordersPerIdentifierPerWeek: policy.ordersPerIdentifierPerWeek,
+                    pendingHours: policy.pendingHours,
+                    validAuthorizationDays: policy.validAuthorizationDays
+                )
+            },
             endpoints: endpoints
         )
     }
@@ -77,5 +91,5 @@ extension EnrollmentRequestView {
 
 extension Date {
     /// A store time (nanoseconds since 1970).
-    fileprivate init(nanoseconds: Int64) { self.init(timeIntervalSince1970: Double(nanoseconds) / 1e9) }
+    init(nanoseconds: Int64) { self.init(timeIntervalSince1970: Double(nanoseconds) / 1e9) }
 }

@@ -16,11 +16,16 @@ struct ESTServer {
     var tlsChain: String { "\(directory)/tls.pem" }
     var base: String { "https://localhost:\(server.port)" }
 
-    static func start(retryAfterSeconds: Int = 1, ca: String = "devices") async throws -> ESTServer {
+    static func start(
+        retryAfterSeconds: Int = 1,
+        ca: String = "devices",
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> ESTServer {
         let directory = try makeTemporaryDirectory("est")
         var configuration = ServerConfiguration(port: 0)
         configuration.tls = .init(certificateChainPath: "\(directory)/tls.pem")
         configuration.enrollmentRetryAfterSeconds = retryAfterSeconds
+        configure(&configuration)
         let server = try await ServerFixture(configuration: configuration) { api in
             let key = try await api.signing.keys.createServiceKey(
                 name: "custos-tls",
@@ -183,8 +188,10 @@ extension HTTPResult {
             var headers: [String: String] = [:]
             for line in lines.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...]
-                    .trimmingCharacters(in: .whitespaces)
+                // Repeated fields (Link) are joined as RFC 9110 section 5.3 allows.
+                let name = line[..<colon].lowercased()
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[name] = headers[name].map { "\($0), \(value)" } ?? value
             }
             return HTTPResult(status: status, headers: headers, body: Data(rest))
         }

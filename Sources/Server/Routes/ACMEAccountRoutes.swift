@@ -1,0 +1,56 @@
+import APIModels
+import Enrollment
+import Hummingbird
+import MetadataStore
+
+/// `/v1/enrollment/profiles/{profile}/acme/accounts`: a profile's ACME accounts and their orders, and
+/// deactivation by an officer.
+struct ACMEAccountRoutes {
+    let acme: ACMEService
+
+    func add(to group: RouterGroup<CustosRequestContext>) {
+        group.get("v1/enrollment/profiles/:profile/acme/accounts", use: list)
+        group.get("v1/enrollment/profiles/:profile/acme/accounts/:account/orders", use: orders)
+        group.post("v1/enrollment/profiles/:profile/acme/accounts/:account/deactivate", use: deactivate)
+    }
+
+    @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer, .auditor)
+        let profile = try ownProfile(context)
+        let limit = try RouteParameters.limit(request)
+        let page = try acme.accounts(profile: profile, after: request.uri.queryParameters.get("after"), limit: limit)
+        return try JSONResponse(
+            body: ACMEAccountPage(
+                accounts: page.map(ACMEAccountView.init),
+                next: page.count == limit ? page.last?.id : nil
+            )
+        ).makeResponse()
+    }
+
+    @Sendable func orders(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer, .auditor)
+        let profile = try ownProfile(context)
+        let orders = try acme.orders(account: try context.parameters.require("account"), profile: profile, limit: 1000)
+        return try JSONResponse(body: ACMEOrderList(orders: orders.map(ACMEOrderView.init))).makeResponse()
+    }
+
+    @Sendable func deactivate(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        let profile = try ownProfile(context)
+        let account = try await acme.deactivate(
+            account: try context.parameters.require("account"),
+            profile: profile,
+            requester: context.requester
+        )
+        return try JSONResponse(body: ACMEAccountView(account)).makeResponse()
+    }
+
+    /// The path's profile, once the credential may act on its CA's tenant.
+    private func ownProfile(_ context: CustosRequestContext) throws -> String {
+        let profile = try acme.enrollment.profile(try context.parameters.require("profile"))
+        if context.tenantLimit != nil {
+            try context.requireTenant(try acme.enrollment.authority.authority(profile.ca).record.tenant)
+        }
+        return profile.id
+    }
+}
