@@ -12,6 +12,8 @@ public struct EnrollmentACMEBody: APIModel {
     public var challenges: [String]?
     /// URL of terms clients must agree to.
     public var termsOfService: String?
+    /// Whether new accounts must bring an external account binding. Default: false.
+    public var externalAccountRequired: Bool?
     /// New orders per account per hour. Default: 300.
     public var ordersPerAccountPerHour: Int?
     /// Orders naming one identifier per week, over all accounts. Default: no limit.
@@ -27,6 +29,7 @@ public struct EnrollmentACMEBody: APIModel {
         allowWildcards: Bool? = nil,
         challenges: [String]? = nil,
         termsOfService: String? = nil,
+        externalAccountRequired: Bool? = nil,
         ordersPerAccountPerHour: Int? = nil,
         ordersPerIdentifierPerWeek: Int? = nil,
         pendingHours: Int? = nil,
@@ -37,6 +40,7 @@ public struct EnrollmentACMEBody: APIModel {
         self.allowWildcards = allowWildcards
         self.challenges = challenges
         self.termsOfService = termsOfService
+        self.externalAccountRequired = externalAccountRequired
         self.ordersPerAccountPerHour = ordersPerAccountPerHour
         self.ordersPerIdentifierPerWeek = ordersPerIdentifierPerWeek
         self.pendingHours = pendingHours
@@ -49,6 +53,7 @@ public struct EnrollmentACMEBody: APIModel {
         allowWildcards: true,
         challenges: ["http-01", "dns-01", "tls-alpn-01"],
         termsOfService: "https://pki.example.com/terms",
+        externalAccountRequired: true,
         ordersPerAccountPerHour: 300,
         ordersPerIdentifierPerWeek: 50,
         pendingHours: 24,
@@ -165,4 +170,54 @@ public struct ACMEOrderList: APIModel {
     public init(orders: [ACMEOrderView]) { self.orders = orders }
 
     public static let example = ACMEOrderList(orders: [.example])
+}
+
+/// `POST /v1/enrollment/profiles/{profile}/acme/external-keys`.
+public struct ACMEExternalKeyBody: APIModel {
+    /// Who the key is for (a team, a cluster), up to 128 bytes.
+    public var label: String?
+
+    public init(label: String? = nil) { self.label = label }
+
+    public static let example = ACMEExternalKeyBody(label: "platform team")
+}
+
+/// An external account binding key: `hmacKey` only in the answer to its creation.
+public struct ACMEExternalKeyView: APIModel {
+    /// The key identifier the ACME client sends (`--eab-kid`).
+    public var id: String
+    public var profile: String
+    public var label: String?
+    public var created: Date
+    /// The account the key was bound to.
+    public var account: String?
+    /// The HMAC-SHA-256 key, base64url (`--eab-hmac-key`); shown once.
+    public var hmacKey: String?
+
+    public init(id: String, profile: String, label: String?, created: Date, account: String?, hmacKey: String?) {
+        self.id = id
+        self.profile = profile
+        self.label = label
+        self.created = created
+        self.account = account
+        self.hmacKey = hmacKey
+    }
+
+    public static let example = ACMEExternalKeyView(
+        id: "kQ3xV0Jm2aD8pL1s",
+        profile: "web",
+        label: "platform team",
+        created: Date(timeIntervalSince1970: 1_790_000_000),
+        account: "5f0c3a9e1d2b4c6a8e7f9012",
+        hmacKey: "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+    )
+}
+
+/// `GET /v1/enrollment/profiles/{profile}/acme/external-keys`.
+public struct ACMEExternalKeyList: APIModel {
+    public var keys: [ACMEExternalKeyView]
+
+    public init(keys: [ACMEExternalKeyView]) { self.keys = keys }
+
+    public static let example = ACMEExternalKeyList(keys: [.example])
 }

@@ -24,4 +24,5 @@ public let allAPIModels: [any APIModel.Type] = [
     EnrollmentSecretView.self, EnrollmentSecretList.self, EnrollmentRequestView.self, EnrollmentRequestPage.self,
     RejectEnrollmentBody.self, DeviceKeyPKCS12Body.self, GenerateDeviceKeyBody.self, DeviceKeyAnswer.self,
     EnrollmentACMEBody.self, ACMEAccountView.self, ACMEAccountPage.self, ACMEOrderView.self, ACMEOrderList.self,
+    ACMEExternalKeyBody.self, ACMEExternalKeyView.self, ACMEExternalKeyList.self,
 ]

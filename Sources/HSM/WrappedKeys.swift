@@ -62,8 +62,9 @@ extension KeyStore {
         }
     }
 
-    /// Brings a key given in plaintext into the HSM and returns it wrapped under `kek`. The caller
-    /// wipes `value`; the template's copy is wiped here.
+    /// Brings a key given in plaintext into the HSM and returns it wrapped under `kek`. The template
+    /// holding the value is wiped here, and with it `value` itself where the two share storage (an
+    /// array passed in is not copied): read anything you need from `value` before. The caller wipes it.
     public func importPlaintextKey(_ value: [UInt8], spec: SecretKeySpec, kek: KeyReference) async throws
         -> [UInt8]
     {

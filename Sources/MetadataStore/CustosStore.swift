@@ -7,7 +7,7 @@ public enum CustosStore {
         OCSPSignerRecord.self, VaultNamespaceRecord.self, LeaseRecord.self, EnrollmentProfileRecord.self,
         EnrollmentSecretRecord.self, EnrollmentRequestRecord.self, RegistrationAuthorityRecord.self,
         ACMENonceRecord.self,
-        ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self,
+        ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self, ACMEExternalKeyRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -29,6 +29,8 @@ public enum CustosStore {
         Schema.Migration(version: 6) { _, _ in },
         // 7: ACME nonces, accounts, orders and authorizations (new tables). Nothing to convert.
         Schema.Migration(version: 7) { _, _ in },
+        // 8: ACME external account keys (a new table). Nothing to convert.
+        Schema.Migration(version: 8) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

@@ -22,6 +22,11 @@ struct ACMEProfileOptions: ParsableArguments {
     @Option(name: .customLong("acme-terms"), help: "ACME: URL of the terms of service clients must agree to.")
     var terms: String?
     @Flag(name: .customLong("acme-no-wildcards"), help: "ACME: refuse wildcard names.") var noWildcards = false
+    @Flag(
+        name: .customLong("acme-eab-required"),
+        help: "ACME: new accounts must be bound to an external account key (`enrollment acme-eab`)."
+    )
+    var externalAccountRequired = false
     @Option(name: .customLong("acme-orders-per-hour"), help: "ACME: new orders per account per hour (default 300).")
     var ordersPerHour: Int?
 
@@ -32,6 +37,7 @@ struct ACMEProfileOptions: ParsableArguments {
             allowWildcards: !noWildcards,
             challenges: challenges.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
             termsOfService: terms,
+            externalAccountRequired: externalAccountRequired,
             ordersPerAccountPerHour: ordersPerHour
         )
     }
@@ -109,5 +115,29 @@ struct ACMEDeactivateCommand: AsyncParsableCommand {
             as: ACMEAccountView.self
         )
         say("ACME account \(changed.id) of profile \(changed.profile) is \(changed.status)")
+    }
+}
+
+struct ACMEExternalKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "acme-eab",
+        abstract: "Make an ACME external account binding key for a profile; prints its id and HMAC key (shown once)."
+    )
+    @OptionGroup var api: APIOptions
+    @Argument(help: "The profile.") var profile: String
+    @Option(help: "Who the key is for.") var label: String?
+
+    func run() async throws {
+        let made = try await api.client().call(
+            "POST",
+            "/v1/enrollment/profiles/\(APIClient.segment(profile))/acme/external-keys",
+            body: ACMEExternalKeyBody(label: label),
+            as: ACMEExternalKeyView.self
+        )
+        say(
+            "external account key for profile \(made.profile) (give both to the ACME client; the key is not shown again):"
+        )
+        print("kid \(made.id)")
+        print("hmac \(made.hmacKey ?? "")")
     }
 }

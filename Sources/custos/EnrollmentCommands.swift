@@ -14,6 +14,7 @@ struct EnrollmentCommand: AsyncParsableCommand {
             DeleteProfileCommand.self, SharedPasswordCommand.self, OneTimePasswordCommand.self,
             ListEnrollmentRequestsCommand.self, ApproveEnrollmentCommand.self, RejectEnrollmentCommand.self,
             DeviceKeyCommand.self, ACMEAccountsCommand.self, ACMEOrdersCommand.self, ACMEDeactivateCommand.self,
+            ACMEExternalKeyCommand.self,
         ]
     )
 }

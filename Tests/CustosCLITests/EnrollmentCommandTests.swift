@@ -141,13 +141,18 @@ import Testing
         let shown = try run(["enrollment", "show", "web"])
         #expect(shown.stdout.contains("\"allowedDomains\"") && shown.stdout.contains("acme.test"), "\(shown.stdout)")
 
-        // An account made by certbot (over plain HTTP on loopback).
+        // An external account key, and an account certbot binds to it (over plain HTTP on loopback).
+        let eab = try run(["enrollment", "acme-eab", "web", "--label", "platform"])
+        let eabLines = eab.stdout.split(separator: "\n").map(String.init)
+        let kid = try #require(eabLines.first { $0.hasPrefix("kid ") }.map { String($0.dropFirst(4)) }, "\(eab.stderr)")
+        let hmac = try #require(eabLines.first { $0.hasPrefix("hmac ") }.map { String($0.dropFirst(5)) })
+        #expect(hmac.count == 43, "\(eab.stdout)")
         let registered = try runCommand(
             "certbot",
             [
                 "register", "--server", "http://127.0.0.1:\(port)/acme/web/directory", "--agree-tos", "-m",
                 "ops@acme.test", "--non-interactive", "--config-dir", "\(directory)/cb", "--work-dir",
-                "\(directory)/cbw", "--logs-dir", "\(directory)/cbl",
+                "\(directory)/cbw", "--logs-dir", "\(directory)/cbl", "--eab-kid", kid, "--eab-hmac-key", hmac,
             ]
         )
         #expect(registered.status == 0, "\(registered.stderr)")

@@ -71,9 +71,9 @@ import Testing
             return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
         }
         // Wait until the other host has taken its share and been refused the rest (some refusals); up to
-        // 30 s, since the attacker opens its connections slowly when the rest of the suite loads both cores.
+        // 60 s, since the attacker opens its connections slowly when the rest of the suite loads both cores.
         var refused = 0.0
-        for _ in 0..<300 where refused < 100 {
+        for _ in 0..<600 where refused < 100 {
             try await Task.sleep(for: .milliseconds(100))
             refused = try await metric("custos_connections_refused")
         }

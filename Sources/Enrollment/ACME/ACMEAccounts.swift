@@ -22,10 +22,22 @@ extension ACMEService {
                 "agree to the terms of service (\(context.policy.termsOfService ?? "")) to open an account"
             )
         }
-        if payload["externalAccountBinding"] != nil {
-            throw ACMEProblem(.malformed, "this server does not bind external accounts (not implemented)")
-        }
         let contacts = try Self.contacts(payload["contact"])
+        var externalKey: String?
+        if let binding = payload["externalAccountBinding"] {
+            externalKey = try await checkExternalBinding(
+                binding,
+                accountKey: request.key,
+                url: context.urls.newAccount,
+                context
+            )
+        } else if context.policy.externalAccountRequired {
+            throw ACMEProblem(
+                .externalAccountRequired,
+                "profile \(context.profile.id) opens accounts only with an external account binding"
+            )
+        }
+        let boundKey = externalKey
         let now = EnrollmentService.now()
         let record = ACMEAccountRecord(
             id: Self.newID(),
@@ -33,6 +45,7 @@ extension ACMEService {
             key: request.key.canonicalJSON,
             thumbprint: request.key.thumbprint,
             contacts: contacts,
+            externalAccountKey: boundKey,
             created: now,
             updated: now
         )
@@ -40,12 +53,21 @@ extension ACMEService {
             actor: context.actor(record.id),
             action: "acme.account.create",
             object: "acme-account/\(record.id)",
-            outcome: "success: key \(record.thumbprint), contacts \(contacts.count)",
+            outcome: "success: key \(record.thumbprint), contacts \(contacts.count)"
+                + (boundKey.map { ", bound to external account key \($0)" } ?? ""),
             requestID: context.requestID
         )
         let saved = try await write { txn in
             // Two simultaneous requests with one key: the second finds the first's account.
             if let raced = try txn.acmeAccount(profile: record.profile, thumbprint: record.thumbprint) { return raced }
+            if let externalKey = boundKey {
+                // Bound once: a second account racing for the same key finds it taken.
+                guard var key = try txn.acmeExternalKey(id: externalKey), key.account == nil else {
+                    throw ACMEProblem(.unauthorized, "the external account key \(externalKey) is bound already")
+                }
+                key.account = record.id
+                try txn.save(key)
+            }
             try txn.save(record)
             try txn.appendAudit(event)
             return record

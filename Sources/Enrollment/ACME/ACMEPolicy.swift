@@ -17,6 +17,9 @@ public struct ACMEPolicy: Codable, Sendable, Hashable {
     public var challenges: [String]
     /// A URL of the terms clients must agree to; nil: none.
     public var termsOfService: String?
+    /// Whether a new account must be bound to an external account key of the profile (RFC 8555
+    /// section 7.3.4); without, a binding is still checked when a client sends one.
+    public var externalAccountRequired: Bool
     /// New orders one account may place per hour; nil: no limit.
     public var ordersPerAccountPerHour: Int?
     /// Orders naming one identifier per week, over all accounts; nil: no limit.
@@ -32,6 +35,7 @@ public struct ACMEPolicy: Codable, Sendable, Hashable {
         allowWildcards: Bool = true,
         challenges: [String] = ChallengeValidator.types,
         termsOfService: String? = nil,
+        externalAccountRequired: Bool = false,
         ordersPerAccountPerHour: Int? = 300,
         ordersPerIdentifierPerWeek: Int? = nil,
         pendingHours: Int = 24,
@@ -42,6 +46,7 @@ public struct ACMEPolicy: Codable, Sendable, Hashable {
         self.allowWildcards = allowWildcards
         self.challenges = challenges
         self.termsOfService = termsOfService
+        self.externalAccountRequired = externalAccountRequired
         self.ordersPerAccountPerHour = ordersPerAccountPerHour
         self.ordersPerIdentifierPerWeek = ordersPerIdentifierPerWeek
         self.pendingHours = pendingHours
@@ -56,6 +61,7 @@ public struct ACMEPolicy: Codable, Sendable, Hashable {
         allowWildcards = try container.decodeIfPresent(Bool.self, forKey: .allowWildcards) ?? defaults.allowWildcards
         challenges = try container.decodeIfPresent([String].self, forKey: .challenges) ?? defaults.challenges
         termsOfService = try container.decodeIfPresent(String.self, forKey: .termsOfService)
+        externalAccountRequired = try container.decodeIfPresent(Bool.self, forKey: .externalAccountRequired) ?? false
         ordersPerAccountPerHour =
             try container.decodeIfPresent(Int.self, forKey: .ordersPerAccountPerHour)
             ?? (container.contains(.ordersPerAccountPerHour) ? nil : defaults.ordersPerAccountPerHour)

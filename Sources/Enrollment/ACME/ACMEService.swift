@@ -12,6 +12,7 @@ public final class ACMEService: Sendable {
     public let enrollment: EnrollmentService
     public let validator: ChallengeValidator
     let nonces: ACMENonces
+    let externalKeyKEK = ExternalKeyKEK()
     var store: any MetadataBackend { enrollment.store }
     /// Largest JWS body accepted.
     public static let maxBodyBytes = 64 * 1024
@@ -128,7 +129,7 @@ public final class ACMEService: Sendable {
     }
 
     private func directory(_ policy: ACMEPolicy, urls: ACMEURLs) -> ACMEResponse {
-        var meta: [String: Any] = ["externalAccountRequired": false]
+        var meta: [String: Any] = ["externalAccountRequired": policy.externalAccountRequired]
         if let terms = policy.termsOfService { meta["termsOfService"] = terms }
         return Self.json(
             200,

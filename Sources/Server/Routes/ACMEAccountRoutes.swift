@@ -12,6 +12,8 @@ struct ACMEAccountRoutes {
         group.get("v1/enrollment/profiles/:profile/acme/accounts", use: list)
         group.get("v1/enrollment/profiles/:profile/acme/accounts/:account/orders", use: orders)
         group.post("v1/enrollment/profiles/:profile/acme/accounts/:account/deactivate", use: deactivate)
+        group.post("v1/enrollment/profiles/:profile/acme/external-keys", use: createExternalKey)
+        group.get("v1/enrollment/profiles/:profile/acme/external-keys", use: externalKeys)
     }
 
     @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -43,6 +45,25 @@ struct ACMEAccountRoutes {
             requester: context.requester
         )
         return try JSONResponse(body: ACMEAccountView(account)).makeResponse()
+    }
+
+    /// A new external account binding key, its value in this answer only.
+    @Sendable func createExternalKey(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer)
+        let profile = try ownProfile(context)
+        let body =
+            request.headers[.contentType] == nil
+            ? ACMEExternalKeyBody()
+            : try await JSONBody.decode(ACMEExternalKeyBody.self, from: request, limit: 4096)
+        let made = try await acme.createExternalKey(profile: profile, label: body.label, requester: context.requester)
+        return try JSONResponse(status: .created, body: ACMEExternalKeyView(made.record, hmacKey: made.key))
+            .makeResponse()
+    }
+
+    @Sendable func externalKeys(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin, .officer, .auditor)
+        let keys = try acme.externalKeys(profile: try ownProfile(context))
+        return try JSONResponse(body: ACMEExternalKeyList(keys: keys.map { ACMEExternalKeyView($0) })).makeResponse()
     }
 
     /// The path's profile, once the credential may act on its CA's tenant.

@@ -183,6 +183,7 @@ struct EnrollmentProfileRoutes {
                     allowWildcards: acme.allowWildcards ?? defaults.allowWildcards,
                     challenges: acme.challenges ?? defaults.challenges,
                     termsOfService: acme.termsOfService,
+                    externalAccountRequired: acme.externalAccountRequired ?? false,
                     ordersPerAccountPerHour: acme.ordersPerAccountPerHour ?? defaults.ordersPerAccountPerHour,
                     ordersPerIdentifierPerWeek: acme.ordersPerIdentifierPerWeek,
                     pendingHours: acme.pendingHours ?? defaults.pendingHours,

@@ -32,3 +32,16 @@ extension ACMEOrderView {
         )
     }
 }
+
+extension ACMEExternalKeyView {
+    init(_ record: ACMEExternalKeyRecord, hmacKey: String? = nil) {
+        self.init(
+            id: record.id,
+            profile: record.profile,
+            label: record.label,
+            created: Date(nanoseconds: record.created),
+            account: record.account,
+            hmacKey: hmacKey
+        )
+    }
+}

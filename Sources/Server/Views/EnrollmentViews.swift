@@ -40,6 +40,7 @@ extension EnrollmentProfileView {
                     allowWildcards: policy.allowWildcards,
                     challenges: policy.challenges,
                     termsOfService: policy.termsOfService,
+                    externalAccountRequired: policy.externalAccountRequired,
                     ordersPerAccountPerHour: policy.ordersPerAccountPerHour,
                     ordersPerIdentifierPerWeek: policy.ordersPerIdentifierPerWeek,
                     pendingHours: policy.pendingHours,

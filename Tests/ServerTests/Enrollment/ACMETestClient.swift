@@ -111,6 +111,23 @@ final class ACMETestClient: @unchecked Sendable {
         return answer
     }
 
+    /// An `externalAccountBinding` (RFC 8555 section 7.3.4): the account key MACed with the external key.
+    func binding(kid: String, hmacKey: String, url: String? = nil) throws -> [String: String] {
+        let protected = Base64URL.encode(
+            Array(
+                try JSONSerialization.data(withJSONObject: [
+                    "alg": "HS256", "kid": kid, "url": url ?? "\(base)/new-account",
+                ])
+            )
+        )
+        let payload = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: Self.jwk(key.publicKey))))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("\(protected).\(payload)".utf8),
+            using: SymmetricKey(data: Base64URL.decode(hmacKey) ?? [])
+        )
+        return ["protected": protected, "payload": payload, "signature": Base64URL.encode(Array(mac))]
+    }
+
     /// Places an order; returns the answer (its `location` header is the order URL).
     func order(_ identifiers: [(String, String)]) async throws -> HTTPResult {
         try await post("\(base)/new-order", ["identifiers": identifiers.map { ["type": $0.0, "value": $0.1] }])

@@ -79,4 +79,33 @@ import Testing
         #expect(try await acme.certificate(second)["status"] as? String == "revoked")
         #expect(try await acme.certificate(first)["status"] as? String == "valid")
     }
+
+    @Test func registersWithAnExternalAccountBindingAndIssues() async throws {
+        let acme = try await ACMEServer.start()
+        defer { acme.stop() }
+        try await acme.profile("teams", ["externalAccountRequired": true])
+        let made = try await acme.est.api("POST", "/v1/enrollment/profiles/teams/acme/external-keys", [String: Any]())
+        let kid = try #require(made.json["id"] as? String, "\(made.text)")
+        let hmac = try #require(made.json["hmacKey"] as? String)
+        let account = ["--server", acme.directoryURL("teams"), "--accept-tos", "--email", "ops@acme.test"]
+        let refused = try await acme.lego(
+            "lego-plain",
+            account + ["--domains", "eab.acme.test", "--http", "--http.port", "127.0.0.1:\(acme.http01Port)", "run"]
+        )
+        // lego reads the directory's meta and asks for a binding before it sends anything.
+        #expect(
+            refused.status != 0 && refused.stderr.contains("Server requires External Account Binding"),
+            "\(refused.stderr.suffix(300))"
+        )
+        let issued = try await acme.lego(
+            "lego",
+            account + [
+                "--eab", "--kid", kid, "--hmac", hmac, "--domains", "eab.acme.test", "--http", "--http.port",
+                "127.0.0.1:\(acme.http01Port)", "run",
+            ]
+        )
+        try #require(issued.status == 0, "\(issued.stdout)\n\(issued.stderr)")
+        try acme.keep("\(acme.directory)/lego/certificates/eab.acme.test.crt", as: "eab")
+        #expect(try await acme.verify("eab"))
+    }
 }
