@@ -141,19 +141,29 @@ extension ACMEService {
         ])
     }
 
-    func certificate(_ request: ACMESignedRequest, serial: String, _ context: Context) throws(ACMEProblem)
-        -> ACMEResponse
+    /// The certificate with its chain number `alternate` (0: the default; see `chains`), and links to
+    /// the other chains.
+    func certificate(_ request: ACMESignedRequest, serial: String, alternate: Int, _ context: Context)
+        throws(ACMEProblem) -> ACMEResponse
     {
         let account = try request.signer
         let record = try ownCertificate(serial, account: account, context)
+        let chains = try chains(for: record, context)
+        guard chains.indices.contains(alternate) else {
+            throw ACMEProblem(.malformed, "certificate \(serial.prefix(40)) has no chain \(alternate)", status: 404)
+        }
         var pem = PEM.encode(record.der) + "\n"
-        do {
-            for certificate in try enrollment.authority.chain(context.profile.ca)
-            where certificate.subject != certificate.issuer {
-                pem += PEM.encode(try derBytes(certificate)) + "\n"
-            }
-        } catch { throw ACMEProblem(.serverInternal, "the CA chain cannot be read: \(error)") }
-        return ACMEResponse(status: 200, contentType: "application/pem-certificate-chain", body: Array(pem.utf8))
+        for certificate in chains[alternate] { pem += PEM.encode(certificate) + "\n" }
+        let url = context.urls.certificate(serial)
+        let links = chains.indices.filter { $0 != alternate }.map { index in
+            ("Link", "<\(index == 0 ? url : "\(url)/\(index)")>;rel=\"alternate\"")
+        }
+        return ACMEResponse(
+            status: 200,
+            contentType: "application/pem-certificate-chain",
+            headers: links,
+            body: Array(pem.utf8)
+        )
     }
 
     func ownCertificate(_ serial: String, account: ACMEAccountRecord, _ context: Context) throws(ACMEProblem)

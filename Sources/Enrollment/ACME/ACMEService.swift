@@ -107,7 +107,19 @@ public final class ACMEService: Sendable {
                 context
             )
         case ("cert", 2):
-            return try certificate(try await verify(request.body, url: url, context), serial: path[1], context)
+            return try certificate(
+                try await verify(request.body, url: url, context),
+                serial: path[1],
+                alternate: 0,
+                context
+            )
+        case ("cert", 3) where Int(path[2]).map({ $0 > 0 && $0 < 100 }) == true:
+            return try certificate(
+                try await verify(request.body, url: url, context),
+                serial: path[1],
+                alternate: Int(path[2])!,
+                context
+            )
         default:
             throw ACMEProblem(.malformed, "no ACME resource is at this URL", status: 404)
         }

@@ -148,6 +148,27 @@ final class ACMETestClient: @unchecked Sendable {
 
     var thumbprint: String { Self.thumbprint(key.publicKey) }
 
+    /// A whole order with http-01 answered by pebble-challtestsrv (the server must validate against
+    /// it); returns the certificate URL.
+    func issue(_ names: [String]) async throws -> String {
+        let placed = try await order(names.map { ("dns", $0) })
+        try #require(placed.status == 201, "\(placed.text)")
+        for authorizationURL in placed.json["authorizations"] as? [String] ?? [] {
+            let authorization = try await get(authorizationURL)
+            let challenges = authorization.json["challenges"] as? [[String: Any]] ?? []
+            let http = try #require(challenges.first { $0["type"] as? String == "http-01" })
+            let token = try #require(http["token"] as? String)
+            try acme.challenges.manage("add-http01", ["token": token, "content": "\(token).\(thumbprint)"])
+            _ = try await post(http["url"] as! String, [String: Any]())
+            let done = try await poll(authorizationURL) { $0["status"] as? String != "pending" }
+            try #require(done.json["status"] as? String == "valid", "\(done.text)")
+        }
+        let finalizeURL = try #require(placed.json["finalize"] as? String)
+        let finalized = try await post(finalizeURL, ["csr": try csr(names.map { "DNS:\($0)" })])
+        try #require(finalized.json["status"] as? String == "valid", "\(finalized.text)")
+        return try #require(finalized.json["certificate"] as? String)
+    }
+
     /// A CSR for `names` (`DNS:…`/`IP:…`) with a fresh key, DER base64url.
     func csr(_ names: [String], subject: String = "/") throws -> String {
         counter += 1

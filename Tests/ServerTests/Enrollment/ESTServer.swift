@@ -25,6 +25,9 @@ struct ESTServer {
         var configuration = ServerConfiguration(port: 0)
         configuration.tls = .init(certificateChainPath: "\(directory)/tls.pem")
         configuration.enrollmentRetryAfterSeconds = retryAfterSeconds
+        // The TLS handshake counts toward the head's time; with every suite starting servers at once on
+        // two cores it has taken over the default 10 s (a 408 before the first request).
+        configuration.connections.headerTimeout = .seconds(60)
         configure(&configuration)
         let server = try await ServerFixture(configuration: configuration) { api in
             let key = try await api.signing.keys.createServiceKey(
