@@ -10,7 +10,12 @@ let package = Package(
     name: "CustosBench",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: "..")
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // The raw limit: a plain C loop over C_SignInit/C_Sign, sharing no code with Custos.
@@ -31,10 +36,18 @@ let package = Package(
             dependencies: ["CSignLoop", .product(name: "PKCS11", package: custos)]
         ),
         // EST simpleenroll and SCEP PKCSReq against REST issuance over HTTPS on one server (a custos binary
-        // it starts); the SCEP message is built with the CMS codec.
+        // it starts); the SCEP message is built with the CMS codec. ACME: complete orders from many
+        // accounts (an ACME client on NIO here) against REST issuance and against pebble.
         .executableTarget(
             name: "EnrollmentBench",
-            dependencies: ["CSignLoop", .product(name: "CustosX509", package: custos)]
+            dependencies: [
+                "CSignLoop", .product(name: "CustosX509", package: custos), .product(name: "Codecs", package: custos),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
         ),
         // A CRL of a million entries: time and peak memory.
         .executableTarget(

@@ -32,8 +32,15 @@ import Foundation
 // a PKCSReq costs the HSM two RSA-2048 private-key operations (unwrapping the request's key, signing the
 // CertRep) besides the certificate's ECDSA signature.
 //
-// Usage: EnrollmentBench --custos PATH [--rounds 5] [--seconds 3] [--connections 32] [--only est,scep,keys]
-//        [--module /usr/lib/softhsm/libsofthsm2.so]
+// ACME: `--accounts` clients (16), each with its own account and kept-alive HTTPS connection, complete
+// orders for new names for a round's seconds: newOrder, the authorization, http-01 answered by a
+// responder in this process, polls every 50 ms until valid, finalize with a new P-256 CSR, the order,
+// the certificate. The same client load runs against pebble (Debian's `pebble`: a Go ACME server that
+// keeps everything in memory and signs with a software key) with the same responder and DNS
+// (pebble-challtestsrv), and wrk measures REST issuance on the same server; rounds alternate.
+//
+// Usage: EnrollmentBench --custos PATH [--rounds 5] [--seconds 3] [--connections 32] [--accounts 16]
+//        [--only est,scep,keys,acme] [--module /usr/lib/softhsm/libsofthsm2.so]
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -48,8 +55,10 @@ let rounds = Int(option("--rounds") ?? "5") ?? 5
 let seconds = Int(option("--seconds") ?? "3") ?? 3
 let connections = Int(option("--connections") ?? "32") ?? 32
 let modulePath = option("--module") ?? "/usr/lib/softhsm/libsofthsm2.so"
-/// `est`, `scep`, `keys`, or all (default).
-let sections = Set((option("--only") ?? "est,scep,keys").split(separator: ",").map(String.init))
+/// `est`, `scep`, `keys`, `acme`, or all (default).
+let sections = Set((option("--only") ?? "est,scep,keys,acme").split(separator: ",").map(String.init))
+/// ACME clients (each its own account and connection) of the acme section.
+let acmeAccounts = Int(option("--accounts") ?? "16") ?? 16
 
 struct Failure: Error, CustomStringConvertible {
     var description: String
@@ -99,7 +108,12 @@ environment["CUSTOS_PROFILES_DIR"] =
     .appendingPathComponent("HSMProfiles").path
 setenv("CUSTOS_PROFILES_DIR", environment["CUSTOS_PROFILES_DIR"]!, 1)
 try run(custos, ["tls", "init", "--data-dir", data, "--self-signed"])
-try "tls:\n  certificateChain: \(data)/tls-chain.pem\n".write(
+// ACME: names resolve through pebble-challtestsrv to 127.0.0.1, http-01 is answered by this process.
+let acmePeers = sections.contains("acme") ? try ACMEPeers.start() : nil
+defer { acmePeers?.stop() }
+let acmeConfiguration =
+    acmePeers.map { "acme:\n  resolvers: [\"127.0.0.1:\($0.dnsPort)\"]\n  http01Port: \($0.responder.port)\n" } ?? ""
+try ("tls:\n  certificateChain: \(data)/tls-chain.pem\n" + acmeConfiguration).write(
     toFile: "\(data)/custos.yaml",
     atomically: true,
     encoding: .utf8
@@ -510,6 +524,97 @@ if sections.contains("keys") {
             + "certificates): " + idleWaits.map { String(format: "%.0f s", $0) }.joined(separator: ", ")
     )
 }
+// MARK: - ACME
+
+if let acmePeers, sections.contains("acme") {
+    _ = try call(
+        "POST",
+        "/v1/enrollment/profiles",
+        json: [
+            "id": "bench-acme", "ca": "bench-ca", "category": "tls-server", "protocols": ["acme"],
+            "acme": ["allowedDomains": ["bench.test"], "ordersPerAccountPerHour": 1_000_000],
+        ]
+    )
+    let (pebble, pebblePort) = try acmePeers.startPebble(in: directory)
+    defer { kill(pebble.processIdentifier, SIGKILL) }
+    func custosACME() async throws -> (rate: Double, requestsPerOrder: Double) {
+        try await acmeOrdersPerSecond(
+            port: port!,
+            directoryPath: "/acme/bench-acme/directory",
+            accounts: acmeAccounts,
+            seconds: seconds,
+            responder: acmePeers.responder
+        )
+    }
+    func pebbleACME() async throws -> (rate: Double, requestsPerOrder: Double) {
+        try await acmeOrdersPerSecond(
+            port: pebblePort,
+            directoryPath: "/dir",
+            accounts: acmeAccounts,
+            seconds: seconds,
+            responder: acmePeers.responder
+        )
+    }
+    _ = try await custosACME()
+    _ = try await pebbleACME()
+    var custosRates: [Double] = []
+    var pebbleRates: [Double] = []
+    var restRates: [Double] = []
+    var requestsPerOrder: (custos: Double, pebble: Double) = (0, 0)
+    var hsmPerOrder: [Double] = []
+    for round in 0..<rounds {
+        var results: [String: Double] = [:]
+        for path in round % 2 == 0 ? ["custos", "pebble", "rest"] : ["rest", "pebble", "custos"] {
+            FileHandle.standardError.write(Data("acme round \(round): \(path)\n".utf8))
+            switch path {
+            case "custos":
+                let before = try hsmOperations()
+                let measured = try await custosACME()
+                let operations = Double(try hsmOperations() - before)
+                results[path] = measured.rate
+                requestsPerOrder.custos = measured.requestsPerOrder
+                hsmPerOrder.append(operations / max(1, measured.rate * Double(seconds)))
+            case "pebble":
+                let measured = try await pebbleACME()
+                results[path] = measured.rate
+                requestsPerOrder.pebble = measured.requestsPerOrder
+            default:
+                let rest = try rest()
+                errors += rest.errors
+                results[path] = rest.requestsPerSecond
+            }
+        }
+        custosRates.append(results["custos"]!)
+        pebbleRates.append(results["pebble"]!)
+        restRates.append(results["rest"]!)
+    }
+    let versusREST = zip(custosRates, restRates).map { $0 / $1 }
+    let versusPebble = zip(custosRates, pebbleRates).map { $0 / $1 }
+    print("")
+    print(
+        "ACME complete orders (newOrder → http-01 → finalize → download), \(acmeAccounts) accounts, "
+            + "\(rounds) rounds of \(seconds) s; REST: wrk, \(connections) connections"
+    )
+    print("| server | per second (median) |")
+    print("| --- | --- |")
+    print("| REST POST /v1/cas/{ca}/certificates (certificates) | \(Int(median(restRates))) |")
+    print("| Custos ACME (orders) | " + String(format: "%.0f", median(custosRates)) + " |")
+    print("| pebble 2.4 (orders) | " + String(format: "%.0f", median(pebbleRates)) + " |")
+    print(
+        "Custos ACME ÷ REST: " + String(format: "%.2f", median(versusREST)) + " (per round: "
+            + versusREST.map { String(format: "%.2f", $0) }.joined(separator: ", ") + ")"
+    )
+    print(
+        "Custos ACME ÷ pebble: " + String(format: "%.2f", median(versusPebble)) + " (per round: "
+            + versusPebble.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "); bar ≥ 0.50"
+    )
+    print(
+        "  JWS requests per order (last round): Custos " + String(format: "%.1f", requestsPerOrder.custos)
+            + ", pebble " + String(format: "%.1f", requestsPerOrder.pebble) + "; Custos HSM operations per order "
+            + "(signatures, incl. OCSP answers signed ahead): " + String(format: "%.1f", median(hsmPerOrder))
+    )
+}
+
 if errors > 0 { print("  \(errors) requests failed") }
 kill(server.processIdentifier, SIGKILL)
 try? FileManager.default.removeItem(atPath: directory)
