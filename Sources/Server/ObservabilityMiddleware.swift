@@ -86,10 +86,6 @@ extension HTTPField.Name {
     static let requestID = Self("X-Request-Id")!
 }
 
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}
-
 /// Request counters and latency histograms, one handle per route, method and status, made once: the
 /// metrics factory's lookup (label sanitising, its own lock) is not free on every request.
 private final class RequestMetrics: Sendable {

@@ -1,3 +1,4 @@
+import ACMEValidation
 import MetadataStore
 
 /// Expired ACME state leaves the store: nonces at once, orders and authorizations once they have been

@@ -1,4 +1,5 @@
 import ACME
+import ACMEValidation
 import Codecs
 import Foundation
 import MetadataStore
@@ -71,13 +72,5 @@ final class ACMENonces: Sendable {
     static func text(_ record: ACMENonceRecord) -> String {
         let expiry = (0..<8).reversed().map { UInt8(truncatingIfNeeded: record.expires >> ($0 * 8)) }
         return Base64URL.encode(expiry + record.value)
-    }
-}
-
-extension Duration {
-    /// The whole duration in nanoseconds.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
