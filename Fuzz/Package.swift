@@ -21,6 +21,7 @@ let targets: [(name: String, products: [String])] = [
     ("FuzzSCEPMessage", ["SCEP", "CustosX509"]),
     ("FuzzACMEJWS", ["ACME"]),
     ("FuzzDNSMessage", ["Codecs"]),
+    ("FuzzCMPMessage", ["CMP"]),
 ]
 
 let package = Package(

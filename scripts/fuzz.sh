@@ -17,7 +17,7 @@ bin="$(cd "$root/Fuzz" && swift build "${flags[@]}" --show-bin-path)"
 
 # Seeds: real examples of each input, from openssl.
 s="$seeds/tmp"
-mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest,FuzzSCEPMessage,FuzzACMEJWS,FuzzDNSMessage}
+mkdir -p "$s" "$seeds"/{FuzzOCSPRequest,FuzzCSR,FuzzCertificateImport,FuzzFlatJSON,FuzzPEM,FuzzDistinguishedName,FuzzTimestampReply,FuzzHTTPHead,FuzzESTRequest,FuzzSCEPMessage,FuzzACMEJWS,FuzzDNSMessage,FuzzCMPMessage}
 ssl() { openssl "$@" >/dev/null 2>&1; }
 ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$s/ca.key" -subj "/CN=Fuzz CA/O=Custos" -days 2 -out "$s/ca.pem"
 ssl x509 -in "$s/ca.pem" -outform DER -out "$s/ca.der"
@@ -110,6 +110,20 @@ r.set_rcode(dns.rcode.NXDOMAIN)
 open(f"{sys.argv[1]}/nxdomain.bin", "wb").write(r.to_wire())
 PY
 fi
+# CMP: what OpenSSL's client sends and its mock server answers (MAC and signature protection; ir,
+# certConf, p10cr, kur, rr, genm and their answers).
+m="$seeds/FuzzCMPMessage"
+ssl req -new -key "$s/ra.key" -subj "/CN=cmp device" -out "$s/cmp.csr"
+mock=(cmp -use_mock_srv -rsp_cert "$s/ra.pem" -recipient "/CN=Mock CA" -certout "$s/cmp-out.pem")
+(cd "$m" && ssl "${mock[@]}" -srv_ref s -srv_secret pass:fuzz-secret -ref r -secret pass:fuzz-secret -cmd ir \
+    -newkey "$s/ra.key" -subject "/CN=cmp device" -sans device.example -reqout ir.der,certconf.der -rspout ip.der,pkiconf.der \
+    && ssl "${mock[@]}" -srv_ref s -srv_secret pass:fuzz-secret -ref r -secret pass:fuzz-secret -cmd p10cr \
+    -csr "$s/cmp.csr" -reqout p10cr.der -rspout cp.der -implicit_confirm \
+    && ssl "${mock[@]}" -srv_ref s -srv_secret pass:fuzz-secret -ref r -secret pass:fuzz-secret -cmd genm \
+    -infotype caCerts -reqout genm.der -rspout genp.der \
+    && ssl "${mock[@]}" -srv_cert "$s/ra.pem" -srv_key "$s/ra.key" -srv_trusted "$s/ra.pem" -cert "$s/ra.pem" \
+    -key "$s/ra.key" -srvcert "$s/ra.pem" -cmd rr -oldcert "$s/ra.pem" -revreason 4 -reqout rr.der -rspout rp.der) \
+    >/dev/null 2>&1 || echo "fuzz: OpenSSL's CMP mock server made fewer seeds" >&2
 printf 'seed content' > "$s/content.bin"
 ssl cms -encrypt -binary -aes128 -in "$s/content.bin" -outform DER -out "$c/enveloped.der" "$s/ra.pem"
 ssl cms -sign -nodetach -binary -in "$c/enveloped.der" -signer "$s/ra.pem" -inkey "$s/ra.key" -outform DER -out "$c/signed.der"

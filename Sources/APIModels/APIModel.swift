@@ -23,6 +23,7 @@ public let allAPIModels: [any APIModel.Type] = [
     EnrollmentProfileBody.self, EnrollmentProfileView.self, EnrollmentProfilePage.self, OneTimePasswordBody.self,
     EnrollmentSecretView.self, EnrollmentSecretList.self, EnrollmentRequestView.self, EnrollmentRequestPage.self,
     RejectEnrollmentBody.self, DeviceKeyPKCS12Body.self, GenerateDeviceKeyBody.self, DeviceKeyAnswer.self,
-    EnrollmentACMEBody.self, ACMEAccountView.self, ACMEAccountPage.self, ACMEOrderView.self, ACMEOrderList.self,
+    EnrollmentACMEBody.self, EnrollmentCMPBody.self, ACMEAccountView.self, ACMEAccountPage.self, ACMEOrderView.self,
+    ACMEOrderList.self,
     ACMEExternalKeyBody.self, ACMEExternalKeyView.self, ACMEExternalKeyList.self,
 ]

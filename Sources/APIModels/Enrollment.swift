@@ -49,7 +49,7 @@ public struct EnrollmentProfileBody: APIModel {
     /// RFC 4514 text with `{CN}`, `{SERIALNUMBER}`, … standing for the request's values and
     /// `{CLIENT.CN}`, … for those of the client's certificate.
     public var subjectTemplate: String?
-    /// `est`, `scep`, `acme`. Default: est and scep.
+    /// `est`, `scep`, `acme`, `cmp`. Default: est and scep.
     public var protocols: [String]?
     public var authentication: EnrollmentAuthenticationBody?
     /// `automatic` (default) or `manual`.
@@ -58,6 +58,8 @@ public struct EnrollmentProfileBody: APIModel {
     public var description: String?
     /// What ACME may order; required when `protocols` has `acme`.
     public var acme: EnrollmentACMEBody?
+    /// How CMP answers (defaults when absent).
+    public var cmp: EnrollmentCMPBody?
 
     public init(
         id: String?,
@@ -70,8 +72,10 @@ public struct EnrollmentProfileBody: APIModel {
         approval: String? = nil,
         renewal: EnrollmentRenewalBody? = nil,
         description: String? = nil,
-        acme: EnrollmentACMEBody? = nil
+        acme: EnrollmentACMEBody? = nil,
+        cmp: EnrollmentCMPBody? = nil
     ) {
+        self.cmp = cmp
         self.id = id
         self.ca = ca
         self.category = category
@@ -96,7 +100,8 @@ public struct EnrollmentProfileBody: APIModel {
         approval: "automatic",
         renewal: .example,
         description: "Controllers built on line 3",
-        acme: .example
+        acme: .example,
+        cmp: .example
     )
 }
 
@@ -113,7 +118,9 @@ public struct EnrollmentProfileView: APIModel {
     public var renewal: EnrollmentRenewalBody
     public var description: String?
     public var acme: EnrollmentACMEBody?
-    /// Paths the profile answers on (`/.well-known/est/<id>/`, `/scep/<id>`, `/acme/<id>/directory`).
+    public var cmp: EnrollmentCMPBody?
+    /// Paths the profile answers on (`/.well-known/est/<id>/`, `/scep/<id>`, `/acme/<id>/directory`,
+    /// `/.well-known/cmp/p/<id>`).
     public var endpoints: [String]
 
     public init(
@@ -128,8 +135,10 @@ public struct EnrollmentProfileView: APIModel {
         renewal: EnrollmentRenewalBody,
         description: String?,
         acme: EnrollmentACMEBody? = nil,
+        cmp: EnrollmentCMPBody? = nil,
         endpoints: [String]
     ) {
+        self.cmp = cmp
         self.id = id
         self.ca = ca
         self.category = category
@@ -156,6 +165,7 @@ public struct EnrollmentProfileView: APIModel {
         renewal: .example,
         description: "Controllers built on line 3",
         acme: .example,
+        cmp: .example,
         endpoints: ["/.well-known/est/line-3/", "/scep/line-3"]
     )
 }
@@ -334,4 +344,35 @@ public struct RejectEnrollmentBody: APIModel {
     public init(reason: String? = nil) { self.reason = reason }
 
     public static let example = RejectEnrollmentBody(reason: "not on the build list")
+}
+
+/// How a profile answers CMP (RFC 9483); absent fields take their defaults.
+public struct EnrollmentCMPBody: APIModel {
+    /// Grant implicit confirmation when a request asks for it. Default true.
+    public var implicitConfirm: Bool?
+    /// How far a request's messageTime may be from the server's clock, in seconds. Default 600.
+    public var messageTimeSkewSeconds: Int?
+    /// The checkAfter of a pollRep while a request waits for an officer, in seconds. Default 60.
+    public var checkAfterSeconds: Int?
+    /// How long a certConf is awaited, in seconds. Default 600.
+    public var confirmWaitSeconds: Int?
+
+    public init(
+        implicitConfirm: Bool? = nil,
+        messageTimeSkewSeconds: Int? = nil,
+        checkAfterSeconds: Int? = nil,
+        confirmWaitSeconds: Int? = nil
+    ) {
+        self.implicitConfirm = implicitConfirm
+        self.messageTimeSkewSeconds = messageTimeSkewSeconds
+        self.checkAfterSeconds = checkAfterSeconds
+        self.confirmWaitSeconds = confirmWaitSeconds
+    }
+
+    public static let example = EnrollmentCMPBody(
+        implicitConfirm: true,
+        messageTimeSkewSeconds: 600,
+        checkAfterSeconds: 60,
+        confirmWaitSeconds: 600
+    )
 }

@@ -32,11 +32,10 @@ extension EnrollmentService {
             throw EnrollmentError(.alreadyDecided, "request \(id) is \(request.state.rawValue) already")
         }
         let profile = try profile(request.profile)
-        let csr: CertificateSigningRequest
-        do { csr = try CertificateAuthority.parseCSR(request.csr) } catch { throw EnrollmentError.from(error) }
+        let requested = try RequestedCertificate(held: request.csr, protocolName: request.protocolName)
         let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
             try SubjectTemplate(text).subject(
-                for: csr.subject,
+                for: requested.subject,
                 client: request.clientSubject.flatMap { try? DistinguishedNameText.parse($0) }
             )
         }
@@ -51,7 +50,9 @@ extension EnrollmentService {
                     category: profile.category,
                     validityDays: profile.validityDays,
                     metadata: metadata,
-                    subject: subject
+                    subject: subject,
+                    verified: requested.verified,
+                    proven: requested.proven
                 ),
                 requester: Requester(
                     actor: "\(request.protocolName)/\(profile.id)/\(request.client)",

@@ -13,11 +13,19 @@ public struct ClientCredentials: Sendable {
     public var password: String?
     /// Leaf first.
     public var certificateChain: [Certificate]
+    /// A secret whose MAC over the request the protocol checked (CMP's MAC-based protection).
+    public var macSecret: EnrollmentSecretRecord?
 
-    public init(username: String? = nil, password: String? = nil, certificateChain: [Certificate] = []) {
+    public init(
+        username: String? = nil,
+        password: String? = nil,
+        certificateChain: [Certificate] = [],
+        macSecret: EnrollmentSecretRecord? = nil
+    ) {
         self.username = username
         self.password = password
         self.certificateChain = certificateChain
+        self.macSecret = macSecret
     }
 }
 
@@ -50,6 +58,9 @@ extension EnrollmentService {
     func authenticate(_ credentials: ClientCredentials, for profile: EnrollmentProfile, now: Date = Date())
         async throws(EnrollmentError) -> ClientIdentity
     {
+        if let secret = credentials.macSecret {
+            return try secretIdentity(secret, user: credentials.username ?? "", profile, now: now)
+        }
         var certificateProblem: EnrollmentError?
         if let leaf = credentials.certificateChain.first {
             do {
@@ -132,6 +143,15 @@ extension EnrollmentService {
             throw EnrollmentError.from(error)
         }
         guard let secret, secret.profile == profile.id else { throw refused }
+        return try secretIdentity(secret, user: user, profile, now: now)
+    }
+
+    /// The identity a secret of `profile` gives, if it has not expired and the profile accepts its kind.
+    func secretIdentity(_ secret: EnrollmentSecretRecord, user: String, _ profile: EnrollmentProfile, now: Date)
+        throws(EnrollmentError) -> ClientIdentity
+    {
+        let refused = EnrollmentError(.unauthenticated, "the secret is not one profile \(profile.id) accepts")
+        guard secret.profile == profile.id else { throw refused }
         if let expires = secret.expires, Int64(now.timeIntervalSince1970 * 1e9) > expires {
             throw EnrollmentError(.unauthenticated, "the one-time password \(secret.id) has expired")
         }

@@ -1,4 +1,4 @@
-import CA
+public import CA
 import Codecs
 import CustosX509
 import Foundation
@@ -18,8 +18,11 @@ public struct EnrollmentRequest: Sendable {
     public var profile: String
     public var protocolName: EnrollmentProfile.EnrollmentProtocol
     public var operation: Operation
-    /// The PKCS#10 request in DER.
+    /// The PKCS#10 request in DER; with `proven`, that request's DER (a CRMF CertRequest).
     public var csr: [UInt8]
+    /// Set only by a protocol that checked the proof of possession of a request that is not PKCS#10
+    /// (CMP's ir, cr and kur).
+    public var proven: ProvenRequest?
     public var credentials: ClientCredentials
     /// A protocol's transaction id (SCEP's transactionID).
     public var transaction: String?
@@ -33,8 +36,10 @@ public struct EnrollmentRequest: Sendable {
         csr: [UInt8],
         credentials: ClientCredentials,
         transaction: String? = nil,
-        requestID: String? = nil
+        requestID: String? = nil,
+        proven: ProvenRequest? = nil
     ) {
+        self.proven = proven
         self.profile = profile
         self.protocolName = protocolName
         self.operation = operation
@@ -95,11 +100,8 @@ extension EnrollmentService {
     private func enroll(_ request: EnrollmentRequest, profile: EnrollmentProfile, identity: ClientIdentity)
         async throws(EnrollmentError) -> EnrollmentOutcome
     {
-        let verified: VerifiedCSR
-        do { verified = try CertificateAuthority.verify(csr: request.csr) } catch { throw EnrollmentError.from(error) }
-        let csr = verified.request
-        let keyHash: [UInt8]
-        do { keyHash = Self.sha256(try derBytes(csr.publicKey)) } catch { throw EnrollmentError.from(error) }
+        let requested = try RequestedCertificate(csr: request.csr, proven: request.proven)
+        let keyHash = try requested.keyHash
         // The client's own certificate (when it authenticated with one of this CA's), read once: the
         // subject template, the same-names rule and the renewal rules all look at it.
         var own: (record: CertificateRecord, certificate: Certificate)?
@@ -116,15 +118,26 @@ extension EnrollmentService {
                 own?.certificate.subject
             }
         let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
-            try SubjectTemplate(text).subject(for: csr.subject, client: clientSubject)
+            try SubjectTemplate(text).subject(for: requested.subject, client: clientSubject)
         }
         var renewed: CertificateRecord?
         if let own {
             // A holder of this CA's certificate may get another one for itself, not for other names
             // (RFC 7030 section 4.2.2 for renewal).
-            try checkSameNames(as: own.certificate, record: own.record, in: csr, certified: subject ?? csr.subject)
+            try checkSameNames(
+                as: own.certificate,
+                record: own.record,
+                subject: requested.subject,
+                names: requested.alternativeNames,
+                certified: subject ?? requested.subject
+            )
             if request.operation == .reenroll {
-                try checkRenewal(of: own.record, certificate: own.certificate, with: csr, profile: profile)
+                try checkRenewal(
+                    of: own.record,
+                    certificate: own.certificate,
+                    with: requested.publicKey,
+                    profile: profile
+                )
                 renewed = own.record
             }
         }
@@ -155,7 +168,7 @@ extension EnrollmentService {
             return .pending(
                 try await hold(
                     request,
-                    csr: csr,
+                    subject: requested.subject,
                     keyHash: keyHash,
                     profile: profile,
                     identity: identity,
@@ -177,7 +190,8 @@ extension EnrollmentService {
                     validityDays: profile.validityDays,
                     metadata: metadata,
                     subject: subject,
-                    verified: verified
+                    verified: requested.verified,
+                    proven: requested.proven
                 ),
                 requester: Requester(actor: actor, requestID: request.requestID),
                 action: request.operation == .reenroll ? "certificate.reenroll" : "certificate.enroll",
@@ -195,7 +209,7 @@ extension EnrollmentService {
     private func checkRenewal(
         of record: CertificateRecord,
         certificate old: Certificate,
-        with csr: CertificateSigningRequest,
+        with publicKey: Certificate.PublicKey,
         profile: EnrollmentProfile
     ) throws(EnrollmentError) {
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
@@ -209,7 +223,7 @@ extension EnrollmentService {
                 )
             }
         }
-        if csr.publicKey == old.publicKey, !profile.renewal.allowSameKey {
+        if publicKey == old.publicKey, !profile.renewal.allowSameKey {
             throw EnrollmentError(
                 .policyViolation,
                 "rule renewal.allowSameKey: profile \(profile.id) needs a new key on renewal"
@@ -222,22 +236,19 @@ extension EnrollmentService {
     func checkSameNames(
         as old: Certificate,
         record: CertificateRecord,
-        in csr: CertificateSigningRequest,
+        subject requested: DistinguishedName,
+        names requestedNames: [GeneralName],
         certified: DistinguishedName
     ) throws(EnrollmentError) {
         guard certified == old.subject else {
             throw EnrollmentError(
                 .policyViolation,
-                "rule renewalSameSubject: the request's subject \"\(DistinguishedNameText.format(csr.subject))\" is "
+                "rule renewalSameSubject: the request's subject \"\(DistinguishedNameText.format(requested))\" is "
                     + "not that of the client's certificate \"\(record.subject)\""
             )
         }
-        let requestedNames = (try? csr.attributes.extensionRequest?.extensions.subjectAlternativeNames).flatMap { $0 }
         let oldNames = (try? old.extensions.subjectAlternativeNames).flatMap { $0 }
-        guard
-            Set((requestedNames.map(Array.init) ?? []).map(\.description))
-                == Set((oldNames.map(Array.init) ?? []).map(\.description))
-        else {
+        guard Set(requestedNames.map(\.description)) == Set((oldNames.map(Array.init) ?? []).map(\.description)) else {
             throw EnrollmentError(
                 .policyViolation,
                 "rule renewalSameSubject: the request's alternative names are not those of the client's certificate"
@@ -248,7 +259,7 @@ extension EnrollmentService {
     /// Stores the request as pending (and uses up its one-time password) with its audit entry.
     private func hold(
         _ request: EnrollmentRequest,
-        csr: CertificateSigningRequest,
+        subject: DistinguishedName,
         keyHash: [UInt8],
         profile: EnrollmentProfile,
         identity: ClientIdentity,
@@ -279,7 +290,7 @@ extension EnrollmentService {
                         action: "enrollment.pending",
                         object: "enrollment-request/\(record.id)",
                         outcome: "pending: \(request.operation.rawValue) for "
-                            + "\(DistinguishedNameText.format(csr.subject)) waits for an officer",
+                            + "\(DistinguishedNameText.format(subject)) waits for an officer",
                         requestID: request.requestID
                     )
                 )
@@ -305,6 +316,16 @@ extension EnrollmentService {
             throw EnrollmentError(.unknownRequest, "profile \(profile.id) holds no request \(transaction) for this key")
         }
         return try answer(earlier, profile: profile)
+    }
+
+    /// What became of the held request `id` of `profile` (CMP's poll, which knows the request by its
+    /// transaction).
+    func outcome(ofHeld id: String, profile: EnrollmentProfile) throws(EnrollmentError) -> EnrollmentOutcome {
+        let held = try request(id)
+        guard held.profile == profile.id else {
+            throw EnrollmentError(.unknownRequest, "profile \(profile.id) holds no request \(id)")
+        }
+        return try answer(held, profile: profile)
     }
 
     /// The answer to a request seen before.

@@ -7,7 +7,8 @@ public import X509
 /// A named enrollment profile: which CA issues what through which protocols, how clients authenticate,
 /// whether an officer approves each request, and when renewal is allowed. Stored as JSON in an
 /// `EnrollmentProfileRecord`; its name is the `<label>` of `/.well-known/est/<label>/` and
-/// `/scep/<label>`, and the profile named `default` also answers `/.well-known/est/`.
+/// `/scep/<label>`, `/acme/<label>/directory` and `/.well-known/cmp/p/<label>`, and the profile named
+/// `default` also answers `/.well-known/est/` and `/.well-known/cmp`.
 public struct EnrollmentProfile: Codable, Sendable, Hashable {
     /// 1 to 64 of `a-z 0-9 -`, starting with a letter or digit.
     public var id: String
@@ -21,10 +22,12 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     /// certificate (`CN={SERIALNUMBER},O=Acme Devices`; see `SubjectTemplate`). Nil: the request's subject
     /// as it is.
     public var subjectTemplate: String?
-    /// `est`, `scep`, `acme`.
+    /// `est`, `scep`, `acme`, `cmp`.
     public var protocols: [EnrollmentProtocol]
     /// What ACME may order (required when `protocols` has `acme`).
     public var acme: ACMEPolicy?
+    /// How CMP answers (defaults when nil).
+    public var cmp: CMPPolicy?
     public var authentication: Authentication
     /// `automatic` issues at once; `manual` keeps each request pending until an officer decides.
     public var approval: Approval
@@ -32,7 +35,7 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     public var description: String?
 
     public enum EnrollmentProtocol: String, Codable, Sendable, Hashable, CaseIterable {
-        case est, scep, acme
+        case est, scep, acme, cmp
     }
 
     public enum Approval: String, Codable, Sendable, Hashable {
@@ -88,8 +91,10 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
         approval: Approval = .automatic,
         renewal: Renewal = .init(),
         description: String? = nil,
-        acme: ACMEPolicy? = nil
+        acme: ACMEPolicy? = nil,
+        cmp: CMPPolicy? = nil
     ) {
+        self.cmp = cmp
         self.id = id
         self.ca = ca
         self.category = category
@@ -119,12 +124,13 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
             throw EnrollmentError(.invalidInput, "validityDays must be from 1 to 36525")
         }
         guard !protocols.isEmpty, Set(protocols).count == protocols.count else {
-            throw EnrollmentError(.invalidInput, "protocols lists est, scep and/or acme, each once")
+            throw EnrollmentError(.invalidInput, "protocols lists est, scep, acme and/or cmp, each once")
         }
         if protocols.contains(.acme) {
             guard let acme else { throw EnrollmentError(.invalidInput, "a profile offering acme needs an acme policy") }
             try acme.validate()
         }
+        try cmp?.validate()
         if let template = subjectTemplate { _ = try SubjectTemplate(template) }
         if let window = renewal.windowDays, !(1...36_525).contains(window) {
             throw EnrollmentError(.invalidInput, "renewal.windowDays must be from 1 to 36525")

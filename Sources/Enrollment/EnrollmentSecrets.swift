@@ -25,7 +25,14 @@ extension EnrollmentService {
                 "profile \(id) does not accept a shared password (authentication.sharedPassword is false)"
             )
         }
-        return try await create(profile: id, kind: .shared, label: nil, expires: nil, requester: requester)
+        return try await create(
+            profile: id,
+            kind: .shared,
+            label: nil,
+            expires: nil,
+            sealed: profile.protocols.contains(.cmp),
+            requester: requester
+        )
     }
 
     /// Makes a one-time password of `profile` for one device, valid for `validHours`.
@@ -51,7 +58,14 @@ extension EnrollmentService {
             throw EnrollmentError(.invalidInput, "label has 1 to 128 printable characters")
         }
         let expires = Self.now() + Int64(validHours) * 3_600_000_000_000
-        return try await create(profile: id, kind: .oneTime, label: label, expires: expires, requester: requester)
+        return try await create(
+            profile: id,
+            kind: .oneTime,
+            label: label,
+            expires: expires,
+            sealed: profile.protocols.contains(.cmp),
+            requester: requester
+        )
     }
 
     /// The one-time passwords of `profile` (used or not), newest first.
@@ -96,10 +110,11 @@ extension EnrollmentService {
         kind: EnrollmentSecretRecord.Kind,
         label: String?,
         expires: Int64?,
+        sealed: Bool,
         requester: Requester
     ) async throws(EnrollmentError) -> NewSecret {
         let secret = Self.makeSecret()
-        let record = EnrollmentSecretRecord(
+        var made = EnrollmentSecretRecord(
             id: Self.randomBytes(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(),
             profile: id,
             kind: kind,
@@ -109,6 +124,26 @@ extension EnrollmentService {
             expires: expires,
             used: nil
         )
+        if sealed {
+            var plaintext = Array(secret.utf8)
+            defer { for index in plaintext.indices { plaintext[index] = 0 } }
+            do {
+                let keyStore = authority.signing.keyStore
+                let key = try await secretSealingKey.reference(keyStore)
+                let iv = try await keyStore.random(12)
+                let box = try await keyStore.encryptGCM(
+                    key,
+                    iv: iv,
+                    additionalData: Self.sealingContext(made),
+                    plaintext: plaintext
+                )
+                made.sealed = iv + box.ciphertext + box.tag
+                made.sealingKey = key.label
+            } catch {
+                throw EnrollmentError(.unavailable, "the HSM could not seal the secret: \(error)")
+            }
+        }
+        let record = made
         do {
             try await store.write { txn in
                 guard try txn.enrollmentProfile(id: id) != nil else {
@@ -134,6 +169,42 @@ extension EnrollmentService {
             throw EnrollmentError.from(error)
         }
         return NewSecret(record: record, secret: secret)
+    }
+
+    /// The label of the AES key that seals secrets of profiles offering CMP.
+    static let secretSealingKeyLabel = "custos-enrollment-secret-kek"
+
+    /// What a sealed secret is bound to: its id and profile (a sealed value moved to another record
+    /// does not open).
+    static func sealingContext(_ record: EnrollmentSecretRecord) -> [UInt8] {
+        Array("custos-enrollment-secret/\(record.profile)/\(record.id)".utf8)
+    }
+
+    /// The value of a sealed secret, opened in the HSM; the caller wipes it as soon as it has used it.
+    func openSealedSecret(_ record: EnrollmentSecretRecord) async throws(EnrollmentError) -> [UInt8] {
+        guard let sealed = record.sealed, sealed.count > 28, let label = record.sealingKey else {
+            throw EnrollmentError(
+                .unauthenticated,
+                "secret \(record.id) was made before profile \(record.profile) offered CMP; make a new one"
+            )
+        }
+        do {
+            let keyStore = authority.signing.keyStore
+            guard let key = try await keyStore.findSecretKey(label: label) else {
+                throw EnrollmentError(.internalError, "the sealing key \(label) is not in the token")
+            }
+            return try await keyStore.decryptGCM(
+                key,
+                iv: Array(sealed.prefix(12)),
+                additionalData: Self.sealingContext(record),
+                ciphertext: Array(sealed.dropFirst(12).dropLast(16)),
+                tag: Array(sealed.suffix(16))
+            )
+        } catch let error as EnrollmentError {
+            throw error
+        } catch {
+            throw EnrollmentError(.unavailable, "the HSM could not open secret \(record.id): \(error)")
+        }
     }
 
     /// 24 characters of `a-z 2-7` (120 bits) in four groups of six.

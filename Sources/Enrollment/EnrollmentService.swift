@@ -12,6 +12,8 @@ public final class EnrollmentService: Sendable {
     var store: any MetadataBackend { authority.store }
     /// Profiles as decoded, by name, while no profile changes (every enrollment reads one).
     let profiles = ChangeStampedCache<String, EnrollmentProfile?>()
+    /// The AES key in the HSM that seals the secrets CMP's MACs need.
+    let secretSealingKey = TokenSecretKey(label: EnrollmentService.secretSealingKeyLabel)
 
     public init(authority: CertificateAuthority) { self.authority = authority }
 

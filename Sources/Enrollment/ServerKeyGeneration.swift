@@ -77,7 +77,13 @@ extension EnrollmentService {
             let certified = try profile.subjectTemplate.map { text throws(EnrollmentError) in
                 try SubjectTemplate(text).subject(for: csr.subject, client: own.subject)
             }
-            try checkSameNames(as: own, record: record, in: csr, certified: certified ?? csr.subject)
+            try checkSameNames(
+                as: own,
+                record: record,
+                subject: csr.subject,
+                names: (try? CertificateAuthority.requestedAlternativeNames(csr)) ?? [],
+                certified: certified ?? csr.subject
+            )
         case .sharedPassword, .oneTimePassword: break
         }
         let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in

@@ -8,6 +8,7 @@ public enum CustosStore {
         EnrollmentSecretRecord.self, EnrollmentRequestRecord.self, RegistrationAuthorityRecord.self,
         ACMENonceRecord.self,
         ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self, ACMEExternalKeyRecord.self,
+        CMPTransactionRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -31,6 +32,9 @@ public enum CustosStore {
         Schema.Migration(version: 7) { _, _ in },
         // 8: ACME external account keys (a new table). Nothing to convert.
         Schema.Migration(version: 8) { _, _ in },
+        // 9: CMP transactions (a new table); enrollment secrets of format 2 may carry a sealed value (older
+        // builds cannot read them). Nothing to convert.
+        Schema.Migration(version: 9) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

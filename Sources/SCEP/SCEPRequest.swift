@@ -130,19 +130,10 @@ public struct SCEPRequest: Sendable {
             [2, 16, 840, 1, 101, 3, 4, 2, 2]: .sha384WithRSAEncryption,
             [2, 16, 840, 1, 101, 3, 4, 2, 3]: .sha512WithRSAEncryption,
         ]
-        let named: [ASN1ObjectIdentifier: Certificate.SignatureAlgorithm] = [
-            [1, 2, 840, 113_549, 1, 1, 5]: .sha1WithRSAEncryption,
-            [1, 2, 840, 113_549, 1, 1, 11]: .sha256WithRSAEncryption,
-            [1, 2, 840, 113_549, 1, 1, 12]: .sha384WithRSAEncryption,
-            [1, 2, 840, 113_549, 1, 1, 13]: .sha512WithRSAEncryption,
-            [1, 2, 840, 10045, 4, 3, 2]: .ecdsaWithSHA256,
-            [1, 2, 840, 10045, 4, 3, 3]: .ecdsaWithSHA384,
-            [1, 2, 840, 10045, 4, 3, 4]: .ecdsaWithSHA512,
-        ]
         if signature.algorithm == CMSObjectIdentifiers.rsaEncryption, let algorithm = rsaByDigest[digest.algorithm] {
             return algorithm
         }
-        guard let algorithm = named[signature.algorithm] else {
+        guard let algorithm = signature.signatureAlgorithm else {
             throw SCEPError(.badAlg, "signature algorithm \(signature.algorithm) is not supported")
         }
         return algorithm

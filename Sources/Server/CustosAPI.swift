@@ -110,6 +110,7 @@ public struct CustosAPI: Sendable {
             retryAfterSeconds: configuration.enrollmentRetryAfterSeconds
         ).add(to: router)
         SCEPRoutes(enrollment: enrollment).add(to: router)
+        CMPRoutes(enrollment: enrollment).add(to: router)
         ACMERoutes(acme: acme, overTLS: configuration.tls != nil).add(to: router)
         return router
     }

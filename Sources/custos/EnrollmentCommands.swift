@@ -26,7 +26,7 @@ struct EnrollmentProfileOptions: ParsableArguments {
     @Option(help: "Validity of issued certificates in days (default: the CA policy's).") var validityDays: Int?
     @Option(help: "Subject to certify, e.g. \"CN={SERIALNUMBER},O=Acme\" ({X}: the request's value of X).")
     var subjectTemplate: String?
-    @Option(help: "Protocols, comma-separated: est, scep, acme.") var protocols = "est,scep"
+    @Option(help: "Protocols, comma-separated: est, scep, acme, cmp.") var protocols = "est,scep"
     @Flag(help: "Accept the profile's shared password (make it with `enrollment password`).")
     var sharedPassword = false
     @Flag(help: "Refuse one-time passwords.") var noOneTimePasswords = false
@@ -37,6 +37,7 @@ struct EnrollmentProfileOptions: ParsableArguments {
     @Flag(help: "Renewals must bring a new key.") var newKeyOnRenewal = false
     @Option(help: "A description for operators.") var description: String?
     @OptionGroup var acme: ACMEProfileOptions
+    @OptionGroup var cmp: CMPProfileOptions
 
     func body(id: String) throws -> EnrollmentProfileBody {
         var anchors: [String] = []
@@ -67,7 +68,8 @@ struct EnrollmentProfileOptions: ParsableArguments {
             approval: manualApproval ? "manual" : "automatic",
             renewal: EnrollmentRenewalBody(windowDays: renewalWindowDays, allowSameKey: !newKeyOnRenewal),
             description: description,
-            acme: protocols.contains("acme") ? acme.body : nil
+            acme: protocols.contains("acme") ? acme.body : nil,
+            cmp: protocols.contains("cmp") ? cmp.body : nil
         )
     }
 }

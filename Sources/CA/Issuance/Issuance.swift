@@ -9,7 +9,7 @@ public import X509
 extension CertificateAuthority {
     /// A request to issue an end-entity certificate from a PKCS#10 CSR.
     public struct IssueRequest: Sendable {
-        /// The CSR in DER.
+        /// The CSR in DER (with `proven`: that request's DER, which is not read).
         public var csr: [UInt8]
         public var category: CertificateCategory
         /// Default: the policy's `validityDays`.
@@ -21,6 +21,8 @@ extension CertificateAuthority {
         public var subject: DistinguishedName?
         /// The CSR parsed and checked already (it must be `csr`); spares issuance a second verification.
         public var verified: VerifiedCSR?
+        /// A request of another form whose proof of possession was checked; replaces the CSR.
+        public var proven: ProvenRequest?
 
         public init(
             csr: [UInt8],
@@ -28,8 +30,10 @@ extension CertificateAuthority {
             validityDays: Int? = nil,
             metadata: [String: String] = [:],
             subject: DistinguishedName? = nil,
-            verified: VerifiedCSR? = nil
+            verified: VerifiedCSR? = nil,
+            proven: ProvenRequest? = nil
         ) {
+            self.proven = proven
             self.csr = csr
             self.category = category
             self.validityDays = validityDays
@@ -74,6 +78,23 @@ extension CertificateAuthority {
         requester: Requester,
         action: String = "certificate.issue"
     ) async throws(CAError) -> SignedCertificate {
+        if let proven = request.proven {
+            return try await sign(
+                ca: id,
+                subject: CertifiedSubject(
+                    name: request.subject ?? proven.subject,
+                    publicKey: proven.publicKey,
+                    alternativeNames: try proven.alternativeNames.map { name throws(CAError) in
+                        try SubjectAlternativeName(name)
+                    }
+                ),
+                category: request.category,
+                validityDays: request.validityDays,
+                metadata: request.metadata,
+                requester: requester,
+                action: action
+            )
+        }
         let csr: CertificateSigningRequest
         if let verified = request.verified, verified.der == request.csr {
             csr = verified.request
@@ -340,29 +361,6 @@ extension CertificateAuthority {
             )
         }
         return csr
-    }
-
-    /// The subject alternative names a CSR asks for; refuses a request for a CA certificate.
-    public static func requestedAlternativeNames(_ csr: CertificateSigningRequest) throws(CAError) -> [GeneralName] {
-        let extensions: Certificate.Extensions?
-        do { extensions = try csr.attributes.extensionRequest?.extensions } catch {
-            throw CAError(.invalidCSR, "the CSR's extension request cannot be read: \(error)")
-        }
-        guard let extensions else { return [] }
-        do {
-            if case .isCertificateAuthority = try extensions.basicConstraints {
-                throw CAError(
-                    .policyViolation,
-                    "rule endEntityOnly: the CSR asks for a CA certificate (basicConstraints CA:true); "
-                        + "subordinate CAs are created with POST /v1/cas"
-                )
-            }
-            return Array(try extensions.subjectAlternativeNames ?? SubjectAlternativeNames())
-        } catch let error as CAError {
-            throw error
-        } catch {
-            throw CAError(.invalidCSR, "a requested extension cannot be read: \(error)")
-        }
     }
 
     /// Metadata: at most 64 pairs; keys 1 to 64 of `A-Z a-z 0-9 . _ -`; values up to 1024 bytes.

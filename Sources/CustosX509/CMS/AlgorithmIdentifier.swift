@@ -18,7 +18,7 @@ public struct CMSAlgorithmIdentifier: Sendable, Hashable {
         self.parameters = parameters
     }
 
-    init(node: ASN1Node) throws {
+    public init(node: ASN1Node) throws {
         guard node.identifier == .sequence, case .constructed(let fields) = node.content else {
             throw CMSError("an AlgorithmIdentifier is not a SEQUENCE")
         }
@@ -32,7 +32,7 @@ public struct CMSAlgorithmIdentifier: Sendable, Hashable {
     /// Whether the parameters are absent or NULL (hash algorithms may be sent either way, RFC 5754 section 2).
     public var hasNoParameters: Bool { parameters == nil || parameters == [0x05, 0x00] }
 
-    func serialize(into coder: inout DER.Serializer) throws {
+    public func serialize(into coder: inout DER.Serializer) throws {
         try coder.appendConstructedNode(identifier: .sequence) { sequence in
             try sequence.serialize(algorithm)
             if let parameters { sequence.serializeRawBytes(parameters) }

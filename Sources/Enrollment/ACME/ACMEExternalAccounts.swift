@@ -113,21 +113,3 @@ extension ACMEService {
 
     var keyStore: KeyStore { enrollment.authority.signing.keyStore }
 }
-
-/// Finds or makes, once per process, the AES key that wraps external account keys.
-actor ExternalKeyKEK {
-    private var cached: KeyReference?
-
-    func reference(_ keyStore: KeyStore) async throws -> KeyReference {
-        if let cached { return cached }
-        let found = try await keyStore.findSecretKey(label: ACMEService.externalKeyKEKLabel)
-        let reference: KeyReference
-        if let found {
-            reference = found
-        } else {
-            reference = try await keyStore.generateAESKey(label: ACMEService.externalKeyKEKLabel)
-        }
-        cached = reference
-        return reference
-    }
-}

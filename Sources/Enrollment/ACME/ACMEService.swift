@@ -12,7 +12,7 @@ public final class ACMEService: Sendable {
     public let enrollment: EnrollmentService
     public let validator: ChallengeValidator
     let nonces: ACMENonces
-    let externalKeyKEK = ExternalKeyKEK()
+    let externalKeyKEK = TokenSecretKey(label: ACMEService.externalKeyKEKLabel)
     var store: any MetadataBackend { enrollment.store }
     /// Largest JWS body accepted.
     public static let maxBodyBytes = 64 * 1024

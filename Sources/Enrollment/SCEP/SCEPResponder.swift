@@ -100,13 +100,17 @@ extension EnrollmentService {
         return profile
     }
 
-    private func registrationAuthority(for profile: EnrollmentProfile, requestID: String?) async throws(EnrollmentError)
-        -> RegistrationAuthorityRecord
-    {
+    /// The profile CA's registration authority (made or renewed first if due): it signs SCEP's CertReps
+    /// and CMP's answers.
+    func registrationAuthority(
+        for profile: EnrollmentProfile,
+        protocolName: EnrollmentProfile.EnrollmentProtocol = .scep,
+        requestID: String?
+    ) async throws(EnrollmentError) -> RegistrationAuthorityRecord {
         do {
             return try await authority.registrationAuthority(
                 ca: profile.ca,
-                requester: Requester(actor: "scep/\(profile.id)", requestID: requestID)
+                requester: Requester(actor: "\(protocolName.rawValue)/\(profile.id)", requestID: requestID)
             )
         } catch {
             throw EnrollmentError.from(error)

@@ -1,9 +1,11 @@
 /// A secret an enrolling client presents: a profile's shared password or a one-time password for one
-/// device (an EST Basic password or a SCEP challenge password). Only a SHA-256 of the secret is kept;
-/// secrets are random and long, made by Custos and shown once.
+/// device (an EST Basic password, a SCEP challenge password, a CMP shared secret). A SHA-256 of the
+/// secret is kept to recognise it; for a profile that offers CMP, whose MACs need the secret itself, it
+/// is also kept sealed (AES-GCM under a key in the HSM). Secrets are random and long, made by Custos and
+/// shown once.
 public struct EnrollmentSecretRecord: StoredRecord, Hashable {
     public static let table = "enrollment-secrets"
-    public static let formatVersions: ClosedRange<UInt8> = 1...1
+    public static let formatVersions: ClosedRange<UInt8> = 1...2
 
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// The profile's password, usable until replaced.
@@ -24,6 +26,10 @@ public struct EnrollmentSecretRecord: StoredRecord, Hashable {
     public var expires: Int64?
     /// When a one-time secret was used; nil while unused.
     public var used: Int64?
+    /// The secret sealed for CMP's MACs: IV (12 bytes) ‖ ciphertext ‖ tag (16 bytes), under the AES key
+    /// `sealingKey` names; nil for profiles without CMP (format 2).
+    public var sealed: [UInt8]?
+    public var sealingKey: String?
 
     public init(
         id: String,
@@ -33,8 +39,12 @@ public struct EnrollmentSecretRecord: StoredRecord, Hashable {
         label: String?,
         created: Int64,
         expires: Int64?,
-        used: Int64?
+        used: Int64?,
+        sealed: [UInt8]? = nil,
+        sealingKey: String? = nil
     ) {
+        self.sealed = sealed
+        self.sealingKey = sealingKey
         self.id = id
         self.profile = profile
         self.kind = kind
@@ -65,6 +75,8 @@ public struct EnrollmentSecretRecord: StoredRecord, Hashable {
         writer.write(created)
         writer.write(expires)
         writer.write(used)
+        writer.write(sealed)
+        writer.write(sealingKey)
     }
 
     public init(from reader: inout RecordReader) throws(StoreError) {
@@ -79,6 +91,10 @@ public struct EnrollmentSecretRecord: StoredRecord, Hashable {
         created = try reader.readInt64()
         expires = try reader.readOptionalInt64()
         used = try reader.readOptionalInt64()
+        if reader.formatVersion >= 2 {
+            sealed = try reader.readOptionalBytes()
+            sealingKey = try reader.readOptionalString()
+        }
     }
 }
 

@@ -144,7 +144,7 @@ struct EnrollmentProfileRoutes {
             protocols = []
             for name in names {
                 guard let value = EnrollmentProfile.EnrollmentProtocol(rawValue: name) else {
-                    throw APIError.badRequest("invalid_input", "unknown protocol \"\(name)\"; est, scep or acme")
+                    throw APIError.badRequest("invalid_input", "unknown protocol \"\(name)\"; est, scep, acme or cmp")
                 }
                 protocols.append(value)
             }
@@ -188,6 +188,15 @@ struct EnrollmentProfileRoutes {
                     ordersPerIdentifierPerWeek: acme.ordersPerIdentifierPerWeek,
                     pendingHours: acme.pendingHours ?? defaults.pendingHours,
                     validAuthorizationDays: acme.validAuthorizationDays ?? defaults.validAuthorizationDays
+                )
+            },
+            cmp: body.cmp.map { cmp in
+                let defaults = CMPPolicy()
+                return CMPPolicy(
+                    implicitConfirm: cmp.implicitConfirm ?? defaults.implicitConfirm,
+                    messageTimeSkewSeconds: cmp.messageTimeSkewSeconds ?? defaults.messageTimeSkewSeconds,
+                    checkAfterSeconds: cmp.checkAfterSeconds ?? defaults.checkAfterSeconds,
+                    confirmWaitSeconds: cmp.confirmWaitSeconds ?? defaults.confirmWaitSeconds
                 )
             }
         )

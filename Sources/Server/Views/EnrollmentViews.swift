@@ -15,6 +15,10 @@ extension EnrollmentProfileView {
         }
         if profile.protocols.contains(.scep) { endpoints.append("/scep/\(profile.id)") }
         if profile.protocols.contains(.acme) { endpoints.append("/acme/\(profile.id)/directory") }
+        if profile.protocols.contains(.cmp) {
+            endpoints.append("/.well-known/cmp/p/\(profile.id)")
+            if profile.id == "default" { endpoints.append("/.well-known/cmp") }
+        }
         self.init(
             id: profile.id,
             ca: profile.ca,
@@ -45,6 +49,14 @@ extension EnrollmentProfileView {
                     ordersPerIdentifierPerWeek: policy.ordersPerIdentifierPerWeek,
                     pendingHours: policy.pendingHours,
                     validAuthorizationDays: policy.validAuthorizationDays
+                )
+            },
+            cmp: profile.cmp.map { policy in
+                EnrollmentCMPBody(
+                    implicitConfirm: policy.implicitConfirm,
+                    messageTimeSkewSeconds: policy.messageTimeSkewSeconds,
+                    checkAfterSeconds: policy.checkAfterSeconds,
+                    confirmWaitSeconds: policy.confirmWaitSeconds
                 )
             },
             endpoints: endpoints

@@ -1,0 +1,79 @@
+import CMP
+import Codecs
+import Foundation
+import MetadataStore
+
+/// CMP transactions in the store: a first message opens one (a transactionID in use is refused), the
+/// messages after it must come from the same client, carry the last answer's nonce and fit its state.
+extension EnrollmentService {
+    /// Closed transactions are kept this long, so that a replayed first message finds its id in use.
+    static let cmpClosedTransactionNanoseconds: Int64 = 86_400_000_000_000
+
+    /// Opens the transaction of a first message; refuses an id in use (`transactionIdInUse`).
+    func beginTransaction(_ exchange: CMPExchange, certReqID: Int) async throws -> CMPTransactionRecord {
+        let now = Self.now()
+        let record = CMPTransactionRecord(
+            profile: exchange.profile.id,
+            transactionID: exchange.transactionID,
+            state: .open,
+            requestBody: Int64(exchange.message.body.tag),
+            certReqID: Int64(certReqID),
+            client: exchange.clientName,
+            macSecret: exchange.macSecretID,
+            signerHash: exchange.signerHash,
+            lastNonce: exchange.answerNonce,
+            created: now,
+            expires: now + Int64(exchange.policy.confirmWaitSeconds) * 1_000_000_000
+        )
+        try await store.write { txn in
+            guard try txn.cmpTransaction(profile: record.profile, transactionID: record.transactionID) == nil else {
+                throw CMPError(.transactionIdInUse, "transaction \(Hex.encode(record.transactionID)) was used before")
+            }
+            try txn.save(record)
+        }
+        return record
+    }
+
+    /// Saves a transaction's new state with this answer's nonce.
+    func update(_ record: CMPTransactionRecord, _ exchange: CMPExchange, _ change: (inout CMPTransactionRecord) -> Void)
+        async throws
+    {
+        var updated = record
+        updated.lastNonce = exchange.answerNonce
+        change(&updated)
+        if updated.state == .closed { updated.expires = Self.now() + Self.cmpClosedTransactionNanoseconds }
+        let saved = updated
+        try await store.write { txn in try txn.save(saved) }
+    }
+
+    /// The transaction a later message continues, checked: same client, the last answer's nonce, one of
+    /// `states`, not expired.
+    func continuedTransaction(_ exchange: CMPExchange, states: Set<CMPTransactionRecord.State>) async throws
+        -> CMPTransactionRecord
+    {
+        let found = try store.read {
+            try $0.cmpTransaction(profile: exchange.profile.id, transactionID: exchange.transactionID)
+        }
+        guard let record = found else {
+            throw CMPError(.badRequest, "no transaction \(Hex.encode(exchange.transactionID)) is open")
+        }
+        guard record.macSecret == exchange.macSecretID, record.signerHash == exchange.signerHash else {
+            throw CMPError(.notAuthorized, "the message is not protected by the client that began the transaction")
+        }
+        guard exchange.message.header.recipientNonce == record.lastNonce else {
+            throw CMPError(.badRecipientNonce, "the recipNonce is not the senderNonce of the last answer")
+        }
+        guard states.contains(record.state) else {
+            throw CMPError(
+                .badRequest,
+                "a \(exchange.message.body.name) does not fit transaction "
+                    + "\(Hex.encode(exchange.transactionID)), which is \(record.state.rawValue)"
+            )
+        }
+        if record.state == .awaitingConfirmation, record.expires < Self.now() {
+            try await update(record, exchange) { $0.state = .closed }
+            throw CMPError(.badTime, "the certConf came after the transaction's confirmation wait")
+        }
+        return record
+    }
+}
