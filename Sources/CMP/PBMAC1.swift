@@ -1,6 +1,6 @@
 import Crypto
 public import CustosX509
-public import SwiftASN1
+import SwiftASN1
 import _CryptoExtras
 
 /// Protection by PBMAC1 (RFC 8018 section 7.1, RFC 9481 section 6.1.3): an HMAC under a key PBKDF2 derives

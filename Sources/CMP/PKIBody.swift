@@ -1,4 +1,4 @@
-public import SwiftASN1
+import SwiftASN1
 
 /// The body of a CMP message: what it asks or answers (RFC 9810 section 5.1.2). The kinds the Lightweight
 /// CMP Profile (RFC 9483) uses are read and written; others are kept by tag so that they can be refused.

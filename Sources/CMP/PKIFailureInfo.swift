@@ -1,4 +1,4 @@
-public import SwiftASN1
+import SwiftASN1
 
 /// Why a request failed, as named bits (RFC 9810 section 5.2.3).
 ///

@@ -1,6 +1,6 @@
-public import CustosX509
-public import SwiftASN1
-public import X509
+import CustosX509
+import SwiftASN1
+import X509
 
 /// A CMP message (RFC 9810 section 5.1).
 ///

@@ -1,4 +1,4 @@
-public import SwiftASN1
+import SwiftASN1
 
 /// The outcome of one request (RFC 9810 section 5.2.3).
 ///

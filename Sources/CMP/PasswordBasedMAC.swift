@@ -1,6 +1,6 @@
 import Crypto
 public import CustosX509
-public import SwiftASN1
+import SwiftASN1
 
 /// Protection by a MAC under a key derived from a shared secret: RFC 4211 section 4.4's PasswordBasedMac
 /// (the key is the one-way function applied `iterationCount` times to secret ‖ salt), which OpenSSL and

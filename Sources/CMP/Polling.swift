@@ -1,4 +1,4 @@
-public import SwiftASN1
+import SwiftASN1
 
 /// Polling for a certificate that waits for approval (RFC 9810 sections 5.3.22, RFC 9483 section 4.4).
 ///

@@ -1,5 +1,5 @@
-public import SwiftASN1
-public import X509
+import SwiftASN1
+import X509
 
 /// A revocation request's entry (RFC 9810 section 5.3.9) and the answer (section 5.3.10).
 ///

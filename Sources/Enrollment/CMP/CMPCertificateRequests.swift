@@ -111,17 +111,15 @@ extension EnrollmentService {
     }
 
     /// A signature by the requested key; raVerified only from a registration authority the profile
-    /// trusts (a certificate chaining to its anchors with id-kp-cmcRA).
+    /// trusts (a certificate with id-kp-cmcRA that signed the request or the nested message around it;
+    /// enrollment then checks that it chains to the profile's anchors).
     private func checkProofOfPossession(_ request: CertReqMessage, _ exchange: CMPExchange) throws {
         switch request.proofOfPossession {
         case .signature: try request.verifyProofOfPossession()
         case .raVerified:
-            guard let signer = exchange.signer,
-                (try? signer.extensions.extendedKeyUsage?.contains(
-                    ExtendedKeyUsage.Usage(oid: CMPObjectIdentifiers.cmcRA)
-                ))
-                    == true
-            else { throw CMPError(.badPOP, "raVerified is accepted only from a registration authority") }
+            guard exchange.forwardingRA != nil || exchange.signer.map(Self.isRegistrationAuthority) == true else {
+                throw CMPError(.badPOP, "raVerified is accepted only from a registration authority")
+            }
         case nil where request.template.publicKeyInfo == nil:
             throw CMPError(.badCertTemplate, "central key generation (a template without a key) is not implemented yet")
         case nil: throw CMPError(.badPOP, "the request has no proof of possession")

@@ -73,7 +73,7 @@ extension EnrollmentService {
             keySpec.append(contentsOf: try Self.keySpecControls(name))
         }
         var coder = DER.Serializer()
-        try coder.appendConstructedNode(identifier: .sequence) { content in
+        coder.appendConstructedNode(identifier: .sequence) { content in
             content.appendConstructedNode(identifier: .sequence) { _ in }
             guard !keySpec.isEmpty else { return }
             content.appendConstructedNode(identifier: .sequence) { list in

@@ -26,10 +26,26 @@ extension EnrollmentService {
             await auditCMP(profile, client: "anonymous", body: "message", outcome: "refused: \(error)", requestID)
             return try await answer(CMPReply(error: error), to: nil, profile: profile, ra: ra)
         }
+        return try await answer(message, profile: profile, ra: ra, requestID: requestID, forwardedBy: nil)
+    }
+
+    /// The answer to one message read: a message from a client, or one a registration authority forwarded
+    /// inside a nested message (`forwardedBy` its certificate).
+    private func answer(
+        _ message: PKIMessage,
+        profile: EnrollmentProfile,
+        ra: RegistrationAuthorityRecord,
+        requestID: String?,
+        forwardedBy: Certificate?
+    ) async throws(EnrollmentError) -> [UInt8] {
         var exchange = CMPExchange(message: message, profile: profile, requestID: requestID)
+        exchange.forwardingRA = forwardedBy
         do {
             try checkHeader(exchange)
             try await checkProtection(&exchange)
+            if case .nested(let inner) = message.body {
+                return try await nested(inner, exchange, ra: ra)
+            }
             let reply = try await reply(to: &exchange)
             return try await answer(reply, to: exchange, profile: profile, ra: ra)
         } catch let error as EnrollmentError where [.unavailable, .internalError].contains(error.code) {
@@ -48,6 +64,45 @@ extension EnrollmentService {
             }
             return try await answer(CMPReply(error: refusal), to: exchange, profile: profile, ra: ra)
         }
+    }
+
+    /// Messages a downstream registration authority forwards (RFC 9483 section 5.2.2): the nested message
+    /// is signed by a certificate with id-kp-cmcRA the profile trusts; each inner message is checked and
+    /// answered as if it came alone, except that a proof of possession the RA verified counts. One inner
+    /// message (the RA adding its protection) gets its answer as it is; several (a batch) get a nested
+    /// answer with theirs in the same order, signed by the CA's RA.
+    private func nested(_ inner: [PKIMessage], _ exchange: CMPExchange, ra: RegistrationAuthorityRecord)
+        async throws -> [UInt8]
+    {
+        guard exchange.forwardingRA == nil else { throw CMPError(.badRequest, "a nested message holds another") }
+        guard (1...32).contains(inner.count) else {
+            throw CMPError(.badRequest, "a nested message holds 1 to 32 messages")
+        }
+        guard let signer = exchange.signer, Self.isRegistrationAuthority(signer) else {
+            throw CMPError(.notAuthorized, "nested messages come from a registration authority (id-kp-cmcRA)")
+        }
+        _ = try await authenticate(exchange.credentials, for: exchange.profile)
+        var answers: [[UInt8]] = []
+        for message in inner {
+            answers.append(
+                try await answer(
+                    message,
+                    profile: exchange.profile,
+                    ra: ra,
+                    requestID: exchange.requestID,
+                    forwardedBy: signer
+                )
+            )
+        }
+        if answers.count == 1 { return answers[0] }
+        let batch = try answers.map { answer throws(CMPError) in try PKIMessage(derEncoded: answer) }
+        return try await answer(CMPReply(.nested(batch)), to: exchange, profile: exchange.profile, ra: ra)
+    }
+
+    /// Whether a certificate is a registration authority's (id-kp-cmcRA).
+    static func isRegistrationAuthority(_ certificate: Certificate) -> Bool {
+        (try? certificate.extensions.extendedKeyUsage?.contains(ExtendedKeyUsage.Usage(oid: CMPObjectIdentifiers.cmcRA)))
+            == true
     }
 
     /// The profile, which must offer CMP.
@@ -120,8 +175,6 @@ extension EnrollmentService {
         case .pollReq(let ids): return try await poll(ids, exchange)
         case .rr(let revocations): return try await revoke(revocations, exchange)
         case .genm(let items): return try await generalMessage(items, exchange)
-        case .nested:
-            throw CMPError(.badRequest, "nested messages from a downstream RA are not implemented yet")
         default:
             throw CMPError(.badRequest, "a \(exchange.message.body.name) is not a request this server answers")
         }
@@ -236,6 +289,8 @@ struct CMPExchange {
     let profile: EnrollmentProfile
     let requestID: String?
     var protection = Protection.unchecked
+    /// The registration authority that forwarded this message in a nested one, if any.
+    var forwardingRA: Certificate?
     var credentials = ClientCredentials()
     var clientName = "anonymous"
     /// The senderNonce of the answer (chosen first: transactions keep it).

@@ -42,10 +42,7 @@ extension EnrollmentService {
             let identity = try await authenticate(exchange.credentials, for: profile)
             let isRA =
                 if case .anchoredCertificate(let certificate) = identity {
-                    (try? certificate.extensions.extendedKeyUsage?.contains(
-                        ExtendedKeyUsage.Usage(oid: CMPObjectIdentifiers.cmcRA)
-                    ))
-                        == true
+                    Self.isRegistrationAuthority(certificate)
                 } else { false }
             guard isRA else {
                 throw CMPError(.notAuthorized, "only the holder of certificate \(serialText) or an RA may revoke it")

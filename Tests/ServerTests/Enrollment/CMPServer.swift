@@ -83,10 +83,10 @@ struct CMPServer {
         }
     }
 
-    /// The certificates issued through enrollment (not the RA's own).
+    /// The certificates issued through CMP.
     func certificates() throws -> [CertificateRecord] {
         try server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 10_000) }.filter {
-            $0.metadata["scep-ra-key"] == nil
+            $0.metadata["enrollment.protocol"] == "cmp"
         }
     }
 }
