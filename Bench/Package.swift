@@ -42,6 +42,7 @@ let package = Package(
             name: "EnrollmentBench",
             dependencies: [
                 "CSignLoop", .product(name: "CustosX509", package: custos), .product(name: "Codecs", package: custos),
+                .product(name: "CMP", package: custos),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -34,6 +34,25 @@ public enum MessageProtection: Sendable, Hashable {
 
     public var isMAC: Bool { if case .signature = self { false } else { true } }
 
+    /// The MAC key these parameters derive from `secret` (nil for signature protection): a message and
+    /// its answer with the same parameters share it. The caller wipes it when done.
+    public func key(secret: [UInt8]) throws -> [UInt8]? {
+        switch self {
+        case .passwordBasedMAC(let mac): mac.key(secret: secret)
+        case .pbmac1(let mac): try mac.key(secret: secret)
+        case .signature: nil
+        }
+    }
+
+    /// The MAC of `data` under a key `key(secret:)` derived (nil for signature protection).
+    public func authenticationCode(key: [UInt8], data: [UInt8]) -> [UInt8]? {
+        switch self {
+        case .passwordBasedMAC(let mac): mac.mac.hmac(key: key, data: data)
+        case .pbmac1(let mac): mac.mac.hmac(key: key, data: data)
+        case .signature: nil
+        }
+    }
+
     /// The MAC of `data` under `secret` (nil for signature protection).
     public func authenticationCode(secret: [UInt8], data: [UInt8]) throws -> [UInt8]? {
         switch self {
@@ -63,6 +82,14 @@ extension PKIMessage {
         guard let expected, let protection, constantTimeEqual(expected, protection) else {
             throw CMPError(.badMessageCheck, "the MAC does not verify with the shared secret")
         }
+    }
+
+    /// Checks a MAC protection with a key derived from the shared secret with this message's parameters
+    /// (`MessageProtection.key(secret:)`); throws `badMessageCheck` when it does not match.
+    public func verifyMAC(key: [UInt8]) throws(CMPError) {
+        guard let expected = try messageProtection().authenticationCode(key: key, data: protectedPart),
+            let protection, constantTimeEqual(expected, protection)
+        else { throw CMPError(.badMessageCheck, "the MAC does not verify with the shared secret") }
     }
 
     /// Checks a signature protection with `certificate`'s key; throws `badMessageCheck` when it does not

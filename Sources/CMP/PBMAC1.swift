@@ -107,8 +107,8 @@ public struct PBMAC1: Sendable, Hashable {
         }
     }
 
-    /// The MAC of `data` under the key PBKDF2 derives from `secret`.
-    public func authenticationCode(secret: [UInt8], data: [UInt8]) throws -> [UInt8] {
+    /// The MAC key PBKDF2 derives from `secret`; the caller wipes it when done.
+    public func key(secret: [UInt8]) throws -> [UInt8] {
         let function: KDF.Insecure.PBKDF2.HashFunction =
             switch pseudoRandomFunction {
             case .sha1: .insecureSHA1
@@ -123,8 +123,13 @@ public struct PBMAC1: Sendable, Hashable {
             outputByteCount: keyLength,
             unsafeUncheckedRounds: iterations
         )
-        var keyBytes = key.withUnsafeBytes { Array($0) }
-        defer { wipe(&keyBytes) }
-        return mac.hmac(key: keyBytes, data: data)
+        return key.withUnsafeBytes { Array($0) }
+    }
+
+    /// The MAC of `data` under the key PBKDF2 derives from `secret`.
+    public func authenticationCode(secret: [UInt8], data: [UInt8]) throws -> [UInt8] {
+        var derived = try key(secret: secret)
+        defer { wipe(&derived) }
+        return mac.hmac(key: derived, data: data)
     }
 }

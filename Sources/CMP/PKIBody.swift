@@ -146,7 +146,8 @@ public enum PKIBody: Sendable, Hashable {
                 try list { for request in requests { try request.serialize(into: &$0) } }
             case .ip(let answer), .cp(let answer), .kup(let answer): try answer.serialize(into: &body)
             case .p10cr(let request): body.serializeRawBytes(request)
-            case .rr: throw CMPError(.badRequest, "revocation requests are not written")
+            case .rr(let revocations):
+                try list { for revocation in revocations { try revocation.serialize(into: &$0) } }
             case .rp(let answer): try answer.serialize(into: &body)
             case .pkiConf: try body.serialize(ASN1Null())
             case .nested(let messages): try list { for message in messages { $0.serializeRawBytes(message.der) } }

@@ -81,11 +81,23 @@ public struct PKIMessage: Sendable, Hashable {
 
     /// A message to send with its protection computed already (nil: unprotected).
     public init(header: PKIHeader, body: PKIBody, extraCerts: [[UInt8]] = [], protection: [UInt8]?) throws {
+        try self.init(
+            header: header,
+            body: body,
+            extraCerts: extraCerts,
+            protectedPart: try Self.protectedPart(header: header, body: body),
+            protection: protection
+        )
+    }
+
+    private init(header: PKIHeader, body: PKIBody, extraCerts: [[UInt8]], protectedPart: [UInt8], protection: [UInt8]?)
+        throws
+    {
         self.header = header
         self.body = body
         self.extraCerts = extraCerts
         self.protection = protection
-        protectedPart = try Self.protectedPart(header: header, body: body)
+        self.protectedPart = protectedPart
         var coder = DER.Serializer()
         let contents = protectedPart.dropFirst(Self.headerLength(of: protectedPart))
         try coder.appendConstructedNode(identifier: .sequence) { message in
@@ -113,8 +125,9 @@ public struct PKIMessage: Sendable, Hashable {
         extraCerts: [[UInt8]] = [],
         protect: (_ protectedPart: [UInt8]) async throws -> [UInt8]?
     ) async throws {
-        let protection = try await protect(try Self.protectedPart(header: header, body: body))
-        try self.init(header: header, body: body, extraCerts: extraCerts, protection: protection)
+        let part = try Self.protectedPart(header: header, body: body)
+        let protection = try await protect(part)
+        try self.init(header: header, body: body, extraCerts: extraCerts, protectedPart: part, protection: protection)
     }
 
     /// The length of a DER element's tag and length octets.

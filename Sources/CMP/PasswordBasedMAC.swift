@@ -69,16 +69,19 @@ public struct PasswordBasedMAC: Sendable, Hashable {
         }
     }
 
-    /// The MAC of `data` under the key derived from `secret`. Intermediate values are wiped.
-    public func authenticationCode(secret: [UInt8], data: [UInt8]) -> [UInt8] {
+    /// The MAC key derived from `secret` (the one-way function applied `iterations` times to
+    /// secret ‖ salt); the caller wipes it when done.
+    public func key(secret: [UInt8]) -> [UInt8] {
         var value = secret + salt
         defer { wipe(&value) }
-        for _ in 0..<iterations {
-            let next = oneWayFunction.hash(value)
-            wipe(&value)
-            value = next
-        }
-        return mac.hmac(key: value, data: data)
+        return oneWayFunction.iterate(value, times: iterations)
+    }
+
+    /// The MAC of `data` under the key derived from `secret`. Intermediate values are wiped.
+    public func authenticationCode(secret: [UInt8], data: [UInt8]) -> [UInt8] {
+        var derived = key(secret: secret)
+        defer { wipe(&derived) }
+        return mac.hmac(key: derived, data: data)
     }
 }
 
@@ -134,13 +137,22 @@ public enum MACHash: Sendable, Hashable {
         }
     }
 
-    func hash(_ data: [UInt8]) -> [UInt8] {
+    /// The hash applied `times` (≥ 1) times to `data`, each round hashing the last digest in place.
+    func iterate(_ data: [UInt8], times: Int) -> [UInt8] {
         switch self {
-        case .sha1: Array(Insecure.SHA1.hash(data: data))
-        case .sha256: Array(SHA256.hash(data: data))
-        case .sha384: Array(SHA384.hash(data: data))
-        case .sha512: Array(SHA512.hash(data: data))
+        case .sha1: Self.iterate(Insecure.SHA1.self, data, times)
+        case .sha256: Self.iterate(SHA256.self, data, times)
+        case .sha384: Self.iterate(SHA384.self, data, times)
+        case .sha512: Self.iterate(SHA512.self, data, times)
         }
+    }
+
+    private static func iterate<H: HashFunction>(_: H.Type, _ data: [UInt8], _ times: Int) -> [UInt8] {
+        var digest = H.hash(data: data)
+        for _ in 1..<max(times, 1) {
+            digest = digest.withUnsafeBytes { H.hash(data: $0) }
+        }
+        return digest.withUnsafeBytes { Array($0) }
     }
 
     func hmac(key: [UInt8], data: [UInt8]) -> [UInt8] {

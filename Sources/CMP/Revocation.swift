@@ -40,6 +40,24 @@ public struct RevocationDetails: Sendable, Hashable {
         }
         guard iterator.next() == nil else { throw CMPError(.badDataFormat, "a RevDetails has extra fields") }
     }
+
+    func serialize(into coder: inout DER.Serializer) throws {
+        try coder.appendConstructedNode(identifier: .sequence) { details in
+            try certificate.serialize(into: &details)
+            guard let reason else { return }
+            var value = DER.Serializer()
+            try reason.serialize(into: &value, withIdentifier: .enumerated)
+            try details.appendConstructedNode(identifier: .sequence) { extensions in
+                try extensions.serialize(
+                    Certificate.Extension(
+                        oid: CMPObjectIdentifiers.crlReason,
+                        critical: false,
+                        value: value.serializedBytes[...]
+                    )
+                )
+            }
+        }
+    }
 }
 
 /// RevRepContent: one status per revocation request.

@@ -1,63 +1,10 @@
-public import CA
+import CA
 import Codecs
 import CustosX509
 import Foundation
-public import MetadataStore
+import MetadataStore
 import SwiftASN1
 import X509
-
-/// A certificate request that came through a protocol.
-public struct EnrollmentRequest: Sendable {
-    public enum Operation: String, Sendable {
-        /// A first certificate (EST simpleenroll, SCEP PKCSReq).
-        case enroll
-        /// A renewal, authenticated by the certificate being renewed (EST simplereenroll, SCEP RenewalReq).
-        case reenroll
-    }
-
-    public var profile: String
-    public var protocolName: EnrollmentProfile.EnrollmentProtocol
-    public var operation: Operation
-    /// The PKCS#10 request in DER; with `proven`, that request's DER (a CRMF CertRequest).
-    public var csr: [UInt8]
-    /// Set only by a protocol that checked the proof of possession of a request that is not PKCS#10
-    /// (CMP's ir, cr and kur).
-    public var proven: ProvenRequest?
-    public var credentials: ClientCredentials
-    /// A protocol's transaction id (SCEP's transactionID).
-    public var transaction: String?
-    /// The HTTP request's id, for the audit log.
-    public var requestID: String?
-
-    public init(
-        profile: String,
-        protocolName: EnrollmentProfile.EnrollmentProtocol,
-        operation: Operation,
-        csr: [UInt8],
-        credentials: ClientCredentials,
-        transaction: String? = nil,
-        requestID: String? = nil,
-        proven: ProvenRequest? = nil
-    ) {
-        self.proven = proven
-        self.profile = profile
-        self.protocolName = protocolName
-        self.operation = operation
-        self.csr = csr
-        self.credentials = credentials
-        self.transaction = transaction
-        self.requestID = requestID
-    }
-}
-
-/// What became of an enrollment.
-public enum EnrollmentOutcome: Sendable {
-    /// Issued now or earlier (a poll after approval): the certificate's record and the chain above it
-    /// (issuing CA first) in DER.
-    case issued(CertificateRecord, chain: [[UInt8]])
-    /// Waiting for an officer; the client asks again later.
-    case pending(EnrollmentRequestRecord)
-}
 
 extension EnrollmentService {
     /// Metadata keys issued certificates carry.
@@ -195,8 +142,9 @@ extension EnrollmentService {
                 ),
                 requester: Requester(actor: actor, requestID: request.requestID),
                 action: request.operation == .reenroll ? "certificate.reenroll" : "certificate.enroll",
-                alsoWrite: { txn, _ in
+                alsoWrite: { [alsoWrite = request.alsoWrite] txn, certificate in
                     if let oneTimeSecret { try Self.consume(oneTimeSecret, in: txn) }
+                    try alsoWrite?(txn, .issued(certificate))
                 }
             )
             return .issued(issued.record, chain: issued.chain)
@@ -281,9 +229,10 @@ extension EnrollmentService {
         let oneTimeSecret: EnrollmentSecretRecord? =
             if case .oneTimePassword(let secret) = identity { secret } else { nil }
         do {
-            try await store.write { txn in
+            try await store.write { [alsoWrite = request.alsoWrite] txn in
                 if let oneTimeSecret { try Self.consume(oneTimeSecret, in: txn) }
                 try txn.save(record)
+                try alsoWrite?(txn, .held(record))
                 try txn.appendAudit(
                     AuditEvent(
                         actor: "\(request.protocolName.rawValue)/\(profile.id)/\(identity.name)",

@@ -190,7 +190,10 @@ extension EnrollmentService {
         }
         do {
             let keyStore = authority.signing.keyStore
-            guard let key = try await keyStore.findSecretKey(label: label) else {
+            let found =
+                label == secretSealingKey.label
+                ? try await secretSealingKey.existing(keyStore) : try await keyStore.findSecretKey(label: label)
+            guard let key = found else {
                 throw EnrollmentError(.internalError, "the sealing key \(label) is not in the token")
             }
             return try await keyStore.decryptGCM(

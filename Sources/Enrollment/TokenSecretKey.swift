@@ -8,6 +8,13 @@ actor TokenSecretKey {
 
     init(label: String) { self.label = label }
 
+    /// The key if the token has it (no key is made): for opening what it sealed.
+    func existing(_ keyStore: KeyStore) async throws -> KeyReference? {
+        if let cached { return cached }
+        cached = try await keyStore.findSecretKey(label: label)
+        return cached
+    }
+
     func reference(_ keyStore: KeyStore) async throws -> KeyReference {
         if let cached { return cached }
         let reference: KeyReference

@@ -143,7 +143,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     application, CRLScheduleService(publisher: api.authority.crls),
-                    ACMECleanupService(acme: api.acme, logger: logger),
+                    EnrollmentCleanupService(acme: api.acme, logger: logger),
                     OCSPRefreshService(
                         responder: api.ocsp,
                         signerValidityDays: server.ocspDelegatedSigners ? server.ocspSignerValidityDays : nil,

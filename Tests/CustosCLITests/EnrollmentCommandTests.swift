@@ -168,4 +168,63 @@ import Testing
         #expect(unknown.status != 0 && unknown.stderr.contains("no ACME account"), "\(unknown.stderr)")
         #expect(try await serve.stop(SIGTERM) == 0)
     }
+
+    @Test func aCMPProfileFromTheCommandLineEnrollsOpenSSLWithAOneTimeSecret() async throws {
+        let directory = try makeTemporaryDirectory("cmp-cli")
+        let serve = try ServeProcess(["--port", "0"], directory: directory)
+        #expect(try await serve.waitFor("press Ctrl-C to stop"), "\(serve.text)")
+        let port = try #require(serve.text.split(separator: "serving HTTP on 127.0.0.1:").last?.prefix { $0.isNumber })
+        let url = ["--url", "http://127.0.0.1:\(port)"]
+        func run(_ arguments: [String]) throws -> CommandResult { try custos(arguments + url, directory: directory) }
+
+        #expect(
+            try run(["ca", "create", "--id", "line", "--subject", "CN=Line CA", "--algorithm", "ec-p256"]).status == 0
+        )
+        let bad = try run([
+            "enrollment", "create", "line-3", "--ca", "line", "--protocols", "cmp", "--cmp-check-after", "0",
+        ])
+        #expect(bad.status != 0 && bad.stderr.contains("cmp.checkAfterSeconds"), "\(bad.stderr)")
+        let created = try run([
+            "enrollment", "create", "line-3", "--ca", "line", "--protocols", "cmp", "--cmp-check-after", "5",
+            "--cmp-no-implicit-confirm",
+        ])
+        #expect(created.status == 0 && created.stdout.contains("/.well-known/cmp/p/line-3"), "\(created.stderr)")
+        let shown = try run(["enrollment", "show", "line-3"])
+        #expect(
+            shown.stdout.contains("\"checkAfterSeconds\" : 5") && shown.stdout.contains("\"implicitConfirm\" : false")
+        )
+        let otp = try run(["enrollment", "otp", "line-3", "--label", "controller 17"])
+        // "custos: one-time password <id> of profile …", then the secret on a line of its own.
+        let lines = otp.stdout.split(separator: "\n").map(String.init)
+        let secret = lines.last ?? ""
+        let words = (lines.first ?? "").split(separator: " ").map(String.init)
+        let id = try #require(words.firstIndex(of: "password").map { words[$0 + 1] }, "\(otp.stdout)")
+        #expect(secret.count == 27 && id.count == 16, "\(otp.stdout) \(otp.stderr)")
+
+        _ = try runCommand(
+            "openssl",
+            ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "device.key"],
+            currentDirectory: directory
+        )
+        let ir = try runCommand(
+            "openssl",
+            [
+                "cmp", "-server", "http://127.0.0.1:\(port)/.well-known/cmp/p/line-3", "-recipient", "/CN=Line CA",
+                "-cmd", "ir", "-ref", id, "-secret", "pass:" + secret, "-newkey", "device.key", "-subject",
+                "/CN=controller-17", "-certout", "device.pem",
+            ],
+            currentDirectory: directory
+        )
+        #expect(ir.status == 0, "\(ir.stdout)\(ir.stderr)")
+        let issued = try runCommand(
+            "openssl",
+            ["x509", "-in", "device.pem", "-noout", "-subject", "-issuer"],
+            currentDirectory: directory
+        )
+        #expect(
+            issued.stdout.contains("CN = controller-17") && issued.stdout.contains("CN = Line CA"),
+            "\(issued.stdout)"
+        )
+        #expect(try await serve.stop(SIGTERM) == 0)
+    }
 }

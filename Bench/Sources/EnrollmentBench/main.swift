@@ -39,8 +39,13 @@ import Foundation
 // keeps everything in memory and signs with a software key) with the same responder and DNS
 // (pebble-challtestsrv), and wrk measures REST issuance on the same server; rounds alternate.
 //
+// CMP: `--connections` clients each send irs over a kept-alive HTTPS connection (`CMPSection.swift`: every
+// ir a new transaction, MAC-protected with the profile's shared secret, asking for implicit confirmation,
+// so one message is one certificate), against wrk's REST issuance from as many connections; rounds
+// alternate. HSM operations per ir are read from the server's metrics.
+//
 // Usage: EnrollmentBench --custos PATH [--rounds 5] [--seconds 3] [--connections 32] [--accounts 16]
-//        [--only est,scep,keys,acme] [--module /usr/lib/softhsm/libsofthsm2.so]
+//        [--only est,scep,keys,acme,cmp] [--module /usr/lib/softhsm/libsofthsm2.so]
 
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? {
@@ -55,8 +60,8 @@ let rounds = Int(option("--rounds") ?? "5") ?? 5
 let seconds = Int(option("--seconds") ?? "3") ?? 3
 let connections = Int(option("--connections") ?? "32") ?? 32
 let modulePath = option("--module") ?? "/usr/lib/softhsm/libsofthsm2.so"
-/// `est`, `scep`, `keys`, `acme`, or all (default).
-let sections = Set((option("--only") ?? "est,scep,keys,acme").split(separator: ",").map(String.init))
+/// `est`, `scep`, `keys`, `acme`, `cmp`, or all (default).
+let sections = Set((option("--only") ?? "est,scep,keys,acme,cmp").split(separator: ",").map(String.init))
 /// ACME clients (each its own account and connection) of the acme section.
 let acmeAccounts = Int(option("--accounts") ?? "16") ?? 16
 
@@ -613,6 +618,62 @@ if let acmePeers, sections.contains("acme") {
             + ", pebble " + String(format: "%.1f", requestsPerOrder.pebble) + "; Custos HSM operations per order "
             + "(signatures, incl. OCSP answers signed ahead): " + String(format: "%.1f", median(hsmPerOrder))
     )
+}
+
+if sections.contains("cmp") {
+    _ = try call(
+        "POST",
+        "/v1/enrollment/profiles",
+        json: [
+            "id": "bench-cmp", "ca": "bench-ca", "category": "device", "protocols": ["cmp"],
+            "authentication": ["sharedPassword": true, "oneTimePasswords": false],
+        ]
+    )
+    let shared = try call("POST", "/v1/enrollment/profiles/bench-cmp/password", json: [:])
+    let reference = shared["id"] as? String ?? ""
+    let secret = shared["secret"] as? String ?? ""
+    func cmp() async throws -> (rate: Double, failures: Int) {
+        try await cmpIRsPerSecond(
+            port: port!,
+            path: "/.well-known/cmp/p/bench-cmp",
+            clients: connections,
+            seconds: seconds,
+            reference: reference,
+            secret: secret
+        )
+    }
+    _ = try await cmp()
+    _ = try rest()
+    var cmpRates: [Double] = []
+    var restRates: [Double] = []
+    var hsmPerIR: [Double] = []
+    for round in 0..<rounds {
+        for path in round % 2 == 0 ? ["cmp", "rest"] : ["rest", "cmp"] {
+            if path == "cmp" {
+                let before = try hsmOperations()
+                let measured = try await cmp()
+                errors += measured.failures
+                cmpRates.append(measured.rate)
+                hsmPerIR.append(Double(try hsmOperations() - before) / max(1, measured.rate * Double(seconds)))
+            } else {
+                let result = try rest()
+                errors += result.errors
+                restRates.append(result.requestsPerSecond)
+            }
+        }
+    }
+    let ratios = zip(cmpRates, restRates).map { $0 / $1 }
+    print("")
+    print("CMP ir (MAC, implicit confirmation) vs REST issuance, HTTPS, \(connections) connections, \(rounds) rounds")
+    print("| path | certificates/s (median) |")
+    print("| --- | --- |")
+    print("| REST POST /v1/cas/{ca}/certificates | \(Int(median(restRates))) |")
+    print("| CMP ir, PasswordBasedMac, answered ip | \(Int(median(cmpRates))) |")
+    print(
+        "CMP ÷ REST: " + String(format: "%.2f", median(ratios)) + " (per round: "
+            + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "); bar ≥ 0.50"
+    )
+    print("  HSM operations per ir (incl. OCSP answers signed ahead): " + String(format: "%.1f", median(hsmPerIR)))
 }
 
 if errors > 0 { print("  \(errors) requests failed") }

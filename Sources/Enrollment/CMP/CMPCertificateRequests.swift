@@ -39,51 +39,84 @@ extension EnrollmentService {
         default: throw CMPError(.badRequest, "not a certificate request")
         }
         var transaction = try await beginTransaction(exchange, certReqID: certReqID)
-        let implicit = exchange.message.header.implicitConfirm && exchange.policy.implicitConfirm
+        transaction.implicitConfirm = exchange.message.header.implicitConfirm && exchange.policy.implicitConfirm
+        var request = EnrollmentRequest(
+            profile: exchange.profile.id,
+            protocolName: .cmp,
+            operation: operation,
+            csr: csr,
+            credentials: exchange.credentials,
+            transaction: Hex.encode(exchange.transactionID),
+            requestID: exchange.requestID,
+            proven: proven
+        )
+        // The transaction's new state is stored with the certificate or the held request: one write.
+        let (begun, nonce, confirmWait) = (transaction, exchange.answerNonce, exchange.policy.confirmWaitSeconds)
+        request.alsoWrite = { txn, stored in
+            var record = begun
+            record.lastNonce = nonce
+            Self.record(stored, in: &record, confirmWaitSeconds: confirmWait)
+            try txn.save(record)
+        }
         let outcome: EnrollmentOutcome
-        do {
-            outcome = try await enroll(
-                EnrollmentRequest(
-                    profile: exchange.profile.id,
-                    protocolName: .cmp,
-                    operation: operation,
-                    csr: csr,
-                    credentials: exchange.credentials,
-                    transaction: Hex.encode(exchange.transactionID),
-                    requestID: exchange.requestID,
-                    proven: proven
-                )
-            )
-        } catch {
+        do { outcome = try await enroll(request) } catch {
             try? await update(transaction, exchange) { $0.state = .closed }
             throw error
         }
-        transaction.implicitConfirm = implicit
-        return try await reply(outcome, transaction: transaction, exchange)
+        // An outcome enroll() found stored earlier wrote nothing: record it now.
+        let stored = try store.read {
+            try $0.cmpTransaction(profile: begun.profile, transactionID: begun.transactionID)
+        }
+        return try await reply(outcome, transaction: transaction, exchange, recorded: stored?.state != .open)
     }
 
-    /// The answer for an enrollment outcome (now or at a poll), with the transaction's new state.
-    private func reply(_ outcome: EnrollmentOutcome, transaction: CMPTransactionRecord, _ exchange: CMPExchange)
-        async throws -> CMPReply
-    {
+    /// A transaction's state once its certificate is issued or its request held.
+    private static func record(
+        _ stored: EnrollmentStored,
+        in record: inout CMPTransactionRecord,
+        confirmWaitSeconds: Int
+    ) {
+        switch stored {
+        case .held(let held):
+            record.state = .waiting
+            record.enrollmentRequest = held.id
+            record.expires = now() + 30 * 86_400_000_000_000
+        case .issued(let certificate):
+            record.state = record.implicitConfirm ? .closed : .awaitingConfirmation
+            record.ca = certificate.issuer
+            record.serial = certificate.serial
+            record.expires =
+                now()
+                + (record.implicitConfirm ? cmpClosedTransactionNanoseconds : Int64(confirmWaitSeconds) * 1_000_000_000)
+        }
+    }
+
+    /// The answer for an enrollment outcome (now or at a poll), with the transaction's new state (stored
+    /// here unless it was `recorded` with the outcome).
+    private func reply(
+        _ outcome: EnrollmentOutcome,
+        transaction: CMPTransactionRecord,
+        _ exchange: CMPExchange,
+        recorded: Bool = false
+    ) async throws -> CMPReply {
         let id = Int(transaction.certReqID)
+        let confirmWait = exchange.policy.confirmWaitSeconds
         switch outcome {
         case .pending(let held):
-            try await update(transaction, exchange) {
-                $0.state = .waiting
-                $0.enrollmentRequest = held.id
-                $0.expires = Self.now() + 30 * 86_400_000_000_000
+            if !recorded {
+                try await update(transaction, exchange) {
+                    Self.record(.held(held), in: &$0, confirmWaitSeconds: confirmWait)
+                }
             }
             let content = CertRepMessage(responses: [
                 .init(certReqID: id, status: PKIStatusInfo(.waiting, ["request \(held.id) waits for an officer"]))
             ])
             return CMPReply(Self.certificateAnswer(to: transaction.requestBody, content))
         case .issued(let record, let chain):
-            try await update(transaction, exchange) {
-                $0.state = transaction.implicitConfirm ? .closed : .awaitingConfirmation
-                $0.ca = record.issuer
-                $0.serial = record.serial
-                $0.expires = Self.now() + Int64(exchange.policy.confirmWaitSeconds) * 1_000_000_000
+            if !recorded {
+                try await update(transaction, exchange) {
+                    Self.record(.issued(record), in: &$0, confirmWaitSeconds: confirmWait)
+                }
             }
             // A client that proved itself with a shared secret learns its trust anchor here (RFC 9483
             // section 4.1.1): the root of the issuing chain.

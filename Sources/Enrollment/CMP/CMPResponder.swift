@@ -146,10 +146,18 @@ extension EnrollmentService {
             else {
                 throw CMPError(.signerNotTrusted, "the senderKID names no secret of profile \(exchange.profile.id)")
             }
+            // The secret is opened for the instant its MAC key is derived; the key checks this message and
+            // makes the answer's (same parameters), and is wiped when the answer is made.
             var value = try await openSealedSecret(secret)
-            defer { for index in value.indices { value[index] = 0 } }
-            try message.verifyMAC(secret: value)
-            exchange.protection = .mac(secret, kind)
+            let derived: [UInt8]?
+            do { derived = try kind.key(secret: value) } catch {
+                for index in value.indices { value[index] = 0 }
+                throw CMPError(.badAlg, "the MAC key cannot be derived: \(error)")
+            }
+            for index in value.indices { value[index] = 0 }
+            let key = OpenedSecret(derived ?? [])
+            try message.verifyMAC(key: key.bytes)
+            exchange.protection = .mac(secret, kind, key)
             exchange.credentials = ClientCredentials(macSecret: secret)
             exchange.clientName = "secret/\(secret.id)"
             return
@@ -191,7 +199,7 @@ extension EnrollmentService {
         async throws(EnrollmentError) -> [UInt8]
     {
         do {
-            let raCertificate = try Certificate(derEncoded: ra.certificate)
+            let raCertificate = try ParsedCertificates.certificate(ra.certificate)
             let request = exchange?.message.header
             var generalInfo: [InfoTypeAndValue] = []
             if reply.implicitConfirm {
@@ -207,21 +215,18 @@ extension EnrollmentService {
                 recipientNonce: request?.senderNonce,
                 generalInfo: generalInfo
             )
-            let chain = try authority.chain(profile.ca).map { try derBytes($0) }
-            if case .mac(let secret, let kind) = exchange?.protection {
-                let protection = try Self.freshMAC(like: kind)
-                header.protectionAlgorithm = try protection.algorithmIdentifier
+            // The issuing chain, unless the reply names its own (a certificate answer has it already).
+            let chain = try reply.extraCerts ?? authority.chain(profile.ca).map { try derBytes($0) }
+            if case .mac(_, let kind, let key) = exchange?.protection {
+                defer { key.wipe() }
+                // The request's MAC parameters, salt included: the answer's key is the one derived already.
+                header.protectionAlgorithm = request?.protectionAlgorithm
                 header.senderKID = request?.senderKID
                 let message = try await PKIMessage(
                     header: header,
                     body: reply.body,
-                    extraCerts: reply.extraCerts ?? chain
-                ) {
-                    part in
-                    var value = try await self.openSealedSecret(secret)
-                    defer { for index in value.indices { value[index] = 0 } }
-                    return try protection.authenticationCode(secret: value, data: part)
-                }
+                    extraCerts: chain
+                ) { part in kind.authenticationCode(key: key.bytes, data: part) }
                 return message.der
             }
             header.protectionAlgorithm = CMSAlgorithmIdentifier(
@@ -234,7 +239,7 @@ extension EnrollmentService {
             let message = try await PKIMessage(
                 header: header,
                 body: reply.body,
-                extraCerts: [ra.certificate] + (reply.extraCerts ?? chain)
+                extraCerts: [ra.certificate] + chain
             ) { part in
                 try await keyStore.sign(key.reference, scheme: .rsaPKCS1v15(.sha256), input: .message(part))
             }
@@ -243,21 +248,6 @@ extension EnrollmentService {
             throw error
         } catch {
             throw EnrollmentError(.unavailable, "the CMP answer could not be protected: \(error)")
-        }
-    }
-
-    /// The request's MAC with a fresh salt, for the answer (RFC 9483 section 3.2).
-    private static func freshMAC(like kind: MessageProtection) throws -> MessageProtection {
-        switch kind {
-        case .passwordBasedMAC(let request):
-            var mac = request
-            mac.salt = randomBytes(16)
-            return .passwordBasedMAC(mac)
-        case .pbmac1(let request):
-            var mac = request
-            mac.salt = randomBytes(16)
-            return .pbmac1(mac)
-        case .signature: throw CMPError(.badAlg, "not a MAC")
         }
     }
 
@@ -280,7 +270,7 @@ extension EnrollmentService {
 struct CMPExchange {
     enum Protection {
         case unchecked
-        case mac(EnrollmentSecretRecord, MessageProtection)
+        case mac(EnrollmentSecretRecord, MessageProtection, OpenedSecret)
         /// The signer's certificate and the SHA-256 of its DER.
         case signature(Certificate, hash: [UInt8])
     }
@@ -304,9 +294,24 @@ struct CMPExchange {
 
     var policy: CMPPolicy { profile.cmp ?? CMPPolicy() }
     var transactionID: [UInt8] { message.header.transactionID ?? [] }
-    var macSecretID: String? { if case .mac(let secret, _) = protection { secret.id } else { nil } }
+    var macSecretID: String? { if case .mac(let secret, _, _) = protection { secret.id } else { nil } }
     var signerHash: [UInt8]? { if case .signature(_, let hash) = protection { hash } else { nil } }
     var signer: Certificate? { if case .signature(let certificate, _) = protection { certificate } else { nil } }
+}
+
+/// The MAC key derived from a shared secret for one message: held while the message's MAC is checked and
+/// its answer's made, wiped right after (and when released in any case).
+final class OpenedSecret: @unchecked Sendable {  // used by the one task answering the message
+    private(set) var bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func wipe() {
+        for index in bytes.indices { bytes[index] = 0 }
+        bytes = []
+    }
+
+    deinit { wipe() }
 }
 
 /// What to answer: a body, whether implicit confirmation is granted, and extraCerts other than the

@@ -9,13 +9,16 @@ extension EnrollmentService {
     /// Closed transactions are kept this long, so that a replayed first message finds its id in use.
     static let cmpClosedTransactionNanoseconds: Int64 = 86_400_000_000_000
 
-    /// Opens the transaction of a first message; refuses an id in use (`transactionIdInUse`).
-    func beginTransaction(_ exchange: CMPExchange, certReqID: Int) async throws -> CMPTransactionRecord {
+    /// Opens the transaction of a first message (`closed` at once for a message answered in one round,
+    /// genm and rr); refuses an id in use (`transactionIdInUse`).
+    func beginTransaction(_ exchange: CMPExchange, certReqID: Int, closed: Bool = false) async throws
+        -> CMPTransactionRecord
+    {
         let now = Self.now()
         let record = CMPTransactionRecord(
             profile: exchange.profile.id,
             transactionID: exchange.transactionID,
-            state: .open,
+            state: closed ? .closed : .open,
             requestBody: Int64(exchange.message.body.tag),
             certReqID: Int64(certReqID),
             client: exchange.clientName,
@@ -23,7 +26,9 @@ extension EnrollmentService {
             signerHash: exchange.signerHash,
             lastNonce: exchange.answerNonce,
             created: now,
-            expires: now + Int64(exchange.policy.confirmWaitSeconds) * 1_000_000_000
+            expires: now
+                + (closed
+                    ? Self.cmpClosedTransactionNanoseconds : Int64(exchange.policy.confirmWaitSeconds) * 1_000_000_000)
         )
         try await store.write { txn in
             guard try txn.cmpTransaction(profile: record.profile, transactionID: record.transactionID) == nil else {
@@ -75,5 +80,42 @@ extension EnrollmentService {
             throw CMPError(.badTime, "the certConf came after the transaction's confirmation wait")
         }
         return record
+    }
+}
+
+extension EnrollmentService {
+    /// Closes transactions whose wait is over (a certConf that never came, a request that waited 30 days,
+    /// one left open by a crash) and removes closed ones a day after they closed; returns how many it
+    /// changed. A certificate whose certConf never came stays valid: the device may hold it and only the
+    /// confirmation was lost. Several processes sharing a store may all sweep.
+    public func sweepCMPTransactions(now: Int64? = nil, limit: Int = 1000) async throws(EnrollmentError) -> Int {
+        let now = now ?? Self.now()
+        do {
+            let due = try store.read { try $0.cmpTransactions(expiringBefore: now, limit: limit) }
+            guard !due.isEmpty else { return 0 }
+            return try await store.write { txn in
+                var changed = 0
+                for record in due {
+                    guard
+                        var current = try txn.cmpTransaction(
+                            profile: record.profile,
+                            transactionID: record.transactionID
+                        ),
+                        current.expires < now
+                    else { continue }
+                    if current.state == .closed {
+                        try txn.remove(CMPTransactionRecord.self, key: current.primaryKey)
+                    } else {
+                        current.state = .closed
+                        current.expires = now + Self.cmpClosedTransactionNanoseconds
+                        try txn.save(current)
+                    }
+                    changed += 1
+                }
+                return changed
+            }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
     }
 }

@@ -14,6 +14,9 @@ struct CMPRoutes {
     func add(to router: Router<CustosRequestContext>) {
         router.post(".well-known/cmp", use: answerDefault)
         router.post(".well-known/cmp/p/:profile", use: answer)
+        // An operation label (RFC 9483 section 6.1: initialization, keyupdate, getcacerts, …) may follow; the
+        // message's body says what it is, so the label is not needed.
+        router.post(".well-known/cmp/p/:profile/:operation", use: answer)
         router.get(".well-known/cmp", use: methodNotAllowed)
         router.get(".well-known/cmp/p/:profile", use: methodNotAllowed)
     }

@@ -235,6 +235,51 @@ import X509
         #expect(try await Self.refusal(cmp, stray) == .badRequest)
     }
 
+    @Test func unconfirmedTransactionsAreClosedThenForgotten() async throws {
+        let setup = try await Self.setUp()
+        let (cmp, secret) = (setup.cmp, setup.secret)
+        let transaction = Self.randomBytes(16)
+        let ir = try await Self.message(
+            try Self.request("device-z"),
+            kid: secret.id,
+            secret: secret.secret,
+            transactionID: transaction
+        )
+        // The operation label of RFC 9483 section 6.1 may follow the profile.
+        let answer = try await cmp.server.request(
+            "POST",
+            "/.well-known/cmp/p/line/initialization",
+            token: nil,
+            body: Data(ir),
+            contentType: "application/pkixcmp"
+        )
+        let ip = try PKIMessage(derEncoded: Array(answer.body))
+        guard case .ip(let content) = ip.body, let certificate = content.responses.first?.certificate else {
+            Issue.record("no certificate: \(ip.body.name)")
+            return
+        }
+        let enrollment = cmp.server.api.enrollment
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        #expect(try await enrollment.sweepCMPTransactions(now: now) == 0)
+        // After the confirmation wait (600 s) the transaction is closed: a late certConf is refused.
+        #expect(try await enrollment.sweepCMPTransactions(now: now + 601_000_000_000) == 1)
+        let late = try await Self.message(
+            .certConf([CertStatus(certHash: Array(SHA256.hash(data: certificate)), certReqID: 0)]),
+            kid: secret.id,
+            secret: secret.secret,
+            transactionID: transaction,
+            recipientNonce: ip.header.senderNonce
+        )
+        #expect(try await Self.refusal(cmp, late) == .badRequest)
+        // A day after closing it is forgotten; the certificate stays valid.
+        #expect(try await enrollment.sweepCMPTransactions(now: now + 2 * 86_400_000_000_000) == 1)
+        let record = try cmp.server.api.store.read {
+            try $0.cmpTransaction(profile: "line", transactionID: transaction)
+        }
+        #expect(record == nil)
+        #expect(try cmp.certificates().count == 1)
+    }
+
     @Test func whatCMPCannotAnswerGetsAnHTTPError() async throws {
         let setup = try await Self.setUp()
         let cmp = setup.cmp

@@ -150,3 +150,112 @@ import X509
         #expect(try cmp.certificates().isEmpty)
     }
 }
+
+extension CMPNestedTests {
+    /// A message signed by `key` with `certificate` (and its chain) first in extraCerts.
+    static func signed(
+        _ body: PKIBody,
+        key: P256.Signing.PrivateKey,
+        chain: [[UInt8]],
+        transactionID: [UInt8] = CMPBadInputTests.randomBytes(16),
+        recipientNonce: [UInt8]? = nil
+    ) throws -> [UInt8] {
+        let certificate = try Certificate(derEncoded: chain[0])
+        let header = PKIHeader(
+            pvno: 2,
+            sender: .directoryName(certificate.subject),
+            recipient: .directoryName(try DistinguishedName { CommonName("Devices CA") }),
+            messageTime: try X509Time.generalizedTime(Int64(Date().timeIntervalSince1970)),
+            protectionAlgorithm: CMSAlgorithmIdentifier([1, 2, 840, 10045, 4, 3, 2]),
+            transactionID: transactionID,
+            senderNonce: CMPBadInputTests.randomBytes(16),
+            recipientNonce: recipientNonce
+        )
+        let signature = try key.signature(for: try PKIMessage.protectedPart(header: header, body: body))
+        return try PKIMessage(
+            header: header,
+            body: body,
+            extraCerts: chain,
+            protection: Array(signature.derRepresentation)
+        )
+        .der
+    }
+
+    @Test func anRARevokesAndADeviceThatRefusesItsCertificateGetsItRevoked() async throws {
+        let cmp = try await CMPServer.start()
+        let ra = try Self.makeRA(cmp)
+        try await cmp.profile(
+            "line",
+            ["authentication": ["clientCertificateAnchors": [ra.rootPEM]], "cmp": ["implicitConfirm": false]]
+        )
+        let secret = try await cmp.oneTimeSecret("line")
+        let transaction = CMPBadInputTests.randomBytes(16)
+        let ir = try await CMPBadInputTests.message(
+            try CMPBadInputTests.request("refused-device"),
+            kid: secret.id,
+            secret: secret.secret,
+            transactionID: transaction
+        )
+        let ip = try await post(cmp, ir)
+        guard case .ip(let content) = ip.body, let der = content.responses.first?.certificate else {
+            Issue.record("no certificate: \(ip.body.name)")
+            return
+        }
+        // The device refuses the certificate in its certConf: it is revoked, and the answer is pkiConf.
+        let refusal = try await CMPBadInputTests.message(
+            .certConf([
+                CertStatus(
+                    certHash: Array(SHA256.hash(data: der)),
+                    certReqID: 0,
+                    statusInfo: PKIStatusInfo(.rejection, ["wrong subject"], failInfo: .badCertTemplate)
+                )
+            ]),
+            kid: secret.id,
+            secret: secret.secret,
+            transactionID: transaction,
+            recipientNonce: ip.header.senderNonce
+        )
+        #expect(try await post(cmp, refusal).body == .pkiConf)
+        let certificate = try Certificate(derEncoded: der)
+        let revoked = try cmp.server.api.store.read {
+            try $0.revocation(issuer: "devices", serial: Array(certificate.serialNumber.bytes))
+        }
+        #expect(revoked?.reason == 5)  // cessationOfOperation
+
+        // An RA revokes another device's certificate; the device itself may not revoke someone else's.
+        let other = try await cmp.oneTimeSecret("line")
+        let second = try await post(
+            cmp,
+            try await CMPBadInputTests.message(
+                try CMPBadInputTests.request("second"),
+                kid: other.id,
+                secret: other.secret
+            )
+        )
+        guard case .ip(let secondContent) = second.body, let secondDER = secondContent.responses.first?.certificate
+        else {
+            Issue.record("no second certificate")
+            return
+        }
+        let target = try Certificate(derEncoded: secondDER)
+        let revocation = PKIBody.rr([
+            RevocationDetails(
+                certificate: CertTemplate(serialNumber: Array(target.serialNumber.bytes), issuer: target.issuer),
+                reason: 1
+            )
+        ])
+        let byRA = try await post(cmp, try Self.signed(revocation, key: ra.key, chain: [ra.certificate, ra.root]))
+        guard case .rp(let answer) = byRA.body else {
+            Issue.record("not an rp: \(byRA.body)")
+            return
+        }
+        #expect(answer.statuses.map(\.status) == [.accepted])
+        let reason = try cmp.server.api.store.read {
+            try $0.revocation(issuer: "devices", serial: Array(target.serialNumber.bytes))?.reason
+        }
+        #expect(reason == 1)
+        // MAC protection does not say whose certificate it is.
+        let byMAC = try await CMPBadInputTests.message(revocation, kid: other.id, secret: other.secret)
+        #expect(try await CMPBadInputTests.refusal(cmp, byMAC) == .notAuthorized)
+    }
+}

@@ -2,9 +2,10 @@ public import Enrollment
 public import Logging
 public import ServiceLifecycle
 
-/// Sweeps expired ACME nonces, orders and authorizations every few minutes while the server runs
-/// (`ACMEService.sweep`); several processes sharing a store may all sweep, as removing is idempotent.
-public struct ACMECleanupService: Service {
+/// Sweeps expired ACME nonces, orders and authorizations (`ACMEService.sweep`) and CMP transactions
+/// (`EnrollmentService.sweepCMPTransactions`) every few minutes while the server runs; several processes
+/// sharing a store may all sweep, as removing is idempotent.
+public struct EnrollmentCleanupService: Service {
     let acme: ACMEService
     let interval: Duration
     let logger: Logger
@@ -20,6 +21,9 @@ public struct ACMECleanupService: Service {
             while !Task.isCancelled {
                 do { try await acme.sweep() } catch {
                     logger.warning("the ACME sweep failed; it runs again later", metadata: ["error": "\(error)"])
+                }
+                do { _ = try await acme.enrollment.sweepCMPTransactions() } catch {
+                    logger.warning("the CMP sweep failed; it runs again later", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: interval)
             }
