@@ -38,7 +38,8 @@ extension EnrollmentService {
             certReqID = 0
         default: throw CMPError(.badRequest, "not a certificate request")
         }
-        var transaction = try await beginTransaction(exchange, certReqID: certReqID)
+        try checkUnused(exchange)
+        var transaction = newTransaction(exchange, certReqID: certReqID)
         transaction.implicitConfirm = exchange.message.header.implicitConfirm && exchange.policy.implicitConfirm
         var request = EnrollmentRequest(
             profile: exchange.profile.id,
@@ -50,24 +51,23 @@ extension EnrollmentService {
             requestID: exchange.requestID,
             proven: proven
         )
-        // The transaction's new state is stored with the certificate or the held request: one write.
-        let (begun, nonce, confirmWait) = (transaction, exchange.answerNonce, exchange.policy.confirmWaitSeconds)
+        // The transaction is stored with the certificate or the held request, in one write that also
+        // refuses it if a copy of this message raced this one there (a later copy was refused above).
+        let (begun, confirmWait) = (transaction, exchange.policy.confirmWaitSeconds)
         request.alsoWrite = { txn, stored in
+            guard try txn.cmpTransaction(profile: begun.profile, transactionID: begun.transactionID) == nil else {
+                throw CAError(.conflict, "CMP transaction \(Hex.encode(begun.transactionID)) was used before")
+            }
             var record = begun
-            record.lastNonce = nonce
             Self.record(stored, in: &record, confirmWaitSeconds: confirmWait)
             try txn.save(record)
         }
-        let outcome: EnrollmentOutcome
-        do { outcome = try await enroll(request) } catch {
-            try? await update(transaction, exchange) { $0.state = .closed }
-            throw error
-        }
+        let outcome = try await enroll(request)
         // An outcome enroll() found stored earlier wrote nothing: record it now.
         let stored = try store.read {
             try $0.cmpTransaction(profile: begun.profile, transactionID: begun.transactionID)
         }
-        return try await reply(outcome, transaction: transaction, exchange, recorded: stored?.state != .open)
+        return try await reply(outcome, transaction: transaction, exchange, recorded: stored != nil)
     }
 
     /// A transaction's state once its certificate is issued or its request held.

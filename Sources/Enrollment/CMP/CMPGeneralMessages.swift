@@ -11,7 +11,7 @@ import X509
 /// the certificate request template, and current CRLs. Any client the profile trusts may ask.
 extension EnrollmentService {
     func generalMessage(_ items: [InfoTypeAndValue], _ exchange: CMPExchange) async throws -> CMPReply {
-        _ = try await beginTransaction(exchange, certReqID: 0, closed: true)
+        try await recordClosedTransaction(exchange)
         _ = try await authenticate(exchange.credentials, for: exchange.profile)
         guard !items.isEmpty else { throw CMPError(.badRequest, "the genm asks for nothing") }
         let chain = try authority.chain(exchange.profile.ca)

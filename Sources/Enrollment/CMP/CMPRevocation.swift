@@ -12,7 +12,7 @@ import X509
 /// certificate it is.
 extension EnrollmentService {
     func revoke(_ revocations: [RevocationDetails], _ exchange: CMPExchange) async throws -> CMPReply {
-        _ = try await beginTransaction(exchange, certReqID: 0, closed: true)
+        try await recordClosedTransaction(exchange)
         guard revocations.count == 1, let details = revocations.first else {
             throw CMPError(.badRequest, "an rr names exactly one certificate")
         }

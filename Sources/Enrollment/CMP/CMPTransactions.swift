@@ -3,19 +3,18 @@ import Codecs
 import Foundation
 import MetadataStore
 
-/// CMP transactions in the store: a first message opens one (a transactionID in use is refused), the
+/// CMP transactions in the store: a first message opens one (a transactionID in use is refused; a
+/// certificate request's is stored with its certificate or held request, in the same write), the
 /// messages after it must come from the same client, carry the last answer's nonce and fit its state.
 extension EnrollmentService {
     /// Closed transactions are kept this long, so that a replayed first message finds its id in use.
     static let cmpClosedTransactionNanoseconds: Int64 = 86_400_000_000_000
 
-    /// Opens the transaction of a first message (`closed` at once for a message answered in one round,
-    /// genm and rr); refuses an id in use (`transactionIdInUse`).
-    func beginTransaction(_ exchange: CMPExchange, certReqID: Int, closed: Bool = false) async throws
-        -> CMPTransactionRecord
-    {
+    /// The transaction a first message opens (`closed` at once for a message answered in one round, genm
+    /// and rr), not stored yet.
+    func newTransaction(_ exchange: CMPExchange, certReqID: Int, closed: Bool = false) -> CMPTransactionRecord {
         let now = Self.now()
-        let record = CMPTransactionRecord(
+        return CMPTransactionRecord(
             profile: exchange.profile.id,
             transactionID: exchange.transactionID,
             state: closed ? .closed : .open,
@@ -30,13 +29,28 @@ extension EnrollmentService {
                 + (closed
                     ? Self.cmpClosedTransactionNanoseconds : Int64(exchange.policy.confirmWaitSeconds) * 1_000_000_000)
         )
+    }
+
+    /// Refuses a transactionID in use (`transactionIdInUse`): a repeated first message.
+    func checkUnused(_ exchange: CMPExchange) throws {
+        let found = try store.read {
+            try $0.cmpTransaction(profile: exchange.profile.id, transactionID: exchange.transactionID)
+        }
+        guard found == nil else {
+            throw CMPError(.transactionIdInUse, "transaction \(Hex.encode(exchange.transactionID)) was used before")
+        }
+    }
+
+    /// Stores the transaction of a message answered in one round (genm, rr), closed; refuses an id in
+    /// use (`transactionIdInUse`).
+    func recordClosedTransaction(_ exchange: CMPExchange) async throws {
+        let record = newTransaction(exchange, certReqID: 0, closed: true)
         try await store.write { txn in
             guard try txn.cmpTransaction(profile: record.profile, transactionID: record.transactionID) == nil else {
                 throw CMPError(.transactionIdInUse, "transaction \(Hex.encode(record.transactionID)) was used before")
             }
             try txn.save(record)
         }
-        return record
     }
 
     /// Saves a transaction's new state with this answer's nonce.

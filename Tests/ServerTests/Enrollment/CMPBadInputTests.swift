@@ -235,6 +235,39 @@ import X509
         #expect(try await Self.refusal(cmp, stray) == .badRequest)
     }
 
+    @Test func copiesOfOneMessageRacingEachOtherIssueOnce() async throws {
+        // A shared password (not spent by an enrollment): only the transaction stops a second certificate.
+        let cmp = try await CMPServer.start()
+        try await cmp.profile("line", ["authentication": ["sharedPassword": true, "oneTimePasswords": false]])
+        let made = try await cmp.server.request(
+            "POST",
+            "/v1/enrollment/profiles/line/password",
+            token: cmp.server.adminToken,
+            json: [String: Any]()
+        )
+        let id = try #require(made.json["id"] as? String, "\(made.text)")
+        let secret = try #require(made.json["secret"] as? String)
+        let ir = try await Self.message(try Self.request("raced"), kid: id, secret: secret)
+        let answers = try await withThrowingTaskGroup(of: PKIBody.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    let answer = try await cmp.server.request(
+                        "POST",
+                        "/.well-known/cmp/p/line",
+                        token: nil,
+                        body: Data(ir),
+                        contentType: "application/pkixcmp"
+                    )
+                    return try PKIMessage(derEncoded: Array(answer.body)).body
+                }
+            }
+            return try await group.reduce(into: [PKIBody]()) { $0.append($1) }
+        }
+        let issued = answers.filter { if case .ip = $0 { true } else { false } }
+        #expect(issued.count == 1, "\(answers.map(\.name))")
+        #expect(try cmp.certificates().count == 1)
+    }
+
     @Test func unconfirmedTransactionsAreClosedThenForgotten() async throws {
         let setup = try await Self.setUp()
         let (cmp, secret) = (setup.cmp, setup.secret)
