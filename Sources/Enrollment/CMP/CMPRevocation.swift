@@ -26,7 +26,7 @@ extension EnrollmentService {
         guard let ca = try authority.authority(profile.ca).certificate, issuer == ca.subject else {
             throw CMPError(.badCertId, "the certificate was not issued by CA \(profile.ca)")
         }
-        let serialText = Hex.encode(serial.drop { $0 == 0 }.isEmpty ? serial : Array(serial.drop { $0 == 0 }))
+        let serialText = Hex.encode(serial)
         let (record, revoked) = try store.read { reader in
             (
                 try reader.certificate(issuer: profile.ca, serial: serial),

@@ -79,6 +79,24 @@ import X509
         return error.status.failInfo
     }
 
+    /// POSTs an ir that must be answered with a certificate: the ip and the certificate (DER).
+    static func issue(_ cmp: CMPServer, _ ir: [UInt8], path: String = "/.well-known/cmp/p/line") async throws
+        -> (ip: PKIMessage, certificate: [UInt8])
+    {
+        let answer = try await cmp.server.request(
+            "POST",
+            path,
+            token: nil,
+            body: Data(ir),
+            contentType: "application/pkixcmp"
+        )
+        let ip = try PKIMessage(derEncoded: Array(answer.body))
+        guard case .ip(let content) = ip.body, let certificate = content.responses.first?.certificate else {
+            throw TestFailure("no certificate: \(ip.body.name)")
+        }
+        return (ip, certificate)
+    }
+
     static func request(_ subject: String) throws -> PKIBody {
         let key = P256.Signing.PrivateKey()
         let template = CertTemplate(
@@ -184,18 +202,7 @@ import X509
             secret: secret.secret,
             transactionID: transaction
         )
-        let answer = try await cmp.server.request(
-            "POST",
-            "/.well-known/cmp/p/line",
-            token: nil,
-            body: Data(ir),
-            contentType: "application/pkixcmp"
-        )
-        let ip = try PKIMessage(derEncoded: Array(answer.body))
-        guard case .ip(let content) = ip.body, let certificate = content.responses.first?.certificate else {
-            Issue.record("no certificate: \(ip.body)")
-            return
-        }
+        let (ip, certificate) = try await Self.issue(cmp, ir)
         // The same message again: its transaction is in use.
         #expect(try await Self.refusal(cmp, ir) == .transactionIdInUse)
         // certConf with the wrong recipNonce, then with the wrong hash; afterwards the transaction is over.
@@ -279,18 +286,7 @@ import X509
             transactionID: transaction
         )
         // The operation label of RFC 9483 section 6.1 may follow the profile.
-        let answer = try await cmp.server.request(
-            "POST",
-            "/.well-known/cmp/p/line/initialization",
-            token: nil,
-            body: Data(ir),
-            contentType: "application/pkixcmp"
-        )
-        let ip = try PKIMessage(derEncoded: Array(answer.body))
-        guard case .ip(let content) = ip.body, let certificate = content.responses.first?.certificate else {
-            Issue.record("no certificate: \(ip.body.name)")
-            return
-        }
+        let (ip, certificate) = try await Self.issue(cmp, ir, path: "/.well-known/cmp/p/line/initialization")
         let enrollment = cmp.server.api.enrollment
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         #expect(try await enrollment.sweepCMPTransactions(now: now) == 0)

@@ -196,11 +196,7 @@ extension CMPNestedTests {
             secret: secret.secret,
             transactionID: transaction
         )
-        let ip = try await post(cmp, ir)
-        guard case .ip(let content) = ip.body, let der = content.responses.first?.certificate else {
-            Issue.record("no certificate: \(ip.body.name)")
-            return
-        }
+        let (ip, der) = try await CMPBadInputTests.issue(cmp, ir)
         // The device refuses the certificate in its certConf: it is revoked, and the answer is pkiConf.
         let refusal = try await CMPBadInputTests.message(
             .certConf([
@@ -224,7 +220,7 @@ extension CMPNestedTests {
 
         // An RA revokes another device's certificate; the device itself may not revoke someone else's.
         let other = try await cmp.oneTimeSecret("line")
-        let second = try await post(
+        let (_, secondDER) = try await CMPBadInputTests.issue(
             cmp,
             try await CMPBadInputTests.message(
                 try CMPBadInputTests.request("second"),
@@ -232,11 +228,6 @@ extension CMPNestedTests {
                 secret: other.secret
             )
         )
-        guard case .ip(let secondContent) = second.body, let secondDER = secondContent.responses.first?.certificate
-        else {
-            Issue.record("no second certificate")
-            return
-        }
         let target = try Certificate(derEncoded: secondDER)
         let revocation = PKIBody.rr([
             RevocationDetails(
