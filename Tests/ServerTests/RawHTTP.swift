@@ -78,20 +78,34 @@ final class RawConnection {
         return (status, body)
     }
 
-    /// A loopback port nobody listens on now (the kernel's pick; free again once this returns).
+    /// A loopback port nobody listens on now, for a server a test starts later (free again once this
+    /// returns). It is drawn below the kernel's ephemeral range, so that the outgoing connections of other
+    /// suites running meanwhile cannot take it before the server binds it (a port the kernel picked could
+    /// be handed to one of them).
     static func freePort() throws -> Int {
+        let firstEphemeral =
+            (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+            .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32768
+        let low = 10_000
+        let high = max(low + 1000, firstEphemeral)
+        for _ in 0..<200 {
+            let port = Int.random(in: low..<high)
+            if isFree(port) { return port }
+        }
+        throw TestFailure("no free port below \(high)")
+    }
+
+    /// Whether a TCP socket can bind 127.0.0.1:`port` now.
+    private static func isFree(_ port: Int) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 }
         }
-        guard ok else { throw TestFailure("no free port: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
