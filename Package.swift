@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // pkcs11.h from p11-kit plus a dlopen shim; modules are loaded at run time, never linked.
@@ -202,6 +203,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Custos as a registration authority toward CAs elsewhere: connectors (CMP) that carry requests
+        // its CAs accept to an upstream CA, signed by the RA's HSM key, and bring back what it issued.
+        .target(
+            name: "Upstream",
+            dependencies: [
+                "CA", "CMP", "CustosX509", "Signing", "MetadataStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The secret vault: secrets encrypted in the HSM under per-namespace key-encryption keys.
         .target(
             name: "Vault",
@@ -241,7 +256,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "SCEP", "Access", "CustosX509",
-                "HSM", "ACME", "ACMEValidation",
+                "HSM", "ACME", "ACMEValidation", "Upstream",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",

@@ -20,7 +20,7 @@ LAYERS = {
     "HSM": 2, "SCEP": 2, "CMP": 2, "ACME": 2, "CustosTestSupport": 4,
     "Signing": 3, "Access": 3, "Vault": 3, "ACMEValidation": 3,
     "CA": 4,
-    "OCSP": 5, "Ceremony": 5, "Enrollment": 5,
+    "OCSP": 5, "Ceremony": 5, "Enrollment": 5, "Upstream": 5,
     "Server": 6,
     "custos": 7,
 }

@@ -9,6 +9,7 @@ public protocol APIModel: Codable, Sendable {
 /// Every API model, for the test that compares each with its schema in `docs/openapi.yaml`.
 public let allAPIModels: [any APIModel.Type] = [
     CreateCABody.self, CACertificateBody.self, RenewCABody.self, ImportCABody.self, ImportCeremonyBody.self,
+    CreateUpstreamCABody.self, UpstreamLinkView.self,
     CAView.self, CAList.self, CertificateView.self, RenewCertificateBody.self, RevokeBody.self, IssueBody.self,
     CreateNamespaceBody.self, VaultNamespaceView.self, VaultRotationProgress.self, VaultNamespacePage.self,
     WriteSecretBody.self, SecretMetadataBody.self, VaultSecretView.self, VaultSecretPage.self, DestroyedVersions.self,

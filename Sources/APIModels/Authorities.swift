@@ -161,7 +161,7 @@ public struct ImportCeremonyBody: APIModel {
 public struct CAView: APIModel {
     public var id: String
     public var tenant: String
-    /// `root`, `intermediate`, `external-subordinate` or `trust-anchor`.
+    /// `root`, `intermediate`, `external-subordinate`, `trust-anchor` or `upstream`.
     public var kind: String
     /// `active`, `pending` or `retired`.
     public var state: String
@@ -175,10 +175,12 @@ public struct CAView: APIModel {
     public var pathLength: Int?
     /// PEM: the current certificate.
     public var certificate: String?
-    /// For an external sub-CA: the CSR to send to the parent (PEM).
+    /// For an external sub-CA: the CSR to send to the parent (PEM); for an upstream CA: its RA's CSR.
     public var csr: String?
     /// Certificates the CA had before its current one.
     public var previousCertificates: Int
+    /// For an upstream CA: how Custos reaches it.
+    public var upstream: UpstreamLinkView?
 
     public init(
         id: String,
@@ -194,7 +196,8 @@ public struct CAView: APIModel {
         pathLength: Int?,
         certificate: String?,
         csr: String?,
-        previousCertificates: Int
+        previousCertificates: Int,
+        upstream: UpstreamLinkView? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -210,6 +213,7 @@ public struct CAView: APIModel {
         self.certificate = certificate
         self.csr = csr
         self.previousCertificates = previousCertificates
+        self.upstream = upstream
     }
 
     public static let example = CAView(
@@ -226,7 +230,8 @@ public struct CAView: APIModel {
         pathLength: 0,
         certificate: "-----BEGIN CERTIFICATE-----…",
         csr: "-----BEGIN CERTIFICATE REQUEST-----…",
-        previousCertificates: 1
+        previousCertificates: 1,
+        upstream: .example
     )
 }
 

@@ -32,6 +32,10 @@ public struct CAError: Error, Sendable, CustomStringConvertible {
         /// A condition the caller's part of an issuance checks no longer held when it was stored (a
         /// one-time password used meanwhile); nothing was stored.
         public static let conflict = Code(rawValue: "conflict")
+        /// An upstream CA could not be reached in time or answered something unreadable; nothing was stored.
+        public static let upstreamUnavailable = Code(rawValue: "upstream_unavailable")
+        /// An upstream CA refused the request, or what it issued does not fit it; nothing was stored.
+        public static let upstreamRefused = Code(rawValue: "upstream_refused")
         /// The HSM did not answer in time or is being recovered.
         public static let hsmUnavailable = Code(rawValue: "hsm_unavailable")
         /// The HSM or the store failed.

@@ -33,7 +33,16 @@ public final class CertificateAuthority: Sendable {
         var category: CertificateCategory
     }
 
-    public init(signing: SigningService, store: any MetadataBackend, configuration: CAConfiguration = .init()) {
+    /// The protocols this process speaks to upstream CAs.
+    let upstream: UpstreamConnectors
+
+    public init(
+        signing: SigningService,
+        store: any MetadataBackend,
+        configuration: CAConfiguration = .init(),
+        upstream: UpstreamConnectors = .init()
+    ) {
+        self.upstream = upstream
         self.signing = signing
         self.store = store
         self.configuration = configuration

@@ -1,5 +1,7 @@
+import Crypto
 public import CustosX509
 import SwiftASN1
+public import X509
 
 /// A requester's confirmation of one certificate, in a certConf (RFC 9810 section 5.3.18).
 ///
@@ -63,6 +65,30 @@ public struct CertStatus: Sendable, Hashable {
             if let hashAlgorithm {
                 try sequence.appendConstructedNode(identifier: .context(0)) { try hashAlgorithm.serialize(into: &$0) }
             }
+        }
+    }
+
+    /// The hash a certConf's certHash uses: `hashAlg` if given, else the certificate's signature hash
+    /// (RFC 9810 section 5.3.18; SHA-512 for Ed25519, RFC 9481 section 3.3).
+    public static func confirmationHash(_ algorithm: CMSAlgorithmIdentifier?, certificate: Certificate)
+        -> (([UInt8]) -> [UInt8])?
+    {
+        let sha256: ([UInt8]) -> [UInt8] = { Array(SHA256.hash(data: $0)) }
+        let sha384: ([UInt8]) -> [UInt8] = { Array(SHA384.hash(data: $0)) }
+        let sha512: ([UInt8]) -> [UInt8] = { Array(SHA512.hash(data: $0)) }
+        if let algorithm {
+            switch algorithm.algorithm {
+            case [2, 16, 840, 1, 101, 3, 4, 2, 1]: return sha256
+            case [2, 16, 840, 1, 101, 3, 4, 2, 2]: return sha384
+            case [2, 16, 840, 1, 101, 3, 4, 2, 3]: return sha512
+            default: return nil
+            }
+        }
+        switch certificate.signatureAlgorithm {
+        case .ecdsaWithSHA256, .sha256WithRSAEncryption: return sha256
+        case .ecdsaWithSHA384, .sha384WithRSAEncryption: return sha384
+        case .ecdsaWithSHA512, .sha512WithRSAEncryption, .ed25519: return sha512
+        default: return nil
         }
     }
 }

@@ -55,7 +55,8 @@ public struct EnrollmentError: Error, Sendable, CustomStringConvertible {
         case let error as CAError:
             switch error.code {
             case .invalidCSR: return EnrollmentError(.invalidCSR, error.message)
-            case .policyViolation: return EnrollmentError(.policyViolation, error.message)
+            case .policyViolation, .upstreamRefused: return EnrollmentError(.policyViolation, error.message)
+            case .upstreamUnavailable: return EnrollmentError(.unavailable, error.message)
             case .invalidInput: return EnrollmentError(.invalidInput, error.message)
             case .unknownCA, .caNotUsable: return EnrollmentError(.invalidInput, error.message)
             case .conflict: return EnrollmentError(.forbidden, error.message)

@@ -47,8 +47,16 @@ public final class EnrollmentService: Sendable {
         -> EnrollmentProfile
     {
         try profile.validate()
-        do { _ = try authority.authority(profile.ca) } catch {
+        let ca: Authority
+        do { ca = try authority.authority(profile.ca) } catch {
             throw EnrollmentError(.invalidInput, "ca: \(error.message)")
+        }
+        if ca.record.kind == .upstream, profile.protocols.contains(.scep) {
+            // SCEP clients encrypt to the RA; an upstream CA's RA key only signs.
+            throw EnrollmentError(
+                .invalidInput,
+                "protocols: CA \(profile.ca) is upstream, and SCEP needs an RA key that decrypts; offer EST, CMP or ACME"
+            )
         }
         let record: EnrollmentProfileRecord
         do {

@@ -67,9 +67,11 @@ extension APIError {
         case .unknownCA, .unknownCertificate: APIError(.notFound, error.code.rawValue, error.message)
         case .caExists, .caNotUsable, .alreadyRevoked, .conflict:
             APIError(.conflict, error.code.rawValue, error.message)
-        case .policyViolation: APIError(.unprocessableContent, error.code.rawValue, error.message)
+        case .policyViolation, .upstreamRefused: APIError(.unprocessableContent, error.code.rawValue, error.message)
         case .hsmUnavailable:
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
+        case .upstreamUnavailable:
+            APIError(.badGateway, error.code.rawValue, error.message, headers: [.retryAfter: "30"])
         case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
         }

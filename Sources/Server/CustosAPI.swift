@@ -10,6 +10,7 @@ public import Logging
 public import MetadataStore
 public import OCSP
 public import Signing
+import Upstream
 public import Vault
 
 /// The HTTP API: every route, its middleware, and the application that serves it.
@@ -37,7 +38,12 @@ public struct CustosAPI: Sendable {
         ServerMetrics.bootstrap()
         signing = try SigningService(pool: pool, store: store, limits: configuration.signing)
         credentials = Credentials(store: store)
-        authority = CertificateAuthority(signing: signing, store: store, configuration: configuration.ca)
+        authority = CertificateAuthority(
+            signing: signing,
+            store: store,
+            configuration: configuration.ca,
+            upstream: UpstreamConnectors(["cmp": CMPConnector()])
+        )
         ocsp = OCSPResponder(
             authority: authority,
             validitySeconds: configuration.ocspValidity.components.seconds,
@@ -88,6 +94,7 @@ public struct CustosAPI: Sendable {
         ).add(to: protected)
         let maxBodyBytes = configuration.maxBodyBytes
         AuthorityRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(public: router, protected: protected)
+        UpstreamCARoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(to: protected)
         AuthorityImportRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(to: protected)
         IssuanceRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(to: protected)
         RevocationRoutes(authority: authority, maxBodyBytes: maxBodyBytes).add(public: router, protected: protected)

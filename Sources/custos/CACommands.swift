@@ -10,7 +10,7 @@ struct CACommand: AsyncParsableCommand {
         abstract: "Create, import, list, renew and retire certificate authorities (through the API).",
         subcommands: [
             ListCAsCommand.self, ShowCACommand.self, CreateCACommand.self, ImportCACommand.self,
-            ImportCeremonyCommand.self,
+            ImportCeremonyCommand.self, CreateUpstreamCACommand.self, SetCACertificateCommand.self,
             RenewCACommand.self, RetireCACommand.self, ChainCommand.self, CRLCommand.self,
         ]
     )

@@ -152,7 +152,7 @@ import Testing
             [
                 "register", "--server", "http://127.0.0.1:\(port)/acme/web/directory", "--agree-tos", "-m",
                 "ops@acme.test", "--non-interactive", "--config-dir", "\(directory)/cb", "--work-dir",
-                "\(directory)/cbw", "--logs-dir", "\(directory)/cbl", "--eab-kid", kid, "--eab-hmac-key", hmac,
+                "\(directory)/cbw", "--logs-dir", "\(directory)/cbl", "--eab-kid=" + kid, "--eab-hmac-key=" + hmac,
             ]
         )
         #expect(registered.status == 0, "\(registered.stderr)")

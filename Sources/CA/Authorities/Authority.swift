@@ -43,11 +43,14 @@ public struct Authority: Sendable {
         return length
     }
 
-    /// Whether the CA can sign now: it is active, has its certificate, and Custos holds its key.
+    /// Whether the CA can issue now: it is active, has its certificate, and Custos holds its key (for an
+    /// upstream CA: its RA's certificate).
     public func requireUsable() throws(CAError) {
-        guard record.state == .active, certificate != nil, record.keyName != nil else {
+        let canIssue = record.kind == .upstream ? record.upstream?.raCertificate != nil : record.keyName != nil
+        guard record.state == .active, certificate != nil, canIssue else {
             let why =
                 switch (record.state, record.kind) {
+                case (.pending, .upstream): "it waits for the certificate of its registration authority"
                 case (.pending, _): "it waits for its certificate from the external parent"
                 case (.retired, _): "it is retired"
                 case (_, .trustAnchor): "it is a trust anchor; Custos does not hold its key"

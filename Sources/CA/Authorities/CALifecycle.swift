@@ -84,6 +84,14 @@ extension CertificateAuthority {
         async throws(CAError) -> Authority
     {
         let current = try authority(id)
+        if current.record.kind == .upstream {
+            return try await importRACertificate(
+                ca: id,
+                certificate: certificate,
+                issuerChain: issuerChain,
+                requester: requester
+            )
+        }
         guard current.record.kind == .externalSubordinate, let keyName = current.keyName else {
             throw CAError(.caNotUsable, "CA \(id) is not a sub-CA of an external parent; its certificate is made here")
         }

@@ -1,4 +1,5 @@
 import Codecs
+import CustosX509
 import Foundation
 public import MetadataStore
 import Signing
@@ -23,6 +24,7 @@ extension CertificateAuthority {
     public func registrationAuthority(ca id: String, requester: Requester) async throws(CAError)
         -> RegistrationAuthorityRecord
     {
+        if let link = try authority(id).record.upstream { return try upstreamRegistrationAuthority(ca: id, link) }
         if let current = try currentRegistrationAuthority(ca: id) { return current }
         // Missing or due: one caller makes it; the others find it made when their turn comes.
         return try await creations.run("scep-ra/\(id)") { () async throws(CAError) in
@@ -117,5 +119,23 @@ extension CertificateAuthority {
         } catch {
             throw CAError.from(error)
         }
+    }
+
+    /// An upstream CA's registration authority is the one Custos is toward it: its key (made for
+    /// signing only, so it signs CMP answers but opens no SCEP envelope) and the upstream's certificate.
+    private func upstreamRegistrationAuthority(ca id: String, _ link: UpstreamLink) throws(CAError)
+        -> RegistrationAuthorityRecord
+    {
+        guard let der = link.raCertificate, let certificate = try? ParsedCertificates.certificate(der) else {
+            throw CAError(.caNotUsable, "CA \(id) waits for the certificate of its registration authority")
+        }
+        return RegistrationAuthorityRecord(
+            ca: id,
+            generation: 0,
+            keyName: link.raKeyName,
+            caKeyName: "",
+            certificate: der,
+            notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970)
+        )
     }
 }

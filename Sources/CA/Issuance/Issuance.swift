@@ -137,6 +137,13 @@ extension CertificateAuthority {
         do {
             try await store.write { txn in
                 guard try txn.record(CertificateRecord.self, key: signed.record.primaryKey) == nil else {
+                    if signed.authority.record.kind == .upstream {
+                        throw CAError(
+                            .upstreamRefused,
+                            "upstream CA \(signed.authority.id) returned certificate "
+                                + "\(Hex.encode(signed.record.serial)), which Custos holds already"
+                        )
+                    }
                     throw CAError(.internalError, "serial number collision; try again")
                 }
                 try txn.save(signed.record)
@@ -194,6 +201,18 @@ extension CertificateAuthority {
         }
         let validity = try Validity(days: validityDays)
             .within(authority, explicit: requestedDays != nil && !cutToIssuer, what: "the certificate")
+        if authority.record.kind == .upstream {
+            return try await forward(
+                subject,
+                to: authority,
+                policy: policy,
+                category: category,
+                validity: validity,
+                metadata: metadata,
+                requester: requester,
+                action: action
+            )
+        }
         guard let issuerCertificate = authority.certificate, let keyName = authority.keyName else {
             throw CAError(.caNotUsable, "CA \(id) cannot sign")
         }
@@ -336,49 +355,6 @@ extension CertificateAuthority {
             }
         } catch {
             throw CAError.from(error)
-        }
-    }
-
-    // MARK: Checks
-
-    /// Parses a PKCS#10 request (DER) and checks its signature (proof of possession); an RSA key under
-    /// 2048 bits is a policy refusal. Every enrollment route starts here.
-    public static func parseCSR(_ der: [UInt8]) throws(CAError) -> CertificateSigningRequest {
-        let csr: CertificateSigningRequest
-        do { csr = try CertificateSigningRequest(derEncoded: der) } catch {
-            if let bits = SubjectKeyAlgorithm.rsaModulusBits(inCSR: der), bits < 2048 {
-                throw CAError(
-                    .policyViolation,
-                    "rule allowedKeyAlgorithms: rsa-\(bits) keys are not allowed; RSA keys need at least 2048 bits"
-                )
-            }
-            throw CAError(.invalidCSR, "the CSR is not a PKCS#10 request in DER or PEM: \(error)")
-        }
-        guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
-            throw CAError(
-                .invalidCSR,
-                "the CSR's signature does not verify with its public key (no proof of possession)"
-            )
-        }
-        return csr
-    }
-
-    /// Metadata: at most 64 pairs; keys 1 to 64 of `A-Z a-z 0-9 . _ -`; values up to 1024 bytes.
-    static func validate(metadata: [String: String]) throws(CAError) {
-        guard metadata.count <= 64 else { throw CAError(.invalidInput, "at most 64 metadata pairs") }
-        for (key, value) in metadata {
-            let valid =
-                (1...64).contains(key.utf8.count)
-                && key.utf8.allSatisfy { byte in
-                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                        || byte == 0x2E || byte == 0x5F || byte == 0x2D
-                }
-            guard valid else {
-                throw CAError(.invalidInput, "metadata key \"\(key)\" must have 1 to 64 of A-Z a-z 0-9 . _ -")
-            }
-            guard value.utf8.count <= 1024 else {
-                throw CAError(.invalidInput, "metadata value of \(key) is longer than 1024 bytes")
-            }
         }
     }
 }

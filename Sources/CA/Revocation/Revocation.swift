@@ -23,6 +23,11 @@ extension CertificateAuthority {
             throw CAError(.invalidInput, "invalidityDate lies in the future")
         }
         let record = try certificate(ca: ca, serial: serial)
+        let authority = try authority(ca)
+        if authority.record.kind == .upstream, record.status == .valid {
+            // The upstream CA revokes first (it publishes the CRLs and OCSP answers); a refusal stores nothing.
+            try await revokeUpstream(record, of: authority, reason: reason, requestID: requester.requestID)
+        }
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let revocation = RevocationRecord(
             issuer: ca,
@@ -95,7 +100,12 @@ extension CertificateAuthority {
                 "a bulk revocation needs a condition besides the CA (metadata, text, category, serial or expiry)"
             )
         }
-        _ = try authority(ca)
+        guard try authority(ca).record.kind != .upstream else {
+            throw CAError(
+                .caNotUsable,
+                "CA \(ca) is upstream: its certificates are revoked one by one, each by the upstream CA first"
+            )
+        }
         narrowed.ca = ca
         narrowed.status = .valid
         let matches = try CertificateSearch(store: store).all(narrowed)

@@ -1,3 +1,4 @@
+import SwiftASN1
 public import X509
 
 extension CMSAlgorithmIdentifier {
@@ -15,5 +16,15 @@ extension CMSAlgorithmIdentifier {
         case [1, 3, 101, 112]: .ed25519
         default: nil
         }
+    }
+}
+
+extension CMSAlgorithmIdentifier {
+    /// The identifier of a signature algorithm Custos's keys use, with the parameters
+    /// `SignatureAlgorithmIdentifier` writes (absent for ECDSA and Ed25519, NULL for RSA).
+    public init(signatureAlgorithm: Certificate.SignatureAlgorithm) throws {
+        var coder = DER.Serializer()
+        try SignatureAlgorithmIdentifier.serialize(signatureAlgorithm, into: &coder)
+        try self.init(node: try DER.parse(coder.serializedBytes))
     }
 }

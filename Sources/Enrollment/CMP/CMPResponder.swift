@@ -229,20 +229,16 @@ extension EnrollmentService {
                 ) { part in kind.authenticationCode(key: key.bytes, data: part) }
                 return message.der
             }
-            header.protectionAlgorithm = CMSAlgorithmIdentifier(
-                [1, 2, 840, 113_549, 1, 1, 11],
-                parameters: [0x05, 0x00]
-            )
+            // The RA's key signs: RSA-2048 for a CA's own RA, any algorithm for an upstream CA's.
+            let key = try authority.privateKey(try authority.signing.keys.serviceKey(ra.keyName))
+            let algorithm = key.defaultSignatureAlgorithm
+            header.protectionAlgorithm = try CMSAlgorithmIdentifier(signatureAlgorithm: algorithm)
             header.senderKID = try raCertificate.extensions.subjectKeyIdentifier.map { Array($0.keyIdentifier) }
-            let key = try authority.signing.keys.serviceKey(ra.keyName)
-            let keyStore = authority.signing.keyStore
             let message = try await PKIMessage(
                 header: header,
                 body: reply.body,
                 extraCerts: [ra.certificate] + chain
-            ) { part in
-                try await keyStore.sign(key.reference, scheme: .rsaPKCS1v15(.sha256), input: .message(part))
-            }
+            ) { part in try await key.signatureValue(part, signatureAlgorithm: algorithm) }
             return message.der
         } catch let error as EnrollmentError {
             throw error

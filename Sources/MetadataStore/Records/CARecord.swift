@@ -1,8 +1,9 @@
 /// A certificate authority Custos operates (or a trust anchor it imported).
 public struct CARecord: StoredRecord, Hashable {
     public static let table = "cas"
-    /// Version 2 added the CSR, the external issuer chain and previous certificates.
-    public static let formatVersions: ClosedRange<UInt8> = 1...2
+    /// Version 2 added the CSR, the external issuer chain and previous certificates; version 3 the
+    /// upstream link.
+    public static let formatVersions: ClosedRange<UInt8> = 1...3
     /// Read on every request that uses it; readers cache it by change stamp.
     public static let tracksChanges = true
 
@@ -15,10 +16,12 @@ public struct CARecord: StoredRecord, Hashable {
         case externalSubordinate = "external-subordinate"
         /// A certificate of another PKI, trusted but without a key here.
         case trustAnchor = "trust-anchor"
+        /// A CA elsewhere that Custos forwards requests to as its registration authority.
+        case upstream
     }
 
     public enum State: String, Sendable, Hashable, CaseIterable {
-        /// Waiting for the external parent's certificate.
+        /// Waiting for the external parent's certificate (for an upstream CA: the RA's certificate).
         case pending
         case active
         case retired
@@ -32,17 +35,20 @@ public struct CARecord: StoredRecord, Hashable {
     public var subject: String
     /// The parent CA's id, for intermediates held by Custos.
     public var parent: String?
-    /// The signing key's `KeyRecord` name; nil for trust anchors.
+    /// The signing key's `KeyRecord` name; nil for trust anchors and upstream CAs.
     public var keyName: String?
     /// The CA certificate (DER); nil while pending.
     public var certificate: [UInt8]?
     public var created: Int64
-    /// For an external subordinate: the CSR Custos made for the parent (DER).
+    /// For an external subordinate: the CSR Custos made for the parent (DER); for an upstream CA: the
+    /// RA's CSR.
     public var csr: [UInt8]?
     /// For an external subordinate: the parent's chain above the certificate (DER, parent first).
     public var issuerChain: [[UInt8]]
     /// Certificates the CA had before renewals (DER, oldest first).
     public var previousCertificates: [[UInt8]]
+    /// For an upstream CA: how Custos reaches it.
+    public var upstream: UpstreamLink?
 
     public init(
         id: String,
@@ -56,7 +62,8 @@ public struct CARecord: StoredRecord, Hashable {
         created: Int64,
         csr: [UInt8]? = nil,
         issuerChain: [[UInt8]] = [],
-        previousCertificates: [[UInt8]] = []
+        previousCertificates: [[UInt8]] = [],
+        upstream: UpstreamLink? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -70,6 +77,7 @@ public struct CARecord: StoredRecord, Hashable {
         self.csr = csr
         self.issuerChain = issuerChain
         self.previousCertificates = previousCertificates
+        self.upstream = upstream
     }
 
     public var primaryKey: Key { Self.key(id: id) }
@@ -96,6 +104,8 @@ public struct CARecord: StoredRecord, Hashable {
         writer.write(csr)
         writer.write(issuerChain)
         writer.write(previousCertificates)
+        writer.write(upstream != nil)
+        upstream?.encode(into: &writer)
     }
 
     public init(from reader: inout RecordReader) throws(StoreError) {
@@ -115,6 +125,8 @@ public struct CARecord: StoredRecord, Hashable {
         csr = try reader.readOptionalBytes()
         issuerChain = try reader.readByteStrings()
         previousCertificates = try reader.readByteStrings()
+        let linked = reader.formatVersion >= 3 ? try reader.readBool() : false
+        upstream = linked ? try UpstreamLink(from: &reader) : nil
     }
 }
 

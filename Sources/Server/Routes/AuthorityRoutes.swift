@@ -113,7 +113,11 @@ struct AuthorityRoutes {
         try context.require(.admin, .officer, .auditor)
         let ca = try authority.authority(try context.ca(authority))
         guard let csr = ca.record.csr else {
-            throw APIError(.notFound, "not_found", "CA \(ca.id) has no CSR: only external sub-CAs do")
+            throw APIError(
+                .notFound,
+                "not_found",
+                "CA \(ca.id) has no CSR: only external sub-CAs and upstream CAs (their RA's) do"
+            )
         }
         return CertificateResponses.binary(
             Array(PEM.encode(csr, label: "CERTIFICATE REQUEST").utf8),

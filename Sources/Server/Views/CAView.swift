@@ -20,7 +20,16 @@ extension CAView {
             pathLength: authority.maxPathLength,
             certificate: authority.record.certificate.map { PEM.encode($0) },
             csr: authority.record.csr.map { PEM.encode($0, label: "CERTIFICATE REQUEST") },
-            previousCertificates: authority.record.previousCertificates.count
+            previousCertificates: authority.record.previousCertificates.count,
+            upstream: authority.record.upstream.map { link in
+                UpstreamLinkView(
+                    protocol: link.protocolName,
+                    url: link.url,
+                    raCertificate: link.raCertificate.map { PEM.encode($0) },
+                    timeoutSeconds: link.timeoutSeconds,
+                    attempts: link.attempts
+                )
+            }
         )
     }
 }

@@ -100,7 +100,7 @@ import Testing
         let issued = try await acme.lego(
             "lego",
             account + [
-                "--eab", "--kid", kid, "--hmac", hmac, "--domains", "eab.acme.test", "--http", "--http.port",
+                "--eab", "--kid=" + kid, "--hmac=" + hmac, "--domains", "eab.acme.test", "--http", "--http.port",
                 "127.0.0.1:\(acme.http01Port)", "run",
             ]
         )
