@@ -60,6 +60,9 @@ public struct EnrollmentProfileBody: APIModel {
     public var acme: EnrollmentACMEBody?
     /// How CMP answers (defaults when absent).
     public var cmp: EnrollmentCMPBody?
+    /// For a profile of an upstream CA: `fail` (default), or `hold` the request while that CA cannot be
+    /// reached and send it again in the background.
+    public var whenUpstreamUnavailable: String?
 
     public init(
         id: String?,
@@ -73,8 +76,10 @@ public struct EnrollmentProfileBody: APIModel {
         renewal: EnrollmentRenewalBody? = nil,
         description: String? = nil,
         acme: EnrollmentACMEBody? = nil,
-        cmp: EnrollmentCMPBody? = nil
+        cmp: EnrollmentCMPBody? = nil,
+        whenUpstreamUnavailable: String? = nil
     ) {
+        self.whenUpstreamUnavailable = whenUpstreamUnavailable
         self.cmp = cmp
         self.id = id
         self.ca = ca
@@ -101,7 +106,8 @@ public struct EnrollmentProfileBody: APIModel {
         renewal: .example,
         description: "Controllers built on line 3",
         acme: .example,
-        cmp: .example
+        cmp: .example,
+        whenUpstreamUnavailable: "fail"
     )
 }
 
@@ -119,6 +125,8 @@ public struct EnrollmentProfileView: APIModel {
     public var description: String?
     public var acme: EnrollmentACMEBody?
     public var cmp: EnrollmentCMPBody?
+    /// `fail` or `hold` (see `EnrollmentProfileBody`).
+    public var whenUpstreamUnavailable: String
     /// Paths the profile answers on (`/.well-known/est/<id>/`, `/scep/<id>`, `/acme/<id>/directory`,
     /// `/.well-known/cmp/p/<id>`).
     public var endpoints: [String]
@@ -136,8 +144,10 @@ public struct EnrollmentProfileView: APIModel {
         description: String?,
         acme: EnrollmentACMEBody? = nil,
         cmp: EnrollmentCMPBody? = nil,
+        whenUpstreamUnavailable: String = "fail",
         endpoints: [String]
     ) {
+        self.whenUpstreamUnavailable = whenUpstreamUnavailable
         self.cmp = cmp
         self.id = id
         self.ca = ca
@@ -166,6 +176,7 @@ public struct EnrollmentProfileView: APIModel {
         description: "Controllers built on line 3",
         acme: .example,
         cmp: .example,
+        whenUpstreamUnavailable: "fail",
         endpoints: ["/.well-known/est/line-3/", "/scep/line-3"]
     )
 }
@@ -275,6 +286,11 @@ public struct EnrollmentRequestView: APIModel {
     public var serial: String?
     /// The request in PEM.
     public var csr: String
+    /// Held because the profile's upstream CA could not be reached (sent again in the background), not
+    /// for an officer.
+    public var awaitingUpstream: Bool
+    /// Why the last attempt to reach the upstream CA failed.
+    public var upstreamError: String?
 
     public init(
         id: String,
@@ -289,8 +305,12 @@ public struct EnrollmentRequestView: APIModel {
         decided: Date?,
         reason: String?,
         serial: String?,
-        csr: String
+        csr: String,
+        awaitingUpstream: Bool = false,
+        upstreamError: String? = nil
     ) {
+        self.awaitingUpstream = awaitingUpstream
+        self.upstreamError = upstreamError
         self.id = id
         self.protocol = `protocol`
         self.profile = profile
@@ -319,7 +339,9 @@ public struct EnrollmentRequestView: APIModel {
         decided: Date(timeIntervalSince1970: 1_795_004_000),
         reason: "not on the build list",
         serial: "1a2b3c",
-        csr: "-----BEGIN CERTIFICATE REQUEST-----\nMIIB…\n-----END CERTIFICATE REQUEST-----"
+        csr: "-----BEGIN CERTIFICATE REQUEST-----\nMIIB…\n-----END CERTIFICATE REQUEST-----",
+        awaitingUpstream: false,
+        upstreamError: "upstream CA corporate … gave no usable answer after 3 attempt(s): …"
     )
 }
 

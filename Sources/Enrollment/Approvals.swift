@@ -31,6 +31,17 @@ extension EnrollmentService {
         guard request.state == .pending else {
             throw EnrollmentError(.alreadyDecided, "request \(id) is \(request.state.rawValue) already")
         }
+        return try await issue(held: request, requester: requester, action: "enrollment.approve")
+    }
+
+    /// Issues the certificate the pending `request` asks for, and marks it issued in the same write with
+    /// an audit entry `action` by `requester` (an officer's approval, or a retry toward an upstream CA).
+    /// When the profile's upstream CA cannot be reached and the profile holds such requests, the request
+    /// is left waiting for it (and the error thrown).
+    func issue(held request: EnrollmentRequestRecord, requester: Requester, action: String)
+        async throws(EnrollmentError) -> EnrollmentRequestRecord
+    {
+        let id = request.id
         let profile = try profile(request.profile)
         let requested = try RequestedCertificate(held: request.csr, protocolName: request.protocolName)
         let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
@@ -64,6 +75,7 @@ extension EnrollmentService {
                         throw CAError(.conflict, "request \(id) was decided meanwhile")
                     }
                     current.state = .issued
+                    current.awaitingUpstream = false
                     current.serial = Hex.encode(certificate.serial)
                     current.decidedBy = requester.actor
                     current.decided = decided
@@ -71,7 +83,7 @@ extension EnrollmentService {
                     try txn.appendAudit(
                         AuditEvent(
                             actor: requester.actor,
-                            action: "enrollment.approve",
+                            action: action,
                             object: "enrollment-request/\(id)",
                             outcome: "success: certificate/\(profile.ca)/\(Hex.encode(certificate.serial)) for "
                                 + "\(request.client) under profile \(profile.id)",
@@ -85,9 +97,13 @@ extension EnrollmentService {
             approved.serial = Hex.encode(issued.record.serial)
             approved.decidedBy = requester.actor
             approved.decided = decided
+            approved.awaitingUpstream = false
             return approved
         } catch {
             let failure = EnrollmentError.from(error)
+            if failure.code == .upstreamUnavailable, profile.holdsWhenUpstreamUnavailable {
+                await noteUpstreamFailure(of: id, failure.message)
+            }
             throw failure.code == .forbidden ? EnrollmentError(.alreadyDecided, failure.message) : failure
         }
     }

@@ -149,7 +149,22 @@ extension EnrollmentService {
             )
             return .issued(issued.record, chain: issued.chain)
         } catch {
-            throw EnrollmentError.from(error)
+            guard error.code == .upstreamUnavailable, profile.holdsWhenUpstreamUnavailable else {
+                throw EnrollmentError.from(error)
+            }
+            // Held and sent to the upstream CA again in the background; the client polls meanwhile.
+            return .pending(
+                try await hold(
+                    request,
+                    subject: requested.subject,
+                    keyHash: keyHash,
+                    profile: profile,
+                    identity: identity,
+                    clientSubject: clientSubject,
+                    renews: renewed,
+                    upstreamError: error.message
+                )
+            )
         }
     }
 
@@ -212,7 +227,8 @@ extension EnrollmentService {
         profile: EnrollmentProfile,
         identity: ClientIdentity,
         clientSubject: DistinguishedName?,
-        renews: CertificateRecord?
+        renews: CertificateRecord?,
+        upstreamError: String? = nil
     ) async throws(EnrollmentError) -> EnrollmentRequestRecord {
         let record = EnrollmentRequestRecord(
             id: Hex.encode(Self.randomBytes(8)),
@@ -224,7 +240,9 @@ extension EnrollmentService {
             keyHash: keyHash,
             transaction: request.transaction,
             renews: renews.map { Hex.encode($0.serial) },
-            created: Self.now()
+            created: Self.now(),
+            awaitingUpstream: upstreamError != nil,
+            upstreamError: upstreamError
         )
         let oneTimeSecret: EnrollmentSecretRecord? =
             if case .oneTimePassword(let secret) = identity { secret } else { nil }
@@ -239,7 +257,8 @@ extension EnrollmentService {
                         action: "enrollment.pending",
                         object: "enrollment-request/\(record.id)",
                         outcome: "pending: \(request.operation.rawValue) for "
-                            + "\(DistinguishedNameText.format(subject)) waits for an officer",
+                            + "\(DistinguishedNameText.format(subject)) waits for "
+                            + (upstreamError.map { "upstream CA \(profile.ca) (\($0))" } ?? "an officer"),
                         requestID: request.requestID
                     )
                 )

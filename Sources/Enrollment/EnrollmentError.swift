@@ -34,6 +34,8 @@ public struct EnrollmentError: Error, Sendable, CustomStringConvertible {
         public static let notImplemented = Code(rawValue: "not_implemented")
         /// The HSM is busy or being recovered; try again.
         public static let unavailable = Code(rawValue: "unavailable")
+        /// The profile's upstream CA could not be reached or gave no usable answer; try again later.
+        public static let upstreamUnavailable = Code(rawValue: "upstream_unavailable")
         /// The HSM or the store failed.
         public static let internalError = Code(rawValue: "internal_error")
     }
@@ -56,7 +58,7 @@ public struct EnrollmentError: Error, Sendable, CustomStringConvertible {
             switch error.code {
             case .invalidCSR: return EnrollmentError(.invalidCSR, error.message)
             case .policyViolation, .upstreamRefused: return EnrollmentError(.policyViolation, error.message)
-            case .upstreamUnavailable: return EnrollmentError(.unavailable, error.message)
+            case .upstreamUnavailable: return EnrollmentError(.upstreamUnavailable, error.message)
             case .invalidInput: return EnrollmentError(.invalidInput, error.message)
             case .unknownCA, .caNotUsable: return EnrollmentError(.invalidInput, error.message)
             case .conflict: return EnrollmentError(.forbidden, error.message)

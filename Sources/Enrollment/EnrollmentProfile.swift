@@ -33,6 +33,8 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     public var approval: Approval
     public var renewal: Renewal
     public var description: String?
+    /// For a profile of an upstream CA: what a request gets when that CA cannot be reached (nil: `fail`).
+    public var whenUpstreamUnavailable: UpstreamUnavailable?
 
     public enum EnrollmentProtocol: String, Codable, Sendable, Hashable, CaseIterable {
         case est, scep, acme, cmp
@@ -41,6 +43,15 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     public enum Approval: String, Codable, Sendable, Hashable {
         case automatic, manual
     }
+
+    /// `fail`: the client gets an error and asks again later; `hold`: the request is held, sent to the
+    /// upstream CA again in the background, and the client polls as it would for an officer's approval.
+    public enum UpstreamUnavailable: String, Codable, Sendable, Hashable {
+        case fail, hold
+    }
+
+    /// Whether a request is held when the upstream CA cannot be reached.
+    public var holdsWhenUpstreamUnavailable: Bool { whenUpstreamUnavailable == .hold }
 
     /// How clients prove who they are.
     public struct Authentication: Codable, Sendable, Hashable {
@@ -92,8 +103,10 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
         renewal: Renewal = .init(),
         description: String? = nil,
         acme: ACMEPolicy? = nil,
-        cmp: CMPPolicy? = nil
+        cmp: CMPPolicy? = nil,
+        whenUpstreamUnavailable: UpstreamUnavailable? = nil
     ) {
+        self.whenUpstreamUnavailable = whenUpstreamUnavailable
         self.cmp = cmp
         self.id = id
         self.ca = ca

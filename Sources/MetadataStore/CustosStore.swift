@@ -35,8 +35,8 @@ public enum CustosStore {
         // 9: CMP transactions (a new table); enrollment secrets of format 2 may carry a sealed value (older
         // builds cannot read them). Nothing to convert.
         Schema.Migration(version: 9) { _, _ in },
-        // 10: CA records of format 3 may be upstream CAs with their link (older builds cannot read them).
-        // Nothing to convert.
+        // 10: CA records of format 3 may be upstream CAs with their link, enrollment requests of format 2 may
+        // wait for an upstream CA (older builds cannot read them). Nothing to convert.
         Schema.Migration(version: 10) { _, _ in },
     ]
 

@@ -123,6 +123,8 @@ extension APIError {
         case .notImplemented: APIError(.notImplemented, error.code.rawValue, error.message)
         case .unavailable:
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
+        case .upstreamUnavailable:
+            APIError(.badGateway, error.code.rawValue, error.message, headers: [.retryAfter: "30"])
         case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
         }

@@ -33,6 +33,8 @@ struct EnrollmentProfileOptions: ParsableArguments {
     @Option(help: "A PEM file of certificates client certificates may chain to (IDevID CAs); repeatable.")
     var anchor: [String] = []
     @Flag(help: "Hold each request until an officer approves it.") var manualApproval = false
+    @Flag(help: "For an upstream CA: hold requests while it cannot be reached, and send them again later.")
+    var holdWhenUpstreamUnavailable = false
     @Option(help: "Renewal opens this many days before expiry (default: any time).") var renewalWindowDays: Int?
     @Flag(help: "Renewals must bring a new key.") var newKeyOnRenewal = false
     @Option(help: "A description for operators.") var description: String?
@@ -69,7 +71,8 @@ struct EnrollmentProfileOptions: ParsableArguments {
             renewal: EnrollmentRenewalBody(windowDays: renewalWindowDays, allowSameKey: !newKeyOnRenewal),
             description: description,
             acme: protocols.contains("acme") ? acme.body : nil,
-            cmp: protocols.contains("cmp") ? cmp.body : nil
+            cmp: protocols.contains("cmp") ? cmp.body : nil,
+            whenUpstreamUnavailable: holdWhenUpstreamUnavailable ? "hold" : "fail"
         )
     }
 }
@@ -215,7 +218,7 @@ struct OneTimePasswordCommand: AsyncParsableCommand {
 struct ListEnrollmentRequestsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "requests",
-        abstract: "Requests held for approval: id, profile, client, subject (and the decision)."
+        abstract: "Requests held for approval or an upstream CA: id, profile, client, subject (and the decision)."
     )
     @OptionGroup var api: APIOptions
     @Option(help: "pending, issued or rejected.") var state = "pending"
@@ -231,7 +234,9 @@ struct ListEnrollmentRequestsCommand: AsyncParsableCommand {
                 as: EnrollmentRequestPage.self
             )
             for request in page.requests {
-                let decision = [request.decidedBy, request.serial, request.reason].compactMap { $0 }
+                // A request held for its upstream CA says so, with the last error.
+                let waiting = request.awaitingUpstream ? ["awaiting upstream: " + (request.upstreamError ?? "")] : []
+                let decision = [request.decidedBy, request.serial, request.reason].compactMap { $0 } + waiting
                 print(
                     ([request.id, request.profile, request.client, request.subject, request.state] + decision)
                         .joined(separator: "\t")

@@ -144,6 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [
                     application, CRLScheduleService(publisher: api.authority.crls),
                     EnrollmentCleanupService(acme: api.acme, logger: logger),
+                    UpstreamRetryService(enrollment: api.enrollment, logger: logger),
                     OCSPRefreshService(
                         responder: api.ocsp,
                         signerValidityDays: server.ocspDelegatedSigners ? server.ocspSignerValidityDays : nil,

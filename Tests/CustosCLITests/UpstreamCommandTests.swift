@@ -51,6 +51,15 @@ import Testing
         let set = try run(["ca", "set-certificate", "plant", "--certificate", "ra.pem", "--issuer-chain", "up.pem"])
         #expect(set.status == 0 && set.stdout.contains("state active"), "\(set.stdout)\(set.stderr)")
 
+        let profile = try run([
+            "enrollment", "create", "press", "--ca", "plant", "--protocols", "est,cmp",
+            "--hold-when-upstream-unavailable",
+        ])
+        #expect(profile.status == 0, "\(profile.stderr)")
+        #expect(try run(["enrollment", "show", "press"]).stdout.contains("\"whenUpstreamUnavailable\" : \"hold\""))
+        let scep = try run(["enrollment", "create", "scep", "--ca", "plant", "--protocols", "scep"])
+        #expect(scep.status != 0 && scep.stderr.contains("SCEP needs an RA key that decrypts"), "\(scep.stderr)")
+
         let mock = Process()
         mock.executableURL = URL(fileURLWithPath: try which("openssl"))
         mock.arguments = [

@@ -180,7 +180,7 @@ public final class ACMEService: Sendable {
         case .policyViolation: ACMEProblem(.rejectedIdentifier, error.message)
         case .invalidInput: ACMEProblem(.malformed, error.message)
         case .forbidden: ACMEProblem(.unauthorized, error.message)
-        case .unavailable: ACMEProblem(.serverInternal, error.message, status: 503)
+        case .unavailable, .upstreamUnavailable: ACMEProblem(.serverInternal, error.message, status: 503)
         default: ACMEProblem(.serverInternal, error.message)
         }
     }

@@ -355,7 +355,7 @@ extension CMPError {
                 case .forbidden, .rejected: .notAuthorized
                 case .invalidCSR, .policyViolation: .badCertTemplate
                 case .unknownRequest: .badCertId
-                case .unavailable: .systemUnavail
+                case .unavailable, .upstreamUnavailable: .systemUnavail
                 case .internalError: .systemFailure
                 default: .badRequest
                 }

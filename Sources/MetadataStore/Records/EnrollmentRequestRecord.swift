@@ -3,7 +3,8 @@
 /// entries tell their story).
 public struct EnrollmentRequestRecord: StoredRecord, Hashable {
     public static let table = "enrollment-requests"
-    public static let formatVersions: ClosedRange<UInt8> = 1...1
+    /// Version 2 added `awaitingUpstream` and `upstreamError`.
+    public static let formatVersions: ClosedRange<UInt8> = 1...2
 
     public enum State: String, Sendable, Hashable, CaseIterable {
         case pending, issued, rejected
@@ -35,6 +36,11 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
     public var reason: String?
     /// The issued certificate's serial (hex) at the profile's CA.
     public var serial: String?
+    /// Held because the profile's upstream CA could not be reached (not for an officer): sent to it again
+    /// until it answers.
+    public var awaitingUpstream: Bool
+    /// Why the last attempt to reach the upstream CA failed.
+    public var upstreamError: String?
 
     public init(
         id: String,
@@ -51,7 +57,9 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
         decidedBy: String? = nil,
         decided: Int64? = nil,
         reason: String? = nil,
-        serial: String? = nil
+        serial: String? = nil,
+        awaitingUpstream: Bool = false,
+        upstreamError: String? = nil
     ) {
         self.id = id
         self.profile = profile
@@ -68,6 +76,8 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
         self.decided = decided
         self.reason = reason
         self.serial = serial
+        self.awaitingUpstream = awaitingUpstream
+        self.upstreamError = upstreamError
     }
 
     public var primaryKey: Key { Self.key(id: id) }
@@ -106,6 +116,8 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
         writer.write(decided)
         writer.write(reason)
         writer.write(serial)
+        writer.write(awaitingUpstream)
+        writer.write(upstreamError)
     }
 
     public init(from reader: inout RecordReader) throws(StoreError) {
@@ -124,6 +136,12 @@ public struct EnrollmentRequestRecord: StoredRecord, Hashable {
         decided = try reader.readOptionalInt64()
         reason = try reader.readOptionalString()
         serial = try reader.readOptionalString()
+        guard reader.formatVersion >= 2 else {
+            (awaitingUpstream, upstreamError) = (false, nil)
+            return
+        }
+        awaitingUpstream = try reader.readBool()
+        upstreamError = try reader.readOptionalString()
     }
 }
 

@@ -156,6 +156,13 @@ struct EnrollmentProfileRoutes {
             }
             approval = value
         }
+        var whenUpstreamUnavailable: EnrollmentProfile.UpstreamUnavailable?
+        if let name = body.whenUpstreamUnavailable {
+            guard let value = EnrollmentProfile.UpstreamUnavailable(rawValue: name) else {
+                throw APIError.badRequest("invalid_input", "whenUpstreamUnavailable is fail or hold, not \"\(name)\"")
+            }
+            whenUpstreamUnavailable = value
+        }
         let authentication = body.authentication
         return EnrollmentProfile(
             id: id,
@@ -198,7 +205,8 @@ struct EnrollmentProfileRoutes {
                     checkAfterSeconds: cmp.checkAfterSeconds ?? defaults.checkAfterSeconds,
                     confirmWaitSeconds: cmp.confirmWaitSeconds ?? defaults.confirmWaitSeconds
                 )
-            }
+            },
+            whenUpstreamUnavailable: whenUpstreamUnavailable
         )
     }
 }

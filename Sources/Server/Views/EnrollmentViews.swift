@@ -59,6 +59,7 @@ extension EnrollmentProfileView {
                     confirmWaitSeconds: policy.confirmWaitSeconds
                 )
             },
+            whenUpstreamUnavailable: (profile.whenUpstreamUnavailable ?? .fail).rawValue,
             endpoints: endpoints
         )
     }
@@ -97,7 +98,9 @@ extension EnrollmentRequestView {
             decided: record.decided.map(Date.init(nanoseconds:)),
             reason: record.reason,
             serial: record.serial,
-            csr: PEM.encode(record.csr, label: "CERTIFICATE REQUEST")
+            csr: PEM.encode(record.csr, label: "CERTIFICATE REQUEST"),
+            awaitingUpstream: record.awaitingUpstream,
+            upstreamError: record.upstreamError
         )
     }
 }
