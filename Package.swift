@@ -203,14 +203,28 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // HSM keys as TLS keys for swift-nio-ssl: the HTTPS server's, and upstream connectors' client keys.
+        .target(
+            name: "HSMTLS",
+            dependencies: [
+                "HSM", "PKCS11", "Signing",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
         // Custos as a registration authority toward CAs elsewhere: connectors (CMP) that carry requests
         // its CAs accept to an upstream CA, signed by the RA's HSM key, and bring back what it issued.
         .target(
             name: "Upstream",
             dependencies: [
-                "CA", "CMP", "CustosX509", "Signing", "MetadataStore",
+                "CA", "CMP", "CustosX509", "Signing", "MetadataStore", "HSMTLS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
@@ -256,7 +270,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "SCEP", "Access", "CustosX509",
-                "HSM", "ACME", "ACMEValidation", "Upstream",
+                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",

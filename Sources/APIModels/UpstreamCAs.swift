@@ -2,14 +2,16 @@
 public struct CreateUpstreamCABody: APIModel {
     public var id: String
     public var tenant: String?
-    /// The protocol spoken to it: `cmp`.
+    /// The protocol spoken to it: `cmp` or `est`.
     public var `protocol`: String
-    /// Its endpoint: for CMP the full URL (`http://ca.example:8080/pkix/`).
+    /// Its endpoint: for CMP the full URL (`http://ca.example:8080/pkix/`), for EST the https base
+    /// (`https://est.example/.well-known/est/<label>/`).
     public var url: String
     /// PEM: the upstream CA's certificate (the one that signs what it issues), then the certificates
     /// above it.
     public var certificate: String
-    /// PEM: trust anchors for the upstream's signed answers; default: the top of `certificate`'s chain.
+    /// PEM: trust anchors for the upstream's signed answers (CMP) or its TLS certificate (EST); default:
+    /// the top of `certificate`'s chain.
     public var responseAnchors: String?
     /// The subject of the RA's CSR; default `CN=Custos RA for <id>`.
     public var raSubject: String?

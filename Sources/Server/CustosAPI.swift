@@ -42,7 +42,7 @@ public struct CustosAPI: Sendable {
             signing: signing,
             store: store,
             configuration: configuration.ca,
-            upstream: UpstreamConnectors(["cmp": CMPConnector()])
+            upstream: UpstreamConnectors(["cmp": CMPConnector(), "est": ESTConnector()])
         )
         ocsp = OCSPResponder(
             authority: authority,

@@ -1,4 +1,5 @@
 import Foundation
+import HSMTLS
 import HummingbirdTLS
 import NIOSSL
 import Signing
@@ -56,7 +57,7 @@ enum TLSSetup {
         }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: certificates,
-            privateKey: .privateKey(NIOSSLPrivateKey(customPrivateKey: TLSServerKey(key, keyStore: signing.keyStore)))
+            privateKey: .privateKey(NIOSSLPrivateKey(customPrivateKey: HSMTLSKey(key, keyStore: signing.keyStore)))
         )
         configuration.minimumTLSVersion = .tlsv12
         if let clientCA = tls.clientCAPath {

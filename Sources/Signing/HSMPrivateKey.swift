@@ -10,7 +10,8 @@ public struct HSMPrivateKey: CustomPrivateKey {
     public let reference: KeyReference
     public let algorithm: KeyAlgorithm
     public let publicKey: Certificate.PublicKey
-    private let keyStore: KeyStore
+    /// The key store it signs through.
+    public let keyStore: KeyStore
 
     public init(reference: KeyReference, algorithm: KeyAlgorithm, publicKey: PublicKey, keyStore: KeyStore) throws {
         self.reference = reference

@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import CA
 import Foundation
 import NIOCore
+import NIOHTTP1
+import NIOSSL
 
 /// POSTs one message to an upstream CA and reads its answer, bounded by a deadline and a size. A failure
 /// to get a readable answer is `UpstreamHTTP.Failure`, which callers may retry; an answer of the wrong
@@ -27,31 +29,57 @@ struct UpstreamHTTP: Sendable {
         let description: String
     }
 
+    /// An answer as it came: status, headers, body.
+    struct Answer {
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        let body: [UInt8]
+
+        /// The media type without parameters, lowercased.
+        var contentType: String? {
+            headers.first(name: "Content-Type")?.split(separator: ";").first
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        }
+    }
+
     /// The answer's body, if the upstream answered `200` with `contentType` in time.
     func post(_ body: [UInt8], to url: String, contentType: String, maxBytes: Int, deadline: Date) async throws(Failure)
         -> [UInt8]
     {
+        let answer = try await send(
+            body,
+            to: url,
+            headers: ["Content-Type": contentType, "Accept": contentType],
+            maxBytes: maxBytes,
+            deadline: deadline
+        )
+        guard answer.status == .ok else { throw Failure(description: "it answered HTTP \(answer.status.code)") }
+        guard answer.contentType == contentType else {
+            throw Failure(description: "it answered \(answer.contentType ?? "no content type"), not \(contentType)")
+        }
+        return answer.body
+    }
+
+    /// POSTs `body` (over TLS with `tls`, if given) and returns whatever the upstream answered in time.
+    func send(
+        _ body: [UInt8],
+        to url: String,
+        headers: [String: String],
+        tls: TLSConfiguration? = nil,
+        maxBytes: Int,
+        deadline: Date
+    ) async throws(Failure) -> Answer {
         let remaining = deadline.timeIntervalSinceNow
         guard remaining > 0 else { throw Failure(description: "no time was left to send") }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: contentType)
-        request.headers.add(name: "Accept", value: contentType)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.tlsConfiguration = tls
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(remaining * 1000)))
             let bytes = try await response.body.collect(upTo: maxBytes)
-            guard response.status == .ok else {
-                throw Failure(description: "it answered HTTP \(response.status.code)")
-            }
-            let type = response.headers.first(name: "Content-Type")?.split(separator: ";").first
-                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard type == contentType else {
-                throw Failure(description: "it answered \(type ?? "no content type"), not \(contentType)")
-            }
-            return Array(buffer: bytes)
-        } catch let failure as Failure {
-            throw failure
+            return Answer(status: response.status, headers: response.headers, body: Array(buffer: bytes))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw Failure(description: "it did not answer within \(Int(remaining.rounded(.up))) s")
         } catch let error as NIOTooManyBytesError {

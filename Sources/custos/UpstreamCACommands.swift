@@ -6,7 +6,7 @@ import Foundation
 struct CreateUpstreamCACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upstream",
-        abstract: "Record an upstream CA (its key elsewhere) that Custos forwards requests to over CMP.",
+        abstract: "Record an upstream CA (its key elsewhere) that Custos forwards requests to over CMP or EST.",
         discussion: """
             Custos makes the RA's key in the HSM and prints its CSR: have the upstream PKI certify it, then \
             give the certificate with `custos ca set-certificate`, which makes the CA active. Certificates it \
@@ -15,10 +15,11 @@ struct CreateUpstreamCACommand: AsyncParsableCommand {
     )
     @OptionGroup var api: APIOptions
     @Option(help: "The CA's id in Custos.") var id: String
-    @Option(name: .customLong("protocol"), help: "How Custos reaches it: cmp.") var protocolName = "cmp"
-    @Option(help: "Its endpoint, for CMP the full URL (http://ca.example:8080/pkix/).") var endpoint: String
+    @Option(name: .customLong("protocol"), help: "How Custos reaches it: cmp or est.") var protocolName = "cmp"
+    @Option(help: "Its endpoint: for CMP the full URL (http://ca.example:8080/pkix/), for EST the https base.")
+    var endpoint: String
     @Option(help: "PEM file: the upstream CA's certificate, then the certificates above it.") var certificate: String
-    @Option(help: "PEM file: trust anchors for its signed answers (default: the top of the chain).")
+    @Option(help: "PEM file: trust anchors for its signed answers or EST TLS certificate (default: the chain's top).")
     var responseAnchors: String?
     @Option(help: "Subject of the RA's CSR (default \"CN=Custos RA for <id>\").") var raSubject: String?
     @Option(help: "The RA key's algorithm.") var algorithm = "ec-p256"

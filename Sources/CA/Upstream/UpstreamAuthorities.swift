@@ -74,6 +74,9 @@ extension CertificateAuthority {
         guard let url = URLComponents(string: request.url), url.scheme == "http" || url.scheme == "https",
             url.host?.isEmpty == false, request.url.utf8.count <= 2048
         else { throw CAError(.invalidInput, "url must be an http or https URL, not \"\(request.url.prefix(200))\"") }
+        if request.protocolName == "est", url.scheme != "https" {
+            throw CAError(.invalidInput, "an EST upstream is reached over https (RFC 7030 section 3.3)")
+        }
         guard (1...600).contains(request.timeoutSeconds), (1...10).contains(request.attempts) else {
             throw CAError(.invalidInput, "timeoutSeconds must be 1 to 600 and attempts 1 to 10")
         }

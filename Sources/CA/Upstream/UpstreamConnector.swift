@@ -67,14 +67,14 @@ public struct UpstreamRevocation: Sendable {
     public let requestID: String?
 }
 
-/// The connectors this build has, by protocol name (`cmp`).
+/// The connectors this build has, by protocol name (`cmp`, `est`).
 public struct UpstreamConnectors: Sendable {
     let byProtocol: [String: any UpstreamConnector]
 
     public init(_ byProtocol: [String: any UpstreamConnector] = [:]) { self.byProtocol = byProtocol }
 
     /// The protocols Custos can speak to an upstream CA.
-    public static let protocols = ["cmp"]
+    public static let protocols = ["cmp", "est"]
 
     func connector(_ name: String, ca: String) throws(CAError) -> any UpstreamConnector {
         guard let connector = byProtocol[name] else {

@@ -1,3 +1,4 @@
+import Crypto
 import CustosTestSupport
 import Foundation
 import MetadataStore
@@ -16,9 +17,12 @@ struct ESTServer {
     var tlsChain: String { "\(directory)/tls.pem" }
     var base: String { "https://localhost:\(server.port)" }
 
+    /// With `tlsFromTestCA`, the TLS certificate is issued by a test CA (software key) saved as
+    /// `tls-ca.pem`, for clients that take only CA certificates as trust anchors (BoringSSL's).
     static func start(
         retryAfterSeconds: Int = 1,
         ca: String = "devices",
+        tlsFromTestCA: Bool = false,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> ESTServer {
         let directory = try makeTemporaryDirectory("est")
@@ -38,24 +42,61 @@ struct ESTServer {
             let privateKey = try HSMPrivateKey(key, keyStore: api.signing.keyStore)
             let subject = try DistinguishedName { CommonName("localhost") }
             let now = Date()
-            let certificate = try await Certificate(
+            let extensions = try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames([.dnsName("localhost")])
+            }
+            guard tlsFromTestCA else {
+                let certificate = try await Certificate(
+                    version: .v3,
+                    serialNumber: .init(),
+                    publicKey: privateKey.publicKey,
+                    notValidBefore: now - 300,
+                    notValidAfter: now + 86_400,
+                    issuer: subject,
+                    subject: subject,
+                    signatureAlgorithm: privateKey.defaultSignatureAlgorithm,
+                    extensions: extensions,
+                    issuerAsyncPrivateKey: .init(privateKey)
+                )
+                try certificate.serializeAsPEM().pemString.appending("\n")
+                    .write(toFile: "\(directory)/tls.pem", atomically: true, encoding: .utf8)
+                return
+            }
+            let caKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+            let caName = try DistinguishedName { CommonName("EST Test TLS CA") }
+            let caCertificate = try Certificate(
+                version: .v3,
+                serialNumber: .init(),
+                publicKey: caKey.publicKey,
+                notValidBefore: now - 300,
+                notValidAfter: now + 86_400,
+                issuer: caName,
+                subject: caName,
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions {
+                    Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                    Critical(KeyUsage(keyCertSign: true))
+                },
+                issuerPrivateKey: caKey
+            )
+            let leaf = try Certificate(
                 version: .v3,
                 serialNumber: .init(),
                 publicKey: privateKey.publicKey,
                 notValidBefore: now - 300,
                 notValidAfter: now + 86_400,
-                issuer: subject,
+                issuer: caName,
                 subject: subject,
-                signatureAlgorithm: privateKey.defaultSignatureAlgorithm,
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.notCertificateAuthority)
-                    Critical(KeyUsage(digitalSignature: true))
-                    try ExtendedKeyUsage([.serverAuth])
-                    SubjectAlternativeNames([.dnsName("localhost")])
-                },
-                issuerAsyncPrivateKey: .init(privateKey)
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: extensions,
+                issuerPrivateKey: caKey
             )
-            try certificate.serializeAsPEM().pemString.appending("\n")
+            let caPEM = try caCertificate.serializeAsPEM().pemString + "\n"
+            try caPEM.write(toFile: "\(directory)/tls-ca.pem", atomically: true, encoding: .utf8)
+            try (try leaf.serializeAsPEM().pemString + "\n" + caPEM)
                 .write(toFile: "\(directory)/tls.pem", atomically: true, encoding: .utf8)
         }
         let setup = ESTServer(server: server, directory: directory)

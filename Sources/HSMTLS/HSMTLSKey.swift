@@ -1,33 +1,46 @@
-import HSM
-import NIOCore
-import NIOSSL
-import PKCS11
-import Signing
+public import HSM
+public import NIOCore
+public import NIOSSL
+public import PKCS11
+public import Signing
+import SwiftASN1
+import X509
 
-/// The HTTPS server key: an HSM key that signs TLS handshakes through the session pool.
+/// An HSM key that signs TLS handshakes through the session pool: the HTTPS server's key, and the
+/// client key an upstream connector authenticates with.
 ///
 /// swift-nio-ssl calls `sign` on the connection's event loop; the signature is made on a pool worker
 /// thread and completes the event loop's promise, so the event loop never waits on the HSM.
-struct TLSServerKey: NIOSSLCustomPrivateKey, Hashable {
+public struct HSMTLSKey: NIOSSLCustomPrivateKey, Hashable {
     let reference: KeyReference
     let algorithm: KeyAlgorithm
     let keyStore: KeyStore
     let publicKeyDER: [UInt8]
 
-    init(_ key: SigningKey, keyStore: KeyStore) {
+    /// The key of a `HSMPrivateKey` (an upstream connector's RA key).
+    public init(_ key: HSMPrivateKey) throws {
+        reference = key.reference
+        algorithm = key.algorithm
+        keyStore = key.keyStore
+        var coder = DER.Serializer()
+        try key.publicKey.serialize(into: &coder)
+        publicKeyDER = coder.serializedBytes
+    }
+
+    public init(_ key: SigningKey, keyStore: KeyStore) {
         reference = key.reference
         algorithm = key.algorithm
         self.keyStore = keyStore
         publicKeyDER = key.publicKey.derRepresentation
     }
 
-    static func == (lhs: TLSServerKey, rhs: TLSServerKey) -> Bool { lhs.reference == rhs.reference }
-    func hash(into hasher: inout Hasher) { hasher.combine(reference) }
+    public static func == (lhs: HSMTLSKey, rhs: HSMTLSKey) -> Bool { lhs.reference == rhs.reference }
+    public func hash(into hasher: inout Hasher) { hasher.combine(reference) }
 
     /// Identifies the key to swift-nio-ssl; the public half is all there is to give.
-    var derBytes: [UInt8] { publicKeyDER }
+    public var derBytes: [UInt8] { publicKeyDER }
 
-    var signatureAlgorithms: [SignatureAlgorithm] {
+    public var signatureAlgorithms: [SignatureAlgorithm] {
         switch algorithm {
         case .ecP256: [.ecdsaSecp256R1Sha256]
         case .ecP384: [.ecdsaSecp384R1Sha384]
@@ -41,7 +54,7 @@ struct TLSServerKey: NIOSSLCustomPrivateKey, Hashable {
         }
     }
 
-    func sign(channel: any Channel, algorithm tlsAlgorithm: SignatureAlgorithm, data: ByteBuffer)
+    public func sign(channel: any Channel, algorithm tlsAlgorithm: SignatureAlgorithm, data: ByteBuffer)
         -> EventLoopFuture<ByteBuffer>
     {
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
@@ -62,12 +75,12 @@ struct TLSServerKey: NIOSSLCustomPrivateKey, Hashable {
     }
 
     /// TLS 1.2 RSA key exchange is not offered (only ECDHE suites), so nothing is ever decrypted.
-    func decrypt(channel: any Channel, data: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
+    public func decrypt(channel: any Channel, data: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
         channel.eventLoop.makeFailedFuture(SigningError(.unsupportedScheme, "RSA key exchange is not supported"))
     }
 
     /// TLS PSS uses a salt as long as the hash (RFC 8446 §4.2.3).
-    static func scheme(for algorithm: SignatureAlgorithm) -> SignatureScheme? {
+    public static func scheme(for algorithm: SignatureAlgorithm) -> SignatureScheme? {
         switch algorithm {
         case .ecdsaSecp256R1Sha256: .ecdsa(.sha256)
         case .ecdsaSecp384R1Sha384: .ecdsa(.sha384)
