@@ -220,7 +220,7 @@ let package = Package(
         .target(
             name: "Upstream",
             dependencies: [
-                "CA", "CMP", "CustosX509", "Signing", "MetadataStore", "HSMTLS",
+                "CA", "CMP", "ACME", "CustosX509", "Signing", "MetadataStore", "HSMTLS", "HSM", "PKCS11", "Codecs",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

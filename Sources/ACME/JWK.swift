@@ -122,3 +122,19 @@ public enum JWK: Sendable, Hashable {
         }
     }
 }
+
+extension JWK {
+    /// The JWK of an EC P-256 or P-384 public key given as SubjectPublicKeyInfo DER: an account key that
+    /// Custos holds in its HSM when it is itself an ACME client (toward an upstream CA).
+    public init(subjectPublicKeyInfo der: [UInt8]) throws(ACMEProblem) {
+        if let key = try? P256.Signing.PublicKey(derRepresentation: der) {
+            let point = Array(key.rawRepresentation)
+            self = .p256(x: Array(point.prefix(32)), y: Array(point.suffix(32)))
+        } else if let key = try? P384.Signing.PublicKey(derRepresentation: der) {
+            let point = Array(key.rawRepresentation)
+            self = .p384(x: Array(point.prefix(48)), y: Array(point.suffix(48)))
+        } else {
+            throw ACMEProblem(.badPublicKey, "an account key Custos signs with is EC P-256 or P-384")
+        }
+    }
+}

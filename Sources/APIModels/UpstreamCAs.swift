@@ -2,7 +2,7 @@
 public struct CreateUpstreamCABody: APIModel {
     public var id: String
     public var tenant: String?
-    /// The protocol spoken to it: `cmp` or `est`.
+    /// The protocol spoken to it: `cmp`, `est` or `acme`.
     public var `protocol`: String
     /// Its endpoint: for CMP the full URL (`http://ca.example:8080/pkix/`), for EST the https base
     /// (`https://est.example/.well-known/est/<label>/`).
@@ -21,6 +21,10 @@ public struct CreateUpstreamCABody: APIModel {
     public var timeoutSeconds: Int?
     /// How often a request is sent while the upstream cannot be reached (1 to 10, default 3).
     public var attempts: Int?
+    /// ACME external account binding: the key id the upstream gave.
+    public var externalAccountKeyID: String?
+    /// ACME external account binding: its MAC key, base64url. Moved into the HSM at once; never shown again.
+    public var externalAccountKey: String?
 
     public init(
         id: String,
@@ -32,8 +36,12 @@ public struct CreateUpstreamCABody: APIModel {
         raSubject: String? = nil,
         algorithm: String? = nil,
         timeoutSeconds: Int? = nil,
-        attempts: Int? = nil
+        attempts: Int? = nil,
+        externalAccountKeyID: String? = nil,
+        externalAccountKey: String? = nil
     ) {
+        self.externalAccountKeyID = externalAccountKeyID
+        self.externalAccountKey = externalAccountKey
         self.id = id
         self.tenant = tenant
         self.protocol = `protocol`
@@ -56,7 +64,9 @@ public struct CreateUpstreamCABody: APIModel {
         raSubject: "CN=Custos RA,O=Acme",
         algorithm: "ec-p256",
         timeoutSeconds: 30,
-        attempts: 3
+        attempts: 3,
+        externalAccountKeyID: "kid-1",
+        externalAccountKey: "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
     )
 }
 
@@ -68,8 +78,18 @@ public struct UpstreamLinkView: APIModel {
     public var raCertificate: String?
     public var timeoutSeconds: Int
     public var attempts: Int
+    /// The ACME external account key id, if the link has one (its MAC key is in the HSM only).
+    public var externalAccountKeyID: String?
 
-    public init(protocol: String, url: String, raCertificate: String?, timeoutSeconds: Int, attempts: Int) {
+    public init(
+        protocol: String,
+        url: String,
+        raCertificate: String?,
+        timeoutSeconds: Int,
+        attempts: Int,
+        externalAccountKeyID: String? = nil
+    ) {
+        self.externalAccountKeyID = externalAccountKeyID
         self.protocol = `protocol`
         self.url = url
         self.raCertificate = raCertificate
@@ -82,6 +102,7 @@ public struct UpstreamLinkView: APIModel {
         url: "http://ca.corp.example:8080/pkix/",
         raCertificate: "-----BEGIN CERTIFICATE-----…",
         timeoutSeconds: 30,
-        attempts: 3
+        attempts: 3,
+        externalAccountKeyID: "kid-1"
     )
 }

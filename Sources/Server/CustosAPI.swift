@@ -42,7 +42,7 @@ public struct CustosAPI: Sendable {
             signing: signing,
             store: store,
             configuration: configuration.ca,
-            upstream: UpstreamConnectors(["cmp": CMPConnector(), "est": ESTConnector()])
+            upstream: UpstreamConnectors(["cmp": CMPConnector(), "est": ESTConnector(), "acme": ACMEConnector()])
         )
         ocsp = OCSPResponder(
             authority: authority,

@@ -52,7 +52,8 @@ public struct CMPConnector: UpstreamConnector {
         } catch {
             throw CAError(.internalError, "the CMP request could not be written: \(error)")
         }
-        return try await withAttempts(request.target) { transaction throws in
+        return try await attempting(request.target) {
+            var transaction = CMPUpstreamTransaction(target: request.target, http: http)
             var answer = try await transaction.send(body)
             while true {
                 switch answer.body {
@@ -65,7 +66,13 @@ public struct CMPConnector: UpstreamConnector {
                         guard let certificate = response.certificate else {
                             throw transaction.refused("accepted the request without a certificate")
                         }
-                        try await confirm(certificate, certReqID: certReqID, answer: answer, in: &transaction)
+                        try await confirm(
+                            certificate,
+                            certReqID: certReqID,
+                            answer: answer,
+                            accept: request.accept,
+                            in: &transaction
+                        )
                         return UpstreamCertificate(
                             certificate: certificate,
                             extraCertificates: reply.caPubs + answer.extraCerts
@@ -102,7 +109,8 @@ public struct CMPConnector: UpstreamConnector {
         } catch {
             throw CAError(.internalError, "the CMP revocation request could not be written: \(error)")
         }
-        try await withAttempts(request.target) { transaction throws in
+        try await attempting(request.target) {
+            var transaction = CMPUpstreamTransaction(target: request.target, http: http)
             let answer = try await transaction.send(body)
             switch answer.body {
             case .rp(let reply):
@@ -119,13 +127,33 @@ public struct CMPConnector: UpstreamConnector {
     }
 
     /// Confirms an issued certificate unless the upstream granted implicit confirmation.
+    /// A certificate the CA does not accept is rejected in the certConf (the upstream revokes it, RFC 9483
+    /// section 4.1.1), or revoked with an rr when the upstream granted implicit confirmation.
     private func confirm(
         _ certificate: [UInt8],
         certReqID: Int,
         answer: PKIMessage,
+        accept: @Sendable ([UInt8]) throws(CAError) -> Void,
         in transaction: inout CMPUpstreamTransaction
     ) async throws {
-        guard !answer.header.implicitConfirm else { return }
+        var refusal: CAError?
+        do { try accept(certificate) } catch { refusal = error }
+        if answer.header.implicitConfirm {
+            guard let refusal else { return }
+            do {
+                try await revoke(
+                    UpstreamRevocation(
+                        target: transaction.target,
+                        certificate: certificate,
+                        reason: 5,
+                        requestID: nil
+                    )
+                )
+            } catch let failure {
+                throw CAError(refusal.code, refusal.message + "; revoking it there failed: \(failure.message)")
+            }
+            throw CAError(refusal.code, refusal.message + "; it was revoked there")
+        }
         let parsed: Certificate
         do { parsed = try Certificate(derEncoded: certificate) } catch {
             throw transaction.refused("issued a certificate that does not parse")
@@ -135,11 +163,15 @@ public struct CMPConnector: UpstreamConnector {
                 "issued a certificate signed with \(parsed.signatureAlgorithm), which CMP cannot confirm"
             )
         }
+        let status =
+            refusal.map { PKIStatusInfo(.rejection, [String($0.message.prefix(200))], failInfo: .badCertTemplate) }
+            ?? PKIStatusInfo(.accepted)
         let confirmation = try await transaction.send(
-            .certConf([
-                CertStatus(certHash: hash(certificate), certReqID: certReqID, statusInfo: PKIStatusInfo(.accepted))
-            ])
+            .certConf([CertStatus(certHash: hash(certificate), certReqID: certReqID, statusInfo: status)])
         )
+        if let refusal {
+            throw CAError(refusal.code, refusal.message + "; it was rejected in the certConf")
+        }
         guard case .pkiConf = confirmation.body else {
             if case .error(let error) = confirmation.body {
                 throw transaction.refused("refused the confirmation: \(CMPUpstreamTransaction.describe(error.status))")
@@ -159,34 +191,5 @@ public struct CMPConnector: UpstreamConnector {
             )
         }
         try await Task.sleep(for: .seconds(wait))
-    }
-
-    /// Runs `exchange` in a new transaction per attempt while the upstream cannot be reached.
-    private func withAttempts<T>(
-        _ target: UpstreamTarget,
-        _ exchange: (inout CMPUpstreamTransaction) async throws -> T
-    ) async throws(CAError) -> T {
-        var failures: [String] = []
-        for attempt in 1...max(1, target.link.attempts) {
-            var transaction = CMPUpstreamTransaction(target: target, http: http)
-            do {
-                return try await exchange(&transaction)
-            } catch let failure as UpstreamHTTP.Failure {
-                failures.append(failure.description)
-                // A short pause that grows, and none past the deadline.
-                let pause = 0.25 * Double(1 << min(attempt, 6))
-                guard attempt < target.link.attempts, Date().addingTimeInterval(pause) < target.deadline else { break }
-                try? await Task.sleep(for: .seconds(pause))
-            } catch let error as CAError {
-                throw error
-            } catch {
-                throw CAError(.internalError, "the CMP exchange with upstream CA \(target.ca) failed: \(error)")
-            }
-        }
-        throw CAError(
-            .upstreamUnavailable,
-            "upstream CA \(target.ca) at \(target.link.url.prefix(200)) gave no usable answer after "
-                + "\(failures.count) attempt(s): \(failures.last ?? "no time was left")"
-        )
     }
 }

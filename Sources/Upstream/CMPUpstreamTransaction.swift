@@ -25,7 +25,10 @@ struct CMPUpstreamTransaction {
     /// CMP message) is `UpstreamHTTP.Failure`; an answer that fails its checks is `upstreamRefused`.
     mutating func send(_ body: PKIBody) async throws -> PKIMessage {
         let nonce = Self.randomBytes(16)
-        let raCertificate = try Certificate(derEncoded: target.raCertificate)
+        guard let raDER = target.raCertificate else {
+            throw CAError(.caNotUsable, "CA \(target.ca) has no RA certificate to sign CMP messages with")
+        }
+        let raCertificate = try Certificate(derEncoded: raDER)
         let signatureAlgorithm = target.raKey.defaultSignatureAlgorithm
         let header = PKIHeader(
             pvno: 2,
@@ -42,7 +45,7 @@ struct CMPUpstreamTransaction {
         let message = try await PKIMessage(
             header: header,
             body: body,
-            extraCerts: [target.raCertificate] + target.raChain
+            extraCerts: [raDER] + target.raChain
         ) { part in try await key.signatureValue(part, signatureAlgorithm: signatureAlgorithm) }
         let answerBytes = try await http.post(
             message.der,

@@ -36,10 +36,8 @@ public struct ESTConnector: UpstreamConnector {
         let url = target.link.url.hasSuffix("/") ? target.link.url : target.link.url + "/"
         var body: [UInt8] = []
         Base64.encode(csr, into: &body)
-        var failures: [String] = []
-        var attempt = 1
-        while true {
-            do {
+        return try await attempting(target) {
+            while true {
                 let answer = try await http.send(
                     body,
                     to: url + "simpleenroll",
@@ -50,7 +48,14 @@ public struct ESTConnector: UpstreamConnector {
                 )
                 switch answer.status.code {
                 case 200:
-                    return try certificate(from: answer, for: request)
+                    let issued = try certificate(from: answer, for: request)
+                    do throws(CAError) { try request.accept(issued.certificate) } catch let refusal {
+                        throw CAError(
+                            refusal.code,
+                            refusal.message + "; EST cannot reject it: revoke it at the upstream CA"
+                        )
+                    }
+                    return issued
                 case 202:
                     // Pending at the upstream (an approval there): ask again after its Retry-After.
                     let wait = max(1, answer.headers.first(name: "Retry-After").flatMap(Int.init) ?? 5)
@@ -71,21 +76,8 @@ public struct ESTConnector: UpstreamConnector {
                 default:
                     throw UpstreamHTTP.Failure(description: "it answered HTTP \(answer.status.code)")
                 }
-            } catch let failure as UpstreamHTTP.Failure {
-                failures.append(failure.description)
-                attempt += 1
-                guard await pauseBeforeAttempt(attempt, of: target) else { break }
-            } catch let error as CAError {
-                throw error
-            } catch {
-                throw CAError(.internalError, "the EST exchange with upstream CA \(target.ca) failed: \(error)")
             }
         }
-        throw CAError(
-            .upstreamUnavailable,
-            "upstream CA \(target.ca) at \(target.link.url.prefix(200)) gave no usable answer after "
-                + "\(failures.count) attempt(s): \(failures.last ?? "no time was left")"
-        )
     }
 
     public func revoke(_ request: UpstreamRevocation) async throws(CAError) {
@@ -126,7 +118,10 @@ public struct ESTConnector: UpstreamConnector {
         do {
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.minimumTLSVersion = .tlsv12
-            configuration.certificateChain = try ([target.raCertificate] + target.raChain).map { der in
+            guard let raCertificate = target.raCertificate else {
+                throw CAError(.caNotUsable, "CA \(target.ca) has no RA certificate to authenticate over EST with")
+            }
+            configuration.certificateChain = try ([raCertificate] + target.raChain).map { der in
                 .certificate(try NIOSSLCertificate(bytes: der, format: .der))
             }
             configuration.privateKey = .privateKey(NIOSSLPrivateKey(customPrivateKey: try HSMTLSKey(target.raKey)))
@@ -134,16 +129,10 @@ public struct ESTConnector: UpstreamConnector {
                 try target.link.responseAnchors.map { try NIOSSLCertificate(bytes: $0, format: .der) }
             )
             return configuration
+        } catch let error as CAError {
+            throw error
         } catch {
             throw CAError(.internalError, "the TLS identity of CA \(target.ca)'s RA cannot be used: \(error)")
         }
-    }
-
-    /// Waits a growing pause before attempt `next`; false when the link's attempts or time are spent.
-    private func pauseBeforeAttempt(_ next: Int, of target: UpstreamTarget) async -> Bool {
-        let pause = 0.25 * Double(1 << min(next - 1, 6))
-        guard next <= target.link.attempts, Date().addingTimeInterval(pause) < target.deadline else { return false }
-        try? await Task.sleep(for: .seconds(pause))
-        return true
     }
 }

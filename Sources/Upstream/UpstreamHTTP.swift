@@ -60,10 +60,12 @@ struct UpstreamHTTP: Sendable {
         return answer.body
     }
 
-    /// POSTs `body` (over TLS with `tls`, if given) and returns whatever the upstream answered in time.
+    /// POSTs `body` (or with `method` GET, sends nothing) over TLS with `tls`, if given, and returns
+    /// whatever the upstream answered in time.
     func send(
         _ body: [UInt8],
         to url: String,
+        method: HTTPMethod = .POST,
         headers: [String: String],
         tls: TLSConfiguration? = nil,
         maxBytes: Int,
@@ -72,10 +74,10 @@ struct UpstreamHTTP: Sendable {
         let remaining = deadline.timeIntervalSinceNow
         guard remaining > 0 else { throw Failure(description: "no time was left to send") }
         var request = HTTPClientRequest(url: url)
-        request.method = .POST
+        request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.tlsConfiguration = tls
-        request.body = .bytes(ByteBuffer(bytes: body))
+        if method == .POST { request.body = .bytes(ByteBuffer(bytes: body)) }
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(remaining * 1000)))
             let bytes = try await response.body.collect(upTo: maxBytes)
@@ -88,4 +90,32 @@ struct UpstreamHTTP: Sendable {
             throw Failure(description: "it could not be reached: \(error)")
         }
     }
+}
+
+/// Runs `exchange` until it gives an answer, again (as a new exchange) after each `UpstreamHTTP.Failure`
+/// while the link's attempts and time last, with a pause that grows; a `CAError` ends it at once.
+func attempting<T>(_ target: UpstreamTarget, _ exchange: () async throws -> T) async throws(CAError) -> T {
+    var failures: [String] = []
+    for attempt in 1...max(1, target.link.attempts) {
+        do {
+            return try await exchange()
+        } catch let failure as UpstreamHTTP.Failure {
+            failures.append(failure.description)
+            let pause = 0.25 * Double(1 << min(attempt, 6))
+            guard attempt < target.link.attempts, Date().addingTimeInterval(pause) < target.deadline else { break }
+            try? await Task.sleep(for: .seconds(pause))
+        } catch let error as CAError {
+            throw error
+        } catch {
+            throw CAError(
+                .internalError,
+                "the \(target.link.protocolName.uppercased()) exchange with upstream CA \(target.ca) failed: \(error)"
+            )
+        }
+    }
+    throw CAError(
+        .upstreamUnavailable,
+        "upstream CA \(target.ca) at \(target.link.url.prefix(200)) gave no usable answer after "
+            + "\(failures.count) attempt(s): \(failures.last ?? "no time was left")"
+    )
 }

@@ -6,7 +6,7 @@ import Foundation
 struct CreateUpstreamCACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upstream",
-        abstract: "Record an upstream CA (its key elsewhere) that Custos forwards requests to over CMP or EST.",
+        abstract: "Record an upstream CA (its key elsewhere) that Custos forwards requests to over CMP, EST or ACME.",
         discussion: """
             Custos makes the RA's key in the HSM and prints its CSR: have the upstream PKI certify it, then \
             give the certificate with `custos ca set-certificate`, which makes the CA active. Certificates it \
@@ -15,8 +15,8 @@ struct CreateUpstreamCACommand: AsyncParsableCommand {
     )
     @OptionGroup var api: APIOptions
     @Option(help: "The CA's id in Custos.") var id: String
-    @Option(name: .customLong("protocol"), help: "How Custos reaches it: cmp or est.") var protocolName = "cmp"
-    @Option(help: "Its endpoint: for CMP the full URL (http://ca.example:8080/pkix/), for EST the https base.")
+    @Option(name: .customLong("protocol"), help: "How Custos reaches it: cmp, est or acme.") var protocolName = "cmp"
+    @Option(help: "Its endpoint: CMP's full URL, EST's https base, ACME's directory URL.")
     var endpoint: String
     @Option(help: "PEM file: the upstream CA's certificate, then the certificates above it.") var certificate: String
     @Option(help: "PEM file: trust anchors for its signed answers or EST TLS certificate (default: the chain's top).")
@@ -25,9 +25,21 @@ struct CreateUpstreamCACommand: AsyncParsableCommand {
     @Option(help: "The RA key's algorithm.") var algorithm = "ec-p256"
     @Option(help: "Seconds one exchange may take, polling included (1-600).") var timeout = 30
     @Option(help: "How often a request is sent while it cannot be reached (1-10).") var attempts = 3
+    @Option(help: "ACME: the external account key id the upstream gave.") var eabKid: String?
+    @Option(help: "ACME: a file holding the external account MAC key (base64url); it moves into the HSM.")
+    var eabKeyFile: String?
     @Option(help: "Tenant.") var tenant: String?
 
+    func validate() throws {
+        guard (eabKid == nil) == (eabKeyFile == nil) else {
+            throw ValidationError("give --eab-kid with --eab-key-file")
+        }
+    }
+
     func run() async throws {
+        let eabKey = try eabKeyFile.map { path in
+            String(decoding: try readPasswordFile(path), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         let body = CreateUpstreamCABody(
             id: id,
             tenant: tenant,
@@ -40,7 +52,9 @@ struct CreateUpstreamCACommand: AsyncParsableCommand {
             raSubject: raSubject,
             algorithm: algorithm,
             timeoutSeconds: timeout,
-            attempts: attempts
+            attempts: attempts,
+            externalAccountKeyID: eabKid,
+            externalAccountKey: eabKey
         )
         let ca = try await api.client().call("POST", "/v1/cas/upstream", body: body, as: CAView.self)
         say("recorded upstream CA \(ca.id): \(ca.subject), state \(ca.state); the RA's CSR follows")

@@ -60,6 +60,23 @@ import Testing
         let scep = try run(["enrollment", "create", "scep", "--ca", "plant", "--protocols", "scep"])
         #expect(scep.status != 0 && scep.stderr.contains("SCEP needs an RA key that decrypts"), "\(scep.stderr)")
 
+        // An ACME upstream with external account binding: the MAC key is read from a file and moves into the
+        // HSM; the CA is active at once (the RA key is the account key and needs no certificate).
+        let eabKey = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+        try eabKey.write(toFile: directory + "/eab.txt", atomically: true, encoding: .utf8)
+        let half = try run([
+            "ca", "upstream", "--id", "acme-up", "--protocol", "acme", "--endpoint", "https://localhost:1/dir",
+            "--certificate", "up.pem", "--eab-kid", "kid-1",
+        ])
+        #expect(half.status != 0 && half.stderr.contains("--eab-kid with --eab-key-file"), "\(half.stderr)")
+        let acme = try run([
+            "ca", "upstream", "--id", "acme-up", "--protocol", "acme", "--endpoint", "https://localhost:1/dir",
+            "--certificate", "up.pem", "--eab-kid", "kid-1", "--eab-key-file", "eab.txt",
+        ])
+        #expect(acme.status == 0 && acme.stdout.contains("state active"), "\(acme.stdout)\(acme.stderr)")
+        let shown = try run(["ca", "show", "acme-up"])
+        #expect(shown.stdout.contains("\"externalAccountKeyID\" : \"kid-1\"") && !shown.stdout.contains(eabKey))
+
         let mock = Process()
         mock.executableURL = URL(fileURLWithPath: try which("openssl"))
         mock.arguments = [

@@ -46,7 +46,10 @@ public struct Authority: Sendable {
     /// Whether the CA can issue now: it is active, has its certificate, and Custos holds its key (for an
     /// upstream CA: its RA's certificate).
     public func requireUsable() throws(CAError) {
-        let canIssue = record.kind == .upstream ? record.upstream?.raCertificate != nil : record.keyName != nil
+        let canIssue =
+            record.kind == .upstream
+            ? record.upstream.map { $0.raCertificate != nil || $0.protocolName == "acme" } ?? false
+            : record.keyName != nil
         guard record.state == .active, certificate != nil, canIssue else {
             let why =
                 switch (record.state, record.kind) {

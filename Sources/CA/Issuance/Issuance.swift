@@ -121,7 +121,7 @@ extension CertificateAuthority {
     }
 
     /// What a certificate certifies: from a CSR, or from the certificate a renewal replaces.
-    struct CertifiedSubject {
+    struct CertifiedSubject: Sendable {
         var name: DistinguishedName
         var publicKey: Certificate.PublicKey
         var alternativeNames: [SubjectAlternativeName]

@@ -1,6 +1,7 @@
 import Codecs
 import CustosX509
 import Foundation
+import HSM
 public import MetadataStore
 public import PKCS11
 import Signing
@@ -32,6 +33,10 @@ extension CertificateAuthority {
         /// Bound on one exchange, polling included (1 to 600 s); and how often it is sent (1 to 10).
         public var timeoutSeconds: Int
         public var attempts: Int
+        /// ACME external account binding: the key id and MAC key the upstream gave. The key is imported
+        /// into the HSM (wrapped under `custos-upstream-eab-kek`) and this copy wiped.
+        public var externalAccountKeyID: String?
+        public var externalAccountKey: [UInt8]?
 
         public init(
             id: String,
@@ -44,8 +49,12 @@ extension CertificateAuthority {
             raSubject: String? = nil,
             algorithm: KeyAlgorithm = .ecP256,
             timeoutSeconds: Int = 30,
-            attempts: Int = 3
+            attempts: Int = 3,
+            externalAccountKeyID: String? = nil,
+            externalAccountKey: [UInt8]? = nil
         ) {
+            self.externalAccountKeyID = externalAccountKeyID
+            self.externalAccountKey = externalAccountKey
             self.id = id
             self.tenant = tenant
             self.protocolName = protocolName
@@ -63,6 +72,8 @@ extension CertificateAuthority {
     /// Records an upstream CA: makes the RA's key in the HSM and its CSR (signed there), and keeps the CA
     /// pending until the RA's certificate from the upstream PKI is imported (`importCertificate`).
     public func createUpstream(_ request: NewUpstreamCA, requester: Requester) async throws(CAError) -> Authority {
+        // The MAC key is in this process only until the HSM has it.
+        defer { Self.wipe(request.externalAccountKey) }
         try Self.validate(id: request.id)
         guard UpstreamConnectors.protocols.contains(request.protocolName) else {
             throw CAError(
@@ -74,9 +85,10 @@ extension CertificateAuthority {
         guard let url = URLComponents(string: request.url), url.scheme == "http" || url.scheme == "https",
             url.host?.isEmpty == false, request.url.utf8.count <= 2048
         else { throw CAError(.invalidInput, "url must be an http or https URL, not \"\(request.url.prefix(200))\"") }
-        if request.protocolName == "est", url.scheme != "https" {
-            throw CAError(.invalidInput, "an EST upstream is reached over https (RFC 7030 section 3.3)")
+        if request.protocolName != "cmp", url.scheme != "https" {
+            throw CAError(.invalidInput, "an \(request.protocolName.uppercased()) upstream is reached over https")
         }
+        try Self.checkExternalAccount(request)
         guard (1...600).contains(request.timeoutSeconds), (1...10).contains(request.attempts) else {
             throw CAError(.invalidInput, "timeoutSeconds must be 1 to 600 and attempts 1 to 10")
         }
@@ -97,6 +109,16 @@ extension CertificateAuthority {
             let anchors =
                 request.responseAnchors.isEmpty
                 ? [request.issuerChain.last ?? request.certificate] : request.responseAnchors
+            var externalAccount: (wrapped: [UInt8], kek: String)?
+            if let value = request.externalAccountKey {
+                let kek = try await upstreamAccountKEK()
+                let wrapped = try await signing.keyStore.importPlaintextKey(
+                    value,
+                    spec: SecretKeySpec(keyType: .genericSecret, byteCount: value.count),
+                    kek: kek
+                )
+                externalAccount = (wrapped, kek.label)
+            }
             let key = try await signing.keys.createServiceKey(
                 name: "custos-upstream-\(request.id)",
                 algorithm: request.algorithm,
@@ -114,7 +136,8 @@ extension CertificateAuthority {
                 id: request.id,
                 tenant: request.tenant ?? configuration.defaultTenant,
                 kind: .upstream,
-                state: .pending,
+                // An ACME account key needs no certificate: such a CA is usable at once.
+                state: request.protocolName == "acme" ? .active : .pending,
                 subject: DistinguishedNameText.format(request.certificate.subject),
                 parent: nil,
                 keyName: nil,
@@ -128,7 +151,10 @@ extension CertificateAuthority {
                     raKeyName: key.name,
                     responseAnchors: try anchors.map { try derBytes($0) },
                     timeoutSeconds: request.timeoutSeconds,
-                    attempts: request.attempts
+                    attempts: request.attempts,
+                    externalAccountKeyID: request.externalAccountKeyID,
+                    externalAccountKey: externalAccount?.wrapped,
+                    externalAccountKEK: externalAccount?.kek
                 )
             )
             try await store.write { txn in
@@ -151,6 +177,50 @@ extension CertificateAuthority {
             return try Authority(record)
         } catch {
             throw CAError.from(error)
+        }
+    }
+
+    /// The AES key in the HSM that ACME external account MAC keys are kept wrapped under.
+    static let upstreamAccountKEKLabel = "custos-upstream-eab-kek"
+
+    private func upstreamAccountKEK() async throws(CAError) -> KeyReference {
+        let keyStore = signing.keyStore
+        return try await creations.run(Self.upstreamAccountKEKLabel) { () async throws(CAError) in
+            do {
+                if let found = try await keyStore.findSecretKey(label: Self.upstreamAccountKEKLabel) { return found }
+                return try await keyStore.generateAESKey(label: Self.upstreamAccountKEKLabel)
+            } catch {
+                throw CAError.from(error)
+            }
+        }
+    }
+
+    /// ACME needs an EC RA key (its JWS account key); an external account binding comes whole, its MAC
+    /// key a multiple of 8 bytes from 16 to 128 (wrapped in the HSM without padding).
+    private static func checkExternalAccount(_ request: NewUpstreamCA) throws(CAError) {
+        if request.protocolName == "acme", ![.ecP256, .ecP384].contains(request.algorithm) {
+            throw CAError(.invalidInput, "an ACME upstream's RA key (its account key) is ec-p256 or ec-p384")
+        }
+        guard request.externalAccountKeyID != nil || request.externalAccountKey != nil else { return }
+        guard request.protocolName == "acme" else {
+            throw CAError(.invalidInput, "an external account binding is for ACME upstreams")
+        }
+        guard let id = request.externalAccountKeyID, !id.isEmpty, id.utf8.count <= 256,
+            let key = request.externalAccountKey, (16...128).contains(key.count), key.count % 8 == 0
+        else {
+            throw CAError(
+                .invalidInput,
+                "an external account binding needs its key id (1 to 256 bytes) and its MAC key (16 to 128 bytes, "
+                    + "a multiple of 8, base64url)"
+            )
+        }
+    }
+
+    /// Overwrites a secret's bytes in the storage every copy of the array shares.
+    private static func wipe(_ bytes: [UInt8]?) {
+        bytes?.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            UnsafeMutablePointer(mutating: base).update(repeating: 0, count: buffer.count)
         }
     }
 
@@ -207,151 +277,5 @@ extension CertificateAuthority {
         } catch {
             throw CAError.from(error)
         }
-    }
-
-    /// The upstream CA of `authority` with the RA that signs toward it.
-    func upstreamTarget(_ authority: Authority) throws(CAError) -> UpstreamTarget {
-        guard let link = authority.record.upstream, let raCertificate = link.raCertificate,
-            let caCertificate = authority.certificate
-        else { throw CAError(.caNotUsable, "CA \(authority.id) waits for its RA certificate") }
-        do {
-            return UpstreamTarget(
-                ca: authority.id,
-                link: link,
-                caCertificate: caCertificate,
-                raKey: try privateKey(try signing.keys.serviceKey(link.raKeyName)),
-                raCertificate: raCertificate,
-                raChain: link.raChain,
-                deadline: Date().addingTimeInterval(Double(link.timeoutSeconds))
-            )
-        } catch {
-            throw CAError.from(error)
-        }
-    }
-
-    /// Has the upstream CA of `authority` certify `subject` (checked against `policy` already), checks
-    /// what it issued, and returns it ready to be stored as this CA's certificate.
-    func forward(
-        _ subject: CertifiedSubject,
-        to authority: Authority,
-        policy: IssuancePolicy,
-        category: CertificateCategory,
-        validity: Validity,
-        metadata: [String: String],
-        requester: Requester,
-        action: String
-    ) async throws(CAError) -> SignedCertificate {
-        let target = try upstreamTarget(authority)
-        let connector = try upstream.connector(target.link.protocolName, ca: authority.id)
-        let publicKeyInfo: [UInt8]
-        let alternativeNames: [GeneralName]
-        do {
-            publicKeyInfo = try derBytes(subject.publicKey)
-            alternativeNames = try subject.alternativeNames.map { name throws(CAError) in try name.generalName }
-        } catch {
-            throw CAError.from(error)
-        }
-        // The client's own request travels when it asks for exactly what is certified.
-        let csr = subject.csr.flatMap { der in
-            (try? CertificateSigningRequest(derEncoded: der)).flatMap { $0.subject == subject.name ? der : nil }
-        }
-        let answer = try await connector.enroll(
-            UpstreamEnrollment(
-                target: target,
-                subject: subject.name,
-                publicKeyInfo: publicKeyInfo,
-                alternativeNames: alternativeNames,
-                csr: csr,
-                notBefore: validity.notBefore,
-                notAfter: validity.notAfter,
-                requestID: requester.requestID
-            )
-        )
-        let certificate = try checkUpstreamCertificate(answer.certificate, for: subject, from: target)
-        // The upstream may change what was asked for; what it certified must pass this CA's policy too.
-        let names: [SubjectAlternativeName]
-        do {
-            names = try (certificate.extensions.subjectAlternativeNames.map(Array.init) ?? []).map { name in
-                try SubjectAlternativeName(name)
-            }
-        } catch {
-            throw CAError(.upstreamRefused, "upstream CA \(target.ca) certified names Custos cannot check: \(error)")
-        }
-        let days = Int((certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore) / 86_400).rounded(.up))
-        try policy.check(
-            keyAlgorithm: try SubjectKeyAlgorithm(certificate.publicKey),
-            subject: certificate.subject.flatMap { rdn in
-                rdn.map {
-                    (type: DistinguishedNameText.name(of: $0.type), value: DistinguishedNameText.text(of: $0.value))
-                }
-            },
-            alternativeNames: names,
-            validityDays: max(days, 1)
-        )
-        let serial = Array(certificate.serialNumber.bytes)
-        let record = CertificateRecord(
-            issuer: authority.id,
-            serial: serial,
-            subject: DistinguishedNameText.format(certificate.subject),
-            notBefore: Int64(certificate.notValidBefore.timeIntervalSince1970 * 1e9),
-            notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970 * 1e9),
-            der: answer.certificate,
-            metadata: metadata,
-            category: category.rawValue,
-            alternativeNames: names.map(\.description)
-        )
-        let audit = AuditEvent(
-            actor: requester.actor,
-            action: action,
-            object: "certificate/\(authority.id)/\(Hex.encode(serial))",
-            outcome: "success: \(category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
-                + (record.alternativeNames.isEmpty ? "" : " " + record.alternativeNames.joined(separator: ","))
-                + ", issued upstream by \(target.link.protocolName)",
-            requestID: requester.requestID
-        )
-        return SignedCertificate(record: record, certificate: certificate, authority: authority, audit: audit)
-    }
-
-    /// What an upstream CA sent back must be an end-entity certificate for the requested key, signed by
-    /// the CA certificate Custos knows for it.
-    private func checkUpstreamCertificate(_ der: [UInt8], for subject: CertifiedSubject, from target: UpstreamTarget)
-        throws(CAError) -> Certificate
-    {
-        let certificate: Certificate
-        do { certificate = try Certificate(derEncoded: der) } catch {
-            throw CAError(.upstreamUnavailable, "upstream CA \(target.ca) answered a certificate that does not parse")
-        }
-        guard certificate.publicKey == subject.publicKey else {
-            throw CAError(.upstreamRefused, "upstream CA \(target.ca) returned a certificate for another key")
-        }
-        guard certificate.issuer == target.caCertificate.subject,
-            target.caCertificate.publicKey.isValidSignature(certificate.signature, for: certificate)
-        else {
-            throw CAError(
-                .upstreamRefused,
-                "upstream CA \(target.ca) returned a certificate that its known CA certificate did not sign "
-                    + "(issuer \(DistinguishedNameText.format(certificate.issuer))); if the upstream CA was renewed, "
-                    + "record its new certificate"
-            )
-        }
-        if case .isCertificateAuthority = try? certificate.extensions.basicConstraints {
-            throw CAError(.upstreamRefused, "upstream CA \(target.ca) returned a CA certificate for an end entity")
-        }
-        return certificate
-    }
-
-    /// Has the upstream CA of `authority` revoke `record`.
-    func revokeUpstream(_ record: CertificateRecord, of authority: Authority, reason: CRLReason, requestID: String?)
-        async throws(CAError)
-    {
-        let target = try upstreamTarget(authority)
-        try await upstream.connector(target.link.protocolName, ca: authority.id).revoke(
-            UpstreamRevocation(
-                target: target,
-                certificate: record.der,
-                reason: Int(reason.rawValue),
-                requestID: requestID
-            )
-        )
     }
 }

@@ -24,8 +24,9 @@ public struct UpstreamTarget: Sendable {
     public let caCertificate: Certificate
     /// The RA's key in the HSM.
     public let raKey: HSMPrivateKey
-    /// The RA's certificate (DER) and the certificates above it (DER, issuer first).
-    public let raCertificate: [UInt8]
+    /// The RA's certificate (DER; nil for ACME, whose account key needs none) and the certificates above
+    /// it (DER, issuer first).
+    public let raCertificate: [UInt8]?
     public let raChain: [[UInt8]]
     /// Where the answer must come by (the link's timeout from the start of the exchange).
     public let deadline: Date
@@ -44,6 +45,10 @@ public struct UpstreamEnrollment: Sendable {
     public let notBefore: Date
     public let notAfter: Date
     public let requestID: String?
+    /// The CA's checks of a certificate the upstream issued (DER): a connector calls it before it confirms
+    /// the certificate, and when it throws, rejects the certificate upstream where the protocol can (a
+    /// CMP certConf with status rejection, an ACME revocation) and throws its error.
+    public let accept: @Sendable ([UInt8]) throws(CAError) -> Void
 }
 
 /// What an upstream CA issued: the certificate and any certificates it sent along (DER).
@@ -65,16 +70,23 @@ public struct UpstreamRevocation: Sendable {
     /// The CRL reason code.
     public let reason: Int
     public let requestID: String?
+
+    public init(target: UpstreamTarget, certificate: [UInt8], reason: Int, requestID: String?) {
+        self.target = target
+        self.certificate = certificate
+        self.reason = reason
+        self.requestID = requestID
+    }
 }
 
-/// The connectors this build has, by protocol name (`cmp`, `est`).
+/// The connectors this build has, by protocol name (`cmp`, `est`, `acme`).
 public struct UpstreamConnectors: Sendable {
     let byProtocol: [String: any UpstreamConnector]
 
     public init(_ byProtocol: [String: any UpstreamConnector] = [:]) { self.byProtocol = byProtocol }
 
     /// The protocols Custos can speak to an upstream CA.
-    public static let protocols = ["cmp", "est"]
+    public static let protocols = ["cmp", "est", "acme"]
 
     func connector(_ name: String, ca: String) throws(CAError) -> any UpstreamConnector {
         guard let connector = byProtocol[name] else {

@@ -2,8 +2,8 @@
 public struct CARecord: StoredRecord, Hashable {
     public static let table = "cas"
     /// Version 2 added the CSR, the external issuer chain and previous certificates; version 3 the
-    /// upstream link.
-    public static let formatVersions: ClosedRange<UInt8> = 1...3
+    /// upstream link; version 4 its external account binding.
+    public static let formatVersions: ClosedRange<UInt8> = 1...4
     /// Read on every request that uses it; readers cache it by change stamp.
     public static let tracksChanges = true
 

@@ -19,6 +19,11 @@ public struct UpstreamLink: Sendable, Hashable {
     public var timeoutSeconds: Int
     /// How many times a request is sent when the upstream cannot be reached or answers garbage.
     public var attempts: Int
+    /// ACME external account binding (RFC 8555 section 7.3.4): the key id the upstream gave, and its MAC
+    /// key wrapped under the AES key `externalAccountKEK` in the HSM (never stored in the clear).
+    public var externalAccountKeyID: String?
+    public var externalAccountKey: [UInt8]?
+    public var externalAccountKEK: String?
 
     public init(
         protocolName: String,
@@ -28,8 +33,14 @@ public struct UpstreamLink: Sendable, Hashable {
         raChain: [[UInt8]] = [],
         responseAnchors: [[UInt8]],
         timeoutSeconds: Int,
-        attempts: Int
+        attempts: Int,
+        externalAccountKeyID: String? = nil,
+        externalAccountKey: [UInt8]? = nil,
+        externalAccountKEK: String? = nil
     ) {
+        self.externalAccountKeyID = externalAccountKeyID
+        self.externalAccountKey = externalAccountKey
+        self.externalAccountKEK = externalAccountKEK
         self.protocolName = protocolName
         self.url = url
         self.raKeyName = raKeyName
@@ -49,6 +60,9 @@ public struct UpstreamLink: Sendable, Hashable {
         writer.write(responseAnchors)
         writer.write(timeoutSeconds)
         writer.write(attempts)
+        writer.write(externalAccountKeyID)
+        writer.write(externalAccountKey)
+        writer.write(externalAccountKEK)
     }
 
     init(from reader: inout RecordReader) throws(StoreError) {
@@ -60,5 +74,12 @@ public struct UpstreamLink: Sendable, Hashable {
         responseAnchors = try reader.readByteStrings()
         timeoutSeconds = try reader.readInt()
         attempts = try reader.readInt()
+        guard reader.formatVersion >= 4 else {
+            (externalAccountKeyID, externalAccountKey, externalAccountKEK) = (nil, nil, nil)
+            return
+        }
+        externalAccountKeyID = try reader.readOptionalString()
+        externalAccountKey = try reader.readOptionalBytes()
+        externalAccountKEK = try reader.readOptionalString()
     }
 }

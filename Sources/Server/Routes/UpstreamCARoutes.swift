@@ -1,5 +1,6 @@
 import APIModels
 import CA
+import Codecs
 import Hummingbird
 import PKCS11
 
@@ -32,6 +33,12 @@ struct UpstreamCARoutes {
         let anchors = try body.responseAnchors.map { text throws(APIError) in
             try AuthorityRoutes.certificates(text, field: "responseAnchors")
         }
+        let externalAccountKey = try body.externalAccountKey.map { text throws(APIError) in
+            guard let bytes = Base64URL.decode(text) else {
+                throw APIError.badRequest("invalid_input", "externalAccountKey is not base64url")
+            }
+            return bytes
+        }
         let created = try await authority.createUpstream(
             .init(
                 id: body.id,
@@ -44,7 +51,9 @@ struct UpstreamCARoutes {
                 raSubject: body.raSubject,
                 algorithm: algorithm ?? .ecP256,
                 timeoutSeconds: body.timeoutSeconds ?? 30,
-                attempts: body.attempts ?? 3
+                attempts: body.attempts ?? 3,
+                externalAccountKeyID: body.externalAccountKeyID,
+                externalAccountKey: externalAccountKey
             ),
             requester: context.requester
         )

@@ -27,7 +27,8 @@ extension CAView {
                     url: link.url,
                     raCertificate: link.raCertificate.map { PEM.encode($0) },
                     timeoutSeconds: link.timeoutSeconds,
-                    attempts: link.attempts
+                    attempts: link.attempts,
+                    externalAccountKeyID: link.externalAccountKeyID
                 )
             }
         )

@@ -127,9 +127,12 @@ struct UpstreamCMPCA {
 final class BackgroundProcess: @unchecked Sendable {
     private let process = Process()
 
-    init(_ executable: String, _ arguments: [String], directory: String, port: Int) throws {
+    init(_ executable: String, _ arguments: [String], directory: String, port: Int, environment: [String: String] = [:])
+        throws
+    {
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -203,6 +203,32 @@ import X509
         #expect(try upstream.certificates().count == 1)
         mock.stop()
 
+        // What it issues breaks the CA's policy (20 days where 10 are allowed): rejected in the certConf.
+        var policy = try await upstream.server.request(
+            "GET",
+            "/v1/cas/corporate/policies/device",
+            token: upstream.server.adminToken
+        ).json
+        let previous = policy
+        (policy["maxValidityDays"], policy["validityDays"]) = (10, 10)
+        let strict = try await upstream.server.request(
+            "PUT",
+            "/v1/cas/corporate/policies/device",
+            token: upstream.server.adminToken,
+            json: policy
+        )
+        try #require(strict.status == 200, "\(strict.text)")
+        mock = try upstream.mock(answering: "device.pem")
+        let tooLong = try await upstream.issue("device.csr")
+        #expect(tooLong.status == 422 && tooLong.text.contains("rejected in the certConf"), "\(tooLong.text)")
+        mock.stop()
+        _ = try await upstream.server.request(
+            "PUT",
+            "/v1/cas/corporate/policies/device",
+            token: upstream.server.adminToken,
+            json: previous
+        )
+
         // It certifies another key than the one asked for.
         mock = try upstream.mock(answering: "other.pem")
         let wrongKey = try await upstream.issue("device.csr")
