@@ -78,7 +78,13 @@ extension CertificateAuthority {
         return try await keep(
             try await sign(
                 ca: ca,
-                subject: CertifiedSubject(name: old.subject, publicKey: publicKey, alternativeNames: oldNames),
+                // The CSR, when one came, travels to an upstream CA (EST and ACME carry nothing else).
+                subject: CertifiedSubject(
+                    name: old.subject,
+                    publicKey: publicKey,
+                    alternativeNames: oldNames,
+                    csr: csrDER
+                ),
                 category: category,
                 validityDays: validityDays,
                 metadata: metadata,

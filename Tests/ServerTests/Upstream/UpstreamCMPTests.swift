@@ -13,7 +13,6 @@ import X509
         try await upstream.record()
         try upstream.deviceCertificate("device", subject: "/CN=device-7/O=Upstream Tests", names: "DNS:device-7.test")
         let mock = try upstream.mock(answering: "device.pem")
-        defer { mock.stop() }
 
         let issued = try await upstream.issue("device.csr")
         #expect(issued.status == 201, "\(issued.text)")
@@ -41,6 +40,29 @@ import X509
                 $0.event.action == "certificate.issue" && $0.event.outcome.contains("issued upstream by cmp")
             }
         )
+
+        // Renewal (same key, no CSR) goes upstream as an ir with the old certificate's names; the upstream
+        // answers with a second certificate of the key.
+        mock.stop()
+        try upstream.certify(
+            "device.csr",
+            out: "device2.pem",
+            extensions:
+                "keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:device-7.test\n"
+        )
+        let second = try upstream.mock(answering: "device2.pem")
+        let renewed = try await upstream.server.request(
+            "POST",
+            "/v1/cas/corporate/certificates/\(serial)/renew",
+            token: upstream.server.adminToken,
+            json: [String: Any]()
+        )
+        #expect(renewed.status == 201, "\(renewed.text)")
+        #expect((renewed.json["metadata"] as? [String: String])?["renewed-from"] == serial, "\(renewed.text)")
+        #expect(try upstream.certificates().count == 2)
+        second.stop()
+        let again = try upstream.mock(answering: "device.pem")
+        defer { again.stop() }
 
         // Revocation is the upstream's first (the mock checks issuer and serial against its certificate).
         let revoked = try await upstream.server.request(

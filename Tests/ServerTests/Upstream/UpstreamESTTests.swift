@@ -99,6 +99,24 @@ import X509
             "\(enrolled)"
         )
         let serial = try #require(issued.json["serial"] as? String)
+        // Renewal with a CSR goes to the upstream as EST simpleenroll too (EST carries nothing else).
+        let renewed = try await downstream.request(
+            "POST",
+            "/v1/cas/corporate/certificates/\(serial)/renew",
+            token: downstream.adminToken,
+            json: ["csr": try text("device.csr")]
+        )
+        #expect(renewed.status == 201 && renewed.json["serial"] as? String != serial, "\(renewed.text)")
+        let withoutCSR = try await downstream.request(
+            "POST",
+            "/v1/cas/corporate/certificates/\(serial)/renew",
+            token: downstream.adminToken,
+            json: [String: Any]()
+        )
+        #expect(
+            withoutCSR.status == 409 && withoutCSR.text.contains("only the client's own PKCS#10"),
+            "\(withoutCSR.text)"
+        )
         let revoke = try await downstream.request(
             "POST",
             "/v1/cas/corporate/certificates/\(serial)/revoke",
@@ -116,6 +134,6 @@ import X509
         let mistrusted = try await issue("mistrusted")
         #expect(mistrusted.status == 502 && mistrusted.errorCode == "upstream_unavailable", "\(mistrusted.text)")
         let stored = try downstream.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 100) }
-        #expect(stored.map(\.issuer) == ["corporate"])
+        #expect(stored.map(\.issuer) == ["corporate", "corporate"])
     }
 }
