@@ -168,6 +168,7 @@ let package = Package(
             dependencies: [
                 "Signing", "HSM", "PKCS11", "MetadataStore", "WorkerThreads", "CPKCS12", "Codecs", "CustosX509",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
             ],

@@ -258,29 +258,18 @@ public final class CertificateAuthority: Sendable {
                 metadata: ["ca": request.id],
                 category: "ca"
             )
-            try await store.write { txn in
-                guard try txn.record(CARecord.self, key: record.primaryKey) == nil else {
-                    throw CAError(.caExists, "a CA named \"\(record.id)\" exists already")
-                }
+            return try await storeNew(
+                record,
+                outcome: "success: \(record.kind.rawValue) \(record.subject), \(request.algorithm.rawValue) key "
+                    + "\(key.name), serial \(Hex.encode(serial))"
+                    + (request.parent.map { ", signed by CA \($0)" } ?? ""),
+                requester: requester
+            ) { txn in
                 guard try txn.record(CertificateRecord.self, key: certificateRecord.primaryKey) == nil else {
                     throw CAError(.internalError, "serial number collision; try again")
                 }
-                try txn.save(record)
                 try txn.save(certificateRecord)
-                try txn.appendAudit(
-                    AuditEvent(
-                        actor: requester.actor,
-                        action: "ca.create",
-                        object: "ca/\(record.id)",
-                        outcome:
-                            "success: \(record.kind.rawValue) \(record.subject), \(request.algorithm.rawValue) key "
-                            + "\(key.name), serial \(Hex.encode(serial))"
-                            + (request.parent.map { ", signed by CA \($0)" } ?? ""),
-                        requestID: requester.requestID
-                    )
-                )
             }
-            return try Authority(record)
         } catch {
             throw CAError.from(error)
         }

@@ -27,13 +27,7 @@ public struct ACMEConnector: UpstreamConnector {
 
     public func enroll(_ request: UpstreamEnrollment) async throws(CAError) -> UpstreamCertificate {
         let target = request.target
-        guard let csr = request.csr else {
-            throw CAError(
-                .caNotUsable,
-                "upstream CA \(target.ca) is reached over ACME, which carries only the client's own PKCS#10 request; "
-                    + "this request (CRMF, or a subject set by a profile template) cannot go there"
-            )
-        }
+        let csr = try request.clientCSR(protocolName: "ACME")
         let identifiers: [[String: String]] = request.alternativeNames.compactMap { name in
             switch name {
             case .dnsName(let value): ["type": "dns", "value": value]

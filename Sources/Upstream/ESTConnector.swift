@@ -25,13 +25,7 @@ public struct ESTConnector: UpstreamConnector {
 
     public func enroll(_ request: UpstreamEnrollment) async throws(CAError) -> UpstreamCertificate {
         let target = request.target
-        guard let csr = request.csr else {
-            throw CAError(
-                .caNotUsable,
-                "upstream CA \(target.ca) is reached over EST, which carries only the client's own PKCS#10 request "
-                    + "for its own subject; this request (CRMF, or a subject set by a profile template) cannot go there"
-            )
-        }
+        let csr = try request.clientCSR(protocolName: "EST")
         let tls = try tlsConfiguration(target)
         let url = target.link.url.hasSuffix("/") ? target.link.url : target.link.url + "/"
         var body: [UInt8] = []

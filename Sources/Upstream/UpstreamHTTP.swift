@@ -119,3 +119,18 @@ func attempting<T>(_ target: UpstreamTarget, _ exchange: () async throws -> T) a
             + "\(failures.count) attempt(s): \(failures.last ?? "no time was left")"
     )
 }
+
+extension UpstreamEnrollment {
+    /// The client's own PKCS#10 request, for protocols that carry nothing else (EST, ACME).
+    func clientCSR(protocolName: String) throws(CAError) -> [UInt8] {
+        guard let csr else {
+            throw CAError(
+                .caNotUsable,
+                "upstream CA \(target.ca) is reached over \(protocolName), which carries only the client's own PKCS#10 "
+                    + "request for its own subject; this request (CRMF, a subject set by a profile template, or a "
+                    + "renewal without a CSR) cannot go there"
+            )
+        }
+        return csr
+    }
+}

@@ -49,27 +49,42 @@ extension CertificateAuthority {
                 created: Int64(Date().timeIntervalSince1970 * 1e9),
                 csr: try derBytes(csr)
             )
-            try await store.write { txn in
-                guard try txn.record(CARecord.self, key: record.primaryKey) == nil else {
-                    throw CAError(.caExists, "a CA named \"\(record.id)\" exists already")
-                }
-                try txn.save(record)
-                try txn.appendAudit(
-                    AuditEvent(
-                        actor: requester.actor,
-                        action: "ca.create",
-                        object: "ca/\(record.id)",
-                        outcome:
-                            "success: external-subordinate \(record.subject) pending, \(request.algorithm.rawValue) "
-                            + "key \(key.name), CSR made",
-                        requestID: requester.requestID
-                    )
-                )
-            }
-            return try Authority(record)
+            return try await storeNew(
+                record,
+                outcome: "success: external-subordinate \(record.subject) pending, \(request.algorithm.rawValue) key "
+                    + "\(key.name), CSR made",
+                requester: requester
+            )
         } catch {
             throw CAError.from(error)
         }
+    }
+
+    /// Stores a new CA with its `ca.create` audit entry (and what `alsoWrite` writes) in one write, unless
+    /// a CA of that id exists.
+    func storeNew(
+        _ record: CARecord,
+        outcome: String,
+        requester: Requester,
+        alsoWrite: (@Sendable (any MetadataWriting) throws -> Void)? = nil
+    ) async throws -> Authority {
+        try await store.write { txn in
+            guard try txn.record(CARecord.self, key: record.primaryKey) == nil else {
+                throw CAError(.caExists, "a CA named \"\(record.id)\" exists already")
+            }
+            try txn.save(record)
+            try alsoWrite?(txn)
+            try txn.appendAudit(
+                AuditEvent(
+                    actor: requester.actor,
+                    action: "ca.create",
+                    object: "ca/\(record.id)",
+                    outcome: outcome,
+                    requestID: requester.requestID
+                )
+            )
+        }
+        return try Authority(record)
     }
 
     /// Imports the certificate an external parent issued for a sub-CA's CSR (or a renewed one), with

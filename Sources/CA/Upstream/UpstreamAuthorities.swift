@@ -157,24 +157,13 @@ extension CertificateAuthority {
                     externalAccountKEK: externalAccount?.kek
                 )
             )
-            try await store.write { txn in
-                guard try txn.record(CARecord.self, key: record.primaryKey) == nil else {
-                    throw CAError(.caExists, "a CA named \"\(record.id)\" exists already")
-                }
-                try txn.save(record)
-                try txn.appendAudit(
-                    AuditEvent(
-                        actor: requester.actor,
-                        action: "ca.create",
-                        object: "ca/\(record.id)",
-                        outcome: "success: upstream \(record.subject) by \(request.protocolName) at "
-                            + "\(request.url.prefix(300)), pending; RA key \(key.name) "
-                            + "(\(request.algorithm.rawValue)), CSR made",
-                        requestID: requester.requestID
-                    )
-                )
-            }
-            return try Authority(record)
+            return try await storeNew(
+                record,
+                outcome: "success: upstream \(record.subject) by \(request.protocolName) at "
+                    + "\(request.url.prefix(300)), \(record.state.rawValue); RA key \(key.name) "
+                    + "(\(request.algorithm.rawValue)), CSR made",
+                requester: requester
+            )
         } catch {
             throw CAError.from(error)
         }

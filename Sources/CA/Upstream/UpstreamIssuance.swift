@@ -54,20 +54,23 @@ extension CertificateAuthority {
         let csr = subject.csr.flatMap { der in
             (try? CertificateSigningRequest(derEncoded: der)).flatMap { $0.subject == subject.name ? der : nil }
         }
-        let answer = try await connector.enroll(
-            UpstreamEnrollment(
-                target: target,
-                subject: subject.name,
-                publicKeyInfo: publicKeyInfo,
-                alternativeNames: alternativeNames,
-                csr: csr,
-                notBefore: validity.notBefore,
-                notAfter: validity.notAfter,
-                requestID: requester.requestID,
-                accept: { der throws(CAError) in _ = try Self.accepted(der, for: subject, from: target, policy: policy)
-                }
+        let answer = try await UpstreamMetrics.measure(target, operation: "enroll") { () async throws(CAError) in
+            try await connector.enroll(
+                UpstreamEnrollment(
+                    target: target,
+                    subject: subject.name,
+                    publicKeyInfo: publicKeyInfo,
+                    alternativeNames: alternativeNames,
+                    csr: csr,
+                    notBefore: validity.notBefore,
+                    notAfter: validity.notAfter,
+                    requestID: requester.requestID,
+                    accept: { der throws(CAError) in
+                        _ = try Self.accepted(der, for: subject, from: target, policy: policy)
+                    }
+                )
             )
-        )
+        }
         let (certificate, names) = try Self.accepted(answer.certificate, for: subject, from: target, policy: policy)
         let serial = Array(certificate.serialNumber.bytes)
         let record = CertificateRecord(
@@ -153,13 +156,16 @@ extension CertificateAuthority {
         async throws(CAError)
     {
         let target = try upstreamTarget(authority)
-        try await upstream.connector(target.link.protocolName, ca: authority.id).revoke(
-            UpstreamRevocation(
-                target: target,
-                certificate: record.der,
-                reason: Int(reason.rawValue),
-                requestID: requestID
+        let connector = try upstream.connector(target.link.protocolName, ca: authority.id)
+        try await UpstreamMetrics.measure(target, operation: "revoke") { () async throws(CAError) in
+            try await connector.revoke(
+                UpstreamRevocation(
+                    target: target,
+                    certificate: record.der,
+                    reason: Int(reason.rawValue),
+                    requestID: requestID
+                )
             )
-        )
+        }
     }
 }

@@ -201,6 +201,15 @@ import X509
         #expect(Date().timeIntervalSince(started) < 15)
 
         for ca in ["down", "garbled", "silent"] { #expect(try upstream.certificates(ca).isEmpty) }
+        // Operators see each upstream's failures in the metrics.
+        let metrics = try await upstream.server.request("GET", "/metrics", token: upstream.server.adminToken).text
+        for ca in ["down", "garbled", "silent"] {
+            let line = metrics.split(separator: "\n").first { line in
+                line.hasPrefix("custos_upstream_requests_total{") && line.contains("ca=\"\(ca)\"")
+                    && line.contains("outcome=\"unavailable\"") && line.contains("operation=\"enroll\"")
+            }
+            #expect(line?.hasSuffix(" 1") == true, "\(ca): \(line ?? "no line")")
+        }
     }
 
     @Test func whatTheUpstreamRefusesOrMisissuesIsNotStored() async throws {
