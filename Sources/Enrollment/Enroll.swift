@@ -111,8 +111,9 @@ extension EnrollmentService {
         let actor = "\(request.protocolName.rawValue)/\(profile.id)/\(identity.name)"
         let oneTimeSecret: EnrollmentSecretRecord? =
             if case .oneTimePassword(let secret) = identity { secret } else { nil }
-        if profile.approval == .manual {
-            return .pending(
+        // Held for an officer, or for an upstream CA that could not be reached.
+        func held(upstreamError: String? = nil) async throws(EnrollmentError) -> EnrollmentOutcome {
+            .pending(
                 try await hold(
                     request,
                     subject: requested.subject,
@@ -120,10 +121,12 @@ extension EnrollmentService {
                     profile: profile,
                     identity: identity,
                     clientSubject: clientSubject,
-                    renews: renewed
+                    renews: renewed,
+                    upstreamError: upstreamError
                 )
             )
         }
+        if profile.approval == .manual { return try await held() }
         var metadata = [
             Self.profileMetadataKey: profile.id, Self.protocolMetadataKey: request.protocolName.rawValue,
         ]
@@ -153,18 +156,7 @@ extension EnrollmentService {
                 throw EnrollmentError.from(error)
             }
             // Held and sent to the upstream CA again in the background; the client polls meanwhile.
-            return .pending(
-                try await hold(
-                    request,
-                    subject: requested.subject,
-                    keyHash: keyHash,
-                    profile: profile,
-                    identity: identity,
-                    clientSubject: clientSubject,
-                    renews: renewed,
-                    upstreamError: error.message
-                )
-            )
+            return try await held(upstreamError: error.message)
         }
     }
 

@@ -116,14 +116,10 @@ extension CertificateAuthority {
             throw CAError(.invalidCertificate, "the certificate does not certify CA \(id)'s key")
         }
         try Self.checkUsableCACertificate(certificate)
-        guard let issuer = issuerChain.first else {
+        guard !issuerChain.isEmpty else {
             throw CAError(.invalidCertificate, "the parent's certificate must come with it (issuerChain)")
         }
-        guard issuer.subject == certificate.issuer,
-            issuer.publicKey.isValidSignature(certificate.signature, for: certificate)
-        else {
-            throw CAError(.invalidCertificate, "the first certificate of the chain did not sign this certificate")
-        }
+        try Self.checkSignedByFirst(of: issuerChain, certificate, what: "this certificate")
         do {
             let der = try derBytes(certificate)
             let chain = try issuerChain.map { try derBytes($0) }

@@ -187,9 +187,7 @@ extension CertificateAuthority {
         let policy = try policy(ca: id, category: category)
         let validityDays = requestedDays ?? policy.validityDays
         guard validityDays >= 1 else { throw CAError(.invalidInput, "validityDays must be at least 1") }
-        let subjectAttributes = subject.name.flatMap { rdn in
-            rdn.map { (type: DistinguishedNameText.name(of: $0.type), value: DistinguishedNameText.text(of: $0.value)) }
-        }
+        let subjectAttributes = Self.policyAttributes(subject.name)
         try policy.check(
             keyAlgorithm: keyAlgorithm,
             subject: subjectAttributes,
@@ -295,9 +293,7 @@ extension CertificateAuthority {
                 actor: requester.actor,
                 action: action,
                 object: "certificate/\(id)/\(Hex.encode(serial))",
-                outcome:
-                    "success: \(category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
-                    + (record.alternativeNames.isEmpty ? "" : " " + record.alternativeNames.joined(separator: ",")),
+                outcome: Self.issuedOutcome(record, category: category),
                 requestID: requester.requestID
             )
             return SignedCertificate(record: record, certificate: certificate, authority: authority, audit: audit)

@@ -1,9 +1,31 @@
 import Foundation
+import MetadataStore
 public import X509
 
 /// The checks every issuance starts with: a PKCS#10 request's signature, and the metadata stored with
 /// a certificate.
 extension CertificateAuthority {
+    /// A subject's attributes as the policy's rules name them.
+    static func policyAttributes(_ name: DistinguishedName) -> [(type: String, value: String)] {
+        name.flatMap { rdn in
+            rdn.map { (type: DistinguishedNameText.name(of: $0.type), value: DistinguishedNameText.text(of: $0.value)) }
+        }
+    }
+
+    /// The audit outcome of an issued certificate: its category, subject and names.
+    static func issuedOutcome(_ record: CertificateRecord, category: CertificateCategory) -> String {
+        "success: \(category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
+            + (record.alternativeNames.isEmpty ? "" : " " + record.alternativeNames.joined(separator: ","))
+    }
+
+    /// The first certificate of `chain`, if any, must have signed `certificate`.
+    static func checkSignedByFirst(of chain: [Certificate], _ certificate: Certificate, what: String) throws(CAError) {
+        guard let issuer = chain.first else { return }
+        guard issuer.subject == certificate.issuer,
+            issuer.publicKey.isValidSignature(certificate.signature, for: certificate)
+        else { throw CAError(.invalidCertificate, "the first certificate of the chain did not sign \(what)") }
+    }
+
     /// Parses a PKCS#10 request (DER) and checks its signature (proof of possession); an RSA key under
     /// 2048 bits is a policy refusal. Every enrollment route starts here.
     public static func parseCSR(_ der: [UInt8]) throws(CAError) -> CertificateSigningRequest {

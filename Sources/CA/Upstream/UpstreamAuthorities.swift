@@ -232,13 +232,7 @@ extension CertificateAuthority {
         guard certificate.notValidBefore <= now.addingTimeInterval(300), certificate.notValidAfter > now else {
             throw CAError(.invalidCertificate, "the RA certificate is not valid now")
         }
-        if let issuer = issuerChain.first {
-            guard issuer.subject == certificate.issuer,
-                issuer.publicKey.isValidSignature(certificate.signature, for: certificate)
-            else {
-                throw CAError(.invalidCertificate, "the first certificate of the chain did not sign the RA certificate")
-            }
-        }
+        try Self.checkSignedByFirst(of: issuerChain, certificate, what: "the RA certificate")
         do {
             let der = try derBytes(certificate)
             let chain = try issuerChain.map { try derBytes($0) }

@@ -88,8 +88,7 @@ extension CertificateAuthority {
             actor: requester.actor,
             action: action,
             object: "certificate/\(authority.id)/\(Hex.encode(serial))",
-            outcome: "success: \(category.rawValue) for \(record.subject.isEmpty ? "(no subject)" : record.subject)"
-                + (record.alternativeNames.isEmpty ? "" : " " + record.alternativeNames.joined(separator: ","))
+            outcome: Self.issuedOutcome(record, category: category)
                 + ", issued upstream by \(target.link.protocolName)",
             requestID: requester.requestID
         )
@@ -137,11 +136,7 @@ extension CertificateAuthority {
         do {
             try policy.check(
                 keyAlgorithm: try SubjectKeyAlgorithm(certificate.publicKey),
-                subject: certificate.subject.flatMap { rdn in
-                    rdn.map {
-                        (type: DistinguishedNameText.name(of: $0.type), value: DistinguishedNameText.text(of: $0.value))
-                    }
-                },
+                subject: Self.policyAttributes(certificate.subject),
                 alternativeNames: names,
                 validityDays: max(days, 1)
             )
