@@ -47,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // pkcs11.h from p11-kit plus a dlopen shim; modules are loaded at run time, never linked.
@@ -63,7 +64,10 @@ let package = Package(
         .target(name: "WorkerThreads", swiftSettings: strict),
         .target(
             name: "MetadataStore",
-            dependencies: ["CLMDB", "WorkerThreads", "Codecs", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CLMDB", "WorkerThreads", "Codecs", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -295,7 +299,7 @@ let package = Package(
         ),
         .target(
             name: "CustosTestSupport",
-            dependencies: ["PKCS11", "HSM", "CPKCS11", "MetadataStore", "Signing", "Codecs"],
+            dependencies: ["PKCS11", "HSM", "CPKCS11", "MetadataStore", "Signing", "Codecs", "WorkerThreads"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -74,10 +74,10 @@ public struct Credentials: Sendable {
     }
 
     /// The live credential for a bearer secret, if any.
-    public func authenticate(_ secret: String) throws -> CredentialRecord? {
+    public func authenticate(_ secret: String) async throws -> CredentialRecord? {
         guard secret.hasPrefix("cst_"), secret.utf8.count == 47 else { return nil }
         let hash = Self.hash(secret)
-        let found = try known.value(hash, watching: CredentialRecord.self, in: store) { reader in
+        let found = try await known.value(hash, watching: CredentialRecord.self, in: store) { reader in
             try reader.credential(secretHash: hash)
         }
         guard let record = found, !record.revoked else { return nil }
@@ -153,8 +153,8 @@ public struct Credentials: Sendable {
     }
 
     /// Every credential, in id order.
-    public func list() throws -> [CredentialRecord] {
-        try store.read { try $0.records(CredentialRecord.self, after: nil, limit: .max) }
+    public func list() async throws -> [CredentialRecord] {
+        try await store.read { try $0.records(CredentialRecord.self, after: nil, limit: .max) }
     }
 
     static func hash(_ secret: String) -> [UInt8] { Array(SHA256.hash(data: Array(secret.utf8))) }

@@ -40,6 +40,8 @@ public struct CAError: Error, Sendable, CustomStringConvertible {
         public static let hsmUnavailable = Code(rawValue: "hsm_unavailable")
         /// The HSM or the store failed.
         public static let internalError = Code(rawValue: "internal_error")
+        /// The metadata store cannot answer now (its database is away); try again.
+        public static let storeUnavailable = Code(rawValue: "store_unavailable")
     }
 
     public let code: Code
@@ -59,9 +61,12 @@ public struct CAError: Error, Sendable, CustomStringConvertible {
         case let error as SigningError:
             switch error.code {
             case .hsmUnavailable, .overloaded: return CAError(.hsmUnavailable, error.message)
+            case .storeUnavailable: return CAError(.storeUnavailable, error.message)
             case .keyExists: return CAError(.caExists, error.message)
             default: return CAError(.internalError, error.message)
             }
+        case let error as StoreError where error.isUnavailable:
+            return CAError(.storeUnavailable, "the store is unavailable: \(error.reason)")
         case let error as StoreError: return CAError(.internalError, "the store failed: \(error)")
         case let error as X509EncodingError: return CAError(.internalError, error.description)
         default: return CAError.from(SigningError.from(error))

@@ -92,10 +92,10 @@ public final class CertificateAuthority: Sendable {
     // MARK: Reading
 
     /// The CA with `id`.
-    public func authority(_ id: String) throws(CAError) -> Authority {
+    public func authority(_ id: String) async throws(CAError) -> Authority {
         let authority: Authority?
         do {
-            authority = try authorities.value(id, watching: CARecord.self, in: store) { reader in
+            authority = try await authorities.value(id, watching: CARecord.self, in: store) { reader in
                 try Authority.stored(id, in: reader)
             }
         } catch {
@@ -106,9 +106,9 @@ public final class CertificateAuthority: Sendable {
     }
 
     /// CAs in id order after `cursor`, at most `limit`, of `tenant` if given.
-    public func list(after cursor: String?, limit: Int, tenant: String? = nil) throws(CAError) -> [Authority] {
+    public func list(after cursor: String?, limit: Int, tenant: String? = nil) async throws(CAError) -> [Authority] {
         do {
-            let records = try store.read { reader in
+            let records = try await store.read { reader in
                 if let tenant {
                     return try reader.cas(tenant: tenant)
                         .filter { cursor == nil || $0.id > cursor! }.prefix(limit).map { $0 }
@@ -122,11 +122,11 @@ public final class CertificateAuthority: Sendable {
     }
 
     /// The chain of a CA, itself first, up to the root Custos holds (or as far as Custos knows it).
-    public func chain(_ id: String) throws(CAError) -> [Certificate] {
+    public func chain(_ id: String) async throws(CAError) -> [Certificate] {
         var chain: [Certificate] = []
         var next: String? = id
         while let current = next, chain.count < 16 {
-            let authority = try authority(current)
+            let authority = try await authority(current)
             guard let certificate = authority.certificate else {
                 throw CAError(.caNotUsable, "CA \(current) has no certificate yet")
             }
@@ -143,7 +143,7 @@ public final class CertificateAuthority: Sendable {
 
     /// The chain of `authority` in DER as stored, itself first: what `chain` gives, without parsing or
     /// serialising certificates (issuance returns it with every certificate).
-    func chainDER(from authority: Authority) throws(CAError) -> [[UInt8]] {
+    func chainDER(from authority: Authority) async throws(CAError) -> [[UInt8]] {
         var chain: [[UInt8]] = []
         var current = authority
         while chain.count < 16 {
@@ -152,18 +152,18 @@ public final class CertificateAuthority: Sendable {
             }
             chain.append(certificate)
             guard let parent = current.record.parent else { return chain + current.record.issuerChain }
-            current = try self.authority(parent)
+            current = try await self.authority(parent)
         }
         return chain
     }
 
     /// The certificate `serial` (hex) issued by `ca`.
-    public func certificate(ca: String, serial: String) throws(CAError) -> CertificateRecord {
+    public func certificate(ca: String, serial: String) async throws(CAError) -> CertificateRecord {
         guard let bytes = SerialNumbers.bytes(hex: serial) else {
             throw CAError(.invalidInput, "\"\(serial)\" is not a serial number in hex")
         }
         let record: CertificateRecord?
-        do { record = try store.read { try $0.certificate(issuer: ca, serial: bytes) } } catch {
+        do { record = try await store.read { try $0.certificate(issuer: ca, serial: bytes) } } catch {
             throw CAError.from(error)
         }
         guard let record else {
@@ -198,7 +198,7 @@ public final class CertificateAuthority: Sendable {
                     + "follow this one in a chain), not \(length)"
             )
         }
-        let parent = try request.parent.map { parent throws(CAError) in try authority(parent) }
+        let parent = if let id = request.parent { try await authority(id) } else { Authority?.none }
         let pathLength = request.pathLength ?? (isRoot ? nil : 0)
         var validity = Validity(days: validityDays)
         if let parent {
@@ -220,7 +220,7 @@ public final class CertificateAuthority: Sendable {
             }
             validity = try validity.within(parent, explicit: request.validityDays != nil, what: "the sub-CA")
         }
-        guard (try? authority(request.id)) == nil else {
+        guard await (try? authority(request.id)) == nil else {
             throw CAError(.caExists, "a CA named \"\(request.id)\" exists already")
         }
         do {
@@ -297,7 +297,7 @@ public final class CertificateAuthority: Sendable {
         )
         try extensions.append(Certificate.Extension(SubjectKeyIdentifier(hash: key.publicKey), critical: false))
         if let parent, let parentCertificate = parent.certificate, let parentKeyName = parent.keyName {
-            issuerKey = try privateKey(try signing.keys.serviceKey(parentKeyName))
+            issuerKey = try await privateKey(try signing.keys.serviceKey(parentKeyName))
             issuerName = parentCertificate.subject
             try extensions.append(
                 Certificate.Extension(
@@ -357,8 +357,8 @@ public final class CertificateAuthority: Sendable {
     }
 
     /// The CRL scope of `ca`'s current key.
-    public func currentCRLScope(_ ca: String) throws(CAError) -> String {
-        let authority = try authority(ca)
+    public func currentCRLScope(_ ca: String) async throws(CAError) -> String {
+        let authority = try await authority(ca)
         guard let keyName = authority.keyName else {
             throw CAError(.caNotUsable, "CA \(ca) has no key here and so no CRL from Custos")
         }
@@ -367,11 +367,11 @@ public final class CertificateAuthority: Sendable {
 
     /// The newest certificate of `scope`'s key (the current one, or one from before a re-key): what
     /// `/ca/<scope>.crt` serves and what the scope's CRLs are checked with.
-    public func certificate(forScope scope: String) throws(CAError) -> Certificate {
+    public func certificate(forScope scope: String) async throws(CAError) -> Certificate {
         let (ca, keyName) = Self.parseCRLScope(scope)
-        let record = try authority(ca).record
+        let record = try await authority(ca).record
         let key: SigningKey
-        do { key = try signing.keys.serviceKey(keyName) } catch {
+        do { key = try await signing.keys.serviceKey(keyName) } catch {
             throw CAError(.unknownCA, "CA \(ca) has no key for \"\(scope)\"")
         }
         return try Self.newestCertificate(of: key, in: record)

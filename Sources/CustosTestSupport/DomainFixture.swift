@@ -29,15 +29,15 @@ public final class DomainFixture: Sendable {
         directory = try makeTemporaryDirectory("custos-\(prefix)")
         (schema, writer) = try await CustosStore.open(dataDirectory: directory)
         store = LMDBBackend(schema: schema, writer: writer)
-        signing = try SigningService(pool: pool, store: store)
+        signing = try await SigningService(pool: pool, store: store)
     }
 
     /// Who the tests say they are in audit entries.
     public static let requester = Requester(actor: "test", requestID: "test-request")
 
     /// Every audit entry so far, oldest first.
-    public func auditActions() throws -> [String] {
-        try store.read { try $0.auditEntries(after: nil, limit: .max) }.map(\.event.action)
+    public func auditActions() async throws -> [String] {
+        try await store.read { try $0.auditEntries(after: nil, limit: .max) }.map(\.event.action)
     }
 
     deinit { writer.shutdown() }

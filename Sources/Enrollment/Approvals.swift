@@ -7,18 +7,22 @@ import X509
 /// Officers' decisions on requests that profiles with `approval: manual` hold.
 extension EnrollmentService {
     /// The request `id`.
-    public func request(_ id: String) throws(EnrollmentError) -> EnrollmentRequestRecord {
+    public func request(_ id: String) async throws(EnrollmentError) -> EnrollmentRequestRecord {
         let found: EnrollmentRequestRecord?
-        do { found = try store.read { try $0.enrollmentRequest(id: id) } } catch { throw EnrollmentError.from(error) }
+        do { found = try await store.read { try $0.enrollmentRequest(id: id) } } catch {
+            throw EnrollmentError.from(error)
+        }
         guard let found else { throw EnrollmentError(.unknownRequest, "no enrollment request has id \(id)") }
         return found
     }
 
     /// Requests in `state`, in id order after `cursor`.
     public func requests(state: EnrollmentRequestRecord.State, after cursor: String?, limit: Int)
-        throws(EnrollmentError) -> [EnrollmentRequestRecord]
+        async throws(EnrollmentError) -> [EnrollmentRequestRecord]
     {
-        do { return try store.read { try $0.enrollmentRequests(state: state, after: cursor, limit: limit) } } catch {
+        do {
+            return try await store.read { try $0.enrollmentRequests(state: state, after: cursor, limit: limit) }
+        } catch {
             throw EnrollmentError.from(error)
         }
     }
@@ -27,7 +31,7 @@ extension EnrollmentService {
     /// the certificate and the approval's audit entry are stored together. The client gets the
     /// certificate when it polls.
     public func approve(_ id: String, requester: Requester) async throws(EnrollmentError) -> EnrollmentRequestRecord {
-        let request = try self.request(id)
+        let request = try await self.request(id)
         guard request.state == .pending else {
             throw EnrollmentError(.alreadyDecided, "request \(id) is \(request.state.rawValue) already")
         }
@@ -42,7 +46,7 @@ extension EnrollmentService {
         async throws(EnrollmentError) -> EnrollmentRequestRecord
     {
         let id = request.id
-        let profile = try profile(request.profile)
+        let profile = try await profile(request.profile)
         let requested = try RequestedCertificate(held: request.csr, protocolName: request.protocolName)
         let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
             try SubjectTemplate(text).subject(

@@ -59,10 +59,10 @@ enum CSRAttributes {
 
 extension EnrollmentService {
     /// The DER `CsrAttrs` of profile `id` (RFC 7030 section 4.5.2); an empty SEQUENCE asks for nothing.
-    public func csrAttributes(profile id: String) throws(EnrollmentError) -> [UInt8] {
-        let profile = try profile(id)
+    public func csrAttributes(profile id: String) async throws(EnrollmentError) -> [UInt8] {
+        let profile = try await profile(id)
         do {
-            return try CSRAttributes.der(
+            return try await CSRAttributes.der(
                 for: profile,
                 policy: try authority.policy(ca: profile.ca, category: profile.category)
             )
@@ -72,8 +72,8 @@ extension EnrollmentService {
     }
 
     /// The chain of profile `id`'s CA, issuing CA first (EST `/cacerts`, SCEP GetCACert).
-    public func caCertificates(profile id: String) throws(EnrollmentError) -> [Certificate] {
-        let profile = try profile(id)
-        do { return try authority.chain(profile.ca) } catch { throw EnrollmentError.from(error) }
+    public func caCertificates(profile id: String) async throws(EnrollmentError) -> [Certificate] {
+        let profile = try await profile(id)
+        do { return try await authority.chain(profile.ca) } catch { throw EnrollmentError.from(error) }
     }
 }

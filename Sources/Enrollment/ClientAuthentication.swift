@@ -70,7 +70,7 @@ extension EnrollmentService {
             }
         }
         if let password = credentials.password {
-            return try passwordIdentity(user: credentials.username ?? "", password: password, profile, now: now)
+            return try await passwordIdentity(user: credentials.username ?? "", password: password, profile, now: now)
         }
         if let certificateProblem { throw certificateProblem }
         throw EnrollmentError(
@@ -86,14 +86,14 @@ extension EnrollmentService {
         now: Date
     ) async throws(EnrollmentError) -> ClientIdentity {
         // A certificate of the profile's own CA: the stored record must be this very certificate.
-        if let ca = try? authority.authority(profile.ca), let caCertificate = ca.certificate,
+        if let ca = try? await authority.authority(profile.ca), let caCertificate = ca.certificate,
             leaf.issuer == caCertificate.subject
         {
             let serial = Array(leaf.serialNumber.bytes)
             let record: CertificateRecord?
             let revoked: Bool
             do {
-                (record, revoked) = try store.read { reader in
+                (record, revoked) = try await store.read { reader in
                     (
                         try reader.certificate(issuer: profile.ca, serial: serial),
                         try reader.revocation(issuer: profile.ca, serial: serial) != nil
@@ -135,11 +135,11 @@ extension EnrollmentService {
     }
 
     private func passwordIdentity(user: String, password: String, _ profile: EnrollmentProfile, now: Date)
-        throws(EnrollmentError) -> ClientIdentity
+        async throws(EnrollmentError) -> ClientIdentity
     {
         let refused = EnrollmentError(.unauthenticated, "the password is not one profile \(profile.id) accepts")
         let secret: EnrollmentSecretRecord?
-        do { secret = try store.read { try $0.enrollmentSecret(secretHash: Self.sha256(password.utf8)) } } catch {
+        do { secret = try await store.read { try $0.enrollmentSecret(secretHash: Self.sha256(password.utf8)) } } catch {
             throw EnrollmentError.from(error)
         }
         guard let secret, secret.profile == profile.id else { throw refused }

@@ -98,7 +98,7 @@ extension EnrollmentService {
         do {
             subject = try DistinguishedNameText.parse(request.subject)
             names = try request.alternativeNames.map { text throws(CAError) in try SubjectAlternativeName(text: text) }
-            try authority.authority(request.ca).requireUsable()
+            try await authority.authority(request.ca).requireUsable()
         } catch {
             throw EnrollmentError(error.code == .caNotUsable ? .invalidInput : .invalidInput, error.message)
         }

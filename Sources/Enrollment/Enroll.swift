@@ -28,7 +28,7 @@ extension EnrollmentService {
     ) async throws(EnrollmentError) -> T {
         var client = "anonymous"
         do throws(EnrollmentError) {
-            let profile = try profile(request.profile)
+            let profile = try await profile(request.profile)
             guard profile.protocols.contains(request.protocolName) else {
                 throw EnrollmentError(
                     .unknownProfile,
@@ -91,7 +91,7 @@ extension EnrollmentService {
         // A request seen before: a poll for a pending one, or the answer to an approved one.
         let earlier: EnrollmentRequestRecord?
         do {
-            earlier = try store.read { reader in
+            earlier = try await store.read { reader in
                 if let transaction = request.transaction {
                     return try reader.enrollmentRequest(profile: profile.id, transaction: transaction)
                 }
@@ -103,7 +103,7 @@ extension EnrollmentService {
             throw EnrollmentError.from(error)
         }
         if let earlier, earlier.csr == request.csr {
-            return try answer(earlier, profile: profile)
+            return try await answer(earlier, profile: profile)
         }
         if case .oneTimePassword(let secret) = identity, secret.used != nil {
             throw EnrollmentError(.forbidden, "the one-time password \(secret.id) has been used")
@@ -263,33 +263,33 @@ extension EnrollmentService {
 
     /// A request held earlier, found by its protocol transaction id (a SCEP CertPoll); only the holder of
     /// the request's key (`keyHash`, SHA-256 of its SubjectPublicKeyInfo) may poll it.
-    func poll(profile: EnrollmentProfile, transaction: String, keyHash: [UInt8]) throws(EnrollmentError)
+    func poll(profile: EnrollmentProfile, transaction: String, keyHash: [UInt8]) async throws(EnrollmentError)
         -> EnrollmentOutcome
     {
         let earlier: EnrollmentRequestRecord?
         do {
-            earlier = try store.read { try $0.enrollmentRequest(profile: profile.id, transaction: transaction) }
+            earlier = try await store.read { try $0.enrollmentRequest(profile: profile.id, transaction: transaction) }
         } catch {
             throw EnrollmentError.from(error)
         }
         guard let earlier, earlier.keyHash == keyHash else {
             throw EnrollmentError(.unknownRequest, "profile \(profile.id) holds no request \(transaction) for this key")
         }
-        return try answer(earlier, profile: profile)
+        return try await answer(earlier, profile: profile)
     }
 
     /// What became of the held request `id` of `profile` (CMP's poll, which knows the request by its
     /// transaction).
-    func outcome(ofHeld id: String, profile: EnrollmentProfile) throws(EnrollmentError) -> EnrollmentOutcome {
-        let held = try request(id)
+    func outcome(ofHeld id: String, profile: EnrollmentProfile) async throws(EnrollmentError) -> EnrollmentOutcome {
+        let held = try await request(id)
         guard held.profile == profile.id else {
             throw EnrollmentError(.unknownRequest, "profile \(profile.id) holds no request \(id)")
         }
-        return try answer(held, profile: profile)
+        return try await answer(held, profile: profile)
     }
 
     /// The answer to a request seen before.
-    private func answer(_ earlier: EnrollmentRequestRecord, profile: EnrollmentProfile) throws(EnrollmentError)
+    private func answer(_ earlier: EnrollmentRequestRecord, profile: EnrollmentProfile) async throws(EnrollmentError)
         -> EnrollmentOutcome
     {
         switch earlier.state {
@@ -304,8 +304,8 @@ extension EnrollmentService {
                 throw EnrollmentError(.internalError, "request \(earlier.id) is issued but names no certificate")
             }
             do {
-                let record = try authority.certificate(ca: profile.ca, serial: serial)
-                let chain = try authority.chain(profile.ca).map { try derBytes($0) }
+                let record = try await authority.certificate(ca: profile.ca, serial: serial)
+                let chain = try await authority.chain(profile.ca).map { try derBytes($0) }
                 return .issued(record, chain: chain)
             } catch {
                 throw EnrollmentError.from(error)

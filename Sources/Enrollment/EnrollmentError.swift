@@ -38,6 +38,8 @@ public struct EnrollmentError: Error, Sendable, CustomStringConvertible {
         public static let upstreamUnavailable = Code(rawValue: "upstream_unavailable")
         /// The HSM or the store failed.
         public static let internalError = Code(rawValue: "internal_error")
+        /// The metadata store cannot answer now (its database is away); try again.
+        public static let storeUnavailable = Code(rawValue: "store_unavailable")
     }
 
     public let code: Code
@@ -63,8 +65,11 @@ public struct EnrollmentError: Error, Sendable, CustomStringConvertible {
             case .unknownCA, .caNotUsable: return EnrollmentError(.invalidInput, error.message)
             case .conflict: return EnrollmentError(.forbidden, error.message)
             case .hsmUnavailable: return EnrollmentError(.unavailable, error.message)
+            case .storeUnavailable: return EnrollmentError(.storeUnavailable, error.message)
             default: return EnrollmentError(.internalError, error.message)
             }
+        case let error as StoreError where error.isUnavailable:
+            return EnrollmentError(.storeUnavailable, "the store is unavailable: \(error.reason)")
         case let error as StoreError: return EnrollmentError(.internalError, "the store failed: \(error)")
         default: return EnrollmentError.from(CAError.from(error))
         }

@@ -18,7 +18,7 @@ extension EnrollmentService {
     public func rotateSharedPassword(profile id: String, requester: Requester) async throws(EnrollmentError)
         -> NewSecret
     {
-        let profile = try profile(id)
+        let profile = try await profile(id)
         guard profile.authentication.sharedPassword else {
             throw EnrollmentError(
                 .invalidInput,
@@ -42,7 +42,7 @@ extension EnrollmentService {
         validHours: Int,
         requester: Requester
     ) async throws(EnrollmentError) -> NewSecret {
-        let profile = try profile(id)
+        let profile = try await profile(id)
         guard profile.authentication.oneTimePasswords else {
             throw EnrollmentError(
                 .invalidInput,
@@ -69,10 +69,10 @@ extension EnrollmentService {
     }
 
     /// The one-time passwords of `profile` (used or not), newest first.
-    public func oneTimePasswords(profile id: String) throws(EnrollmentError) -> [EnrollmentSecretRecord] {
-        _ = try profile(id)
+    public func oneTimePasswords(profile id: String) async throws(EnrollmentError) -> [EnrollmentSecretRecord] {
+        _ = try await profile(id)
         do {
-            return try store.read { try $0.enrollmentSecrets(profile: id, kind: .oneTime) }.sorted {
+            return try await store.read { try $0.enrollmentSecrets(profile: id, kind: .oneTime) }.sorted {
                 $0.created > $1.created
             }
         } catch {

@@ -20,10 +20,10 @@ public final class EnrollmentService: Sendable {
     // MARK: Profiles
 
     /// The profile `id`.
-    public func profile(_ id: String) throws(EnrollmentError) -> EnrollmentProfile {
+    public func profile(_ id: String) async throws(EnrollmentError) -> EnrollmentProfile {
         let found: EnrollmentProfile?
         do {
-            found = try profiles.value(id, watching: EnrollmentProfileRecord.self, in: store) { reader in
+            found = try await profiles.value(id, watching: EnrollmentProfileRecord.self, in: store) { reader in
                 try reader.enrollmentProfile(id: id).map { try Self.decode($0) }
             }
         } catch {
@@ -34,9 +34,11 @@ public final class EnrollmentService: Sendable {
     }
 
     /// Profiles in name order after `cursor`.
-    public func profiles(after cursor: String?, limit: Int) throws(EnrollmentError) -> [EnrollmentProfile] {
+    public func profiles(after cursor: String?, limit: Int) async throws(EnrollmentError) -> [EnrollmentProfile] {
         do {
-            return try store.read { try $0.enrollmentProfiles(after: cursor, limit: limit) }.map { try Self.decode($0) }
+            return try await store.read { try $0.enrollmentProfiles(after: cursor, limit: limit) }.map {
+                try Self.decode($0)
+            }
         } catch {
             throw EnrollmentError.from(error)
         }
@@ -48,7 +50,7 @@ public final class EnrollmentService: Sendable {
     {
         try profile.validate()
         let ca: Authority
-        do { ca = try authority.authority(profile.ca) } catch {
+        do { ca = try await authority.authority(profile.ca) } catch {
             throw EnrollmentError(.invalidInput, "ca: \(error.message)")
         }
         if ca.record.kind == .upstream, profile.protocols.contains(.scep) {

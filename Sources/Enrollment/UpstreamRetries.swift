@@ -23,7 +23,7 @@ extension EnrollmentService {
     public func retryRequestsAwaitingUpstream(limit: Int = 100) async throws(EnrollmentError) -> UpstreamRetryRound {
         let waiting: [EnrollmentRequestRecord]
         do {
-            waiting = try store.read { reader in
+            waiting = try await store.read { reader in
                 try reader.enrollmentRequests(state: .pending, after: nil, limit: 100_000)
             }
             .filter(\.awaitingUpstream).sorted { $0.created < $1.created }.prefix(limit).map { $0 }

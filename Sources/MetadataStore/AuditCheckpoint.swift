@@ -62,26 +62,70 @@ public struct AuditCheckpoint: StoredRecord, Hashable {
     }
 }
 
-extension Schema {
+extension MetadataBackend {
+    /// Walks the audit chain in one snapshot.
+    public func verifyAudit() async throws -> AuditVerification { try await read { try $0.verifyAudit() } }
+
     /// The chain's head: the last entry's sequence and hash; nil for an empty log.
-    public func auditHead() throws -> (sequence: UInt64, hash: [UInt8])? {
-        try environment.read { try auditHead(in: $0) }
+    public func auditHead() async throws -> (sequence: UInt64, hash: [UInt8])? {
+        try await read { try $0.auditHead() }
     }
 
     /// Checks the chain (as `verifyAudit()`) and every checkpoint: its head must be the hash of the
     /// entry it names, and `verifySignature` must accept its signature. Returns the first break and
     /// how many checkpoints were checked.
+    public func verifyAudit(checkpoints verifySignature: (AuditCheckpoint) -> Bool) async throws -> (
+        AuditVerification, checkpoints: Int
+    ) {
+        let (chain, checked) = try await read { try ($0.verifyAudit(), $0.checkpointsWithEntryHashes()) }
+        return (AuditCheckpoint.check(checked, chain: chain, verifySignature), checked.count)
+    }
+}
+
+extension Schema {
+    /// `MetadataBackend.auditHead()` for code that holds the LMDB schema (maintenance commands, tests).
+    public func auditHead() throws -> (sequence: UInt64, hash: [UInt8])? {
+        try environment.read { try auditHead(in: $0) }
+    }
+
+    /// `MetadataBackend.verifyAudit()` for code that holds the LMDB schema.
+    public func verifyAudit() throws -> AuditVerification {
+        try environment.read { try LMDBReading(transaction: $0, schema: self).verifyAudit() }
+    }
+
+    /// `MetadataBackend.verifyAudit(checkpoints:)` for code that holds the LMDB schema.
     public func verifyAudit(checkpoints verifySignature: (AuditCheckpoint) -> Bool) throws -> (
         AuditVerification, checkpoints: Int
     ) {
-        var result = try verifyAudit()
-        let checkpoints = try environment.read { try $0.records(AuditCheckpoint.self, limit: .max, in: self) }
-        guard result.firstBroken == nil else { return (result, checkpoints.count) }
-        for checkpoint in checkpoints {
-            let entry = try environment.read {
-                try $0.record(AuditEntry.self, key: Key().appending(checkpoint.sequence), in: self)
-            }
-            if entry?.hash != checkpoint.headHash {
+        let (chain, checked) = try environment.read {
+            let reader = LMDBReading(transaction: $0, schema: self)
+            return try (reader.verifyAudit(), reader.checkpointsWithEntryHashes())
+        }
+        return (AuditCheckpoint.check(checked, chain: chain, verifySignature), checked.count)
+    }
+}
+
+extension MetadataReading {
+    /// Every checkpoint with the hash of the entry it names (nil when there is none).
+    func checkpointsWithEntryHashes() throws -> [(AuditCheckpoint, [UInt8]?)] {
+        try records(AuditCheckpoint.self, after: nil, limit: .max).map {
+            ($0, try record(AuditEntry.self, key: Key().appending($0.sequence))?.hash)
+        }
+    }
+}
+
+extension AuditCheckpoint {
+    /// The chain's verification with the first checkpoint that does not match its entry or whose
+    /// signature `verifySignature` refuses.
+    static func check(
+        _ checked: [(AuditCheckpoint, [UInt8]?)],
+        chain: AuditVerification,
+        _ verifySignature: (AuditCheckpoint) -> Bool
+    ) -> AuditVerification {
+        var result = chain
+        guard result.firstBroken == nil else { return result }
+        for (checkpoint, entryHash) in checked {
+            if entryHash != checkpoint.headHash {
                 result.firstBroken = .init(
                     sequence: checkpoint.sequence,
                     reason:
@@ -97,6 +141,6 @@ extension Schema {
                 break
             }
         }
-        return (result, checkpoints.count)
+        return result
     }
 }

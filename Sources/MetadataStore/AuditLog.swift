@@ -103,21 +103,25 @@ extension Schema {
         var reader = KeyReader(stored)
         return (try reader.readUInt64(), try reader.readBytes())
     }
+}
 
+extension MetadataReading {
     /// Walks the chain from the first entry: sequence numbers must run 1, 2, 3 … without gaps, each
-    /// entry must name the hash of the one before, and the stored head must be the last entry.
+    /// entry must name the hash of the one before, and the stored head must be the last entry. Reads
+    /// the log in pages within this snapshot.
     public func verifyAudit() throws -> AuditVerification {
-        try environment.read { txn in
-            let audit = try table(AuditEntry.self)
-            var expected: UInt64 = 1
-            var previous = [UInt8](repeating: 0, count: 32)
-            var broken: AuditVerification.Break?
-            try txn.forEach(audit, from: []) { key, value in
-                var keyReader = KeyReader(key)
+        var expected: UInt64 = 1
+        var previous = [UInt8](repeating: 0, count: 32)
+        var broken: AuditVerification.Break?
+        var after: Key?
+        walk: while true {
+            let page = try rawRecords(AuditEntry.self, after: after, limit: 1024)
+            for (key, value) in page {
+                var keyReader = KeyReader(key.bytes)
                 let keySequence = (try? keyReader.readUInt64()) ?? 0
                 guard let entry = try? AuditEntry.decode(value) else {
                     broken = .init(sequence: keySequence, reason: "entry does not decode")
-                    return false
+                    break walk
                 }
                 if entry.sequence != keySequence {
                     broken = .init(
@@ -135,26 +139,27 @@ extension Schema {
                         reason: "previous-hash does not match entry \(entry.sequence - 1)"
                     )
                 }
-                if broken != nil { return false }
+                if broken != nil { break walk }
                 previous = entry.hash
                 expected += 1
-                return true
             }
-            let count = expected - 1
-            if broken == nil, let (headSequence, headHash) = try auditHead(in: txn) {
-                if headSequence != count {
-                    broken = .init(
-                        sequence: count + 1,
-                        reason: "the head names entry \(headSequence) but the chain ends at \(count)"
-                    )
-                } else if headHash != previous {
-                    broken = .init(sequence: count, reason: "the head's hash does not match entry \(count)")
-                }
-            } else if broken == nil && count > 0 {
-                broken = .init(sequence: 1, reason: "entries exist but the head is missing")
-            }
-            return AuditVerification(entries: count, firstBroken: broken)
+            guard page.count == 1024, let last = page.last else { break }
+            after = last.key
         }
+        let count = expected - 1
+        if broken == nil, let (headSequence, headHash) = try auditHead() {
+            if headSequence != count {
+                broken = .init(
+                    sequence: count + 1,
+                    reason: "the head names entry \(headSequence) but the chain ends at \(count)"
+                )
+            } else if headHash != previous {
+                broken = .init(sequence: count, reason: "the head's hash does not match entry \(count)")
+            }
+        } else if broken == nil && count > 0 {
+            broken = .init(sequence: 1, reason: "entries exist but the head is missing")
+        }
+        return AuditVerification(entries: count, firstBroken: broken)
     }
 }
 

@@ -26,25 +26,35 @@ public final class ChangeStampedCache<Key: Hashable & Sendable, Value: Sendable>
     /// `load`'s answer for `key`, reused while `R`'s table is unchanged; `load` reads from the same
     /// snapshot as the stamp it is filed under. Only read-only snapshots fill the cache (a write
     /// transaction's stamp can be rolled back), so there is no variant taking a transaction.
+    ///
+    /// A hit costs the backend's `knownChangeStamp` (LMDB: one read; PostgreSQL: none, the stamp is
+    /// in memory), a miss one read more.
     @inlinable
     public func value<R: StoredRecord>(
         _ key: Key,
         watching type: R.Type,
         in store: any MetadataBackend,
-        load: (any MetadataReading) throws -> Value
-    ) throws -> Value {
-        try store.read { reader in
+        load: @escaping @Sendable (any MetadataReading) throws -> Value
+    ) async throws -> Value {
+        let known = try await store.knownChangeStamp(R.self)
+        if let kept = kept(key, stamp: known) { return kept }
+        return try await store.read { reader in
             let stamp = try reader.changeStamp(R.self)
-            return try value(key, stamp: stamp) { try load(reader) }
+            return try self.value(key, stamp: stamp) { try load(reader) }
         }
+    }
+
+    /// The value kept for `key` if the cache was filled at `stamp`.
+    @inlinable
+    func kept(_ key: Key, stamp: UInt64) -> Value? {
+        entries.withLock { entries in entries.stamp == stamp ? entries.values[key] : nil }
     }
 
     /// The value for `key` read at `stamp`: the kept one if it was read at the same stamp, else
     /// `load`'s, which is kept unless an older snapshot read it.
     @inlinable
     func value(_ key: Key, stamp: UInt64, load: () throws -> Value) rethrows -> Value {
-        let kept: Value? = entries.withLock { entries in entries.stamp == stamp ? entries.values[key] : nil }
-        if let kept { return kept }
+        if let kept = kept(key, stamp: stamp) { return kept }
         let value = try load()
         entries.withLock { entries in
             if stamp > entries.stamp {

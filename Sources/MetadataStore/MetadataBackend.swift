@@ -4,21 +4,28 @@
 /// another (PostgreSQL: a table per record type keyed by the key bytes, which sort the same way as
 /// `bytea`) without changing the services.
 public protocol MetadataBackend: Sendable {
-    /// Reads from one consistent snapshot.
-    func read<T>(_ body: (any MetadataReading) throws -> T) throws -> T
+    /// Reads from one consistent snapshot. `body` runs where the backend can block (LMDB: on the
+    /// caller's thread, reads never block; PostgreSQL: on one of its reader threads), so it must not
+    /// wait on anything but the reader it is given.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReading) throws -> T) async throws -> T
 
     /// Runs `body` atomically; returns once its changes (and audit entries) are durable. If `body`
-    /// throws, none of its changes are kept.
+    /// throws, none of its changes are kept. `body` may run more than once (a group retried, a
+    /// serialization failure) and must have no effect outside the transaction.
     func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriting) throws -> T) async throws -> T
 
-    /// Walks the audit chain.
-    func verifyAudit() throws -> AuditVerification
+    /// `R`'s change stamp as this process knows it, as cheaply as the backend can answer: LMDB reads it;
+    /// PostgreSQL answers from memory (this node's writes at once, other nodes' within its stated bound).
+    /// Caches compare it with the stamp they were filled at.
+    func knownChangeStamp<R: StoredRecord>(_ type: R.Type) async throws -> UInt64
 
-    /// Walks the audit chain and its signed checkpoints.
-    func verifyAudit(checkpoints: (AuditCheckpoint) -> Bool) throws -> (AuditVerification, checkpoints: Int)
+    /// Runs `body` at once if a read here never waits (LMDB), for callers that must not suspend (an
+    /// event loop's fast path); nil from a backend whose reads wait on the network (PostgreSQL), whose
+    /// callers then take their async path.
+    func readWithoutWaiting<T>(_ body: (any MetadataReading) throws -> T) throws -> T?
 
-    /// The audit chain's head.
-    func auditHead() throws -> (sequence: UInt64, hash: [UInt8])?
+    /// A short description for logs and `store verify` ("LMDB at …", "PostgreSQL at host:port/db").
+    var location: String { get }
 }
 
 /// Reads within one snapshot.
@@ -26,6 +33,12 @@ public protocol MetadataReading {
     func record<R: StoredRecord>(_ type: R.Type, key: Key) throws -> R?
     /// Records in primary-key order after `after` (exclusive).
     func records<R: StoredRecord>(_ type: R.Type, after: Key?, limit: Int) throws -> [R]
+    /// Stored keys and values as they are, undecoded, in primary-key order after `after` (exclusive): for
+    /// verification and copying a store.
+    func rawRecords<R: StoredRecord>(_ type: R.Type, after: Key?, limit: Int) throws -> [(key: Key, value: [UInt8])]
+    /// Index entries as stored (their key and the primary key they point at), in key order after `after`
+    /// (exclusive): for verification and copying a store.
+    func rawIndexEntries(after: [UInt8]?, limit: Int) throws -> [(key: [UInt8], target: [UInt8])]
     /// Primary keys whose `index` entry equals `value`.
     func keys<R: StoredRecord>(_ type: R.Type, index: String, value: Key, limit: Int) throws -> [Key]
     /// Primary keys whose `index` entry lies in `lower ..< upper`, in index order.
@@ -34,6 +47,11 @@ public protocol MetadataReading {
     /// How many writes have changed `R`'s table (for a type that `tracksChanges`; 0 for others): equal
     /// stamps in two snapshots mean the table is the same in both.
     func changeStamp<R: StoredRecord>(_ type: R.Type) throws -> UInt64
+    /// The audit chain's head (its last entry's sequence and hash); nil for an empty log.
+    func auditHead() throws -> (sequence: UInt64, hash: [UInt8])?
+    /// Nanoseconds since 1970 by the store's clock: this host's for LMDB (one host), the database
+    /// server's for PostgreSQL (one clock for every node, for leases).
+    func clock() throws -> Int64
 }
 
 /// Changes within one atomic write.
@@ -61,7 +79,12 @@ public struct LMDBBackend: MetadataBackend {
         self.writer = writer
     }
 
-    public func read<T>(_ body: (any MetadataReading) throws -> T) throws -> T {
+    /// Runs `body` on the caller's thread: an LMDB read never blocks (no await, no thread hop).
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReading) throws -> T) async throws -> T {
+        try schema.environment.read { try body(LMDBReading(transaction: $0, schema: schema)) }
+    }
+
+    public func readWithoutWaiting<T>(_ body: (any MetadataReading) throws -> T) throws -> T? {
         try schema.environment.read { try body(LMDBReading(transaction: $0, schema: schema)) }
     }
 
@@ -70,13 +93,11 @@ public struct LMDBBackend: MetadataBackend {
         return try await writer.write { try body(LMDBWriting(transaction: $0, schema: schema)) }
     }
 
-    public func verifyAudit() throws -> AuditVerification { try schema.verifyAudit() }
-
-    public func verifyAudit(checkpoints: (AuditCheckpoint) -> Bool) throws -> (AuditVerification, checkpoints: Int) {
-        try schema.verifyAudit(checkpoints: checkpoints)
+    public func knownChangeStamp<R: StoredRecord>(_ type: R.Type) async throws -> UInt64 {
+        try schema.environment.read { try $0.changeStamp(R.self, in: schema) }
     }
 
-    public func auditHead() throws -> (sequence: UInt64, hash: [UInt8])? { try schema.auditHead() }
+    public var location: String { "LMDB at \(schema.environment.path)" }
 }
 
 struct LMDBReading: MetadataReading {
@@ -89,6 +110,17 @@ struct LMDBReading: MetadataReading {
 
     func records<R: StoredRecord>(_ type: R.Type, after: Key?, limit: Int) throws -> [R] {
         try transaction.records(R.self, after: after, limit: limit, in: schema)
+    }
+
+    func rawRecords<R: StoredRecord>(_ type: R.Type, after: Key?, limit: Int) throws -> [(key: Key, value: [UInt8])] {
+        let start = after.map { $0.bytes + [0] } ?? []
+        return try transaction.scan(try schema.table(R.self), from: start, limit: limit).map {
+            (Key(bytes: $0.key), $0.value)
+        }
+    }
+
+    func rawIndexEntries(after: [UInt8]?, limit: Int) throws -> [(key: [UInt8], target: [UInt8])] {
+        try transaction.scan(schema.index, from: after.map { $0 + [0] } ?? [], limit: limit).map { ($0.key, $0.value) }
     }
 
     func keys<R: StoredRecord>(_ type: R.Type, index: String, value: Key, limit: Int) throws -> [Key] {
@@ -104,6 +136,10 @@ struct LMDBReading: MetadataReading {
     func changeStamp<R: StoredRecord>(_ type: R.Type) throws -> UInt64 {
         try transaction.changeStamp(R.self, in: schema)
     }
+
+    func auditHead() throws -> (sequence: UInt64, hash: [UInt8])? { try schema.auditHead(in: transaction) }
+
+    func clock() throws -> Int64 { StoreLease.now() }
 }
 
 struct LMDBWriting: MetadataWriting {
@@ -122,6 +158,14 @@ struct LMDBWriting: MetadataWriting {
         try reading.records(R.self, after: after, limit: limit)
     }
 
+    func rawRecords<R: StoredRecord>(_ type: R.Type, after: Key?, limit: Int) throws -> [(key: Key, value: [UInt8])] {
+        try reading.rawRecords(R.self, after: after, limit: limit)
+    }
+
+    func rawIndexEntries(after: [UInt8]?, limit: Int) throws -> [(key: [UInt8], target: [UInt8])] {
+        try reading.rawIndexEntries(after: after, limit: limit)
+    }
+
     func keys<R: StoredRecord>(_ type: R.Type, index: String, value: Key, limit: Int) throws -> [Key] {
         try reading.keys(R.self, index: index, value: value, limit: limit)
     }
@@ -133,6 +177,10 @@ struct LMDBWriting: MetadataWriting {
     }
 
     func changeStamp<R: StoredRecord>(_ type: R.Type) throws -> UInt64 { try reading.changeStamp(R.self) }
+
+    func auditHead() throws -> (sequence: UInt64, hash: [UInt8])? { try reading.auditHead() }
+
+    func clock() throws -> Int64 { try reading.clock() }
 
     func save<R: StoredRecord>(_ record: R) throws { try transaction.save(record, in: schema) }
 

@@ -92,12 +92,22 @@ public struct Schema: Sendable {
         }
     }
 
-    func indexKey(_ table: String, _ entry: IndexEntry, primary: Key) -> [UInt8] {
+    /// An index entry's key: the table, the index name, the indexed value and the primary key (the same
+    /// bytes in every backend, so that ranges compare alike).
+    static func indexKey(_ table: String, _ entry: IndexEntry, primary: Key) -> [UInt8] {
         Key().appending(table).appending(entry.index).bytes + entry.value.bytes + primary.bytes
     }
 
-    func indexPrefix(_ table: String, _ index: String, _ value: Key) -> [UInt8] {
+    static func indexPrefix(_ table: String, _ index: String, _ value: Key) -> [UInt8] {
         Key().appending(table).appending(index).bytes + value.bytes
+    }
+
+    func indexKey(_ table: String, _ entry: IndexEntry, primary: Key) -> [UInt8] {
+        Self.indexKey(table, entry, primary: primary)
+    }
+
+    func indexPrefix(_ table: String, _ index: String, _ value: Key) -> [UInt8] {
+        Self.indexPrefix(table, index, value)
     }
 }
 
@@ -247,50 +257,67 @@ public struct IndexVerification: Sendable, Hashable {
     public var problems: [String] = []
 }
 
-extension Schema {
+extension MetadataReading {
     /// Checks that every record's index entries exist and point at it, and that every index entry belongs
-    /// to a record that still has it.
+    /// to a record that still has it. Reads in pages within this snapshot.
     public func verifyIndexes(_ types: [any StoredRecord.Type]) throws -> IndexVerification {
-        try environment.read { txn in
-            let check = IndexCheck()
-            for type in types + [AuditEntry.self] { try collect(type, txn, check) }
-            try txn.forEach(index, from: []) { key, _ in
+        let check = IndexCheck()
+        for type in types + [AuditEntry.self] { try collect(type, check) }
+        var after: [UInt8]?
+        while true {
+            let page = try rawIndexEntries(after: after, limit: 4096)
+            for (key, target) in page {
                 check.result.indexEntries += 1
-                if !check.expected.contains(key) { check.note("index entry \(Key(bytes: key)) has no record") }
-                return true
+                if check.expected[key] == nil {
+                    check.note("index entry \(Key(bytes: key)) has no record")
+                } else if check.expected[key] != target {
+                    check.note("index entry \(Key(bytes: key)) points at another record")
+                }
+                check.found.insert(key)
             }
-            if check.result.indexEntries != check.expected.count {
-                check.note("\(check.expected.count) index entries expected, \(check.result.indexEntries) found")
-            }
-            return check.result
+            guard page.count == 4096, let last = page.last else { break }
+            after = last.key
         }
+        for (key, target) in check.expected where !check.found.contains(key) {
+            check.note("record \(Key(bytes: target)) lacks its index entry \(Key(bytes: key))")
+        }
+        return check.result
     }
 
-    private func collect<R: StoredRecord>(_ type: R.Type, _ txn: ReadTransaction, _ check: IndexCheck) throws {
-        try txn.forEach(try table(R.self), from: []) { key, value in
-            check.result.records += 1
-            guard let record = try? R.decode(value) else {
-                check.note("\(R.table) record \(Key(bytes: key)) does not decode")
-                return true
-            }
-            if record.primaryKey.bytes != key {
-                check.note("\(R.table) record stored under the wrong key \(Key(bytes: key))")
-            }
-            for entry in record.indexEntries {
-                let indexKey = indexKey(R.table, entry, primary: record.primaryKey)
-                check.expected.insert(indexKey)
-                if (try? txn.get(index, indexKey)) == nil {
-                    check.note("\(R.table) record \(record.primaryKey) lacks its \(entry.index) index entry")
+    private func collect<R: StoredRecord>(_ type: R.Type, _ check: IndexCheck) throws {
+        var after: Key?
+        while true {
+            let page = try rawRecords(R.self, after: after, limit: 4096)
+            for (key, value) in page {
+                check.result.records += 1
+                guard let record = try? R.decode(value) else {
+                    check.note("\(R.table) record \(key) does not decode")
+                    continue
+                }
+                if record.primaryKey != key { check.note("\(R.table) record stored under the wrong key \(key)") }
+                for entry in record.indexEntries {
+                    check.expected[Schema.indexKey(R.table, entry, primary: record.primaryKey)] =
+                        record.primaryKey.bytes
                 }
             }
-            return true
+            guard page.count == 4096, let last = page.last else { break }
+            after = last.key
         }
+    }
+}
+
+extension Schema {
+    /// `MetadataReading.verifyIndexes` for code that holds the LMDB schema.
+    public func verifyIndexes(_ types: [any StoredRecord.Type]) throws -> IndexVerification {
+        try environment.read { try LMDBReading(transaction: $0, schema: self).verifyIndexes(types) }
     }
 }
 
 /// What one index verification has seen so far (used within one read transaction on one thread).
 private final class IndexCheck {
     var result = IndexVerification()
-    var expected = Set<[UInt8]>()
+    /// Index key → the primary key it must point at.
+    var expected: [[UInt8]: [UInt8]] = [:]
+    var found = Set<[UInt8]>()
     func note(_ problem: String) { if result.problems.count < 100 { result.problems.append(problem) } }
 }

@@ -16,6 +16,13 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidData = Code("invalid data")
         /// The writer was shut down.
         public static let shutDown = Code("store shut down")
+        /// Another node changed what this transaction read (a PostgreSQL serialization failure) more
+        /// often than the writer retries.
+        public static let conflict = Code("store conflict")
+        /// The store is a read-only replica.
+        public static let readOnly = Code("store read-only")
+        /// The database refused a statement for another reason (`reason` has its message).
+        public static let database = Code("database error")
         public var description: String { name }
     }
 
@@ -34,4 +41,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(reason)" }
+
+    /// Whether the store could not do the work now (a database away, a conflict retried too often, a
+    /// read-only replica, a shut-down writer), as opposed to data that is wrong: callers answer 503.
+    public var isUnavailable: Bool { [.unavailable, .conflict, .shutDown, .readOnly].contains(code) }
 }

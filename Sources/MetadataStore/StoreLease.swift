@@ -39,24 +39,27 @@ public final class StoreLease: Sendable {
     }
 
     /// Takes or renews the lease if it is free, expired, held by this process or by a lower rank.
-    /// Returns whether this process holds it now (for `term` from `now`).
-    public func hold(now: Int64 = StoreLease.now()) async throws -> Bool {
+    /// Returns whether this process holds it now (for `term` from now). Time is the store's clock
+    /// (`MetadataReading.clock`: the database server's when nodes share PostgreSQL, so a node whose
+    /// clock runs ahead cannot take a lease early); `now` overrides it in tests.
+    public func hold(now: Int64? = nil) async throws -> Bool {
         let key = Key().appending(name)
+        let termNanoseconds = term.components.seconds * 1_000_000_000 + term.components.attoseconds / 1_000_000_000
         // A read first: a process that does not get the lease writes nothing.
-        if let current = try store.read({ try $0.record(LeaseRecord.self, key: key) }),
-            !Self.takes(holder: holder, rank: rank, from: current, now: now)
-        {
-            return false
+        let free = try await store.read { [holder, rank] reader in
+            guard let current = try reader.record(LeaseRecord.self, key: key) else { return true }
+            return Self.takes(holder: holder, rank: rank, from: current, now: try now ?? reader.clock())
         }
-        let expires = now + term.components.seconds * 1_000_000_000 + term.components.attoseconds / 1_000_000_000
+        guard free else { return false }
         return try await store.write { [name, holder, rank] txn in
+            let time = try now ?? txn.clock()
             // Again in the transaction: another process may have taken it since the read.
             if let stored = try txn.record(LeaseRecord.self, key: key),
-                !Self.takes(holder: holder, rank: rank, from: stored, now: now)
+                !Self.takes(holder: holder, rank: rank, from: stored, now: time)
             {
                 return false
             }
-            try txn.save(LeaseRecord(name: name, holder: holder, rank: rank, expires: expires))
+            try txn.save(LeaseRecord(name: name, holder: holder, rank: rank, expires: time + termNanoseconds))
             return true
         }
     }
@@ -72,8 +75,9 @@ public final class StoreLease: Sendable {
     }
 
     /// The lease as stored (nil: nobody has held it, or the last holder released it).
-    public func current() throws -> LeaseRecord? {
-        try store.read { try $0.record(LeaseRecord.self, key: Key().appending(name)) }
+    public func current() async throws -> LeaseRecord? {
+        let key = Key().appending(name)
+        return try await store.read { try $0.record(LeaseRecord.self, key: key) }
     }
 
     private static func takes(holder: String, rank: Int64, from stored: LeaseRecord, now: Int64) -> Bool {

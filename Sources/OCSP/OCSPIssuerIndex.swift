@@ -11,20 +11,20 @@ import X509
 extension OCSPResponder {
     /// The issuer a CertID names, rebuilding the index when it names none and the CA table changed
     /// since it was built, so that CAs created or re-keyed since (by any process) are found.
-    func issuer(for certID: CertID) throws -> Issuer? {
+    func issuer(for certID: CertID) async throws -> Issuer? {
         guard let tag = Self.algorithmTag(certID) else { return nil }
         let lookup = [tag] + certID.issuerNameHash + certID.issuerKeyHash
         if let found = index.withLock({ $0.issuers[lookup] }) { return found }
-        return try rebuiltIndexIfChanged()?.issuers[lookup]
+        return try await rebuiltIndexIfChanged()?.issuers[lookup]
     }
 
     /// The key of `ca` that signed the certificate `serial`: the CA's only key, or the one whose
     /// certificate verifies the certificate's signature.
-    func issuer(ofCertificate serial: [UInt8], ca: String) throws -> Issuer? {
+    func issuer(ofCertificate serial: [UInt8], ca: String) async throws -> Issuer? {
         var candidates = index.withLock { $0.byCA[ca] } ?? []
-        if candidates.isEmpty { candidates = try rebuiltIndexIfChanged()?.byCA[ca] ?? [] }
+        if candidates.isEmpty { candidates = try await rebuiltIndexIfChanged()?.byCA[ca] ?? [] }
         guard candidates.count > 1 else { return candidates.first }
-        guard let record = try authority.store.read({ try $0.certificate(issuer: ca, serial: serial) }) else {
+        guard let record = try await authority.store.read({ try $0.certificate(issuer: ca, serial: serial) }) else {
             return nil
         }
         let certificate = try ParsedCertificates.certificate(record.der)
@@ -34,13 +34,13 @@ extension OCSPResponder {
     /// The index rebuilt, if the CA table's change stamp moved since it was built (or a CA's key was
     /// missing then and a second has passed); nil if it is current. Reading the stamp costs one lookup,
     /// so a request naming an issuer Custos does not serve does not rebuild anything.
-    func rebuiltIndexIfChanged() throws -> Index? {
-        let stamp = try authority.store.read { try $0.changeStamp(CARecord.self) }
+    func rebuiltIndexIfChanged() async throws -> Index? {
+        let stamp = try await authority.store.read { try $0.changeStamp(CARecord.self) }
         let due = index.withLock { index in
             index.stamp != stamp || index.incompleteSince.map { ContinuousClock.now - $0 > .seconds(1) } ?? false
         }
         guard due else { return nil }
-        let rebuilt = try buildIndex()
+        let rebuilt = try await buildIndex()
         index.withLock { index in
             // Two rebuilds at once: the one from the newer snapshot stays.
             if rebuilt.stamp ?? 0 >= index.stamp ?? 0 { index = rebuilt }
@@ -57,8 +57,8 @@ extension OCSPResponder {
         }
     }
 
-    func buildIndex() throws -> Index {
-        let (records, stamp) = try authority.store.read { reader in
+    func buildIndex() async throws -> Index {
+        let (records, stamp) = try await authority.store.read { reader in
             (
                 try reader.records(CARecord.self, after: nil, limit: .max).filter {
                     $0.keyName != nil && $0.certificate != nil
@@ -69,7 +69,7 @@ extension OCSPResponder {
         var index = Index(stamp: stamp)
         for record in records {
             for name in CertificateAuthority.keyNames(of: record) {
-                guard let key = try? authority.signing.keys.serviceKey(name),
+                guard let key = try? await authority.signing.keys.serviceKey(name),
                     let certificate = try? CertificateAuthority.newestCertificate(of: key, in: record)
                 else {
                     // Earlier keys may be gone (retired, or never made: a renewal can keep its key); the

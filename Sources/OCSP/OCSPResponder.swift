@@ -138,10 +138,10 @@ public final class OCSPResponder: Sendable {
     }
 
     /// The stored, pre-signed answer to `der` if there is one that is still valid: for a request with
-    /// one CertID of a known issuer and no nonce. Reads the store only (no HSM, no waiting), so an
-    /// event loop may call it; nil means `respond(to:)` must answer.
-    public func presignedAnswer(to der: [UInt8]) -> Answer? {
-        presignedKey(for: der).flatMap { presignedAnswer(at: $0) }
+    /// one CertID of a known issuer and no nonce; nil means `respond(to:)` must answer.
+    public func presignedAnswer(to der: [UInt8]) async -> Answer? {
+        guard let key = presignedKey(for: der) else { return nil }
+        return await presignedAnswer(at: key)
     }
 
     /// Where the pre-signed answer to `der` would be kept: for a request with one CertID of a known
@@ -159,18 +159,29 @@ public final class OCSPResponder: Sendable {
 
     /// The pre-signed answer kept at `key`, if it is still valid (one store read): nil once a
     /// revocation deleted it or it has less than a minute to live.
-    public func presignedAnswer(at key: PresignedKey) -> Answer? {
-        stored(ca: key.ca, serial: key.serial, tag: key.tag, now: Int64(Date().timeIntervalSince1970))
+    public func presignedAnswer(at key: PresignedKey) async -> Answer? {
+        await stored(ca: key.ca, serial: key.serial, tag: key.tag, now: Int64(Date().timeIntervalSince1970))
+    }
+
+    /// `presignedAnswer(at:)` without suspending, for an event loop's fast path: nil also when the store's
+    /// reads wait on the network (PostgreSQL), and the request then takes the async route.
+    public func presignedAnswerWithoutWaiting(at key: PresignedKey) -> Answer? {
+        let record = try? authority.store.readWithoutWaiting {
+            try $0.ocspResponse(issuer: key.ca, serial: key.serial, hashAlgorithm: key.tag)
+        }
+        return Self.answer(record ?? nil, now: Int64(Date().timeIntervalSince1970))
     }
 
     /// The stored answer for one certificate and CertID hash, if it has more than a minute to live.
-    func stored(ca: String, serial: [UInt8], tag: UInt8, now: Int64) -> Answer? {
-        guard
-            let stored = try? authority.store.read({
-                try $0.ocspResponse(issuer: ca, serial: serial, hashAlgorithm: tag)
-            }),
-            stored.nextUpdate > now + 60, stored.der.count > 5
-        else { return nil }
+    func stored(ca: String, serial: [UInt8], tag: UInt8, now: Int64) async -> Answer? {
+        Self.answer(
+            try? await authority.store.read { try $0.ocspResponse(issuer: ca, serial: serial, hashAlgorithm: tag) },
+            now: now
+        )
+    }
+
+    private static func answer(_ stored: OCSPResponseRecord?, now: Int64) -> Answer? {
+        guard let stored, stored.nextUpdate > now + 60, stored.der.count > 5 else { return nil }
         return Answer(
             der: stored.der,
             status: .successful,
@@ -187,12 +198,20 @@ public final class OCSPResponder: Sendable {
         do { request = try OCSPRequest(derEncoded: der) } catch { return .error(.malformedRequest) }
         if let nonce = request.nonce, !(1...32).contains(nonce.count) { return .error(.malformedRequest) }
         let issuers: [Issuer?]
-        do { issuers = try request.certIDs.map { try issuer(for: $0) } } catch { return .error(.internalError) }
+        do {
+            var found: [Issuer?] = []
+            for certID in request.certIDs { found.append(try await issuer(for: certID)) }
+            issuers = found
+        } catch {
+            return .error(.internalError)
+        }
         guard let signer = issuers.compactMap({ $0 }).first else { return .error(.unauthorized) }
         let now = Int64(Date().timeIntervalSince1970)
         let single = request.nonceExtensionValue == nil && request.certIDs.count == 1
         let tag = Self.algorithmTag(request.certIDs[0])
-        if single, let tag, let stored = stored(ca: signer.ca, serial: request.certIDs[0].serial, tag: tag, now: now) {
+        if single, let tag,
+            let stored = await stored(ca: signer.ca, serial: request.certIDs[0].serial, tag: tag, now: now)
+        {
             return stored
         }
         let admitted = liveSignatures.withLock { count in
@@ -206,7 +225,7 @@ public final class OCSPResponder: Sendable {
         do {
             for (certID, issuer) in zip(request.certIDs, issuers) {
                 let status: CertificateStatus =
-                    issuer?.ca == signer.ca && issuer?.key.name == signer.key.name
+                    await issuer?.ca == signer.ca && issuer?.key.name == signer.key.name
                     ? try status(ca: signer.ca, serial: certID.serial) : .unknown
                 responses.append(.init(certID: certID.der, status: status))
             }
@@ -251,7 +270,7 @@ public final class OCSPResponder: Sendable {
             nonceExtensionValue: nonce
         )
         var signingKey = signer.key
-        if let delegate = delegate(of: signer, at: now) {
+        if let delegate = await delegate(of: signer, at: now) {
             signingKey = delegate.key
             response.responderKeyHash = delegate.keyHash
             response.certificates = [delegate.certificate]
@@ -267,9 +286,9 @@ public final class OCSPResponder: Sendable {
     /// on, it was issued by the issuer's key, and its certificate covers the whole answer (thisUpdate
     /// to nextUpdate). Otherwise the CA key signs. Read from the store on each live signature, so a
     /// rotation by another process is seen at once; parsed only when it changed.
-    func delegate(of issuer: Issuer, at now: Int64) -> Delegate? {
+    func delegate(of issuer: Issuer, at now: Int64) async -> Delegate? {
         guard delegatedSigners,
-            let record = try? authority.store.read({
+            let record = try? await authority.store.read({
                 try $0.ocspSigner(ca: issuer.ca)
             }),
             record.caKeyName == issuer.key.name, record.notBefore <= now, record.notAfter >= now + validitySeconds
@@ -279,7 +298,7 @@ public final class OCSPResponder: Sendable {
         {
             return cached
         }
-        guard let key = try? authority.signing.keys.serviceKey(record.keyName),
+        guard let key = try? await authority.signing.keys.serviceKey(record.keyName),
             let certificate = try? ParsedCertificates.certificate(record.certificate)
         else { return nil }
         let delegate = Delegate(
@@ -330,8 +349,8 @@ public final class OCSPResponder: Sendable {
     }
 
     /// A certificate's status from the store (reads only; safe on any thread).
-    func status(ca: String, serial: [UInt8]) throws -> CertificateStatus {
-        try authority.store.read { reader in
+    func status(ca: String, serial: [UInt8]) async throws -> CertificateStatus {
+        try await authority.store.read { reader in
             guard let record = try reader.certificate(issuer: ca, serial: serial) else { return .unknown }
             guard record.status == .revoked, let revocation = try reader.revocation(issuer: ca, serial: serial) else {
                 return .good

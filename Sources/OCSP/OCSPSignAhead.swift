@@ -46,14 +46,14 @@ extension OCSPResponder {
         let now = Int64(Date().timeIntervalSince1970)
         var failure: String?
         // CAs created since the index was built: their certificates are signed for in this pass.
-        do { _ = try rebuiltIndexIfChanged() } catch { failure = "reading the CAs: \(error)" }
+        do { _ = try await rebuiltIndexIfChanged() } catch { failure = "reading the CAs: \(error)" }
         var signed = 0
         var deferred = false
         // 1. Stored responses past half their validity.
         let due: [OCSPResponseRecord]
         do {
-            due = try authority.store.read { reader in
-                try reader.ocspResponses(thisUpdateBefore: now - validitySeconds / 2, limit: limit)
+            due = try await authority.store.read { reader in
+                try reader.ocspResponses(thisUpdateBefore: now - self.validitySeconds / 2, limit: limit)
             }
         } catch {
             failure = "reading the responses due: \(error)"
@@ -78,7 +78,7 @@ extension OCSPResponder {
             let batch: [CertificateRecord]
             let missing: [[UInt8]]
             do {
-                (batch, missing) = try authority.store.read { reader in
+                (batch, missing) = try await authority.store.read { reader in
                     let batch = try reader.records(CertificateRecord.self, after: after, limit: 500)
                     let missing = try batch.map { certificate -> [UInt8] in
                         guard certificate.notAfter / 1_000_000_000 > now else { return [] }
@@ -140,8 +140,8 @@ extension OCSPResponder {
     /// Signs and keeps the response for one certificate, if Custos signs for its issuer.
     func presign(ca: String, serial: [UInt8], tag: UInt8, at now: Int64) async -> Bool {
         do {
-            guard let signer = try issuer(ofCertificate: serial, ca: ca) else { return false }
-            let status = try status(ca: ca, serial: serial)
+            guard let signer = try await issuer(ofCertificate: serial, ca: ca) else { return false }
+            let status = try await status(ca: ca, serial: serial)
             guard status != .unknown else { return false }
             let certID = try CertID.der(
                 issuerName: signer.subject,

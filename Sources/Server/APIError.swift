@@ -51,7 +51,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .keyExists, .keyDisabled, .noCertificate: APIError(.conflict, error.code.rawValue, error.message)
         case .overloaded:
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "1"])
-        case .hsmUnavailable:
+        case .hsmUnavailable, .storeUnavailable:
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .timestampUnavailable: APIError(.badGateway, error.code.rawValue, error.message)
         case .hsmError: APIError(.internalServerError, error.code.rawValue, error.message)
@@ -72,6 +72,8 @@ extension APIError {
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .upstreamUnavailable:
             APIError(.badGateway, error.code.rawValue, error.message, headers: [.retryAfter: "30"])
+        case .storeUnavailable:
+            APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
         }
@@ -88,7 +90,7 @@ extension APIError {
             APIError(.conflict, error.code.rawValue, error.message)
         case .tooLarge: APIError(.contentTooLarge, error.code.rawValue, error.message)
         case .notImplemented: APIError(.notImplemented, error.code.rawValue, error.message)
-        case .hsmUnavailable:
+        case .hsmUnavailable, .storeUnavailable:
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .integrityError, .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
@@ -125,6 +127,8 @@ extension APIError {
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .upstreamUnavailable:
             APIError(.badGateway, error.code.rawValue, error.message, headers: [.retryAfter: "30"])
+        case .storeUnavailable:
+            APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
         }

@@ -20,7 +20,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         let header = request.headers[.authorization]
         guard let header, header.hasPrefix("Bearer "),
-            let credential = try credentials.authenticate(String(header.dropFirst(7)))
+            let credential = try await credentials.authenticate(String(header.dropFirst(7)))
         else {
             let reason = header == nil ? "no credential" : "unknown or revoked credential"
             refusals.note(

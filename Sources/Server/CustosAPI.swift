@@ -30,13 +30,13 @@ public struct CustosAPI: Sendable {
     public let anonymousRefusals = AnonymousRefusals()
 
     /// Builds the services over a running pool and an open store.
-    public init(pool: SessionPool, store: any MetadataBackend, configuration: ServerConfiguration) throws {
+    public init(pool: SessionPool, store: any MetadataBackend, configuration: ServerConfiguration) async throws {
         self.pool = pool
         self.store = store
         self.configuration = configuration
         // Before the services make their metric handles: handles made earlier stay no-ops.
         ServerMetrics.bootstrap()
-        signing = try SigningService(pool: pool, store: store, limits: configuration.signing)
+        signing = try await SigningService(pool: pool, store: store, limits: configuration.signing)
         credentials = Credentials(store: store)
         authority = CertificateAuthority(
             signing: signing,
@@ -128,10 +128,10 @@ public struct CustosAPI: Sendable {
         logger: Logger,
         role: Role = .full,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
+    ) async throws -> some ApplicationProtocol {
         Application(
             router: router(role),
-            server: try serverBuilder(),
+            server: try await serverBuilder(),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "custos"
@@ -149,7 +149,7 @@ public struct CustosAPI: Sendable {
         )
     }
 
-    private func serverBuilder() throws -> HTTPServerBuilder {
+    private func serverBuilder() async throws -> HTTPServerBuilder {
         // Pre-signed OCSP answers are written by a handler of each connection before the router.
         let answers = PresignedAnswerCache(responder: ocsp)
         let limits = configuration.connections
@@ -158,6 +158,6 @@ public struct CustosAPI: Sendable {
             CustosHTTP1Channel(responder: responder, ocspAnswers: answers, limits: limits, counter: counter)
         }
         guard let tls = configuration.tls else { return http1 }
-        return try .tls(http1, configuration: try TLSSetup.channelConfiguration(tls, signing: signing))
+        return try await .tls(http1, configuration: try TLSSetup.channelConfiguration(tls, signing: signing))
     }
 }

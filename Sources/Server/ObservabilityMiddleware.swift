@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MetadataStore
 import Metrics
 import Signing
 import Synchronization
@@ -67,6 +68,13 @@ struct ObservabilityMiddleware: RouterMiddleware {
         case let error as VaultError: return APIError.from(error)
         case let error as EnrollmentError: return APIError.from(error)
         case let error as AccessError: return APIError(error)
+        case let error as StoreError where error.isUnavailable:
+            return APIError(
+                .serviceUnavailable,
+                "store_unavailable",
+                "the store is unavailable: \(error.reason)",
+                headers: [.retryAfter: "5"]
+            )
         case let error as HTTPError:
             let code: String
             switch error.status {

@@ -84,6 +84,9 @@ public struct ServerConfiguration: Sendable {
     public var enrollmentRetryAfterSeconds = 60
     /// How ACME challenges are validated: resolvers, ports, timeouts, attempts, concurrency.
     public var acmeValidation = ValidationSettings()
+    /// The shared PostgreSQL store (`store.url`, `CUSTOS_STORE`: a postgres:// URL); nil for LMDB in the
+    /// data directory.
+    public var storeURL: String?
 
     public init(
         host: String = "127.0.0.1",

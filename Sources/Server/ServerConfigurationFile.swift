@@ -7,7 +7,7 @@ extension ServerConfiguration {
     /// Every key the configuration file may have; anything else is an error, so a typo cannot
     /// silently leave a default in place.
     static let knownKeys: Set<String> = [
-        "listen.host", "listen.port", "limits.maxBodyBytes", "limits.maxBatchItems", "limits.maxDataBytes",
+        "listen.host", "listen.port", "store.url", "limits.maxBodyBytes", "limits.maxBatchItems", "limits.maxDataBytes",
         "limits.maxQueuedSignatures", "rateLimit.signaturesPerSecond", "rateLimit.burst",
         "codeSigning.maxArtifactBytes", "codeSigning.timestampURLs", "codeSigning.timestamp",
         "codeSigning.timestampAttempts", "codeSigning.timestampTimeoutSeconds", "tls.certificateChain", "tls.key",
@@ -93,6 +93,8 @@ extension ServerConfiguration {
         }
         if let host = environment["CUSTOS_LISTEN_HOST"] { values["listen.host"] = host }
         if let port = environment["CUSTOS_LISTEN_PORT"] { values["listen.port"] = port }
+        if let store = environment["CUSTOS_STORE"], !store.isEmpty { values["store.url"] = store }
+        configuration.storeURL = values["store.url"]
 
         func integer(_ path: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let text = values[path] else { return nil }

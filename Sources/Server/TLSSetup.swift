@@ -14,10 +14,10 @@ import X509
 /// which issuers it trusts (they change at run time, with the CAs). The handshake proves the client
 /// holds the certificate's key; nothing else takes a client certificate as a credential.
 enum TLSSetup {
-    static func channelConfiguration(_ tls: ServerConfiguration.TLS, signing: SigningService) throws
+    static func channelConfiguration(_ tls: ServerConfiguration.TLS, signing: SigningService) async throws
         -> TLSChannelConfiguration
     {
-        var configuration = try configuration(tls, signing: signing)
+        var configuration = try await configuration(tls, signing: signing)
         guard tls.clientCAPath == nil else { return TLSChannelConfiguration(tlsConfiguration: configuration) }
         configuration.certificateVerification = .optionalVerification
         configuration.sendCANameList = false
@@ -26,7 +26,8 @@ enum TLSSetup {
         }
     }
 
-    static func configuration(_ tls: ServerConfiguration.TLS, signing: SigningService) throws -> TLSConfiguration {
+    static func configuration(_ tls: ServerConfiguration.TLS, signing: SigningService) async throws -> TLSConfiguration
+    {
         let pem: String
         do { pem = try String(contentsOfFile: tls.certificateChainPath, encoding: .utf8) } catch {
             throw ConfigurationError(
@@ -40,7 +41,7 @@ enum TLSSetup {
         guard let leaf = chain.first else {
             throw ConfigurationError("\(tls.certificateChainPath) holds no certificate")
         }
-        let key = try signing.keys.serviceKey(tls.keyName)
+        let key = try await signing.keys.serviceKey(tls.keyName)
         var spki = DER.Serializer()
         try spki.serialize(leaf.publicKey)
         guard spki.serializedBytes == key.publicKey.derRepresentation else {

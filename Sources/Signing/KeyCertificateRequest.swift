@@ -10,7 +10,7 @@ extension KeyRegistry {
     public func certificateRequest(_ name: String, subject: DistinguishedName, requester: Requester)
         async throws(SigningError) -> CertificateSigningRequest
     {
-        let key = try key(name)
+        let key = try await key(name)
         guard key.state == .active else { throw SigningError(.keyDisabled, "key \"\(name)\" is \(key.state.rawValue)") }
         guard !subject.isEmpty else { throw SigningError(.invalidInput, "subject: give at least one attribute") }
         do {

@@ -19,47 +19,66 @@ public final class KeyRegistry: Sendable {
     private let reserved = Mutex<Set<String>>([])
 
     /// Loads every key record of `tokenLabel` from `store`.
-    public init(keyStore: KeyStore, store: any MetadataBackend, tokenLabel: String) throws {
+    public init(keyStore: KeyStore, store: any MetadataBackend, tokenLabel: String) async throws {
         self.keyStore = keyStore
         self.store = store
         self.tokenLabel = tokenLabel
-        let records = try store.read { try $0.records(KeyRecord.self, after: nil, limit: .max) }
+        let records = try await store.read { try $0.records(KeyRecord.self, after: nil, limit: .max) }
         var keys: [String: SigningKey] = [:]
         for record in records where record.token == tokenLabel { keys[record.name] = try SigningKey(record) }
         cache = Mutex(keys)
     }
 
     /// The key named `name`, for API callers: Custos' own service keys (`custos-…`) are not theirs.
-    public func key(_ name: String) throws(SigningError) -> SigningKey {
-        guard let key = cache.withLock({ $0[name] }), !key.isServiceKey else {
+    ///
+    /// A name the cache lacks is looked up in the store once: another process or node on the same store
+    /// may have made the key since this one started.
+    public func key(_ name: String) async throws(SigningError) -> SigningKey {
+        guard let key = try await known(name), !key.isServiceKey else {
             throw SigningError(.unknownKey, "no key is named \"\(name)\"")
         }
         return key
     }
 
-    /// One of Custos' own keys (TLS server, CA and OCSP signer keys), by name.
-    ///
-    /// A name the cache lacks is looked up in the store once: another process on the same store (the
-    /// CA, when this one is `custos ocsp serve`) may have made the key since this one started.
-    public func serviceKey(_ name: String) throws(SigningError) -> SigningKey {
-        if let key = cache.withLock({ $0[name] }) {
-            guard key.isServiceKey else { throw SigningError(.unknownKey, "no service key is named \"\(name)\"") }
-            return key
-        }
-        guard name.hasPrefix("custos-"),
-            let record = try? store.read({ try $0.keyRecord(name: name) }),
-            record.token == tokenLabel, record.state != .retired, let key = try? SigningKey(record)
-        else {
+    /// One of Custos' own keys (TLS server, CA and OCSP signer keys), by name; looked up in the store when
+    /// the cache lacks it, as `key(_:)`.
+    public func serviceKey(_ name: String) async throws(SigningError) -> SigningKey {
+        guard name.hasPrefix("custos-"), let key = try await known(name), key.isServiceKey else {
             throw SigningError(.unknownKey, "no service key is named \"\(name)\"")
         }
+        return key
+    }
+
+    /// The cached key, else the stored one of this token (cached from then on); nil when there is none
+    /// usable. A store that cannot answer now is `storeUnavailable`, not an unknown key.
+    private func known(_ name: String) async throws(SigningError) -> SigningKey? {
+        if let key = cache.withLock({ $0[name] }) { return key }
+        let record: KeyRecord?
+        do { record = try await store.read { try $0.keyRecord(name: name) } } catch let error as StoreError
+            where error.isUnavailable
+        {
+            throw SigningError.from(error)
+        } catch {
+            return nil
+        }
+        guard let record, record.token == tokenLabel, record.state != .retired, let key = try? SigningKey(record)
+        else { return nil }
         cache.withLock { $0[name] = key }
         return key
     }
 
-    /// Up to `limit` keys after `cursor` (a name), in name order, that `include` accepts.
-    public func list(after cursor: String?, limit: Int, where include: (String) -> Bool = { _ in true })
+    /// Up to `limit` keys after `cursor` (a name), in name order, that `include` accepts. Reads the
+    /// store's key records first, so keys other nodes made are listed too.
+    public func list(after cursor: String?, limit: Int, where include: (String) -> Bool = { _ in true }) async
         -> [SigningKey]
     {
+        if let records = try? await store.read({ try $0.records(KeyRecord.self, after: nil, limit: .max) }) {
+            for record in records where record.token == tokenLabel && record.state != .retired {
+                if let key = try? SigningKey(record) {
+                    cache.withLock { if $0[record.name] == nil { $0[record.name] = key } }
+                }
+            }
+        }
         let all = cache.withLock { Array($0.values) }.sorted { $0.name < $1.name }
         var page: [SigningKey] = []
         for key in all
@@ -186,7 +205,7 @@ public final class KeyRegistry: Sendable {
     /// its certificate has expired) and marks its record retired, with an audit entry. The record
     /// stays, so the name is never reused.
     public func destroyServiceKey(_ name: String, requester: Requester) async throws(SigningError) {
-        let key = try serviceKey(name)
+        let key = try await serviceKey(name)
         do {
             try await keyStore.destroy(key.reference)
         } catch {
@@ -228,7 +247,7 @@ public final class KeyRegistry: Sendable {
         async throws(SigningError)
         -> SigningKey
     {
-        let key = try key(name)
+        let key = try await key(name)
         guard let leaf = chain.first else { throw SigningError(.invalidCertificate, "no certificate given") }
         var serializer = DER.Serializer()
         do { try serializer.serialize(leaf.publicKey) } catch {
@@ -258,7 +277,7 @@ public final class KeyRegistry: Sendable {
         requester: Requester,
         _ change: @escaping @Sendable (inout KeyRecord) -> Void
     ) async throws(SigningError) -> SigningKey {
-        _ = try key(name)
+        _ = try await key(name)
         do {
             let record = try await store.write { txn in
                 guard var record = try txn.keyRecord(name: name) else {

@@ -1,4 +1,5 @@
 import HSM
+import MetadataStore
 import PKCS11
 
 /// Why a signing-service operation failed. `code` is stable (it becomes the API's error code);
@@ -32,6 +33,8 @@ public struct SigningError: Error, Sendable, CustomStringConvertible {
         public static let overloaded = Code(rawValue: "overloaded")
         /// The HSM did not answer in time or is being recovered.
         public static let hsmUnavailable = Code(rawValue: "hsm_unavailable")
+        /// The metadata store cannot answer now (its database is away); try again.
+        public static let storeUnavailable = Code(rawValue: "store_unavailable")
         /// The HSM refused the operation.
         public static let hsmError = Code(rawValue: "hsm_error")
         /// A timestamp was required and no TSA answered.
@@ -53,6 +56,8 @@ public struct SigningError: Error, Sendable, CustomStringConvertible {
         switch error {
         case let error as SigningError:
             return error
+        case let error as StoreError where error.isUnavailable:
+            return SigningError(.storeUnavailable, "the store is unavailable: \(error.reason)")
         case let error as HSMError where error.code == .poolTimeout || error.code == .poolShutDown:
             return SigningError(.hsmUnavailable, error.reason)
         case let error as HSMError where error.code == .keyNotFound:

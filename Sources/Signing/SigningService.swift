@@ -59,9 +59,9 @@ public final class SigningService: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let batchSizes = Recorder(label: "custos_sign_batch_size", aggregate: true)
 
-    public init(pool: SessionPool, store: any MetadataBackend, limits: Limits = Limits()) throws {
+    public init(pool: SessionPool, store: any MetadataBackend, limits: Limits = Limits()) async throws {
         keyStore = KeyStore(pool: pool)
-        keys = try KeyRegistry(keyStore: keyStore, store: store, tokenLabel: pool.tokenInfo.label)
+        keys = try await KeyRegistry(keyStore: keyStore, store: store, tokenLabel: pool.tokenInfo.label)
         self.limits = limits
         batcher = SigningBatcher(pool: pool, capacity: limits.maxQueuedSignatures)
     }
@@ -74,7 +74,7 @@ public final class SigningService: Sendable {
     public func sign(_ name: String, _ items: [SignItem]) async throws(SigningError) -> [Result<
         Signature, SigningError
     >] {
-        let key = try usableKey(name)
+        let key = try await usableKey(name)
         try checkBatch(items.count)
         var results = [Result<Signature, SigningError>?](repeating: nil, count: items.count)
         var planned:
@@ -111,7 +111,7 @@ public final class SigningService: Sendable {
     /// signatures stay checkable).
     public func verify(_ name: String, _ items: [VerifyItem]) async throws(SigningError) -> [Result<Bool, SigningError>]
     {
-        let key = try keys.key(name)
+        let key = try await keys.key(name)
         try checkBatch(items.count)
         var results: [Result<Bool, SigningError>] = []
         results.reserveCapacity(items.count)
@@ -142,8 +142,8 @@ public final class SigningService: Sendable {
     }
 
     /// A key that may sign now.
-    public func usableKey(_ name: String) throws(SigningError) -> SigningKey {
-        let key = try keys.key(name)
+    public func usableKey(_ name: String) async throws(SigningError) -> SigningKey {
+        let key = try await keys.key(name)
         guard key.state == .active else { throw SigningError(.keyDisabled, "key \"\(name)\" is \(key.state.rawValue)") }
         return key
     }

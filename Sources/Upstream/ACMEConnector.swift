@@ -75,6 +75,8 @@ public struct ACMEConnector: UpstreamConnector {
                         refusal.message + "; the upstream offers no revocation: revoke it there"
                     )
                 }
+                // Its own time: an issuance that used the link's time up must still be undone upstream.
+                session.target.deadline = Date().addingTimeInterval(Double(target.link.timeoutSeconds))
                 do {
                     _ = try await session.post(
                         revokeCert,

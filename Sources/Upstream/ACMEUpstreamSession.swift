@@ -11,7 +11,7 @@ import PKCS11
 /// as flattened JWS signed by the RA's HSM key (its account key), and the account found or made, with
 /// the link's external account binding MACed inside the HSM.
 struct ACMEUpstreamSession {
-    let target: UpstreamTarget
+    var target: UpstreamTarget
     let http: UpstreamHTTP
     let tls: TLSConfiguration
     /// The directory's URLs by name (`newNonce`, `newAccount`, `newOrder`, `revokeCert`).

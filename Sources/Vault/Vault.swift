@@ -96,7 +96,7 @@ public final class Vault: Sendable {
     {
         try Self.validate(namespace: name)
         try policy.validate()
-        guard try namespaceRecord(name, required: false) == nil else {
+        guard try await namespaceRecord(name, required: false) == nil else {
             throw VaultError(.namespaceExists, "a namespace named \"\(name)\" exists already")
         }
         do {
@@ -137,17 +137,17 @@ public final class Vault: Sendable {
     }
 
     /// The namespace named `name`.
-    public func namespace(_ name: String) throws(VaultError) -> VaultNamespaceRecord {
-        guard let record = try namespaceRecord(name, required: true) else {
+    public func namespace(_ name: String) async throws(VaultError) -> VaultNamespaceRecord {
+        guard let record = try await namespaceRecord(name, required: true) else {
             throw VaultError(.unknownNamespace, "no vault namespace is named \"\(name)\"")
         }
         return record
     }
 
     /// Every namespace, by name.
-    public func namespaces() throws(VaultError) -> [VaultNamespaceRecord] {
+    public func namespaces() async throws(VaultError) -> [VaultNamespaceRecord] {
         do {
-            return try store.read { try $0.records(VaultNamespaceRecord.self, after: nil, limit: .max) }
+            return try await store.read { try $0.records(VaultNamespaceRecord.self, after: nil, limit: .max) }
         } catch {
             throw VaultError.from(error)
         }
@@ -167,7 +167,7 @@ public final class Vault: Sendable {
     ) async throws(VaultError) -> SecretInfo {
         try Self.validate(path: path)
         if let metadata { try Self.validate(metadata: metadata) }
-        let namespace = try namespace(name)
+        let namespace = try await namespace(name)
         guard value.count <= namespace.maxSecretBytes else {
             throw VaultError(
                 .tooLarge,
@@ -204,7 +204,7 @@ public final class Vault: Sendable {
             // Concurrent writers of one path race for the next version number, which the ciphertext is
             // bound to: the loser encrypts again for the version after the winner's.
             for _ in 0..<8 {
-                let latest = try versions(of: entryPath, in: name).last
+                let latest = try await versions(of: entryPath, in: name).last
                 if latest?.state == .archived {
                     throw VaultError(.archived, "the secret \(path) is archived; restore it before writing")
                 }
@@ -267,9 +267,9 @@ public final class Vault: Sendable {
         async throws(VaultError) -> (info: SecretInfo, value: [UInt8])
     {
         try Self.validate(path: path)
-        let namespace = try namespace(name)
+        let namespace = try await namespace(name)
         let entryPath = SecretInfo.secretPrefix + path
-        let record = try entry(entryPath, version: version, in: name)
+        let record = try await entry(entryPath, version: version, in: name)
         guard record.state == .active else {
             throw VaultError(.archived, "the secret \(path) is archived; restore it to read it")
         }
@@ -312,10 +312,10 @@ public final class Vault: Sendable {
     }
 
     /// Every version of the secret at `path` (archived ones included), oldest first.
-    public func secretVersions(namespace name: String, path: String) throws(VaultError) -> [SecretInfo] {
+    public func secretVersions(namespace name: String, path: String) async throws(VaultError) -> [SecretInfo] {
         try Self.validate(path: path)
-        _ = try namespace(name)
-        let found = try versions(of: SecretInfo.secretPrefix + path, in: name)
+        _ = try await namespace(name)
+        let found = try await versions(of: SecretInfo.secretPrefix + path, in: name)
         guard !found.isEmpty else { throw VaultError(.unknownSecret, "no secret at \(path) in \(name)") }
         return found.map(SecretInfo.init)
     }
@@ -328,8 +328,8 @@ public final class Vault: Sendable {
         after cursor: String?,
         limit: Int,
         includeArchived: Bool = false
-    ) throws(VaultError) -> [SecretInfo] {
-        _ = try namespace(name)
+    ) async throws(VaultError) -> [SecretInfo] {
+        _ = try await namespace(name)
         let start = SecretInfo.secretPrefix + prefix
         var after: Key
         if let cursor {
@@ -341,7 +341,9 @@ public final class Vault: Sendable {
         var current: VaultEntryRecord?
         do {
             scanning: while true {
-                let batch = try store.read { try $0.records(VaultEntryRecord.self, after: after, limit: 256) }
+                let batch = try await store.read { [after] reader in
+                    try reader.records(VaultEntryRecord.self, after: after, limit: 256)
+                }
                 for record in batch {
                     guard record.namespace == name, record.path.hasPrefix(start) else { break scanning }
                     if let held = current, held.path != record.path {
@@ -399,7 +401,7 @@ public final class Vault: Sendable {
         -> Int
     {
         try Self.validate(path: path)
-        _ = try namespace(name)
+        _ = try await namespace(name)
         let entryPath = SecretInfo.secretPrefix + path
         do {
             return try await store.write { txn in
@@ -434,7 +436,7 @@ public final class Vault: Sendable {
         _ change: @escaping @Sendable (inout VaultEntryRecord) -> Void
     ) async throws(VaultError) -> SecretInfo {
         try Self.validate(path: path)
-        _ = try namespace(name)
+        _ = try await namespace(name)
         let entryPath = SecretInfo.secretPrefix + path
         do {
             let newest = try await store.write { txn in
@@ -476,36 +478,38 @@ public final class Vault: Sendable {
         }
     }
 
-    private func namespaceRecord(_ name: String, required: Bool) throws(VaultError) -> VaultNamespaceRecord? {
+    private func namespaceRecord(_ name: String, required: Bool) async throws(VaultError) -> VaultNamespaceRecord? {
         if required { try Self.validate(namespace: name) }
         do {
-            return try store.read { try $0.vaultNamespace(name: name) }
+            return try await store.read { try $0.vaultNamespace(name: name) }
         } catch {
             throw VaultError.from(error)
         }
     }
 
-    private func entry(_ entryPath: String, version: UInt64?, in name: String) throws(VaultError) -> VaultEntryRecord {
+    private func entry(_ entryPath: String, version: UInt64?, in name: String) async throws(VaultError)
+        -> VaultEntryRecord
+    {
         let shown = String(entryPath.dropFirst(SecretInfo.secretPrefix.count))
         if let version {
             let found: VaultEntryRecord?
             do {
-                found = try store.read { try $0.vaultEntry(namespace: name, path: entryPath, version: version) }
+                found = try await store.read { try $0.vaultEntry(namespace: name, path: entryPath, version: version) }
             } catch {
                 throw VaultError.from(error)
             }
             guard let found else { throw VaultError(.unknownSecret, "\(shown) has no version \(version) in \(name)") }
             return found
         }
-        guard let newest = try versions(of: entryPath, in: name).last else {
+        guard let newest = try await versions(of: entryPath, in: name).last else {
             throw VaultError(.unknownSecret, "no secret at \(shown) in \(name)")
         }
         return newest
     }
 
-    func versions(of entryPath: String, in name: String) throws(VaultError) -> [VaultEntryRecord] {
+    func versions(of entryPath: String, in name: String) async throws(VaultError) -> [VaultEntryRecord] {
         do {
-            return try store.read { try Self.versions(of: entryPath, in: name, reader: $0) }
+            return try await store.read { try Self.versions(of: entryPath, in: name, reader: $0) }
         } catch {
             throw VaultError.from(error)
         }

@@ -40,6 +40,8 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
         public static let hsmUnavailable = Code(rawValue: "hsm_unavailable")
         /// The HSM or the store failed.
         public static let internalError = Code(rawValue: "internal_error")
+        /// The metadata store cannot answer now (its database is away); try again.
+        public static let storeUnavailable = Code(rawValue: "store_unavailable")
     }
 
     public let code: Code
@@ -55,6 +57,8 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
     static func from(_ error: any Error) -> VaultError {
         switch error {
         case let error as VaultError: return error
+        case let error as StoreError where error.isUnavailable:
+            return VaultError(.storeUnavailable, "the store is unavailable: \(error.reason)")
         case let error as StoreError: return VaultError(.internalError, "the store failed: \(error)")
         case let error as HSMError where error.code == .poolTimeout || error.code == .poolShutDown:
             return VaultError(.hsmUnavailable, "the HSM is busy or unavailable: \(error)")

@@ -87,9 +87,9 @@ extension Vault {
     ) async throws(VaultError) -> KeyInfo {
         try Self.validate(keyName: keyName)
         try Self.validate(metadata: metadata)
-        let namespace = try namespace(name)
+        let namespace = try await namespace(name)
         let entryPath = Self.keyPrefix + keyName
-        guard try versions(of: entryPath, in: name).isEmpty else {
+        guard try await versions(of: entryPath, in: name).isEmpty else {
             throw VaultError(.keyExists, "a key named \(keyName) exists in \(name)")
         }
         guard let kekRecord = namespace.keks.last else {
@@ -176,25 +176,29 @@ extension Vault {
     }
 
     /// The key `keyName`, without its value.
-    public func key(namespace name: String, key keyName: String) throws(VaultError) -> KeyInfo {
+    public func key(namespace name: String, key keyName: String) async throws(VaultError) -> KeyInfo {
         try Self.validate(keyName: keyName)
-        _ = try namespace(name)
-        guard let record = try versions(of: Self.keyPrefix + keyName, in: name).last else {
+        _ = try await namespace(name)
+        guard let record = try await versions(of: Self.keyPrefix + keyName, in: name).last else {
             throw VaultError(.unknownKey, "no key named \(keyName) in \(name)")
         }
         return KeyInfo(record)
     }
 
     /// Up to `limit` keys of the namespace after the name `cursor`, by name.
-    public func listKeys(namespace name: String, after cursor: String?, limit: Int) throws(VaultError) -> [KeyInfo] {
-        _ = try namespace(name)
+    public func listKeys(namespace name: String, after cursor: String?, limit: Int) async throws(VaultError)
+        -> [KeyInfo]
+    {
+        _ = try await namespace(name)
         var after =
             cursor.map { VaultEntryRecord.position(namespace: name, after: Self.keyPrefix + $0) }
             ?? VaultEntryRecord.position(namespace: name, pathPrefix: Self.keyPrefix)
         var page: [KeyInfo] = []
         do {
             while page.count < limit {
-                let batch = try store.read { try $0.records(VaultEntryRecord.self, after: after, limit: 256) }
+                let batch = try await store.read { [after] reader in
+                    try reader.records(VaultEntryRecord.self, after: after, limit: 256)
+                }
                 for record in batch {
                     guard record.namespace == name, record.path.hasPrefix(Self.keyPrefix) else { return page }
                     page.append(KeyInfo(record))
@@ -299,7 +303,7 @@ extension Vault {
     {
         try Self.validate(keyName: keyName)
         try Self.validate(metadata: metadata)
-        _ = try namespace(name)
+        _ = try await namespace(name)
         let entryPath = Self.keyPrefix + keyName
         do {
             let updated = try await store.write { txn in
@@ -328,7 +332,7 @@ extension Vault {
     /// Destroys the key: its wrapped value is removed from the store.
     public func deleteKey(namespace name: String, key keyName: String, requester: Requester) async throws(VaultError) {
         try Self.validate(keyName: keyName)
-        _ = try namespace(name)
+        _ = try await namespace(name)
         let entryPath = Self.keyPrefix + keyName
         do {
             try await store.write { txn in
@@ -357,7 +361,7 @@ extension Vault {
     /// Creates the namespace's RSA-3072 transport key pair in the HSM (its private key only unwraps)
     /// and returns the public key (PEM) senders wrap keys under.
     public func createTransportKey(namespace name: String, requester: Requester) async throws(VaultError) -> String {
-        _ = try namespace(name)
+        _ = try await namespace(name)
         do {
             guard try await keyStore.find(label: Self.transportLabel(name)) == nil else {
                 throw VaultError(.keyExists, "namespace \(name) has a transport key already")
@@ -372,7 +376,7 @@ extension Vault {
 
     /// The namespace's RSA transport public key (PEM), if it has one.
     public func transportKey(namespace name: String) async throws(VaultError) -> String? {
-        _ = try namespace(name)
+        _ = try await namespace(name)
         do {
             guard let reference = try await keyStore.find(label: Self.transportLabel(name)) else { return nil }
             return try await transportPublicKeyPEM(reference)
@@ -423,8 +427,8 @@ extension Vault {
         VaultNamespaceRecord, VaultEntryRecord, KeyReference
     ) {
         try Self.validate(keyName: keyName)
-        let namespace = try namespace(name)
-        guard let record = try versions(of: Self.keyPrefix + keyName, in: name).last else {
+        let namespace = try await namespace(name)
+        guard let record = try await versions(of: Self.keyPrefix + keyName, in: name).last else {
             throw VaultError(.unknownKey, "no key named \(keyName) in \(name)")
         }
         try await verifyKey(record, namespace: namespace)

@@ -24,7 +24,7 @@ extension Vault {
     /// earlier rotation is still running.
     public func rotateKEK(namespace name: String, requester: Requester) async throws(VaultError) -> VaultNamespaceRecord
     {
-        let namespace = try namespace(name)
+        let namespace = try await namespace(name)
         guard namespace.keks.count == 1, let current = namespace.keks.last else {
             throw VaultError(.rotationInProgress, "namespace \(name) is still re-encrypting under its newest KEK")
         }
@@ -68,12 +68,12 @@ extension Vault {
     }
 
     /// The rotation under way in the namespace, if any.
-    public func rotationProgress(namespace name: String) throws(VaultError) -> RotationProgress? {
-        let namespace = try namespace(name)
+    public func rotationProgress(namespace name: String) async throws(VaultError) -> RotationProgress? {
+        let namespace = try await namespace(name)
         guard namespace.keks.count > 1 else { return nil }
         let retiring = namespace.keks.dropLast().map(\.version)
         do {
-            let remaining = try store.read { reader in
+            let remaining = try await store.read { reader in
                 try retiring.reduce(0) { total, version in
                     total
                         + (try reader.vaultEntryKeys(namespace: name, kekVersion: version, limit: .max).count)
@@ -86,8 +86,8 @@ extension Vault {
     }
 
     /// Resumes every unfinished rotation (after a restart).
-    public func resumeRotations() {
-        guard let namespaces = try? namespaces() else { return }
+    public func resumeRotations() async {
+        guard let namespaces = try? await namespaces() else { return }
         for namespace in namespaces where namespace.keks.count > 1 { startReencryption(namespace: namespace.name) }
     }
 
@@ -120,12 +120,12 @@ extension Vault {
     private func reencrypt(namespace name: String) async throws {
         var moved = 0
         while true {
-            let namespace = try namespace(name)
+            let namespace = try await namespace(name)
             guard namespace.keks.count > 1, let newest = namespace.keks.last else { return }
             let target = KeyReference(label: newest.label, id: newest.id)
             var batch: [Key] = []
             for old in namespace.keks.dropLast() {
-                batch = try store.read { reader in
+                batch = try await store.read { reader in
                     try reader.vaultEntryKeys(namespace: name, kekVersion: old.version, limit: 64)
                 }
                 if !batch.isEmpty { break }
@@ -135,7 +135,7 @@ extension Vault {
                 continue
             }
             for key in batch {
-                guard let record = try store.read({ try $0.record(VaultEntryRecord.self, key: key) }),
+                guard let record = try await store.read({ try $0.record(VaultEntryRecord.self, key: key) }),
                     let old = namespace.keks.first(where: { $0.version == record.kekVersion }),
                     old.version != newest.version
                 else { continue }

@@ -40,8 +40,8 @@ struct AuditCheckpointer: Sendable {
 
     /// Signs the current head and stores the checkpoint; nil when the log is empty.
     @discardableResult
-    func checkpoint(_ schema: Schema, _ writer: StoreWriter) async throws -> AuditCheckpoint? {
-        guard let head = try schema.auditHead() else { return nil }
+    func checkpoint(_ store: any MetadataBackend) async throws -> AuditCheckpoint? {
+        guard let head = try await store.auditHead() else { return nil }
         let message = AuditCheckpoint.signedBytes(sequence: head.sequence, headHash: head.hash)
         let raw = try await keys.sign(key, scheme: Self.scheme, input: .message(message))
         let checkpoint = AuditCheckpoint(
@@ -52,7 +52,7 @@ struct AuditCheckpointer: Sendable {
             signature: try ECDSASignatureFormat.der(fromRaw: raw, algorithm: .ecP256),
             time: Int64(Date().timeIntervalSince1970 * 1e9)
         )
-        try await writer.write { try $0.save(checkpoint, in: schema) }
+        try await store.write { try $0.save(checkpoint) }
         return checkpoint
     }
 }

@@ -26,15 +26,15 @@ struct VerifyAuditCommand: AsyncParsableCommand {
     var publicKey: String?
 
     func run() async throws {
-        let (schema, writer) = try await data.openStore()
+        let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
         guard let publicKey else {
-            let result = try schema.verifyAudit()
+            let result = try await store.verifyAudit()
             if let broken = result.firstBroken {
                 throw CLIError("audit chain broken at entry \(broken.sequence): \(broken.reason)")
             }
-            let checkpoints = try schema.environment.read {
-                try $0.count(try $0.database(for: AuditCheckpoint.self, in: schema))
+            let checkpoints = try await store.read {
+                try $0.records(AuditCheckpoint.self, after: nil, limit: .max).count
             }
             say("audit chain intact: \(result.entries) entries")
             say("\(checkpoints) signed checkpoints not checked: give --public-key with the audit key's PEM")
@@ -48,7 +48,7 @@ struct VerifyAuditCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot read an EC P-256 public key from \(publicKey): \(error)")
         }
-        let (result, checkpoints) = try schema.verifyAudit { checkpoint in
+        let (result, checkpoints) = try await store.verifyAudit { checkpoint in
             key.isValidSignature(checkpoint.signature, scheme: .ecdsa(.sha256), input: .message(checkpoint.signedBytes))
         }
         if let broken = result.firstBroken {
@@ -79,7 +79,7 @@ struct ShowAuditCommand: AsyncParsableCommand {
         var shown = 0
         var after: UInt64?
         scan: while shown < limit {
-            let page = try store.read { try $0.auditEntries(after: after, limit: 256) }
+            let page = try await store.read { [after] in try $0.auditEntries(after: after, limit: 256) }
             for entry in page {
                 let event = entry.event
                 let matches =

@@ -80,7 +80,7 @@ struct ListCredentialsCommand: AsyncParsableCommand {
     func run() async throws {
         let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        for record in try Credentials(store: store).list() {
+        for record in try await Credentials(store: store).list() {
             let kind = record.role == .vault ? "namespaces" : "keys"
             let keys = record.keyPatterns.isEmpty ? "" : "\t\(kind) \(record.keyPatterns.joined(separator: ","))"
             print("\(record.id)\t\(record.role.rawValue)\t\(record.revoked ? "revoked" : "active")\(keys)")

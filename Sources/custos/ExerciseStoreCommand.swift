@@ -21,16 +21,15 @@ struct ExerciseStoreCommand: AsyncParsableCommand {
     var count = 0
 
     func run() async throws {
-        let (schema, writer) = try await CustosStore.open(dataDirectory: data.dataDir)
-        let first = try schema.environment.read {
-            try $0.count(try $0.database(for: CertificateRecord.self, in: schema))
-        }
+        let opened = try await OpenedStore.open(dataDirectory: data.dataDir, url: data.storeURL)
+        let store = opened.backend
+        let first = try await store.read { try $0.records(CertificateRecord.self, after: nil, limit: .max).count }
         let next = Counter(first)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<writers {
                 group.addTask {
                     while let index = next.take(limit: count == 0 ? nil : first + count) {
-                        try await writer.write { txn in
+                        _ = try await store.write { txn in
                             let serial = withUnsafeBytes(of: UInt64(index).bigEndian) { Array($0) }
                             try txn.save(
                                 CertificateRecord(
@@ -41,8 +40,7 @@ struct ExerciseStoreCommand: AsyncParsableCommand {
                                     notAfter: Int64(index),
                                     der: [UInt8](repeating: UInt8(index & 0xFF), count: 256),
                                     metadata: ["batch": "b\(index % 7)"]
-                                ),
-                                in: schema
+                                )
                             )
                             try txn.appendAudit(
                                 AuditEvent(
@@ -50,8 +48,7 @@ struct ExerciseStoreCommand: AsyncParsableCommand {
                                     action: "certificate.issue",
                                     object: "unit-\(index)",
                                     outcome: "success"
-                                ),
-                                in: schema
+                                )
                             )
                         }
                         // Only now is the write durable: tell the parent.
@@ -61,7 +58,7 @@ struct ExerciseStoreCommand: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        writer.shutdown()
+        opened.shutdown()
     }
 }
 

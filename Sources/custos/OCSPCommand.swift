@@ -48,16 +48,21 @@ struct OCSPServeCommand: AsyncParsableCommand {
         let server = try service.serverConfiguration()
         let configuration = try service.poolConfiguration()
         guard refreshInterval >= 0 else { throw ValidationError("--refresh-interval must be 0 or more") }
-        let (schema, writer) = try await CustosStore.open(dataDirectory: service.dataDir)
-        say("store \(schema.environment.path): schema version \(try schema.storedVersion())")
-        defer { writer.shutdown() }
+        let opened = try await OpenedStore.open(dataDirectory: service.dataDir, url: service.storeURL(server))
+        let store = opened.backend
+        say("store: \(store.location)")
+        defer { opened.shutdown() }
         // From here on SIGINT/SIGTERM lead to a clean shutdown, whenever they arrive.
         let termination = TerminationSignal()
         let (pool, _, _) = try await service.startPool(configuration, logger: logger)
         let token = pool.tokenInfo
-        let api = try CustosAPI(pool: pool, store: LMDBBackend(schema: schema, writer: writer), configuration: server)
-        try await audit(schema, writer, action: "ocsp.start", token: token.label)
-        let application = try api.application(logger: logger, role: .ocspResponder) { port in
+        let api = try await CustosAPI(
+            pool: pool,
+            store: store,
+            configuration: server
+        )
+        try await audit(store, action: "ocsp.start", token: token.label)
+        let application = try await api.application(logger: logger, role: .ocspResponder) { port in
             let scheme = server.tls == nil ? "HTTP" : "HTTPS"
             say("serving OCSP over \(scheme) on \(server.host):\(port); press Ctrl-C to stop")
         }
@@ -76,17 +81,16 @@ struct OCSPServeCommand: AsyncParsableCommand {
             await group.triggerGracefulShutdown()
         }
         let served = await serving.result
-        try await audit(schema, writer, action: "ocsp.stop", token: token.label)
+        try await audit(store, action: "ocsp.stop", token: token.label)
         pool.shutdown()
         say("pool served \(pool.statistics.operations) operations, \(pool.statistics.failures) failures")
         try served.get()
     }
 
-    private func audit(_ schema: Schema, _ writer: StoreWriter, action: String, token: String) async throws {
-        try await writer.write { txn in
+    private func audit(_ store: any MetadataBackend, action: String, token: String) async throws {
+        _ = try await store.write { txn in
             try txn.appendAudit(
-                AuditEvent(actor: "custos-ocsp", action: action, object: "token/\(token)", outcome: "success"),
-                in: schema
+                AuditEvent(actor: "custos-ocsp", action: action, object: "token/\(token)", outcome: "success")
             )
         }
     }

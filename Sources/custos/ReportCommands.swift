@@ -37,7 +37,7 @@ struct ExpiringReportCommand: AsyncParsableCommand {
         guard format == "table" || format == "csv" else { throw ValidationError("--format must be table or csv") }
         let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        let records = try CertificateReports(store: store)
+        let records = try await CertificateReports(store: store)
             .expiring(withinDays: days, ca: ca)
         let dates = ISO8601DateFormatter()
         let rows = records.map { record in
@@ -66,7 +66,7 @@ struct SummaryReportCommand: AsyncParsableCommand {
     func run() async throws {
         let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
-        let counts = try CertificateReports(store: store).summary()
+        let counts = try await CertificateReports(store: store).summary()
         print("ca,category,status,count")
         for count in counts { print("\(count.ca),\(count.category),\(count.status),\(count.count)") }
     }

@@ -44,33 +44,41 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var forward: (@Sendable ([AuditEntry]) -> Void)?
         if let sink { forward = { sink.send($0) } }
-        let (schema, writer) = try await CustosStore.open(dataDirectory: dataDir, auditSink: forward)
-        let audit = try schema.verifyAudit()
+        let opened = try await OpenedStore.open(
+            dataDirectory: dataDir,
+            url: service.storeURL(server),
+            auditSink: forward
+        )
+        let backend = opened.backend
+        let audit: AuditVerification
+        do { audit = try await backend.verifyAudit() } catch {
+            opened.shutdown()
+            throw error
+        }
         if let broken = audit.firstBroken {
-            writer.shutdown()
+            opened.shutdown()
             throw CLIError("refusing to start: audit chain broken at entry \(broken.sequence): \(broken.reason)")
         }
         say(
-            "store \(schema.environment.path): schema version \(try schema.storedVersion()), \(audit.entries) audit entries, chain intact"
+            "store: \(backend.location), schema version \(Schema.currentVersion), \(audit.entries) audit entries, chain intact"
         )
         do {
-            try await serve(configuration, server: server, store: (schema, writer), logger: logger)
+            try await serve(configuration, server: server, store: backend, logger: logger)
         } catch let error as HSMError where error.code == .loginFailed {
             // A rejected PIN is a security event: record it before giving up.
             let outcome = "failure: " + (error.underlying?.returnValue?.name ?? "login rejected")
-            _ = try? await writer.write { txn in
+            _ = try? await backend.write { txn in
                 try txn.appendAudit(
-                    AuditEvent(actor: "custos", action: "hsm.login", object: "token/\(token)", outcome: outcome),
-                    in: schema
+                    AuditEvent(actor: "custos", action: "hsm.login", object: "token/\(token)", outcome: outcome)
                 )
             }
-            writer.shutdown()
+            opened.shutdown()
             throw error
         } catch {
-            writer.shutdown()
+            opened.shutdown()
             throw error
         }
-        writer.shutdown()
+        opened.shutdown()
         // Every reference to the module is gone: it was finalized exactly once on the way out.
         let modulePath = configuration.modulePath
         say("stopped; PKCS#11 module \(Module.isLoaded(path: modulePath) ? "still loaded" : "finalized")")
@@ -79,10 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve(
         _ configuration: SessionPoolConfiguration,
         server: ServerConfiguration,
-        store: (Schema, StoreWriter),
+        store backend: any MetadataBackend,
         logger: Logger
     ) async throws {
-        let (schema, writer) = store
         // From here on SIGINT/SIGTERM lead to a clean shutdown, whenever they arrive.
         let termination = TerminationSignal()
         let (pool, keepaliveKey, keepaliveGenerated) = try await service.startPool(configuration, logger: logger)
@@ -90,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Checkpoints are checked against the audit key as the HSM reports it, not as the file says.
         let checkpointer = try await AuditCheckpointer.prepare(KeyStore(pool: pool))
-        let (verified, checkpoints) = try schema.verifyAudit(checkpoints: checkpointer.verifier())
+        let (verified, checkpoints) = try await backend.verifyAudit(checkpoints: checkpointer.verifier())
         if let broken = verified.firstBroken {
             pool.shutdown()
             throw CLIError("refusing to start: audit entry \(broken.sequence): \(broken.reason)")
@@ -103,12 +110,11 @@ struct ServeCommand: AsyncParsableCommand {
         say("audit key's public half in \(exported); keep a copy elsewhere for `custos audit verify --public-key`")
         let generatedKeys = [(keepaliveGenerated, keepaliveKey), (checkpointer.generated, checkpointer.key)]
             .filter(\.0).map(\.1)
-        try await writer.write { txn in
+        try await backend.write { txn in
             for key in generatedKeys {
                 let object = "token/\(token.label)/\(key.label)"
                 try txn.appendAudit(
-                    AuditEvent(actor: "custos", action: "key.generate", object: object, outcome: "success"),
-                    in: schema
+                    AuditEvent(actor: "custos", action: "key.generate", object: object, outcome: "success")
                 )
             }
             try txn.appendAudit(
@@ -117,25 +123,23 @@ struct ServeCommand: AsyncParsableCommand {
                     action: "service.start",
                     object: "token/\(token.label)",
                     outcome: "success"
-                ),
-                in: schema
+                )
             )
         }
-        try await checkpointer.checkpoint(schema, writer)
+        try await checkpointer.checkpoint(backend)
         let periodic = Task {
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(checkpointInterval))
-                try await checkpointer.checkpoint(schema, writer)
+                try await checkpointer.checkpoint(backend)
             }
         }
 
-        let backend = LMDBBackend(schema: schema, writer: writer)
-        let api = try CustosAPI(pool: pool, store: backend, configuration: server)
+        let api = try await CustosAPI(pool: pool, store: backend, configuration: server)
         try await bootstrapAdministrator(api.credentials)
         // A KEK rotation cut short by the last stop carries on in the background.
-        api.vault.resumeRotations()
-        say("signing keys in the store: \(api.signing.keys.list(after: nil, limit: .max).count)")
-        let application = try api.application(logger: logger) { port in
+        await api.vault.resumeRotations()
+        say("signing keys in the store: \(await api.signing.keys.list(after: nil, limit: .max).count)")
+        let application = try await api.application(logger: logger) { port in
             let scheme = server.tls == nil ? "HTTP" : server.tls?.clientCAPath == nil ? "HTTPS" : "HTTPS (mTLS)"
             say("serving \(scheme) on \(server.host):\(port); press Ctrl-C to stop")
         }
@@ -165,13 +169,12 @@ struct ServeCommand: AsyncParsableCommand {
             await services.triggerGracefulShutdown()
         }
         let served = await serving.result
-        try await writer.write { txn in
+        _ = try await backend.write { txn in
             try txn.appendAudit(
-                AuditEvent(actor: "custos", action: "service.stop", object: "token/\(token.label)", outcome: "success"),
-                in: schema
+                AuditEvent(actor: "custos", action: "service.stop", object: "token/\(token.label)", outcome: "success")
             )
         }
-        try await checkpointer.checkpoint(schema, writer)
+        try await checkpointer.checkpoint(backend)
         pool.shutdown()
         let statistics = pool.statistics
         say("pool served \(statistics.operations) operations, \(statistics.failures) failures")
@@ -181,7 +184,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// On a data directory without an administrator, creates one and leaves its credential in
     /// `<data-dir>/admin.token` (0600) for the operator to pick up (and move somewhere safer).
     private func bootstrapAdministrator(_ credentials: Credentials) async throws {
-        guard try !credentials.list().contains(where: { $0.role == .admin && !$0.revoked }) else { return }
+        guard try await !credentials.list().contains(where: { $0.role == .admin && !$0.revoked }) else { return }
         let path = service.dataDir + "/admin.token"
         let (record, secret) = try await credentials.create(
             role: .admin,

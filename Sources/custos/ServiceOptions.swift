@@ -10,6 +10,14 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "Data directory; with the softhsm2 profile and no PIN option, a development token lives here.")
     var dataDir = ".custos"
 
+    @Option(
+        help: """
+            The shared store of a cluster: a postgres://user@host/database URL (also store.url in the \
+            configuration file, CUSTOS_STORE). Default: LMDB in the data directory.
+            """
+    )
+    var store: String?
+
     @OptionGroup var profileOptions: ProfileOptions
 
     @Option(help: "PKCS#11 module path (default: the profile's first installed path).")
@@ -70,6 +78,9 @@ struct ServiceOptions: ParsableArguments {
         }
         return server
     }
+
+    /// The store to open: `--store` over the configuration's `store.url` (and `CUSTOS_STORE`).
+    func storeURL(_ server: ServerConfiguration) -> String? { store ?? server.storeURL }
 
     /// The session pool's configuration for the token options.
     func poolConfiguration() throws -> SessionPoolConfiguration {

@@ -15,18 +15,19 @@ struct DataDirectoryOption: ParsableArguments {
     @Option(help: "Data directory (the store is in <data-dir>/store).")
     var dataDir = ".custos"
 
-    func openStore() async throws -> (Schema, StoreWriter) {
-        guard FileManager.default.fileExists(atPath: CustosStore.path(dataDirectory: dataDir) + "/data.mdb") else {
-            throw CLIError("no store in \(dataDir) (expected \(CustosStore.path(dataDirectory: dataDir))/data.mdb)")
-        }
-        return try await CustosStore.open(dataDirectory: dataDir)
+    @Option(help: "A PostgreSQL store instead (postgres://user@host/database; also CUSTOS_STORE).")
+    var store: String?
+
+    /// `--store`, else `CUSTOS_STORE`.
+    var storeURL: String? {
+        store ?? ProcessInfo.processInfo.environment["CUSTOS_STORE"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// The store as the services see it (the backend protocol), and its writer to shut down when done:
-    /// commands that read or change records go through this, not through LMDB.
-    func openBackend() async throws -> (store: any MetadataBackend, writer: StoreWriter) {
-        let (schema, writer) = try await openStore()
-        return (LMDBBackend(schema: schema, writer: writer), writer)
+    /// The store as the services see it, and what to shut down when done: commands that read or change
+    /// records go through this, whichever backend holds them.
+    func openBackend() async throws -> (store: any MetadataBackend, writer: OpenedStore) {
+        let opened = try await OpenedStore.open(dataDirectory: dataDir, url: storeURL, mustExist: true)
+        return (opened.backend, opened)
     }
 }
 
@@ -43,8 +44,11 @@ struct BackupCommand: AsyncParsableCommand {
     var path: String
 
     func run() async throws {
-        let (schema, writer) = try await data.openStore()
-        defer { writer.shutdown() }
+        let opened = try await OpenedStore.open(dataDirectory: data.dataDir, url: data.storeURL, mustExist: true)
+        defer { opened.shutdown() }
+        guard let schema = opened.lmdb else {
+            throw CLIError("a PostgreSQL store is backed up with PostgreSQL's tools (pg_basebackup, pg_dump)")
+        }
         try schema.environment.backup(to: path)
         say("backup of \(schema.environment.path) written to \(path)")
     }
@@ -60,10 +64,11 @@ struct VerifyStoreCommand: AsyncParsableCommand {
     @OptionGroup var data: DataDirectoryOption
 
     func run() async throws {
-        let (schema, writer) = try await data.openStore()
-        defer { writer.shutdown() }
-        let indexes = try schema.verifyIndexes(CustosStore.recordTypes)
-        let audit = try schema.verifyAudit()
+        let (store, opened) = try await data.openBackend()
+        defer { opened.shutdown() }
+        let (indexes, audit) = try await store.read {
+            (try $0.verifyIndexes(CustosStore.recordTypes), try $0.verifyAudit())
+        }
         say("\(indexes.records) records, \(indexes.indexEntries) index entries, \(audit.entries) audit entries checked")
         for problem in indexes.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
         if let broken = audit.firstBroken {

@@ -75,10 +75,10 @@ struct TLSInitCommand: AsyncParsableCommand {
         defer { pool.shutdown() }
         let (schema, writer) = try await CustosStore.open(dataDirectory: dataDir)
         defer { writer.shutdown() }
-        let signing = try SigningService(pool: pool, store: LMDBBackend(schema: schema, writer: writer))
+        let signing = try await SigningService(pool: pool, store: LMDBBackend(schema: schema, writer: writer))
         let requester = Requester(actor: "cli/\(NSUserName())")
         let serviceKey: SigningKey
-        if let existing = try? signing.keys.serviceKey(key) {
+        if let existing = try? await signing.keys.serviceKey(key) {
             serviceKey = existing
             say("using the existing key \(key) (\(existing.algorithm.rawValue))")
         } else {

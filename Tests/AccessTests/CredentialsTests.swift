@@ -23,13 +23,13 @@ import Testing
             requester: requester
         )
         #expect(secret.hasPrefix("cst_") && secret.utf8.count == 47)
-        #expect(try credentials.authenticate(secret)?.id == record.id)
-        #expect(try credentials.authenticate(secret + "x") == nil)
-        #expect(try credentials.authenticate("cst_" + String(repeating: "A", count: 43)) == nil)
-        let stored = try #require(try store.read { try $0.credential(id: record.id) })
+        #expect(try await credentials.authenticate(secret)?.id == record.id)
+        #expect(try await credentials.authenticate(secret + "x") == nil)
+        #expect(try await credentials.authenticate("cst_" + String(repeating: "A", count: 43)) == nil)
+        let stored = try #require(try await store.read { try $0.credential(id: record.id) })
         #expect(stored.secretHash.count == 32 && stored.secretHash != Array(secret.utf8))
         #expect(try await credentials.revoke(id: record.id, requester: requester))
-        #expect(try credentials.authenticate(secret) == nil)
+        #expect(try await credentials.authenticate(secret) == nil)
         #expect(try await credentials.revoke(id: "nosuch", requester: requester) == false)
         try await credentials.recordRefusal(
             actor: "anonymous",
@@ -37,11 +37,11 @@ import Testing
             outcome: "denied: x",
             requestID: "r2"
         )
-        let entries = try store.read { try $0.auditEntries(after: nil, limit: 10) }
+        let entries = try await store.read { try $0.auditEntries(after: nil, limit: 10) }
         #expect(entries.map(\.event.action) == ["credential.create", "credential.revoke", "api.access"])
         #expect(entries[0].event.outcome == "success: role signer, keys line-*" && entries[0].event.requestID == "r1")
         #expect(entries[2].event.object == "GET /v1/keys" && entries[2].event.requestID == "r2")
-        #expect(try store.read { try $0.auditEntries(after: entries[0].sequence, limit: 10) }.count == 2)
+        #expect(try await store.read { try $0.auditEntries(after: entries[0].sequence, limit: 10) }.count == 2)
     }
 
     @Test func malformedRequestsAreRefusedBeforeAnythingIsWritten() async throws {
@@ -74,8 +74,8 @@ import Testing
                 #expect(error.code == .invalidInput && error.message == message)
             }
         }
-        #expect(try credentials.list().isEmpty)
-        #expect(try store.read { try $0.auditEntries(after: nil, limit: 10) }.isEmpty)
+        #expect(try await credentials.list().isEmpty)
+        #expect(try await store.read { try $0.auditEntries(after: nil, limit: 10) }.isEmpty)
     }
 
     @Test func rolesTenantsAndPatternsDecide() throws {

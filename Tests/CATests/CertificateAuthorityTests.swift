@@ -61,11 +61,11 @@ import X509
         let key = try runCommand("openssl", ["pkey", "-in", "\(directory)/leaf.key", "-pubout"])
         let certified = try runCommand("openssl", ["x509", "-in", "\(directory)/leaf.pem", "-noout", "-pubkey"])
         #expect(key.stdout == certified.stdout && !key.stdout.isEmpty)
-        let stored = try #require(
+        let stored = try await #require(
             try fixture.store.read { try $0.certificate(issuer: "issuing", serial: issued.record.serial) }
         )
         #expect(stored.der == issued.record.der && stored.status == .valid)
-        #expect(try fixture.auditActions().filter { $0 == "certificate.issue" }.count == 1)
+        #expect(try await fixture.auditActions().filter { $0 == "certificate.issue" }.count == 1)
     }
 
     @Test func aRevokedCertificateIsInTheNextCRLWithItsReason() async throws {
@@ -98,7 +98,7 @@ import X509
         let crl = try await authority.crls.publish(try authority.currentCRLScope("issuing"))
         #expect(crl.entries == 1)
         try Data(crl.der).write(to: URL(fileURLWithPath: "\(directory)/issuing.crl"))
-        try Self.write([try derBytes(try authority.chain("issuing")[0])], to: "\(directory)/issuing.pem")
+        try await Self.write([try derBytes(try authority.chain("issuing")[0])], to: "\(directory)/issuing.pem")
         let text = try runCommand(
             "openssl",
             [
@@ -113,16 +113,16 @@ import X509
 
     @Test func aPolicyRefusalNamesItsRuleAndStoresNothing() async throws {
         let (fixture, authority) = try await Self.authority()
-        var policy = try authority.policy(ca: "issuing", category: .device)
+        var policy = try await authority.policy(ca: "issuing", category: .device)
         policy.maxValidityDays = 30
         policy.validityDays = 30
         policy.requiredSubjectAttributes = ["CN", "O"]
         try await authority.setPolicy(policy, ca: "issuing", category: .device, requester: DomainFixture.requester)
         let csr = try Self.csr(fixture.directory, "leaf")
-        func stored() throws -> Int {
-            try fixture.store.read { try $0.records(CertificateRecord.self, after: nil, limit: .max) }.count
+        func stored() async throws -> Int {
+            try await fixture.store.read { try $0.records(CertificateRecord.self, after: nil, limit: .max) }.count
         }
-        let before = try stored()
+        let before = try await stored()
         let cases: [(CertificateAuthority.IssueRequest, String)] = [
             (.init(csr: csr, category: .device, validityDays: 31), "rule maxValidityDays"),
             (
@@ -147,7 +147,7 @@ import X509
                 requester: DomainFixture.requester
             )
         }
-        #expect(try stored() == before)
+        #expect(try await stored() == before)
         // Within the policy the same CSR is issued.
         let issued = try await authority.issue(
             ca: "issuing",
@@ -172,7 +172,7 @@ import X509
                 #expect(error.code == .invalidInput && error.message.contains("pathLength must be 0 to 8"), "\(error)")
             }
         }
-        #expect(try fixture.store.read { try $0.ca(id: "deep") } == nil)
+        #expect(try await fixture.store.read { try $0.ca(id: "deep") } == nil)
         let depth8 = try await authority.create(
             .init(id: "deep", subject: "CN=Deep", algorithm: .ecP256, pathLength: 8),
             requester: DomainFixture.requester

@@ -84,3 +84,25 @@ final class ServeProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 }
+
+/// Runs `custos store exercise` with `arguments`, kills it with SIGKILL after `pause`, and returns the
+/// writes it acknowledged (a line cut by the kill is not an acknowledgement).
+func exerciseUntilKilled(_ arguments: [String], after pause: Duration) async throws -> Set<Int> {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: custosBinary)
+    process.arguments = ["store", "exercise"] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    try await Task.sleep(for: pause)
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .uncaughtSignal)
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    var acknowledged = Set<Int>()
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+        if line.hasPrefix("ack "), let index = Int(line.dropFirst(4)) { acknowledged.insert(index) }
+    }
+    return acknowledged
+}

@@ -557,7 +557,7 @@ import Testing
         #expect(result.status == 0 && result.stdout.contains("logged in"), "\(result)")
         let (schema, writer) = try await CustosStore.open(dataDirectory: "\(directory)/data")
         defer { writer.shutdown() }
-        let entries = try LMDBBackend(schema: schema, writer: writer).read {
+        let entries = try await LMDBBackend(schema: schema, writer: writer).read {
             try $0.records(AuditEntry.self, after: nil, limit: .max)
         }
         let actions = entries.map(\.event.action)

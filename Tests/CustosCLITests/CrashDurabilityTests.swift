@@ -10,22 +10,12 @@ import Testing
         let directory = try makeTemporaryDirectory("crash")
         var acknowledged = Set<Int>()
         for _ in 0..<10 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: custosBinary)
-            process.arguments = ["store", "exercise", "--data-dir", directory, "--writers", "16"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            try await Task.sleep(for: .milliseconds(Int.random(in: 200...700)))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal)
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            // A line cut by the kill is not an acknowledgement.
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                if line.hasPrefix("ack "), let index = Int(line.dropFirst(4)) { acknowledged.insert(index) }
-            }
+            acknowledged.formUnion(
+                try await exerciseUntilKilled(
+                    ["--data-dir", directory, "--writers", "16"],
+                    after: .milliseconds(Int.random(in: 200...700))
+                )
+            )
 
             let (schema, writer) = try await CustosStore.open(dataDirectory: directory)
             let missing = try schema.environment.read { txn in

@@ -91,7 +91,7 @@ import Testing
         }
         let swept = try await service.sweep(retention: .seconds(60))
         #expect(swept == ACMEService.Sweep(nonces: 1, orders: 1, authorizations: 1))
-        let left = try fixture.store.read { reader in
+        let left = try await fixture.store.read { reader in
             (
                 try reader.acmeOrder(id: "old"), try reader.acmeOrder(id: "new"),
                 try reader.acmeAuthorization(id: "old"),
@@ -99,7 +99,7 @@ import Testing
             )
         }
         #expect(left.0 == nil && left.1 != nil && left.2 == nil && left.3 == 1)
-        #expect(try fixture.auditActions().filter { $0 == "acme.sweep" }.count == 1)
+        #expect(try await fixture.auditActions().filter { $0 == "acme.sweep" }.count == 1)
         #expect(try await service.sweep(retention: .seconds(60)) == ACMEService.Sweep())
     }
 

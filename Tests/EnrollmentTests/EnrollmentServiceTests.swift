@@ -76,7 +76,7 @@ import X509
                 #expect(error.code == .invalidInput && error.message.contains(expected), "\(error)")
             }
         }
-        #expect(try service.profiles(after: nil, limit: 10).isEmpty)
+        #expect(try await service.profiles(after: nil, limit: 10).isEmpty)
         let good = EnrollmentProfile(id: "line-3", ca: "devices", category: .device)
         _ = try await service.save(good, replacing: false, requester: DomainFixture.requester)
         await #expect(throws: EnrollmentError.self) {
@@ -159,10 +159,10 @@ import X509
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(outcomes.filter { $0 }.count == 1, "\(outcomes)")
-        let issued = try fixture.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 100) }
+        let issued = try await fixture.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 100) }
             .filter { $0.category == "device" }
         #expect(issued.count == 1)
-        let used = try service.oneTimePasswords(profile: "line")
+        let used = try await service.oneTimePasswords(profile: "line")
         #expect(used.count == 1 && used[0].used != nil)
     }
 
@@ -275,7 +275,7 @@ import X509
         }
         #expect(held.clientSubject == "CN=dev-1")
         let approved = try await service.approve(held.id, requester: DomainFixture.requester)
-        let issued = try fixture.store.read {
+        let issued = try await fixture.store.read {
             try $0.certificate(issuer: "devices", serial: Hex.decode(approved.serial ?? "") ?? [])
         }
         #expect(issued?.subject == "CN=dev-1", "\(String(describing: issued?.subject))")
@@ -304,13 +304,13 @@ import X509
             return
         }
         try await service.delete("held", requester: DomainFixture.requester)
-        let after = try service.request(request.id)
+        let after = try await service.request(request.id)
         #expect(after.state == .rejected && after.reason == "the enrollment profile was deleted")
-        #expect(try fixture.store.read { try $0.enrollmentSecret(id: password.record.id) } == nil)
+        #expect(try await fixture.store.read { try $0.enrollmentSecret(id: password.record.id) } == nil)
         await #expect(throws: EnrollmentError.self) {
             try await service.approve(request.id, requester: DomainFixture.requester)
         }
-        #expect(try fixture.auditActions().contains("enrollment.profile.delete"))
+        #expect(try await fixture.auditActions().contains("enrollment.profile.delete"))
     }
 
     /// csrattrs as DER: the policy's required attributes and, for an EC-only policy, the key and signature.
@@ -330,7 +330,7 @@ import X509
             category: .device,
             requester: DomainFixture.requester
         )
-        let der = try service.csrAttributes(profile: "p")
+        let der = try await service.csrAttributes(profile: "p")
         let root = try DER.parse(der)
         var oids: [ASN1ObjectIdentifier] = []
         var curves: [ASN1ObjectIdentifier] = []

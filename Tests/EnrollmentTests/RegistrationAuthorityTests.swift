@@ -38,7 +38,7 @@ import X509
         let (fixture, authority, ra, directory) = try await Self.authority()
         let again = try await authority.registrationAuthority(ca: "devices", requester: DomainFixture.requester)
         #expect(again == ra)
-        #expect(try fixture.auditActions().filter { $0 == "scep.ra.rotate" }.count == 1)
+        #expect(try await fixture.auditActions().filter { $0 == "scep.ra.rotate" }.count == 1)
         let text = try Self.openssl(["x509", "-in", "ra.pem", "-noout", "-text"], in: directory).stdout
         #expect(text.contains("Digital Signature, Key Encipherment") && text.contains("CA:FALSE"), "\(text)")
         #expect(
@@ -46,7 +46,7 @@ import X509
                 || text.contains("Public-Key: (2048 bit)"),
             "\(text)"
         )
-        let key = try fixture.signing.keys.serviceKey(ra.keyName)
+        let key = try await fixture.signing.keys.serviceKey(ra.keyName)
         let attributes = try await fixture.pool.withSession { context in
             let handle = try context.privateKey(key.reference)
             return try [AttributeType.sensitive, .extractable, .unwrap, .decrypt, .sign].map {
@@ -72,7 +72,7 @@ import X509
             derEncoded: Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/env.der")))
         )
         let recipient = try #require(envelope.recipients.first)
-        let key = try fixture.signing.keys.serviceKey(ra.keyName).reference
+        let key = try await fixture.signing.keys.serviceKey(ra.keyName).reference
         let opened = try await fixture.signing.keyStore.openEnvelope(
             recipient: key,
             encryptedKey: recipient.encryptedKey,
@@ -111,8 +111,8 @@ import X509
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(Set(records).count == 1 && records.count == 6)
-        #expect(try fixture.auditActions().filter { $0 == "scep.ra.rotate" }.count == 1)
-        #expect(try fixture.auditActions().filter { $0 == "scep.ra.issue" }.count == 1)
+        #expect(try await fixture.auditActions().filter { $0 == "scep.ra.rotate" }.count == 1)
+        #expect(try await fixture.auditActions().filter { $0 == "scep.ra.issue" }.count == 1)
         let objects = try await fixture.pool.withSession { context in
             try context.session.findObjects([.label("custos-scep-ra-fleet-g1")], limit: 16).count
         }

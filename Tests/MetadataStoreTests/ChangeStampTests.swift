@@ -12,16 +12,16 @@ import Testing
         PolicyRecord(id: id, ca: "ca-1", category: "device", document: Array(document.utf8), updated: 0)
     }
 
-    static func stamp(_ store: any MetadataBackend) throws -> UInt64 {
-        try store.read { try $0.changeStamp(PolicyRecord.self) }
+    static func stamp(_ store: any MetadataBackend) async throws -> UInt64 {
+        try await store.read { try $0.changeStamp(PolicyRecord.self) }
     }
 
     @Test func savesAndRemovalsOfATrackedTableCountAndNothingElseDoes() async throws {
         let (schema, writer) = try await makeSchema()
         let store: any MetadataBackend = LMDBBackend(schema: schema, writer: writer)
-        #expect(try Self.stamp(store) == 0)
+        #expect(try await Self.stamp(store) == 0)
         try await store.write { try $0.save(Self.policy("p1", "{}")) }
-        #expect(try Self.stamp(store) == 1)
+        #expect(try await Self.stamp(store) == 1)
         // Two changes in one write count twice; the write sees its own count.
         let inside = try await store.write { txn in
             try txn.save(Self.policy("p2", "{}"))
@@ -29,12 +29,12 @@ import Testing
             return try txn.changeStamp(PolicyRecord.self)
         }
         #expect(inside == 3)
-        #expect(try Self.stamp(store) == 3)
+        #expect(try await Self.stamp(store) == 3)
         try await store.write { _ = try $0.remove(PolicyRecord.self, key: Key().appending("p2")) }
-        #expect(try Self.stamp(store) == 4)
+        #expect(try await Self.stamp(store) == 4)
         // Removing what is not there changes nothing.
         try await store.write { _ = try $0.remove(PolicyRecord.self, key: Key().appending("p2")) }
-        #expect(try Self.stamp(store) == 4)
+        #expect(try await Self.stamp(store) == 4)
         // A write that fails keeps nothing, its count included.
         await #expect(throws: StoreError.self) {
             try await store.write { txn in
@@ -42,11 +42,11 @@ import Testing
                 throw StoreError(code: .invalidData, reason: "refused")
             }
         }
-        #expect(try Self.stamp(store) == 4)
+        #expect(try await Self.stamp(store) == 4)
         // Untracked tables keep no stamp.
         try await store.write { try $0.save(certificate(1, notAfter: 0, batch: "b")) }
-        #expect(try store.read { try $0.changeStamp(CertificateRecord.self) } == 0)
-        #expect(try Self.stamp(store) == 4)
+        #expect(try await store.read { try $0.changeStamp(CertificateRecord.self) } == 0)
+        #expect(try await Self.stamp(store) == 4)
     }
 
     @Test func theCacheAnswersWhatTheTableHoldsNow() async throws {
@@ -54,29 +54,29 @@ import Testing
         let store: any MetadataBackend = LMDBBackend(schema: schema, writer: writer)
         let cache = ChangeStampedCache<String, String?>()
         let loads = Atomic<Int>(0)
-        func document(_ id: String) throws -> String? {
-            try cache.value(id, watching: PolicyRecord.self, in: store) { reader in
+        func document(_ id: String) async throws -> String? {
+            try await cache.value(id, watching: PolicyRecord.self, in: store) { reader in
                 loads.add(1, ordering: .relaxed)
                 return try reader.record(PolicyRecord.self, key: Key().appending(id)).map {
                     String(decoding: $0.document, as: UTF8.self)
                 }
             }
         }
-        #expect(try document("p1") == nil)
+        #expect(try await document("p1") == nil)
         try await store.write { try $0.save(Self.policy("p1", "first")) }
         // A missing record was cached as missing, and its creation is seen at once.
-        #expect(try document("p1") == "first")
-        #expect(try document("p1") == "first")
-        #expect(try document("p1") == "first")
+        #expect(try await document("p1") == "first")
+        #expect(try await document("p1") == "first")
+        #expect(try await document("p1") == "first")
         #expect(loads.load(ordering: .relaxed) == 2)
         try await store.write { try $0.save(Self.policy("p1", "second")) }
-        #expect(try document("p1") == "second")
+        #expect(try await document("p1") == "second")
         try await store.write { _ = try $0.remove(PolicyRecord.self, key: Key().appending("p1")) }
-        #expect(try document("p1") == nil)
+        #expect(try await document("p1") == nil)
         #expect(loads.load(ordering: .relaxed) == 4)
         // A change to another table leaves the cache as it is.
         try await store.write { try $0.save(certificate(2, notAfter: 0, batch: "b")) }
-        #expect(try document("p1") == nil)
+        #expect(try await document("p1") == nil)
         #expect(loads.load(ordering: .relaxed) == 4)
     }
 

@@ -41,7 +41,7 @@ func revokeBatch(_ batch: String, of issuer: String, at time: Int64, in store: a
             }
         }
         #expect(try await revokeBatch("QA-17", of: "ca-1", at: 1000, in: store) == 5)
-        let revoked = try store.read { reader in
+        let revoked = try await store.read { reader in
             try reader.keys(
                 RevocationRecord.self,
                 index: "ca-time",
@@ -51,9 +51,9 @@ func revokeBatch(_ batch: String, of issuer: String, at time: Int64, in store: a
             )
         }
         #expect(revoked.count == 5)
-        let verification = try store.verifyAudit()
+        let verification = try await store.verifyAudit()
         #expect(verification.entries == 5)
         #expect(verification.firstBroken == nil)
-        #expect(try store.auditHead()?.sequence == 5)
+        #expect(try await store.auditHead()?.sequence == 5)
     }
 }

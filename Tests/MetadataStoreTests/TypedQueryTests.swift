@@ -32,7 +32,7 @@ import Testing
             try txn.save(PolicyRecord(id: "p1", ca: nil, category: "device", document: [1], updated: 0))
             try txn.save(PolicyRecord(id: "p2", ca: "ca", category: "device", document: [2], updated: 0))
         }
-        try store.read { reader in
+        try await store.read { reader in
             #expect(try reader.certificate(issuer: "ca", serial: [0x01, 3])?.notAfter == 3_000)
             #expect(try reader.certificate(issuer: "ca", serial: [0x01, 99]) == nil)
             #expect(try reader.certificateKeys(serial: [0x01, 3]).count == 2)
@@ -48,7 +48,7 @@ import Testing
             #expect(try reader.policy(ca: nil, category: "device")?.id == "p1")
             #expect(try reader.policy(ca: "ca-1", category: "device") == nil)
         }
-        let first = try #require(try store.read { try $0.certificateKeys(serial: [0x01, 3]) }.first)
+        let first = try #require(try await store.read { try $0.certificateKeys(serial: [0x01, 3]) }.first)
         #expect(Key(cursorText: first.cursorText) == first)
         #expect(Key(cursorText: "zz") == nil && Key(cursorText: "") == nil)
     }

@@ -127,10 +127,10 @@ import X509
         let leaf = ["-cert", "\(setup.directory)/leaf.pem"]
         let request = try Self.request(setup, leaf)
         // The index of issuers is built by the first lookup or pass; then nothing is stored yet.
-        _ = setup.responder.presignedAnswer(to: request)
+        _ = await setup.responder.presignedAnswer(to: request)
         let pass = await setup.responder.refresh(limit: 100)
         #expect(pass.signed >= 2 && pass.failure == nil, "\(pass)")
-        let stored = try #require(setup.responder.presignedAnswer(to: request))
+        let stored = try #require(await setup.responder.presignedAnswer(to: request))
         #expect(stored.source == .presigned && stored.cacheable)
         let storedText = try Self.check(setup, stored, leaf)
         #expect(
@@ -144,7 +144,7 @@ import X509
             reason: .superseded,
             requester: DomainFixture.requester
         )
-        #expect(setup.responder.presignedAnswer(to: request) == nil)
+        #expect(await setup.responder.presignedAnswer(to: request) == nil)
         let live = await setup.responder.respond(to: request)
         let liveText = try Self.check(setup, live, leaf)
         #expect(live.source == .live && liveText.stdout.contains(": revoked"), "\(liveText)")

@@ -46,7 +46,7 @@ extension CARouteTests {
         let expectedErrors: [Int: String] = [
             1: "invalid_csr", 3: "policy_violation", 5: "invalid_input", 7: "invalid_csr",
         ]
-        let before = try certificateCount(server)
+        let before = try await certificateCount(server)
         let response = try await server.request(
             "POST",
             "/v1/cas/tray-root/certificates/batch",
@@ -98,7 +98,7 @@ extension CARouteTests {
             )
         }
         #expect(serials.count == 5, "every certificate has its own serial")
-        #expect(try certificateCount(server) == before + 5)
+        #expect(try await certificateCount(server) == before + 5)
         let search = try await server.request(
             "GET",
             "/v1/certificates?metadata.tray=T-17",
@@ -148,6 +148,6 @@ extension CARouteTests {
             json: ["requests": [["csr": good[0], "category": "device"]]]
         )
         #expect(byAuditor.status == 403, "\(byAuditor.text)")
-        #expect(try certificateCount(server) == before + 5)
+        #expect(try await certificateCount(server) == before + 5)
     }
 }

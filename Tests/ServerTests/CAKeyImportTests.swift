@@ -64,7 +64,7 @@ import Testing
         func base64(_ name: String) throws -> String {
             try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name)")).base64EncodedString()
         }
-        let before = try CARouteTests().certificateCount(server)
+        let before = try await CARouteTests().certificateCount(server)
 
         // Refused, with nothing stored and nothing in the HSM: wrong password, garbage, an officer.
         let wrong = try await server.request(
@@ -105,7 +105,7 @@ import Testing
         let missing = try await server.request("GET", "/v1/cas/old-rsa", token: server.adminToken)
         #expect(missing.status == 404, "\(missing.text)")
         #expect(try await privateKeyObjects(server, label: "custos-ca-old-rsa") == 0)
-        #expect(try CARouteTests().certificateCount(server) == before)
+        #expect(try await CARouteTests().certificateCount(server) == before)
 
         // The RSA root.
         let rsa = try await server.request(

@@ -145,7 +145,7 @@ import Testing
             now: now + 11 * 86_400
         )
         #expect(later.rotated == ["d-root"] && later.destroyed.isEmpty && later.failures.isEmpty, "\(later)")
-        #expect(try authority.ocspSigner("d-root")?.generation == 3)
+        #expect(try await authority.ocspSigner("d-root")?.generation == 3)
         let keyStore = server.api.signing.keyStore
         #expect(try await keyStore.find(label: "custos-ocsp-d-root-g1") != nil)
         let expired = await authority.rotateDueOCSPSigners(
@@ -160,7 +160,7 @@ import Testing
         )
         #expect(try await keyStore.find(label: "custos-ocsp-d-root-g1") == nil)
         #expect(try await keyStore.find(label: "custos-ocsp-d-root-g3") == nil)
-        let current = try #require(try authority.ocspSigner("d-root"))
+        let current = try #require(try await authority.ocspSigner("d-root"))
         #expect(current.generation == 4 && current.retired.isEmpty, "\(current.retired)")
         #expect(try await keyStore.find(label: current.keyName) != nil)
         let audit = try await server.request("GET", "/v1/audit?limit=1000", token: server.adminToken)

@@ -50,7 +50,7 @@ final class ServerFixture: Sendable {
         let store = LMDBBackend(schema: schema, writer: writer)
         var configuration = configuration
         configuration.port = 0
-        api = try CustosAPI(pool: pool, store: store, configuration: configuration)
+        api = try await CustosAPI(pool: pool, store: store, configuration: configuration)
         adminToken = try await api.credentials.create(
             role: .admin,
             keyPatterns: [],
@@ -61,7 +61,7 @@ final class ServerFixture: Sendable {
         var logger = Logger(label: "custos-test")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = try api.application(logger: logger) { port in continuation.yield(port) }
+        let application = try await api.application(logger: logger) { port in continuation.yield(port) }
         services = ServiceGroup(
             configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger)
         )

@@ -240,8 +240,10 @@ import Testing
 
         // A wrapped key changed in the store, or moved to another name, fails with integrity_error.
         let store = server.api.store
-        let path = { (name: String) in Key().appending("strict").appending("keys/" + name).appending(UInt64(1)) }
-        let original = try #require(try store.read { try $0.record(VaultEntryRecord.self, key: path("k")) })
+        let path = { @Sendable (name: String) in
+            Key().appending("strict").appending("keys/" + name).appending(UInt64(1))
+        }
+        let original = try #require(try await store.read { try $0.record(VaultEntryRecord.self, key: path("k")) })
         var changed = original
         changed.ciphertext[5] ^= 1
         let tampered = changed
@@ -250,7 +252,7 @@ import Testing
         #expect(broken.status == 500 && broken.text.contains("integrity_error"), "\(broken.text)")
         try await store.write { try $0.save(original) }
         #expect(try await post(server, "/v1/vault/strict/keys/k/export", ["transportKey": "k"]).status == 200)
-        let macRecord = try #require(try store.read { try $0.record(VaultEntryRecord.self, key: path("mac")) })
+        let macRecord = try #require(try await store.read { try $0.record(VaultEntryRecord.self, key: path("mac")) })
         var moved = original
         moved.path = "keys/mac"
         moved.keyType = macRecord.keyType
@@ -262,7 +264,7 @@ import Testing
         // Delete removes the wrapped value.
         let deleted = try await server.request("DELETE", "/v1/vault/strict/keys/k", token: server.adminToken)
         #expect(deleted.status == 204)
-        #expect(try store.read { try $0.record(VaultEntryRecord.self, key: path("k")) } == nil)
+        #expect(try await store.read { try $0.record(VaultEntryRecord.self, key: path("k")) } == nil)
         #expect(try await server.request("GET", "/v1/vault/strict/keys/k", token: server.adminToken).status == 404)
     }
 }

@@ -122,14 +122,14 @@ import Testing
             )
         }
         // Every stored entry names KEK v2, and KEK v1 is gone from the token.
-        let entries = try server.api.store.read { try $0.records(VaultEntryRecord.self, after: nil, limit: .max) }
+        let entries = try await server.api.store.read { try $0.records(VaultEntryRecord.self, after: nil, limit: .max) }
         #expect(entries.count == count + 40 - 1 + keyValues.count)
         #expect(entries.allSatisfy { $0.kekVersion == 2 })
         let leftOnToken = try await server.pool.withSession { context in
             try context.session.findObjects([.label("custos-kek-rot-v1")], limit: 2).count
         }
         #expect(leftOnToken == 0)
-        let audit = try server.api.store.read { try $0.records(AuditEntry.self, after: nil, limit: .max) }
+        let audit = try await server.api.store.read { try $0.records(AuditEntry.self, after: nil, limit: .max) }
         let rotation = audit.filter { $0.event.action == "vault.kek.rotate" }.map(\.event.outcome)
         #expect(rotation.count == 2 && rotation.last?.hasSuffix("KEK v1 destroyed") == true, "\(rotation)")
     }

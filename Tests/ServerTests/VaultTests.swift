@@ -106,7 +106,7 @@ import Testing
         let deleted = try await server.request("DELETE", base, token: server.adminToken)
         #expect(deleted.status == 200 && deleted.json["destroyedVersions"] as? Int == 3, "\(deleted.text)")
         #expect(try await server.request("GET", base, token: server.adminToken).status == 404)
-        let left = try server.api.store.read { reader in
+        let left = try await server.api.store.read { reader in
             try reader.records(VaultEntryRecord.self, after: nil, limit: .max).filter {
                 $0.path.contains("db/password")
             }
@@ -151,11 +151,11 @@ import Testing
 
         // Tampering with what is stored: the read fails with integrity_error, never other bytes.
         let store = server.api.store
-        func entry(_ path: String, _ version: UInt64) throws -> VaultEntryRecord {
+        func entry(_ path: String, _ version: UInt64) async throws -> VaultEntryRecord {
             let key = Key().appending("plant").appending("secrets/" + path).appending(version)
-            return try #require(try store.read { try $0.record(VaultEntryRecord.self, key: key) })
+            return try #require(try await store.read { try $0.record(VaultEntryRecord.self, key: key) })
         }
-        let original = try entry("s1", 1)
+        let original = try await entry("s1", 1)
         func expectIntegrityError(_ change: (inout VaultEntryRecord) -> Void, _ what: String) async throws {
             var changed = original
             change(&changed)
@@ -171,13 +171,13 @@ import Testing
         try await expectIntegrityError({ $0.tag[15] ^= 1 }, "tag")
         try await expectIntegrityError({ $0.iv.removeLast() }, "IV length")
         // Another entry's ciphertext, IV and tag moved here: the associated data (path, version) differs.
-        let other = try entry("s2", 1)
+        let other = try await entry("s2", 1)
         try await expectIntegrityError(
             { record in (record.ciphertext, record.iv, record.tag) = (other.ciphertext, other.iv, other.tag) },
             "moved from another path"
         )
-        let older = try entry("s0", 1)
-        let newer = try entry("s0", 2)
+        let older = try await entry("s0", 1)
+        let newer = try await entry("s0", 2)
         var swapped = newer
         (swapped.ciphertext, swapped.iv, swapped.tag) = (older.ciphertext, older.iv, older.tag)
         let rolledBack = swapped

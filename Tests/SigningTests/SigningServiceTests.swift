@@ -63,7 +63,7 @@ import Testing
                 )
             }
         #expect(check.status == 0 && check.stdout.contains("Verified"), "\(check)")
-        #expect(try fixture.auditActions() == ["key.generate"])
+        #expect(try await fixture.auditActions() == ["key.generate"])
     }
 
     @Test func badItemsFailAloneAndADisabledKeySignsNothing() async throws {
@@ -102,6 +102,6 @@ import Testing
                 requester: DomainFixture.requester
             )
         }
-        #expect(try fixture.auditActions() == ["key.generate", "key.disable"])
+        #expect(try await fixture.auditActions() == ["key.generate", "key.disable"])
     }
 }

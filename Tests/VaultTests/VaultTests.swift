@@ -50,7 +50,7 @@ import Vault
                 requester: DomainFixture.requester
             )
         }
-        #expect(try vault.secretVersions(namespace: "app", path: "db/password").map(\.version) == [2, 3])
+        #expect(try await vault.secretVersions(namespace: "app", path: "db/password").map(\.version) == [2, 3])
         // No value is in the store's files in the clear.
         fixture.writer.shutdown()
         for file in try FileManager.default.contentsOfDirectory(atPath: fixture.directory) {
@@ -99,7 +99,7 @@ import Vault
                 requester: DomainFixture.requester
             )
         }
-        let before = try vault.namespace("app").keks.map(\.version)
+        let before = try await vault.namespace("app").keks.map(\.version)
         let rotated = try await vault.rotateKEK(namespace: "app", requester: DomainFixture.requester)
         await vault.waitForRotations()
         let current = try #require(rotated.keks.map(\.version).max())
@@ -113,8 +113,8 @@ import Vault
             )
             #expect(read.value == Array("value \(index)".utf8) && read.info.kekVersion == current)
         }
-        #expect(try vault.rotationProgress(namespace: "app") == nil)
-        #expect(try vault.namespace("app").keks.map(\.version) == [current])
-        #expect(try fixture.auditActions().contains("vault.kek.rotate"))
+        #expect(try await vault.rotationProgress(namespace: "app") == nil)
+        #expect(try await vault.namespace("app").keks.map(\.version) == [current])
+        #expect(try await fixture.auditActions().contains("vault.kek.rotate"))
     }
 }

@@ -32,7 +32,7 @@ let directory = FileManager.default.temporaryDirectory.appendingPathComponent("c
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 let (schema, writer) = try await CustosStore.open(dataDirectory: directory, mapSize: 8 << 30)
 let store = LMDBBackend(schema: schema, writer: writer)
-let signing = try SigningService(pool: pool, store: store)
+let signing = try await SigningService(pool: pool, store: store)
 let authority = CertificateAuthority(
     signing: signing,
     store: store,

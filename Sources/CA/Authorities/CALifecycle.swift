@@ -15,7 +15,7 @@ extension CertificateAuthority {
     func createExternal(_ request: NewCA, subject: DistinguishedName, requester: Requester) async throws(CAError)
         -> Authority
     {
-        guard (try? authority(request.id)) == nil else {
+        guard await (try? authority(request.id)) == nil else {
             throw CAError(.caExists, "a CA named \"\(request.id)\" exists already")
         }
         do {
@@ -98,7 +98,7 @@ extension CertificateAuthority {
     )
         async throws(CAError) -> Authority
     {
-        let current = try authority(id)
+        let current = try await authority(id)
         if current.record.kind == .upstream {
             return try await importRACertificate(
                 ca: id,
@@ -111,7 +111,7 @@ extension CertificateAuthority {
             throw CAError(.caNotUsable, "CA \(id) is not a sub-CA of an external parent; its certificate is made here")
         }
         let key: SigningKey
-        do { key = try signing.keys.serviceKey(keyName) } catch { throw CAError.from(error) }
+        do { key = try await signing.keys.serviceKey(keyName) } catch { throw CAError.from(error) }
         guard (try? derBytes(certificate.publicKey)) == key.publicKey.derRepresentation else {
             throw CAError(.invalidCertificate, "the certificate does not certify CA \(id)'s key")
         }
@@ -174,7 +174,7 @@ extension CertificateAuthority {
     public func renew(ca id: String, rekey: Bool, validityDays: Int?, requester: Requester) async throws(CAError)
         -> Authority
     {
-        let current = try authority(id)
+        let current = try await authority(id)
         guard current.record.kind == .root || current.record.kind == .intermediate else {
             throw CAError(
                 .caNotUsable,
@@ -185,7 +185,7 @@ extension CertificateAuthority {
         guard let certificate = current.certificate, let keyName = current.keyName else {
             throw CAError(.caNotUsable, "CA \(id) cannot sign")
         }
-        let parent = try current.record.parent.map { parent throws(CAError) in try authority(parent) }
+        let parent = if let id = current.record.parent { try await authority(id) } else { Authority?.none }
         try parent?.requireUsable()
         let days = validityDays ?? (parent == nil ? 7305 : 3652)
         guard (1...36_525).contains(days) else { throw CAError(.invalidInput, "validityDays must be from 1 to 36525") }
@@ -200,7 +200,7 @@ extension CertificateAuthority {
                     requester: requester
                 )
             } else {
-                key = try signing.keys.serviceKey(keyName)
+                key = try await signing.keys.serviceKey(keyName)
             }
             let (renewed, serial) = try await signCACertificate(
                 subject: certificate.subject,
@@ -249,7 +249,7 @@ extension CertificateAuthority {
 
     /// Retires a CA: it issues nothing more, and keeps publishing CRLs for what it issued.
     public func retire(ca id: String, requester: Requester) async throws(CAError) -> Authority {
-        _ = try authority(id)
+        _ = try await authority(id)
         do {
             let record = try await store.write { txn in
                 guard var record = try txn.ca(id: id) else {

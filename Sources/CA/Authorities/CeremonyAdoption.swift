@@ -19,7 +19,7 @@ extension CertificateAuthority {
         requester: Requester
     ) async throws(CAError) -> Authority {
         try Self.validate(id: id)
-        guard (try? authority(id)) == nil else { throw CAError(.caExists, "a CA named \"\(id)\" exists already") }
+        guard await (try? authority(id)) == nil else { throw CAError(.caExists, "a CA named \"\(id)\" exists already") }
         try Self.checkUsableCACertificate(certificate)
         let selfSigned =
             certificate.subject == certificate.issuer

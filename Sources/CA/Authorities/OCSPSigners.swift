@@ -28,9 +28,9 @@ extension CertificateAuthority {
     static func ocspSignerKeyName(ca: String, generation: Int64) -> String { "custos-ocsp-\(ca)-g\(generation)" }
 
     /// The CA's current delegated OCSP signer, if it has one.
-    public func ocspSigner(_ ca: String) throws(CAError) -> OCSPSignerRecord? {
+    public func ocspSigner(_ ca: String) async throws(CAError) -> OCSPSignerRecord? {
         do {
-            return try store.read { try $0.ocspSigner(ca: ca) }
+            return try await store.read { try $0.ocspSigner(ca: ca) }
         } catch {
             throw CAError.from(error)
         }
@@ -42,19 +42,19 @@ extension CertificateAuthority {
     public func rotateOCSPSigner(ca id: String, validityDays: Int, requester: Requester) async throws(CAError)
         -> OCSPSignerRecord
     {
-        let authority = try authority(id)
+        let authority = try await authority(id)
         try authority.requireUsable()
         guard let caKeyName = authority.keyName, (1...366).contains(validityDays) else {
             throw CAError(.invalidInput, "a delegated OCSP signer is valid 1 to 366 days")
         }
-        let previous = try ocspSigner(id)
+        let previous = try await ocspSigner(id)
         let generation = (previous?.generation ?? 0) + 1
         let name = Self.ocspSignerKeyName(ca: id, generation: generation)
         do {
-            let caKey = try signing.keys.serviceKey(caKeyName)
+            let caKey = try await signing.keys.serviceKey(caKeyName)
             // A key left by an attempt that failed after generating it is ours and was never certified.
             let key: SigningKey
-            if let leftover = try? signing.keys.serviceKey(name) {
+            if let leftover = try? await signing.keys.serviceKey(name) {
                 key = leftover
             } else {
                 key = try await signing.keys.createServiceKey(
@@ -128,7 +128,7 @@ extension CertificateAuthority {
         let requester = Requester(actor: "custos")
         let cas: [CARecord]
         do {
-            cas = try store.read { try $0.records(CARecord.self, after: nil, limit: .max) }
+            cas = try await store.read { try $0.records(CARecord.self, after: nil, limit: .max) }
         } catch {
             result.failures["*"] = "\(error)"
             return result
@@ -136,7 +136,7 @@ extension CertificateAuthority {
         for ca in cas where ca.state == .active && ca.keyName != nil && ca.certificate != nil {
             do {
                 let authority = try Authority(ca)
-                let current = try ocspSigner(ca.id)
+                let current = try await ocspSigner(ca.id)
                 let caEnd = Int64(authority.notAfter?.timeIntervalSince1970 ?? 0)
                 let due =
                     current.map { $0.caKeyName != ca.keyName || $0.notAfter - now < 2 * responseValidity } ?? true
@@ -154,12 +154,12 @@ extension CertificateAuthority {
 
     /// Destroys the keys of `ca`'s earlier signers whose certificates have expired.
     private func destroyExpiredOCSPSigners(ca: String, now: Int64, requester: Requester) async throws -> [String] {
-        guard let record = try ocspSigner(ca) else { return [] }
+        guard let record = try await ocspSigner(ca) else { return [] }
         let expired = record.retired.filter { $0.notAfter < now }.map(\.keyName)
         guard !expired.isEmpty else { return [] }
         for name in expired {
             // A key that is gone already was destroyed by a pass that failed before updating the record.
-            guard (try? signing.keys.serviceKey(name)) != nil else { continue }
+            guard await (try? signing.keys.serviceKey(name)) != nil else { continue }
             try await signing.keys.destroyServiceKey(name, requester: requester)
         }
         try await store.write { txn in

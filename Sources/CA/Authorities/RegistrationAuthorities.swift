@@ -24,20 +24,22 @@ extension CertificateAuthority {
     public func registrationAuthority(ca id: String, requester: Requester) async throws(CAError)
         -> RegistrationAuthorityRecord
     {
-        if let link = try authority(id).record.upstream { return try upstreamRegistrationAuthority(ca: id, link) }
-        if let current = try currentRegistrationAuthority(ca: id) { return current }
+        if let link = try await authority(id).record.upstream { return try upstreamRegistrationAuthority(ca: id, link) }
+        if let current = try await currentRegistrationAuthority(ca: id) { return current }
         // Missing or due: one caller makes it; the others find it made when their turn comes.
         return try await creations.run("scep-ra/\(id)") { () async throws(CAError) in
-            if let current = try currentRegistrationAuthority(ca: id) { return current }
+            if let current = try await currentRegistrationAuthority(ca: id) { return current }
             return try await makeRegistrationAuthority(ca: id, requester: requester)
         }
     }
 
     /// The CA's RA if it has one that needs no replacing.
-    private func currentRegistrationAuthority(ca id: String) throws(CAError) -> RegistrationAuthorityRecord? {
-        let authority = try authority(id)
+    private func currentRegistrationAuthority(ca id: String) async throws(CAError) -> RegistrationAuthorityRecord? {
+        let authority = try await authority(id)
         let current: RegistrationAuthorityRecord?
-        do { current = try store.read { try $0.registrationAuthority(ca: id) } } catch { throw CAError.from(error) }
+        do { current = try await store.read { try $0.registrationAuthority(ca: id) } } catch {
+            throw CAError.from(error)
+        }
         let now = Int64(Date().timeIntervalSince1970)
         guard let current, current.caKeyName == authority.keyName,
             current.notAfter - now > Self.registrationAuthorityRenewalSeconds
@@ -48,16 +50,18 @@ extension CertificateAuthority {
     private func makeRegistrationAuthority(ca id: String, requester: Requester) async throws(CAError)
         -> RegistrationAuthorityRecord
     {
-        let authority = try authority(id)
+        let authority = try await authority(id)
         let current: RegistrationAuthorityRecord?
-        do { current = try store.read { try $0.registrationAuthority(ca: id) } } catch { throw CAError.from(error) }
+        do { current = try await store.read { try $0.registrationAuthority(ca: id) } } catch {
+            throw CAError.from(error)
+        }
         try authority.requireUsable()
         guard let caKeyName = authority.keyName else { throw CAError(.caNotUsable, "CA \(id) cannot sign") }
         let generation = (current?.generation ?? 0) + 1
         let name = Self.registrationAuthorityKeyName(ca: id, generation: generation)
         do {
             let key: SigningKey
-            if let leftover = try? signing.keys.serviceKey(name) {
+            if let leftover = try? await signing.keys.serviceKey(name) {
                 key = leftover  // made by an attempt that failed before storing its record
             } else {
                 key = try await signing.keys.createServiceKey(
@@ -112,7 +116,7 @@ extension CertificateAuthority {
             }
             if stored.keyName != name {
                 _ = try? await signing.keys.destroyServiceKey(name, requester: requester)
-            } else if let retired = current?.previousKeyName, (try? signing.keys.serviceKey(retired)) != nil {
+            } else if let retired = current?.previousKeyName, await (try? signing.keys.serviceKey(retired)) != nil {
                 try await signing.keys.destroyServiceKey(retired, requester: requester)
             }
             return stored

@@ -24,7 +24,7 @@ extension CertificateAuthority {
         requester: Requester
     ) async throws(CAError) -> Authority {
         try Self.validate(id: id)
-        guard (try? authority(id)) == nil else { throw CAError(.caExists, "a CA named \"\(id)\" exists already") }
+        guard await (try? authority(id)) == nil else { throw CAError(.caExists, "a CA named \"\(id)\" exists already") }
         let file = try PKCS12File(der: pkcs12, password: password)
         defer { file.clearKey() }
         guard let certificate = file.certificate else {

@@ -20,9 +20,9 @@ public struct CertificateImporter: Sendable {
     }
 
     /// Read afresh (imports are rare; the issuing path's cache lives in `CertificateAuthority`).
-    private func authority(_ id: String) throws(CAError) -> Authority {
+    private func authority(_ id: String) async throws(CAError) -> Authority {
         let authority: Authority?
-        do { authority = try store.read { try Authority.stored(id, in: $0) } } catch { throw CAError.from(error) }
+        do { authority = try await store.read { try Authority.stored(id, in: $0) } } catch { throw CAError.from(error) }
         guard let authority else { throw CAError(.unknownCA, "no CA is named \"\(id)\"") }
         return authority
     }
@@ -88,7 +88,7 @@ public struct CertificateImporter: Sendable {
             throw CAError(.invalidCertificate, "the certificate is not a CA certificate (basicConstraints CA:true)")
         }
         if let parent {
-            guard let parentCertificate = try authority(parent).certificate,
+            guard let parentCertificate = try await authority(parent).certificate,
                 parentCertificate.subject == certificate.issuer,
                 parentCertificate.publicKey.isValidSignature(certificate.signature, for: certificate)
             else { throw CAError(.invalidCertificate, "CA \(parent) did not sign this certificate") }
@@ -150,7 +150,7 @@ public struct CertificateImporter: Sendable {
         progress: @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws(CAError) -> ImportResult {
         try CertificateAuthority.validate(metadata: metadata)
-        guard let issuer = try authority(id).certificate else {
+        guard let issuer = try await authority(id).certificate else {
             throw CAError(.caNotUsable, "CA \(id) has no certificate yet to check the imported ones with")
         }
         var result = ImportResult(imported: 0, skipped: [])

@@ -23,9 +23,9 @@ extension CertificateAuthority {
                 "requests: at most \(Self.maxBatchRequests) in one batch, not \(requests.count)"
             )
         }
-        let authority = try authority(id)
+        let authority = try await authority(id)
         try authority.requireUsable()
-        let chain = try chainDER(from: authority)
+        let chain = try await chainDER(from: authority)
 
         // Checked and signed concurrently: the requests wait for the HSM together, not one by one.
         let outcomes = await withTaskGroup(of: (Int, Result<SignedCertificate, CAError>).self) { group in

@@ -25,7 +25,7 @@ extension CertificateAuthority {
         validityDays: Int?,
         requester: Requester
     ) async throws(CAError) -> IssuedCertificate {
-        let record = try certificate(ca: ca, serial: serial)
+        let record = try await certificate(ca: ca, serial: serial)
         guard record.status == .valid else {
             throw CAError(
                 .alreadyRevoked,
@@ -66,7 +66,7 @@ extension CertificateAuthority {
         } else {
             publicKey = old.publicKey
         }
-        if publicKey == old.publicKey, try !policy(ca: ca, category: category).allowPublicKeyReuse {
+        if publicKey == old.publicKey, try await !policy(ca: ca, category: category).allowPublicKeyReuse {
             throw CAError(
                 .policyViolation,
                 "rule allowPublicKeyReuse: the \(category.rawValue) policy of CA \(ca) requires a new key "

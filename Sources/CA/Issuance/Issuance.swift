@@ -150,7 +150,7 @@ extension CertificateAuthority {
                 try txn.appendAudit(signed.audit)
                 try alsoWrite?(txn, signed.record)
             }
-            return IssuedCertificate(
+            return await IssuedCertificate(
                 record: signed.record,
                 certificate: signed.certificate,
                 chain: try chainDER(from: signed.authority)
@@ -179,12 +179,12 @@ extension CertificateAuthority {
         action: String,
         cutToIssuer: Bool = false
     ) async throws(CAError) -> SignedCertificate {
-        let authority = try authority(id)
+        let authority = try await authority(id)
         try authority.requireUsable()
         try Self.validate(metadata: metadata)
         let keyAlgorithm = try SubjectKeyAlgorithm(subject.publicKey)
         let alternativeNames = subject.alternativeNames
-        let policy = try policy(ca: id, category: category)
+        let policy = try await policy(ca: id, category: category)
         let validityDays = requestedDays ?? policy.validityDays
         guard validityDays >= 1 else { throw CAError(.invalidInput, "validityDays must be at least 1") }
         let subjectAttributes = Self.policyAttributes(subject.name)
@@ -215,7 +215,7 @@ extension CertificateAuthority {
             throw CAError(.caNotUsable, "CA \(id) cannot sign")
         }
         do {
-            let issuerKey = try privateKey(try signing.keys.serviceKey(keyName))
+            let issuerKey = try await privateKey(try signing.keys.serviceKey(keyName))
             var extensions = Certificate.Extensions()
             try extensions.append(Certificate.Extension(BasicConstraints.notCertificateAuthority, critical: true))
             try extensions.append(
@@ -303,10 +303,10 @@ extension CertificateAuthority {
     }
 
     /// The policy `ca` applies to `category`: its own, else the tenant-wide one, else the built-in one.
-    public func policy(ca: String, category: CertificateCategory) throws(CAError) -> IssuancePolicy {
+    public func policy(ca: String, category: CertificateCategory) async throws(CAError) -> IssuancePolicy {
         do {
             let cacheKey = PolicyKey(ca: ca, category: category)
-            let found = try policies.value(cacheKey, watching: PolicyRecord.self, in: store) { reader in
+            let found = try await policies.value(cacheKey, watching: PolicyRecord.self, in: store) { reader in
                 // The CA's own policy, else the one for every CA.
                 for owner in [ca, nil] {
                     if let record = try reader.policy(ca: owner, category: category.rawValue) { return record }
@@ -328,7 +328,7 @@ extension CertificateAuthority {
         async throws(CAError)
     {
         try policy.validate()
-        if let ca { _ = try authority(ca) }
+        if let ca { _ = try await authority(ca) }
         do {
             let record = PolicyRecord(
                 id: "\(ca ?? "*")/\(category.rawValue)",

@@ -107,13 +107,15 @@ public actor CRLPublisher {
     public func publishDue() async {
         let records: [CARecord]
         do {
-            records = try store.read { reader in
+            records = try await store.read { reader in
                 try reader.records(CARecord.self, after: nil, limit: .max).filter {
                     $0.keyName != nil && $0.certificate != nil
                 }
             }
         } catch { return }
-        for id in records.flatMap(scopes) {
+        var due: [String] = []
+        for record in records { due += await scopes(of: record) }
+        for id in due {
             let state = states[id] ?? State()
             let revocationsWaited =
                 state.dirtySince.map { ContinuousClock.now - $0 >= configuration.crl.revocationDelay } ?? false
@@ -123,10 +125,12 @@ public actor CRLPublisher {
     }
 
     /// The CRL scopes of a CA: one per key it has had.
-    private func scopes(of record: CARecord) -> [String] {
-        CertificateAuthority.keyNames(of: record)
-            .filter { (try? signing.keys.serviceKey($0)) != nil }
-            .map { CertificateAuthority.crlScope(ca: record.id, keyName: $0) }
+    private func scopes(of record: CARecord) async -> [String] {
+        var scopes: [String] = []
+        for name in CertificateAuthority.keyNames(of: record) where (try? await signing.keys.serviceKey(name)) != nil {
+            scopes.append(CertificateAuthority.crlScope(ca: record.id, keyName: name))
+        }
+        return scopes
     }
 
     private func isDue(_ full: Published, _ delta: Published, _ state: State) -> Bool {
@@ -144,14 +148,14 @@ public actor CRLPublisher {
     /// by that key and checked with its newest certificate; each scope numbers its CRLs on its own.
     private nonisolated func issue(_ scope: String) async throws -> (Published, Published) {
         let (ca, keyName) = CertificateAuthority.parseCRLScope(scope)
-        guard let record = try store.read({ try $0.ca(id: ca) }) else {
+        guard let record = try await store.read({ try $0.ca(id: ca) }) else {
             throw CAError(.unknownCA, "no CA is named \"\(ca)\"")
         }
         guard record.keyName != nil, record.certificate != nil else {
             throw CAError(.caNotUsable, "CA \(ca) has no key here and so no CRL from Custos")
         }
         let key: SigningKey
-        do { key = try signing.keys.serviceKey(keyName) } catch {
+        do { key = try await signing.keys.serviceKey(keyName) } catch {
             throw CAError(.unknownCA, "CA \(ca) has no key for the CRL scope \"\(scope)\"")
         }
         let certificate = try CertificateAuthority.newestCertificate(of: key, in: record)
@@ -192,8 +196,8 @@ public actor CRLPublisher {
         let snapshot = Int64(Date().timeIntervalSince1970 * 1e9)
         let store = self.store
         let deltaURL = configuration.deltaCRLURL(scope)
+        let revocations = try await Self.revocations(of: ca, in: store)
         let (fullTBS, deltaTBS, fullCount, deltaCount) = try await runOnDedicatedThread(name: "custos-crl") {
-            let revocations = try Self.revocations(of: ca, in: store)
             let entries = revocations.map { Self.entry($0) }
             let recent = revocations.filter { $0.revokedAt >= snapshot - Self.deltaOverlapNanoseconds }.map {
                 Self.entry($0)
@@ -249,8 +253,8 @@ public actor CRLPublisher {
     }
 
     /// Every revocation of `ca`, in serial order: one scan of the table's `ca` prefix.
-    static func revocations(of ca: String, in store: any MetadataBackend) throws -> [RevocationRecord] {
-        try store.read { try $0.revocations(issuer: ca) }
+    static func revocations(of ca: String, in store: any MetadataBackend) async throws -> [RevocationRecord] {
+        try await store.read { try $0.revocations(issuer: ca) }
     }
 
     static func entry(_ record: RevocationRecord) -> RevokedCertificate {

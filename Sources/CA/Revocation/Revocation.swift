@@ -22,8 +22,8 @@ extension CertificateAuthority {
         if let invalidityDate, invalidityDate > Date() {
             throw CAError(.invalidInput, "invalidityDate lies in the future")
         }
-        let record = try certificate(ca: ca, serial: serial)
-        let authority = try authority(ca)
+        let record = try await certificate(ca: ca, serial: serial)
+        let authority = try await authority(ca)
         if authority.record.kind == .upstream, record.status == .valid {
             // The upstream CA revokes first (it publishes the CRLs and OCSP answers); a refusal stores nothing.
             try await revokeUpstream(record, of: authority, reason: reason, requestID: requester.requestID)
@@ -100,7 +100,7 @@ extension CertificateAuthority {
                 "a bulk revocation needs a condition besides the CA (metadata, text, category, serial or expiry)"
             )
         }
-        guard try authority(ca).record.kind != .upstream else {
+        guard try await authority(ca).record.kind != .upstream else {
             throw CAError(
                 .caNotUsable,
                 "CA \(ca) is upstream: its certificates are revoked one by one, each by the upstream CA first"
@@ -108,7 +108,7 @@ extension CertificateAuthority {
         }
         narrowed.ca = ca
         narrowed.status = .valid
-        let matches = try CertificateSearch(store: store).all(narrowed)
+        let matches = try await CertificateSearch(store: store).all(narrowed)
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let invalidSince = invalidityDate.map { Int64($0.timeIntervalSince1970 * 1e9) }
         var revoked: [String] = []
@@ -166,7 +166,7 @@ extension CertificateAuthority {
         async throws(CAError) -> CertificateRecord
     {
         try Self.validate(metadata: changes.compactMapValues { $0 })
-        let record = try certificate(ca: ca, serial: serial)
+        let record = try await certificate(ca: ca, serial: serial)
         do {
             return try await store.write { txn in
                 guard var current = try txn.record(CertificateRecord.self, key: record.primaryKey) else {

@@ -10,7 +10,7 @@ public struct CertificateReports: Sendable {
 
     /// Valid (unrevoked) certificates whose notAfter lies between `now` and `days` days later, soonest
     /// first, optionally of one CA.
-    public func expiring(withinDays days: Int, ca: String? = nil, now: Date = Date()) throws(CAError)
+    public func expiring(withinDays days: Int, ca: String? = nil, now: Date = Date()) async throws(CAError)
         -> [CertificateRecord]
     {
         guard days >= 0 else { throw CAError(.invalidInput, "days must not be negative") }
@@ -20,7 +20,7 @@ public struct CertificateReports: Sendable {
             expiresAfter: now,
             expiresBefore: now.addingTimeInterval(Double(days) * 86_400)
         )
-        return try CertificateSearch(store: store).all(query).sorted { $0.notAfter < $1.notAfter }
+        return try await CertificateSearch(store: store).all(query).sorted { $0.notAfter < $1.notAfter }
     }
 
     /// One line of the summary.
@@ -33,11 +33,12 @@ public struct CertificateReports: Sendable {
     }
 
     /// Certificate counts by CA, category and status.
-    public func summary(now: Date = Date()) throws(CAError) -> [Count] {
+    public func summary(now: Date = Date()) async throws(CAError) -> [Count] {
         let cutoff = Int64(now.timeIntervalSince1970 * 1e9)
-        var counts: [Count: Int] = [:]
+        let counts: [Count: Int]
         do {
-            try store.read { reader in
+            counts = try await store.read { reader in
+                var counts: [Count: Int] = [:]
                 var cursor: Key?
                 while true {
                     let page = try reader.records(CertificateRecord.self, after: cursor, limit: 10_000)
@@ -50,6 +51,7 @@ public struct CertificateReports: Sendable {
                     guard page.count == 10_000, let last = page.last else { break }
                     cursor = last.primaryKey
                 }
+                return counts
             }
         } catch {
             throw CAError.from(error)

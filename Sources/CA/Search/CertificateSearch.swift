@@ -70,11 +70,11 @@ public struct CertificateSearch: Sendable {
     public init(store: any MetadataBackend) { self.store = store }
 
     /// One page of matches after `cursor`, and the cursor of the next page (nil: no more).
-    public func find(_ query: CertificateQuery, after cursor: Key? = nil, limit: Int) throws(CAError) -> (
+    public func find(_ query: CertificateQuery, after cursor: Key? = nil, limit: Int) async throws(CAError) -> (
         records: [CertificateRecord], next: Key?
     ) {
         do {
-            return try store.read { reader in
+            return try await store.read { reader in
                 if let candidates = try candidateKeys(query, reader) {
                     var page: [CertificateRecord] = []
                     let remaining = candidates.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
@@ -118,11 +118,11 @@ public struct CertificateSearch: Sendable {
     }
 
     /// Every match (for reports and bulk revocation), page by page.
-    public func all(_ query: CertificateQuery, limit: Int = .max) throws(CAError) -> [CertificateRecord] {
+    public func all(_ query: CertificateQuery, limit: Int = .max) async throws(CAError) -> [CertificateRecord] {
         var results: [CertificateRecord] = []
         var cursor: Key?
         repeat {
-            let page = try find(query, after: cursor, limit: min(10_000, limit - results.count))
+            let page = try await find(query, after: cursor, limit: min(10_000, limit - results.count))
             results += page.records
             cursor = page.next
         } while cursor != nil && results.count < limit

@@ -102,7 +102,7 @@ extension CertificateAuthority {
         }
         let raSubject = try DistinguishedNameText.parse(request.raSubject ?? "CN=Custos RA for \(request.id)")
         guard !raSubject.isEmpty else { throw CAError(.invalidInput, "raSubject must not be empty") }
-        guard (try? authority(request.id)) == nil else {
+        guard await (try? authority(request.id)) == nil else {
             throw CAError(.caExists, "a CA named \"\(request.id)\" exists already")
         }
         do {
@@ -221,10 +221,10 @@ extension CertificateAuthority {
         issuerChain: [Certificate],
         requester: Requester
     ) async throws(CAError) -> Authority {
-        let current = try authority(id)
+        let current = try await authority(id)
         guard let link = current.record.upstream else { throw CAError(.caNotUsable, "CA \(id) is not upstream") }
         let key: SigningKey
-        do { key = try signing.keys.serviceKey(link.raKeyName) } catch { throw CAError.from(error) }
+        do { key = try await signing.keys.serviceKey(link.raKeyName) } catch { throw CAError.from(error) }
         guard (try? derBytes(certificate.publicKey)) == key.publicKey.derRepresentation else {
             throw CAError(.invalidCertificate, "the certificate does not certify the RA key of upstream CA \(id)")
         }

@@ -28,8 +28,9 @@ public struct UpstreamTarget: Sendable {
     /// it (DER, issuer first).
     public let raCertificate: [UInt8]?
     public let raChain: [[UInt8]]
-    /// Where the answer must come by (the link's timeout from the start of the exchange).
-    public let deadline: Date
+    /// Where the answer must come by (the link's timeout from the start of the exchange; a connector that
+    /// must undo what the upstream did, such as revoking a refused certificate, gives that its own).
+    public var deadline: Date
 }
 
 /// A request checked by Custos, to be certified by an upstream CA.

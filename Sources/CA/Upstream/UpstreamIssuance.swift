@@ -9,12 +9,12 @@ import X509
 /// what comes back is checked again (key, issuer, policy) before it is confirmed upstream and stored.
 extension CertificateAuthority {
     /// The upstream CA of `authority` with the RA that signs toward it.
-    func upstreamTarget(_ authority: Authority) throws(CAError) -> UpstreamTarget {
+    func upstreamTarget(_ authority: Authority) async throws(CAError) -> UpstreamTarget {
         guard let link = authority.record.upstream, let caCertificate = authority.certificate,
             link.raCertificate != nil || link.protocolName == "acme"
         else { throw CAError(.caNotUsable, "CA \(authority.id) waits for its RA certificate") }
         do {
-            return UpstreamTarget(
+            return await UpstreamTarget(
                 ca: authority.id,
                 link: link,
                 caCertificate: caCertificate,
@@ -40,7 +40,7 @@ extension CertificateAuthority {
         requester: Requester,
         action: String
     ) async throws(CAError) -> SignedCertificate {
-        let target = try upstreamTarget(authority)
+        let target = try await upstreamTarget(authority)
         let connector = try upstream.connector(target.link.protocolName, ca: authority.id)
         let publicKeyInfo: [UInt8]
         let alternativeNames: [GeneralName]
@@ -150,7 +150,7 @@ extension CertificateAuthority {
     func revokeUpstream(_ record: CertificateRecord, of authority: Authority, reason: CRLReason, requestID: String?)
         async throws(CAError)
     {
-        let target = try upstreamTarget(authority)
+        let target = try await upstreamTarget(authority)
         let connector = try upstream.connector(target.link.protocolName, ca: authority.id)
         try await UpstreamMetrics.measure(target, operation: "revoke") { () async throws(CAError) in
             try await connector.revoke(

@@ -3,19 +3,20 @@ public import MetadataStore
 /// What officers see and do with a profile's ACME accounts over the API and CLI.
 extension ACMEService {
     /// Accounts of `profile` in id order after `cursor`.
-    public func accounts(profile: String, after cursor: String?, limit: Int) throws(EnrollmentError)
+    public func accounts(profile: String, after cursor: String?, limit: Int) async throws(EnrollmentError)
         -> [ACMEAccountRecord]
     {
-        _ = try enrollment.profile(profile)
-        do { return try store.read { try $0.acmeAccounts(profile: profile, after: cursor, limit: limit) } } catch {
+        _ = try await enrollment.profile(profile)
+        do { return try await store.read { try $0.acmeAccounts(profile: profile, after: cursor, limit: limit) } } catch
+        {
             throw EnrollmentError.from(error)
         }
     }
 
     /// The account `id` of `profile`.
-    public func account(_ id: String, profile: String) throws(EnrollmentError) -> ACMEAccountRecord {
+    public func account(_ id: String, profile: String) async throws(EnrollmentError) -> ACMEAccountRecord {
         let found: ACMEAccountRecord?
-        do { found = try store.read { try $0.acmeAccount(id: id) } } catch { throw EnrollmentError.from(error) }
+        do { found = try await store.read { try $0.acmeAccount(id: id) } } catch { throw EnrollmentError.from(error) }
         guard let found, found.profile == profile else {
             throw EnrollmentError(.unknownRequest, "profile \(profile) has no ACME account \(id)")
         }
@@ -23,9 +24,11 @@ extension ACMEService {
     }
 
     /// The account's orders, oldest first (at most `limit`).
-    public func orders(account id: String, profile: String, limit: Int) throws(EnrollmentError) -> [ACMEOrderRecord] {
-        let account = try account(id, profile: profile)
-        do { return try store.read { try $0.acmeOrders(account: account.id, limit: limit) } } catch {
+    public func orders(account id: String, profile: String, limit: Int) async throws(EnrollmentError)
+        -> [ACMEOrderRecord]
+    {
+        let account = try await account(id, profile: profile)
+        do { return try await store.read { try $0.acmeOrders(account: account.id, limit: limit) } } catch {
             throw EnrollmentError.from(error)
         }
     }
@@ -35,7 +38,7 @@ extension ACMEService {
     public func deactivate(account id: String, profile: String, requester: Requester) async throws(EnrollmentError)
         -> ACMEAccountRecord
     {
-        var account = try account(id, profile: profile)
+        var account = try await account(id, profile: profile)
         guard account.status == .valid else { return account }
         account.status = .deactivated
         account.updated = EnrollmentService.now()

@@ -9,7 +9,7 @@ extension ACMEService {
         -> ACMEResponse
     {
         let account = try request.signer
-        var authorization = try ownAuthorization(id, account: account)
+        var authorization = try await ownAuthorization(id, account: account)
         if !request.isPostAsGet {
             let payload = try Self.decodeObject(request.payload)
             guard payload["status"] as? String == "deactivated" else {
@@ -39,7 +39,7 @@ extension ACMEService {
         async throws(ACMEProblem) -> ACMEResponse
     {
         let account = try request.signer
-        var authorization = try ownAuthorization(id, account: account)
+        var authorization = try await ownAuthorization(id, account: account)
         guard authorization.challenges.contains(type) else {
             throw ACMEProblem(.malformed, "the authorization has no \(type.prefix(32)) challenge", status: 404)
         }
@@ -85,9 +85,9 @@ extension ACMEService {
 
     /// Runs the validation of an authorization's attempted challenge and stores the outcome.
     func validate(authorization id: String, account accountID: String, profile: String, requestID: String?) async {
-        guard let authorization = try? store.read({ try $0.acmeAuthorization(id: id) }),
+        guard let authorization = try? await store.read({ try $0.acmeAuthorization(id: id) }),
             let type = authorization.attempted, authorization.challengeStatus == .processing,
-            let account = try? store.read({ try $0.acmeAccount(id: accountID) }),
+            let account = try? await store.read({ try $0.acmeAccount(id: accountID) }),
             let identifier = try? ACMEIdentifier(
                 text: authorization.identifier.replacingOccurrences(
                     of: "dns:",
@@ -101,7 +101,7 @@ extension ACMEService {
             token: authorization.token,
             thumbprint: account.thumbprint
         )
-        let days = (try? enrollment.profile(profile).acme?.validAuthorizationDays) ?? 30
+        let days = await (try? enrollment.profile(profile).acme?.validAuthorizationDays) ?? 30
         let event = AuditEvent(
             actor: "acme/\(profile)",
             action: problem == nil ? "acme.authorization.valid" : "acme.authorization.invalid",
@@ -130,8 +130,10 @@ extension ACMEService {
         }
     }
 
-    func ownAuthorization(_ id: String, account: ACMEAccountRecord) throws(ACMEProblem) -> ACMEAuthorizationRecord {
-        guard var authorization = try read({ try $0.acmeAuthorization(id: id) }), authorization.account == account.id
+    func ownAuthorization(_ id: String, account: ACMEAccountRecord) async throws(ACMEProblem) -> ACMEAuthorizationRecord
+    {
+        guard var authorization = try await read({ try $0.acmeAuthorization(id: id) }),
+            authorization.account == account.id
         else { throw ACMEProblem(.malformed, "the account has no authorization \(id.prefix(32))", status: 404) }
         if authorization.expires <= EnrollmentService.now(),
             authorization.status == .pending || authorization.status == .valid

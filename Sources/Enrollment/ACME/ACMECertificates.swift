@@ -144,11 +144,11 @@ extension ACMEService {
     /// The certificate with its chain number `alternate` (0: the default; see `chains`), and links to
     /// the other chains.
     func certificate(_ request: ACMESignedRequest, serial: String, alternate: Int, _ context: Context)
-        throws(ACMEProblem) -> ACMEResponse
+        async throws(ACMEProblem) -> ACMEResponse
     {
         let account = try request.signer
-        let record = try ownCertificate(serial, account: account, context)
-        let chains = try chains(for: record, context)
+        let record = try await ownCertificate(serial, account: account, context)
+        let chains = try await chains(for: record, context)
         guard chains.indices.contains(alternate) else {
             throw ACMEProblem(.malformed, "certificate \(serial.prefix(40)) has no chain \(alternate)", status: 404)
         }
@@ -166,10 +166,10 @@ extension ACMEService {
         )
     }
 
-    func ownCertificate(_ serial: String, account: ACMEAccountRecord, _ context: Context) throws(ACMEProblem)
+    func ownCertificate(_ serial: String, account: ACMEAccountRecord, _ context: Context) async throws(ACMEProblem)
         -> CertificateRecord
     {
-        guard let record = try? enrollment.authority.certificate(ca: context.profile.ca, serial: serial),
+        guard let record = try? await enrollment.authority.certificate(ca: context.profile.ca, serial: serial),
             record.metadata[Self.accountMetadataKey] == account.id
         else { throw ACMEProblem(.malformed, "the account has no certificate \(serial.prefix(40))", status: 404) }
         return record
@@ -182,7 +182,7 @@ extension ACMEService {
             let certificate = try? Certificate(derEncoded: der)
         else { throw ACMEProblem(.malformed, "\"certificate\" is a base64url DER certificate") }
         let serial = Hex.encode(certificate.serialNumber.bytes)
-        guard let record = try? enrollment.authority.certificate(ca: context.profile.ca, serial: serial),
+        guard let record = try? await enrollment.authority.certificate(ca: context.profile.ca, serial: serial),
             record.der == der
         else { throw ACMEProblem(.malformed, "the profile's CA did not issue this certificate", status: 404) }
         let actor: String

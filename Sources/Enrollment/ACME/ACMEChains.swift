@@ -11,10 +11,10 @@ import X509
 /// the others alternates (`Link: rel="alternate"`); after a re-key, certificates issued before it still
 /// come with the CA certificates of the key that signed them.
 extension ACMEService {
-    func chains(for record: CertificateRecord, _ context: Context) throws(ACMEProblem) -> [[[UInt8]]] {
+    func chains(for record: CertificateRecord, _ context: Context) async throws(ACMEProblem) -> [[[UInt8]]] {
         do {
-            let authority = try enrollment.authority.authority(context.profile.ca)
-            let above = try enrollment.authority.chain(context.profile.ca).dropFirst()
+            let authority = try await enrollment.authority.authority(context.profile.ca)
+            let above = try await enrollment.authority.chain(context.profile.ca).dropFirst()
                 .filter { $0.subject != $0.issuer }.map { try derBytes($0) }
             let leaf = try Certificate(derEncoded: record.der)
             let keyID = try leaf.extensions.authorityKeyIdentifier?.keyIdentifier.map(Array.init)

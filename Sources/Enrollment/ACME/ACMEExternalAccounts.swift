@@ -16,7 +16,7 @@ extension ACMEService {
         async throws(EnrollmentError)
         -> (record: ACMEExternalKeyRecord, key: String)
     {
-        let profile = try enrollment.profile(id)
+        let profile = try await enrollment.profile(id)
         guard profile.protocols.contains(.acme) else {
             throw EnrollmentError(.invalidInput, "profile \(profile.id) does not offer ACME")
         }
@@ -61,9 +61,9 @@ extension ACMEService {
     }
 
     /// The profile's external account keys (without their values, which Custos cannot show).
-    public func externalKeys(profile id: String) throws(EnrollmentError) -> [ACMEExternalKeyRecord] {
-        _ = try enrollment.profile(id)
-        do { return try store.read { try $0.acmeExternalKeys(profile: id) } } catch {
+    public func externalKeys(profile id: String) async throws(EnrollmentError) -> [ACMEExternalKeyRecord] {
+        _ = try await enrollment.profile(id)
+        do { return try await store.read { try $0.acmeExternalKeys(profile: id) } } catch {
             throw EnrollmentError.from(error)
         }
     }
@@ -89,7 +89,8 @@ extension ACMEService {
         guard let bound = try? JSONSerialization.jsonObject(with: Data(payloadBytes)) as? [String: Any],
             (try? JWK(json: bound)) == accountKey
         else { throw ACMEProblem(.malformed, "externalAccountBinding's payload is not the account's key") }
-        guard let record = try read({ try $0.acmeExternalKey(id: kid) }), record.profile == context.profile.id else {
+        guard let record = try await read({ try $0.acmeExternalKey(id: kid) }), record.profile == context.profile.id
+        else {
             throw ACMEProblem(.unauthorized, "no external account key \(kid.prefix(64)) of this profile")
         }
         guard record.account == nil else {

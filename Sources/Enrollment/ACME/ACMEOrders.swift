@@ -46,10 +46,11 @@ extension ACMEService {
                 subproblems: subproblems
             )
         }
-        let replaces = try (payload["replaces"]).map { value throws(ACMEProblem) in
+        var replaces: String?
+        if let value = payload["replaces"] {
             guard let text = value as? String else { throw ACMEProblem(.malformed, "\"replaces\" is a certificate id") }
-            _ = try replacedCertificate(text, account: account, context)
-            return text
+            _ = try await replacedCertificate(text, account: account, context)
+            replaces = text
         }
         let identifiers = wanted
         let now = EnrollmentService.now()
@@ -151,16 +152,18 @@ extension ACMEService {
     }
 
     /// The account's orders (section 7.1.2.1), newest last, at most 1000.
-    func orderList(_ request: ACMESignedRequest, id: String, _ context: Context) throws(ACMEProblem) -> ACMEResponse {
+    func orderList(_ request: ACMESignedRequest, id: String, _ context: Context) async throws(ACMEProblem)
+        -> ACMEResponse
+    {
         let account = try request.signer
         guard account.id == id else { throw ACMEProblem(.unauthorized, "an account lists only its own orders") }
-        let orders = try read { try $0.acmeOrders(account: account.id, limit: 1000) }
+        let orders = try await read { try $0.acmeOrders(account: account.id, limit: 1000) }
         return Self.json(200, ["orders": orders.map { context.urls.order($0.id) }])
     }
 
     /// The order `id` of `account`; others' orders do not exist for it.
-    func ownOrder(_ id: String, account: ACMEAccountRecord) throws(ACMEProblem) -> ACMEOrderRecord {
-        guard let order = try read({ try $0.acmeOrder(id: id) }), order.account == account.id else {
+    func ownOrder(_ id: String, account: ACMEAccountRecord) async throws(ACMEProblem) -> ACMEOrderRecord {
+        guard let order = try await read({ try $0.acmeOrder(id: id) }), order.account == account.id else {
             throw ACMEProblem(.malformed, "the account has no order \(id.prefix(32))", status: 404)
         }
         return order
@@ -176,7 +179,7 @@ extension ACMEService {
             changed.status = .invalid
             changed.error = ACMEProblem(.malformed, "the order expired before it was finalized").jsonText
         } else if order.status == .pending {
-            let authorizations = try read { reader in
+            let authorizations = try await read { reader in
                 try order.authorizations.compactMap { try reader.acmeAuthorization(id: $0) }
             }
             if let failed = authorizations.first(where: { $0.status != .valid && $0.status != .pending }) {

@@ -14,8 +14,8 @@ extension ACMEService {
     /// Section 4.2: `GET renewal-info/<certID>`, unauthenticated. The window is the last third of the
     /// certificate's life but the last sixth; for a revoked certificate it lies in the past, so that
     /// the client renews at once.
-    func renewalInfo(certificateID: String, profile: EnrollmentProfile) throws(ACMEProblem) -> ACMEResponse {
-        let record = try certificate(identifiedBy: certificateID, profile: profile)
+    func renewalInfo(certificateID: String, profile: EnrollmentProfile) async throws(ACMEProblem) -> ACMEResponse {
+        let record = try await certificate(identifiedBy: certificateID, profile: profile)
         let now = EnrollmentService.now()
         let start: Int64
         let end: Int64
@@ -38,14 +38,16 @@ extension ACMEService {
 
     /// A certificate of the profile's CA by its ARI id: base64url of the authority key identifier, a
     /// dot, base64url of the serial number's DER content octets (section 4.1).
-    func certificate(identifiedBy text: String, profile: EnrollmentProfile) throws(ACMEProblem) -> CertificateRecord {
+    func certificate(identifiedBy text: String, profile: EnrollmentProfile) async throws(ACMEProblem)
+        -> CertificateRecord
+    {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let keyID = Base64URL.decode(String(parts[0])), !keyID.isEmpty,
             let serial = Base64URL.decode(String(parts[1])), !serial.isEmpty
         else { throw ACMEProblem(.malformed, "a certificate id is base64url(key identifier).base64url(serial)") }
         let authorityKeyID: [UInt8]?
         do {
-            authorityKeyID = try enrollment.authority.authority(profile.ca).certificate
+            authorityKeyID = try await enrollment.authority.authority(profile.ca).certificate
                 .flatMap { try $0.extensions.subjectKeyIdentifier }.map { Array($0.keyIdentifier) }
         } catch { throw ACMEProblem(.serverInternal, "the CA's certificate cannot be read: \(error)") }
         guard authorityKeyID == nil || authorityKeyID == keyID else {
@@ -53,7 +55,7 @@ extension ACMEService {
         }
         let candidates = [serial] + (serial.first == 0 ? [Array(serial.dropFirst())] : [])
         for candidate in candidates {
-            if let record = try? enrollment.authority.certificate(ca: profile.ca, serial: Hex.encode(candidate)) {
+            if let record = try? await enrollment.authority.certificate(ca: profile.ca, serial: Hex.encode(candidate)) {
                 return record
             }
         }
@@ -61,10 +63,10 @@ extension ACMEService {
     }
 
     /// Section 5: an order may name the certificate it replaces, which the account must have ordered.
-    func replacedCertificate(_ text: String, account: ACMEAccountRecord, _ context: Context) throws(ACMEProblem)
+    func replacedCertificate(_ text: String, account: ACMEAccountRecord, _ context: Context) async throws(ACMEProblem)
         -> CertificateRecord
     {
-        let record = try certificate(identifiedBy: text, profile: context.profile)
+        let record = try await certificate(identifiedBy: text, profile: context.profile)
         guard record.metadata[Self.accountMetadataKey] == account.id else {
             throw ACMEProblem(.unauthorized, "\"replaces\" names a certificate the account did not order")
         }

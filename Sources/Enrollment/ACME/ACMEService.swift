@@ -29,7 +29,7 @@ public final class ACMEService: Sendable {
         let urls = ACMEURLs(origin: request.origin, profile: request.profile)
         var response: ACMEResponse
         do throws(ACMEProblem) {
-            let profile = try acmeProfile(request.profile)
+            let profile = try await acmeProfile(request.profile)
             response = try await route(request, profile: profile, urls: urls)
         } catch {
             response = Self.problem(error)
@@ -43,9 +43,9 @@ public final class ACMEService: Sendable {
     }
 
     /// The profile `id`, which must offer ACME.
-    func acmeProfile(_ id: String) throws(ACMEProblem) -> (EnrollmentProfile, ACMEPolicy) {
+    func acmeProfile(_ id: String) async throws(ACMEProblem) -> (EnrollmentProfile, ACMEPolicy) {
         let profile: EnrollmentProfile
-        do { profile = try enrollment.profile(id) } catch {
+        do { profile = try await enrollment.profile(id) } catch {
             if error.code == .unknownProfile {
                 throw ACMEProblem(.malformed, "no ACME profile is named \"\(id.prefix(64))\"", status: 404)
             }
@@ -67,7 +67,7 @@ public final class ACMEService: Sendable {
         case (.get, "new-nonce", 1), (.head, "new-nonce", 1):
             return ACMEResponse(status: request.method == .head ? 200 : 204, headers: [("Cache-Control", "no-store")])
         case (.get, "renewal-info", 2):
-            return try renewalInfo(certificateID: path[1], profile: profile.0)
+            return try await renewalInfo(certificateID: path[1], profile: profile.0)
         case (.post, _, _):
             break
         case (_, _, _) where Self.postPaths.contains(path.first ?? ""):
@@ -92,7 +92,7 @@ public final class ACMEService: Sendable {
         case ("account", 2):
             return try await updateAccount(try await verify(request.body, url: url, context), id: path[1], context)
         case ("account", 3) where path[2] == "orders":
-            return try orderList(try await verify(request.body, url: url, context), id: path[1], context)
+            return try await orderList(try await verify(request.body, url: url, context), id: path[1], context)
         case ("order", 2):
             return try await order(try await verify(request.body, url: url, context), id: path[1], context)
         case ("order", 3) where path[2] == "finalize":
@@ -107,14 +107,14 @@ public final class ACMEService: Sendable {
                 context
             )
         case ("cert", 2):
-            return try certificate(
+            return try await certificate(
                 try await verify(request.body, url: url, context),
                 serial: path[1],
                 alternate: 0,
                 context
             )
         case ("cert", 3) where Int(path[2]).map({ $0 > 0 && $0 < 100 }) == true:
-            return try certificate(
+            return try await certificate(
                 try await verify(request.body, url: url, context),
                 serial: path[1],
                 alternate: Int(path[2])!,
@@ -180,7 +180,8 @@ public final class ACMEService: Sendable {
         case .policyViolation: ACMEProblem(.rejectedIdentifier, error.message)
         case .invalidInput: ACMEProblem(.malformed, error.message)
         case .forbidden: ACMEProblem(.unauthorized, error.message)
-        case .unavailable, .upstreamUnavailable: ACMEProblem(.serverInternal, error.message, status: 503)
+        case .unavailable, .storeUnavailable, .upstreamUnavailable:
+            ACMEProblem(.serverInternal, error.message, status: 503)
         default: ACMEProblem(.serverInternal, error.message)
         }
     }
@@ -221,8 +222,9 @@ public final class ACMEService: Sendable {
         }
     }
 
-    func read<T>(_ body: (any MetadataReading) throws -> T) throws(ACMEProblem) -> T {
-        do { return try store.read(body) } catch let problem as ACMEProblem {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReading) throws -> T) async throws(ACMEProblem) -> T
+    {
+        do { return try await store.read(body) } catch let problem as ACMEProblem {
             throw problem
         } catch {
             throw ACMEProblem(.serverInternal, "the store failed: \(error)")

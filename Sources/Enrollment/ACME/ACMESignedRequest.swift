@@ -42,13 +42,13 @@ extension ACMEService {
                 throw ACMEProblem(.malformed, "this request is signed by an account: name it with \"kid\", not \"jwk\"")
             }
             key = jwk
-            account = try read { try $0.acmeAccount(profile: context.profile.id, thumbprint: jwk.thumbprint) }
+            account = try await read { try $0.acmeAccount(profile: context.profile.id, thumbprint: jwk.thumbprint) }
         case .account(let kid):
             guard rule != .keyOnly else {
                 throw ACMEProblem(.malformed, "this request carries its key as \"jwk\", not \"kid\"")
             }
             guard let id = context.urls.accountID(kid),
-                let found = try read({ try $0.acmeAccount(id: id) }), found.profile == context.profile.id
+                let found = try await read({ try $0.acmeAccount(id: id) }), found.profile == context.profile.id
             else { throw ACMEProblem(.accountDoesNotExist, "\"kid\" names no account of this profile") }
             key = try Self.key(of: found)
             account = found

@@ -38,7 +38,7 @@ extension EnrollmentService {
             certReqID = 0
         default: throw CMPError(.badRequest, "not a certificate request")
         }
-        try checkUnused(exchange)
+        try await checkUnused(exchange)
         var transaction = newTransaction(exchange, certReqID: certReqID)
         transaction.implicitConfirm = exchange.message.header.implicitConfirm && exchange.policy.implicitConfirm
         var request = EnrollmentRequest(
@@ -64,7 +64,7 @@ extension EnrollmentService {
         }
         let outcome = try await enroll(request)
         // An outcome enroll() found stored earlier wrote nothing: record it now.
-        let stored = try store.read {
+        let stored = try await store.read {
             try $0.cmpTransaction(profile: begun.profile, transactionID: begun.transactionID)
         }
         return try await reply(outcome, transaction: transaction, exchange, recorded: stored != nil)
@@ -180,7 +180,7 @@ extension EnrollmentService {
             try await update(transaction, exchange) { $0.state = .closed }
             throw CMPError(.badCertId, "the certConf does not name the certificate of this transaction")
         }
-        let record = try authority.certificate(ca: ca, serial: Hex.encode(serial))
+        let record = try await authority.certificate(ca: ca, serial: Hex.encode(serial))
         let certificate = try Certificate(derEncoded: record.der)
         guard let hash = CertStatus.confirmationHash(status.hashAlgorithm, certificate: certificate),
             constantTimeEqual(hash(record.der), status.certHash)
@@ -218,7 +218,7 @@ extension EnrollmentService {
             throw CMPError(.badCertId, "the pollReq does not name the request of this transaction")
         }
         let result: EnrollmentOutcome
-        do { result = try outcome(ofHeld: held, profile: exchange.profile) } catch {
+        do { result = try await outcome(ofHeld: held, profile: exchange.profile) } catch {
             try? await update(transaction, exchange) { $0.state = .closed }
             throw error
         }

@@ -14,7 +14,7 @@ extension EnrollmentService {
         try await recordClosedTransaction(exchange)
         _ = try await authenticate(exchange.credentials, for: exchange.profile)
         guard !items.isEmpty else { throw CMPError(.badRequest, "the genm asks for nothing") }
-        let chain = try authority.chain(exchange.profile.ca)
+        let chain = try await authority.chain(exchange.profile.ca)
         var answers: [InfoTypeAndValue] = []
         for item in items {
             switch item.type {
@@ -23,7 +23,9 @@ extension EnrollmentService {
             case CMPObjectIdentifiers.rootCaCert, CMPObjectIdentifiers.rootCaKeyUpdate:
                 answers.append(try rootUpdate(asked: item, root: chain.last))
             case CMPObjectIdentifiers.certReqTemplate:
-                answers.append(InfoTypeAndValue(item.type, value: try certificateRequestTemplate(exchange.profile)))
+                await answers.append(
+                    InfoTypeAndValue(item.type, value: try certificateRequestTemplate(exchange.profile))
+                )
             case CMPObjectIdentifiers.crlStatusList:
                 answers.append(try await currentCRLs(asked: item, profile: exchange.profile))
             default:
@@ -65,8 +67,8 @@ extension EnrollmentService {
     /// ```
     /// CertReqTemplateContent ::= SEQUENCE { certTemplate CertTemplate, keySpec Controls OPTIONAL }
     /// ```
-    private func certificateRequestTemplate(_ profile: EnrollmentProfile) throws -> [UInt8] {
-        let policy = try authority.policy(ca: profile.ca, category: profile.category)
+    private func certificateRequestTemplate(_ profile: EnrollmentProfile) async throws -> [UInt8] {
+        let policy = try await authority.policy(ca: profile.ca, category: profile.category)
         var keySpec: [[UInt8]] = []
         for name in policy.allowedKeyAlgorithms {
             keySpec.append(contentsOf: try Self.keySpecControls(name))

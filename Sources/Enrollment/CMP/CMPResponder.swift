@@ -19,7 +19,7 @@ extension EnrollmentService {
     public func cmpMessage(profile id: String, message bytes: [UInt8], requestID: String?)
         async throws(EnrollmentError) -> [UInt8]
     {
-        let profile = try cmpProfile(id)
+        let profile = try await cmpProfile(id)
         let ra = try await registrationAuthority(for: profile, protocolName: .cmp, requestID: requestID)
         let message: PKIMessage
         do { message = try PKIMessage(derEncoded: bytes) } catch {
@@ -48,7 +48,9 @@ extension EnrollmentService {
             }
             let reply = try await reply(to: &exchange)
             return try await answer(reply, to: exchange, profile: profile, ra: ra)
-        } catch let error as EnrollmentError where [.unavailable, .internalError].contains(error.code) {
+        } catch let error as EnrollmentError
+            where [.unavailable, .storeUnavailable, .internalError].contains(error.code)
+        {
             throw error
         } catch {
             let refusal = CMPError.from(error)
@@ -106,8 +108,8 @@ extension EnrollmentService {
     }
 
     /// The profile, which must offer CMP.
-    func cmpProfile(_ id: String) throws(EnrollmentError) -> EnrollmentProfile {
-        let profile = try profile(id)
+    func cmpProfile(_ id: String) async throws(EnrollmentError) -> EnrollmentProfile {
+        let profile = try await profile(id)
         guard profile.protocols.contains(.cmp) else {
             throw EnrollmentError(.unknownProfile, "profile \(profile.id) does not offer CMP")
         }
@@ -142,7 +144,8 @@ extension EnrollmentService {
         if kind.isMAC {
             // The senderKID names the secret: the id Custos showed when it made it.
             guard let kid = message.header.senderKID, let id = String(bytes: kid, encoding: .utf8),
-                let secret = try store.read({ try $0.enrollmentSecret(id: id) }), secret.profile == exchange.profile.id
+                let secret = try await store.read({ try $0.enrollmentSecret(id: id) }),
+                secret.profile == exchange.profile.id
             else {
                 throw CMPError(.signerNotTrusted, "the senderKID names no secret of profile \(exchange.profile.id)")
             }
@@ -216,7 +219,12 @@ extension EnrollmentService {
                 generalInfo: generalInfo
             )
             // The issuing chain, unless the reply names its own (a certificate answer has it already).
-            let chain = try reply.extraCerts ?? authority.chain(profile.ca).map { try derBytes($0) }
+            let chain: [[UInt8]]
+            if let own = reply.extraCerts {
+                chain = own
+            } else {
+                chain = try await authority.chain(profile.ca).map { try derBytes($0) }
+            }
             if case .mac(_, let kind, let key) = exchange?.protection {
                 defer { key.wipe() }
                 // The request's MAC parameters, salt included: the answer's key is the one derived already.
@@ -230,7 +238,7 @@ extension EnrollmentService {
                 return message.der
             }
             // The RA's key signs: RSA-2048 for a CA's own RA, any algorithm for an upstream CA's.
-            let key = try authority.privateKey(try authority.signing.keys.serviceKey(ra.keyName))
+            let key = try await authority.privateKey(try authority.signing.keys.serviceKey(ra.keyName))
             let algorithm = key.defaultSignatureAlgorithm
             header.protectionAlgorithm = try CMSAlgorithmIdentifier(signatureAlgorithm: algorithm)
             header.senderKID = try raCertificate.extensions.subjectKeyIdentifier.map { Array($0.keyIdentifier) }
@@ -355,7 +363,7 @@ extension CMPError {
                 case .forbidden, .rejected: .notAuthorized
                 case .invalidCSR, .policyViolation: .badCertTemplate
                 case .unknownRequest: .badCertId
-                case .unavailable, .upstreamUnavailable: .systemUnavail
+                case .unavailable, .storeUnavailable, .upstreamUnavailable: .systemUnavail
                 case .internalError: .systemFailure
                 default: .badRequest
                 }

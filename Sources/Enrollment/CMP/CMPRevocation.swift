@@ -23,11 +23,11 @@ extension EnrollmentService {
             throw CMPError(.badCertTemplate, "the rr's template names the certificate by issuer and serial number")
         }
         let profile = exchange.profile
-        guard let ca = try authority.authority(profile.ca).certificate, issuer == ca.subject else {
+        guard let ca = try await authority.authority(profile.ca).certificate, issuer == ca.subject else {
             throw CMPError(.badCertId, "the certificate was not issued by CA \(profile.ca)")
         }
         let serialText = Hex.encode(serial)
-        let (record, revoked) = try store.read { reader in
+        let (record, revoked) = try await store.read { reader in
             (
                 try reader.certificate(issuer: profile.ca, serial: serial),
                 try reader.revocation(issuer: profile.ca, serial: serial) != nil

@@ -32,8 +32,8 @@ extension EnrollmentService {
     }
 
     /// Refuses a transactionID in use (`transactionIdInUse`): a repeated first message.
-    func checkUnused(_ exchange: CMPExchange) throws {
-        let found = try store.read {
+    func checkUnused(_ exchange: CMPExchange) async throws {
+        let found = try await store.read {
             try $0.cmpTransaction(profile: exchange.profile.id, transactionID: exchange.transactionID)
         }
         guard found == nil else {
@@ -70,7 +70,7 @@ extension EnrollmentService {
     func continuedTransaction(_ exchange: CMPExchange, states: Set<CMPTransactionRecord.State>) async throws
         -> CMPTransactionRecord
     {
-        let found = try store.read {
+        let found = try await store.read {
             try $0.cmpTransaction(profile: exchange.profile.id, transactionID: exchange.transactionID)
         }
         guard let record = found else {
@@ -105,7 +105,7 @@ extension EnrollmentService {
     public func sweepCMPTransactions(now: Int64? = nil, limit: Int = 1000) async throws(EnrollmentError) -> Int {
         let now = now ?? Self.now()
         do {
-            let due = try store.read { try $0.cmpTransactions(expiringBefore: now, limit: limit) }
+            let due = try await store.read { try $0.cmpTransactions(expiringBefore: now, limit: limit) }
             guard !due.isEmpty else { return 0 }
             return try await store.write { txn in
                 var changed = 0

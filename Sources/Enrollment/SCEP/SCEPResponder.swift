@@ -17,10 +17,10 @@ extension EnrollmentService {
     /// GetCACert: a certs-only SignedData with the RA certificate and the profile's CA chain (issuing CA
     /// first, root included: clients establish trust in the RA from the root).
     public func scepCACertificates(profile id: String, requestID: String?) async throws(EnrollmentError) -> [UInt8] {
-        let profile = try scepProfile(id)
+        let profile = try await scepProfile(id)
         let ra = try await registrationAuthority(for: profile, requestID: requestID)
         do {
-            let chain = try authority.chain(profile.ca).map { try derBytes($0) }
+            let chain = try await authority.chain(profile.ca).map { try derBytes($0) }
             return try CMSSignedDataMessage(content: nil, certificates: [ra.certificate] + chain).der()
         } catch {
             throw EnrollmentError.from(error)
@@ -37,7 +37,7 @@ extension EnrollmentService {
         let profile: EnrollmentProfile
         let request: SCEPRequest
         do {
-            profile = try scepProfile(id)
+            profile = try await scepProfile(id)
             request = try SCEPRequest(derEncoded: message)
         } catch let error as SCEPError {
             await auditRefusal(
@@ -92,8 +92,8 @@ extension EnrollmentService {
     }
 
     /// The profile, which must offer SCEP.
-    func scepProfile(_ id: String) throws(EnrollmentError) -> EnrollmentProfile {
-        let profile = try profile(id)
+    func scepProfile(_ id: String) async throws(EnrollmentError) -> EnrollmentProfile {
+        let profile = try await profile(id)
         guard profile.protocols.contains(.scep) else {
             throw EnrollmentError(.unknownProfile, "profile \(profile.id) does not offer SCEP")
         }
@@ -153,7 +153,9 @@ extension EnrollmentService {
             _ = try IssuerAndSubject(derEncoded: content)
             let keyHash = Self.sha256(try derBytes(signer.publicKey))
             let outcome: EnrollmentOutcome
-            do { outcome = try poll(profile: profile, transaction: request.transactionID, keyHash: keyHash) } catch {
+            do {
+                outcome = try await poll(profile: profile, transaction: request.transactionID, keyHash: keyHash)
+            } catch {
                 await auditSCEP(
                     request,
                     profile: profile,
@@ -169,11 +171,11 @@ extension EnrollmentService {
             certificates = [record.der]
             audited = "success: certificate \(Hex.encode(record.serial))"
         case .getCert:
-            let record = try certificate(named: content, profile: profile)
+            let record = try await certificate(named: content, profile: profile)
             certificates = [record.der]
             audited = "success: certificate \(Hex.encode(record.serial))"
         case .getCRL:
-            _ = try certificate(named: content, profile: profile)
+            _ = try await certificate(named: content, profile: profile)
             let crl = try await authority.crls.current(profile.ca)
             (certificates, crls) = ([], [crl.der])
             audited = "success: CRL \(crl.number)"
@@ -225,14 +227,14 @@ extension EnrollmentService {
     }
 
     /// The certificate an IssuerAndSerialNumber names, issued by the profile's CA.
-    private func certificate(named content: [UInt8], profile: EnrollmentProfile) throws -> CertificateRecord {
+    private func certificate(named content: [UInt8], profile: EnrollmentProfile) async throws -> CertificateRecord {
         let name: IssuerAndSerialNumber
         do { name = try IssuerAndSerialNumber(node: try DER.parse(content)) } catch {
             throw SCEPError(.badRequest, "the pkcsPKIEnvelope does not hold an IssuerAndSerialNumber")
         }
-        let caSubject = try? authority.authority(profile.ca).certificate.map { try derBytes($0.subject) }
+        let caSubject = try? await authority.authority(profile.ca).certificate.map { try derBytes($0.subject) }
         guard caSubject == name.issuer,
-            let record = try? authority.certificate(ca: profile.ca, serial: Hex.encode(name.serialNumber))
+            let record = try? await authority.certificate(ca: profile.ca, serial: Hex.encode(name.serialNumber))
         else { throw SCEPError(.badCertID, "CA \(profile.ca) has issued no certificate with that issuer and serial") }
         return record
     }
@@ -304,7 +306,7 @@ extension EnrollmentService {
         do {
             var reply = reply
             reply.senderNonce = try await authority.signing.keyStore.random(16)
-            let key = try authority.signing.keys.serviceKey(ra.keyName)
+            let key = try await authority.signing.keys.serviceKey(ra.keyName)
             let signature = try await authority.signing.keyStore.sign(
                 key.reference,
                 scheme: .rsaPKCS1v15(.sha256),
@@ -362,8 +364,8 @@ extension EnrollmentService {
 
 extension EnrollmentService {
     /// GetCACaps: what the server supports (the same for every profile that offers SCEP).
-    public func scepCapabilities(profile id: String) throws(EnrollmentError) -> [String] {
-        _ = try scepProfile(id)
+    public func scepCapabilities(profile id: String) async throws(EnrollmentError) -> [String] {
+        _ = try await scepProfile(id)
         return SCEPCapabilities.advertised
     }
 }

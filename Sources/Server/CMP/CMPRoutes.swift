@@ -52,12 +52,12 @@ struct CMPRoutes {
             let status: HTTPResponse.Status =
                 switch error.code {
                 case .unknownProfile: .notFound
-                case .unavailable: .serviceUnavailable
+                case .unavailable, .storeUnavailable: .serviceUnavailable
                 case .internalError: .internalServerError
                 default: .badRequest
                 }
             var response = Self.text(status, "\(error.code): \(error.message)")
-            if error.code == .unavailable { response.headers[.retryAfter] = "5" }
+            if [.unavailable, .storeUnavailable].contains(error.code) { response.headers[.retryAfter] = "5" }
             return response
         }
     }

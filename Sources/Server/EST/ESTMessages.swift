@@ -131,7 +131,7 @@ struct ESTFailure: Error {
         case .unknownProfile, .unknownRequest: self.init(.notFound, text)
         case .forbidden, .rejected, .policyViolation: self.init(.forbidden, text)
         case .notImplemented: self.init(.notImplemented, text)
-        case .unavailable: self.init(.serviceUnavailable, text, headers: [.retryAfter: "5"])
+        case .unavailable, .storeUnavailable: self.init(.serviceUnavailable, text, headers: [.retryAfter: "5"])
         case .upstreamUnavailable: self.init(.serviceUnavailable, text, headers: [.retryAfter: "30"])
         case .internalError: self.init(.internalServerError, text)
         default: self.init(.badRequest, text)

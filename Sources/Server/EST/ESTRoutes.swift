@@ -30,9 +30,9 @@ struct ESTRoutes {
     /// The CA chain of the profile as certs-only PKCS#7 (RFC 7030 section 4.1).
     @Sendable func cacerts(_ request: Request, context: CustosRequestContext) async throws -> Response {
         await answer(context) { profile throws(ESTFailure) in
-            _ = try estProfile(profile)
-            return try Self.est(profile) { () throws(EnrollmentError) in
-                let chain = try enrollment.caCertificates(profile: profile)
+            _ = try await estProfile(profile)
+            return try await Self.est(profile) { () throws(EnrollmentError) in
+                let chain = try await enrollment.caCertificates(profile: profile)
                 do { return try ESTMessages.certsOnly(chain.map { try derBytes($0) }) } catch {
                     throw EnrollmentError(.internalError, "\(error)")
                 }
@@ -43,9 +43,9 @@ struct ESTRoutes {
     /// What the profile's policy asks of a CSR (RFC 7030 section 4.5); 204 when nothing.
     @Sendable func csrattrs(_ request: Request, context: CustosRequestContext) async throws -> Response {
         await answer(context) { profile throws(ESTFailure) in
-            _ = try estProfile(profile)
-            let der = try Self.est(profile) { () throws(EnrollmentError) in
-                try enrollment.csrAttributes(profile: profile)
+            _ = try await estProfile(profile)
+            let der = try await Self.est(profile) { () throws(EnrollmentError) in
+                try await enrollment.csrAttributes(profile: profile)
             }
             guard der.count > 2 else { return Response(status: .noContent) }
             return ESTMessages.base64(der, type: "application/csrattrs")
@@ -76,7 +76,7 @@ struct ESTRoutes {
         do throws(ESTFailure) {
             let csr: [UInt8]
             do throws(ESTFailure) {
-                _ = try estProfile(profile)
+                _ = try await estProfile(profile)
                 guard overTLS else {
                     throw ESTFailure(.forbidden, "EST enrollment runs over HTTPS only (RFC 7030 section 3.2.2)")
                 }
@@ -208,8 +208,8 @@ struct ESTRoutes {
     }
 
     /// The profile, if it offers EST.
-    private func estProfile(_ id: String) throws(ESTFailure) -> EnrollmentProfile {
-        let profile = try Self.est(id) { () throws(EnrollmentError) in try enrollment.profile(id) }
+    private func estProfile(_ id: String) async throws(ESTFailure) -> EnrollmentProfile {
+        let profile = try await Self.est(id) { () throws(EnrollmentError) in try await enrollment.profile(id) }
         guard profile.protocols.contains(.est) else {
             throw ESTFailure(.notFound, "unknown_profile: profile \(id) does not offer EST")
         }
@@ -217,7 +217,10 @@ struct ESTRoutes {
     }
 
     /// An enrollment call with its error as EST's.
-    private static func est<T>(_ profile: String, _ body: () throws(EnrollmentError) -> T) throws(ESTFailure) -> T {
-        do { return try body() } catch { throw ESTFailure(error, profile: profile) }
+    private static func est<T>(_ profile: String, _ body: () async throws(EnrollmentError) -> T)
+        async throws(ESTFailure)
+        -> T
+    {
+        do { return try await body() } catch { throw ESTFailure(error, profile: profile) }
     }
 }

@@ -20,9 +20,9 @@ struct OCSPSignerRoutes {
 
     @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let ca = try context.ca(authority)
-        _ = try authority.authority(ca)
-        guard let record = try authority.ocspSigner(ca) else {
+        let ca = try await context.ca(authority)
+        _ = try await authority.authority(ca)
+        guard let record = try await authority.ocspSigner(ca) else {
             throw APIError(.notFound, "no_ocsp_signer", "CA \(ca) has no delegated OCSP signer")
         }
         return try JSONResponse(body: OCSPSignerView(record, inUse: validityDays != nil)).makeResponse()
@@ -30,7 +30,7 @@ struct OCSPSignerRoutes {
 
     @Sendable func rotate(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         guard let validityDays else {
             throw APIError(
                 .conflict,

@@ -39,13 +39,13 @@ final class PresignedAnswerCache: Sendable {
         // Every other GET passes here too: the prefix first, before hashing the path and taking the lock.
         guard path.utf8.starts(with: "/ocsp/".utf8) else { return nil }
         if let entry = entries.withLock({ $0.value(path) }) {
-            guard let answer = responder.presignedAnswer(at: entry.key) else { return nil }
+            guard let answer = responder.presignedAnswerWithoutWaiting(at: entry.key) else { return nil }
             if answer.der == entry.der { return Served(answer: answer, headers: entry.headers) }
             return keep(path, key: entry.key, answer: answer)
         }
         guard let text = OCSPGetPath.base64Text(path), let der = Base64.decode(text),
             let key = responder.presignedKey(for: der),
-            let answer = responder.presignedAnswer(at: key)
+            let answer = responder.presignedAnswerWithoutWaiting(at: key)
         else { return nil }
         return keep(path, key: key, answer: answer)
     }

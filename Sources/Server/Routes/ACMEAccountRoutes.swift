@@ -18,9 +18,13 @@ struct ACMEAccountRoutes {
 
     @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let profile = try ownProfile(context)
+        let profile = try await ownProfile(context)
         let limit = try RouteParameters.limit(request)
-        let page = try acme.accounts(profile: profile, after: request.uri.queryParameters.get("after"), limit: limit)
+        let page = try await acme.accounts(
+            profile: profile,
+            after: request.uri.queryParameters.get("after"),
+            limit: limit
+        )
         return try JSONResponse(
             body: ACMEAccountPage(
                 accounts: page.map(ACMEAccountView.init),
@@ -31,14 +35,18 @@ struct ACMEAccountRoutes {
 
     @Sendable func orders(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let profile = try ownProfile(context)
-        let orders = try acme.orders(account: try context.parameters.require("account"), profile: profile, limit: 1000)
+        let profile = try await ownProfile(context)
+        let orders = try await acme.orders(
+            account: try context.parameters.require("account"),
+            profile: profile,
+            limit: 1000
+        )
         return try JSONResponse(body: ACMEOrderList(orders: orders.map(ACMEOrderView.init))).makeResponse()
     }
 
     @Sendable func deactivate(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let profile = try ownProfile(context)
+        let profile = try await ownProfile(context)
         let account = try await acme.deactivate(
             account: try context.parameters.require("account"),
             profile: profile,
@@ -50,7 +58,7 @@ struct ACMEAccountRoutes {
     /// A new external account binding key, its value in this answer only.
     @Sendable func createExternalKey(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let profile = try ownProfile(context)
+        let profile = try await ownProfile(context)
         let body =
             request.headers[.contentType] == nil
             ? ACMEExternalKeyBody()
@@ -62,15 +70,15 @@ struct ACMEAccountRoutes {
 
     @Sendable func externalKeys(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let keys = try acme.externalKeys(profile: try ownProfile(context))
+        let keys = try await acme.externalKeys(profile: try ownProfile(context))
         return try JSONResponse(body: ACMEExternalKeyList(keys: keys.map { ACMEExternalKeyView($0) })).makeResponse()
     }
 
     /// The path's profile, once the credential may act on its CA's tenant.
-    private func ownProfile(_ context: CustosRequestContext) throws -> String {
-        let profile = try acme.enrollment.profile(try context.parameters.require("profile"))
+    private func ownProfile(_ context: CustosRequestContext) async throws -> String {
+        let profile = try await acme.enrollment.profile(try context.parameters.require("profile"))
         if context.tenantLimit != nil {
-            try context.requireTenant(try acme.enrollment.authority.authority(profile.ca).record.tenant)
+            try await context.requireTenant(try acme.enrollment.authority.authority(profile.ca).record.tenant)
         }
         return profile.id
     }

@@ -109,7 +109,7 @@ struct AuthorityImportRoutes {
     /// Certificates the CA issued before Custos held it, in the body as DER, PEM, PKCS#7 or PKCS#12.
     @Sendable func importCertificates(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         let buffer = try await JSONBody.collect(request, limit: maxBodyBytes)
         let result = try await CertificateImporter(store: authority.store).importCertificates(
             try CertificateImporter.readCertificates(

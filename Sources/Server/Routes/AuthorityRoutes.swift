@@ -38,7 +38,7 @@ struct AuthorityRoutes {
         let name = String(file.dropLast(4))
         let (ca, _) = CertificateAuthority.parseCRLScope(name)
         let certificate =
-            try authority.authority(ca).keyName == nil
+            try await authority.authority(ca).keyName == nil
             ? try authority.chain(name)[0] : try authority.certificate(forScope: name)
         return CertificateResponses.binary(try derBytes(certificate), type: "application/pkix-cert")
     }
@@ -47,7 +47,7 @@ struct AuthorityRoutes {
         try context.require(.admin, .officer)
         let body = try await JSONBody.decode(CreateCABody.self, from: request, limit: maxBodyBytes)
         if let asked = body.tenant { try context.requireTenant(asked) }
-        if let parent = body.parent, let record = try? authority.authority(parent).record {
+        if let parent = body.parent, let record = try? await authority.authority(parent).record {
             try context.requireTenant(record.tenant)
         }
         guard let algorithm = KeyAlgorithm(rawValue: body.algorithm) else {
@@ -78,7 +78,7 @@ struct AuthorityRoutes {
         let limit = try RouteParameters.limit(request)
         let asked = request.uri.queryParameters.get("tenant")
         if let asked { try context.requireTenant(asked) }
-        let page = try authority.list(
+        let page = try await authority.list(
             after: request.uri.queryParameters.get("cursor"),
             limit: limit,
             tenant: asked ?? context.tenantLimit
@@ -90,12 +90,12 @@ struct AuthorityRoutes {
 
     @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        return try JSONResponse(body: CAView(try authority.authority(try context.ca(authority)))).makeResponse()
+        return try await JSONResponse(body: CAView(try authority.authority(try context.ca(authority)))).makeResponse()
     }
 
     @Sendable func certificate(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let chain = try authority.chain(try context.ca(authority))
+        let chain = try await authority.chain(try context.ca(authority))
         return try CertificateResponses.certificates(
             [chain[0]],
             format: request.uri.queryParameters.get("format") ?? "pem"
@@ -104,14 +104,14 @@ struct AuthorityRoutes {
 
     @Sendable func chain(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let chain = try authority.chain(try context.ca(authority))
+        let chain = try await authority.chain(try context.ca(authority))
         return try CertificateResponses.certificates(chain, format: request.uri.queryParameters.get("format") ?? "pem")
     }
 
     /// The CSR of an external sub-CA, for its parent outside Custos.
     @Sendable func csr(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let ca = try authority.authority(try context.ca(authority))
+        let ca = try await authority.authority(try context.ca(authority))
         guard let csr = ca.record.csr else {
             throw APIError(
                 .notFound,

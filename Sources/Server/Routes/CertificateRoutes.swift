@@ -24,7 +24,7 @@ struct CertificateRoutes {
         try context.require(.admin, .officer, .auditor)
         let parameters = request.uri.queryParameters
         let query = try Self.query(request)
-        try requireTenant(context, ca: query.ca)
+        try await requireTenant(context, ca: query.ca)
         let limit = try RouteParameters.limit(request)
         let cursor = try parameters.get("cursor").map { text throws(APIError) in
             guard let key = Key(cursorText: text) else {
@@ -32,7 +32,7 @@ struct CertificateRoutes {
             }
             return key
         }
-        let page = try CertificateSearch(store: authority.store).find(query, after: cursor, limit: limit)
+        let page = try await CertificateSearch(store: authority.store).find(query, after: cursor, limit: limit)
         if parameters.get("format") == "csv" { return Self.csv(page.records) }
         return try JSONResponse(
             body: CertificatePage(
@@ -61,8 +61,8 @@ struct CertificateRoutes {
         guard let days = Int(request.uri.queryParameters.get("days") ?? "30"), (0...36_500).contains(days) else {
             throw APIError.badRequest("invalid_input", "days must be an integer from 0 to 36500")
         }
-        try requireTenant(context, ca: request.uri.queryParameters.get("ca"))
-        let records = try CertificateReports(store: authority.store)
+        try await requireTenant(context, ca: request.uri.queryParameters.get("ca"))
+        let records = try await CertificateReports(store: authority.store)
             .expiring(withinDays: days, ca: request.uri.queryParameters.get("ca"))
         if request.uri.queryParameters.get("format") == "csv" { return Self.csv(records) }
         return try JSONResponse(
@@ -76,9 +76,9 @@ struct CertificateRoutes {
     /// Certificate counts by CA, category and status (a tenant's CAs only, for a tenant credential).
     @Sendable func summary(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        var counts = try CertificateReports(store: authority.store).summary()
+        var counts = try await CertificateReports(store: authority.store).summary()
         if let limit = context.tenantLimit {
-            let mine = Set(try authority.list(after: nil, limit: .max, tenant: limit).map(\.id))
+            let mine = await Set(try authority.list(after: nil, limit: .max, tenant: limit).map(\.id))
             counts.removeAll { !mine.contains($0.ca) }
         }
         return try JSONResponse(
@@ -89,12 +89,12 @@ struct CertificateRoutes {
     }
 
     /// A credential limited to a tenant searches and reports one CA of its tenant at a time.
-    func requireTenant(_ context: CustosRequestContext, ca: String?) throws {
+    func requireTenant(_ context: CustosRequestContext, ca: String?) async throws {
         guard let limit = context.tenantLimit else { return }
         guard let ca else {
             throw APIError.forbidden("this credential is limited to tenant \"\(limit)\": name one of its CAs with ca=")
         }
-        try context.requireTenant(try authority.authority(ca).record.tenant)
+        try await context.requireTenant(try authority.authority(ca).record.tenant)
     }
 
     /// The search conditions of `GET /v1/certificates`: `ca`, `status` (valid, revoked, expired),

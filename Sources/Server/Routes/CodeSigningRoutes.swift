@@ -53,7 +53,7 @@ struct CodeSigningRoutes {
             return policy
         }
         try rateLimiter?.admit(1, context)
-        let plan = try signer.plan(
+        let plan = try await signer.plan(
             name,
             parameters: SignatureParameters(
                 scheme: options.scheme,

@@ -53,8 +53,10 @@ struct CredentialRoutes {
 
     @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .auditor)
-        return try JSONResponse(body: CredentialList(credentials: try credentials.list().map { CredentialView($0) }))
-            .makeResponse()
+        return try await JSONResponse(
+            body: CredentialList(credentials: try credentials.list().map { CredentialView($0) })
+        )
+        .makeResponse()
     }
 
     @Sendable func revoke(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -79,7 +81,7 @@ struct CredentialRoutes {
             }
             after = sequence
         }
-        let page = try store.read { try $0.auditEntries(after: after, limit: limit) }
+        let page = try await store.read { [after] in try $0.auditEntries(after: after, limit: limit) }
         let views = page.map { entry in
             AuditEntryView(
                 sequence: entry.sequence,

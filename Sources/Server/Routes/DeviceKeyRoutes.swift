@@ -18,7 +18,7 @@ struct DeviceKeyRoutes {
 
     @Sendable func generate(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(enrollment.authority)
+        let ca = try await context.ca(enrollment.authority)
         let body = try await JSONBody.decode(GenerateDeviceKeyBody.self, from: request, limit: maxBodyBytes)
         guard let category = CertificateCategory(rawValue: body.category) else {
             throw APIError.badRequest(

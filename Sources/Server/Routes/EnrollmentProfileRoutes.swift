@@ -27,7 +27,7 @@ struct EnrollmentProfileRoutes {
         let body = try await JSONBody.decode(EnrollmentProfileBody.self, from: request, limit: maxBodyBytes)
         guard let id = body.id else { throw APIError.badRequest("invalid_input", "id: the profile needs a name") }
         let profile = try Self.profile(body, id: id)
-        try requireTenant(of: profile, context)
+        try await requireTenant(of: profile, context)
         let saved = try await enrollment.save(profile, replacing: false, requester: context.requester)
         return try JSONResponse(status: .created, body: EnrollmentProfileView(saved)).makeResponse()
     }
@@ -36,8 +36,9 @@ struct EnrollmentProfileRoutes {
         try context.require(.admin, .officer, .auditor)
         let limit = try RouteParameters.limit(request)
         let after = request.uri.queryParameters.get("after")
-        let page = try enrollment.profiles(after: after, limit: limit)
-        let visible = page.filter { (try? requireTenant(of: $0, context)) != nil }
+        let page = try await enrollment.profiles(after: after, limit: limit)
+        var visible: [EnrollmentProfile] = []
+        for item in page where (try? await requireTenant(of: item, context)) != nil { visible.append(item) }
         return try JSONResponse(
             body: EnrollmentProfilePage(
                 profiles: visible.map(EnrollmentProfileView.init),
@@ -48,34 +49,34 @@ struct EnrollmentProfileRoutes {
 
     @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let profile = try ownProfile(context)
+        let profile = try await ownProfile(context)
         return try JSONResponse(body: EnrollmentProfileView(profile)).makeResponse()
     }
 
     @Sendable func replace(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        _ = try ownProfile(context)
+        _ = try await ownProfile(context)
         let body = try await JSONBody.decode(EnrollmentProfileBody.self, from: request, limit: maxBodyBytes)
         let id = try context.parameters.require("profile")
         if let named = body.id, named != id {
             throw APIError.badRequest("invalid_input", "id \"\(named)\" differs from the path's \"\(id)\"")
         }
         let profile = try Self.profile(body, id: id)
-        try requireTenant(of: profile, context)
+        try await requireTenant(of: profile, context)
         let saved = try await enrollment.save(profile, replacing: true, requester: context.requester)
         return try JSONResponse(body: EnrollmentProfileView(saved)).makeResponse()
     }
 
     @Sendable func delete(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let profile = try ownProfile(context)
+        let profile = try await ownProfile(context)
         try await enrollment.delete(profile.id, requester: context.requester)
         return Response(status: .noContent)
     }
 
     @Sendable func rotatePassword(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let profile = try ownProfile(context)
+        let profile = try await ownProfile(context)
         let made = try await enrollment.rotateSharedPassword(profile: profile.id, requester: context.requester)
         return try JSONResponse(status: .created, body: EnrollmentSecretView(made.record, secret: made.secret))
             .makeResponse()
@@ -83,7 +84,7 @@ struct EnrollmentProfileRoutes {
 
     @Sendable func createOneTimePassword(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let profile = try ownProfile(context)
+        let profile = try await ownProfile(context)
         // A body is optional: without one, the defaults.
         let body =
             request.headers[.contentType] == nil
@@ -101,15 +102,15 @@ struct EnrollmentProfileRoutes {
 
     @Sendable func listOneTimePasswords(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let profile = try ownProfile(context)
-        let secrets = try enrollment.oneTimePasswords(profile: profile.id)
+        let profile = try await ownProfile(context)
+        let secrets = try await enrollment.oneTimePasswords(profile: profile.id)
         return try JSONResponse(body: EnrollmentSecretList(secrets: secrets.map { EnrollmentSecretView($0) }))
             .makeResponse()
     }
 
     @Sendable func deleteOneTimePassword(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let profile = try ownProfile(context)
+        let profile = try await ownProfile(context)
         try await enrollment.deleteSecret(
             profile: profile.id,
             secret: try context.parameters.require("secret"),
@@ -119,15 +120,15 @@ struct EnrollmentProfileRoutes {
     }
 
     /// The path's profile, once the credential may act on its CA's tenant.
-    private func ownProfile(_ context: CustosRequestContext) throws -> EnrollmentProfile {
-        let profile = try enrollment.profile(try context.parameters.require("profile"))
-        try requireTenant(of: profile, context)
+    private func ownProfile(_ context: CustosRequestContext) async throws -> EnrollmentProfile {
+        let profile = try await enrollment.profile(try context.parameters.require("profile"))
+        try await requireTenant(of: profile, context)
         return profile
     }
 
-    private func requireTenant(of profile: EnrollmentProfile, _ context: CustosRequestContext) throws {
+    private func requireTenant(of profile: EnrollmentProfile, _ context: CustosRequestContext) async throws {
         guard context.tenantLimit != nil else { return }
-        try context.requireTenant(try enrollment.authority.authority(profile.ca).record.tenant)
+        try await context.requireTenant(try enrollment.authority.authority(profile.ca).record.tenant)
     }
 
     /// A profile from its body, with the defaults filled in.

@@ -23,12 +23,13 @@ struct EnrollmentRequestRoutes {
             throw APIError.badRequest("invalid_input", "state is pending, issued or rejected, not \"\(name)\"")
         }
         let limit = try RouteParameters.limit(request)
-        let page = try enrollment.requests(
+        let page = try await enrollment.requests(
             state: state,
             after: request.uri.queryParameters.get("after"),
             limit: limit
         )
-        let visible = page.filter { (try? requireTenant(of: $0, context)) != nil }
+        var visible: [EnrollmentRequestRecord] = []
+        for item in page where (try? await requireTenant(of: item, context)) != nil { visible.append(item) }
         return try JSONResponse(
             body: EnrollmentRequestPage(
                 requests: visible.map(EnrollmentRequestView.init),
@@ -39,23 +40,23 @@ struct EnrollmentRequestRoutes {
 
     @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let record = try enrollment.request(try context.parameters.require("request"))
-        try requireTenant(of: record, context)
+        let record = try await enrollment.request(try context.parameters.require("request"))
+        try await requireTenant(of: record, context)
         return try JSONResponse(body: EnrollmentRequestView(record)).makeResponse()
     }
 
     @Sendable func approve(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let record = try enrollment.request(try context.parameters.require("request"))
-        try requireTenant(of: record, context)
+        let record = try await enrollment.request(try context.parameters.require("request"))
+        try await requireTenant(of: record, context)
         let approved = try await enrollment.approve(record.id, requester: context.requester)
         return try JSONResponse(body: EnrollmentRequestView(approved)).makeResponse()
     }
 
     @Sendable func reject(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let record = try enrollment.request(try context.parameters.require("request"))
-        try requireTenant(of: record, context)
+        let record = try await enrollment.request(try context.parameters.require("request"))
+        try await requireTenant(of: record, context)
         let body =
             request.headers[.contentType] == nil
             ? RejectEnrollmentBody()
@@ -66,9 +67,9 @@ struct EnrollmentRequestRoutes {
 
     /// A tenant-limited credential sees the requests of its tenant's CAs only (a request whose profile
     /// is gone is visible to unlimited credentials only).
-    private func requireTenant(of record: EnrollmentRequestRecord, _ context: CustosRequestContext) throws {
+    private func requireTenant(of record: EnrollmentRequestRecord, _ context: CustosRequestContext) async throws {
         guard context.tenantLimit != nil else { return }
-        let profile = try enrollment.profile(record.profile)
-        try context.requireTenant(try enrollment.authority.authority(profile.ca).record.tenant)
+        let profile = try await enrollment.profile(record.profile)
+        try await context.requireTenant(try enrollment.authority.authority(profile.ca).record.tenant)
     }
 }

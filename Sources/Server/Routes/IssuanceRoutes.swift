@@ -21,7 +21,7 @@ struct IssuanceRoutes {
 
     @Sendable func issue(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         let body = try await JSONBody.decode(IssueBody.self, from: request, limit: maxBodyBytes)
         let issued = try await authority.issue(ca: ca, try Self.issueRequest(body), requester: context.requester)
         return CertificateAnswer(issued.record, chain: issued.chain).response(status: .created)
@@ -31,7 +31,7 @@ struct IssuanceRoutes {
     /// alone, the good ones are issued together.
     @Sendable func issueBatch(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         let body = try await JSONBody.decode(IssueBatchBody.self, from: request, limit: maxBodyBytes)
         guard (1...CertificateAuthority.maxBatchRequests).contains(body.requests.count) else {
             throw APIError.badRequest(
@@ -50,7 +50,7 @@ struct IssuanceRoutes {
                 items[index] = .failed(code: error.code, message: error.message)
             }
         }
-        let chain = try authority.chain(ca).map { try derBytes($0) }
+        let chain = try await authority.chain(ca).map { try derBytes($0) }
         if !accepted.isEmpty {
             let results = try await authority.issueBatch(ca: ca, accepted.map(\.request), requester: context.requester)
             for ((index, _), result) in zip(accepted, results) {
@@ -72,13 +72,13 @@ struct IssuanceRoutes {
     /// An issued certificate as JSON, or with `format` as PEM, DER or PKCS#7 (with `chain=true`, its chain).
     @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let ca = try context.ca(authority)
-        let record = try authority.certificate(ca: ca, serial: try context.parameters.require("serial"))
+        let ca = try await context.ca(authority)
+        let record = try await authority.certificate(ca: ca, serial: try context.parameters.require("serial"))
         let format = request.uri.queryParameters.get("format") ?? "json"
         guard format != "json" else {
             return CertificateAnswer(record, chain: nil).response()
         }
-        return try CertificateResponses.certificates(
+        return try await CertificateResponses.certificates(
             [try Certificate(derEncoded: record.der)] + authority.chain(ca),
             format: format,
             leafOnly: request.uri.queryParameters.get("chain") != "true"
@@ -87,7 +87,7 @@ struct IssuanceRoutes {
 
     @Sendable func renew(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         let body = try await JSONBody.decode(RenewCertificateBody.self, from: request, limit: maxBodyBytes)
         let renewed = try await authority.renewCertificate(
             ca: ca,

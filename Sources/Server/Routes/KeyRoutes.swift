@@ -50,7 +50,11 @@ struct KeyRoutes {
         let limit = try Self.limit(request)
         let credential = context.credential
         let visible: (String) -> Bool = { name in credential?.role != .signer || credential!.permits(key: name) }
-        let page = signing.keys.list(after: request.uri.queryParameters.get("cursor"), limit: limit, where: visible)
+        let page = await signing.keys.list(
+            after: request.uri.queryParameters.get("cursor"),
+            limit: limit,
+            where: visible
+        )
         return try JSONResponse(
             body: KeyList(keys: page.map(KeyView.init), nextCursor: page.count == limit ? page.last?.name : nil)
         ).makeResponse()
@@ -63,7 +67,7 @@ struct KeyRoutes {
         } else {
             try context.require(.admin, .officer, .auditor)
         }
-        return try JSONResponse(body: KeyView(try signing.keys.key(name))).makeResponse()
+        return try await JSONResponse(body: KeyView(try signing.keys.key(name))).makeResponse()
     }
 
     /// A PKCS#10 request signed in the HSM by the key itself (its proof of possession).

@@ -14,7 +14,7 @@ struct PolicyRoutes {
 
     @Sendable func set(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         let category = try RouteParameters.category(try context.parameters.require("category"))
         let policy = try await JSONBody.decode(IssuancePolicy.self, from: request, limit: maxBodyBytes)
         try await authority.setPolicy(
@@ -28,9 +28,10 @@ struct PolicyRoutes {
 
     @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let ca = try context.ca(authority)
-        if ca != "*" { _ = try authority.authority(ca) }
+        let ca = try await context.ca(authority)
+        if ca != "*" { _ = try await authority.authority(ca) }
         let category = try RouteParameters.category(try context.parameters.require("category"))
-        return try JSONResponse(body: try authority.policy(ca: ca == "*" ? "" : ca, category: category)).makeResponse()
+        return try await JSONResponse(body: try authority.policy(ca: ca == "*" ? "" : ca, category: category))
+            .makeResponse()
     }
 }

@@ -30,7 +30,7 @@ struct RevocationRoutes {
 
     @Sendable func revoke(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         let serial = try context.parameters.require("serial")
         let body = try await JSONBody.decode(RevokeBody.self, from: request, limit: maxBodyBytes, dates: true)
         guard let reason = CRLReason(name: body.reason ?? "unspecified") else {
@@ -53,7 +53,7 @@ struct RevocationRoutes {
     /// Revokes every certificate of the CA that the filter matches.
     @Sendable func revokeMatching(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         let body = try await JSONBody.decode(BulkRevokeBody.self, from: request, limit: maxBodyBytes, dates: true)
         guard let reason = CRLReason(name: body.reason ?? "unspecified"), reason != .removeFromCRL else {
             throw APIError.badRequest("invalid_input", "unknown reason \"\(body.reason ?? "")\"")
@@ -85,7 +85,7 @@ struct RevocationRoutes {
     /// The CA's current CRL (or with `delta=true` its delta CRL).
     @Sendable func crl(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
-        let ca = try context.ca(authority)
+        let ca = try await context.ca(authority)
         return CertificateResponses.crl(
             try await authority.crls.current(
                 try authority.currentCRLScope(ca),
@@ -97,8 +97,8 @@ struct RevocationRoutes {
     /// Publishes a new full CRL (and its delta) now.
     @Sendable func publishCRL(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer)
-        let ca = try context.ca(authority)
-        let scope = try authority.currentCRLScope(ca)
+        let ca = try await context.ca(authority)
+        let scope = try await authority.currentCRLScope(ca)
         let full = try await authority.crls.publish(scope)
         let delta = try await authority.crls.current(scope, delta: true)
         return try JSONResponse(

@@ -8,12 +8,12 @@ extension CustosRequestContext {
 
     /// The `{ca}` of the path, once the credential may act on it: a credential limited to a tenant
     /// reaches only that tenant's CAs (and not the shared `*` policies).
-    func ca(_ authority: CertificateAuthority) throws -> String {
+    func ca(_ authority: CertificateAuthority) async throws -> String {
         let id = try parameters.require("ca")
         guard let limit = tenantLimit else { return id }
         guard id != "*" else { throw APIError.forbidden("this credential is limited to tenant \"\(limit)\"") }
         // An unknown CA is reported as such by the route itself.
-        if let record = try? authority.authority(id).record { try requireTenant(record.tenant) }
+        if let record = try? await authority.authority(id).record { try requireTenant(record.tenant) }
         return id
     }
 }

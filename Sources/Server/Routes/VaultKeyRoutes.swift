@@ -52,7 +52,7 @@ struct VaultKeyRoutes {
     @Sendable func listKeys(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try VaultRoutes.require(context, listing: true)
         let limit = try RouteParameters.limit(request)
-        let items = try vault.listKeys(
+        let items = try await vault.listKeys(
             namespace: try context.parameters.require("namespace"),
             after: request.uri.queryParameters.get("cursor"),
             limit: limit
@@ -119,7 +119,7 @@ struct VaultKeyRoutes {
 
     @Sendable func showKey(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try VaultRoutes.require(context, listing: true)
-        return try JSONResponse(
+        return try await JSONResponse(
             body: VaultKeyView(
                 try vault.key(
                     namespace: try context.parameters.require("namespace"),

@@ -52,7 +52,7 @@ struct VaultRoutes {
         // Vault credentials see the namespaces they may use; administrators and auditors see all.
         try context.require(.admin, .auditor, .vault)
         let credential = context.credential
-        let visible = try vault.namespaces().filter { namespace in
+        let visible = try await vault.namespaces().filter { namespace in
             credential?.role != .vault || credential?.permits(namespace: namespace.name) == true
         }
         return try JSONResponse(body: VaultNamespacePage(items: visible.map { VaultNamespaceView($0) })).makeResponse()
@@ -61,7 +61,7 @@ struct VaultRoutes {
     @Sendable func showNamespace(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try Self.require(context, listing: true)
         let name = try context.parameters.require("namespace")
-        return try JSONResponse(
+        return try await JSONResponse(
             body: VaultNamespaceView(try vault.namespace(name), rotation: try vault.rotationProgress(namespace: name))
         ).makeResponse()
     }
@@ -74,7 +74,7 @@ struct VaultRoutes {
             namespace: name,
             requester: context.requester
         )
-        return try JSONResponse(
+        return try await JSONResponse(
             status: .accepted,
             body: VaultNamespaceView(record, rotation: try vault.rotationProgress(namespace: name))
         ).makeResponse()
@@ -83,7 +83,7 @@ struct VaultRoutes {
     @Sendable func listSecrets(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try Self.require(context, listing: true)
         let limit = try RouteParameters.limit(request)
-        let items = try vault.listSecrets(
+        let items = try await vault.listSecrets(
             namespace: try context.parameters.require("namespace"),
             prefix: request.uri.queryParameters.get("prefix") ?? "",
             after: request.uri.queryParameters.get("cursor"),
@@ -141,7 +141,7 @@ struct VaultRoutes {
 
     @Sendable func versions(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try Self.require(context, listing: true)
-        let versions = try vault.secretVersions(
+        let versions = try await vault.secretVersions(
             namespace: try context.parameters.require("namespace"),
             path: Self.path(context)
         )

@@ -24,7 +24,7 @@ struct SCEPRoutes {
         do throws(EnrollmentError) {
             switch operation {
             case "GetCACaps":
-                _ = try enrollment.scepCapabilities(profile: profile)
+                _ = try await enrollment.scepCapabilities(profile: profile)
                 return Self.response(.ok, type: "text/plain", bytes: Array(SCEPCapabilities.text.utf8))
             case "GetCACert":
                 let der = try await enrollment.scepCACertificates(profile: profile, requestID: context.id)
@@ -38,7 +38,7 @@ struct SCEPRoutes {
                 )
                 return Self.response(.ok, type: "application/x-pki-message", bytes: reply)
             default:
-                _ = try enrollment.scepCapabilities(profile: profile)
+                _ = try await enrollment.scepCapabilities(profile: profile)
                 throw EnrollmentError(
                     .invalidInput,
                     "operation \"\(operation.prefix(64))\" is not one of GetCACaps, GetCACert, PKIOperation"
@@ -71,7 +71,7 @@ struct SCEPRoutes {
         let status: HTTPResponse.Status =
             switch error.code {
             case .unknownProfile: .notFound
-            case .unavailable: .serviceUnavailable
+            case .unavailable, .storeUnavailable: .serviceUnavailable
             case .internalError: .internalServerError
             case .notImplemented: .notImplemented
             default: .badRequest
@@ -81,7 +81,7 @@ struct SCEPRoutes {
             type: "text/plain; charset=utf-8",
             bytes: Array("\(error.code): \(error.message)\n".utf8)
         )
-        if error.code == .unavailable { response.headers[.retryAfter] = "5" }
+        if [.unavailable, .storeUnavailable].contains(error.code) { response.headers[.retryAfter] = "5" }
         return response
     }
 

@@ -54,8 +54,10 @@ public final class CodeSigner: Sendable {
 
     /// Checks that `name` may sign code now and picks the scheme. `parameters.hash` is the digest
     /// algorithm (Ed25519 keys use SHA-512, RFC 8419); `scheme` and `saltLength` choose RSA-PSS.
-    public func plan(_ name: String, parameters: SignatureParameters, now: Date = Date()) throws(SigningError) -> Plan {
-        let key = try signing.usableKey(name)
+    public func plan(_ name: String, parameters: SignatureParameters, now: Date = Date()) async throws(SigningError)
+        -> Plan
+    {
+        let key = try await signing.usableKey(name)
         try Self.checkCodeSigningCertificate(key, now: now)
         var parameters = parameters
         parameters.encoding = nil

@@ -29,8 +29,8 @@ extension CARouteTests {
             subject: "/CN=sneaky",
             extra: ["-addext", "basicConstraints=critical,CA:TRUE"]
         )
-        let before = try certificateCount(server)
-        let auditBefore = try server.api.store.auditHead()?.sequence ?? 0
+        let before = try await certificateCount(server)
+        let auditBefore = try await server.api.store.auditHead()?.sequence ?? 0
         let cases: [(String, Data, Int, String)] = [
             (
                 "bad signature",
@@ -85,8 +85,11 @@ extension CARouteTests {
             json: ["csr": good, "category": "device"]
         )
         #expect(unknown.status == 404 && unknown.errorCode == "unknown_ca", "\(unknown.text)")
-        #expect(try certificateCount(server) == before, "a refused request stored a certificate")
-        #expect(try server.api.store.auditHead()?.sequence ?? 0 == auditBefore, "refused requests changed nothing")
+        #expect(try await certificateCount(server) == before, "a refused request stored a certificate")
+        #expect(
+            try await server.api.store.auditHead()?.sequence ?? 0 == auditBefore,
+            "refused requests changed nothing"
+        )
 
         // Creating CAs: each malformed field is named.
         let badCAs: [([String: Any], Int, String)] = [

@@ -51,7 +51,7 @@ extension CARouteTests {
             ("requireSAN", ec, good.subject, nil, nil),
             ("validityWithinIssuer", ec, good.subject, good.san, 500),
         ]
-        let before = try certificateCount(server)
+        let before = try await certificateCount(server)
         for (index, testCase) in cases.enumerated() {
             let csr = try makeCSR(
                 directory,
@@ -83,7 +83,7 @@ extension CARouteTests {
             #expect(result.status == 422 && result.errorCode == "policy_violation", "\(testCase.rule): \(result.text)")
             #expect(result.errorMessage.hasPrefix("rule \(testCase.rule):"), "\(testCase.rule): \(result.errorMessage)")
         }
-        #expect(try certificateCount(server) == before, "a refused request stored a certificate")
+        #expect(try await certificateCount(server) == before, "a refused request stored a certificate")
         // Requests that keep every rule: EC and Ed25519, with and without OU, the longest validity.
         let restored = try await server.request(
             "PUT",

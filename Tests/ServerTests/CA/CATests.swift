@@ -25,8 +25,8 @@ import X509
 
     // MARK: Helpers
 
-    func certificateCount(_ server: ServerFixture) throws -> Int {
-        try server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: .max).count }
+    func certificateCount(_ server: ServerFixture) async throws -> Int {
+        try await server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: .max).count }
     }
 
     /// Creates a CA through the API; returns its JSON (or the error object when `expect` is not 201).

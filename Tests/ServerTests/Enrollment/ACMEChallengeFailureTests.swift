@@ -63,8 +63,8 @@ import Testing
         #expect(Self.problem(of: wrongRecord.authorization) == "unauthorized", "\(wrongRecord.authorization)")
         let noCertificate = try await Self.attempt(client, ("dns", "alpn.acme.test"), type: "tls-alpn-01")
         #expect(Self.problem(of: noCertificate.authorization) != nil, "\(noCertificate.authorization)")
-        #expect(try acme.audit("acme.authorization.invalid").count == 5)
-        #expect(try acme.audit("certificate.enroll").isEmpty)
+        #expect(try await acme.audit("acme.authorization.invalid").count == 5)
+        #expect(try await acme.audit("certificate.enroll").isEmpty)
     }
 
     @Test func silentAndAbsentServersAreGivenUpOnInBoundedTime() async throws {
@@ -108,6 +108,6 @@ import Testing
         let seconds = Date().timeIntervalSince(started)
         #expect(Self.problem(of: slow.authorization) == "connection", "\(slow.authorization)")
         #expect((3.5..<15).contains(seconds), "\(seconds) s")
-        #expect(try acme.audit("certificate.enroll").isEmpty)
+        #expect(try await acme.audit("certificate.enroll").isEmpty)
     }
 }

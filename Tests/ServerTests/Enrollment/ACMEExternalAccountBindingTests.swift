@@ -74,6 +74,6 @@ import Testing
         // The one rule: the key is in the store only wrapped.
         let store = try Data(contentsOf: URL(fileURLWithPath: acme.est.server.directory + "/store/data.mdb"))
         #expect(store.range(of: Data(Base64URL.decode(hmacKey)!)) == nil && store.range(of: Data(hmacKey.utf8)) == nil)
-        #expect(try acme.audit("acme.external-key.create").count == 1)
+        #expect(try await acme.audit("acme.external-key.create").count == 1)
     }
 }

@@ -127,7 +127,7 @@ struct ACMEServer {
 
     func lint(_ name: String) throws -> [String] { try est.lint(name) }
 
-    func audit(_ action: String) throws -> [AuditEntry] { try est.audit(action) }
+    func audit(_ action: String) async throws -> [AuditEntry] { try await est.audit(action) }
 
     /// The stored certificate `serial` of CA `web`.
     func certificate(_ serial: String) async throws -> [String: Any] {

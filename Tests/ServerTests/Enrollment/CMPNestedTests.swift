@@ -116,7 +116,7 @@ import X509
             }
             #expect(content.responses.first?.status.status == .accepted && content.responses.first?.certificate != nil)
         }
-        #expect(try cmp.certificates().count == 2)
+        #expect(try await cmp.certificates().count == 2)
 
         // One message with a proof of possession the RA vouches for (raVerified): its own answer, unnested.
         let third = try await cmp.oneTimeSecret("line", label: "device 3")
@@ -147,7 +147,7 @@ import X509
             secret: secret.secret
         )
         #expect(try await CMPBadInputTests.refusal(cmp, try Self.nested([request], by: notAnRA)) == .notAuthorized)
-        #expect(try cmp.certificates().isEmpty)
+        #expect(try await cmp.certificates().isEmpty)
     }
 }
 
@@ -213,7 +213,7 @@ extension CMPNestedTests {
         )
         #expect(try await post(cmp, refusal).body == .pkiConf)
         let certificate = try Certificate(derEncoded: der)
-        let revoked = try cmp.server.api.store.read {
+        let revoked = try await cmp.server.api.store.read {
             try $0.revocation(issuer: "devices", serial: Array(certificate.serialNumber.bytes))
         }
         #expect(revoked?.reason == 5)  // cessationOfOperation
@@ -241,7 +241,7 @@ extension CMPNestedTests {
             return
         }
         #expect(answer.statuses.map(\.status) == [.accepted])
-        let reason = try cmp.server.api.store.read {
+        let reason = try await cmp.server.api.store.read {
             try $0.revocation(issuer: "devices", serial: Array(target.serialNumber.bytes))?.reason
         }
         #expect(reason == 1)

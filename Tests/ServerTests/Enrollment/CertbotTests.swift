@@ -46,9 +46,9 @@ import Testing
         try #require(revoked.status == 0, "\(revoked.stdout)\n\(revoked.stderr)")
         let record = try await acme.certificate(try acme.serial("second"))
         #expect(record["status"] as? String == "revoked", "\(record)")
-        #expect(try acme.audit("acme.account.create").count == 1)
-        #expect(try acme.audit("acme.order.valid").count == 2)
-        #expect(try acme.audit("acme.authorization.valid").count == 2)
+        #expect(try await acme.audit("acme.account.create").count == 1)
+        #expect(try await acme.audit("acme.order.valid").count == 2)
+        #expect(try await acme.audit("acme.authorization.valid").count == 2)
     }
 
     @Test func issuesAWildcardThroughDNS01() async throws {

@@ -134,7 +134,7 @@ import Testing
         }
         // No key object of the devices stays on the token.
         #expect(try await Self.keyObjects(server) == objectsBefore)
-        let audit = try server.api.store.read { try $0.auditEntries(after: nil, limit: 10_000) }
+        let audit = try await server.api.store.read { try $0.auditEntries(after: nil, limit: 10_000) }
         let deliveries = audit.filter { $0.event.action == "enrollment.key.deliver" }
         #expect(deliveries.count == 2 && deliveries.allSatisfy { $0.event.actor.hasPrefix("credential/") })
         #expect(deliveries.first?.event.outcome.contains("RSA-OAEP-sha1") == true, "\(deliveries)")
@@ -163,7 +163,7 @@ import Testing
             refused.errorMessage.contains("CKR_MECHANISM_INVALID") && refused.errorMessage.contains("RSA public key")
         )
         #expect(try await Self.keyObjects(server) == objectsBefore)
-        let issued = try server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 100) }
+        let issued = try await server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 100) }
         #expect(issued.filter { $0.category != "ca" }.isEmpty)
     }
 
@@ -212,7 +212,7 @@ import Testing
             #expect(result.status == status && result.errorMessage.contains(message), "\(fields): \(result.text)")
         }
         #expect(try await Self.keyObjects(server) == objectsBefore)
-        let issued = try server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 100) }
+        let issued = try await server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 100) }
         #expect(issued.filter { $0.category != "ca" }.isEmpty)
     }
 }

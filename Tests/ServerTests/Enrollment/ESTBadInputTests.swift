@@ -61,7 +61,7 @@ import Testing
         try est.csr("meter", subject: "/CN=meter-100")
         let enrolled = try await est.enroll("meters", "meter", ["--cert", "idevid.pem", "--key", "idevid.key"])
         #expect(enrolled.status == 200, "\(enrolled.text)")
-        let issued = try est.audit("certificate.enroll")
+        let issued = try await est.audit("certificate.enroll")
         #expect(issued.first?.event.actor == "est/meters/certificate/CN=meter-100", "\(issued)")
 
         for (name, expected) in [("expired", "does not chain"), ("foreign", "does not chain")] {
@@ -95,8 +95,8 @@ import Testing
         try est.csr("nobody", subject: "/CN=nobody")
         let anonymous = try await est.enroll("meters", "nobody", ["--user", "x:abcdef-ghijkl-mnopqr-stuvwx"])
         #expect(anonymous.status == 401, "\(anonymous.text)")
-        #expect(try est.audit("certificate.enroll").count == 2)
-        #expect(try est.audit("enrollment.refused").count == 4)
+        #expect(try await est.audit("certificate.enroll").count == 2)
+        #expect(try await est.audit("enrollment.refused").count == 4)
     }
 
     @Test func badRequestsAreRefusedWithATextBodyAndNothingIssued() async throws {
@@ -164,8 +164,8 @@ import Testing
         #expect(refusedCA.status == 403 && refusedCA.text.contains("endEntityOnly"), "\(refusedCA.text)")
 
         // The one-time password survived every refusal: the good request still gets its certificate.
-        #expect(try est.audit("certificate.enroll").isEmpty)
-        #expect(try est.audit("enrollment.refused").count == 9, "every refused enrollment request is audited")
+        #expect(try await est.audit("certificate.enroll").isEmpty)
+        #expect(try await est.audit("enrollment.refused").count == 9, "every refused enrollment request is audited")
         let issued = try await post(good)
         #expect(issued.status == 200, "\(issued.text)")
     }

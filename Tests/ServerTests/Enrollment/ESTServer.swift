@@ -208,8 +208,8 @@ struct ESTServer {
     func lint(_ name: String) throws -> [String] { try IssuedCertificateChecks.lint(name, in: directory) }
 
     /// Audit entries whose action is `action`.
-    func audit(_ action: String) throws -> [AuditEntry] {
-        try server.api.store.read { try $0.auditEntries(after: nil, limit: 100_000) }.filter {
+    func audit(_ action: String) async throws -> [AuditEntry] {
+        try await server.api.store.read { try $0.auditEntries(after: nil, limit: 100_000) }.filter {
             $0.event.action == action
         }
     }

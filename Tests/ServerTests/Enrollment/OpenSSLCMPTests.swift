@@ -58,7 +58,7 @@ import X509
             pemEncoded: String(contentsOfFile: cmp.directory + "/device2.pem", encoding: .utf8)
         )
         #expect(updated.subject.description.contains("device-1"))
-        let renewed = try cmp.certificates().first { $0.serial == Array(updated.serialNumber.bytes) }
+        let renewed = try await cmp.certificates().first { $0.serial == Array(updated.serialNumber.bytes) }
         #expect(renewed?.metadata["renewed-from"] != nil, "\(String(describing: renewed?.metadata))")
 
         // cr with the new certificate, then revocation of the first by its holder (reason superseded).
@@ -83,7 +83,7 @@ import X509
             pemEncoded: String(contentsOfFile: cmp.directory + "/device.pem", encoding: .utf8)
         )
         .serialNumber
-        let revocation = try cmp.server.api.store.read {
+        let revocation = try await cmp.server.api.store.read {
             try $0.revocation(issuer: "devices", serial: Array(firstSerial.bytes))
         }
         #expect(revocation?.reason == 4)

@@ -68,7 +68,7 @@ import Testing
         #expect(unknown["macVerified"] as? Bool == true)
 
         // The secret MACs need is in the store only sealed by the HSM: neither it nor its bytes appear.
-        let record = try cmp.server.api.store.read { try $0.enrollmentSecret(id: secret.id) }
+        let record = try await cmp.server.api.store.read { try $0.enrollmentSecret(id: secret.id) }
         #expect(record?.sealed != nil && record?.sealingKey == "custos-enrollment-secret-kek")
         let store = try Data(contentsOf: URL(fileURLWithPath: cmp.server.directory + "/store/data.mdb"))
         #expect(store.range(of: Data(secret.secret.utf8)) == nil)

@@ -65,8 +65,8 @@ struct SCEPServer {
     func verify(_ name: String) throws -> Bool { try IssuedCertificateChecks.verify(name, in: directory) }
     func lint(_ name: String) throws -> [String] { try IssuedCertificateChecks.lint(name, in: directory) }
 
-    func audit(_ action: String) throws -> [AuditEntry] {
-        try server.api.store.read { try $0.auditEntries(after: nil, limit: 100_000) }.filter {
+    func audit(_ action: String) async throws -> [AuditEntry] {
+        try await server.api.store.read { try $0.auditEntries(after: nil, limit: 100_000) }.filter {
             $0.event.action == action
         }
     }

@@ -69,7 +69,7 @@ import Testing
         #expect(renewed.status == 0, "\(renewed.stderr)")
         try renewed.stdout.write(toFile: "\(directory)/router2.pem", atomically: true, encoding: .utf8)
         #expect(try est.verify("router2"))
-        #expect(try est.audit("certificate.reenroll").count == 1)
+        #expect(try await est.audit("certificate.reenroll").count == 1)
 
         // With manual approval pki gets 202 and polls (every second here) until an officer approves.
         var profile = try await est.api("GET", "/v1/enrollment/profiles/default").json

@@ -115,8 +115,8 @@ struct UpstreamCMPCA {
     }
 
     /// The certificates stored as issued by `ca`.
-    func certificates(_ ca: String = "corporate") throws -> [CertificateRecord] {
-        try server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 10_000) }.filter {
+    func certificates(_ ca: String = "corporate") async throws -> [CertificateRecord] {
+        try await server.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 10_000) }.filter {
             $0.issuer == ca
         }
     }

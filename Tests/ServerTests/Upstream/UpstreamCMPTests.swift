@@ -33,8 +33,8 @@ import X509
         )
         let listed = try #require(search.json["certificates"] as? [[String: Any]])
         #expect(listed.map { $0["serial"] as? String } == [serial])
-        #expect(try upstream.certificates().map(\.subject) == [try #require(issued.json["subject"] as? String)])
-        let audit = try upstream.server.api.store.read { try $0.auditEntries(after: nil, limit: 10_000) }
+        #expect(try await upstream.certificates().map(\.subject) == [try #require(issued.json["subject"] as? String)])
+        let audit = try await upstream.server.api.store.read { try $0.auditEntries(after: nil, limit: 10_000) }
         #expect(
             audit.contains {
                 $0.event.action == "certificate.issue" && $0.event.outcome.contains("issued upstream by cmp")
@@ -59,7 +59,7 @@ import X509
         )
         #expect(renewed.status == 201, "\(renewed.text)")
         #expect((renewed.json["metadata"] as? [String: String])?["renewed-from"] == serial, "\(renewed.text)")
-        #expect(try upstream.certificates().count == 2)
+        #expect(try await upstream.certificates().count == 2)
         second.stop()
         let again = try upstream.mock(answering: "device.pem")
         defer { again.stop() }
@@ -115,7 +115,7 @@ import X509
             try Certificate(pemEncoded: upstream.text("got.pem"))
                 == Certificate(pemEncoded: upstream.text("device.pem"))
         )
-        let stored = try upstream.certificates()
+        let stored = try await upstream.certificates()
         #expect(stored.count == 1)
         #expect(stored.first?.metadata["enrollment.protocol"] == "cmp")
         let verify = try runCommand(
@@ -146,7 +146,7 @@ import X509
             currentDirectory: upstream.directory
         )
         #expect(cr.status == 0, "\(cr.stdout)\(cr.stderr)")
-        #expect(try upstream.certificates().count == 2)
+        #expect(try await upstream.certificates().count == 2)
 
         // SCEP clients encrypt to the RA, whose key here only signs: not offered on an upstream CA.
         let scep = try await upstream.server.request(
@@ -200,7 +200,7 @@ import X509
         #expect(slow.text.contains("did not answer within"), "\(slow.text)")
         #expect(Date().timeIntervalSince(started) < 15)
 
-        for ca in ["down", "garbled", "silent"] { #expect(try upstream.certificates(ca).isEmpty) }
+        for ca in ["down", "garbled", "silent"] { #expect(try await upstream.certificates(ca).isEmpty) }
         // Operators see each upstream's failures in the metrics.
         let metrics = try await upstream.server.request("GET", "/metrics", token: upstream.server.adminToken).text
         for ca in ["down", "garbled", "silent"] {
@@ -231,7 +231,7 @@ import X509
         #expect(try await upstream.issue("device.csr").status == 201)
         let repeated = try await upstream.issue("device.csr")
         #expect(repeated.status == 422 && repeated.text.contains("holds already"), "\(repeated.text)")
-        #expect(try upstream.certificates().count == 1)
+        #expect(try await upstream.certificates().count == 1)
         mock.stop()
 
         // What it issues breaks the CA's policy (20 days where 10 are allowed): rejected in the certConf.
@@ -297,6 +297,6 @@ import X509
         #expect(rogue.text.contains("does not chain"), "\(rogue.text)")
         mock.stop()
 
-        #expect(try upstream.certificates().count == 1)
+        #expect(try await upstream.certificates().count == 1)
     }
 }

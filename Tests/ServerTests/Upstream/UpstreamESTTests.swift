@@ -93,7 +93,7 @@ import X509
         )
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         // The upstream issued it to the RA's TLS identity over EST.
-        let enrolled = try upstream.audit("certificate.enroll")
+        let enrolled = try await upstream.audit("certificate.enroll")
         #expect(
             enrolled.count == 1 && enrolled.first?.event.actor.contains("Custos RA for corporate") == true,
             "\(enrolled)"
@@ -133,7 +133,9 @@ import X509
         try await record("mistrusted", anchors: "partner.pem", raCA: "partner")
         let mistrusted = try await issue("mistrusted")
         #expect(mistrusted.status == 502 && mistrusted.errorCode == "upstream_unavailable", "\(mistrusted.text)")
-        let stored = try downstream.api.store.read { try $0.records(CertificateRecord.self, after: nil, limit: 100) }
+        let stored = try await downstream.api.store.read {
+            try $0.records(CertificateRecord.self, after: nil, limit: 100)
+        }
         #expect(stored.map(\.issuer) == ["corporate", "corporate"])
     }
 }

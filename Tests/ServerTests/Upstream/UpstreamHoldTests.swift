@@ -76,7 +76,7 @@ import X509
             reason?.contains("upstream CA refused") == true && reason?.contains("badRequest") == true,
             "\(rejected.text)"
         )
-        #expect(try upstream.certificates().count == 1)
+        #expect(try await upstream.certificates().count == 1)
     }
 
     /// `openssl cmp ir` with a new one-time secret of the profile, run in the background (it polls).
