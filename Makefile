@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= .custos
 
-.PHONY: deps build run test fuzz bench bench-http bench-enrollment bench-crl format lint clean profiles
+.PHONY: deps build run test fuzz bench bench-http bench-enrollment bench-crl bench-cluster format lint clean profiles
 
 deps:
 	@scripts/install-deps.sh
@@ -44,6 +44,14 @@ bench-http: deps
 	$(SWIFT) build -c release --product custos
 	touch Bench/Package.swift
 	cd Bench && $(SWIFT) run -c release HTTPBench --custos $$($(SWIFT) build -c release --show-bin-path --package-path ..)/custos
+
+# Single-node issuance on PostgreSQL against LMDB, and a certificate's cost to the database (release
+# build; starts a throwaway PostgreSQL 15 and two servers; ~1 minute after the builds).
+bench-cluster: deps
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(SWIFT) build -c release --product custos
+	touch Bench/Package.swift
+	cd Bench && $(SWIFT) run -c release ClusterBench --custos $$($(SWIFT) build -c release --show-bin-path --package-path ..)/custos
 
 # EST simpleenroll against REST issuance on the same CA over HTTPS, as a ratio (release build, ~2 minutes).
 bench-enrollment: deps

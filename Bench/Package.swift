@@ -50,6 +50,12 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // Single-node issuance on PostgreSQL against LMDB in one run, and what a certificate costs the
+        // database (two custos binaries it starts, a throwaway PostgreSQL 15).
+        .executableTarget(
+            name: "ClusterBench",
+            dependencies: [.product(name: "CustosTestSupport", package: custos)]
+        ),
         // A CRL of a million entries: time and peak memory.
         .executableTarget(
             name: "CRLBench",
