@@ -25,6 +25,16 @@ func custos(
     return try runCommand(custosBinary, arguments, environment: merged, input: input, currentDirectory: directory)
 }
 
+/// `custos(…)` on a thread of its own, so that a waiting test holds none of the cooperative pool's two
+/// threads (servers in this process need them).
+func custosClient(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+    var merged = [
+        "SOFTHSM2_CONF": SoftHSMEnvironment.shared.configPath, "CUSTOS_PROFILES_DIR": "\(repositoryRoot)/HSMProfiles",
+    ]
+    merged.merge(environment) { $1 }
+    return try await runClient(custosBinary, arguments, environment: merged)
+}
+
 /// A running `custos serve` (or another long-running `command`), read line by line.
 final class ServeProcess: @unchecked Sendable {
     // @unchecked: `output` is only touched under `lock`, from the pipe's handler and the test.

@@ -30,24 +30,24 @@ import Testing
         }
         #expect(missing.isEmpty, "acknowledged but lost: \(missing.sorted().prefix(10))")
         #expect(acknowledged.count > 50, "the writer acknowledged only \(acknowledged.count) writes")
-        let verified = try custos(["store", "verify", "--store", url])
+        let verified = try await custosClient(["store", "verify", "--store", url])
         #expect(
             verified.status == 0 && verified.stdout.contains("store is consistent"),
             "\(verified.stdout) \(verified.stderr)"
         )
-        let audit = try custos(["audit", "verify", "--store", url])
+        let audit = try await custosClient(["audit", "verify", "--store", url])
         #expect(audit.status == 0 && audit.stdout.contains("audit chain intact"), "\(audit.stdout) \(audit.stderr)")
     }
 
-    @Test func aStoreURLThatIsWrongIsAClearError() throws {
+    @Test func aStoreURLThatIsWrongIsAClearError() async throws {
         let directory = try makeTemporaryDirectory("pg-bad")
-        let notURL = try custos(["store", "verify", "--data-dir", directory, "--store", "/var/lib/custos"])
+        let notURL = try await custosClient(["store", "verify", "--data-dir", directory, "--store", "/var/lib/custos"])
         #expect(notURL.status != 0 && notURL.stderr.contains("postgres://"), "\(notURL.stderr)")
-        let noDatabase = try custos(["store", "verify", "--store", "postgres://custos@127.0.0.1:1"])
+        let noDatabase = try await custosClient(["store", "verify", "--store", "postgres://custos@127.0.0.1:1"])
         #expect(noDatabase.status != 0 && noDatabase.stderr.contains("names no database"), "\(noDatabase.stderr)")
-        let nobody = try custos(["store", "verify", "--store", "postgres://custos@127.0.0.1:1/custos"])
+        let nobody = try await custosClient(["store", "verify", "--store", "postgres://custos@127.0.0.1:1/custos"])
         #expect(nobody.status != 0 && nobody.stderr.contains("cannot connect to PostgreSQL"), "\(nobody.stderr)")
-        let backup = try custos([
+        let backup = try await custosClient([
             "store", "backup", "--store", "postgres://custos@127.0.0.1:1/custos", directory + "/b",
         ])
         #expect(backup.status != 0)
@@ -71,25 +71,26 @@ import Testing
             }
             return String(port)
         }
-        func call(_ node: ServeProcess, _ method: String, _ path: String, _ body: String? = nil) throws -> String {
+        func call(_ node: ServeProcess, _ method: String, _ path: String, _ body: String? = nil) async throws -> String
+        {
             var arguments = ["-s", "-X", method, "-H", "Authorization: Bearer \(admin)", "-w", "\n%{http_code}"]
             if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
-            return try runCommand("curl", arguments + ["http://127.0.0.1:\(try port(node))\(path)"]).stdout
+            return try await runClient("curl", arguments + ["http://127.0.0.1:\(try port(node))\(path)"]).stdout
         }
         // The administrator credential node A made works on node B: one credential table.
-        #expect(try call(b, "GET", "/v1/keys").hasSuffix("200"))
+        #expect(try await call(b, "GET", "/v1/keys").hasSuffix("200"))
         // A key made through node A is usable through node B without a restart.
-        let created = try call(a, "POST", "/v1/keys", #"{"name":"line-1","algorithm":"ec-p256"}"#)
+        let created = try await call(a, "POST", "/v1/keys", #"{"name":"line-1","algorithm":"ec-p256"}"#)
         #expect(created.hasSuffix("201"), "\(created)")
-        let csr = try call(b, "POST", "/v1/keys/line-1/csr", #"{"subject":"CN=line 1"}"#)
+        let csr = try await call(b, "POST", "/v1/keys/line-1/csr", #"{"subject":"CN=line 1"}"#)
         #expect(csr.hasSuffix("200") && csr.contains("BEGIN CERTIFICATE REQUEST"), "\(csr)")
-        #expect(try call(b, "GET", "/v1/keys").contains("line-1"))
+        #expect(try await call(b, "GET", "/v1/keys").contains("line-1"))
         #expect(try await a.stop(SIGTERM) == 0)
         #expect(try await b.stop(SIGTERM) == 0)
         // One audit chain for both nodes, signed checkpoints from both, and consistent indexes.
-        let audit = try custos(["audit", "verify", "--store", url])
+        let audit = try await custosClient(["audit", "verify", "--store", url])
         #expect(audit.status == 0 && audit.stdout.contains("audit chain intact"), "\(audit.stdout) \(audit.stderr)")
-        let verified = try custos(["store", "verify", "--store", url])
+        let verified = try await custosClient(["store", "verify", "--store", url])
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
     }
 }

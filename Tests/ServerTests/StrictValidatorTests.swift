@@ -14,6 +14,7 @@ import Testing
         from asn1crypto import pem, x509
         from pyhanko_certvalidator import ValidationContext, CertificateValidator
         from pyhanko_certvalidator.errors import RevokedError
+        from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
         custos, public_port, root_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
@@ -41,7 +42,11 @@ import Testing
 
         root = load(root_path)
         for path in sys.argv[4:]:
-            context = ValidationContext(trust_roots=[root], revocation_mode="require", allow_fetching=True)
+            # 60 s per fetch rather than 10: a CRL served while the whole suite loads both cores can take longer.
+            context = ValidationContext(
+                trust_roots=[root], revocation_mode="require", allow_fetching=True,
+                fetcher_backend=RequestsFetcherBackend(per_request_timeout=60),
+            )
             try:
                 validator = CertificateValidator(load(path), validation_context=context)
                 asyncio.run(validator.async_validate_usage(set()))
