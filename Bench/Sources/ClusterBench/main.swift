@@ -298,4 +298,9 @@ print(
     )
 )
 if errors > 0 { print("  \(errors) requests failed") }
+// `exit` skips the top-level `defer`: stop the servers and the database first.
+lmdb.stop()
+onPostgres.stop()
+postgres.stop()
+try? FileManager.default.removeItem(atPath: work)
 exit(errors > 0 ? 1 : 0)

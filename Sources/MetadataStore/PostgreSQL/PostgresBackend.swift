@@ -152,7 +152,7 @@ final class StampWatcher: @unchecked Sendable {
     private var thread: DedicatedThread?
 
     init(stamps: KnownStamps, interval: Duration, session: PostgresSession, tables: PostgresTables) {
-        let box = UncheckedSession(session)
+        let box = SessionBox(session)
         let started = DedicatedThread(name: "custos-pg-stamps") { [self] in
             while wait(interval) {
                 let transaction = PostgresTransaction(
@@ -184,10 +184,4 @@ final class StampWatcher: @unchecked Sendable {
         }
         joining?.join()
     }
-}
-
-/// Hands a session to the thread that owns it.
-private final class UncheckedSession: @unchecked Sendable {
-    let session: PostgresSession
-    init(_ session: PostgresSession) { self.session = session }
 }

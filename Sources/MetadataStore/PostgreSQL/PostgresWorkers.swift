@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import WorkerThreads
 
 /// A job for a PostgreSQL worker thread: it runs in a transaction there.
@@ -176,7 +177,8 @@ final class PostgresWorkers: @unchecked Sendable {
 }
 
 /// Hands a session to the thread that owns it.
-private final class SessionBox: @unchecked Sendable {
+final class SessionBox: @unchecked Sendable {
+    // @unchecked: the session is used only by the one thread it is handed to.
     let session: PostgresSession
     init(_ session: PostgresSession) { self.session = session }
 }
@@ -195,19 +197,19 @@ public struct PostgresStatistics: Sendable, Hashable {
     public var failures = 0
 }
 
-private final class Counters: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = PostgresStatistics()
+/// The workers' figures, counted up from their threads.
+private final class Counters: Sendable {
+    private let value = Mutex(PostgresStatistics())
 
     func add(statements: Int = 0, commits: Int = 0, writes: Int = 0, retries: Int = 0, failures: Int = 0) {
-        lock.withLock {
-            value.statements += statements
-            value.commits += commits
-            value.writes += writes
-            value.retries += retries
-            value.failures += failures
+        value.withLock {
+            $0.statements += statements
+            $0.commits += commits
+            $0.writes += writes
+            $0.retries += retries
+            $0.failures += failures
         }
     }
 
-    func snapshot() -> PostgresStatistics { lock.withLock { value } }
+    func snapshot() -> PostgresStatistics { value.withLock { $0 } }
 }
