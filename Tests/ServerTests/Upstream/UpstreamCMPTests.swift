@@ -193,12 +193,12 @@ import X509
             port: silentPort
         )
         defer { silent.stop() }
-        try await upstream.record("silent", url: "http://127.0.0.1:\(silentPort)/pkix/", ["timeoutSeconds": 3])
+        try await upstream.record("silent", url: "http://127.0.0.1:\(silentPort)/pkix/", ["timeoutSeconds": 8])
         let started = Date()
         let slow = try await upstream.issue("device.csr", ca: "silent")
         #expect(slow.status == 502, "\(slow.text)")
         #expect(slow.text.contains("did not answer within"), "\(slow.text)")
-        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(Date().timeIntervalSince(started) < 25)
 
         for ca in ["down", "garbled", "silent"] { #expect(try await upstream.certificates(ca).isEmpty) }
         // Operators see each upstream's failures in the metrics.
