@@ -73,10 +73,13 @@ final class PostgresSession {
         connection = nil
     }
 
-    /// Forgets a broken connection without waiting for it.
+    /// Forgets a broken connection without waiting for it. The close holds the connection until it is
+    /// closed: postgres-nio requires that of every connection it deinitialises (it asserts so in debug
+    /// builds, which crashed a node when PostgreSQL went away under load).
     private func drop() {
-        connection?.close().whenComplete { _ in }
+        guard let broken = connection else { return }
         connection = nil
+        broken.close().whenComplete { _ in withExtendedLifetime(broken) {} }
     }
 
     private func connected() throws(StoreError) -> PostgresConnection {
@@ -138,6 +141,13 @@ extension PostgresRow {
             return buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch {
             throw StoreError(code: .invalidData, reason: "PostgreSQL answered a column that is not bytea: \(error)")
+        }
+    }
+
+    /// The `boolean` column at `index`.
+    func boolean(_ index: Int) throws(StoreError) -> Bool {
+        do { return try makeRandomAccess()[index].decode(Bool.self) } catch {
+            throw StoreError(code: .invalidData, reason: "PostgreSQL answered a column that is not boolean: \(error)")
         }
     }
 
