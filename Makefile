@@ -2,7 +2,7 @@
 SWIFT ?= swift
 DATA_DIR ?= .custos
 
-.PHONY: deps build run test fuzz bench bench-http bench-enrollment bench-crl bench-cluster format lint clean profiles
+.PHONY: deps build run run-cluster test fuzz bench bench-http bench-enrollment bench-crl bench-cluster format lint clean profiles
 
 deps:
 	@scripts/install-deps.sh
@@ -13,6 +13,12 @@ build: deps
 # Builds, creates ./.custos/ (SoftHSM token, PINs) on first start, and serves until interrupted.
 run: build
 	$$($(SWIFT) build --show-bin-path)/custos serve --data-dir $(DATA_DIR)
+
+# Two nodes on a throwaway PostgreSQL behind HAProxy on 127.0.0.1:8440 (scripts/run-cluster.sh).
+run-cluster: build
+	@command -v haproxy >/dev/null && test -x /usr/lib/postgresql/15/bin/initdb \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy postgresql-15; }
+	CUSTOS_BINARY=$$($(SWIFT) build --show-bin-path)/custos scripts/run-cluster.sh
 
 # The full suite against a fresh SoftHSM token per run; fails on any compiler or format warning in our code.
 test: deps lint

@@ -441,7 +441,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CustosCLITests",
-            dependencies: ["HSM", "PKCS11", "MetadataStore", "Codecs", "CustosX509", "CustosTestSupport", "Ceremony"],
+            dependencies: [
+                "HSM", "PKCS11", "MetadataStore", "Codecs", "CustosX509", "CustosTestSupport", "Ceremony",
+                "WorkerThreads",
+            ],
             swiftSettings: strict
         ),
     ],

@@ -14,8 +14,8 @@ python3 -c "import pyhanko_certvalidator" 2>/dev/null \
 # clients certbot and lego, pebble (pebble-challtestsrv answers challenges and serves test DNS; pebble is
 # the benchmark's peer), dnspython (the DNS codec's comparison tests), and pyasn1-modules (CMP messages
 # OpenSSL 3.0 cannot send: crlStatusList, rootCaCert, PBMAC1), and PostgreSQL 15 (the cluster store: tests
-# start throwaway servers with initdb and pg_ctl, never the system's).
-packages=(strongswan-pki libstrongswan-extra-plugins python3-acme certbot lego pebble python3-dnspython
+# start throwaway servers with initdb and pg_ctl, never the system's) with HAProxy in front of two nodes.
+packages=(strongswan-pki libstrongswan-extra-plugins python3-acme certbot lego pebble python3-dnspython haproxy
     python3-pyasn1-modules postgresql-15)
 missing=()
 for package in "${packages[@]}"; do

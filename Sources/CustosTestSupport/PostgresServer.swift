@@ -17,7 +17,9 @@ public final class PostgresServer: @unchecked Sendable {
     public let user = "custos"
     public let database = "custos"
     private let runAs: String?
-    private var options = ""
+    private let settings: [String: String]
+    /// `postgres` options: port, socket directory, loopback only, no fsync, `settings`.
+    private var options: String { Self.options(port: port, directory: directory, settings: settings) }
     private let lock = NSLock()
     private var stopped = false
 
@@ -29,33 +31,65 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Starts a new server; `settings` are extra `postgres -c` settings (name → value).
     public init(port: Int, settings: [String: String] = [:]) throws {
-        guard Self.isInstalled else {
-            throw TestSupportError("PostgreSQL 15 is not installed (apt-get install postgresql-15)")
-        }
-        let template = NSTemporaryDirectory() + "custos-pg-XXXXXX"
-        var path = Array(template.utf8CString)
-        guard mkdtemp(&path) != nil else { throw TestSupportError("mkdtemp failed for \(template)") }
-        directory = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        (directory, runAs) = try Self.makeDirectory()
         self.port = port
-        runAs = getuid() == 0 ? "postgres" : nil
-        if runAs != nil {
-            // The server's own user must own its directory (and reach it through /tmp).
-            _ = try runCommand("/bin/chown", ["postgres:postgres", directory])
-            chmod(directory, 0o700)
-        }
+        self.settings = settings
         try run(
             "initdb",
             ["-D", directory + "/data", "-U", user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"]
         )
-        var options = ["-p \(port)", "-k \(directory)", "-c listen_addresses=127.0.0.1", "-c fsync=off"]
-        for (name, value) in settings.sorted(by: { $0.key < $1.key }) { options.append("-c \(name)=\(value)") }
-        self.options = options.joined(separator: " ")
-        try start(options: self.options)
+        try start(options: options)
         try run(
             "psql",
             ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", "postgres", "-c", "CREATE DATABASE \(database)"]
         )
     }
+
+    /// Starts a streaming replica of `primary` (a hot standby: reads only), as a second site would run.
+    /// It holds every database of the primary and follows its changes.
+    public init(replicaOf primary: PostgresServer, port: Int) throws {
+        (directory, runAs) = try Self.makeDirectory()
+        self.port = port
+        settings = [:]
+        // -R writes the standby signal and the connection to the primary; initdb's trust rules allow
+        // replication from 127.0.0.1. A fast checkpoint: the default spreads it over minutes.
+        try run(
+            "pg_basebackup",
+            [
+                "-h", "127.0.0.1", "-p", "\(primary.port)", "-U", user, "-D", directory + "/data", "-R", "-X", "stream",
+                "-c", "fast",
+                "--no-sync",
+            ]
+        )
+        try start(options: options)
+    }
+
+    /// A new temporary directory the server's user owns.
+    private static func makeDirectory() throws -> (String, runAs: String?) {
+        guard isInstalled else {
+            throw TestSupportError("PostgreSQL 15 is not installed (apt-get install postgresql-15)")
+        }
+        let template = NSTemporaryDirectory() + "custos-pg-XXXXXX"
+        var path = Array(template.utf8CString)
+        guard mkdtemp(&path) != nil else { throw TestSupportError("mkdtemp failed for \(template)") }
+        let directory = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let runAs = getuid() == 0 ? "postgres" : nil
+        if runAs != nil {
+            // The server's own user must own its directory (and reach it through /tmp).
+            _ = try runCommand("/bin/chown", ["postgres:postgres", directory])
+            chmod(directory, 0o700)
+        }
+        return (directory, runAs)
+    }
+
+    private static func options(port: Int, directory: String, settings: [String: String]) -> String {
+        var options = ["-p \(port)", "-k \(directory)", "-c listen_addresses=127.0.0.1", "-c fsync=off"]
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) { options.append("-c \(name)=\(value)") }
+        return options.joined(separator: " ")
+    }
+
+    /// The store URL of a database on this server (a replica holds the primary's).
+    public func url(database name: String) -> String { "postgres://\(user)@127.0.0.1:\(port)/\(name)" }
 
     deinit { stop() }
 

@@ -97,6 +97,14 @@ public struct AuditVerification: Sendable, Hashable {
 extension Schema {
     static let auditHeadKey = Key().appending("audit-head").bytes
 
+    /// The audit head's stored value: the last entry's sequence and hash.
+    static func encodedAuditHead(sequence: UInt64, hash: [UInt8]) -> [UInt8] {
+        var encoded = Key()
+        encoded.append(sequence)
+        encoded.append(bytes: hash)
+        return encoded.bytes
+    }
+
     /// The chain's head as stored in the meta database (written only by `appendAudit`).
     func auditHead(in transaction: ReadTransaction) throws -> (sequence: UInt64, hash: [UInt8])? {
         guard let stored = try transaction.get(meta, Self.auditHeadKey) else { return nil }
@@ -175,10 +183,7 @@ extension WriteTransaction {
             previousHash: head?.hash ?? [UInt8](repeating: 0, count: 32)
         )
         try save(entry, in: schema)
-        var encoded = Key()
-        encoded.append(entry.sequence)
-        encoded.append(bytes: entry.hash)
-        try put(schema.meta, Schema.auditHeadKey, encoded.bytes)
+        try put(schema.meta, Schema.auditHeadKey, Schema.encodedAuditHead(sequence: entry.sequence, hash: entry.hash))
         appendedAudit.append(entry)
         return entry
     }

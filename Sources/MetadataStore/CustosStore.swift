@@ -8,7 +8,7 @@ public enum CustosStore {
         EnrollmentSecretRecord.self, EnrollmentRequestRecord.self, RegistrationAuthorityRecord.self,
         ACMENonceRecord.self,
         ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self, ACMEExternalKeyRecord.self,
-        CMPTransactionRecord.self,
+        CMPTransactionRecord.self, CRLRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -38,6 +38,10 @@ public enum CustosStore {
         // 10: CA records of format 3 may be upstream CAs with their link, enrollment requests of format 2 may
         // wait for an upstream CA (older builds cannot read them). Nothing to convert.
         Schema.Migration(version: 10) { _, _ in },
+        // 11: the newest CRLs of each scope are stored (a new table), and revocations and keys keep change
+        // stamps (nodes on a shared store learn of each other's revocations, CRLs and key states). Nothing to convert; on
+        // PostgreSQL the new table is made at open (`PostgresTables.prepare`).
+        Schema.Migration(version: 11) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

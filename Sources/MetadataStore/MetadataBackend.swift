@@ -26,6 +26,14 @@ public protocol MetadataBackend: Sendable {
 
     /// A short description for logs and `store verify` ("LMDB at …", "PostgreSQL at host:port/db").
     var location: String { get }
+
+    /// Whether every write fails (`StoreError.readOnly`): a PostgreSQL streaming replica. Services that
+    /// write on the side (keeping a signed OCSP answer) skip it; a node that must write refuses to start.
+    var isReadOnly: Bool { get }
+}
+
+extension MetadataBackend {
+    public var isReadOnly: Bool { false }
 }
 
 /// Reads within one snapshot.
@@ -60,6 +68,13 @@ public protocol MetadataWriting: MetadataReading {
     @discardableResult func remove<R: StoredRecord>(_ type: R.Type, key: Key) throws -> Bool
     /// Appends an audit entry that commits together with the other changes.
     @discardableResult func appendAudit(_ event: AuditEvent) throws -> AuditEntry
+
+    // Copying a whole store (`StoreCopy`): bytes exactly as the source's `rawRecords`,
+    // `rawIndexEntries`, `auditHead` and `changeStamp` give them, neither decoded nor counted.
+    func copyRecord<R: StoredRecord>(_ type: R.Type, key: Key, value: [UInt8]) throws
+    func copyIndexEntry(key: [UInt8], target: [UInt8]) throws
+    func copyAuditHead(sequence: UInt64, hash: [UInt8]) throws
+    func copyChangeStamp<R: StoredRecord>(_ type: R.Type, _ stamp: UInt64) throws
 }
 
 extension MetadataReading {
@@ -189,4 +204,18 @@ struct LMDBWriting: MetadataWriting {
     }
 
     func appendAudit(_ event: AuditEvent) throws -> AuditEntry { try transaction.appendAudit(event, in: schema) }
+
+    func copyRecord<R: StoredRecord>(_ type: R.Type, key: Key, value: [UInt8]) throws {
+        try transaction.put(try schema.table(R.self), key.bytes, value)
+    }
+
+    func copyIndexEntry(key: [UInt8], target: [UInt8]) throws { try transaction.put(schema.index, key, target) }
+
+    func copyAuditHead(sequence: UInt64, hash: [UInt8]) throws {
+        try transaction.put(schema.meta, Schema.auditHeadKey, Schema.encodedAuditHead(sequence: sequence, hash: hash))
+    }
+
+    func copyChangeStamp<R: StoredRecord>(_ type: R.Type, _ stamp: UInt64) throws {
+        try transaction.put(schema.meta, Schema.changeStampKey(R.table), Key().appending(stamp).bytes)
+    }
 }

@@ -86,6 +86,8 @@ public struct RecordReader {
 
     /// Whether every byte has been read.
     public var isAtEnd: Bool { offset == bytes.count }
+    /// How many bytes are left to read (to bound a count read before its elements).
+    public var remaining: Int { bytes.count - offset }
 
     public mutating func readUInt64() throws(StoreError) -> UInt64 {
         var value: UInt64 = 0

@@ -316,6 +316,8 @@ public final class OCSPResponder: Sendable {
 
     /// Stores a response in the background (the answer does not wait for the disk).
     func keep(_ der: [UInt8], status: CertificateStatus, ca: String, serial: [UInt8], tag: UInt8, at now: Int64) {
+        // A replica cannot keep it; the primary's responders sign ahead for it.
+        guard !authority.store.isReadOnly else { return }
         Task { try? await store(der, status: status, ca: ca, serial: serial, tag: tag, at: now) }
     }
 

@@ -8,13 +8,21 @@ public import X509
 
 /// The signing service's keys: generated in the HSM, referenced in the store, cached in memory.
 ///
-/// The store is the source of truth and the only writer is this process, so the cache is filled once
-/// at start and updated after each committed change. Every change commits together with its audit entry.
+/// The store is the source of truth. The cache is filled at start, updated after each change made here,
+/// and emptied when the keys' change stamp moves (a key another node or process made, disabled or
+/// retired: on a shared PostgreSQL store within the stamp poll, 250 ms). Every change commits together
+/// with its audit entry.
 public final class KeyRegistry: Sendable {
     let keyStore: KeyStore
     let store: any MetadataBackend
     private let tokenLabel: String
-    private let cache: Mutex<[String: SigningKey]>
+    private let cache: Mutex<Cache>
+
+    /// The keys read at one change stamp of the key table.
+    private struct Cache {
+        var stamp: UInt64
+        var keys: [String: SigningKey]
+    }
     /// Names being generated right now, so that two requests for one name cannot both reach the HSM.
     private let reserved = Mutex<Set<String>>([])
 
@@ -23,10 +31,12 @@ public final class KeyRegistry: Sendable {
         self.keyStore = keyStore
         self.store = store
         self.tokenLabel = tokenLabel
-        let records = try await store.read { try $0.records(KeyRecord.self, after: nil, limit: .max) }
+        let (stamp, records) = try await store.read {
+            (try $0.changeStamp(KeyRecord.self), try $0.records(KeyRecord.self, after: nil, limit: .max))
+        }
         var keys: [String: SigningKey] = [:]
         for record in records where record.token == tokenLabel { keys[record.name] = try SigningKey(record) }
-        cache = Mutex(keys)
+        cache = Mutex(Cache(stamp: stamp, keys: keys))
     }
 
     /// The key named `name`, for API callers: Custos' own service keys (`custos-…`) are not theirs.
@@ -52,7 +62,8 @@ public final class KeyRegistry: Sendable {
     /// The cached key, else the stored one of this token (cached from then on); nil when there is none
     /// usable. A store that cannot answer now is `storeUnavailable`, not an unknown key.
     private func known(_ name: String) async throws(SigningError) -> SigningKey? {
-        if let key = cache.withLock({ $0[name] }) { return key }
+        let stamp = await currentStamp()
+        if let key = cache.withLock({ $0.keys[name] }) { return key }
         let record: KeyRecord?
         do { record = try await store.read { try $0.keyRecord(name: name) } } catch let error as StoreError
             where error.isUnavailable
@@ -63,8 +74,18 @@ public final class KeyRegistry: Sendable {
         }
         guard let record, record.token == tokenLabel, record.state != .retired, let key = try? SigningKey(record)
         else { return nil }
-        cache.withLock { $0[name] = key }
+        // Kept only if nothing changed since the stamp was read (else a later lookup reads it again).
+        cache.withLock { if $0.stamp == stamp { $0.keys[name] = key } }
         return key
+    }
+
+    /// The keys' change stamp as the store knows it now; the cache is emptied when it moved. A store
+    /// that cannot say keeps the cache as it is.
+    @discardableResult
+    private func currentStamp() async -> UInt64? {
+        guard let stamp = try? await store.knownChangeStamp(KeyRecord.self) else { return nil }
+        cache.withLock { if stamp > $0.stamp { $0 = Cache(stamp: stamp, keys: [:]) } }
+        return stamp
     }
 
     /// Up to `limit` keys after `cursor` (a name), in name order, that `include` accepts. Reads the
@@ -72,14 +93,17 @@ public final class KeyRegistry: Sendable {
     public func list(after cursor: String?, limit: Int, where include: (String) -> Bool = { _ in true }) async
         -> [SigningKey]
     {
-        if let records = try? await store.read({ try $0.records(KeyRecord.self, after: nil, limit: .max) }) {
+        await currentStamp()
+        if let (stamp, records) = try? await store.read({
+            (try $0.changeStamp(KeyRecord.self), try $0.records(KeyRecord.self, after: nil, limit: .max))
+        }) {
+            var keys: [String: SigningKey] = [:]
             for record in records where record.token == tokenLabel && record.state != .retired {
-                if let key = try? SigningKey(record) {
-                    cache.withLock { if $0[record.name] == nil { $0[record.name] = key } }
-                }
+                keys[record.name] = try? SigningKey(record)
             }
+            cache.withLock { if stamp >= $0.stamp { $0 = Cache(stamp: stamp, keys: keys) } }
         }
-        let all = cache.withLock { Array($0.values) }.sorted { $0.name < $1.name }
+        let all = cache.withLock { Array($0.keys.values) }.sorted { $0.name < $1.name }
         var page: [SigningKey] = []
         for key in all
         where !key.isServiceKey && page.count < limit && (cursor.map { key.name > $0 } ?? true) && include(key.name) {
@@ -161,7 +185,13 @@ public final class KeyRegistry: Sendable {
     ) async throws(SigningError) -> SigningKey {
         let claimed = reserved.withLock { $0.insert(name).inserted }
         defer { _ = reserved.withLock { $0.remove(name) } }
-        guard claimed, cache.withLock({ $0[name] == nil }) else {
+        // The store, not the cache, says whether the name is taken (another node may have made it; a
+        // retired key's name is never reused): before the HSM makes anything.
+        let taken: Bool
+        do { taken = try await store.read { try $0.keyRecord(name: name) != nil } } catch {
+            throw SigningError.from(error)
+        }
+        guard claimed, !taken else {
             throw SigningError(.keyExists, "a key named \"\(name)\" exists already")
         }
         do {
@@ -194,7 +224,7 @@ public final class KeyRegistry: Sendable {
                 )
             }
             let key = try SigningKey(record)
-            cache.withLock { $0[name] = key }
+            cache.withLock { $0.keys[name] = key }
             return key
         } catch {
             throw SigningError.from(error)
@@ -211,7 +241,7 @@ public final class KeyRegistry: Sendable {
         } catch {
             throw SigningError.from(error)
         }
-        cache.withLock { _ = $0.removeValue(forKey: name) }
+        cache.withLock { _ = $0.keys.removeValue(forKey: name) }
         do {
             try await store.write { txn in
                 guard var record = try txn.keyRecord(name: name) else { return }
@@ -297,7 +327,7 @@ public final class KeyRegistry: Sendable {
                 return record
             }
             let key = try SigningKey(record)
-            cache.withLock { $0[name] = key }
+            cache.withLock { $0.keys[name] = key }
             return key
         } catch {
             throw SigningError.from(error)

@@ -85,7 +85,8 @@ extension Vault {
         }
     }
 
-    /// Resumes every unfinished rotation (after a restart).
+    /// Resumes every unfinished rotation not running in this process (after a restart, or on a shared
+    /// store after the node running it died).
     public func resumeRotations() async {
         guard let namespaces = try? await namespaces() else { return }
         for namespace in namespaces where namespace.keks.count > 1 { startReencryption(namespace: namespace.name) }
@@ -104,6 +105,9 @@ extension Vault {
                 do {
                     try await reencrypt(namespace: name)
                 } catch {
+                    // Another node on a shared store finished it meanwhile (and destroyed the old KEK
+                    // this pass was reading with): nothing was interrupted.
+                    if let namespace = try? await namespace(name), namespace.keks.count == 1 { return }
                     // Left for the next start (resumeRotations) or the next rotate request; entries
                     // stay readable under the old KEK meanwhile.
                     try? await audit(

@@ -27,7 +27,8 @@ struct OCSPServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve OCSP (RFC 6960 / RFC 5019) from the CA's store until interrupted.",
         discussion: """
-            Point --data-dir (or the store directory of a shared filesystem) at the CA's data and \
+            Point --data-dir (or the store directory of a shared filesystem) at the CA's data, or --store \
+            at its PostgreSQL database or a streaming replica of it (another site: reads only), and \
             --token at the token holding the CA keys. The configuration file's ocsp section applies; \
             answers carry the delegated signer when ocsp.delegatedSigners is on.
             """
@@ -61,13 +62,20 @@ struct OCSPServeCommand: AsyncParsableCommand {
             store: store,
             configuration: server
         )
-        try await audit(store, action: "ocsp.start", token: token.label)
+        // On a replica nothing can be written: the start is logged, and signing ahead is left to the
+        // primary's processes, whose answers reach the replica with everything else.
+        if store.isReadOnly {
+            logger.notice("OCSP responder started on a read-only replica", metadata: ["token": "\(token.label)"])
+            say("store is a read-only replica: answers are signed live or come from the primary's signing ahead")
+        } else {
+            try await audit(store, action: "ocsp.start", token: token.label)
+        }
         let application = try await api.application(logger: logger, role: .ocspResponder) { port in
             let scheme = server.tls == nil ? "HTTP" : "HTTPS"
             say("serving OCSP over \(scheme) on \(server.host):\(port); press Ctrl-C to stop")
         }
         var services: [any Service] = [application]
-        if refreshInterval > 0 {
+        if refreshInterval > 0, !store.isReadOnly {
             services.append(
                 OCSPRefreshService(responder: api.ocsp, interval: .seconds(refreshInterval), logger: logger)
             )
@@ -81,7 +89,7 @@ struct OCSPServeCommand: AsyncParsableCommand {
             await group.triggerGracefulShutdown()
         }
         let served = await serving.result
-        try await audit(store, action: "ocsp.stop", token: token.label)
+        if !store.isReadOnly { try await audit(store, action: "ocsp.stop", token: token.label) }
         pool.shutdown()
         say("pool served \(pool.statistics.operations) operations, \(pool.statistics.failures) failures")
         try served.get()

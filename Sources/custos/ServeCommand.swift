@@ -50,6 +50,13 @@ struct ServeCommand: AsyncParsableCommand {
             auditSink: forward
         )
         let backend = opened.backend
+        guard !backend.isReadOnly else {
+            opened.shutdown()
+            throw CLIError(
+                "refusing to start: \(backend.location) cannot be written; custos serve needs the primary "
+                    + "(custos ocsp serve answers from a replica)"
+            )
+        }
         let audit: AuditVerification
         do { audit = try await backend.verifyAudit() } catch {
             opened.shutdown()
@@ -127,16 +134,11 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         try await checkpointer.checkpoint(backend)
-        let periodic = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(checkpointInterval))
-                try await checkpointer.checkpoint(backend)
-            }
-        }
 
         let api = try await CustosAPI(pool: pool, store: backend, configuration: server)
         try await bootstrapAdministrator(api.credentials)
-        // A KEK rotation cut short by the last stop carries on in the background.
+        // A KEK rotation cut short by the last stop carries on in the background (and, on a shared store,
+        // one cut short by a node that died: the vault-reencryption job below).
         await api.vault.resumeRotations()
         say("signing keys in the store: \(await api.signing.keys.list(after: nil, limit: .max).count)")
         let application = try await api.application(logger: logger) { port in
@@ -146,7 +148,22 @@ struct ServeCommand: AsyncParsableCommand {
         let services = ServiceGroup(
             configuration: .init(
                 services: [
-                    application, CRLScheduleService(publisher: api.authority.crls),
+                    application, CRLScheduleService(authority: api.authority, logger: logger),
+                    // Periodic signed checkpoints of the audit chain: one node at a time.
+                    LeasedJobService(
+                        name: "audit-checkpoint",
+                        store: backend,
+                        interval: .seconds(checkpointInterval),
+                        logger: logger
+                    ) {
+                        do { try await checkpointer.checkpoint(backend) } catch {
+                            logger.error("an audit checkpoint failed", metadata: ["reason": "\(error)"])
+                        }
+                    },
+                    LeasedJobService(name: "vault-reencryption", store: backend, interval: .seconds(30), logger: logger)
+                    {
+                        await api.vault.resumeRotations()
+                    },
                     EnrollmentCleanupService(acme: api.acme, logger: logger),
                     UpstreamRetryService(enrollment: api.enrollment, logger: logger),
                     OCSPRefreshService(
@@ -163,7 +180,6 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let serving = Task { try await services.run() }
         let signal = await termination.wait(orUntil: serving)
-        periodic.cancel()
         if let signal {
             say("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
             await services.triggerGracefulShutdown()

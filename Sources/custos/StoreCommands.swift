@@ -2,12 +2,12 @@ import ArgumentParser
 import Foundation
 import MetadataStore
 
-/// `custos store …`: backup and consistency checks of the metadata store.
+/// `custos store …`: backup, migration and consistency checks of the metadata store.
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Back up and check the metadata store.",
-        subcommands: [BackupCommand.self, VerifyStoreCommand.self, ExerciseStoreCommand.self]
+        abstract: "Back up, migrate and check the metadata store.",
+        subcommands: [BackupCommand.self, VerifyStoreCommand.self, MigrateStoreCommand.self, ExerciseStoreCommand.self]
     )
 }
 

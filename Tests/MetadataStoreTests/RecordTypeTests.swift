@@ -94,6 +94,29 @@ import Testing
         try await check(CRLNumberRecord(issuer: "issuing-1", number: 42, thisUpdate: 1, nextUpdate: 2))
     }
 
+    @Test func crlRecord() async throws {
+        let record = CRLRecord(
+            scope: "issuing-1.2",
+            number: 7,
+            thisUpdate: 100,
+            fullNextUpdate: 200,
+            deltaNextUpdate: 150,
+            snapshot: -5,
+            revocationStamp: 3,
+            fullEntries: 2,
+            recent: [.init(serial: [1, 2], revokedAt: 90), .init(serial: [3], revokedAt: -1)],
+            full: [0x30, 0x00],
+            delta: [0x30, 0x01, 0x00]
+        )
+        try await check(record)
+        // A count of recent revocations larger than the bytes left is a broken record, not an allocation.
+        var writer = RecordWriter(formatVersion: 1)
+        writer.write("s")
+        for _ in 0..<7 { writer.write(UInt64(1)) }
+        writer.write(UInt64.max)
+        #expect(throws: StoreError.self) { try CRLRecord.decode(writer.bytes) }
+    }
+
     @Test func policyRecord() async throws {
         try await check(PolicyRecord(id: "tls", ca: "issuing-1", category: "tls-server", document: [1, 2], updated: 3))
         try await check(PolicyRecord(id: "shared", ca: nil, category: "device", document: [], updated: 4))

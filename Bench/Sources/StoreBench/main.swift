@@ -162,6 +162,89 @@ do {
     )
 }
 
+// Typed record reads through the async store protocol (`MetadataBackend.read`, what services call since
+// the cluster store) against the synchronous read services made before (`Environment.read` and the
+// schema's typed lookup), alternated in rounds, one task, 20,000 certificates.
+do {
+    let (schema, writer) = try await CustosStore.open(dataDirectory: try makeTemporaryDirectory("bench-typed"))
+    let backend = LMDBBackend(schema: schema, writer: writer)
+    let count = 20_000
+    @Sendable func serial(_ index: Int) -> [UInt8] { withUnsafeBytes(of: UInt64(index).bigEndian) { Array($0) } }
+    for batch in stride(from: 0, to: count, by: 5_000) {
+        try await backend.write { txn in
+            for index in batch..<(batch + 5_000) {
+                try txn.save(
+                    CertificateRecord(
+                        issuer: "bench",
+                        serial: serial(index),
+                        subject: "CN=device-\(index)",
+                        notBefore: 0,
+                        notAfter: Int64(index),
+                        der: [UInt8](repeating: 0x30, count: 600),
+                        metadata: ["line": "7"]
+                    )
+                )
+            }
+        }
+    }
+    let keys = (0..<count).map {
+        CertificateRecord(
+            issuer: "bench",
+            serial: serial($0),
+            subject: "",
+            notBefore: 0,
+            notAfter: 0,
+            der: [],
+            metadata: [:]
+        )
+        .primaryKey
+    }
+    // On the cooperative pool, where services run (top-level code runs on the main actor, and every
+    // call of a nonisolated async function from there would hop off it and back).
+    let (syncTotal, asyncTotal, ratios) = try await Task.detached {
+        var syncTotal = 0.0
+        var asyncTotal = 0.0
+        var ratios: [Double] = []
+        for _ in 0..<5 {
+            var generator = SystemRandomNumberGenerator()
+            var done = 0
+            var start = ContinuousClock.now
+            var deadline = start + .milliseconds(500)
+            while ContinuousClock.now < deadline {
+                let key = keys[Int(generator.next(upperBound: UInt(count)))]
+                if try schema.environment.read({ try $0.record(CertificateRecord.self, key: key, in: schema) }) != nil {
+                    done += 1
+                }
+            }
+            let sync = perSecond(done, since: start)
+            done = 0
+            start = ContinuousClock.now
+            deadline = start + .milliseconds(500)
+            while ContinuousClock.now < deadline {
+                let key = keys[Int(generator.next(upperBound: UInt(count)))]
+                if try await backend.read({ try $0.record(CertificateRecord.self, key: key) }) != nil { done += 1 }
+            }
+            let async = perSecond(done, since: start)
+            syncTotal += sync
+            asyncTotal += async
+            ratios.append(async / sync)
+        }
+        return (syncTotal, asyncTotal, ratios)
+    }.value
+    writer.shutdown()
+    print(
+        String(
+            format:
+                "certificate reads, one task: synchronous %.0f/s, async store protocol %.0f/s, ratio %.3f (rounds %.2f–%.2f)",
+            syncTotal / 5,
+            asyncTotal / 5,
+            asyncTotal / syncTotal,
+            ratios.min() ?? 0,
+            ratios.max() ?? 0
+        )
+    )
+}
+
 /// Per-thread results of the read loops.
 final class ThreadCounts: @unchecked Sendable {
     // @unchecked: guarded by `lock`.

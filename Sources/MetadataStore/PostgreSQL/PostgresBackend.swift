@@ -16,6 +16,9 @@ import WorkerThreads
 /// within that time (and of its own node's at once).
 public final class PostgresBackend: MetadataBackend {
     public let postgres: PostgresLocation
+    /// Whether the database is a hot standby (a streaming replica): reads only; writes fail at once with
+    /// `StoreError.readOnly`, without a round trip.
+    public let isReadOnly: Bool
     /// How often other nodes' change stamps are read.
     public let stampInterval: Duration
     private let readers: PostgresWorkers
@@ -25,6 +28,7 @@ public final class PostgresBackend: MetadataBackend {
 
     private init(
         postgres: PostgresLocation,
+        isReadOnly: Bool,
         stampInterval: Duration,
         readers: PostgresWorkers,
         writer: PostgresWorkers,
@@ -32,6 +36,7 @@ public final class PostgresBackend: MetadataBackend {
         watcher: StampWatcher
     ) {
         self.postgres = postgres
+        self.isReadOnly = isReadOnly
         self.stampInterval = stampInterval
         self.readers = readers
         self.writer = writer
@@ -53,10 +58,10 @@ public final class PostgresBackend: MetadataBackend {
         let logger = Logger(label: "custos.store.postgres")
         let configuration = try PostgresSession.configuration(location)
         let tables = PostgresTables(types: types)
-        try await runOnDedicatedThread(name: "custos-pg-open") {
+        let readOnly = try await runOnDedicatedThread(name: "custos-pg-open") {
             let session = PostgresSession(location: location, id: -1, configuration: configuration, logger: logger)
             defer { session.close() }
-            try tables.prepare(session)
+            return try tables.prepare(session)
         }
         let stamps = KnownStamps()
         let writer = PostgresWorkers(
@@ -73,6 +78,7 @@ public final class PostgresBackend: MetadataBackend {
         )
         let backend = PostgresBackend(
             postgres: location,
+            isReadOnly: readOnly,
             stampInterval: stampInterval,
             readers: PostgresWorkers(
                 .reader,
@@ -100,7 +106,10 @@ public final class PostgresBackend: MetadataBackend {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriting) throws -> T) async throws -> T {
-        try await writer.perform { try body($0) }
+        guard !isReadOnly else {
+            throw StoreError(code: .readOnly, reason: "\(location) is a read-only replica; writes go to the primary")
+        }
+        return try await writer.perform { try body($0) }
     }
 
     public func knownChangeStamp<R: StoredRecord>(_ type: R.Type) async throws -> UInt64 {
@@ -111,7 +120,7 @@ public final class PostgresBackend: MetadataBackend {
     /// Nil: a read waits on the network here.
     public func readWithoutWaiting<T>(_ body: (any MetadataReading) throws -> T) throws -> T? { nil }
 
-    public var location: String { "PostgreSQL at \(postgres)" }
+    public var location: String { "PostgreSQL at \(postgres)" + (isReadOnly ? " (read-only replica)" : "") }
 
     /// Statements, commits and conflicts so far (readers and writer together).
     public var statistics: PostgresStatistics {

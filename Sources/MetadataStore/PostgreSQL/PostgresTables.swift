@@ -30,9 +30,32 @@ struct PostgresTables: Sendable {
     /// Every SQL table, record tables first.
     var all: [String] { names.values.sorted() + ["custos_index", "custos_meta"] }
 
+    /// The schema version of the first PostgreSQL layout. Later versions so far only add tables; a step
+    /// that converts records must be run here as well before this grows.
+    static let firstVersion: UInt64 = 10
+
     /// Creates what is missing and checks the schema version, in one transaction that holds an advisory
     /// lock, so that nodes starting together do not race. A new database gets the current version.
-    func prepare(_ session: PostgresSession) throws(StoreError) {
+    ///
+    /// A hot standby (a streaming replica) cannot be changed: there only the version is checked, and the
+    /// result says the store is read-only (true).
+    @discardableResult
+    func prepare(_ session: PostgresSession) throws(StoreError) -> Bool {
+        let standby = try session.rows("SELECT pg_is_in_recovery()").first.map { row throws(StoreError) in
+            try row.boolean(0)
+        }
+        if standby == true {
+            let stored = try version(session)
+            guard stored == Schema.currentVersion else {
+                throw StoreError(
+                    code: .invalidData,
+                    reason:
+                        "the PostgreSQL replica has schema version \(stored), this build needs \(Schema.currentVersion): "
+                        + "start a node of this build on the primary first"
+                )
+            }
+            return true
+        }
         try session.rows("BEGIN")
         do throws(StoreError) {
             try session.rows("SELECT pg_advisory_xact_lock(7368001)")
@@ -52,12 +75,16 @@ struct PostgresTables: Sendable {
                 binds.append(bytes: Key().appending(Schema.currentVersion).bytes)
                 try session.rows("INSERT INTO custos_meta (key, value) VALUES ($1, $2)", binds)
             case Schema.currentVersion?: break
+            case let version? where version >= Self.firstVersion && version < Schema.currentVersion:
+                // Every step since the first PostgreSQL layout only adds tables, made above.
+                binds.append(bytes: Key().appending(Schema.currentVersion).bytes)
+                try session.rows("UPDATE custos_meta SET value = $2 WHERE key = $1", binds)
             case let version?:
                 throw StoreError(
                     code: .invalidData,
                     reason: version > Schema.currentVersion
                         ? "the PostgreSQL store has schema version \(version), newer than this build's \(Schema.currentVersion)"
-                        : "the PostgreSQL store has schema version \(version); this build migrates only from \(Schema.currentVersion)"
+                        : "the PostgreSQL store has schema version \(version); this build migrates only from \(Self.firstVersion)"
                 )
             }
             try session.rows("COMMIT")
@@ -65,6 +92,7 @@ struct PostgresTables: Sendable {
             _ = try? session.rows("ROLLBACK")
             throw error
         }
+        return false
     }
 
     /// The schema version stored.

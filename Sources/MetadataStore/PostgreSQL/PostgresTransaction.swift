@@ -180,12 +180,30 @@ final class PostgresTransaction: MetadataWriting {
         // A new sequence has no entry (the head says so), so saving it needs no lookup.
         known[try tables.name(AuditEntry.self), default: [:]][entry.primaryKey.bytes] = .absent
         try save(entry)
-        var encoded = Key()
-        encoded.append(entry.sequence)
-        encoded.append(bytes: entry.hash)
-        pendingMeta[Schema.auditHeadKey] = encoded.bytes
+        pendingMeta[Schema.auditHeadKey] = Schema.encodedAuditHead(sequence: entry.sequence, hash: entry.hash)
         appendedAudit.append(entry)
         return entry
+    }
+
+    func copyRecord<R: StoredRecord>(_ type: R.Type, key: Key, value: [UInt8]) throws {
+        try requireWritable()
+        pending[try tables.name(R.self), default: [:]][key.bytes] = .present(value)
+    }
+
+    func copyIndexEntry(key: [UInt8], target: [UInt8]) throws {
+        try requireWritable()
+        pendingIndex[key] = .present(target)
+    }
+
+    func copyAuditHead(sequence: UInt64, hash: [UInt8]) throws {
+        try requireWritable()
+        pendingMeta[Schema.auditHeadKey] = Schema.encodedAuditHead(sequence: sequence, hash: hash)
+    }
+
+    func copyChangeStamp<R: StoredRecord>(_ type: R.Type, _ stamp: UInt64) throws {
+        try requireWritable()
+        countedStamps[R.table] = stamp
+        pendingMeta[Schema.changeStampKey(R.table)] = Key().appending(stamp).bytes
     }
 
     /// Sends the kept writes: per table one DELETE and one multi-row upsert, the same for index entries

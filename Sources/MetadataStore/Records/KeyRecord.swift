@@ -3,6 +3,8 @@
 public struct KeyRecord: StoredRecord, Hashable {
     public static let table = "keys"
     public static let formatVersions: ClosedRange<UInt8> = 1...2
+    /// Counted, so that every node learns of a key made, disabled or retired elsewhere.
+    public static let tracksChanges = true
 
     /// Lifecycle state.
     public enum State: String, Sendable, Hashable, CaseIterable {

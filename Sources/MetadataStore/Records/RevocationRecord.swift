@@ -2,6 +2,8 @@
 public struct RevocationRecord: StoredRecord, Hashable {
     public static let table = "revocations"
     public static let formatVersions: ClosedRange<UInt8> = 1...1
+    /// Counted, so that a node learns that another node revoked (its CRLs may be behind).
+    public static let tracksChanges = true
 
     /// The issuing CA's id.
     public var issuer: String
@@ -51,6 +53,18 @@ extension MetadataReading {
     /// The revocation of the certificate `serial` of `issuer`.
     public func revocation(issuer: String, serial: [UInt8]) throws -> RevocationRecord? {
         try record(RevocationRecord.self, key: CertificateRecord.key(issuer: issuer, serial: serial))
+    }
+
+    /// The revocations of `issuer`'s certificates dated `since` (ns since 1970) or later, in time order:
+    /// one range of the `ca-time` index.
+    public func revocations(issuer: String, since: Int64) throws -> [RevocationRecord] {
+        try keys(
+            RevocationRecord.self,
+            index: "ca-time",
+            from: Key().appending(issuer).appending(since),
+            to: Key().appending(issuer).appending(Int64.max),
+            limit: .max
+        ).compactMap { try record(RevocationRecord.self, key: $0) }
     }
 
     /// Every revocation of `issuer`'s certificates, in serial order, read in pages of `page`.

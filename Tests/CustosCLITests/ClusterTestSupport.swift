@@ -1,0 +1,80 @@
+import CustosTestSupport
+import Foundation
+import MetadataStore
+
+/// A `custos serve --store postgres://…` node for the cluster tests, with the administrator token the
+/// first node left in the shared directory, and calls through curl (off the cooperative pool).
+final class ClusterNode: Sendable {
+    let process: ServeProcess
+    let directory: String
+
+    init(store url: String, directory: String, extra: [String] = []) throws {
+        self.directory = directory
+        process = try ServeProcess(
+            ["--port", "0", "--store", url] + extra,
+            directory: directory,
+            environment: ["SOFTHSM2_CONF": SoftHSMEnvironment.shared.configPath]
+        )
+    }
+
+    /// Waits until the node serves.
+    func started() async throws {
+        guard try await process.waitFor("press Ctrl-C to stop") else {
+            throw TestSupportError("the node did not start: \(process.text)")
+        }
+    }
+
+    var pid: Int32 { process.process.processIdentifier }
+
+    var port: String {
+        get throws {
+            guard let port = process.text.split(separator: "serving HTTP on 127.0.0.1:").last?.prefix(while: \.isNumber)
+            else { throw TestSupportError("no port in \(process.text)") }
+            return String(port)
+        }
+    }
+
+    var base: String { get throws { "http://127.0.0.1:\(try port)" } }
+
+    var adminToken: String {
+        get throws {
+            try String(contentsOfFile: "\(directory)/.custos/admin.token", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    /// An authenticated JSON call; the status and the decoded body.
+    func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> (
+        status: Int, json: [String: Any], text: String
+    ) {
+        var arguments = ["-s", "-X", method, "-H", "Authorization: Bearer \(try adminToken)", "-w", "\n%{http_code}"]
+        if let body {
+            arguments += [
+                "-H", "Content-Type: application/json", "--data-binary",
+                String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self),
+            ]
+        }
+        let result = try await runClient("curl", arguments + ["\(try base)\(path)"])
+        let text = result.stdout
+        let status = Int(text.split(separator: "\n").last ?? "") ?? 0
+        let body = text.split(separator: "\n").dropLast().joined(separator: "\n")
+        let json = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+        return (status, json, body)
+    }
+
+    /// A file fetched without credentials (CRLs).
+    func fetch(_ path: String, to file: String) async throws -> Int {
+        let result = try await runClient("curl", ["-s", "-o", file, "-w", "%{http_code}", "\(try base)\(path)"])
+        return Int(result.stdout) ?? 0
+    }
+}
+
+/// Reads the shared store directly, as the tests' own node: leases and stored CRLs.
+func leaseHolder(_ name: String, in store: any MetadataBackend) async throws -> LeaseRecord? {
+    try await store.read { try $0.record(LeaseRecord.self, key: Key().appending(name)) }
+}
+
+/// The process id in a lease holder's name (`host/pid/random`).
+func holderPID(_ lease: LeaseRecord?) -> Int32? {
+    lease.flatMap { Int32($0.holder.split(separator: "/").dropFirst().first ?? "") }
+}
