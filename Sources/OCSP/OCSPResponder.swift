@@ -111,6 +111,15 @@ public final class OCSPResponder: Sendable {
     let liveSignatures = Mutex(0)
     /// Where the next pre-signing pass continues in the certificate table.
     let presignCursor = Mutex<Key?>(nil)
+    /// Why no answer is made now (a replica too far behind its primary), or nil.
+    let refusal = Mutex<String?>(nil)
+
+    /// Answers `tryLater` to every request while `reason` is set (nil answers again): a responder on a
+    /// replica that is behind must not sign answers from what it has.
+    public func refuseAnswers(_ reason: String?) { refusal.withLock { $0 = reason } }
+
+    /// Why answers are refused now, if they are.
+    public var refusedBecause: String? { refusal.withLock { $0 } }
 
     public init(
         authority: CertificateAuthority,
@@ -160,12 +169,15 @@ public final class OCSPResponder: Sendable {
     /// The pre-signed answer kept at `key`, if it is still valid (one store read): nil once a
     /// revocation deleted it or it has less than a minute to live.
     public func presignedAnswer(at key: PresignedKey) async -> Answer? {
-        await stored(ca: key.ca, serial: key.serial, tag: key.tag, now: Int64(Date().timeIntervalSince1970))
+        // While answers are refused, stored ones too: the store may lack a revocation that deleted them.
+        guard refusedBecause == nil else { return nil }
+        return await stored(ca: key.ca, serial: key.serial, tag: key.tag, now: Int64(Date().timeIntervalSince1970))
     }
 
     /// `presignedAnswer(at:)` without suspending, for an event loop's fast path: nil also when the store's
     /// reads wait on the network (PostgreSQL), and the request then takes the async route.
     public func presignedAnswerWithoutWaiting(at key: PresignedKey) -> Answer? {
+        guard refusedBecause == nil else { return nil }
         let record = try? authority.store.readWithoutWaiting {
             try $0.ocspResponse(issuer: key.ca, serial: key.serial, hashAlgorithm: key.tag)
         }
@@ -197,13 +209,15 @@ public final class OCSPResponder: Sendable {
         let request: OCSPRequest
         do { request = try OCSPRequest(derEncoded: der) } catch { return .error(.malformedRequest) }
         if let nonce = request.nonce, !(1...32).contains(nonce.count) { return .error(.malformedRequest) }
+        guard refusedBecause == nil else { return .error(.tryLater) }
         let issuers: [Issuer?]
         do {
             var found: [Issuer?] = []
             for certID in request.certIDs { found.append(try await issuer(for: certID)) }
             issuers = found
         } catch {
-            return .error(.internalError)
+            // A store that cannot answer now (PostgreSQL restarting) is a reason to ask again, not a fault.
+            return .error(CAError.from(error).code == .storeUnavailable ? .tryLater : .internalError)
         }
         guard let signer = issuers.compactMap({ $0 }).first else { return .error(.unauthorized) }
         let now = Int64(Date().timeIntervalSince1970)
@@ -252,7 +266,7 @@ public final class OCSPResponder: Sendable {
             )
         } catch {
             switch CAError.from(error).code {
-            case .hsmUnavailable: return .error(.tryLater)
+            case .hsmUnavailable, .storeUnavailable: return .error(.tryLater)
             default: return .error(.internalError)
             }
         }

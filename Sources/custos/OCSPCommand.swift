@@ -44,11 +44,20 @@ struct OCSPServeCommand: AsyncParsableCommand {
     )
     var refreshInterval = 5
 
+    @Option(
+        help: """
+            On a PostgreSQL replica: seconds of replication lag above which every request gets tryLater \
+            rather than an answer that could miss a revocation.
+            """
+    )
+    var maxReplicaLag = 5
+
     func run() async throws {
         let logger = try service.bootstrapLogging()
         let server = try service.serverConfiguration()
         let configuration = try service.poolConfiguration()
         guard refreshInterval >= 0 else { throw ValidationError("--refresh-interval must be 0 or more") }
+        guard maxReplicaLag > 0 else { throw ValidationError("--max-replica-lag must be at least 1") }
         let opened = try await OpenedStore.open(dataDirectory: service.dataDir, url: service.storeURL(server))
         let store = opened.backend
         say("store: \(store.location)")
@@ -75,6 +84,16 @@ struct OCSPServeCommand: AsyncParsableCommand {
             say("serving OCSP over \(scheme) on \(server.host):\(port); press Ctrl-C to stop")
         }
         var services: [any Service] = [application]
+        if let replica = store as? PostgresBackend, replica.isReadOnly {
+            services.append(
+                ReplicaLagService(
+                    store: replica,
+                    responder: api.ocsp,
+                    maxLag: .seconds(maxReplicaLag),
+                    logger: logger
+                )
+            )
+        }
         if refreshInterval > 0, !store.isReadOnly {
             services.append(
                 OCSPRefreshService(responder: api.ocsp, interval: .seconds(refreshInterval), logger: logger)

@@ -19,22 +19,8 @@ import Testing
         defer { store.shutdown() }
 
         // A CA made through A, a certificate issued through B.
-        let created = try await a.call("POST", "/v1/cas", ["id": "line", "subject": "CN=line", "algorithm": "ec-p256"])
-        #expect(created.status == 201, "\(created.text)")
-        let caPath = "\(directory)/line.pem"
-        try (created.json["certificate"] as? String ?? "").write(toFile: caPath, atomically: true, encoding: .utf8)
-        let csr = try await runClient(
-            "openssl",
-            [
-                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                "\(directory)/leaf.key", "-subj", "/CN=leaf",
-            ]
-        )
-        let issued = try await b.call("POST", "/v1/cas/line/certificates", ["csr": csr.stdout, "category": "device"])
-        #expect(issued.status == 201, "\(issued.text)")
-        let serial = try #require(issued.json["serial"] as? String)
-        let leafPath = "\(directory)/leaf.pem"
-        try (issued.json["certificate"] as? String ?? "").write(toFile: leafPath, atomically: true, encoding: .utf8)
+        let caPath = try await a.makeCA("line")
+        let (leafPath, serial) = try await b.issue(ca: "line", name: "leaf")
 
         // Both nodes serve the same CRL: the one a node issued is in the store for the other. (The
         // schedule may issue one meanwhile; then both serve that one within a stamp poll.)
@@ -111,17 +97,10 @@ import Testing
         }
         #expect(movedTo == other.pid, "the CRL schedule stayed with the killed node")
         // The survivor serves on: it issues and revokes, and its schedule publishes the revocation.
-        let again = try await runClient(
-            "openssl",
-            [
-                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                "\(directory)/leaf2.key", "-subj", "/CN=leaf 2",
-            ]
-        )
         let second = try await other.call(
             "POST",
             "/v1/cas/line/certificates",
-            ["csr": again.stdout, "category": "device"]
+            ["csr": try await newCSR(in: directory, name: "leaf 2"), "category": "device"]
         )
         #expect(second.status == 201, "\(second.text)")
         #expect(try await other.stop() == 0, "\(other.process.text)")
@@ -131,8 +110,4 @@ import Testing
         let verified = try await custosClient(["store", "verify", "--store", url])
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
     }
-}
-
-extension ClusterNode {
-    func stop(_ signal: Int32 = SIGTERM) async throws -> Int32 { try await process.stop(signal) }
 }

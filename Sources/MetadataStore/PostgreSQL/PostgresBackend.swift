@@ -137,6 +137,23 @@ public final class PostgresBackend: MetadataBackend {
         writer.shutdown()
     }
 
+    /// How far this replica is behind its primary; nil on a primary.
+    public struct Replication: Sendable, Equatable {
+        /// Time since the last replayed transaction while received WAL waits to be replayed; zero when
+        /// everything received is replayed.
+        public var lag: Duration
+        /// Whether WAL arrives from the primary now (nil: the database user may not see it; grant it
+        /// pg_read_all_stats).
+        public var streaming: Bool?
+    }
+
+    /// The replica's state (one query on a reader); nil when this store is not a replica.
+    public func replication() async throws -> Replication? {
+        guard isReadOnly else { return nil }
+        let (lag, streaming) = try await readers.perform { try $0.replication() }
+        return Replication(lag: .microseconds(lag), streaming: streaming)
+    }
+
     /// Reads every change stamp and keeps the newer ones.
     func pollStamps() async throws {
         let current = try await readers.perform { try $0.allChangeStamps() }

@@ -110,6 +110,25 @@ final class PostgresTransaction: MetadataWriting {
         return try row.integer(0) * 1000
     }
 
+    /// On a hot standby: how many microseconds its replay is behind (0 when it has replayed all WAL it
+    /// received), and whether its WAL receiver runs and streams (nil when the user may not see the
+    /// receiver's status: only members of pg_read_all_stats may).
+    func replication() throws -> (lag: Int64, streaming: Bool?) {
+        let lag =
+            try query(
+                "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 "
+                    + "ELSE COALESCE((extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) "
+                    + "* 1000000)::bigint, 0) END",
+                PostgresBindings()
+            ).first.map { row throws(StoreError) in try row.integer(0) } ?? 0
+        let receiver = try query(
+            "SELECT status = 'streaming', status IS NULL FROM pg_stat_wal_receiver",
+            PostgresBindings()
+        )
+        guard let row = receiver.first else { return (lag, false) }
+        return (lag, try row.boolean(1) ? nil : try row.boolean(0))
+    }
+
     /// Every table's change stamp (for the backend's watcher).
     func allChangeStamps() throws -> [String: UInt64] {
         let prefix = Key().appending("changes").bytes
