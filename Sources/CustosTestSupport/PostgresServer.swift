@@ -164,6 +164,20 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Stops the server and removes its directory.
+    /// `stop()` on a thread of its own, not waited for: for a `defer` in an async test, which must not
+    /// hold one of the cooperative pool's two threads while `pg_ctl` waits (servers in the test process
+    /// need them). The test's normal end calls `stopAndWait()`; this covers the paths that throw.
+    public func stopInBackground() {
+        let server = self
+        Thread { server.stop() }.start()
+    }
+
+    /// `stop()` on a thread of its own, awaited without holding a cooperative thread.
+    public func stopAndWait() async throws {
+        let server = self
+        try await runOnDedicatedThread(name: "custos-test-postgres-stop") { server.stop() }
+    }
+
     public func stop() {
         lock.lock()
         defer { lock.unlock() }

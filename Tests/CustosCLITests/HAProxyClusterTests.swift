@@ -2,6 +2,7 @@ import CustosTestSupport
 import Foundation
 import Synchronization
 import Testing
+import WorkerThreads
 
 /// `scripts/run-cluster.sh` (`make run-cluster`): PostgreSQL, two nodes and HAProxy, under a load of
 /// issuance, revocation, vault writes and signing through HAProxy. One node is killed with SIGKILL: the other serves
@@ -13,7 +14,7 @@ import Testing
         // Ten ports in a row for HAProxy (base), the nodes (base+1, +2) and its statistics (base+9).
         let base = 20_000 + Int.random(in: 0..<4_000) * 10
         let cluster = try ClusterScript(directory: directory, port: base, postgresPort: try freeLoopbackPort())
-        defer { cluster.stop() }
+        defer { cluster.signalStop() }
         try await cluster.started()
         let api = "http://127.0.0.1:\(base)"
         let admin = try String(contentsOfFile: "\(directory)/node/admin.token", encoding: .utf8)
@@ -107,6 +108,7 @@ import Testing
             let checked = try await custosClient(command + ["--store", cluster.storeURL])
             #expect(checked.status == 0, "\(command): \(checked.stdout) \(checked.stderr)")
         }
+        try await cluster.stop()
     }
 }
 
@@ -183,10 +185,19 @@ final class ClusterScript: Sendable {
         guard result.status == 0 else { throw TestSupportError("pg_ctl \(arguments) failed: \(result.stderr)") }
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+    /// Asks the script to stop (SIGTERM) without waiting: for a `defer` in the async test, which must not
+    /// hold a cooperative thread while the script stops the nodes, HAProxy and PostgreSQL.
+    func signalStop() {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// Stops the script and waits for it on a thread of its own.
+    func stop() async throws {
+        let process = process
+        try await runOnDedicatedThread(name: "custos-test-cluster-stop") {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
     }
 }
 

@@ -15,7 +15,7 @@ import WorkerThreads
         let replica = try await runOnDedicatedThread(name: "custos-test-replica") {
             try PostgresServer(replicaOf: primary, port: freeLoopbackPort())
         }
-        defer { replica.stop() }
+        defer { replica.stopInBackground() }
         let replicaURL = replica.url(database: name)
         let directory = try makeTemporaryDirectory("replica-ocsp")
         let node = try ClusterNode(store: url, directory: directory)
@@ -62,7 +62,7 @@ import WorkerThreads
         #expect(revoked.status == 200, "\(revoked.text)")
         let since = ContinuousClock.now
         answer = try await ask()
-        while !answer.contains("\(leafPath): revoked"), ContinuousClock.now - since < .seconds(10) {
+        while !answer.contains("\(leafPath): revoked"), ContinuousClock.now - since < .seconds(15) {
             try await Task.sleep(for: .milliseconds(50))
             answer = try await ask()
         }
@@ -80,6 +80,7 @@ import WorkerThreads
 
         #expect(try await responder.stop(SIGTERM) == 0, "\(responder.text)")
         #expect(try await node.stop() == 0)
+        try await replica.stopAndWait()
     }
 
     /// A replica cut off from its primary answers `tryLater` rather than from what it has, and answers
@@ -88,11 +89,11 @@ import WorkerThreads
         let primary = try await runOnDedicatedThread(name: "custos-test-primary") {
             try PostgresServer(port: freeLoopbackPort())
         }
-        defer { primary.stop() }
+        defer { primary.stopInBackground() }
         let replica = try await runOnDedicatedThread(name: "custos-test-replica") {
             try PostgresServer(replicaOf: primary, port: freeLoopbackPort())
         }
-        defer { replica.stop() }
+        defer { replica.stopInBackground() }
         let directory = try makeTemporaryDirectory("replica-cut")
         let node = try ClusterNode(store: primary.url, directory: directory)
         try await node.started()
@@ -141,5 +142,7 @@ import WorkerThreads
 
         #expect(try await responder.stop(SIGTERM) == 0, "\(responder.text)")
         _ = try await node.stop(SIGKILL)
+        try await replica.stopAndWait()
+        try await primary.stopAndWait()
     }
 }

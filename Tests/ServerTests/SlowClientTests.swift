@@ -58,7 +58,7 @@ import Testing
         configuration.connections.headerTimeout = .seconds(3)
         configuration.connections.bodyTimeout = .seconds(3)
         configuration.connections.idleTimeout = .seconds(4)
-        configuration.connections.maxConnectionsPerClient = 400
+        configuration.connections.maxConnectionsPerClient = 200
         let server = try await ServerFixture(configuration: configuration)
         try await server.createKey("busy-1", "ec-p256")
         let signer = try await server.credential(.signer, keys: ["busy-*"])
@@ -95,7 +95,7 @@ import Testing
             #expect(health.status == 200 && ocsp.status == 200 && signed.status == 200, "\(signed.text)")
             #expect(ContinuousClock.now - started < .seconds(5), "answers took \(ContinuousClock.now - started)")
             let open = try await metric("custos_connections_open")
-            #expect(open <= 400 + 2, "\(open) connections open")
+            #expect(open <= 200 + 2, "\(open) connections open")
         }
 
         // Within the timeouts (3 s for heads and bodies, 4 s idle, after it opened the last one) the
