@@ -48,6 +48,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // pkcs11.h from p11-kit plus a dlopen shim; modules are loaded at run time, never linked.
@@ -60,6 +61,13 @@ let package = Package(
         // Hand-written codecs (base64, hex, PEM, JSON text and flat JSON, HTTP dates): the only place for
         // them, with no dependencies; each is compared with Foundation or swift-asn1 in CodecsTests.
         .target(name: "Codecs", swiftSettings: strict),
+        // The web console's pages: Mustache templates (HTML-escaped values), the stylesheet, and every word
+        // in English and German. The server's console routes fill them.
+        .target(
+            name: "Console",
+            dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: strict
+        ),
         // Joinable threads and a multi-condition monitor for blocking work (HSM sessions, LMDB writes).
         .target(name: "WorkerThreads", swiftSettings: strict),
         .target(
@@ -275,7 +283,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "SCEP", "Access", "CustosX509",
-                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS",
+                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS", "Console",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",
@@ -420,6 +428,7 @@ let package = Package(
             dependencies: ["MetadataStore", "CustosTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"], swiftSettings: strict),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -8,7 +8,7 @@ public enum CustosStore {
         EnrollmentSecretRecord.self, EnrollmentRequestRecord.self, RegistrationAuthorityRecord.self,
         ACMENonceRecord.self,
         ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self, ACMEExternalKeyRecord.self,
-        CMPTransactionRecord.self, CRLRecord.self,
+        CMPTransactionRecord.self, CRLRecord.self, ConsoleSessionRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -42,6 +42,8 @@ public enum CustosStore {
         // stamps (nodes on a shared store learn of each other's revocations, CRLs and key states). Nothing to convert; on
         // PostgreSQL the new table is made at open (`PostgresTables.prepare`).
         Schema.Migration(version: 11) { _, _ in },
+        // 12: web-console sessions (a new table). Nothing to convert.
+        Schema.Migration(version: 12) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

@@ -1,6 +1,7 @@
 import ACMEValidation
 public import Access
 public import CA
+import Console
 public import Enrollment
 public import HSM
 public import Hummingbird
@@ -28,6 +29,8 @@ public struct CustosAPI: Sendable {
     public let configuration: ServerConfiguration
     /// Requests refused for want of a credential, counted until their summary is audited.
     public let anonymousRefusals = AnonymousRefusals()
+    /// The web console's templates, parsed once.
+    let consolePages: ConsolePages
 
     /// Builds the services over a running pool and an open store.
     public init(pool: SessionPool, store: any MetadataBackend, configuration: ServerConfiguration) async throws {
@@ -56,6 +59,7 @@ public struct CustosAPI: Sendable {
             enrollment: enrollment,
             validator: try ChallengeValidator(settings: configuration.acmeValidation)
         )
+        consolePages = try ConsolePages()
         codeSigner = CodeSigner(
             signing: signing,
             store: store,
@@ -119,6 +123,12 @@ public struct CustosAPI: Sendable {
         SCEPRoutes(enrollment: enrollment).add(to: router)
         CMPRoutes(enrollment: enrollment).add(to: router)
         ACMERoutes(acme: acme, overTLS: configuration.tls != nil).add(to: router)
+        let console = ConsoleSite(
+            pages: consolePages,
+            sessions: ConsoleSessions(credentials: credentials, store: store, idle: configuration.consoleIdleTimeout),
+            overTLS: configuration.tls != nil
+        )
+        ConsoleRoutes(site: console, authority: authority, pool: pool).add(to: router)
         return router
     }
 

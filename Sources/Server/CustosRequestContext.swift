@@ -7,12 +7,15 @@ public struct CustosRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by the authentication middleware on protected routes.
     public var credential: CredentialRecord?
+    /// Set by the console's middleware on `/ui/` routes: the session and any posted form.
+    var console: ConsoleRequestState?
     /// The connection the request came on (for the client's address, which is read only when needed).
     let channel: (any Channel)?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         credential = nil
+        console = nil
         channel = source.channel
     }
 

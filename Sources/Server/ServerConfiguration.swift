@@ -82,6 +82,9 @@ public struct ServerConfiguration: Sendable {
     /// Seconds an EST client is told to wait (`Retry-After`) before it asks again for a request held for
     /// an officer's approval.
     public var enrollmentRetryAfterSeconds = 60
+    /// How long a web-console session lasts without use (`console.idleSeconds`, 5 to 86400; 15 minutes
+    /// unless set).
+    public var consoleIdleTimeout: Duration = .seconds(900)
     /// How ACME challenges are validated: resolvers, ports, timeouts, attempts, concurrency.
     public var acmeValidation = ValidationSettings()
     /// The shared PostgreSQL store (`store.url`, `CUSTOS_STORE`: a postgres:// URL); nil for LMDB in the

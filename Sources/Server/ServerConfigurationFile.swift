@@ -16,6 +16,7 @@ extension ServerConfiguration {
         "ocsp.maxLiveSignatures", "ocsp.delegatedSigners", "ocsp.signerValidityDays",
         "connections.headerTimeoutSeconds", "connections.bodyTimeoutSeconds", "connections.idleTimeoutSeconds",
         "connections.max", "connections.maxPerClient", "audit.refusalSummarySeconds", "enrollment.retryAfterSeconds",
+        "console.idleSeconds",
         "acme.resolvers", "acme.http01Port", "acme.tlsALPN01Port", "acme.validationTimeoutSeconds",
         "acme.validationAttempts", "acme.validationRetrySeconds", "acme.maxConcurrentValidations",
     ]
@@ -207,6 +208,9 @@ extension ServerConfiguration {
         }
         if let seconds = try integer("enrollment.retryAfterSeconds", 1...86_400) {
             configuration.enrollmentRetryAfterSeconds = seconds
+        }
+        if let seconds = try integer("console.idleSeconds", 5...86_400) {
+            configuration.consoleIdleTimeout = .seconds(seconds)
         }
         var validation = configuration.acmeValidation
         if let resolvers = lists["acme.resolvers"] { validation.resolvers = resolvers }

@@ -1,0 +1,220 @@
+/// The console's Mustache templates. `{{name}}` escapes HTML (every stored value goes through it);
+/// `{{{content}}}` is used only for the page the layout wraps, which was rendered escaped itself.
+enum ConsoleTemplates {
+    static let all: [String: String] = [
+        "layout": layout, "signin": signin, "dashboard": dashboard, "cas": cas, "ca": ca,
+        "certificates": certificates, "certificate": certificate, "error": error,
+    ]
+
+    static let layout = """
+        <!DOCTYPE html>
+        <html lang="{{lang}}">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Custos</title>
+        <link rel="stylesheet" href="/ui/console.css">
+        </head>
+        <body>
+        <a class="skip" href="#main">{{t.skip}}</a>
+        <header>
+        <span class="brand">Custos</span>
+        {{#session}}
+        <nav aria-label="{{t.navigation}}"><ul>
+        {{#nav}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a></li>{{/nav}}
+        </ul></nav>
+        <form method="post" action="/ui/signout" class="signout">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <span>{{t.signedInAs}} <span class="who">{{actor}}</span> ({{role}})</span>
+        <button type="submit" id="sign-out">{{t.signOut}}</button>
+        </form>
+        {{/session}}
+        <a class="language" id="language" href="/ui/language/{{otherLang}}?back={{back}}" hreflang="{{otherLang}}" \
+        lang="{{otherLang}}">{{t.otherLanguage}}</a>
+        </header>
+        <main id="main" tabindex="-1">
+        {{{content}}}
+        </main>
+        </body>
+        </html>
+        """
+
+    static let signin = """
+        <h1>{{t.signInTitle}}</h1>
+        {{#notice}}<p class="notice" role="status" id="notice">{{notice}}</p>{{/notice}}
+        <form method="post" action="/ui/signin" class="panel">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="token">{{t.tokenLabel}}</label>
+        <input id="token" name="token" type="password" autocomplete="off" required autofocus \
+        aria-describedby="token-hint{{#error}} token-error{{/error}}"{{#error}} aria-invalid="true"{{/error}}>
+        {{#error}}<p class="field-error" id="token-error" role="alert">{{error}}</p>{{/error}}
+        <p class="hint" id="token-hint">{{t.tokenHint}}</p>
+        <button type="submit" id="sign-in">{{t.signIn}}</button>
+        </form>
+        """
+
+    static let dashboard = """
+        <h1>{{t.dashboard}}</h1>
+        <div class="grid">
+        <section aria-labelledby="expiring-title" class="panel">
+        <h2 id="expiring-title">{{t.expiringTitle}}</h2>
+        <svg class="chart" role="img" aria-labelledby="expiring-title" width="420" height="{{chartHeight}}" \
+        viewBox="0 0 420 {{chartHeight}}">
+        {{#expiring}}<text x="0" y="{{textY}}">{{label}}</text>\
+        <rect class="bar" x="170" y="{{barY}}" width="{{width}}" height="20"></rect>\
+        <text x="{{valueX}}" y="{{textY}}" class="value">{{count}}</text>{{/expiring}}
+        </svg>
+        <table class="visually-hidden" id="expiring">
+        <tbody>{{#expiring}}<tr><th scope="row">{{label}}</th><td class="number">{{count}}</td></tr>{{/expiring}}</tbody>
+        </table>
+        </section>
+        <section aria-labelledby="hsm-title" class="panel">
+        <h2 id="hsm-title">{{t.hsmTitle}}</h2>
+        <dl id="hsm">
+        <dt>{{t.token}}</dt><dd>{{hsm.token}}</dd>
+        <dt>{{t.sessionsOpen}}</dt><dd>{{hsm.sessionsOpen}}</dd>
+        <dt>{{t.inUse}}</dt><dd>{{hsm.inUse}}</dd>
+        <dt>{{t.waiters}}</dt><dd>{{hsm.waiters}}</dd>
+        <dt>{{t.failures}}</dt><dd>{{hsm.failures}}</dd>
+        </dl>
+        </section>
+        </div>
+        <section aria-labelledby="counts-title">
+        <h2 id="counts-title">{{t.countsTitle}}</h2>
+        {{#hasCounts}}<table id="counts">
+        <thead><tr><th scope="col">{{t.ca}}</th><th scope="col">{{t.category}}</th><th scope="col">{{t.status}}</th>\
+        <th scope="col" class="number">{{t.count}}</th></tr></thead>
+        <tbody>{{/hasCounts}}{{#counts}}<tr><td><a href="{{caHref}}">{{ca}}</a></td><td>{{category}}</td>\
+        <td><span class="status {{statusClass}}">{{status}}</span></td><td class="number">{{count}}</td></tr>{{/counts}}
+        {{#hasCounts}}</tbody></table>{{/hasCounts}}
+        {{^counts}}<p>{{t.nothingYet}}</p>{{/counts}}
+        </section>
+        <section aria-labelledby="crl-title">
+        <h2 id="crl-title">{{t.crlTitle}}</h2>
+        <table id="crls">
+        <thead><tr><th scope="col">{{t.ca}}</th><th scope="col">{{t.crlNumber}}</th>\
+        <th scope="col">{{t.nextUpdate}}</th></tr></thead>
+        <tbody>{{#crls}}<tr><td>{{ca}}</td><td>{{number}}</td><td>{{nextUpdate}}{{#overdue}} \
+        <span class="status revoked">{{t.overdue}}</span>{{/overdue}}</td></tr>{{/crls}}</tbody>
+        </table>
+        </section>
+        {{#showAudit}}
+        <section aria-labelledby="audit-title">
+        <h2 id="audit-title">{{t.auditTitle}}</h2>
+        <table id="audit">
+        <thead><tr><th scope="col">#</th><th scope="col">{{t.time}}</th><th scope="col">{{t.actor}}</th>\
+        <th scope="col">{{t.action}}</th><th scope="col">{{t.object}}</th><th scope="col">{{t.outcome}}</th></tr></thead>
+        <tbody>{{#audit}}<tr><td>{{sequence}}</td><td>{{time}}</td><td>{{actor}}</td><td>{{action}}</td>\
+        <td>{{object}}</td><td>{{outcome}}</td></tr>{{/audit}}</tbody>
+        </table>
+        </section>
+        {{/showAudit}}
+        """
+
+    static let cas = """
+        <h1>{{t.cas}}</h1>
+        {{#hasCas}}<table id="cas">
+        <thead><tr><th scope="col">{{t.caID}}</th><th scope="col">{{t.subject}}</th><th scope="col">{{t.kind}}</th>\
+        <th scope="col">{{t.state}}</th><th scope="col">{{t.notAfter}}</th></tr></thead>
+        <tbody>{{/hasCas}}{{#cas}}<tr><td class="depth-{{depth}}"><a href="{{href}}">{{id}}</a></td><td>{{subject}}</td>\
+        <td>{{kind}}</td><td>{{state}}</td><td>{{notAfter}}</td></tr>{{/cas}}
+        {{#hasCas}}</tbody></table>{{/hasCas}}
+        {{^cas}}<p>{{t.nothingYet}}</p>{{/cas}}
+        """
+
+    static let ca = """
+        <h1>{{t.ca}} {{ca.id}}</h1>
+        <dl class="panel" id="ca-details">
+        <dt>{{t.subject}}</dt><dd>{{ca.subject}}</dd>
+        <dt>{{t.kind}}</dt><dd>{{ca.kind}}</dd>
+        <dt>{{t.state}}</dt><dd>{{ca.state}}</dd>
+        {{#ca.parent}}<dt>{{t.parent}}</dt><dd><a href="{{ca.parentHref}}">{{ca.parent}}</a></dd>{{/ca.parent}}
+        {{#ca.tenant}}<dt>{{t.tenant}}</dt><dd>{{ca.tenant}}</dd>{{/ca.tenant}}
+        <dt>{{t.notBefore}}</dt><dd>{{ca.notBefore}}</dd>
+        <dt>{{t.notAfter}}</dt><dd>{{ca.notAfter}}</dd>
+        </dl>
+        <h2>{{t.downloads}}</h2>
+        {{#ca.hasCertificate}}<ul class="downloads">
+        <li><a href="{{ca.href}}/certificate.pem" download>{{t.certificatePEM}}</a></li>
+        <li><a href="{{ca.href}}/certificate.der" download>{{t.certificateDER}}</a></li>
+        <li><a href="{{ca.href}}/chain.pem" download>{{t.chainPEM}}</a></li>
+        <li><a href="{{ca.href}}/crl.der" download>{{t.crlDER}}</a></li>
+        </ul>{{/ca.hasCertificate}}
+        {{^ca.hasCertificate}}<p>{{t.noCertificateYet}}</p>{{/ca.hasCertificate}}
+        <p><a href="/ui/certificates?ca={{ca.id}}">{{t.issuedCertificates}}</a></p>
+        """
+
+    static let certificates = """
+        <h1>{{t.certificates}}</h1>
+        <form method="get" action="/ui/certificates" class="panel search" id="search">
+        <div class="fields">
+        <div><label for="ca">{{t.ca}}</label><select id="ca" name="ca"><option value="">{{t.any}}</option>\
+        {{#caOptions}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/caOptions}}</select></div>
+        <div><label for="status">{{t.status}}</label><select id="status" name="status"><option value="">{{t.any}}</option>\
+        {{#statusOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statusOptions}}\
+        </select></div>
+        <div><label for="q">{{t.text}}</label><input id="q" name="q" value="{{form.q}}"></div>
+        <div><label for="category">{{t.category}}</label><input id="category" name="category" value="{{form.category}}"></div>
+        <div><label for="serial">{{t.serial}}</label><input id="serial" name="serial" value="{{form.serial}}"></div>
+        <div><label for="expiresAfter">{{t.expiresAfter}}</label>\
+        <input id="expiresAfter" name="expiresAfter" type="date" value="{{form.expiresAfter}}"></div>
+        <div><label for="expiresBefore">{{t.expiresBefore}}</label>\
+        <input id="expiresBefore" name="expiresBefore" type="date" value="{{form.expiresBefore}}"></div>
+        <div><label for="metadata">{{t.metadata}}</label>\
+        <textarea id="metadata" name="metadata" rows="2" aria-describedby="metadata-hint">{{form.metadata}}</textarea>\
+        <p class="hint" id="metadata-hint">{{t.metadataHint}}</p></div>
+        </div>
+        {{#error}}<p class="field-error" role="alert" id="search-error">{{error}}</p>{{/error}}
+        <button type="submit" id="search-button">{{t.search}}</button>
+        </form>
+        {{#searched}}
+        <h2>{{t.results}}</h2>
+        {{#hasResults}}<table id="results">
+        <thead><tr><th scope="col">{{t.ca}}</th><th scope="col">{{t.serial}}</th><th scope="col">{{t.subject}}</th>\
+        <th scope="col">{{t.category}}</th><th scope="col">{{t.status}}</th><th scope="col">{{t.notAfter}}</th></tr></thead>
+        <tbody>{{/hasResults}}{{#results}}<tr><td>{{ca}}</td><td class="mono"><a href="{{href}}">{{serial}}</a></td>\
+        <td>{{subject}}</td><td>{{category}}</td><td><span class="status {{statusClass}}">{{status}}</span></td>\
+        <td>{{notAfter}}</td></tr>{{/results}}
+        {{#hasResults}}</tbody></table>{{/hasResults}}
+        {{^results}}<p id="no-results">{{t.noResults}}</p>{{/results}}
+        {{#nextHref}}<p><a href="{{nextHref}}" rel="next">{{t.nextPage}}</a></p>{{/nextHref}}
+        {{/searched}}
+        """
+
+    static let certificate = """
+        <h1>{{t.certificates}}: <span class="mono">{{cert.serial}}</span></h1>
+        {{#notice}}<p class="notice" role="status" id="notice">{{notice}}</p>{{/notice}}
+        <dl class="panel" id="certificate-details">
+        <dt>{{t.ca}}</dt><dd><a href="{{cert.caHref}}">{{cert.ca}}</a></dd>
+        <dt>{{t.subject}}</dt><dd id="subject">{{cert.subject}}</dd>
+        <dt>{{t.category}}</dt><dd>{{cert.category}}</dd>
+        <dt>{{t.status}}</dt><dd><span class="status {{cert.statusClass}}" id="status">{{cert.status}}</span></dd>
+        {{#cert.revokedAt}}<dt>{{t.revokedAt}}</dt><dd>{{cert.revokedAt}} ({{cert.reason}})</dd>{{/cert.revokedAt}}
+        <dt>{{t.notBefore}}</dt><dd>{{cert.notBefore}}</dd>
+        <dt>{{t.notAfter}}</dt><dd>{{cert.notAfter}}</dd>
+        </dl>
+        <p><a href="{{cert.href}}/certificate.pem" download>{{t.download}}</a></p>
+        <h2>{{t.metadata}}</h2>
+        {{#cert.hasMetadata}}<table id="metadata"><tbody>{{/cert.hasMetadata}}\
+        {{#cert.metadata}}<tr><th scope="row">{{key}}</th><td>{{value}}</td></tr>{{/cert.metadata}}\
+        {{#cert.hasMetadata}}</tbody></table>{{/cert.hasMetadata}}
+        {{^cert.metadata}}<p>{{t.nothingYet}}</p>{{/cert.metadata}}
+        {{#canRevoke}}
+        <h2 id="revoke-title">{{t.revokeTitle}}</h2>
+        <form method="post" action="{{cert.href}}/revoke" class="panel" aria-labelledby="revoke-title" id="revoke">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="reason">{{t.reason}}</label>
+        <select id="reason" name="reason"{{#error}} aria-invalid="true" aria-describedby="reason-error"{{/error}}>\
+        {{#reasons}}<option value="{{.}}">{{.}}</option>{{/reasons}}</select>
+        {{#error}}<p class="field-error" id="reason-error" role="alert">{{error}}</p>{{/error}}
+        <button type="submit" class="danger" id="revoke-button">{{t.revoke}}</button>
+        </form>
+        {{/canRevoke}}
+        """
+
+    static let error = """
+        <h1>{{heading}}</h1>
+        <p class="field-error" role="alert" id="error-message">{{message}}</p>
+        <p><a href="/ui/">{{t.backToDashboard}}</a></p>
+        """
+}

@@ -1,0 +1,127 @@
+import Access
+import CA
+import Console
+import HSM
+import Hummingbird
+import MetadataStore
+
+/// `/ui/`: the web console's sign-in and sign-out, language choice, stylesheet and dashboard; the CA and
+/// certificate pages add themselves to the same signed-in group.
+struct ConsoleRoutes {
+    let site: ConsoleSite
+    let authority: CertificateAuthority
+    let pool: SessionPool
+
+    func add(to router: Router<CustosRequestContext>) {
+        router.get("ui/console.css") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: ConsoleStyle.sheet))
+            )
+        }
+        router.get("ui/signin", use: signInPage)
+        router.post("ui/signin", use: signIn)
+        router.get("ui/language/:language", use: chooseLanguage)
+        let group = router.group("ui").add(middleware: ConsoleAuthentication(site: site))
+        group.get("/", use: dashboard)
+        group.post("signout", use: signOut)
+        ConsoleCARoutes(site: site, authority: authority).add(to: group)
+        ConsoleCertificateRoutes(site: site, authority: authority).add(to: group)
+    }
+
+    @Sendable func signInPage(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let words = ConsoleText.words(ConsoleSite.language(request))
+        let parameters = request.uri.queryParameters
+        let notice =
+            parameters.get("expired") != nil
+            ? words["sessionExpired"]
+            : parameters.get("out") != nil
+                ? words["signedOut"] : nil
+        return signInForm(request, context, notice: notice, error: nil, status: .ok)
+    }
+
+    /// The sign-in form with a fresh double-submit token in its cookie.
+    private func signInForm(
+        _ request: Request,
+        _ context: CustosRequestContext,
+        notice: String?,
+        error: String?,
+        status: HTTPResponse.Status
+    ) -> Response {
+        let token = ConsoleSessions.token()
+        var values: [String: Any] = ["csrf": token]
+        if let notice { values["notice"] = notice }
+        if let error { values["error"] = error }
+        var response = site.page(.signin, request, context, title: "signIn", status: status, values: values)
+        response.setCookie(site.cookie(ConsoleSite.signInCookie, token))
+        return response
+    }
+
+    @Sendable func signIn(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        var request = request
+        let words = ConsoleText.words(ConsoleSite.language(request))
+        let form: [String: String]
+        do {
+            form = try ConsoleAuthentication.fields(
+                String(buffer: try await request.collectBody(upTo: ConsoleAuthentication.maxFormBytes))
+            )
+        } catch {
+            return site.errorPage(error, request, context)
+        }
+        guard let expected = request.cookies[ConsoleSite.signInCookie]?.value,
+            ConsoleSessions.matches(form["csrf"], expected)
+        else {
+            return site.errorPage(
+                APIError.forbidden(
+                    "the sign-in form is not from this browser (missing or wrong CSRF token); reload it"
+                ),
+                request,
+                context
+            )
+        }
+        let token = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard
+            let (secret, _) = try await site.sessions.signIn(
+                token: token,
+                source: context.clientAddress,
+                requestID: context.id
+            )
+        else {
+            return signInForm(request, context, notice: nil, error: words["signInFailed"], status: .unauthorized)
+        }
+        var response = ConsoleSite.redirect("/ui/")
+        response.setCookie(site.cookie(ConsoleSessions.cookie, secret))
+        response.setCookie(site.cookie(ConsoleSite.signInCookie, "", maxAge: 0))
+        return response
+    }
+
+    @Sendable func signOut(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        if let session = context.console?.session { try await site.sessions.signOut(session, requestID: context.id) }
+        var response = ConsoleSite.redirect("/ui/signin?out=1")
+        response.setCookie(site.cookie(ConsoleSessions.cookie, "", maxAge: 0))
+        return response
+    }
+
+    /// Remembers the language chosen and goes back to the page it was chosen on (a console path only).
+    @Sendable func chooseLanguage(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        guard let language = ConsoleLanguage(rawValue: try context.parameters.require("language")) else {
+            return site.errorPage(
+                APIError(.notFound, "not_found", "the console speaks en and de"),
+                request,
+                context
+            )
+        }
+        let back = request.uri.queryParameters.get("back") ?? "/ui/"
+        let safe = back.hasPrefix("/ui/") && !back.contains("//") && !back.contains("\\") ? back : "/ui/"
+        var response = ConsoleSite.redirect(safe)
+        response.setCookie(site.cookie(ConsoleSite.languageCookie, language.rawValue, maxAge: 365 * 86_400))
+        return response
+    }
+
+    @Sendable func dashboard(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        let values = try await ConsoleDashboard(authority: authority, pool: pool)
+            .values(for: context.credential, language: ConsoleSite.language(request))
+        return site.page(.dashboard, request, context, title: "dashboard", current: "dashboard", values: values)
+    }
+}

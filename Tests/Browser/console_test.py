@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""Drives the web console in headless Chromium (Selenium) against a running `custos serve`.
+
+Environment: CUSTOS_URL (http://127.0.0.1:PORT), CUSTOS_ADMIN, CUSTOS_SIGNER, CUSTOS_AUDITOR (bearer tokens),
+CUSTOS_IDLE (the console's idle timeout in seconds), SCREENSHOTS (a directory, optional).
+Prints one line per check; exits non-zero on the first failure.
+"""
+import http.cookiejar
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+BASE = os.environ["CUSTOS_URL"]
+ADMIN = os.environ["CUSTOS_ADMIN"]
+SIGNER = os.environ["CUSTOS_SIGNER"]
+AUDITOR = os.environ["CUSTOS_AUDITOR"]
+IDLE = int(os.environ["CUSTOS_IDLE"])
+SHOTS = os.environ.get("SCREENSHOTS")
+XSS = '<script>window.__xss=1</script>"\'&'
+
+
+def check(condition, what):
+    if not condition:
+        print(f"FAIL {what}", flush=True)
+        sys.exit(1)
+    print(f"ok {what}", flush=True)
+
+
+def api(method, path, body=None, token=ADMIN):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def issue(ca, common_name, metadata, validity_days=None):
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .sign(key, hashes.SHA256())
+    )
+    pem = csr.public_bytes(serialization.Encoding.PEM).decode()
+    body = {"csr": pem, "category": "device", "metadata": metadata}
+    if validity_days:
+        body["validityDays"] = validity_days
+    status, answer = api("POST", f"/v1/cas/{ca}/certificates", body)
+    check(status == 201, f"API issues {common_name!r} ({status})")
+    return answer["serial"]
+
+
+def session_post(driver, path, fields):
+    """POSTs a form with the browser's session cookie but without what the page would add (a forged form)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    request = urllib.request.Request(BASE + path, data=urllib.parse.urlencode(fields).encode(), method="POST")
+    request.add_header("Cookie", cookie)
+    try:
+        with opener.open(request, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def session_get(driver, path):
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    request = urllib.request.Request(BASE + path)
+    request.add_header("Cookie", cookie)
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status, answer.headers, answer.read()
+
+
+def click(driver, element):
+    """Clicks something that loads a new page, and waits until it has."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+
+def sign_in(driver, token):
+    driver.get(BASE + "/ui/signin")
+    field = driver.find_element(By.ID, "token")
+    field.clear()
+    field.send_keys(token)
+    click(driver, driver.find_element(By.ID, "sign-in"))
+
+
+def sign_out(driver):
+    click(driver, driver.find_element(By.ID, "sign-out"))
+
+
+def shot(driver, name):
+    if SHOTS:
+        driver.save_screenshot(os.path.join(SHOTS, f"console-{name}.png"))
+
+
+def main():
+    # Data through the API: a root CA, a sub-CA, and certificates, one with markup in its subject and metadata.
+    status, _ = api("POST", "/v1/cas", {"id": "plant-root", "subject": "CN=Plant Root CA,O=Acme,C=DE", "algorithm": "ec-p256"})
+    check(status == 201, "API creates a root CA")
+    status, _ = api("POST", "/v1/cas", {"id": "line-ca", "subject": "CN=Line CA,O=Acme,C=DE", "algorithm": "ec-p256",
+                                        "parent": "plant-root"})
+    check(status == 201, "API creates a sub-CA")
+    hostile = issue("line-ca", "device " + XSS, {"batch": XSS, "line": "7"})
+    victim = issue("line-ca", "device two", {"batch": "2026-48", "line": "7"})
+    for n in range(3):
+        issue("line-ca", f"sensor-{n}", {"line": "8"})
+    for n, days in enumerate([5, 20, 60]):
+        issue("line-ca", f"probe-{n}", {"line": "9"}, validity_days=days)
+
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                     "--disable-gpu"]:
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        # Without a session every page leads to the sign-in form.
+        driver.get(BASE + "/ui/certificates")
+        check(driver.current_url.endswith("/ui/signin"), "an anonymous visit is sent to sign in")
+        check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "English by Accept-Language")
+        shot(driver, "signin")
+        sign_in(driver, "cst_" + "A" * 43)
+        check("unknown or revoked" in driver.find_element(By.ID, "token-error").text, "a wrong token is refused next to the field")
+
+        # The administrator's dashboard.
+        sign_in(driver, ADMIN)
+        check(driver.current_url.endswith("/ui/"), f"the administrator lands on the dashboard ({driver.current_url})")
+        counts = driver.find_element(By.ID, "counts").text
+        check("line-ca device valid 8" in counts, "the dashboard counts line-ca's 8 devices")
+        expiring = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#expiring tr")]
+        check(expiring == ["within 7 days 1", "within 30 days 2", "within 90 days 3"], f"expiring within 7/30/90 days ({expiring})")
+        bars = [int(bar.get_attribute("width")) for bar in driver.find_elements(By.CSS_SELECTOR, "svg.chart rect")]
+        check(bars[0] < bars[1] < bars[2], f"the chart's bars grow with the horizon ({bars})")
+        check("console.signin" in driver.find_element(By.ID, "audit").text, "recent audit events show the sign-in")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#crls tbody tr")) == 2, "both CAs have a CRL row")
+        shot(driver, "dashboard")
+
+        # The CA tree and a CA's downloads.
+        click(driver, driver.find_element(By.LINK_TEXT, "Certificate authorities"))
+        rows = driver.find_elements(By.CSS_SELECTOR, "#cas tbody tr")
+        check([r.find_element(By.TAG_NAME, "a").text for r in rows] == ["plant-root", "line-ca"], "the CA tree lists root then sub-CA")
+        check("depth-1" in rows[1].find_element(By.TAG_NAME, "td").get_attribute("class"), "the sub-CA is indented under its root")
+        click(driver, driver.find_element(By.LINK_TEXT, "line-ca"))
+        check("CN=Line CA" in driver.find_element(By.ID, "ca-details").text, "the CA page shows its subject")
+        status, headers, body = session_get(driver, "/ui/cas/line-ca/chain.pem")
+        chain = [x509.load_pem_x509_certificate(b"-----BEGIN" + block) for block in body.split(b"-----BEGIN")[1:]]
+        check(status == 200 and len(chain) == 2 and "attachment" in headers["Content-Disposition"], "the chain downloads as two PEM certificates")
+        status, _, body = session_get(driver, "/ui/cas/line-ca/crl.der")
+        crl = x509.load_der_x509_crl(body)
+        check(status == 200 and crl.issuer.rfc4514_string().startswith("CN=Line CA"), "the CRL downloads and parses")
+
+        # Search with a metadata filter, then the hostile certificate's page: markup is shown, never run.
+        driver.get(BASE + "/ui/certificates")
+        Select(driver.find_element(By.ID, "ca")).select_by_value("line-ca")
+        driver.find_element(By.ID, "metadata").send_keys("line=7")
+        click(driver, driver.find_element(By.ID, "search-button"))
+        results = driver.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+        check(len(results) == 2, f"a metadata search finds the two line-7 certificates ({len(results)} at {driver.current_url})")
+        shot(driver, "certificates")
+        driver.get(BASE + f"/ui/cas/line-ca/certificates/{hostile}")
+        check("<script>window.__xss" in driver.find_element(By.ID, "subject").text.replace("\\", ""), "markup in a subject is shown as text")
+        check(XSS in driver.find_element(By.ID, "metadata").text, "markup in metadata is shown as text")
+        check(driver.execute_script("return window.__xss === undefined"), "no stored markup ran as script")
+
+        # A bad search shows the error next to the form.
+        driver.get(BASE + "/ui/certificates?serial=xyz")
+        check("not hex" in driver.find_element(By.ID, "search-error").text, "a bad serial is refused with a message")
+
+        # Revocation through the form.
+        driver.get(BASE + f"/ui/cas/line-ca/certificates/{victim}")
+        Select(driver.find_element(By.ID, "reason")).select_by_value("keyCompromise")
+        click(driver, driver.find_element(By.ID, "revoke-button"))
+        check(driver.find_element(By.ID, "status").text == "revoked", "the certificate page shows it revoked")
+        check("revoked" in driver.find_element(By.ID, "notice").text, "the revocation is confirmed")
+        status, answer = api("GET", f"/v1/cas/line-ca/certificates/{victim}")
+        check(answer["status"] == "revoked", "the API agrees it is revoked")
+        shot(driver, "certificate")
+
+        # A forged form (the session's cookie, no CSRF token) changes nothing.
+        status, body = session_post(driver, f"/ui/cas/line-ca/certificates/{hostile}/revoke", {"reason": "superseded"})
+        check(status == 403 and "CSRF" in body, f"a form without the CSRF token is refused ({status})")
+        status, answer = api("GET", f"/v1/cas/line-ca/certificates/{hostile}")
+        check(answer["status"] == "valid", "the forged form revoked nothing")
+
+        # German, kept across pages.
+        click(driver, driver.find_element(By.ID, "language"))
+        check(driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de", "the language switch gives German")
+        driver.get(BASE + "/ui/")
+        check(driver.find_element(By.TAG_NAME, "h1").text == "Übersicht", "the choice stays for later pages")
+        shot(driver, "dashboard-de")
+        click(driver, driver.find_element(By.ID, "language"))
+        sign_out(driver)
+        check("abgemeldet" in driver.find_element(By.ID, "notice").text or "signed out" in driver.find_element(By.ID, "notice").text,
+              "sign-out is confirmed")
+        driver.get(BASE + "/ui/")
+        check(driver.current_url.endswith("/ui/signin"), "after sign-out the dashboard needs a sign-in again")
+
+        # A signer may not use the console; the server refuses the pages, not only the menu.
+        sign_in(driver, SIGNER)
+        check(driver.find_element(By.TAG_NAME, "h1").text in ("Not allowed", "Nicht erlaubt"), "a signer's session is refused the dashboard")
+        check(not driver.find_elements(By.CSS_SELECTOR, "nav a"), "a signer sees no navigation")
+        driver.get(BASE + "/ui/cas/line-ca")
+        check("administrators, officers and auditors" in driver.find_element(By.ID, "error-message").text, "a signer is refused CA pages")
+        sign_out(driver)
+
+        # An auditor sees the dashboard but no revocation form; an idle session ends.
+        sign_in(driver, AUDITOR)
+        driver.get(BASE + f"/ui/cas/line-ca/certificates/{hostile}")
+        check(not driver.find_elements(By.ID, "revoke"), "an auditor is offered no revocation")
+        # With the session's own CSRF token (from the sign-out form), so that only the role can refuse it.
+        token = driver.find_element(By.CSS_SELECTOR, "form.signout input[name=csrf]").get_attribute("value")
+        status, body = session_post(driver, f"/ui/cas/line-ca/certificates/{hostile}/revoke",
+                                    {"reason": "superseded", "csrf": token})
+        check(status == 403 and "CSRF" not in body, f"the server refuses an auditor's revocation by role ({status})")
+        check(api("GET", f"/v1/cas/line-ca/certificates/{hostile}")[1]["status"] == "valid", "the auditor revoked nothing")
+        time.sleep(IDLE + 2)
+        driver.get(BASE + "/ui/")
+        check(driver.current_url.endswith("/ui/signin?expired=1"), "an idle session ends")
+        check("ended" in driver.find_element(By.ID, "notice").text or "abgelaufen" in driver.find_element(By.ID, "notice").text,
+              "the sign-in page says the session ended")
+    finally:
+        driver.quit()
+
+    # Every sign-in, failure and sign-out is in the audit log.
+    status, page = api("GET", "/v1/audit?limit=1000")
+    actions = [(e["action"], e["outcome"].split(":")[0]) for e in page["entries"]]
+    check(("console.signin", "failure") in actions, "the failed sign-in is audited")
+    check(actions.count(("console.signin", "success")) == 3, "three sign-ins are audited")
+    check(actions.count(("console.signout", "success")) == 2, "two sign-outs are audited")
+    print("all console checks passed", flush=True)
+
+
+main()
