@@ -66,10 +66,9 @@ import WorkerThreads
             try await Task.sleep(for: .milliseconds(50))
             answer = try await ask()
         }
+        // Within 15 s: replication on one host takes milliseconds and the responder refuses (tryLater) when
+        // behind by more than its lag bound; the rest is the loaded machine's time for each openssl request.
         #expect(answer.contains("\(leafPath): revoked") && answer.contains("Response verify OK"), "\(answer)")
-        // Within the responder's lag bound (5 s by default; replication on one host takes milliseconds,
-        // the rest is the loaded machine's time for each openssl request).
-        #expect(ContinuousClock.now - since < .seconds(5))
 
         // custos serve needs the primary.
         let refused = try await custosClient(
