@@ -52,5 +52,11 @@ public enum ConsoleStyle {
         .depth-1 { padding-left: 28px; } .depth-2 { padding-left: 48px; } .depth-3 { padding-left: 68px; }
         .depth-4 { padding-left: 88px; }
         .downloads { padding-left: 20px; }
+        form.inline { display: inline-flex; gap: 6px; align-items: center; margin: 2px 4px 2px 0; }
+        form.inline label { margin: 0; font-weight: 400; }
+        form.inline input { width: 12em; }
+        form.inline button { margin: 0; }
+        .tabs ul { display: flex; gap: 16px; list-style: none; padding: 0; }
+        .tabs a[aria-current="page"] { font-weight: 700; }
         """
 }

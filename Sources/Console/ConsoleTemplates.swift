@@ -3,7 +3,8 @@
 enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "signin": signin, "dashboard": dashboard, "cas": cas, "ca": ca,
-        "certificates": certificates, "certificate": certificate, "error": error,
+        "certificates": certificates, "certificate": certificate, "error": error, "audit": audit,
+        "requests": requests,
     ]
 
     static let layout = """
@@ -55,6 +56,7 @@ enum ConsoleTemplates {
 
     static let dashboard = """
         <h1>{{t.dashboard}}</h1>
+        <p class="hint" id="counted">{{t.countedAt}} {{counted}}</p>
         <div class="grid">
         <section aria-labelledby="expiring-title" class="panel">
         <h2 id="expiring-title">{{t.expiringTitle}}</h2>
@@ -120,10 +122,45 @@ enum ConsoleTemplates {
         <td>{{kind}}</td><td>{{state}}</td><td>{{notAfter}}</td></tr>{{/cas}}
         {{#hasCas}}</tbody></table>{{/hasCas}}
         {{^cas}}<p>{{t.nothingYet}}</p>{{/cas}}
+        {{#canCreate}}
+        <h2 id="create-title">{{t.createCA}}</h2>
+        <form method="post" action="/ui/cas" class="panel" id="create-ca" aria-labelledby="create-title">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        {{#error}}<p class="field-error" role="alert" id="create-error">{{error}}</p>{{/error}}
+        <div class="fields">
+        <div><label for="id">{{t.caID}}</label>\
+        <input id="id" name="id" value="{{form.id}}" required aria-describedby="id-hint{{#errors.id}} id-error{{/errors.id}}"\
+        {{#errors.id}} aria-invalid="true"{{/errors.id}}>\
+        {{#errors.id}}<p class="field-error" id="id-error">{{errors.id}}</p>{{/errors.id}}\
+        <p class="hint" id="id-hint">{{t.caIDHint}}</p></div>
+        <div><label for="subject">{{t.subject}}</label>\
+        <input id="subject" name="subject" value="{{form.subject}}" required \
+        aria-describedby="subject-hint{{#errors.subject}} subject-error{{/errors.subject}}"\
+        {{#errors.subject}} aria-invalid="true"{{/errors.subject}}>\
+        {{#errors.subject}}<p class="field-error" id="subject-error">{{errors.subject}}</p>{{/errors.subject}}\
+        <p class="hint" id="subject-hint">{{t.subjectHint}}</p></div>
+        <div><label for="algorithm">{{t.algorithm}}</label><select id="algorithm" name="algorithm">\
+        {{#algorithms}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/algorithms}}\
+        </select>{{#errors.algorithm}}<p class="field-error" id="algorithm-error">{{errors.algorithm}}</p>{{/errors.algorithm}}</div>
+        <div><label for="parent">{{t.parent}}</label><select id="parent" name="parent">\
+        <option value="">{{t.noParent}}</option>\
+        {{#parents}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/parents}}</select>\
+        {{#errors.parent}}<p class="field-error" id="parent-error">{{errors.parent}}</p>{{/errors.parent}}</div>
+        <div><label for="validityDays">{{t.validityDays}}</label>\
+        <input id="validityDays" name="validityDays" inputmode="numeric" value="{{form.validityDays}}" \
+        aria-describedby="validity-hint{{#errors.validityDays}} validity-error{{/errors.validityDays}}"\
+        {{#errors.validityDays}} aria-invalid="true"{{/errors.validityDays}}>\
+        {{#errors.validityDays}}<p class="field-error" id="validity-error">{{errors.validityDays}}</p>{{/errors.validityDays}}\
+        <p class="hint" id="validity-hint">{{t.validityHint}}</p></div>
+        </div>
+        <button type="submit" id="create-button">{{t.createCA}}</button>
+        </form>
+        {{/canCreate}}
         """
 
     static let ca = """
         <h1>{{t.ca}} {{ca.id}}</h1>
+        {{#notice}}<p class="notice" role="status" id="notice">{{notice}}</p>{{/notice}}
         <dl class="panel" id="ca-details">
         <dt>{{t.subject}}</dt><dd>{{ca.subject}}</dd>
         <dt>{{t.kind}}</dt><dd>{{ca.kind}}</dd>
@@ -210,6 +247,62 @@ enum ConsoleTemplates {
         <button type="submit" class="danger" id="revoke-button">{{t.revoke}}</button>
         </form>
         {{/canRevoke}}
+        """
+
+    static let audit = """
+        <h1>{{t.audit}}</h1>
+        <form method="get" action="/ui/audit" class="panel search" id="audit-filter">
+        <div class="fields">
+        <div><label for="action">{{t.action}}</label>\
+        <input id="action" name="action" value="{{form.action}}" aria-describedby="action-hint">\
+        <p class="hint" id="action-hint">{{t.actionHint}}</p></div>
+        <div><label for="actor">{{t.actor}}</label><input id="actor" name="actor" value="{{form.actor}}"></div>
+        <div><label for="q">{{t.auditText}}</label><input id="q" name="q" value="{{form.q}}"></div>
+        </div>
+        {{#error}}<p class="field-error" role="alert" id="audit-error">{{error}}</p>{{/error}}
+        <button type="submit" id="filter-button">{{t.search}}</button>
+        </form>
+        <form method="get" action="/ui/audit" id="verify">
+        <input type="hidden" name="verify" value="1">
+        <button type="submit" id="verify-button">{{t.verifyChain}}</button>
+        </form>
+        {{#verified}}{{#intact}}<p class="notice" role="status" id="verification">\
+        {{t.chainIntact}} {{verifiedEntries}}</p>{{/intact}}\
+        {{^intact}}<p class="field-error" role="alert" id="verification">{{t.chainBroken}} {{brokenAt}}: \
+        {{brokenReason}}</p>{{/intact}}{{/verified}}
+        {{#hasEntries}}<table id="entries">
+        <thead><tr><th scope="col">#</th><th scope="col">{{t.time}}</th><th scope="col">{{t.actor}}</th>\
+        <th scope="col">{{t.action}}</th><th scope="col">{{t.object}}</th><th scope="col">{{t.outcome}}</th></tr></thead>
+        <tbody>{{/hasEntries}}{{#entries}}<tr><td>{{sequence}}</td><td>{{time}}</td><td>{{actor}}</td><td>{{action}}</td>\
+        <td class="mono">{{object}}</td><td>{{outcome}}</td></tr>{{/entries}}
+        {{#hasEntries}}</tbody></table>{{/hasEntries}}
+        {{^entries}}<p id="no-entries">{{t.nothingFound}}</p>{{/entries}}
+        {{#olderHref}}<p><a href="{{olderHref}}" rel="next" id="older">{{t.olderEntries}}</a></p>{{/olderHref}}
+        """
+
+    static let requests = """
+        <h1>{{t.requests}}</h1>
+        <nav aria-label="{{t.requests}}" class="tabs"><ul>\
+        {{#states}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a></li>{{/states}}\
+        </ul></nav>
+        {{#notice}}<p class="notice" role="status" id="notice">{{notice}}</p>{{/notice}}
+        {{#error}}<p class="field-error" role="alert" id="request-error">{{error}}</p>{{/error}}
+        {{#hasRequests}}<table id="requests">
+        <thead><tr><th scope="col">{{t.created}}</th><th scope="col">{{t.profile}}</th><th scope="col">{{t.protocol}}</th>\
+        <th scope="col">{{t.client}}</th><th scope="col">{{t.subject}}</th><th scope="col">{{t.decision}}</th></tr></thead>
+        <tbody>{{/hasRequests}}{{#requests}}<tr id="request-{{id}}"><td>{{created}}</td><td>{{profile}}</td><td>{{protocol}}</td>\
+        <td>{{client}}</td><td>{{subject}}</td><td>\
+        {{#canDecide}}<form method="post" action="/ui/requests/{{id}}/approve" class="inline">\
+        <input type="hidden" name="csrf" value="{{csrf}}">\
+        <button type="submit" class="approve" aria-label="{{t.approve}} {{subject}}">{{t.approve}}</button></form>\
+        <form method="post" action="/ui/requests/{{id}}/reject" class="inline">\
+        <input type="hidden" name="csrf" value="{{csrf}}">\
+        <label for="reason-{{id}}">{{t.reason}}</label><input id="reason-{{id}}" name="reason" maxlength="512">\
+        <button type="submit" class="danger reject">{{t.reject}}</button></form>{{/canDecide}}\
+        {{#decidedBy}}{{decidedBy}}{{/decidedBy}}{{#reason}}: {{reason}}{{/reason}}{{#serial}} ({{serial}}){{/serial}}\
+        {{#awaitingUpstream}}{{t.awaitingUpstream}}{{/awaitingUpstream}}</td></tr>{{/requests}}
+        {{#hasRequests}}</tbody></table>{{/hasRequests}}
+        {{^requests}}<p id="no-requests">{{t.nothingFound}}</p>{{/requests}}
         """
 
     static let error = """

@@ -51,6 +51,10 @@ public enum ConsoleText {
         "valid": ("valid", "gültig"),
         "revoked": ("revoked", "widerrufen"),
         "expired": ("expired", "abgelaufen"),
+        "countedAt": (
+            "Counted (again every 30 seconds while the dashboard is used) at",
+            "Gezählt (erneut alle 30 Sekunden, solange die Übersicht genutzt wird) um"
+        ),
         "expiringTitle": ("Valid certificates expiring", "Gültige Zertifikate, die ablaufen"),
         "withinDays": ("within {days} days", "innerhalb von {days} Tagen"),
         "crlTitle": ("CRLs", "Sperrlisten"),
@@ -105,6 +109,54 @@ public enum ConsoleText {
         "revokedAt": ("Revoked at", "Widerrufen am"),
         "revokeDone": ("The certificate is revoked.", "Das Zertifikat ist widerrufen."),
         "download": ("Download (PEM)", "Herunterladen (PEM)"),
+        // Creating CAs.
+        "createCA": ("Create a CA", "CA anlegen"),
+        "caIDHint": (
+            "1 to 64 of a–z, 0–9 and -; it names the CA in URLs",
+            "1 bis 64 Zeichen aus a–z, 0–9 und -; benennt die CA in URLs"
+        ),
+        "subjectHint": (
+            "RFC 4514, most specific first: CN=Line CA,O=Acme,C=DE",
+            "RFC 4514, Genauestes zuerst: CN=Line CA,O=Acme,C=DE"
+        ),
+        "algorithm": ("Key algorithm", "Schlüsselalgorithmus"),
+        "noParent": ("none: a root CA", "keine: eine Wurzel-CA"),
+        "validityDays": ("Validity in days", "Gültigkeit in Tagen"),
+        "validityHint": (
+            "empty: 20 years for a root, 10 for a sub-CA", "leer: 20 Jahre für eine Wurzel, 10 für eine Unter-CA"
+        ),
+        "caCreated": (
+            "The CA is created; its key was made in the HSM.", "Die CA ist angelegt; ihr Schlüssel entstand im HSM."
+        ),
+        // The audit log.
+        "audit": ("Audit log", "Audit-Protokoll"),
+        "actionHint": (
+            "exact, or its start ending in a dot (console.)", "genau, oder ihr Anfang mit Punkt am Ende (console.)"
+        ),
+        "auditText": ("Object or outcome contains", "Objekt oder Ergebnis enthält"),
+        "verifyChain": ("Verify the hash chain", "Hash-Kette prüfen"),
+        "chainIntact": ("The hash chain is intact. Entries checked:", "Die Hash-Kette ist intakt. Geprüfte Einträge:"),
+        "chainBroken": ("The hash chain is broken at entry", "Die Hash-Kette ist unterbrochen bei Eintrag"),
+        "olderEntries": ("Older entries", "Ältere Einträge"),
+        "nothingFound": ("Nothing found.", "Nichts gefunden."),
+        // The approvals queue.
+        "requests": ("Approvals", "Freigaben"),
+        "state.pending": ("pending", "offen"),
+        "state.issued": ("issued", "ausgestellt"),
+        "state.rejected": ("rejected", "abgelehnt"),
+        "created": ("Received", "Eingegangen"),
+        "profile": ("Profile", "Profil"),
+        "protocol": ("Protocol", "Protokoll"),
+        "client": ("Client", "Client"),
+        "decision": ("Decision", "Entscheidung"),
+        "approve": ("Approve", "Freigeben"),
+        "reject": ("Reject", "Ablehnen"),
+        "requestApproved": (
+            "The request is approved and its certificate issued.",
+            "Die Anfrage ist freigegeben und ihr Zertifikat ausgestellt."
+        ),
+        "requestRejected": ("The request is rejected.", "Die Anfrage ist abgelehnt."),
+        "awaitingUpstream": ("waiting for the upstream CA", "wartet auf die übergeordnete CA"),
         // Errors.
         "errorTitle": ("This did not work", "Das hat nicht geklappt"),
         "forbiddenTitle": ("Not allowed", "Nicht erlaubt"),

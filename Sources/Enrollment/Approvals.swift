@@ -149,3 +149,12 @@ extension EnrollmentService {
         }
     }
 }
+
+extension EnrollmentService {
+    /// The subject a held request asks for (RFC 4514): from its CSR, or from the CRMF request CMP stores;
+    /// nil when it does not read.
+    public static func requestedSubject(of record: EnrollmentRequestRecord) -> String? {
+        (try? RequestedCertificate(held: record.csr, protocolName: record.protocolName))
+            .map { DistinguishedNameText.format($0.subject) }
+    }
+}

@@ -1,3 +1,5 @@
+import WorkerThreads
+
 /// What services need from the metadata store, independent of where it lives: typed records with
 /// secondary indexes, atomic and durable multi-record writes that carry their audit entries, and audit
 /// verification. LMDB (`LMDBBackend`) is the embedded implementation; a clustered deployment can add
@@ -34,6 +36,16 @@ public protocol MetadataBackend: Sendable {
 
 extension MetadataBackend {
     public var isReadOnly: Bool { false }
+
+    /// `read` for a long pass (seconds: every certificate of a large store). LMDB runs reads on the
+    /// caller's thread, so the pass runs on a thread of its own, holding none of the cooperative pool's
+    /// threads; a backend whose reads run on its own threads reads as usual.
+    public func scan<T: Sendable>(_ body: @escaping @Sendable (any MetadataReading) throws -> T) async throws -> T {
+        let backend = self
+        let result = try await runOnDedicatedThread(name: "custos-store-scan") { try backend.readWithoutWaiting(body) }
+        if let result { return result }
+        return try await read(body)
+    }
 }
 
 /// Reads within one snapshot.

@@ -31,6 +31,8 @@ public struct CustosAPI: Sendable {
     public let anonymousRefusals = AnonymousRefusals()
     /// The web console's templates, parsed once.
     let consolePages: ConsolePages
+    /// The dashboard's certificate counts, kept and recounted in the background.
+    let dashboardCounts: CertificateCounts
 
     /// Builds the services over a running pool and an open store.
     public init(pool: SessionPool, store: any MetadataBackend, configuration: ServerConfiguration) async throws {
@@ -60,6 +62,11 @@ public struct CustosAPI: Sendable {
             validator: try ChallengeValidator(settings: configuration.acmeValidation)
         )
         consolePages = try ConsolePages()
+        dashboardCounts = CertificateCounts(
+            reports: CertificateReports(store: store),
+            horizons: [7, 30, 90],
+            maxAge: .seconds(30)
+        )
         codeSigner = CodeSigner(
             signing: signing,
             store: store,
@@ -128,7 +135,8 @@ public struct CustosAPI: Sendable {
             sessions: ConsoleSessions(credentials: credentials, store: store, idle: configuration.consoleIdleTimeout),
             overTLS: configuration.tls != nil
         )
-        ConsoleRoutes(site: console, authority: authority, pool: pool).add(to: router)
+        ConsoleRoutes(site: console, authority: authority, enrollment: enrollment, pool: pool, counts: dashboardCounts)
+            .add(to: router)
         return router
     }
 

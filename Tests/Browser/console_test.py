@@ -8,7 +8,9 @@ Prints one line per check; exits non-zero on the first failure.
 import http.cookiejar
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -21,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE = os.environ["CUSTOS_URL"]
@@ -69,6 +71,27 @@ def issue(ca, common_name, metadata, validity_days=None):
     return answer["serial"]
 
 
+def cmp_client(workdir, secret, name):
+    """`openssl cmp` asking profile `guarded` for a certificate; it polls while an officer decides."""
+    key = os.path.join(workdir, f"{name}.key")
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key], check=True)
+    return subprocess.Popen(
+        ["openssl", "cmp", "-server", BASE + "/.well-known/cmp/p/guarded", "-recipient", "/CN=Line CA/O=Acme/C=DE",
+         "-msg_timeout", "30", "-total_timeout", "120", "-cmd", "ir", "-ref", secret["id"],
+         "-secret", "pass:" + secret["secret"], "-newkey", key, "-subject", f"/CN={name}",
+         "-certout", os.path.join(workdir, f"{name}.pem")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def pending_requests(count):
+    for _ in range(150):
+        status, page = api("GET", "/v1/enrollment/requests?state=pending")
+        if status == 200 and len(page["requests"]) >= count:
+            return page["requests"]
+        time.sleep(0.2)
+    check(False, f"{count} requests are held for approval")
+
+
 def session_post(driver, path, fields):
     """POSTs a form with the browser's session cookie but without what the page would add (a forged form)."""
     jar = http.cookiejar.CookieJar()
@@ -95,7 +118,15 @@ def click(driver, element):
     """Clicks something that loads a new page, and waits until it has."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+    def replaced(_):
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:  # stale; chromedriver sometimes says so as "does not belong to the document"
+            return True
+
+    WebDriverWait(driver, 30).until(replaced)
 
 
 def sign_in(driver, token):
@@ -130,8 +161,11 @@ def main():
         issue("line-ca", f"probe-{n}", {"line": "9"}, validity_days=days)
 
     options = webdriver.ChromeOptions()
-    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                     "--disable-gpu"]:
+    # The profile and caches in memory: the rest of the suite runs meanwhile and waits on the same disk.
+    profile = tempfile.mkdtemp(prefix="custos-chromium-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    for argument in ["--headless=new", "--no-sandbox", "--window-size=1280,1000", "--disable-gpu",
+                     f"--user-data-dir={profile}", "--disk-cache-size=1048576", "--disable-extensions",
+                     "--disable-background-networking", "--no-first-run"]:
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
@@ -158,10 +192,33 @@ def main():
         check(len(driver.find_elements(By.CSS_SELECTOR, "#crls tbody tr")) == 2, "both CAs have a CRL row")
         shot(driver, "dashboard")
 
+        # Creating a CA: a bad name is refused next to its field and creates nothing; a good one is made.
+        driver.get(BASE + "/ui/cas")
+        driver.find_element(By.ID, "id").send_keys("Bad Name!")
+        driver.find_element(By.ID, "subject").send_keys("CN=Bad")
+        click(driver, driver.find_element(By.ID, "create-button"))
+        check("a-z 0-9" in driver.find_element(By.ID, "id-error").text, "a bad CA name is refused next to its field")
+        check(driver.find_element(By.ID, "subject").get_attribute("value") == "CN=Bad", "what was entered stays in the form")
+        check(api("GET", "/v1/cas/Bad%20Name!")[0] == 404, "the refused CA was not created")
+        field = driver.find_element(By.ID, "id")
+        field.clear()
+        field.send_keys("field-ca")
+        subject = driver.find_element(By.ID, "subject")
+        subject.clear()
+        subject.send_keys("CN=Field CA,O=Acme,C=DE")
+        Select(driver.find_element(By.ID, "parent")).select_by_value("plant-root")
+        driver.find_element(By.ID, "validityDays").send_keys("1825")
+        click(driver, driver.find_element(By.ID, "create-button"))
+        check(driver.current_url.endswith("/ui/cas/field-ca?created=1"), f"the new CA's page opens ({driver.current_url})")
+        check("HSM" in driver.find_element(By.ID, "notice").text, "the console confirms the CA")
+        status, created = api("GET", "/v1/cas/field-ca")
+        check(status == 200 and created.get("parent") == "plant-root", "the API shows the CA the form created")
+
         # The CA tree and a CA's downloads.
         click(driver, driver.find_element(By.LINK_TEXT, "Certificate authorities"))
         rows = driver.find_elements(By.CSS_SELECTOR, "#cas tbody tr")
-        check([r.find_element(By.TAG_NAME, "a").text for r in rows] == ["plant-root", "line-ca"], "the CA tree lists root then sub-CA")
+        names = [r.find_element(By.TAG_NAME, "a").text for r in rows]
+        check(names == ["plant-root", "field-ca", "line-ca"], f"the CA tree lists the root, then its sub-CAs ({names})")
         check("depth-1" in rows[1].find_element(By.TAG_NAME, "td").get_attribute("class"), "the sub-CA is indented under its root")
         click(driver, driver.find_element(By.LINK_TEXT, "line-ca"))
         check("CN=Line CA" in driver.find_element(By.ID, "ca-details").text, "the CA page shows its subject")
@@ -199,6 +256,52 @@ def main():
         check(answer["status"] == "revoked", "the API agrees it is revoked")
         shot(driver, "certificate")
 
+        # The approvals queue: two CMP clients wait; one request is approved, the other rejected with a reason.
+        status, _ = api("POST", "/v1/enrollment/profiles", {"id": "guarded", "ca": "line-ca", "category": "device",
+                                                            "protocols": ["cmp"], "approval": "manual",
+                                                            "cmp": {"checkAfterSeconds": 1}})
+        check(status == 201, "API creates a profile with manual approval")
+        workdir = tempfile.mkdtemp(prefix="console-cmp-")
+        clients = {}
+        for name in ["waiting-device", "doubtful-device"]:
+            status, secret = api("POST", "/v1/enrollment/profiles/guarded/one-time-passwords", {"label": name})
+            check(status == 201, f"API makes a one-time password for {name}")
+            clients[name] = cmp_client(workdir, secret, name)
+            pending_requests(len(clients))
+        driver.get(BASE + "/ui/requests")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#requests tbody tr")
+        check(len(rows) == 2, f"the queue shows both held requests ({len(rows)})")
+        check(any("CN=waiting-device" in r.text for r in rows), "the queue shows the subject each client asked for")
+        shot(driver, "requests")
+        row = next(r for r in rows if "waiting-device" in r.text)
+        click(driver, row.find_element(By.CSS_SELECTOR, "button.approve"))
+        check("approved" in driver.find_element(By.ID, "notice").text, "the approval is confirmed")
+        row = next(r for r in driver.find_elements(By.CSS_SELECTOR, "#requests tbody tr") if "doubtful-device" in r.text)
+        row.find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys("not on line 7")
+        click(driver, row.find_element(By.CSS_SELECTOR, "button.reject"))
+        check("rejected" in driver.find_element(By.ID, "notice").text, "the rejection is confirmed")
+        check(not driver.find_elements(By.CSS_SELECTOR, "#requests tbody tr"), "nothing is pending any more")
+        output, _ = clients["waiting-device"].communicate(timeout=120)
+        check(clients["waiting-device"].returncode == 0, f"openssl cmp gets the approved certificate ({output[-300:]})")
+        issued = x509.load_pem_x509_certificate(open(os.path.join(workdir, "waiting-device.pem"), "rb").read())
+        check(issued.subject.rfc4514_string() == "CN=waiting-device", "the certificate is the one requested")
+        output, _ = clients["doubtful-device"].communicate(timeout=120)
+        check(clients["doubtful-device"].returncode != 0 and "not on line 7" in output,
+              f"the rejected client is told the officer's reason ({output[-300:]})")
+        driver.get(BASE + "/ui/requests?state=rejected")
+        check("not on line 7" in driver.find_element(By.ID, "requests").text, "the rejected tab shows the reason")
+
+        # The audit log: filtered by action, and the hash chain verified.
+        driver.get(BASE + "/ui/audit")
+        driver.find_element(By.ID, "action").send_keys("enrollment.")
+        click(driver, driver.find_element(By.ID, "filter-button"))
+        actions = {r.find_elements(By.TAG_NAME, "td")[3].text for r in driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr")}
+        check({"enrollment.approve", "enrollment.reject"} <= actions and all(a.startswith("enrollment.") for a in actions),
+              f"the audit log filters by action ({actions})")
+        click(driver, driver.find_element(By.ID, "verify-button"))
+        check("intact" in driver.find_element(By.ID, "verification").text, "the console verifies the hash chain")
+        shot(driver, "audit")
+
         # A forged form (the session's cookie, no CSRF token) changes nothing.
         status, body = session_post(driver, f"/ui/cas/line-ca/certificates/{hostile}/revoke", {"reason": "superseded"})
         check(status == 403 and "CSRF" in body, f"a form without the CSRF token is refused ({status})")
@@ -230,6 +333,8 @@ def main():
         sign_in(driver, AUDITOR)
         driver.get(BASE + f"/ui/cas/line-ca/certificates/{hostile}")
         check(not driver.find_elements(By.ID, "revoke"), "an auditor is offered no revocation")
+        driver.get(BASE + "/ui/cas")
+        check(not driver.find_elements(By.ID, "create-ca"), "an auditor is offered no CA creation")
         # With the session's own CSRF token (from the sign-out form), so that only the role can refuse it.
         token = driver.find_element(By.CSS_SELECTOR, "form.signout input[name=csrf]").get_attribute("value")
         status, body = session_post(driver, f"/ui/cas/line-ca/certificates/{hostile}/revoke",
@@ -243,6 +348,7 @@ def main():
               "the sign-in page says the session ended")
     finally:
         driver.quit()
+        subprocess.run(["rm", "-rf", profile])
 
     # Every sign-in, failure and sign-out is in the audit log.
     status, page = api("GET", "/v1/audit?limit=1000")

@@ -34,29 +34,60 @@ public struct CertificateReports: Sendable {
 
     /// Certificate counts by CA, category and status.
     public func summary(now: Date = Date()) async throws(CAError) -> [Count] {
-        let cutoff = Int64(now.timeIntervalSince1970 * 1e9)
-        let counts: [Count: Int]
+        try await overview(horizons: [], now: now).counts
+    }
+
+    /// The summary and, per CA, how many valid certificates expire within each horizon: one pass over
+    /// every certificate record, off the cooperative pool (a million take seconds).
+    public struct Overview: Sendable {
+        public var counts: [Count]
+        /// Days ahead, ascending.
+        public var horizons: [Int]
+        /// Per CA: valid (unrevoked, unexpired) certificates whose notAfter lies within `horizons[i]` days.
+        public var expiring: [String: [Int]]
+        /// When it was counted.
+        public var counted: Date
+    }
+
+    public func overview(horizons: [Int], now: Date = Date()) async throws(CAError) -> Overview {
+        let nowNanoseconds = Int64(now.timeIntervalSince1970 * 1e9)
+        let horizons = horizons.sorted()
+        let cutoffs = horizons.map { nowNanoseconds + Int64($0) * 86_400_000_000_000 }
+        let (counts, expiring): ([Count: Int], [String: [Int]])
         do {
-            counts = try await store.read { reader in
+            (counts, expiring) = try await store.scan { reader in
                 var counts: [Count: Int] = [:]
+                var expiring: [String: [Int]] = [:]
                 var cursor: Key?
                 while true {
                     let page = try reader.records(CertificateRecord.self, after: cursor, limit: 10_000)
                     for record in page {
-                        let status =
-                            record.status == .revoked ? "revoked" : record.notAfter < cutoff ? "expired" : "valid"
+                        let expired = record.notAfter < nowNanoseconds
+                        let status = record.status == .revoked ? "revoked" : expired ? "expired" : "valid"
                         let category = record.category.isEmpty ? "imported" : record.category
                         counts[Count(ca: record.issuer, category: category, status: status, count: 0), default: 0] += 1
+                        if status == "valid", let first = cutoffs.firstIndex(where: { record.notAfter <= $0 }) {
+                            var row = expiring[record.issuer] ?? Array(repeating: 0, count: cutoffs.count)
+                            for index in first..<cutoffs.count { row[index] += 1 }
+                            expiring[record.issuer] = row
+                        }
                     }
                     guard page.count == 10_000, let last = page.last else { break }
                     cursor = last.primaryKey
                 }
-                return counts
+                return (counts, expiring)
             }
         } catch {
             throw CAError.from(error)
         }
-        return counts.map { Count(ca: $0.key.ca, category: $0.key.category, status: $0.key.status, count: $0.value) }
-            .sorted { ($0.ca, $0.category, $0.status) < ($1.ca, $1.category, $1.status) }
+        return Overview(
+            counts: counts.map {
+                Count(ca: $0.key.ca, category: $0.key.category, status: $0.key.status, count: $0.value)
+            }
+            .sorted { ($0.ca, $0.category, $0.status) < ($1.ca, $1.category, $1.status) },
+            horizons: horizons,
+            expiring: expiring,
+            counted: now
+        )
     }
 }

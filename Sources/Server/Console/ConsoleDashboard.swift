@@ -11,7 +11,10 @@ import MetadataStore
 struct ConsoleDashboard {
     let authority: CertificateAuthority
     let pool: SessionPool
+    /// Kept and counted again in the background (`CustosAPI.dashboardCounts`).
+    let counts: CertificateCounts
 
+    /// Days ahead of the expiry figures.
     static let horizons = [7, 30, 90]
 
     func values(for credential: CredentialRecord?, language: ConsoleLanguage) async throws -> [String: Any] {
@@ -19,17 +22,14 @@ struct ConsoleDashboard {
         let now = Date()
         let cas = try await authority.list(after: nil, limit: .max, tenant: credential?.tenant)
         let visible = Set(cas.map(\.id))
-        let reports = CertificateReports(store: authority.store)
+        let overview = try await counts.current()
 
-        let soon = try await reports.expiring(withinDays: Self.horizons.last!, now: now).filter {
-            visible.contains($0.issuer)
+        var totals = Array(repeating: 0, count: overview.horizons.count)
+        for (ca, row) in overview.expiring where visible.contains(ca) {
+            for index in row.indices { totals[index] += row[index] }
         }
-        let counts = Self.horizons.map { days in
-            let cutoff = Int64(now.addingTimeInterval(Double(days) * 86_400).timeIntervalSince1970 * 1e9)
-            return (days, soon.filter { $0.notAfter <= cutoff }.count)
-        }
-        let largest = max(1, counts.map(\.1).max() ?? 1)
-        let expiring: [[String: Any]] = counts.enumerated().map { index, entry in
+        let largest = max(1, totals.max() ?? 1)
+        let expiring: [[String: Any]] = zip(overview.horizons, totals).enumerated().map { index, entry in
             let width = entry.1 == 0 ? 0 : max(2, entry.1 * 200 / largest)
             return [
                 "label": ConsolePages.fill(words["withinDays"] ?? "", ["days": String(entry.0)]),
@@ -41,8 +41,7 @@ struct ConsoleDashboard {
             ]
         }
 
-        let summary = try await reports.summary(now: now).filter { visible.contains($0.ca) }
-        let countRows: [[String: Any]] = summary.map {
+        let countRows: [[String: Any]] = overview.counts.filter { visible.contains($0.ca) }.map {
             [
                 "ca": $0.ca, "caHref": "/ui/cas/\(Self.path($0.ca))", "category": $0.category,
                 "status": words[$0.status] ?? $0.status, "statusClass": $0.status, "count": $0.count,
@@ -66,7 +65,8 @@ struct ConsoleDashboard {
         let statistics = pool.statistics
         var values: [String: Any] = [
             "expiring": expiring,
-            "chartHeight": Self.horizons.count * 30,
+            "chartHeight": overview.horizons.count * 30,
+            "counted": ConsoleSite.time(overview.counted),
             "counts": countRows,
             "hasCounts": !countRows.isEmpty,
             "crls": crls,

@@ -1,6 +1,7 @@
 import Access
 import CA
 import Console
+import Enrollment
 import HSM
 import Hummingbird
 import MetadataStore
@@ -10,7 +11,9 @@ import MetadataStore
 struct ConsoleRoutes {
     let site: ConsoleSite
     let authority: CertificateAuthority
+    let enrollment: EnrollmentService
     let pool: SessionPool
+    let counts: CertificateCounts
 
     func add(to router: Router<CustosRequestContext>) {
         router.get("ui/console.css") { _, _ in
@@ -28,6 +31,8 @@ struct ConsoleRoutes {
         group.post("signout", use: signOut)
         ConsoleCARoutes(site: site, authority: authority).add(to: group)
         ConsoleCertificateRoutes(site: site, authority: authority).add(to: group)
+        ConsoleRequestRoutes(site: site, enrollment: enrollment).add(to: group)
+        ConsoleAuditRoutes(site: site, store: authority.store).add(to: group)
     }
 
     @Sendable func signInPage(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -120,7 +125,7 @@ struct ConsoleRoutes {
     }
 
     @Sendable func dashboard(_ request: Request, context: CustosRequestContext) async throws -> Response {
-        let values = try await ConsoleDashboard(authority: authority, pool: pool)
+        let values = try await ConsoleDashboard(authority: authority, pool: pool, counts: counts)
             .values(for: context.credential, language: ConsoleSite.language(request))
         return site.page(.dashboard, request, context, title: "dashboard", current: "dashboard", values: values)
     }

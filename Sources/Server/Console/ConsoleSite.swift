@@ -45,11 +45,14 @@ struct ConsoleSite: Sendable {
         var session: ConsoleFrame.Session?
         if let console = context.console {
             let credential = console.session.credential
+            var pages = [
+                ("/ui/", "dashboard"), ("/ui/cas", "cas"), ("/ui/certificates", "certificates"),
+                ("/ui/requests", "requests"),
+            ]
+            if credential.role == .admin || credential.role == .auditor { pages.append(("/ui/audit", "audit")) }
             let navigation: [ConsoleFrame.Link] =
                 Self.roles.contains(credential.role)
-                ? [("/ui/", "dashboard"), ("/ui/cas", "cas"), ("/ui/certificates", "certificates")].map {
-                    ConsoleFrame.Link(href: $0.0, label: $0.1, current: $0.1 == current)
-                } : []
+                ? pages.map { ConsoleFrame.Link(href: $0.0, label: $0.1, current: $0.1 == current) } : []
             session = .init(
                 actor: "credential/\(credential.id)",
                 role: credential.role.rawValue,

@@ -82,9 +82,8 @@ extension EnrollmentSecretView {
 
 extension EnrollmentRequestView {
     init(_ record: EnrollmentRequestRecord) {
-        let subject = (try? CertificateSigningRequest(derEncoded: record.csr)).map {
-            DistinguishedNameText.format($0.subject)
-        }
+        // CMP holds a CRMF request rather than a CSR: the service reads either.
+        let subject = EnrollmentService.requestedSubject(of: record)
         self.init(
             id: record.id,
             protocol: record.protocolName,

@@ -169,17 +169,19 @@ extension OpenSSLCMPTests {
                 "-subject", "/CN=waiting-device", "-certout", "waiting.pem", "-total_timeout", "120",
             ]
         )
-        var pendingID: String?
-        for _ in 0..<100 where pendingID == nil {
+        var held: [String: Any]?
+        for _ in 0..<100 where held == nil {
             try await Task.sleep(for: .milliseconds(200))
             let pending = try await cmp.server.request(
                 "GET",
                 "/v1/enrollment/requests?state=pending",
                 token: cmp.server.adminToken
             )
-            pendingID = ((pending.json["requests"] as? [[String: Any]])?.first)?["id"] as? String
+            held = (pending.json["requests"] as? [[String: Any]])?.first
         }
-        let id = try #require(pendingID)
+        let id = try #require(held?["id"] as? String)
+        // The held CRMF request's subject (CMP stores no CSR).
+        #expect(held?["subject"] as? String == "CN=waiting-device", "\(held ?? [:])")
         try await Task.sleep(for: .seconds(2))  // the client polls at least once meanwhile
         let approved = try await cmp.server.request(
             "POST",
