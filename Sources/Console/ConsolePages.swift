@@ -3,7 +3,7 @@ import Mustache
 
 /// A page of the console and the template that renders it.
 public enum ConsolePage: String, Sendable, CaseIterable {
-    case signin, dashboard, cas, ca, certificates, certificate, error, audit, requests
+    case signin, dashboard, cas, ca, certificates, certificate, error, audit, requests, portalSignin, portal
 }
 
 /// The frame around every page: its title, the language, who is signed in and the navigation their role
@@ -28,11 +28,14 @@ public struct ConsoleFrame: Sendable {
         public var role: String
         public var csrf: String
         public var navigation: [Link]
-        public init(actor: String, role: String, csrf: String, navigation: [Link]) {
+        /// Where the sign-out form posts.
+        public var signOut: String
+        public init(actor: String, role: String, csrf: String, navigation: [Link], signOut: String = "/ui/signout") {
             self.actor = actor
             self.role = role
             self.csrf = csrf
             self.navigation = navigation
+            self.signOut = signOut
         }
     }
 
@@ -89,6 +92,7 @@ public struct ConsolePages: Sendable {
                     "actor": session.actor,
                     "role": session.role,
                     "csrf": session.csrf,
+                    "signOut": session.signOut,
                     "nav": session.navigation.map {
                         ["href": $0.href, "label": words[$0.label] ?? $0.label, "current": $0.current] as [String: Any]
                     },

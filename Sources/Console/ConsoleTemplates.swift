@@ -4,7 +4,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "signin": signin, "dashboard": dashboard, "cas": cas, "ca": ca,
         "certificates": certificates, "certificate": certificate, "error": error, "audit": audit,
-        "requests": requests,
+        "requests": requests, "portalSignin": portalSignin, "portal": portal,
     ]
 
     static let layout = """
@@ -24,7 +24,7 @@ enum ConsoleTemplates {
         <nav aria-label="{{t.navigation}}"><ul>
         {{#nav}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a></li>{{/nav}}
         </ul></nav>
-        <form method="post" action="/ui/signout" class="signout">
+        <form method="post" action="{{signOut}}" class="signout">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <span>{{t.signedInAs}} <span class="who">{{actor}}</span> ({{role}})</span>
         <button type="submit" id="sign-out">{{t.signOut}}</button>
@@ -303,6 +303,68 @@ enum ConsoleTemplates {
         {{#awaitingUpstream}}{{t.awaitingUpstream}}{{/awaitingUpstream}}</td></tr>{{/requests}}
         {{#hasRequests}}</tbody></table>{{/hasRequests}}
         {{^requests}}<p id="no-requests">{{t.nothingFound}}</p>{{/requests}}
+        """
+
+    static let portalSignin = """
+        <h1>{{t.portalTitle}}</h1>
+        <p>{{t.portalIntro}}</p>
+        {{#notice}}<p class="notice" role="status" id="notice">{{notice}}</p>{{/notice}}
+        <form method="post" action="/portal/signin" class="panel">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        {{#error}}<p class="field-error" role="alert" id="signin-error">{{error}}</p>{{/error}}
+        <label for="profile">{{t.profile}}</label><input id="profile" name="profile" value="{{form.profile}}" required>
+        <label for="user">{{t.userName}}</label>\
+        <input id="user" name="user" value="{{form.user}}" autocomplete="username" aria-describedby="user-hint">
+        <p class="hint" id="user-hint">{{t.userHint}}</p>
+        <label for="password">{{t.enrollmentPassword}}</label>\
+        <input id="password" name="password" type="password" required autocomplete="off">
+        <button type="submit" id="sign-in">{{t.signIn}}</button>
+        </form>
+        """
+
+    static let portal = """
+        <h1>{{t.portalTitle}}: {{profile}}</h1>
+        {{#description}}<p>{{description}}</p>{{/description}}
+        {{#notice}}<p class="notice" role="status" id="notice">{{notice}}\
+        {{#issuedHref}} <a href="{{issuedHref}}" id="issued-download" download>{{t.download}}</a>{{/issuedHref}}</p>{{/notice}}
+        <section aria-labelledby="request-title" class="panel">
+        <h2 id="request-title">{{t.requestCertificate}}</h2>
+        {{#approval}}<p class="hint">{{t.portalNeedsApproval}}</p>{{/approval}}
+        <form method="post" action="/portal/request" id="request">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="common-name">{{t.commonName}}</label>\
+        <input id="common-name" name="commonName" value="{{form.commonName}}" aria-describedby="cn-hint">
+        <p class="hint" id="cn-hint">{{t.commonNameHint}}</p>
+        <button type="button" id="browser-key" hidden data-need-name="{{t.needName}}" data-done="{{t.browserKeyDone}}" \
+        data-failed="{{t.browserKeyFailed}}">{{t.browserKey}}</button>
+        <p id="browser-key-status" role="status" aria-live="polite"></p>
+        <p><a id="key-download" hidden download="private-key.pem">{{t.saveKey}}</a></p>
+        <label for="csr">{{t.csr}}</label>\
+        <textarea id="csr" name="csr" rows="8" class="mono" \
+        aria-describedby="csr-hint{{#error}} request-error{{/error}}"{{#error}} aria-invalid="true"{{/error}}>{{form.csr}}</textarea>
+        <p class="hint" id="csr-hint">{{t.csrHint}}</p>
+        {{#error}}<p class="field-error" role="alert" id="request-error">{{error}}</p>{{/error}}
+        <button type="submit" id="request-button">{{t.sendRequest}}</button>
+        </form>
+        <script src="/portal/portal.js"></script>
+        </section>
+        <h2>{{t.yourCertificates}}</h2>
+        {{#hasCertificates}}<table id="my-certificates">
+        <thead><tr><th scope="col">{{t.serial}}</th><th scope="col">{{t.subject}}</th><th scope="col">{{t.status}}</th>\
+        <th scope="col">{{t.notAfter}}</th><th scope="col">{{t.downloads}}</th></tr></thead>
+        <tbody>{{/hasCertificates}}{{#certificates}}<tr><td class="mono">{{serial}}</td><td>{{subject}}</td>\
+        <td><span class="status {{statusClass}}">{{status}}</span></td><td>{{notAfter}}</td>\
+        <td><a href="{{href}}" download>{{t.download}}</a></td></tr>{{/certificates}}
+        {{#hasCertificates}}</tbody></table>{{/hasCertificates}}
+        {{^certificates}}<p>{{t.nothingYet}}</p>{{/certificates}}
+        <h2>{{t.yourRequests}}</h2>
+        {{#hasRequests}}<table id="my-requests">
+        <thead><tr><th scope="col">{{t.created}}</th><th scope="col">{{t.subject}}</th><th scope="col">{{t.state}}</th>\
+        <th scope="col">{{t.reason}}</th></tr></thead>
+        <tbody>{{/hasRequests}}{{#requests}}<tr><td>{{created}}</td><td>{{subject}}</td><td>{{state}}</td>\
+        <td>{{reason}}</td></tr>{{/requests}}
+        {{#hasRequests}}</tbody></table>{{/hasRequests}}
+        {{^requests}}<p>{{t.nothingYet}}</p>{{/requests}}
         """
 
     static let error = """

@@ -157,6 +157,54 @@ public enum ConsoleText {
         ),
         "requestRejected": ("The request is rejected.", "Die Anfrage ist abgelehnt."),
         "awaitingUpstream": ("waiting for the upstream CA", "wartet auf die übergeordnete CA"),
+        // The self-service portal.
+        "portalTitle": ("Certificate self-service", "Zertifikats-Selbstbedienung"),
+        "portalIntro": (
+            "Sign in with the enrollment password you were given for a profile.",
+            "Melden Sie sich mit dem Registrierungspasswort an, das Sie für ein Profil erhalten haben."
+        ),
+        "userName": ("User name", "Benutzername"),
+        "userHint": (
+            "Only with a profile's shared password; leave empty for a one-time password.",
+            "Nur mit dem gemeinsamen Passwort eines Profils; bei einem Einmalpasswort leer lassen."
+        ),
+        "enrollmentPassword": ("Enrollment password", "Registrierungspasswort"),
+        "portalSignInFailed": (
+            "This profile and password do not match.", "Profil und Passwort passen nicht zusammen."
+        ),
+        "requestCertificate": ("Request a certificate", "Ein Zertifikat beantragen"),
+        "portalNeedsApproval": (
+            "An officer approves each request of this profile; come back to see the result.",
+            "Ein Sicherheitsbeauftragter gibt jede Anfrage dieses Profils frei; sehen Sie später nach."
+        ),
+        "commonName": ("Name in the certificate (CN)", "Name im Zertifikat (CN)"),
+        "commonNameHint": (
+            "For a key made in this browser.", "Für einen in diesem Browser erzeugten Schlüssel."
+        ),
+        "needName": ("Enter the name first.", "Bitte zuerst den Namen eingeben."),
+        "browserKey": ("Make a key in this browser", "Schlüssel in diesem Browser erzeugen"),
+        "browserKeyDone": (
+            "The key was made in this browser and the request below signed with it. Save the key now: it is not sent anywhere.",
+            "Der Schlüssel wurde in diesem Browser erzeugt und die Anfrage unten damit signiert. Speichern Sie ihn jetzt: er wird nirgendwohin gesendet."
+        ),
+        "browserKeyFailed": ("The browser could not make a key:", "Der Browser konnte keinen Schlüssel erzeugen:"),
+        "saveKey": ("Save the private key (PEM)", "Privaten Schlüssel speichern (PEM)"),
+        "csr": ("Certificate request (PKCS#10, PEM)", "Zertifikatsanfrage (PKCS#10, PEM)"),
+        "csrHint": (
+            "Paste a request made elsewhere, or make one with the button above.",
+            "Fügen Sie eine anderswo erstellte Anfrage ein oder erzeugen Sie eine mit der Schaltfläche oben."
+        ),
+        "csrNotPEM": (
+            "This is not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----).",
+            "Das ist keine PEM-Zertifikatsanfrage (-----BEGIN CERTIFICATE REQUEST-----)."
+        ),
+        "sendRequest": ("Send the request", "Anfrage senden"),
+        "yourCertificates": ("Your certificates", "Ihre Zertifikate"),
+        "yourRequests": ("Your requests waiting or decided", "Ihre wartenden oder entschiedenen Anfragen"),
+        "portalIssued": ("Your certificate {serial} is issued.", "Ihr Zertifikat {serial} ist ausgestellt."),
+        "portalPending": (
+            "Your request waits for an officer's approval.", "Ihre Anfrage wartet auf die Freigabe."
+        ),
         // Errors.
         "errorTitle": ("This did not work", "Das hat nicht geklappt"),
         "forbiddenTitle": ("Not allowed", "Nicht erlaubt"),

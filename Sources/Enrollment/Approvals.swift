@@ -56,6 +56,9 @@ extension EnrollmentService {
         }
         var metadata = [Self.profileMetadataKey: profile.id, Self.protocolMetadataKey: request.protocolName]
         if let renews = request.renews { metadata[CertificateAuthority.renewedFromMetadataKey] = renews }
+        if request.protocolName == EnrollmentProfile.EnrollmentProtocol.portal.rawValue {
+            metadata[Self.clientMetadataKey] = request.client
+        }
         let decided = Self.now()
         do {
             let issued = try await authority.issue(

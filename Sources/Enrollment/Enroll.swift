@@ -131,6 +131,7 @@ extension EnrollmentService {
             Self.profileMetadataKey: profile.id, Self.protocolMetadataKey: request.protocolName.rawValue,
         ]
         if let renewed { metadata[CertificateAuthority.renewedFromMetadataKey] = Hex.encode(renewed.serial) }
+        if request.protocolName == .portal { metadata[Self.clientMetadataKey] = identity.name }
         do {
             let issued = try await authority.issue(
                 ca: profile.ca,

@@ -37,7 +37,8 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     public var whenUpstreamUnavailable: UpstreamUnavailable?
 
     public enum EnrollmentProtocol: String, Codable, Sendable, Hashable, CaseIterable {
-        case est, scep, acme, cmp
+        /// `portal`: people request certificates in the self-service portal (`/portal/`).
+        case est, scep, acme, cmp, portal
     }
 
     public enum Approval: String, Codable, Sendable, Hashable {

@@ -8,7 +8,7 @@ public enum CustosStore {
         EnrollmentSecretRecord.self, EnrollmentRequestRecord.self, RegistrationAuthorityRecord.self,
         ACMENonceRecord.self,
         ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self, ACMEExternalKeyRecord.self,
-        CMPTransactionRecord.self, CRLRecord.self, ConsoleSessionRecord.self,
+        CMPTransactionRecord.self, CRLRecord.self, ConsoleSessionRecord.self, PortalSessionRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -44,6 +44,9 @@ public enum CustosStore {
         Schema.Migration(version: 11) { _, _ in },
         // 12: web-console sessions (a new table). Nothing to convert.
         Schema.Migration(version: 12) { _, _ in },
+        // 13: self-service portal sessions (a new table); enrollment profiles may offer the portal (older
+        // builds cannot read those). Nothing to convert.
+        Schema.Migration(version: 13) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

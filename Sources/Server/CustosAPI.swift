@@ -137,6 +137,11 @@ public struct CustosAPI: Sendable {
         )
         ConsoleRoutes(site: console, authority: authority, enrollment: enrollment, pool: pool, counts: dashboardCounts)
             .add(to: router)
+        PortalRoutes(
+            site: console,
+            sessions: PortalSessions(enrollment: enrollment, store: store, idle: configuration.consoleIdleTimeout),
+            enrollment: enrollment
+        ).add(to: router)
         return router
     }
 

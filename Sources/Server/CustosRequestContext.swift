@@ -9,6 +9,8 @@ public struct CustosRequestContext: RequestContext {
     public var credential: CredentialRecord?
     /// Set by the console's middleware on `/ui/` routes: the session and any posted form.
     var console: ConsoleRequestState?
+    /// Set by the portal's middleware on `/portal/` routes.
+    var portal: PortalRequestState?
     /// The connection the request came on (for the client's address, which is read only when needed).
     let channel: (any Channel)?
 
@@ -16,6 +18,7 @@ public struct CustosRequestContext: RequestContext {
         coreContext = .init(source: source)
         credential = nil
         console = nil
+        portal = nil
         channel = source.channel
     }
 

@@ -146,6 +146,60 @@ def shot(driver, name):
         driver.save_screenshot(os.path.join(SHOTS, f"console-{name}.png"))
 
 
+def portal(driver):
+    """The self-service portal: a person with a one-time password gets a certificate for a key made in
+    the browser, downloads it, and cannot use the password twice."""
+    status, _ = api("POST", "/v1/enrollment/profiles", {"id": "self-service", "ca": "line-ca", "category": "device",
+                                                        "protocols": ["portal"], "description": "Line 7 staff"})
+    check(status == 201, "API creates a profile that offers the portal")
+    status, secret = api("POST", "/v1/enrollment/profiles/self-service/one-time-passwords", {"label": "technician"})
+    check(status == 201, "API makes a one-time password for a technician")
+    driver.get(BASE + "/portal/")
+    check(driver.current_url.endswith("/portal/signin"), "the portal asks for a sign-in")
+    driver.find_element(By.ID, "profile").send_keys("self-service")
+    driver.find_element(By.ID, "password").send_keys("not-the-password")
+    click(driver, driver.find_element(By.ID, "sign-in"))
+    check("do not match" in driver.find_element(By.ID, "signin-error").text, "a wrong password is refused")
+    driver.find_element(By.ID, "password").send_keys(secret["secret"])
+    click(driver, driver.find_element(By.ID, "sign-in"))
+    check(driver.current_url.endswith("/portal/"), f"the technician is signed in ({driver.current_url})")
+    check("Line 7 staff" in driver.find_element(By.TAG_NAME, "main").text, "the portal shows the profile")
+
+    # A key made in the browser (WebCrypto), the request built and signed in the page.
+    driver.find_element(By.ID, "common-name").send_keys("portal-person")
+    driver.find_element(By.ID, "browser-key").click()
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.ID, "csr").get_attribute("value").startswith("-----BEGIN CERTIFICATE REQUEST"))
+    csr_text = driver.find_element(By.ID, "csr").get_attribute("value")
+    check(driver.find_element(By.ID, "key-download").is_displayed()
+          and driver.find_element(By.ID, "key-download").get_attribute("href").startswith("blob:"),
+          "the private key is offered for saving from the page itself")
+    csr = x509.load_pem_x509_csr(csr_text.encode())
+    check(csr.is_signature_valid and csr.subject.rfc4514_string() == "CN=portal-person",
+          "the browser's request is a valid PKCS#10 for the name")
+    shot(driver, "portal")
+    click(driver, driver.find_element(By.ID, "request-button"))
+    check("issued" in driver.find_element(By.ID, "notice").text, "the certificate is issued at once")
+    href = driver.find_element(By.ID, "issued-download").get_attribute("href")
+    status, _, body = session_get(driver, urllib.parse.urlparse(href).path)
+    issued = x509.load_pem_x509_certificate(body)
+    own_key = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    check(status == 200 and issued.public_key().public_bytes(*own_key) == csr.public_key().public_bytes(*own_key),
+          "the downloaded certificate certifies the browser's key")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#my-certificates tbody tr")) == 1, "the portal lists the certificate")
+    status, found = api("GET", "/v1/certificates?metadata.enrollment.protocol=portal")
+    check(status == 200 and len(found["certificates"]) == 1, "the API finds it as a portal certificate")
+
+    # The one-time password is spent; a forged form is refused.
+    driver.find_element(By.ID, "csr").send_keys(csr_text)
+    click(driver, driver.find_element(By.ID, "request-button"))
+    check("has been used" in driver.find_element(By.ID, "request-error").text, "a spent one-time password gets nothing more")
+    status, body = session_post(driver, "/portal/request", {"csr": csr_text})
+    check(status == 403 and "CSRF" in body, f"a portal form without the CSRF token is refused ({status})")
+    click(driver, driver.find_element(By.ID, "sign-out"))
+    check(driver.current_url.endswith("/portal/signin?out=1"), "the technician signs out")
+
+
 def main():
     # Data through the API: a root CA, a sub-CA, and certificates, one with markup in its subject and metadata.
     status, _ = api("POST", "/v1/cas", {"id": "plant-root", "subject": "CN=Plant Root CA,O=Acme,C=DE", "algorithm": "ec-p256"})
@@ -346,6 +400,7 @@ def main():
         check(driver.current_url.endswith("/ui/signin?expired=1"), "an idle session ends")
         check("ended" in driver.find_element(By.ID, "notice").text or "abgelaufen" in driver.find_element(By.ID, "notice").text,
               "the sign-in page says the session ended")
+        portal(driver)
     finally:
         driver.quit()
         subprocess.run(["rm", "-rf", profile])
@@ -356,6 +411,8 @@ def main():
     check(("console.signin", "failure") in actions, "the failed sign-in is audited")
     check(actions.count(("console.signin", "success")) == 3, "three sign-ins are audited")
     check(actions.count(("console.signout", "success")) == 2, "two sign-outs are audited")
+    check(("portal.signin", "failure") in actions and ("portal.signin", "success") in actions,
+          "portal sign-ins and their failures are audited")
     print("all console checks passed", flush=True)
 
 

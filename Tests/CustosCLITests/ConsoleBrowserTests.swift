@@ -45,7 +45,9 @@ import Testing
         )
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)\n\(serve.text.suffix(4000))")
         #expect(result.stdout.contains("all console checks passed"), "\(result.stdout)")
-        for page in ["signin", "dashboard", "certificates", "certificate", "dashboard-de", "requests", "audit"] {
+        for page in [
+            "signin", "dashboard", "certificates", "certificate", "dashboard-de", "requests", "audit", "portal",
+        ] {
             let png = try Data(contentsOf: URL(fileURLWithPath: "\(shots)/console-\(page).png"))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000, "screenshot \(page)")
         }

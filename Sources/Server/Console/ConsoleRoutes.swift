@@ -118,9 +118,12 @@ struct ConsoleRoutes {
             )
         }
         let back = request.uri.queryParameters.get("back") ?? "/ui/"
-        let safe = back.hasPrefix("/ui/") && !back.contains("//") && !back.contains("\\") ? back : "/ui/"
+        let safe =
+            (back.hasPrefix("/ui/") || back.hasPrefix("/portal/")) && !back.contains("//") && !back.contains("\\")
+            ? back : "/ui/"
         var response = ConsoleSite.redirect(safe)
-        response.setCookie(site.cookie(ConsoleSite.languageCookie, language.rawValue, maxAge: 365 * 86_400))
+        // For the portal's pages too.
+        response.setCookie(site.cookie(ConsoleSite.languageCookie, language.rawValue, maxAge: 365 * 86_400, path: "/"))
         return response
     }
 

@@ -60,6 +60,15 @@ struct ConsoleSite: Sendable {
                 navigation: navigation
             )
         }
+        if let portal = context.portal {
+            session = .init(
+                actor: portal.session.client,
+                role: portal.session.record.profile,
+                csrf: portal.session.record.csrfToken,
+                navigation: [],
+                signOut: "/portal/signout"
+            )
+        }
         return ConsoleFrame(language: language, title: title, session: session, path: request.uri.path)
     }
 
@@ -126,12 +135,12 @@ struct ConsoleSite: Sendable {
     }
 
     /// A cookie of the console: HttpOnly, SameSite=Strict, Secure over TLS; `maxAge` 0 removes it.
-    func cookie(_ name: String, _ value: String, maxAge: Int? = nil) -> Cookie {
+    func cookie(_ name: String, _ value: String, maxAge: Int? = nil, path: String = "/ui") -> Cookie {
         Cookie(
             name: name,
             value: value,
             maxAge: maxAge,
-            path: "/ui",
+            path: path,
             secure: overTLS,
             httpOnly: true,
             sameSite: .strict

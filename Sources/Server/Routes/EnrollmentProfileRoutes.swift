@@ -145,7 +145,10 @@ struct EnrollmentProfileRoutes {
             protocols = []
             for name in names {
                 guard let value = EnrollmentProfile.EnrollmentProtocol(rawValue: name) else {
-                    throw APIError.badRequest("invalid_input", "unknown protocol \"\(name)\"; est, scep, acme or cmp")
+                    throw APIError.badRequest(
+                        "invalid_input",
+                        "unknown protocol \"\(name)\"; est, scep, acme, cmp or portal"
+                    )
                 }
                 protocols.append(value)
             }

@@ -15,6 +15,7 @@ extension EnrollmentProfileView {
         }
         if profile.protocols.contains(.scep) { endpoints.append("/scep/\(profile.id)") }
         if profile.protocols.contains(.acme) { endpoints.append("/acme/\(profile.id)/directory") }
+        if profile.protocols.contains(.portal) { endpoints.append("/portal/signin?profile=\(profile.id)") }
         if profile.protocols.contains(.cmp) {
             endpoints.append("/.well-known/cmp/p/\(profile.id)")
             if profile.id == "default" { endpoints.append("/.well-known/cmp") }
