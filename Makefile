@@ -26,7 +26,9 @@ test: deps lint
 	@mkdir -p .build
 	$(SWIFT) build --build-tests 2>&1 | tee .build/test-build.log
 	@! grep -E '^/.*/(Sources|Tests|Bench)/.*: warning:' .build/test-build.log || { echo "error: warnings in Custos code" >&2; exit 1; }
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip ConsoleBrowserTests
+	@# Chromium takes both cores for a minute: the browser tests run alone, after the parallel suite.
+	$(SWIFT) test --skip-build --filter ConsoleBrowserTests
 	@scripts/fuzz.sh 10
 
 # Every parser the network reaches, under libFuzzer and the address sanitizer (Fuzz/): each target
