@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The raw limit: a plain C loop over C_SignInit/C_Sign, sharing no code with Custos.
@@ -55,6 +57,19 @@ let package = Package(
         .executableTarget(
             name: "ClusterBench",
             dependencies: [.product(name: "CustosTestSupport", package: custos)]
+        ),
+        // The web console's dashboard over a million certificates, through the HTTP server.
+        .executableTarget(
+            name: "DashboardBench",
+            dependencies: [
+                .product(name: "Server", package: custos),
+                .product(name: "CA", package: custos),
+                .product(name: "HSM", package: custos),
+                .product(name: "MetadataStore", package: custos),
+                .product(name: "CustosTestSupport", package: custos),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // A CRL of a million entries: time and peak memory.
         .executableTarget(
