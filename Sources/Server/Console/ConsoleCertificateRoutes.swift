@@ -247,18 +247,7 @@ struct ConsoleCertificateRoutes {
             }
             if name == "expiresAfter" { query.expiresAfter = date } else { query.expiresBefore = date }
         }
-        switch value("status") {
-        case nil: break
-        case "valid":
-            query.status = .valid
-            query.expiresAfter = max(query.expiresAfter ?? .distantPast, Date())
-        case "revoked": query.status = .revoked
-        case "expired":
-            query.status = .valid
-            query.expiresBefore = min(query.expiresBefore ?? .distantFuture, Date())
-        case let other?:
-            throw APIError.badRequest("invalid_input", "status \"\(other)\" is not valid, revoked or expired")
-        }
+        try CertificateRoutes.apply(status: value("status"), to: &query)
         for line in (value("metadata") ?? "").split(whereSeparator: \.isNewline) {
             let pair = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, !pair[0].isEmpty else {

@@ -30,14 +30,17 @@ struct ConsoleSessions: Sendable {
         case active(Session)
     }
 
-    private var idleNanoseconds: Int64 {
-        let (seconds, attoseconds) = idle.components
+    private var idleNanoseconds: Int64 { Self.nanoseconds(idle) }
+    private var touchNanoseconds: Int64 { Self.touchNanoseconds(idle: idle) }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
-    /// A session is written back at most this often (a write per page view would be wasteful), and at
-    /// least four times per idle period so that a busy session never lapses.
-    private var touchNanoseconds: Int64 { min(30_000_000_000, idleNanoseconds / 4) }
+    /// A session (console or portal) is written back at most this often (a write per page view would be
+    /// wasteful), and at least four times per idle period so that a busy session never lapses.
+    static func touchNanoseconds(idle: Duration) -> Int64 { min(30_000_000_000, nanoseconds(idle) / 4) }
 
     /// Signs in with a credential's bearer token. Returns the cookie's secret and the session, or nil
     /// (audited as a failure) when the token is unknown or revoked.

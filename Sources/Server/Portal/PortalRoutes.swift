@@ -220,9 +220,8 @@ struct PortalRoutes {
         let words = ConsoleText.words(ConsoleSite.language(request))
         let profile = try await enrollment.profile(state.session.record.profile)
         let history = try await enrollment.portalHistory(profile: profile.id, client: state.session.client)
-        let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let certificates: [[String: Any]] = history.certificates.map { record in
-            let status = record.status == .revoked ? "revoked" : record.notAfter < now ? "expired" : "valid"
+            let status = ConsoleCertificateRoutes.status(record)
             return [
                 "serial": Hex.encode(record.serial), "subject": record.subject,
                 "status": words[status] ?? status, "statusClass": status,

@@ -20,12 +20,8 @@ struct PortalSessions: Sendable {
         var client: String
     }
 
-    private var idleNanoseconds: Int64 {
-        let (seconds, attoseconds) = idle.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-
-    private var touchNanoseconds: Int64 { min(30_000_000_000, idleNanoseconds / 4) }
+    private var idleNanoseconds: Int64 { ConsoleSessions.nanoseconds(idle) }
+    private var touchNanoseconds: Int64 { ConsoleSessions.touchNanoseconds(idle: idle) }
 
     /// Signs in; returns the cookie's secret and the session. Throws the enrollment error (audited).
     func signIn(profile: String, user: String, password: String, source: String, requestID: String) async throws

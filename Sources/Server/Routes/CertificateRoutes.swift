@@ -125,7 +125,15 @@ struct CertificateRoutes {
             }
             apply(date, &query)
         }
-        switch parameters.get("status") {
+        try apply(status: parameters.get("status"), to: &query)
+        query.metadata = RouteParameters.metadata(request)
+        return query
+    }
+
+    /// A `status` filter (valid, revoked, expired) as the query's status and expiry bounds: expiry is read
+    /// from notAfter, so valid and expired are both unrevoked and differ in their window.
+    static func apply(status name: String?, to query: inout CertificateQuery) throws(APIError) {
+        switch name {
         case nil: break
         case "valid":
             query.status = .valid
@@ -137,8 +145,6 @@ struct CertificateRoutes {
         case let other?:
             throw APIError.badRequest("invalid_input", "status \"\(other)\" is not valid, revoked or expired")
         }
-        query.metadata = RouteParameters.metadata(request)
-        return query
     }
 
     static func csv(_ records: [CertificateRecord]) -> Response {
