@@ -4,7 +4,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "signin": signin, "dashboard": dashboard, "cas": cas, "ca": ca,
         "certificates": certificates, "certificate": certificate, "error": error, "audit": audit,
-        "requests": requests, "portalSignin": portalSignin, "portal": portal,
+        "requests": requests, "portalSignin": portalSignin, "portal": portal, "bulkRevoke": bulkRevoke,
     ]
 
     static let layout = """
@@ -69,6 +69,7 @@ enum ConsoleTemplates {
         <table class="visually-hidden" id="expiring">
         <tbody>{{#expiring}}<tr><th scope="row">{{label}}</th><td class="number">{{count}}</td></tr>{{/expiring}}</tbody>
         </table>
+        {{#expiringReports}}<p class="downloads" id="expiring-reports">{{t.reportsCSV}}         {{#expiring}}<a href="/ui/reports/expiring.csv?days={{days}}" download>{{label}}</a> {{/expiring}}</p>{{/expiringReports}}
         </section>
         <section aria-labelledby="hsm-title" class="panel">
         <h2 id="hsm-title">{{t.hsmTitle}}</h2>
@@ -179,74 +180,6 @@ enum ConsoleTemplates {
         </ul>{{/ca.hasCertificate}}
         {{^ca.hasCertificate}}<p>{{t.noCertificateYet}}</p>{{/ca.hasCertificate}}
         <p><a href="/ui/certificates?ca={{ca.id}}">{{t.issuedCertificates}}</a></p>
-        """
-
-    static let certificates = """
-        <h1>{{t.certificates}}</h1>
-        <form method="get" action="/ui/certificates" class="panel search" id="search">
-        <div class="fields">
-        <div><label for="ca">{{t.ca}}</label><select id="ca" name="ca"><option value="">{{t.any}}</option>\
-        {{#caOptions}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/caOptions}}</select></div>
-        <div><label for="status">{{t.status}}</label><select id="status" name="status"><option value="">{{t.any}}</option>\
-        {{#statusOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statusOptions}}\
-        </select></div>
-        <div><label for="q">{{t.text}}</label><input id="q" name="q" value="{{form.q}}"></div>
-        <div><label for="category">{{t.category}}</label><input id="category" name="category" value="{{form.category}}"></div>
-        <div><label for="serial">{{t.serial}}</label><input id="serial" name="serial" value="{{form.serial}}"></div>
-        <div><label for="expiresAfter">{{t.expiresAfter}}</label>\
-        <input id="expiresAfter" name="expiresAfter" type="date" value="{{form.expiresAfter}}"></div>
-        <div><label for="expiresBefore">{{t.expiresBefore}}</label>\
-        <input id="expiresBefore" name="expiresBefore" type="date" value="{{form.expiresBefore}}"></div>
-        <div><label for="metadata">{{t.metadata}}</label>\
-        <textarea id="metadata" name="metadata" rows="2" aria-describedby="metadata-hint">{{form.metadata}}</textarea>\
-        <p class="hint" id="metadata-hint">{{t.metadataHint}}</p></div>
-        </div>
-        {{#error}}<p class="field-error" role="alert" id="search-error">{{error}}</p>{{/error}}
-        <button type="submit" id="search-button">{{t.search}}</button>
-        </form>
-        {{#searched}}
-        <h2>{{t.results}}</h2>
-        {{#hasResults}}<table id="results">
-        <thead><tr><th scope="col">{{t.ca}}</th><th scope="col">{{t.serial}}</th><th scope="col">{{t.subject}}</th>\
-        <th scope="col">{{t.category}}</th><th scope="col">{{t.status}}</th><th scope="col">{{t.notAfter}}</th></tr></thead>
-        <tbody>{{/hasResults}}{{#results}}<tr><td>{{ca}}</td><td class="mono"><a href="{{href}}">{{serial}}</a></td>\
-        <td>{{subject}}</td><td>{{category}}</td><td><span class="status {{statusClass}}">{{status}}</span></td>\
-        <td>{{notAfter}}</td></tr>{{/results}}
-        {{#hasResults}}</tbody></table>{{/hasResults}}
-        {{^results}}<p id="no-results">{{t.noResults}}</p>{{/results}}
-        {{#nextHref}}<p><a href="{{nextHref}}" rel="next">{{t.nextPage}}</a></p>{{/nextHref}}
-        {{/searched}}
-        """
-
-    static let certificate = """
-        <h1>{{t.certificates}}: <span class="mono">{{cert.serial}}</span></h1>
-        {{#notice}}<p class="notice" role="status" id="notice">{{notice}}</p>{{/notice}}
-        <dl class="panel" id="certificate-details">
-        <dt>{{t.ca}}</dt><dd><a href="{{cert.caHref}}">{{cert.ca}}</a></dd>
-        <dt>{{t.subject}}</dt><dd id="subject">{{cert.subject}}</dd>
-        <dt>{{t.category}}</dt><dd>{{cert.category}}</dd>
-        <dt>{{t.status}}</dt><dd><span class="status {{cert.statusClass}}" id="status">{{cert.status}}</span></dd>
-        {{#cert.revokedAt}}<dt>{{t.revokedAt}}</dt><dd>{{cert.revokedAt}} ({{cert.reason}})</dd>{{/cert.revokedAt}}
-        <dt>{{t.notBefore}}</dt><dd>{{cert.notBefore}}</dd>
-        <dt>{{t.notAfter}}</dt><dd>{{cert.notAfter}}</dd>
-        </dl>
-        <p><a href="{{cert.href}}/certificate.pem" download>{{t.download}}</a></p>
-        <h2>{{t.metadata}}</h2>
-        {{#cert.hasMetadata}}<table id="metadata"><tbody>{{/cert.hasMetadata}}\
-        {{#cert.metadata}}<tr><th scope="row">{{key}}</th><td>{{value}}</td></tr>{{/cert.metadata}}\
-        {{#cert.hasMetadata}}</tbody></table>{{/cert.hasMetadata}}
-        {{^cert.metadata}}<p>{{t.nothingYet}}</p>{{/cert.metadata}}
-        {{#canRevoke}}
-        <h2 id="revoke-title">{{t.revokeTitle}}</h2>
-        <form method="post" action="{{cert.href}}/revoke" class="panel" aria-labelledby="revoke-title" id="revoke">
-        <input type="hidden" name="csrf" value="{{csrf}}">
-        <label for="reason">{{t.reason}}</label>
-        <select id="reason" name="reason"{{#error}} aria-invalid="true" aria-describedby="reason-error"{{/error}}>\
-        {{#reasons}}<option value="{{.}}">{{.}}</option>{{/reasons}}</select>
-        {{#error}}<p class="field-error" id="reason-error" role="alert">{{error}}</p>{{/error}}
-        <button type="submit" class="danger" id="revoke-button">{{t.revoke}}</button>
-        </form>
-        {{/canRevoke}}
         """
 
     static let audit = """

@@ -109,6 +109,33 @@ public enum ConsoleText {
         "revokedAt": ("Revoked at", "Widerrufen am"),
         "revokeDone": ("The certificate is revoked.", "Das Zertifikat ist widerrufen."),
         "download": ("Download (PEM)", "Herunterladen (PEM)"),
+        "reportsCSV": ("As CSV:", "Als CSV:"),
+        "downloadCSV": ("Download all matches (CSV)", "Alle Treffer herunterladen (CSV)"),
+        "metadataEdit": ("Set a metadata value", "Einen Metadatenwert setzen"),
+        "metadataKey": ("Key", "Schlüssel"),
+        "metadataValue": ("Value", "Wert"),
+        "metadataValueHint": ("empty: remove the key", "leer: den Schlüssel entfernen"),
+        "metadataDone": ("The metadata is saved.", "Die Metadaten sind gespeichert."),
+        "save": ("Save", "Speichern"),
+        "renewTitle": ("Renew this certificate", "Dieses Zertifikat erneuern"),
+        "renewHint": (
+            "Same subject and key under the policy in force; empty: the policy's validity.",
+            "Gleicher Antragsteller und Schlüssel nach der geltenden Richtlinie; leer: die Gültigkeit der Richtlinie."
+        ),
+        "renew": ("Renew", "Erneuern"),
+        "renewDone": ("Issued as the renewal of {serial}.", "Ausgestellt als Erneuerung von {serial}."),
+        // Bulk revocation.
+        "bulkRevoke": ("Revoke all matching…", "Alle Treffer widerrufen…"),
+        "bulkRevokeTitle": ("Revoke all matching certificates", "Alle passenden Zertifikate widerrufen"),
+        "bulkNeedsCA": (
+            "Choose a CA and at least one condition besides it to revoke in bulk.",
+            "Wählen Sie eine CA und mindestens eine weitere Bedingung für einen Sammelwiderruf."
+        ),
+        "bulkMatches": ("{count} valid certificates match.", "{count} gültige Zertifikate passen."),
+        "bulkMore": ("… and {more} more.", "… und {more} weitere."),
+        "bulkConfirm": ("Revoke these {count} certificates", "Diese {count} Zertifikate widerrufen"),
+        "bulkDone": ("{count} certificates were revoked.", "{count} Zertifikate wurden widerrufen."),
+        "backToSearch": ("Back to the search", "Zurück zur Suche"),
         // Creating CAs.
         "createCA": ("Create a CA", "CA anlegen"),
         "caIDHint": (

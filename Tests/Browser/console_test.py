@@ -310,6 +310,68 @@ def main():
         check(answer["status"] == "revoked", "the API agrees it is revoked")
         shot(driver, "certificate")
 
+        # Metadata set and removed from the certificate page; a bad key is refused next to the field.
+        sensor = next(c for c in api("GET", "/v1/certificates?ca=line-ca&q=sensor-0")[1]["certificates"])["serial"]
+        driver.get(BASE + f"/ui/cas/line-ca/certificates/{sensor}")
+        driver.find_element(By.ID, "metadata-key").send_keys("owner")
+        driver.find_element(By.ID, "metadata-value").send_keys("alice@acme.example")
+        click(driver, driver.find_element(By.ID, "metadata-button"))
+        check("saved" in driver.find_element(By.ID, "notice").text, "setting metadata is confirmed")
+        check(api("GET", f"/v1/cas/line-ca/certificates/{sensor}")[1]["metadata"].get("owner") == "alice@acme.example",
+              "the API shows the metadata set in the console")
+        driver.find_element(By.ID, "metadata-key").send_keys("owner name")
+        click(driver, driver.find_element(By.ID, "metadata-button"))
+        check("A-Z a-z 0-9" in driver.find_element(By.ID, "metadata-error").text, "a bad metadata key is refused next to the field")
+        field = driver.find_element(By.ID, "metadata-key")
+        field.clear()
+        field.send_keys("owner")
+        click(driver, driver.find_element(By.ID, "metadata-button"))
+        check("owner" not in api("GET", f"/v1/cas/line-ca/certificates/{sensor}")[1]["metadata"], "an empty value removes the key")
+
+        # Renewal from the certificate page: a bad validity is refused, a good one issues the renewal.
+        driver.find_element(By.ID, "renew-days").send_keys("many")
+        click(driver, driver.find_element(By.ID, "renew-button"))
+        check("whole number" in driver.find_element(By.ID, "renew-error").text, "a bad validity is refused next to the field")
+        field = driver.find_element(By.ID, "renew-days")
+        field.clear()
+        field.send_keys("100")
+        click(driver, driver.find_element(By.ID, "renew-button"))
+        check(sensor.upper() in driver.find_element(By.ID, "notice").text.upper(), "the renewal's page names the certificate it renews")
+        renewed = driver.current_url.split("/certificates/")[1].split("?")[0]
+        status, answer = api("GET", f"/v1/cas/line-ca/certificates/{renewed}")
+        check(status == 200 and renewed.upper() != sensor.upper() and "sensor-0" in answer["subject"],
+              "the API has the renewal with the same subject")
+
+        # Reports as CSV: a search's matches and the certificates expiring within 30 days.
+        status, headers, body = session_get(driver, "/ui/certificates/report.csv?ca=line-ca&metadata=line%3D9")
+        lines = body.decode().strip().splitlines()
+        check(status == 200 and lines[0].startswith("ca,serial,subject") and len(lines) == 4, f"a search downloads as CSV ({lines})")
+        status, headers, body = session_get(driver, "/ui/reports/expiring.csv?days=30")
+        lines = body.decode().strip().splitlines()
+        check(status == 200 and len(lines) == 3 and all("probe-" in line for line in lines[1:]),
+              f"the certificates expiring within 30 days download as CSV ({lines})")
+
+        # Bulk revocation: preview, a change meanwhile refuses the stale confirmation, then all are revoked.
+        driver.get(BASE + "/ui/certificates/revoke?ca=line-ca")
+        check("besides" in driver.find_element(By.ID, "bulk-error").text, "a bulk revocation of a whole CA is refused")
+        driver.get(BASE + "/ui/certificates?ca=line-ca&metadata=line%3D9")
+        click(driver, driver.find_element(By.ID, "bulk-revoke"))
+        check(driver.find_element(By.ID, "bulk-count").text.startswith("3 valid"), "the preview counts the three matches")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#bulk-sample tbody tr")) == 3, "the preview lists them")
+        shot(driver, "bulk-revocation")
+        issue("line-ca", "probe-late", {"line": "9"}, validity_days=60)
+        Select(driver.find_element(By.ID, "reason")).select_by_value("cessationOfOperation")
+        click(driver, driver.find_element(By.ID, "bulk-confirm-button"))
+        check("not the 3 previewed" in driver.find_element(By.ID, "bulk-error").text, "a stale preview revokes nothing")
+        check(api("GET", "/v1/certificates?ca=line-ca&metadata.line=9&status=revoked")[1]["certificates"] == [],
+              "nothing was revoked by the stale confirmation")
+        check(driver.find_element(By.ID, "bulk-count").text.startswith("4 valid"), "the preview shows the four that match now")
+        click(driver, driver.find_element(By.ID, "bulk-confirm-button"))
+        check(driver.find_element(By.ID, "notice").text.startswith("4 certificates"), "the bulk revocation is confirmed")
+        status, page = api("GET", "/v1/certificates?ca=line-ca&metadata.line=9")
+        check({c["status"] for c in page["certificates"]} == {"revoked"} and len(page["certificates"]) == 4,
+              "the API shows all four revoked")
+
         # The approvals queue: two CMP clients wait; one request is approved, the other rejected with a reason.
         status, _ = api("POST", "/v1/enrollment/profiles", {"id": "guarded", "ca": "line-ca", "category": "device",
                                                             "protocols": ["cmp"], "approval": "manual",

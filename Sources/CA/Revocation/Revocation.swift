@@ -77,20 +77,11 @@ extension CertificateAuthority {
 }
 
 extension CertificateAuthority {
-    /// Revokes every valid certificate of `ca` that `query` matches (a production batch that failed
-    /// QA: `metadata: ["batch": "2026-47"]`). The query needs a condition besides the CA, so that a
-    /// mistyped request cannot revoke a whole CA. Revocations commit 1,000 at a time, each with its own
-    /// audit entry; returns the serials revoked (hex).
-    public func revokeAll(
-        ca: String,
-        matching query: CertificateQuery,
-        reason: CRLReason,
-        invalidityDate: Date? = nil,
-        requester: Requester
-    ) async throws(CAError) -> [String] {
-        guard reason != .removeFromCRL else {
-            throw CAError(.invalidInput, "removeFromCRL is not a revocation reason; it only appears in delta CRLs")
-        }
+    /// The valid certificates of `ca` that a bulk revocation with `query` would revoke now, with the
+    /// same refusals as `revokeAll` (the console shows them before an officer confirms).
+    public func bulkRevocationMatches(ca: String, matching query: CertificateQuery) async throws(CAError)
+        -> [CertificateRecord]
+    {
         var narrowed = query
         narrowed.ca = nil
         narrowed.status = nil
@@ -108,7 +99,32 @@ extension CertificateAuthority {
         }
         narrowed.ca = ca
         narrowed.status = .valid
-        let matches = try await CertificateSearch(store: store).all(narrowed)
+        return try await CertificateSearch(store: store).all(narrowed)
+    }
+
+    /// Revokes every valid certificate of `ca` that `query` matches (a production batch that failed
+    /// QA: `metadata: ["batch": "2026-47"]`). The query needs a condition besides the CA, so that a
+    /// mistyped request cannot revoke a whole CA. With `expected`, nothing is revoked unless exactly
+    /// that many match (what a preview showed). Revocations commit 1,000 at a time, each with its own
+    /// audit entry; returns the serials revoked (hex).
+    public func revokeAll(
+        ca: String,
+        matching query: CertificateQuery,
+        reason: CRLReason,
+        invalidityDate: Date? = nil,
+        expected: Int? = nil,
+        requester: Requester
+    ) async throws(CAError) -> [String] {
+        guard reason != .removeFromCRL else {
+            throw CAError(.invalidInput, "removeFromCRL is not a revocation reason; it only appears in delta CRLs")
+        }
+        let matches = try await bulkRevocationMatches(ca: ca, matching: query)
+        if let expected, matches.count != expected {
+            throw CAError(
+                .conflict,
+                "\(matches.count) certificates match now, not the \(expected) previewed; nothing was revoked"
+            )
+        }
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let invalidSince = invalidityDate.map { Int64($0.timeIntervalSince1970 * 1e9) }
         var revoked: [String] = []
@@ -165,7 +181,8 @@ extension CertificateAuthority {
     public func updateMetadata(ca: String, serial: String, changes: [String: String?], requester: Requester)
         async throws(CAError) -> CertificateRecord
     {
-        try Self.validate(metadata: changes.compactMapValues { $0 })
+        // Keys removed are checked too: a malformed one is a mistake, not a no-op.
+        try Self.validate(metadata: changes.mapValues { $0 ?? "" })
         let record = try await certificate(ca: ca, serial: serial)
         do {
             return try await store.write { txn in

@@ -18,6 +18,7 @@ struct ConsoleCertificateRoutes {
         group.get("cas/:ca/certificates/:serial", use: show)
         group.get("cas/:ca/certificates/:serial/certificate.pem", use: download)
         group.post("cas/:ca/certificates/:serial/revoke", use: revoke)
+        ConsoleCertificateActions(site: site, authority: authority, routes: self).add(to: group)
     }
 
     /// The search form; with any filter given, the first (or `cursor`'s) page of matches.
@@ -39,6 +40,9 @@ struct ConsoleCertificateRoutes {
                 ["value": $0, "label": words[$0] ?? $0, "selected": $0 == form["status"]] as [String: Any]
             },
         ]
+        if let count = parameters.get("revokedCount").flatMap(Int.init) {
+            values["notice"] = ConsolePages.fill(words["bulkDone"] ?? "", ["count": String(count)])
+        }
         guard !form.isEmpty else {
             return site.page(
                 .certificates,
@@ -79,6 +83,12 @@ struct ConsoleCertificateRoutes {
             values["searched"] = true
             values["results"] = rows
             values["hasResults"] = !rows.isEmpty
+            let filters = form.filter { $0.key != "cursor" }
+            values["csvHref"] = "/ui/certificates/report.csv?" + Self.queryString(filters)
+            let role = context.credential?.role
+            if role == .admin || role == .officer, query.ca != nil {
+                values["bulkHref"] = "/ui/certificates/revoke?" + Self.queryString(filters)
+            }
             if let next = page.next {
                 var items = form.filter { $0.key != "cursor" }
                 items["cursor"] = next.cursorText
@@ -110,10 +120,17 @@ struct ConsoleCertificateRoutes {
 
     @Sendable func show(_ request: Request, context: CustosRequestContext) async throws -> Response {
         let record = try await certificate(context)
-        let notice =
-            request.uri.queryParameters.get("revoked") != nil
-            ? ConsoleText.words(ConsoleSite.language(request))["revokeDone"] : nil
-        return try await detail(record, request, context, notice: notice, error: nil, status: .ok)
+        let parameters = request.uri.queryParameters
+        let words = ConsoleText.words(ConsoleSite.language(request))
+        var values: [String: Any] = [:]
+        if parameters.get("revoked") != nil {
+            values["notice"] = words["revokeDone"]
+        } else if parameters.get("metadata") != nil {
+            values["notice"] = words["metadataDone"]
+        } else if let renewed = parameters.get("renewed"), SerialNumbers.bytes(hex: renewed) != nil {
+            values["notice"] = ConsolePages.fill(words["renewDone"] ?? "", ["serial": renewed])
+        }
+        return try await detail(record, request, context, values: values, status: .ok)
     }
 
     @Sendable func download(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -147,25 +164,25 @@ struct ConsoleCertificateRoutes {
                 record,
                 request,
                 context,
-                notice: nil,
-                error: apiError.message,
+                values: ["error": apiError.message],
                 status: apiError.status
             )
         }
         return ConsoleSite.redirect(Self.href(record) + "?revoked=1")
     }
 
-    private func certificate(_ context: CustosRequestContext) async throws -> CertificateRecord {
+    func certificate(_ context: CustosRequestContext) async throws -> CertificateRecord {
         let ca = try await context.ca(authority)
         return try await authority.certificate(ca: ca, serial: try context.parameters.require("serial"))
     }
 
-    private func detail(
+    /// The certificate's page as it is stored now; `values` adds notices, errors and what a refused form
+    /// held.
+    func detail(
         _ record: CertificateRecord,
         _ request: Request,
         _ context: CustosRequestContext,
-        notice: String?,
-        error: String?,
+        values extra: [String: Any],
         status: HTTPResponse.Status
     ) async throws -> Response {
         let words = ConsoleText.words(ConsoleSite.language(request))
@@ -191,13 +208,16 @@ struct ConsoleCertificateRoutes {
             details["reason"] = CRLReason(rawValue: revocation.reason)?.description ?? String(revocation.reason)
         }
         let role = context.credential?.role
+        let mayChange = role == .admin || role == .officer
         var values: [String: Any] = [
             "cert": details,
-            "canRevoke": (role == .admin || role == .officer) && certificate.status == .valid,
+            "canRevoke": mayChange && certificate.status == .valid,
+            "canChange": mayChange,
+            // A revoked certificate is renewed through a new request, not from itself.
+            "canRenew": mayChange && certificate.status == .valid,
             "reasons": CRLReason.allCases.filter { $0 != .removeFromCRL }.map(\.description),
         ]
-        if let notice { values["notice"] = notice }
-        if let error { values["error"] = error }
+        values.merge(extra) { $1 }
         return site.page(
             .certificate,
             request,

@@ -38,6 +38,7 @@ struct ConsoleDashboard {
                 "barY": index * 30 + 2,
                 "textY": index * 30 + 17,
                 "valueX": 176 + width,
+                "days": entry.0,
             ]
         }
 
@@ -65,6 +66,8 @@ struct ConsoleDashboard {
         let statistics = pool.statistics
         var values: [String: Any] = [
             "expiring": expiring,
+            // A tenant's credential reports one CA at a time (the API's rule), from the search page.
+            "expiringReports": credential?.tenant == nil,
             "chartHeight": overview.horizons.count * 30,
             "counted": ConsoleSite.time(overview.counted),
             "counts": countRows,

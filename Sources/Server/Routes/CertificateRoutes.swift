@@ -90,6 +90,13 @@ struct CertificateRoutes {
 
     /// A credential limited to a tenant searches and reports one CA of its tenant at a time.
     func requireTenant(_ context: CustosRequestContext, ca: String?) async throws {
+        try await Self.requireTenant(context, ca: ca, authority: authority)
+    }
+
+    /// A credential limited to a tenant names one CA of its tenant (the console's reports too).
+    static func requireTenant(_ context: CustosRequestContext, ca: String?, authority: CertificateAuthority)
+        async throws
+    {
         guard let limit = context.tenantLimit else { return }
         guard let ca else {
             throw APIError.forbidden("this credential is limited to tenant \"\(limit)\": name one of its CAs with ca=")
