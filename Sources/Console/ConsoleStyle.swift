@@ -58,5 +58,8 @@ public enum ConsoleStyle {
         form.inline button { margin: 0; }
         .tabs ul { display: flex; gap: 16px; list-style: none; padding: 0; }
         .tabs a[aria-current="page"] { font-weight: 700; }
+        textarea.mono { max-width: 60rem; }
+        pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 8px 0; }
+        details summary { cursor: pointer; margin: 12px 0 4px; }
         """
 }

@@ -5,6 +5,7 @@ enum ConsoleTemplates {
         "layout": layout, "signin": signin, "dashboard": dashboard, "cas": cas, "ca": ca,
         "certificates": certificates, "certificate": certificate, "error": error, "audit": audit,
         "requests": requests, "portalSignin": portalSignin, "portal": portal, "bulkRevoke": bulkRevoke,
+        "listing": listing, "record": record, "policy": policy, "secret": secret, "credentials": credentials,
     ]
 
     static let layout = """

@@ -232,6 +232,86 @@ public enum ConsoleText {
         "portalPending": (
             "Your request waits for an officer's approval.", "Ihre Anfrage wartet auf die Freigabe."
         ),
+        // Administration: policies, profiles, keys, the vault, credentials.
+        "yes": ("yes", "ja"),
+        "no": ("no", "nein"),
+        "active": ("active", "aktiv"),
+        "archived": ("archived", "archiviert"),
+        "show": ("Show", "Anzeigen"),
+        "expertView": ("Expert view (the API's JSON)", "Expertenansicht (JSON der API)"),
+        "description": ("Description", "Beschreibung"),
+        "policies": ("Policies", "Richtlinien"),
+        "allCAs": ("every CA (*)", "jede CA (*)"),
+        "rules": ("Rules", "Regeln"),
+        "policyOwn": ("This CA's own policy.", "Die eigene Richtlinie dieser CA."),
+        "policyShared": (
+            "The policy for every CA (this CA has none of its own).",
+            "Die Richtlinie für jede CA (diese CA hat keine eigene)."
+        ),
+        "policyBuiltIn": (
+            "The built-in policy of the category (none is stored).",
+            "Die eingebaute Richtlinie der Kategorie (keine gespeichert)."
+        ),
+        "editPolicy": ("Change the policy", "Richtlinie ändern"),
+        "policyJSON": ("Policy (JSON)", "Richtlinie (JSON)"),
+        "policyHint": (
+            "Saved for the CA and category chosen above; every field is required, as in PUT /v1/cas/{ca}/policies/{category}.",
+            "Gespeichert für die oben gewählte CA und Kategorie; jedes Feld ist nötig, wie bei PUT /v1/cas/{ca}/policies/{category}."
+        ),
+        "policySaved": ("The policy is saved.", "Die Richtlinie ist gespeichert."),
+        "rule.validityDays": ("Validity, default / longest (days)", "Gültigkeit, Vorgabe / längste (Tage)"),
+        "rule.keyAlgorithms": ("Key algorithms", "Schlüsselalgorithmen"),
+        "rule.requiredSubject": ("Subject attributes required", "Pflichtattribute des Antragstellers"),
+        "rule.allowedSubject": ("Subject attributes allowed", "Erlaubte Attribute des Antragstellers"),
+        "rule.sanTypes": ("Alternative names allowed", "Erlaubte alternative Namen"),
+        "rule.requireSAN": ("An alternative name required", "Alternativer Name nötig"),
+        "rule.commonNameInSAN": ("CN among the alternative names", "CN unter den alternativen Namen"),
+        "rule.keyReuse": ("Renewal may reuse the key", "Erneuerung darf den Schlüssel weiterverwenden"),
+        "rule.extendedKeyUsage": ("Extended key usage", "Erweiterte Schlüsselverwendung"),
+        "rule.categoryDefault": ("the category's", "die der Kategorie"),
+        "profiles": ("Enrollment profiles", "Registrierungsprofile"),
+        "profilesIntro": (
+            "How devices and people enroll: protocol, CA, authentication and approval.",
+            "Wie Geräte und Personen sich registrieren: Protokoll, CA, Anmeldung und Freigabe."
+        ),
+        "protocols": ("Protocols", "Protokolle"),
+        "approvalMode": ("Approval", "Freigabe"),
+        "subjectTemplate": ("Subject template", "Vorlage des Antragstellers"),
+        "endpoints": ("Endpoints", "Endpunkte"),
+        "keys": ("Keys", "Schlüssel"),
+        "key": ("Key", "Schlüssel"),
+        "keyName": ("Name", "Name"),
+        "keyID": ("HSM object ID", "HSM-Objekt-ID"),
+        "hasCertificate": ("Certificate", "Zertifikat"),
+        "signingCredentials": ("Signer credentials that may use it", "Signier-Zugänge, die ihn nutzen dürfen"),
+        "vault": ("Vault", "Tresor"),
+        "namespace": ("Namespace", "Namensraum"),
+        "kekVersion": ("KEK version", "KEK-Version"),
+        "keepVersions": ("Versions kept", "Behaltene Versionen"),
+        "secretPath": ("Secret", "Geheimnis"),
+        "version": ("Version", "Version"),
+        "size": ("Bytes", "Bytes"),
+        "value": ("Value", "Wert"),
+        "reveal": ("Reveal", "Anzeigen"),
+        "valueOfVersion": ("Value of version", "Wert der Version"),
+        "binaryValue": ("Not text; base64:", "Kein Text; Base64:"),
+        "revealAudited": (
+            "This reading is in the audit log. Leave the page when you are done.",
+            "Dieses Lesen steht im Audit-Protokoll. Verlassen Sie die Seite, wenn Sie fertig sind."
+        ),
+        "backToNamespace": ("Back to the namespace", "Zurück zum Namensraum"),
+        "credentials": ("Credentials", "Zugänge"),
+        "scope": ("Keys or namespaces", "Schlüssel oder Namensräume"),
+        "scopeHint": (
+            "Comma-separated names or prefixes ending in *: keys for signers, namespaces for vault clients.",
+            "Durch Kommas getrennte Namen oder Präfixe mit * am Ende: Schlüssel für Signierer, Namensräume für Tresor-Clients."
+        ),
+        "createCredential": ("Create a credential", "Zugang anlegen"),
+        "credentialCreated": (
+            "The credential is created. Its token is shown this once; hand it over now:",
+            "Der Zugang ist angelegt. Sein Token wird nur dieses eine Mal gezeigt; geben Sie es jetzt weiter:"
+        ),
+        "credentialRevoked": ("The credential is revoked.", "Der Zugang ist widerrufen."),
         // Errors.
         "errorTitle": ("This did not work", "Das hat nicht geklappt"),
         "forbiddenTitle": ("Not allowed", "Nicht erlaubt"),

@@ -135,8 +135,16 @@ public struct CustosAPI: Sendable {
             sessions: ConsoleSessions(credentials: credentials, store: store, idle: configuration.consoleIdleTimeout),
             overTLS: configuration.tls != nil
         )
-        ConsoleRoutes(site: console, authority: authority, enrollment: enrollment, pool: pool, counts: dashboardCounts)
-            .add(to: router)
+        ConsoleRoutes(
+            site: console,
+            authority: authority,
+            enrollment: enrollment,
+            pool: pool,
+            counts: dashboardCounts,
+            signing: signing,
+            credentials: credentials,
+            vault: vault
+        ).add(to: router)
         PortalRoutes(
             site: console,
             sessions: PortalSessions(enrollment: enrollment, store: store, idle: configuration.consoleIdleTimeout),

@@ -407,6 +407,81 @@ def main():
         driver.get(BASE + "/ui/requests?state=rejected")
         check("not on line 7" in driver.find_element(By.ID, "requests").text, "the rejected tab shows the reason")
 
+        # Policies: the rules and where they come from; a broken or inconsistent policy is refused next to
+        # the field and stores nothing; a good one is saved and the API agrees.
+        click(driver, driver.find_element(By.LINK_TEXT, "Policies"))
+        Select(driver.find_element(By.ID, "ca")).select_by_value("line-ca")
+        Select(driver.find_element(By.ID, "category")).select_by_value("device")
+        click(driver, driver.find_element(By.ID, "show-policy"))
+        check("built-in" in driver.find_element(By.ID, "policy-source").text, "the page says the policy is the built-in one")
+        check("Key algorithms" in driver.find_element(By.ID, "rules").text, "the policy's rules are listed")
+        document = driver.find_element(By.ID, "document")
+        policy = json.loads(document.get_attribute("value"))
+        driver.execute_script("arguments[0].value = arguments[1]", document, '{"validityDays": "many"}')
+        click(driver, driver.find_element(By.ID, "save-policy"))
+        check("validityDays must be an integer" in driver.find_element(By.ID, "document-error").text,
+              "a malformed policy is refused next to the field")
+        check('"many"' in driver.find_element(By.ID, "document").get_attribute("value"), "what was entered stays in the form")
+        wrong = dict(policy, validityDays=policy["maxValidityDays"] + 1)
+        driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.ID, "document"), json.dumps(wrong))
+        click(driver, driver.find_element(By.ID, "save-policy"))
+        check("at most maxValidityDays" in driver.find_element(By.ID, "document-error").text,
+              "an inconsistent policy is refused with the API's message")
+        check("built-in" in driver.find_element(By.ID, "policy-source").text, "the refused policies stored nothing")
+        changed = dict(policy, maxValidityDays=policy["maxValidityDays"] + 1)
+        driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.ID, "document"), json.dumps(changed))
+        click(driver, driver.find_element(By.ID, "save-policy"))
+        check("saved" in driver.find_element(By.ID, "notice").text and "own" in driver.find_element(By.ID, "policy-source").text,
+              "the policy is saved as the CA's own")
+        status, stored = api("GET", "/v1/cas/line-ca/policies/device")
+        check(stored["maxValidityDays"] == policy["maxValidityDays"] + 1, "the API shows the saved policy")
+        shot(driver, "policies")
+
+        # Enrollment profiles, keys with the signers that may use them.
+        click(driver, driver.find_element(By.LINK_TEXT, "Enrollment profiles"))
+        click(driver, driver.find_element(By.LINK_TEXT, "guarded"))
+        check("/.well-known/cmp/p/guarded" in driver.find_element(By.ID, "record").text, "a profile's page shows its endpoint")
+        check('"approval" : "manual"' in driver.find_element(By.ID, "record-json").get_attribute("textContent")
+              or '"approval": "manual"' in driver.find_element(By.ID, "record-json").get_attribute("textContent"),
+              "the expert view shows the API's JSON")
+        check(api("POST", "/v1/keys", {"name": "line-1", "algorithm": "ec-p256"})[0] == 201, "API makes a signing key")
+        click(driver, driver.find_element(By.LINK_TEXT, "Keys"))
+        click(driver, driver.find_element(By.LINK_TEXT, "line-1"))
+        related = driver.find_element(By.ID, "related").text
+        check("line-*" in related, f"the key's page lists the signer that may use it ({related})")
+
+        # The vault: names and versions; a value only after a click, and that reading is audited.
+        check(api("POST", "/v1/vault", {"name": "plant"})[0] == 201, "API makes a vault namespace")
+        for text in ["first secret", "second <b>secret</b>"]:
+            check(api("PUT", "/v1/vault/plant/secrets/db/password", {"text": text})[0] in (200, 201), "API writes a secret")
+        click(driver, driver.find_element(By.LINK_TEXT, "Vault"))
+        click(driver, driver.find_element(By.LINK_TEXT, "plant"))
+        click(driver, driver.find_element(By.LINK_TEXT, "db/password"))
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#versions tbody tr")) == 2, "both versions are listed")
+        check("first secret" not in driver.page_source and "second" not in driver.page_source, "no value is shown before a click")
+        click(driver, driver.find_element(By.ID, "reveal-1"))
+        check(driver.find_element(By.ID, "secret-value").text == "first secret", "a click reveals the version asked for")
+        click(driver, driver.find_element(By.ID, "reveal-2"))
+        check(driver.find_element(By.ID, "secret-value").text == "second <b>secret</b>", "a value is shown as text, not markup")
+        status, page = api("GET", "/v1/audit?limit=1000")
+        reads = [e for e in page["entries"] if e["action"] == "vault.secret.read"]
+        check(len(reads) == 2 and all(e["actor"].startswith("credential/") for e in reads), "each reveal is in the audit log")
+        shot(driver, "vault")
+
+        # Credentials: one made in the console works through the API until it is revoked there.
+        click(driver, driver.find_element(By.LINK_TEXT, "Credentials"))
+        Select(driver.find_element(By.ID, "role")).select_by_value("signer")
+        click(driver, driver.find_element(By.ID, "create-credential-button"))
+        check("needs keys" in driver.find_element(By.ID, "credential-error").text, "a signer without keys is refused")
+        Select(driver.find_element(By.ID, "role")).select_by_value("officer")
+        click(driver, driver.find_element(By.ID, "create-credential-button"))
+        token = driver.find_element(By.ID, "new-token").text.strip()
+        check(api("GET", "/v1/certificates?ca=line-ca&limit=1", token=token)[0] == 200, "the new officer's token works")
+        row = driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")[-1]
+        click(driver, row.find_element(By.CSS_SELECTOR, "button.danger"))
+        check("revoked" in driver.find_element(By.ID, "notice").text, "the revocation is confirmed")
+        check(api("GET", "/v1/certificates?ca=line-ca&limit=1", token=token)[0] == 401, "the revoked token no longer works")
+
         # The audit log: filtered by action, and the hash chain verified.
         driver.get(BASE + "/ui/audit")
         driver.find_element(By.ID, "action").send_keys("enrollment.")
@@ -457,6 +532,14 @@ def main():
                                     {"reason": "superseded", "csrf": token})
         check(status == 403 and "CSRF" not in body, f"the server refuses an auditor's revocation by role ({status})")
         check(api("GET", f"/v1/cas/line-ca/certificates/{hostile}")[1]["status"] == "valid", "the auditor revoked nothing")
+        # An auditor sees the vault's versions but no value, and the server refuses a reveal posted anyway.
+        driver.get(BASE + "/ui/vault/plant/secret?path=db/password")
+        check(driver.find_elements(By.CSS_SELECTOR, "#versions tbody tr") and not driver.find_elements(By.CSS_SELECTOR, "button.reveal"),
+              "an auditor sees versions without a reveal button")
+        status, body = session_post(driver, "/ui/vault/plant/reveal", {"path": "db/password", "version": "1", "csrf": token})
+        check(status == 403 and "first secret" not in body, f"the server refuses an auditor's reveal ({status})")
+        driver.get(BASE + "/ui/policies?ca=line-ca&category=device")
+        check(not driver.find_elements(By.ID, "policy-form"), "an auditor is offered no policy change")
         time.sleep(IDLE + 2)
         driver.get(BASE + "/ui/")
         check(driver.current_url.endswith("/ui/signin?expired=1"), "an idle session ends")

@@ -5,7 +5,9 @@ import Testing
 /// The web console in a real browser: `Tests/Browser/console_test.py` drives headless Chromium through
 /// Selenium (Debian's chromium, chromium-driver and python3-selenium) against `custos serve`: sign-in and
 /// its failure, the dashboard's counts, expiry chart, CRLs and audit events, the CA tree and downloads,
-/// a metadata search, markup in stored values shown as text, revocation by form, a forged form without
+/// a metadata search, markup in stored values shown as text, revocation by form, metadata, renewal, CSV
+/// reports, bulk revocation after a preview, policies, profiles, keys, the vault's reveal (audited),
+/// credentials made and revoked, a forged form without
 /// the CSRF token, German, sign-out, a signer refused, an auditor refused a revocation by the server,
 /// and an idle session ending. It saves screenshots of the main pages; with `CUSTOS_UPDATE_SCREENSHOTS`
 /// set it saves them into `docs/screenshots/` for the operator guide.
@@ -47,6 +49,7 @@ import Testing
         #expect(result.stdout.contains("all console checks passed"), "\(result.stdout)")
         for page in [
             "signin", "dashboard", "certificates", "certificate", "dashboard-de", "requests", "audit", "portal",
+            "bulk-revocation", "policies", "vault",
         ] {
             let png = try Data(contentsOf: URL(fileURLWithPath: "\(shots)/console-\(page).png"))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000, "screenshot \(page)")

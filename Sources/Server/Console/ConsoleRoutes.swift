@@ -5,6 +5,8 @@ import Enrollment
 import HSM
 import Hummingbird
 import MetadataStore
+import Signing
+import Vault
 
 /// `/ui/`: the web console's sign-in and sign-out, language choice, stylesheet and dashboard; the CA and
 /// certificate pages add themselves to the same signed-in group.
@@ -14,6 +16,9 @@ struct ConsoleRoutes {
     let enrollment: EnrollmentService
     let pool: SessionPool
     let counts: CertificateCounts
+    let signing: SigningService
+    let credentials: Credentials
+    let vault: Vault
 
     func add(to router: Router<CustosRequestContext>) {
         router.get("ui/console.css") { _, _ in
@@ -33,6 +38,11 @@ struct ConsoleRoutes {
         ConsoleCertificateRoutes(site: site, authority: authority).add(to: group)
         ConsoleRequestRoutes(site: site, enrollment: enrollment).add(to: group)
         ConsoleAuditRoutes(site: site, store: authority.store).add(to: group)
+        ConsolePolicyRoutes(site: site, authority: authority).add(to: group)
+        ConsoleProfileRoutes(site: site, enrollment: enrollment).add(to: group)
+        ConsoleKeyRoutes(site: site, signing: signing, credentials: credentials).add(to: group)
+        ConsoleVaultRoutes(site: site, vault: vault).add(to: group)
+        ConsoleCredentialRoutes(site: site, credentials: credentials).add(to: group)
     }
 
     @Sendable func signInPage(_ request: Request, context: CustosRequestContext) async throws -> Response {

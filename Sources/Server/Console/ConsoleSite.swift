@@ -49,7 +49,10 @@ struct ConsoleSite: Sendable {
                 ("/ui/", "dashboard"), ("/ui/cas", "cas"), ("/ui/certificates", "certificates"),
                 ("/ui/requests", "requests"),
             ]
-            if credential.role == .admin || credential.role == .auditor { pages.append(("/ui/audit", "audit")) }
+            pages += [("/ui/policies", "policies"), ("/ui/profiles", "profiles"), ("/ui/keys", "keys")]
+            if credential.role == .admin || credential.role == .auditor {
+                pages += [("/ui/vault", "vault"), ("/ui/credentials", "credentials"), ("/ui/audit", "audit")]
+            }
             let navigation: [ConsoleFrame.Link] =
                 Self.roles.contains(credential.role)
                 ? pages.map { ConsoleFrame.Link(href: $0.0, label: $0.1, current: $0.1 == current) } : []

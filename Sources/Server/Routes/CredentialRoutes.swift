@@ -21,34 +21,43 @@ struct CredentialRoutes {
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin)
         let body = try await JSONBody.decode(CreateCredentialBody.self, from: request, limit: maxBodyBytes)
-        guard let role = CredentialRecord.Role(rawValue: body.role) else {
+        let (role, patterns) = try Self.scope(role: body.role, keys: body.keys, namespaces: body.namespaces)
+        let (record, secret) = try await credentials.create(
+            role: role,
+            keyPatterns: patterns,
+            tenant: body.tenant,
+            requester: context.requester
+        )
+        return try JSONResponse(status: .created, body: CredentialView(record, token: secret)).makeResponse()
+    }
+
+    /// The role asked for and the patterns it keeps (keys for signers, namespaces for vault clients),
+    /// refused when they do not fit together.
+    static func scope(role name: String, keys: [String]?, namespaces: [String]?) throws(APIError)
+        -> (CredentialRecord.Role, [String])
+    {
+        guard let role = CredentialRecord.Role(rawValue: name) else {
             throw APIError.badRequest(
                 "invalid_input",
-                "unknown role \"\(body.role)\"; one of admin, officer, signer, auditor, vault"
+                "unknown role \"\(name)\"; one of admin, officer, signer, auditor, vault"
             )
         }
-        if role == .signer && (body.keys ?? []).isEmpty {
+        if role == .signer && (keys ?? []).isEmpty {
             throw APIError.badRequest(
                 "invalid_input",
                 "a signer credential needs keys: names or prefixes ending in *"
             )
         }
-        if role == .vault && (body.namespaces ?? []).isEmpty {
+        if role == .vault && (namespaces ?? []).isEmpty {
             throw APIError.badRequest(
                 "invalid_input",
                 "a vault credential needs namespaces: names or prefixes ending in *"
             )
         }
-        if role != .vault && body.namespaces != nil {
+        if role != .vault && namespaces != nil {
             throw APIError.badRequest("invalid_input", "namespaces apply to the vault role only")
         }
-        let (record, secret) = try await credentials.create(
-            role: role,
-            keyPatterns: role == .vault ? body.namespaces ?? [] : body.keys ?? [],
-            tenant: body.tenant,
-            requester: context.requester
-        )
-        return try JSONResponse(status: .created, body: CredentialView(record, token: secret)).makeResponse()
+        return (role, role == .vault ? namespaces ?? [] : keys ?? [])
     }
 
     @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {

@@ -126,7 +126,7 @@ struct EnrollmentProfileRoutes {
         return profile
     }
 
-    private func requireTenant(of profile: EnrollmentProfile, _ context: CustosRequestContext) async throws {
+    func requireTenant(of profile: EnrollmentProfile, _ context: CustosRequestContext) async throws {
         guard context.tenantLimit != nil else { return }
         try await context.requireTenant(try enrollment.authority.authority(profile.ca).record.tenant)
     }
