@@ -4,7 +4,7 @@ import Mustache
 /// A page of the console and the template that renders it.
 public enum ConsolePage: String, Sendable, CaseIterable {
     case signin, dashboard, cas, ca, certificates, certificate, error, audit, requests, portalSignin, portal
-    case bulkRevoke, listing, record, policy, secret, credentials
+    case bulkRevoke, listing, record, policy, secret, credentials, newRequest
 }
 
 /// The frame around every page: its title, the language, who is signed in and the navigation their role

@@ -5,7 +5,8 @@ enum ConsoleTemplates {
         "layout": layout, "signin": signin, "dashboard": dashboard, "cas": cas, "ca": ca,
         "certificates": certificates, "certificate": certificate, "error": error, "audit": audit,
         "requests": requests, "portalSignin": portalSignin, "portal": portal, "bulkRevoke": bulkRevoke,
-        "listing": listing, "record": record, "policy": policy, "secret": secret, "credentials": credentials,
+        "listing": listing, "record": record, "newRequest": newRequest, "policy": policy, "secret": secret,
+        "credentials": credentials,
     ]
 
     static let layout = """
@@ -214,8 +215,28 @@ enum ConsoleTemplates {
         {{#olderHref}}<p><a href="{{olderHref}}" rel="next" id="older">{{t.olderEntries}}</a></p>{{/olderHref}}
         """
 
+    static let newRequest = """
+        <h1>{{t.newRequest}}</h1>
+        <p class="hint">{{t.newRequestIntro}}</p>
+        {{#hasProfiles}}
+        <form method="post" action="/ui/requests/new" class="panel" id="new-request">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="profile">{{t.profile}}</label><select id="profile" name="profile">{{#profiles}}\
+        <option value="{{id}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/profiles}}</select>
+        <label for="csr">{{t.csr}}</label>
+        <textarea id="csr" name="csr" rows="10" class="mono" \
+        aria-describedby="csr-hint{{#error}} request-error{{/error}}"{{#error}} aria-invalid="true"{{/error}}>{{form.csr}}</textarea>
+        <p class="hint" id="csr-hint">{{t.csrPasteHint}}</p>
+        {{#error}}<p class="field-error" role="alert" id="request-error">{{error}}</p>{{/error}}
+        <button type="submit" id="submit-request">{{t.sendRequest}}</button>
+        </form>
+        {{/hasProfiles}}
+        {{^hasProfiles}}<p id="no-profiles">{{t.noConsoleProfiles}}</p>{{/hasProfiles}}
+        """
+
     static let requests = """
         <h1>{{t.requests}}</h1>
+        {{#canRequest}}<p><a href="/ui/requests/new" id="new-request-link">{{t.newRequest}}</a></p>{{/canRequest}}
         <nav aria-label="{{t.requests}}" class="tabs"><ul>\
         {{#states}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a></li>{{/states}}\
         </ul></nav>
@@ -226,9 +247,10 @@ enum ConsoleTemplates {
         <th scope="col">{{t.client}}</th><th scope="col">{{t.subject}}</th><th scope="col">{{t.decision}}</th></tr></thead>
         <tbody>{{/hasRequests}}{{#requests}}<tr id="request-{{id}}"><td>{{created}}</td><td>{{profile}}</td><td>{{protocol}}</td>\
         <td>{{client}}</td><td>{{subject}}</td><td>\
-        {{#canDecide}}<form method="post" action="/ui/requests/{{id}}/approve" class="inline">\
+        {{#canDecide}}{{#own}}<span class="hint own">{{t.awaitingOtherOfficer}}</span>{{/own}}\
+        {{^own}}<form method="post" action="/ui/requests/{{id}}/approve" class="inline">\
         <input type="hidden" name="csrf" value="{{csrf}}">\
-        <button type="submit" class="approve" aria-label="{{t.approve}} {{subject}}">{{t.approve}}</button></form>\
+        <button type="submit" class="approve" aria-label="{{t.approve}} {{subject}}">{{t.approve}}</button></form>{{/own}}\
         <form method="post" action="/ui/requests/{{id}}/reject" class="inline">\
         <input type="hidden" name="csrf" value="{{csrf}}">\
         <label for="reason-{{id}}">{{t.reason}}</label><input id="reason-{{id}}" name="reason" maxlength="512">\

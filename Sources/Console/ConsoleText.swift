@@ -183,6 +183,26 @@ public enum ConsoleText {
             "Die Anfrage ist freigegeben und ihr Zertifikat ausgestellt."
         ),
         "requestRejected": ("The request is rejected.", "Die Anfrage ist abgelehnt."),
+        "newRequest": ("Request a certificate for someone", "Ein Zertifikat für jemanden beantragen"),
+        "newRequestIntro": (
+            "Through a profile that offers the console. With manual approval another officer approves it.",
+            "Über ein Profil, das die Konsole anbietet. Bei manueller Freigabe gibt ein anderer Beauftragter frei."
+        ),
+        "csrPasteHint": (
+            "The PKCS#10 request the key's holder made (PEM).",
+            "Die PKCS#10-Anfrage, die der Inhaber des Schlüssels erstellt hat (PEM)."
+        ),
+        "noConsoleProfiles": (
+            "No profile offers the console; add console to a profile's protocols.",
+            "Kein Profil bietet die Konsole an; ergänzen Sie console in den Protokollen eines Profils."
+        ),
+        "requestSubmitted": (
+            "Your request waits for another officer's approval.",
+            "Ihre Anfrage wartet auf die Freigabe durch einen anderen Beauftragten."
+        ),
+        "awaitingOtherOfficer": (
+            "your request: another officer approves it", "Ihre Anfrage: ein anderer Beauftragter gibt frei"
+        ),
         "awaitingUpstream": ("waiting for the upstream CA", "wartet auf die übergeordnete CA"),
         // The self-service portal.
         "portalTitle": ("Certificate self-service", "Zertifikats-Selbstbedienung"),

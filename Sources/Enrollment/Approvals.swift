@@ -35,6 +35,13 @@ extension EnrollmentService {
         guard request.state == .pending else {
             throw EnrollmentError(.alreadyDecided, "request \(id) is \(request.state.rawValue) already")
         }
+        // Four eyes: an officer's own request (made in the console) is approved by someone else.
+        guard request.client != requester.actor else {
+            throw EnrollmentError(
+                .forbidden,
+                "request \(id) was made by \(requester.actor); another officer must approve it (four eyes)"
+            )
+        }
         return try await issue(held: request, requester: requester, action: "enrollment.approve")
     }
 
@@ -56,7 +63,8 @@ extension EnrollmentService {
         }
         var metadata = [Self.profileMetadataKey: profile.id, Self.protocolMetadataKey: request.protocolName]
         if let renews = request.renews { metadata[CertificateAuthority.renewedFromMetadataKey] = renews }
-        if request.protocolName == EnrollmentProfile.EnrollmentProtocol.portal.rawValue {
+        // Who asked, for people (portal) and officers (console); devices are named by their certificates.
+        if [.portal, .console].map(\EnrollmentProfile.EnrollmentProtocol.rawValue).contains(request.protocolName) {
             metadata[Self.clientMetadataKey] = request.client
         }
         let decided = Self.now()

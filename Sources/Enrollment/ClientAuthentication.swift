@@ -15,17 +15,22 @@ public struct ClientCredentials: Sendable {
     public var certificateChain: [Certificate]
     /// A secret whose MAC over the request the protocol checked (CMP's MAC-based protection).
     public var macSecret: EnrollmentSecretRecord?
+    /// A Custos credential the server authenticated (`credential/<id>`): an officer requesting a
+    /// certificate in the console on someone's behalf.
+    public var officer: String?
 
     public init(
         username: String? = nil,
         password: String? = nil,
         certificateChain: [Certificate] = [],
-        macSecret: EnrollmentSecretRecord? = nil
+        macSecret: EnrollmentSecretRecord? = nil,
+        officer: String? = nil
     ) {
         self.username = username
         self.password = password
         self.certificateChain = certificateChain
         self.macSecret = macSecret
+        self.officer = officer
     }
 }
 
@@ -39,6 +44,8 @@ public enum ClientIdentity: Sendable {
     case anchoredCertificate(Certificate)
     /// A TLS client certificate the profile's CA issued, valid and not revoked.
     case issuedCertificate(CertificateRecord)
+    /// An officer's credential (`credential/<id>`), signed in to the console.
+    case officer(String)
 
     /// How the audit log and the request records name the client.
     public var name: String {
@@ -48,6 +55,7 @@ public enum ClientIdentity: Sendable {
         case .anchoredCertificate(let certificate):
             "certificate/\(DistinguishedNameText.format(certificate.subject))"
         case .issuedCertificate(let record): "certificate/\(record.issuer)/\(Hex.encode(record.serial))"
+        case .officer(let actor): actor
         }
     }
 }
@@ -58,6 +66,7 @@ extension EnrollmentService {
     func authenticate(_ credentials: ClientCredentials, for profile: EnrollmentProfile, now: Date = Date())
         async throws(EnrollmentError) -> ClientIdentity
     {
+        if let officer = credentials.officer { return .officer(officer) }
         if let secret = credentials.macSecret {
             return try secretIdentity(secret, user: credentials.username ?? "", profile, now: now)
         }

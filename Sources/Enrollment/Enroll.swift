@@ -29,6 +29,10 @@ extension EnrollmentService {
         var client = "anonymous"
         do throws(EnrollmentError) {
             let profile = try await profile(request.profile)
+            // Only the console vouches for an officer; no client protocol may claim one.
+            guard request.credentials.officer == nil || request.protocolName == .console else {
+                throw EnrollmentError(.unauthenticated, "an officer's identity is accepted from the console only")
+            }
             guard profile.protocols.contains(request.protocolName) else {
                 throw EnrollmentError(
                     .unknownProfile,
@@ -131,7 +135,7 @@ extension EnrollmentService {
             Self.profileMetadataKey: profile.id, Self.protocolMetadataKey: request.protocolName.rawValue,
         ]
         if let renewed { metadata[CertificateAuthority.renewedFromMetadataKey] = Hex.encode(renewed.serial) }
-        if request.protocolName == .portal { metadata[Self.clientMetadataKey] = identity.name }
+        if [.portal, .console].contains(request.protocolName) { metadata[Self.clientMetadataKey] = identity.name }
         do {
             let issued = try await authority.issue(
                 ca: profile.ca,

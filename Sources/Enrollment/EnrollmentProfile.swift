@@ -37,8 +37,10 @@ public struct EnrollmentProfile: Codable, Sendable, Hashable {
     public var whenUpstreamUnavailable: UpstreamUnavailable?
 
     public enum EnrollmentProtocol: String, Codable, Sendable, Hashable, CaseIterable {
-        /// `portal`: people request certificates in the self-service portal (`/portal/`).
-        case est, scep, acme, cmp, portal
+        /// `portal`: people request certificates in the self-service portal (`/portal/`); `console`:
+        /// officers request them in the web console for someone else (with manual approval, another
+        /// officer approves).
+        case est, scep, acme, cmp, portal, console
     }
 
     public enum Approval: String, Codable, Sendable, Hashable {

@@ -30,7 +30,7 @@ extension EnrollmentService {
                 guard let shared = try? await store.read({ try $0.enrollmentSecrets(profile: id, kind: .shared) }).first
                 else { throw EnrollmentError(.unauthenticated, "the password is not one profile \(id) accepts") }
                 secret = shared
-            case .anchoredCertificate, .issuedCertificate:
+            case .anchoredCertificate, .issuedCertificate, .officer:
                 throw EnrollmentError(.unauthenticated, "the portal signs in with a password")
             }
             try await audit(

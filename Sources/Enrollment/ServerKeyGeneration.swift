@@ -84,7 +84,7 @@ extension EnrollmentService {
                 names: (try? CertificateAuthority.requestedAlternativeNames(csr)) ?? [],
                 certified: certified ?? csr.subject
             )
-        case .sharedPassword, .oneTimePassword: break
+        case .sharedPassword, .oneTimePassword, .officer: break
         }
         let subject = try profile.subjectTemplate.map { text throws(EnrollmentError) in
             try SubjectTemplate(text).subject(for: csr.subject, client: clientSubject)

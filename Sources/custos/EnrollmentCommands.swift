@@ -26,7 +26,7 @@ struct EnrollmentProfileOptions: ParsableArguments {
     @Option(help: "Validity of issued certificates in days (default: the CA policy's).") var validityDays: Int?
     @Option(help: "Subject to certify, e.g. \"CN={SERIALNUMBER},O=Acme\" ({X}: the request's value of X).")
     var subjectTemplate: String?
-    @Option(help: "Protocols, comma-separated: est, scep, acme, cmp, portal.") var protocols = "est,scep"
+    @Option(help: "Protocols, comma-separated: est, scep, acme, cmp, portal, console.") var protocols = "est,scep"
     @Flag(help: "Accept the profile's shared password (make it with `enrollment password`).")
     var sharedPassword = false
     @Flag(help: "Refuse one-time passwords.") var noOneTimePasswords = false

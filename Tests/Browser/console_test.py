@@ -56,19 +56,22 @@ def api(method, path, body=None, token=ADMIN):
 
 
 def issue(ca, common_name, metadata, validity_days=None):
+    body = {"csr": csr_pem(common_name), "category": "device", "metadata": metadata}
+    if validity_days:
+        body["validityDays"] = validity_days
+    status, answer = api("POST", f"/v1/cas/{ca}/certificates", body)
+    check(status == 201, f"API issues {common_name!r} ({status})")
+    return answer["serial"]
+
+
+def csr_pem(common_name):
     key = ec.generate_private_key(ec.SECP256R1())
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
         .sign(key, hashes.SHA256())
     )
-    pem = csr.public_bytes(serialization.Encoding.PEM).decode()
-    body = {"csr": pem, "category": "device", "metadata": metadata}
-    if validity_days:
-        body["validityDays"] = validity_days
-    status, answer = api("POST", f"/v1/cas/{ca}/certificates", body)
-    check(status == 201, f"API issues {common_name!r} ({status})")
-    return answer["serial"]
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def cmp_client(workdir, secret, name):
@@ -407,6 +410,27 @@ def main():
         driver.get(BASE + "/ui/requests?state=rejected")
         check("not on line 7" in driver.find_element(By.ID, "requests").text, "the rejected tab shows the reason")
 
+        # Four eyes: an officer's own request through a console profile waits for another officer.
+        status, _ = api("POST", "/v1/enrollment/profiles", {"id": "witnessed", "ca": "line-ca", "category": "device",
+                                                            "protocols": ["console"], "approval": "manual"})
+        check(status == 201, "API creates a profile offering the console with manual approval")
+        click(driver, driver.find_element(By.ID, "new-request-link"))
+        Select(driver.find_element(By.ID, "profile")).select_by_value("witnessed")
+        driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.ID, "csr"), "not a request")
+        click(driver, driver.find_element(By.ID, "submit-request"))
+        check("not a PEM" in driver.find_element(By.ID, "request-error").text, "a request that is not PEM is refused next to the field")
+        driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.ID, "csr"), csr_pem("witnessed-device"))
+        click(driver, driver.find_element(By.ID, "submit-request"))
+        check("another officer" in driver.find_element(By.ID, "notice").text, "the officer's request is held for another officer")
+        row = next(r for r in driver.find_elements(By.CSS_SELECTOR, "#requests tbody tr") if "witnessed-device" in r.text)
+        check(not row.find_elements(By.CSS_SELECTOR, "button.approve") and row.find_elements(By.CSS_SELECTOR, ".own"),
+              "its requester is offered no approval")
+        witnessed = row.get_attribute("id").removeprefix("request-")
+        csrf = driver.find_element(By.CSS_SELECTOR, "form.signout input[name=csrf]").get_attribute("value")
+        status, body = session_post(driver, f"/ui/requests/{witnessed}/approve", {"csrf": csrf})
+        check(status == 403 and "four eyes" in body, f"the server refuses the requester's own approval ({status})")
+        check(api("GET", f"/v1/enrollment/requests/{witnessed}")[1]["state"] == "pending", "the request is still pending")
+
         # Policies: the rules and where they come from; a broken or inconsistent policy is refused next to
         # the field and stores nothing; a good one is saved and the API agrees.
         click(driver, driver.find_element(By.LINK_TEXT, "Policies"))
@@ -545,6 +569,22 @@ def main():
         check(driver.current_url.endswith("/ui/signin?expired=1"), "an idle session ends")
         check("ended" in driver.find_element(By.ID, "notice").text or "abgelaufen" in driver.find_element(By.ID, "notice").text,
               "the sign-in page says the session ended")
+        # A second officer approves the first one's request; the certificate names who asked.
+        status, second = api("POST", "/v1/credentials", {"role": "officer"})
+        check(status == 201, "API makes a second officer")
+        sign_in(driver, second["token"])
+        driver.get(BASE + "/ui/requests")
+        row = driver.find_element(By.ID, f"request-{witnessed}")
+        click(driver, row.find_element(By.CSS_SELECTOR, "button.approve"))
+        check("approved" in driver.find_element(By.ID, "notice").text, "the second officer's approval is confirmed")
+        status, decided = api("GET", f"/v1/enrollment/requests/{witnessed}")
+        check(decided["state"] == "issued" and decided["decidedBy"] == f"credential/{second['id']}",
+              f"the request is issued, decided by the second officer ({decided})")
+        status, issued = api("GET", f"/v1/cas/line-ca/certificates/{decided['serial']}")
+        check(issued["metadata"].get("enrollment.client", "").startswith("credential/")
+              and issued["metadata"]["enrollment.client"] != decided["decidedBy"],
+              "the certificate names the requesting officer, not the approver")
+        sign_out(driver)
         portal(driver)
     finally:
         driver.quit()
@@ -554,8 +594,8 @@ def main():
     status, page = api("GET", "/v1/audit?limit=1000")
     actions = [(e["action"], e["outcome"].split(":")[0]) for e in page["entries"]]
     check(("console.signin", "failure") in actions, "the failed sign-in is audited")
-    check(actions.count(("console.signin", "success")) == 3, "three sign-ins are audited")
-    check(actions.count(("console.signout", "success")) == 2, "two sign-outs are audited")
+    check(actions.count(("console.signin", "success")) == 4, "four sign-ins are audited")
+    check(actions.count(("console.signout", "success")) == 3, "three sign-outs are audited")
     check(("portal.signin", "failure") in actions and ("portal.signin", "success") in actions,
           "portal sign-ins and their failures are audited")
     print("all console checks passed", flush=True)

@@ -17,6 +17,7 @@ struct ConsoleRequestRoutes {
         group.get("requests", use: list)
         group.post("requests/:request/approve", use: approve)
         group.post("requests/:request/reject", use: reject)
+        ConsoleRequestForm(site: site, enrollment: enrollment).add(to: group)
     }
 
     @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
@@ -25,6 +26,7 @@ struct ConsoleRequestRoutes {
         let notice =
             parameters.get("approved").map { _ in words["requestApproved"] ?? "" }
             ?? parameters.get("rejected").map { _ in words["requestRejected"] ?? "" }
+            ?? parameters.get("submitted").map { _ in words["requestSubmitted"] ?? "" }
         return try await page(request, context, notice: notice, error: nil, status: .ok)
     }
 
@@ -101,6 +103,8 @@ struct ConsoleRequestRoutes {
                 "client": record.client, "created": ConsoleSite.time(nanoseconds: record.created),
                 "subject": EnrollmentService.requestedSubject(of: record) ?? "",
                 "canDecide": canDecide,
+                // Four eyes: an officer's own request is approved by someone else.
+                "own": record.client == context.requester.actor,
             ]
             if let decidedBy = record.decidedBy { row["decidedBy"] = decidedBy }
             if let reason = record.reason { row["reason"] = reason }
@@ -118,6 +122,7 @@ struct ConsoleRequestRoutes {
                 ] as [String: Any]
             },
             "canDecide": canDecide,
+            "canRequest": role == .admin || role == .officer,
         ]
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }

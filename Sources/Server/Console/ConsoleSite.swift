@@ -1,4 +1,5 @@
 import Access
+import Codecs
 import Console
 import Foundation
 import HTTPTypes
@@ -148,6 +149,18 @@ struct ConsoleSite: Sendable {
             httpOnly: true,
             sameSite: .strict
         )
+    }
+
+    /// The DER of a PKCS#10 request pasted as PEM (console and portal forms).
+    static func requestDER(_ text: String, words: [String: String]) throws(APIError) -> [UInt8] {
+        let block: PEM.Block
+        do { block = try PEM.block(text) } catch {
+            throw APIError.badRequest("invalid_input", words["csrNotPEM"] ?? "")
+        }
+        guard block.label == "CERTIFICATE REQUEST" || block.label == "NEW CERTIFICATE REQUEST" else {
+            throw APIError.badRequest("invalid_input", "the request is a \(block.label), not a CERTIFICATE REQUEST")
+        }
+        return block.der
     }
 
     /// A time as the console shows it: `2027-01-31 14:05 UTC`.

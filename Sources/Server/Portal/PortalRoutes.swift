@@ -139,22 +139,9 @@ struct PortalRoutes {
         let text = form["csr"] ?? ""
         let der: [UInt8]
         do {
-            let block = try PEM.block(text)
-            guard block.label == "CERTIFICATE REQUEST" || block.label == "NEW CERTIFICATE REQUEST" else {
-                throw APIError.badRequest("invalid_input", "the request is a \(block.label), not a CERTIFICATE REQUEST")
-            }
-            der = block.der
-        } catch let error as APIError {
-            return try await page(request, context, form: form, notice: nil, error: error.message, status: .badRequest)
+            der = try ConsoleSite.requestDER(text, words: words)
         } catch {
-            return try await page(
-                request,
-                context,
-                form: form,
-                notice: nil,
-                error: words["csrNotPEM"] ?? "",
-                status: .badRequest
-            )
+            return try await page(request, context, form: form, notice: nil, error: error.message, status: .badRequest)
         }
         do {
             let outcome = try await enrollment.enroll(

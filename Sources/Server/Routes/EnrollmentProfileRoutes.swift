@@ -147,7 +147,7 @@ struct EnrollmentProfileRoutes {
                 guard let value = EnrollmentProfile.EnrollmentProtocol(rawValue: name) else {
                     throw APIError.badRequest(
                         "invalid_input",
-                        "unknown protocol \"\(name)\"; est, scep, acme, cmp or portal"
+                        "unknown protocol \"\(name)\"; est, scep, acme, cmp, portal or console"
                     )
                 }
                 protocols.append(value)
