@@ -288,6 +288,8 @@ enum ConsoleTemplates {
         {{#approval}}<p class="hint">{{t.portalNeedsApproval}}</p>{{/approval}}
         <form method="post" action="/portal/request" id="request">
         <input type="hidden" name="csrf" value="{{csrf}}">
+        {{#renewing}}<p class="notice" id="renewing">{{t.portalRenewing}} <span class="mono">{{serial}}</span> ({{subject}})</p>\
+        <input type="hidden" name="renews" value="{{serial}}">{{/renewing}}
         <label for="common-name">{{t.commonName}}</label>\
         <input id="common-name" name="commonName" value="{{form.commonName}}" aria-describedby="cn-hint">
         <p class="hint" id="cn-hint">{{t.commonNameHint}}</p>
@@ -310,7 +312,13 @@ enum ConsoleTemplates {
         <th scope="col">{{t.notAfter}}</th><th scope="col">{{t.downloads}}</th></tr></thead>
         <tbody>{{/hasCertificates}}{{#certificates}}<tr><td class="mono">{{serial}}</td><td>{{subject}}</td>\
         <td><span class="status {{statusClass}}">{{status}}</span></td><td>{{notAfter}}</td>\
-        <td><a href="{{href}}" download>{{t.download}}</a></td></tr>{{/certificates}}
+        <td><a href="{{href}}" download>{{t.download}}</a>\
+        {{#valid}} · <a href="{{renewHref}}" class="renew">{{t.renew}}</a>\
+        <form method="post" action="{{href}}/revoke" class="inline revoke">\
+        <input type="hidden" name="csrf" value="{{csrf}}">\
+        <label for="reason-{{serial}}">{{t.reason}}</label><select id="reason-{{serial}}" name="reason">\
+        {{#reasons}}<option value="{{.}}">{{.}}</option>{{/reasons}}</select>\
+        <button type="submit" class="danger">{{t.revoke}}</button></form>{{/valid}}</td></tr>{{/certificates}}
         {{#hasCertificates}}</tbody></table>{{/hasCertificates}}
         {{^certificates}}<p>{{t.nothingYet}}</p>{{/certificates}}
         <h2>{{t.yourRequests}}</h2>

@@ -332,6 +332,10 @@ public enum ConsoleText {
             "Der Zugang ist angelegt. Sein Token wird nur dieses eine Mal gezeigt; geben Sie es jetzt weiter:"
         ),
         "credentialRevoked": ("The credential is revoked.", "Der Zugang ist widerrufen."),
+        "portalRenewing": (
+            "This request renews your certificate", "Diese Anfrage erneuert Ihr Zertifikat"
+        ),
+        "portalRevoked": ("Your certificate {serial} is revoked.", "Ihr Zertifikat {serial} ist widerrufen."),
         // Errors.
         "errorTitle": ("This did not work", "Das hat nicht geklappt"),
         "forbiddenTitle": ("Not allowed", "Nicht erlaubt"),

@@ -58,6 +58,8 @@ extension EnrollmentService {
         var own: (record: CertificateRecord, certificate: Certificate)?
         if case .issuedCertificate(let record) = identity {
             do { own = (record, try Certificate(derEncoded: record.der)) } catch { throw EnrollmentError.from(error) }
+        } else if request.operation == .reenroll, let record = request.renewing {
+            do { own = (record, try Certificate(derEncoded: record.der)) } catch { throw EnrollmentError.from(error) }
         } else if request.operation == .reenroll {
             throw EnrollmentError(
                 .forbidden,
@@ -109,12 +111,13 @@ extension EnrollmentService {
         if let earlier, earlier.csr == request.csr {
             return try await answer(earlier, profile: profile)
         }
-        if case .oneTimePassword(let secret) = identity, secret.used != nil {
+        // A one-time password gets one certificate; renewing that certificate is not a second one.
+        if case .oneTimePassword(let secret) = identity, secret.used != nil, renewed == nil {
             throw EnrollmentError(.forbidden, "the one-time password \(secret.id) has been used")
         }
         let actor = "\(request.protocolName.rawValue)/\(profile.id)/\(identity.name)"
         let oneTimeSecret: EnrollmentSecretRecord? =
-            if case .oneTimePassword(let secret) = identity { secret } else { nil }
+            if case .oneTimePassword(let secret) = identity, secret.used == nil { secret } else { nil }
         // Held for an officer, or for an upstream CA that could not be reached.
         func held(upstreamError: String? = nil) async throws(EnrollmentError) -> EnrollmentOutcome {
             .pending(
@@ -242,7 +245,7 @@ extension EnrollmentService {
             upstreamError: upstreamError
         )
         let oneTimeSecret: EnrollmentSecretRecord? =
-            if case .oneTimePassword(let secret) = identity { secret } else { nil }
+            if case .oneTimePassword(let secret) = identity, secret.used == nil { secret } else { nil }
         do {
             try await store.write { [alsoWrite = request.alsoWrite] txn in
                 if let oneTimeSecret { try Self.consume(oneTimeSecret, in: txn) }

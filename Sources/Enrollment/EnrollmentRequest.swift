@@ -21,6 +21,9 @@ public struct EnrollmentRequest: Sendable {
     public var credentials: ClientCredentials
     /// A protocol's transaction id (SCEP's transactionID).
     public var transaction: String?
+    /// For a re-enrollment whose client did not present the certificate it renews (the portal): that
+    /// certificate, which the caller found issued to this client under this profile.
+    public var renewing: CertificateRecord?
     /// The HTTP request's id, for the audit log.
     public var requestID: String?
     /// Runs in the transaction that stores the certificate or the held request (a protocol records its

@@ -1,4 +1,6 @@
 import CA
+import Codecs
+public import CustosX509
 import Foundation
 public import MetadataStore
 
@@ -94,6 +96,55 @@ extension EnrollmentService {
                     requests.sorted { $0.created > $1.created }, certificates.sorted { $0.notBefore > $1.notBefore }
                 )
             }
+        } catch {
+            throw EnrollmentError.from(error)
+        }
+    }
+
+    /// A certificate issued to the portal client `client` under `profile` (found by the metadata the
+    /// portal wrote when it was issued), or `unknownRequest` as if it did not exist.
+    public func portalCertificate(profile: String, client: String, ca: String, serial: String)
+        async throws(EnrollmentError) -> CertificateRecord
+    {
+        let record: CertificateRecord
+        do { record = try await authority.certificate(ca: ca, serial: serial) } catch {
+            throw EnrollmentError(.unknownRequest, "you have no certificate \(serial)")
+        }
+        guard record.metadata[Self.clientMetadataKey] == client, record.metadata[Self.profileMetadataKey] == profile
+        else { throw EnrollmentError(.unknownRequest, "you have no certificate \(serial)") }
+        return record
+    }
+
+    /// The reasons a holder may give for revoking their own certificate (RFC 5280 section 5.3.1): those
+    /// about the holder and the key, not the CA's.
+    public static let portalRevocationReasons: [CRLReason] = [
+        .unspecified, .keyCompromise, .affiliationChanged, .superseded, .cessationOfOperation,
+    ]
+
+    /// Revokes a portal client's own certificate; the audit entry names the client.
+    public func portalRevoke(
+        profile: String,
+        client: String,
+        ca: String,
+        serial: String,
+        reason: CRLReason,
+        requestID: String?
+    ) async throws(EnrollmentError) -> CertificateRecord {
+        guard Self.portalRevocationReasons.contains(reason) else {
+            throw EnrollmentError(
+                .invalidInput,
+                "a holder revokes for one of: "
+                    + Self.portalRevocationReasons.map(\.description).joined(separator: ", ")
+            )
+        }
+        let record = try await portalCertificate(profile: profile, client: client, ca: ca, serial: serial)
+        do {
+            return try await authority.revoke(
+                ca: record.issuer,
+                serial: Hex.encode(record.serial),
+                reason: reason,
+                requester: Requester(actor: "portal/\(profile)/\(client)", requestID: requestID)
+            )
         } catch {
             throw EnrollmentError.from(error)
         }

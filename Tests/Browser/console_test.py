@@ -199,6 +199,46 @@ def portal(driver):
     check("has been used" in driver.find_element(By.ID, "request-error").text, "a spent one-time password gets nothing more")
     status, body = session_post(driver, "/portal/request", {"csr": csr_text})
     check(status == 403 and "CSRF" in body, f"a portal form without the CSRF token is refused ({status})")
+
+    # Renewal of one's own certificate with a new browser key: the same name only, and it names the old one.
+    first = format(issued.serial_number, "x")
+    click(driver, driver.find_element(By.CSS_SELECTOR, "#my-certificates a.renew"))
+    check(first in driver.find_element(By.ID, "renewing").text.lower(), "the form says which certificate it renews")
+    field = driver.find_element(By.ID, "common-name")
+    check(field.get_attribute("value") == "portal-person", "the renewal keeps the certificate's name")
+    field.clear()
+    field.send_keys("someone-else")
+    driver.find_element(By.ID, "browser-key").click()
+    WebDriverWait(driver, 30).until(lambda d: "someone" in x509.load_pem_x509_csr(
+        d.find_element(By.ID, "csr").get_attribute("value").encode()).subject.rfc4514_string()
+        if d.find_element(By.ID, "csr").get_attribute("value").startswith("-----BEGIN") else False)
+    click(driver, driver.find_element(By.ID, "request-button"))
+    check("renewalSameSubject" in driver.find_element(By.ID, "request-error").text, "a renewal for another name is refused")
+    field = driver.find_element(By.ID, "common-name")
+    field.clear()
+    field.send_keys("portal-person")
+    driver.execute_script("arguments[0].value = ''", driver.find_element(By.ID, "csr"))
+    driver.find_element(By.ID, "browser-key").click()
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "csr").get_attribute("value").startswith("-----BEGIN"))
+    click(driver, driver.find_element(By.ID, "request-button"))
+    check("issued" in driver.find_element(By.ID, "notice").text, "the renewal is issued with the spent one-time password")
+    renewal = driver.find_element(By.ID, "issued-download").get_attribute("href").rsplit("/", 1)[1]
+    status, renewed = api("GET", f"/v1/cas/line-ca/certificates/{renewal}")
+    check(renewed["metadata"].get("renewed-from") == first, f"the renewal names the certificate it renews ({renewed['metadata']})")
+
+    # Revoking one's own certificate, for a holder's reason only; another's is not found.
+    row = next(r for r in driver.find_elements(By.CSS_SELECTOR, "#my-certificates tbody tr") if first in r.text.lower())
+    reasons = [o.get_attribute("value") for o in row.find_elements(By.CSS_SELECTOR, "select option")]
+    check("caCompromise" not in reasons and "superseded" in reasons, f"a holder is offered a holder's reasons ({reasons})")
+    Select(row.find_element(By.TAG_NAME, "select")).select_by_value("superseded")
+    click(driver, row.find_element(By.CSS_SELECTOR, "button.danger"))
+    check("revoked" in driver.find_element(By.ID, "notice").text, "the portal confirms the revocation")
+    check(api("GET", f"/v1/cas/line-ca/certificates/{first}")[1]["status"] == "revoked", "the API shows it revoked")
+    csrf = driver.find_element(By.CSS_SELECTOR, "form.signout input[name=csrf]").get_attribute("value")
+    other = api("GET", "/v1/certificates?ca=line-ca&q=sensor-2")[1]["certificates"][0]["serial"]
+    status, _ = session_post(driver, f"/portal/certificates/{other}/revoke", {"csrf": csrf, "reason": "superseded"})
+    check(status == 404 and api("GET", f"/v1/cas/line-ca/certificates/{other}")[1]["status"] == "valid",
+          f"another's certificate is not found and stays valid ({status})")
     click(driver, driver.find_element(By.ID, "sign-out"))
     check(driver.current_url.endswith("/portal/signin?out=1"), "the technician signs out")
 

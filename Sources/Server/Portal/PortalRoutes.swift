@@ -29,6 +29,7 @@ struct PortalRoutes {
         group.post("request", use: request)
         group.post("signout", use: signOut)
         group.get("certificates/:serial", use: download)
+        PortalCertificateRoutes(site: site, enrollment: enrollment).add(to: group)
     }
 
     static let signInCookie = "custos_portal_signin"
@@ -144,19 +145,24 @@ struct PortalRoutes {
             return try await page(request, context, form: form, notice: nil, error: error.message, status: .badRequest)
         }
         do {
-            let outcome = try await enrollment.enroll(
-                EnrollmentRequest(
-                    profile: state.session.record.profile,
-                    protocolName: .portal,
-                    operation: .enroll,
-                    csr: der,
-                    credentials: try await enrollment.portalCredentials(
-                        secretID: state.session.record.enrollmentSecretID,
-                        user: state.session.record.user
-                    ),
-                    requestID: context.id
-                )
+            // A renewal names one of the person's own certificates; the request must keep its names.
+            var renewing: CertificateRecord?
+            if let serial = form["renews"], !serial.isEmpty {
+                renewing = try await PortalCertificateRoutes.own(serial, state, enrollment)
+            }
+            var asked = EnrollmentRequest(
+                profile: state.session.record.profile,
+                protocolName: .portal,
+                operation: renewing == nil ? .enroll : .reenroll,
+                csr: der,
+                credentials: try await enrollment.portalCredentials(
+                    secretID: state.session.record.enrollmentSecretID,
+                    user: state.session.record.user
+                ),
+                requestID: context.id
             )
+            asked.renewing = renewing
+            let outcome = try await enrollment.enroll(asked)
             switch outcome {
             case .issued(let record, _):
                 return ConsoleSite.redirect("/portal/?issued=\(Hex.encode(record.serial))")
@@ -214,6 +220,8 @@ struct PortalRoutes {
                 "status": words[status] ?? status, "statusClass": status,
                 "notAfter": ConsoleSite.time(nanoseconds: record.notAfter),
                 "href": "/portal/certificates/\(Hex.encode(record.serial))",
+                "valid": status == "valid",
+                "renewHref": "/portal/?renew=\(Hex.encode(record.serial))#request-title",
             ]
         }
         let requests: [[String: Any]] = history.requests.map { record in
@@ -228,6 +236,7 @@ struct PortalRoutes {
             "profile": profile.id, "description": profile.description ?? "", "approval": profile.approval == .manual,
             "certificates": certificates, "hasCertificates": !certificates.isEmpty,
             "requests": requests, "hasRequests": !requests.isEmpty, "form": form,
+            "reasons": EnrollmentService.portalRevocationReasons.map(\.description),
         ]
         let parameters = request.uri.queryParameters
         if let serial = parameters.get("issued") {
@@ -235,6 +244,17 @@ struct PortalRoutes {
             values["issuedHref"] = "/portal/certificates/\(serial)"
         } else if parameters.get("pending") != nil {
             values["notice"] = words["portalPending"]
+        } else if let serial = parameters.get("revoked") {
+            values["notice"] = ConsolePages.fill(words["portalRevoked"] ?? "", ["serial": serial])
+        }
+        // Renewing one of the person's certificates: the form keeps its name and says so.
+        let renews = parameters.get("renew") ?? form["renews"]
+        if let renews, let record = history.certificates.first(where: { Hex.encode($0.serial) == renews.lowercased() })
+        {
+            values["renewing"] = ["serial": Hex.encode(record.serial), "subject": record.subject]
+            if form["commonName"] == nil {
+                values["form"] = form.merging(["commonName": PortalCertificateRoutes.commonName(record)]) { $1 }
+            }
         }
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
