@@ -37,6 +37,8 @@ public struct CredentialView: APIModel {
     public var tenant: String?
     /// Only in the answer to creation: the bearer secret, shown once.
     public var token: String?
+    /// SHA-256 (hex) of the TLS client certificates that sign in to the web console as this credential.
+    public var certificates: [String]?
 
     public init(
         id: String,
@@ -46,7 +48,8 @@ public struct CredentialView: APIModel {
         created: Date,
         revoked: Bool,
         tenant: String?,
-        token: String?
+        token: String?,
+        certificates: [String]? = nil
     ) {
         self.id = id
         self.role = role
@@ -56,6 +59,7 @@ public struct CredentialView: APIModel {
         self.revoked = revoked
         self.tenant = tenant
         self.token = token
+        self.certificates = certificates
     }
 
     public static let example = CredentialView(
@@ -66,8 +70,20 @@ public struct CredentialView: APIModel {
         created: Date(timeIntervalSince1970: 1_795_000_000),
         revoked: false,
         tenant: "acme",
-        token: "cst_…"
+        token: "cst_…",
+        certificates: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
     )
+}
+
+/// `PUT /v1/credentials/{id}/certificates`: a TLS client certificate (a smartcard's) that signs in to
+/// the web console as the credential.
+public struct BindCertificateBody: APIModel {
+    /// The certificate in PEM.
+    public var certificate: String
+
+    public init(certificate: String) { self.certificate = certificate }
+
+    public static let example = BindCertificateBody(certificate: "-----BEGIN CERTIFICATE-----\n…")
 }
 
 /// `GET /v1/credentials`.

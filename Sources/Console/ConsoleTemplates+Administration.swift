@@ -89,9 +89,14 @@ extension ConsoleTemplates {
         <table id="credentials">
         <thead><tr><th scope="col">ID</th><th scope="col">{{t.role}}</th><th scope="col">{{t.scope}}</th>\
         <th scope="col">{{t.tenant}}</th><th scope="col">{{t.created}}</th><th scope="col">{{t.state}}</th>\
-        {{#canManage}}<th scope="col"></th>{{/canManage}}</tr></thead>
+        <th scope="col">{{t.clientCertificates}}</th>{{#canManage}}<th scope="col"></th>{{/canManage}}</tr></thead>
         <tbody>{{#credentials}}<tr id="credential-{{id}}"><td class="mono">{{id}}</td><td>{{role}}</td><td>{{scope}}</td>\
-        <td>{{tenant}}</td><td>{{created}}</td><td>{{state}}</td>{{#canManage}}<td>{{^revoked}}{{^self}}\
+        <td>{{tenant}}</td><td>{{created}}</td><td>{{state}}</td>\
+        <td class="mono">{{#certificates}}<span class="certificate">{{short}}</span>{{#canManage}}\
+        <form method="post" action="/ui/credentials/{{credential}}/certificates/{{hash}}/unbind" class="inline">\
+        <input type="hidden" name="csrf" value="{{csrf}}">\
+        <button type="submit" class="danger unbind" aria-label="{{t.unbind}} {{short}}">{{t.unbind}}</button></form>\
+        {{/canManage}} {{/certificates}}</td>{{#canManage}}<td>{{^revoked}}{{^self}}\
         <form method="post" action="/ui/credentials/{{id}}/revoke" class="inline">\
         <input type="hidden" name="csrf" value="{{csrf}}">\
         <button type="submit" class="danger" aria-label="{{t.revoke}} {{id}}">{{t.revoke}}</button></form>\
@@ -110,6 +115,17 @@ extension ConsoleTemplates {
         </div>
         {{#error}}<p class="field-error" role="alert" id="credential-error">{{error}}</p>{{/error}}
         <button type="submit" id="create-credential-button">{{t.createCredential}}</button>
+        </form>
+        <h2 id="bind-title">{{t.bindCertificate}}</h2>
+        <form method="post" action="/ui/credentials/certificates" class="panel" id="bind-certificate" aria-labelledby="bind-title">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="bind-credential">{{t.credentials}}</label><select id="bind-credential" name="credential">\
+        {{#credentials}}{{^revoked}}<option value="{{id}}">{{id}} ({{role}})</option>{{/revoked}}{{/credentials}}</select>
+        <label for="bind-pem">{{t.certificatePEMField}}</label>
+        <textarea id="bind-pem" name="certificate" rows="8" class="mono" aria-describedby="bind-hint"></textarea>
+        <p class="hint" id="bind-hint">{{t.bindHint}}</p>
+        {{#bindError}}<p class="field-error" role="alert" id="bind-error">{{bindError}}</p>{{/bindError}}
+        <button type="submit" id="bind-button">{{t.bindCertificate}}</button>
         </form>
         {{/canManage}}
         """

@@ -54,6 +54,12 @@ enum ConsoleTemplates {
         <p class="hint" id="token-hint">{{t.tokenHint}}</p>
         <button type="submit" id="sign-in">{{t.signIn}}</button>
         </form>
+        {{#certificate}}<form method="post" action="/ui/signin" class="panel" id="certificate-signin">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="method" value="certificate">
+        <p>{{t.certificateOffer}} <span class="mono">{{certificate.subject}}</span></p>
+        <button type="submit" id="sign-in-certificate">{{t.signInWithCertificate}}</button>
+        </form>{{/certificate}}
         """
 
     static let dashboard = """

@@ -336,6 +336,29 @@ public enum ConsoleText {
             "This request renews your certificate", "Diese Anfrage erneuert Ihr Zertifikat"
         ),
         "portalRevoked": ("Your certificate {serial} is revoked.", "Ihr Zertifikat {serial} ist widerrufen."),
+        "certificateOffer": (
+            "Your browser presented a certificate that signs in to Custos:",
+            "Ihr Browser hat ein Zertifikat vorgelegt, das bei Custos anmeldet:"
+        ),
+        "signInWithCertificate": ("Sign in with this certificate", "Mit diesem Zertifikat anmelden"),
+        "noClientCertificate": (
+            "This connection presented no client certificate (it needs HTTPS and a certificate in the browser).",
+            "Diese Verbindung hat kein Client-Zertifikat vorgelegt (nötig sind HTTPS und ein Zertifikat im Browser)."
+        ),
+        "certificateSignInFailed": (
+            "This certificate is not bound to a live credential, or it is not valid now.",
+            "Dieses Zertifikat gehört zu keinem gültigen Zugang, oder es ist derzeit nicht gültig."
+        ),
+        "clientCertificates": ("Client certificates (SHA-256)", "Client-Zertifikate (SHA-256)"),
+        "unbind": ("Unbind", "Lösen"),
+        "bindCertificate": ("Bind a client certificate", "Ein Client-Zertifikat binden"),
+        "certificatePEMField": ("Certificate (PEM)", "Zertifikat (PEM)"),
+        "bindHint": (
+            "A smartcard's certificate: whoever presents it over TLS (proving its key) signs in as the credential.",
+            "Das Zertifikat einer Smartcard: wer es über TLS vorlegt (und den Schlüssel beweist), meldet sich als dieser Zugang an."
+        ),
+        "certificateBound": ("The certificate is bound.", "Das Zertifikat ist gebunden."),
+        "certificateUnbound": ("The certificate is unbound.", "Das Zertifikat ist gelöst."),
         // Errors.
         "errorTitle": ("This did not work", "Das hat nicht geklappt"),
         "forbiddenTitle": ("Not allowed", "Nicht erlaubt"),

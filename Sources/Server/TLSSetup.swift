@@ -12,7 +12,8 @@ import X509
 /// Without a client CA, the server still asks for a client certificate and lets the client send none:
 /// EST clients renew with their certificate, and the enrollment profile, not the TLS layer, decides
 /// which issuers it trusts (they change at run time, with the CAs). The handshake proves the client
-/// holds the certificate's key; nothing else takes a client certificate as a credential.
+/// holds the certificate's key. The web console also signs in a certificate an administrator bound to a
+/// credential (by its hash).
 enum TLSSetup {
     static func channelConfiguration(_ tls: ServerConfiguration.TLS, signing: SigningService) async throws
         -> TLSChannelConfiguration

@@ -131,9 +131,21 @@ import Testing
                 keyPatterns: ["line-7-*"],
                 tenant: "acme",
                 created: 1,
-                revoked: false
+                revoked: false,
+                certificates: [String(repeating: "ab", count: 32)]
             )
         )
+        // A version-1 record (before bound certificates) still reads, with none bound.
+        var old = RecordWriter(formatVersion: 1)
+        old.write("v1")
+        old.write(Self.hash)
+        old.write("officer")
+        old.write([String]())
+        old.write(String?.none)
+        old.write(Int64(5))
+        old.write(false)
+        let upgraded = try CredentialRecord.decode(old.bytes)
+        #expect(upgraded.id == "v1" && upgraded.role == .officer && upgraded.certificates.isEmpty)
         // Only a hash fits: anything else is refused when read back.
         var wrong = CredentialRecord(
             id: "x",

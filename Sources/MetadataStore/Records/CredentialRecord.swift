@@ -2,7 +2,8 @@
 /// when the credential is created, and never kept.
 public struct CredentialRecord: StoredRecord, Hashable {
     public static let table = "credentials"
-    public static let formatVersions: ClosedRange<UInt8> = 1...1
+    /// Version 2 added `certificates`.
+    public static let formatVersions: ClosedRange<UInt8> = 1...2
     /// Read on every request that uses it; readers cache it by change stamp.
     public static let tracksChanges = true
 
@@ -21,6 +22,9 @@ public struct CredentialRecord: StoredRecord, Hashable {
     public var tenant: String?
     public var created: Int64
     public var revoked: Bool
+    /// SHA-256 (hex) of the DER of TLS client certificates that sign in to the web console as this
+    /// credential (a smartcard's certificate); the TLS handshake proves the key.
+    public var certificates: [String]
 
     public init(
         id: String,
@@ -29,7 +33,8 @@ public struct CredentialRecord: StoredRecord, Hashable {
         keyPatterns: [String],
         tenant: String?,
         created: Int64,
-        revoked: Bool
+        revoked: Bool,
+        certificates: [String] = []
     ) {
         self.id = id
         self.secretHash = secretHash
@@ -38,6 +43,7 @@ public struct CredentialRecord: StoredRecord, Hashable {
         self.tenant = tenant
         self.created = created
         self.revoked = revoked
+        self.certificates = certificates
     }
 
     public var primaryKey: Key { Self.key(id: id) }
@@ -45,7 +51,7 @@ public struct CredentialRecord: StoredRecord, Hashable {
         [
             IndexEntry("secret-hash", Self.secretHashValue(secretHash)),
             IndexEntry("role", Key().appending(role.rawValue)),
-        ]
+        ] + certificates.map { IndexEntry("certificate", Key().appending($0)) }
     }
 
     static func key(id: String) -> Key { Key().appending(id) }
@@ -64,6 +70,7 @@ public struct CredentialRecord: StoredRecord, Hashable {
         writer.write(tenant)
         writer.write(created)
         writer.write(revoked)
+        writer.write(certificates)
     }
 
     public init(from reader: inout RecordReader) throws(StoreError) {
@@ -77,6 +84,7 @@ public struct CredentialRecord: StoredRecord, Hashable {
         tenant = try reader.readOptionalString()
         created = try reader.readInt64()
         revoked = try reader.readBool()
+        certificates = reader.formatVersion >= 2 ? try reader.readStrings() : []
     }
 }
 
@@ -84,6 +92,12 @@ extension MetadataReading {
     /// The credential `id`, revoked or not.
     public func credential(id: String) throws -> CredentialRecord? {
         try record(CredentialRecord.self, key: CredentialRecord.key(id: id))
+    }
+
+    /// The credential a TLS client certificate is bound to (by the SHA-256 hex of its DER), revoked or not.
+    public func credential(certificateHash: String) throws -> CredentialRecord? {
+        try records(CredentialRecord.self, index: "certificate", value: Key().appending(certificateHash), limit: 1)
+            .first
     }
 
     /// The credential whose bearer secret hashes to `secretHash`, revoked or not.

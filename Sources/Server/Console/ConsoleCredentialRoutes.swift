@@ -14,13 +14,18 @@ struct ConsoleCredentialRoutes {
         group.get("credentials", use: list)
         group.post("credentials", use: create)
         group.post("credentials/:id/revoke", use: revoke)
+        group.post("credentials/certificates", use: bindCertificate)
+        group.post("credentials/:id/certificates/:sha256/unbind", use: unbindCertificate)
     }
 
     @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .auditor)
+        let words = ConsoleText.words(ConsoleSite.language(request))
+        let parameters = request.uri.queryParameters
         let notice =
-            request.uri.queryParameters.get("revoked") != nil
-            ? ConsoleText.words(ConsoleSite.language(request))["credentialRevoked"] : nil
+            parameters.get("revoked").map { _ in words["credentialRevoked"] ?? "" }
+            ?? parameters.get("bound").map { _ in words["certificateBound"] ?? "" }
+            ?? parameters.get("unbound").map { _ in words["certificateUnbound"] ?? "" }
         return try await page(request, context, values: notice.map { ["notice": $0] } ?? [:], status: .ok)
     }
 
@@ -72,6 +77,33 @@ struct ConsoleCredentialRoutes {
         return ConsoleSite.redirect("/ui/credentials?revoked=1")
     }
 
+    /// Binds a pasted certificate to a credential; a refusal shows next to the form.
+    @Sendable func bindCertificate(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin)
+        let form = context.console?.form ?? [:]
+        let id = form["credential"] ?? ""
+        do {
+            let der = try CredentialRoutes.certificateDER(form["certificate"] ?? "")
+            guard try await credentials.bindCertificate(id: id, der: der, requester: context.requester) != nil else {
+                throw APIError(.notFound, "unknown_credential", "no credential has id \"\(id)\"")
+            }
+        } catch {
+            let apiError = try ConsoleCertificateActions.refusal(error)
+            return try await page(request, context, values: ["bindError": apiError.message], status: apiError.status)
+        }
+        return ConsoleSite.redirect("/ui/credentials?bound=1")
+    }
+
+    @Sendable func unbindCertificate(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin)
+        let id = try context.parameters.require("id")
+        let hash = try context.parameters.require("sha256")
+        guard try await credentials.unbindCertificate(id: id, hash: hash, requester: context.requester) != nil else {
+            throw APIError(.notFound, "not_found", "credential \"\(id)\" has no certificate \(hash)")
+        }
+        return ConsoleSite.redirect("/ui/credentials?unbound=1")
+    }
+
     private func page(
         _ request: Request,
         _ context: CustosRequestContext,
@@ -89,6 +121,9 @@ struct ConsoleCredentialRoutes {
                     "tenant": credential.tenant ?? "–", "created": ConsoleSite.time(nanoseconds: credential.created),
                     "state": credential.revoked ? words["revoked"] ?? "" : words["active"] ?? "",
                     "revoked": credential.revoked, "self": credential.id == context.credential?.id,
+                    "certificates": credential.certificates.map {
+                        ["hash": $0, "short": String($0.prefix(16)) + "…", "credential": credential.id]
+                    },
                 ] as [String: Any]
             },
             "canManage": context.credential?.role == .admin,

@@ -1,12 +1,15 @@
 import Access
 import CA
 import Console
+import CustosX509
 import Enrollment
+import Foundation
 import HSM
 import Hummingbird
 import MetadataStore
 import Signing
 import Vault
+import X509
 
 /// `/ui/`: the web console's sign-in and sign-out, language choice, stylesheet and dashboard; the CA and
 /// certificate pages add themselves to the same signed-in group.
@@ -53,19 +56,28 @@ struct ConsoleRoutes {
             ? words["sessionExpired"]
             : parameters.get("out") != nil
                 ? words["signedOut"] : nil
-        return signInForm(request, context, notice: notice, error: nil, status: .ok)
+        return try await signInForm(request, context, notice: notice, error: nil, status: .ok)
     }
 
-    /// The sign-in form with a fresh double-submit token in its cookie.
+    /// The sign-in form with a fresh double-submit token in its cookie, and a button for the TLS client
+    /// certificate the connection presented when a live credential has it bound.
     private func signInForm(
         _ request: Request,
         _ context: CustosRequestContext,
         notice: String?,
         error: String?,
         status: HTTPResponse.Status
-    ) -> Response {
+    ) async throws -> Response {
         let token = ConsoleSessions.token()
         var values: [String: Any] = ["csrf": token]
+        if let der = await context.tlsClientCertificateDER(), let certificate = try? Certificate(derEncoded: der),
+            Self.isValidNow(certificate),
+            let credential = try await site.sessions.credentials.authenticate(certificate: der)
+        {
+            values["certificate"] = [
+                "subject": DistinguishedNameText.format(certificate.subject), "credential": credential.id,
+            ]
+        }
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
         var response = site.page(.signin, request, context, title: "signIn", status: status, values: values)
@@ -95,20 +107,41 @@ struct ConsoleRoutes {
                 context
             )
         }
-        let token = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard
-            let (secret, _) = try await site.sessions.signIn(
-                token: token,
+        let signedIn: (secret: String, session: ConsoleSessions.Session)?
+        if form["method"] == "certificate" {
+            // Smartcard sign-in: the certificate the TLS handshake proved, bound to a credential.
+            let der = await context.tlsClientCertificateDER()
+            let certificate = der.flatMap { try? Certificate(derEncoded: $0) }
+            signedIn = try await site.sessions.signIn(
+                certificate: certificate == nil ? nil : der,
+                valid: certificate.map(Self.isValidNow) ?? false,
                 source: context.clientAddress,
                 requestID: context.id
             )
-        else {
-            return signInForm(request, context, notice: nil, error: words["signInFailed"], status: .unauthorized)
+        } else {
+            signedIn = try await site.sessions.signIn(
+                token: (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
+                source: context.clientAddress,
+                requestID: context.id
+            )
+        }
+        guard let (secret, _) = signedIn else {
+            let message =
+                form["method"] != "certificate"
+                ? words["signInFailed"]
+                : await context.tlsClientCertificateDER() == nil
+                    ? words["noClientCertificate"] : words["certificateSignInFailed"]
+            return try await signInForm(request, context, notice: nil, error: message, status: .unauthorized)
         }
         var response = ConsoleSite.redirect("/ui/")
         response.setCookie(site.cookie(ConsoleSessions.cookie, secret))
         response.setCookie(site.cookie(ConsoleSite.signInCookie, "", maxAge: 0))
         return response
+    }
+
+    static func isValidNow(_ certificate: Certificate) -> Bool {
+        let now = Date()
+        return certificate.notValidBefore <= now && now <= certificate.notValidAfter
     }
 
     @Sendable func signOut(_ request: Request, context: CustosRequestContext) async throws -> Response {

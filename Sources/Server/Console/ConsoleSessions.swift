@@ -45,14 +45,57 @@ struct ConsoleSessions: Sendable {
     /// Signs in with a credential's bearer token. Returns the cookie's secret and the session, or nil
     /// (audited as a failure) when the token is unknown or revoked.
     func signIn(token: String, source: String, requestID: String) async throws -> (secret: String, session: Session)? {
-        guard let credential = try await credentials.authenticate(token) else {
+        try await signIn(
+            try await credentials.authenticate(token),
+            method: "token",
+            failure: "unknown or revoked credential",
+            source: source,
+            requestID: requestID
+        )
+    }
+
+    /// Signs in with the TLS client certificate `der` (whose key the handshake proved) as the credential
+    /// it is bound to; nil (audited as a failure) when there is none, no live credential has it, or it
+    /// is not valid now.
+    func signIn(certificate der: [UInt8]?, valid: Bool, source: String, requestID: String) async throws -> (
+        secret: String, session: Session
+    )? {
+        guard let der else {
+            return try await signIn(
+                nil,
+                method: "certificate",
+                failure: "no client certificate on the connection",
+                source: source,
+                requestID: requestID
+            )
+        }
+        let hash = Credentials.certificateHash(der)
+        return try await signIn(
+            valid ? try await credentials.authenticate(certificate: der) : nil,
+            method: "certificate sha256 \(hash)",
+            failure: valid
+                ? "no live credential has the client certificate sha256 \(hash)"
+                : "the client certificate sha256 \(hash) is not valid now",
+            source: source,
+            requestID: requestID
+        )
+    }
+
+    private func signIn(
+        _ found: CredentialRecord?,
+        method: String,
+        failure: String,
+        source: String,
+        requestID: String
+    ) async throws -> (secret: String, session: Session)? {
+        guard let credential = found else {
             _ = try await store.write { txn in
                 try txn.appendAudit(
                     AuditEvent(
                         actor: "anonymous",
                         action: "console.signin",
                         object: "console",
-                        outcome: "failure: unknown or revoked credential, from \(source)",
+                        outcome: "failure: \(failure), from \(source)",
                         requestID: requestID
                     )
                 )
@@ -84,7 +127,7 @@ struct ConsoleSessions: Sendable {
                     actor: "credential/\(credential.id)",
                     action: "console.signin",
                     object: "console",
-                    outcome: "success: role \(credential.role.rawValue), from \(source)",
+                    outcome: "success: role \(credential.role.rawValue), by \(method), from \(source)",
                     requestID: requestID
                 )
             )

@@ -99,15 +99,6 @@ enum ESTMessages {
             + "--\(boundary)--\r\n"
     }
 
-    /// The TLS client certificate of the connection, if the client sent one. (NIOSSL keeps the leaf
-    /// only; a profile's anchors therefore name the CA that issued the client's certificate.)
-    static func clientCertificate(_ context: CustosRequestContext) async -> Certificate? {
-        guard let channel = context.channel,
-            let peer = try? await channel.nioSSL_peerCertificate().get(),
-            let der = try? peer.toDERBytes()
-        else { return nil }
-        return try? Certificate(derEncoded: der)
-    }
 }
 
 /// An EST refusal: a status and a text body.

@@ -183,7 +183,7 @@ struct ESTRoutes {
         operation: EnrollmentRequest.Operation
     ) async -> EnrollmentRequest {
         let basic = ESTMessages.basicCredentials(request)
-        let certificate = await ESTMessages.clientCertificate(context)
+        let certificate = await context.tlsClientCertificate()
         return EnrollmentRequest(
             profile: profile,
             protocolName: .est,

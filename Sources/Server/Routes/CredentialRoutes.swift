@@ -1,9 +1,11 @@
 import APIModels
 import Access
+import Codecs
 import Foundation
 import Hummingbird
 import MetadataStore
 import Signing
+import X509
 
 /// `/v1/credentials` (admin; auditors may list) and `/v1/audit` (auditor, admin).
 struct CredentialRoutes {
@@ -15,6 +17,8 @@ struct CredentialRoutes {
         group.post("v1/credentials", use: create)
         group.get("v1/credentials", use: list)
         group.delete("v1/credentials/:id", use: revoke)
+        group.put("v1/credentials/:id/certificates", use: bindCertificate)
+        group.delete("v1/credentials/:id/certificates/:sha256", use: unbindCertificate)
         group.get("v1/audit", use: audit)
     }
 
@@ -77,6 +81,40 @@ struct CredentialRoutes {
             throw APIError(.notFound, "unknown_credential", "no credential has id \"\(id)\"")
         }
         return Response(status: .noContent)
+    }
+
+    /// Binds a TLS client certificate (PEM) to the credential: it then signs in to the web console.
+    @Sendable func bindCertificate(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin)
+        let id = try context.parameters.require("id")
+        let body = try await JSONBody.decode(BindCertificateBody.self, from: request, limit: maxBodyBytes)
+        let der = try Self.certificateDER(body.certificate)
+        guard let record = try await credentials.bindCertificate(id: id, der: der, requester: context.requester) else {
+            throw APIError(.notFound, "unknown_credential", "no credential has id \"\(id)\"")
+        }
+        return try JSONResponse(body: CredentialView(record)).makeResponse()
+    }
+
+    @Sendable func unbindCertificate(_ request: Request, context: CustosRequestContext) async throws -> Response {
+        try context.require(.admin)
+        let id = try context.parameters.require("id")
+        let hash = try context.parameters.require("sha256")
+        guard
+            let record = try await credentials.unbindCertificate(id: id, hash: hash, requester: context.requester)
+        else {
+            throw APIError(.notFound, "not_found", "credential \"\(id)\" has no certificate \(hash)")
+        }
+        return try JSONResponse(body: CredentialView(record)).makeResponse()
+    }
+
+    /// The DER of one PEM certificate, refused unless it parses as X.509.
+    static func certificateDER(_ text: String) throws(APIError) -> [UInt8] {
+        guard let block = try? PEM.block(text), block.label == "CERTIFICATE",
+            (try? Certificate(derEncoded: block.der)) != nil
+        else {
+            throw APIError.badRequest("invalid_input", "certificate is not one PEM X.509 certificate")
+        }
+        return block.der
     }
 
     /// The audit log, a page at a time from the oldest entry (or after `cursor`, a sequence number).

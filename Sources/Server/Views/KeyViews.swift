@@ -32,7 +32,8 @@ extension CredentialView {
             created: Date(timeIntervalSince1970: Double(record.created) / 1e9),
             revoked: record.revoked,
             tenant: record.tenant,
-            token: token
+            token: token,
+            certificates: record.certificates.isEmpty ? nil : record.certificates
         )
     }
 }
