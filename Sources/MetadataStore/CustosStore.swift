@@ -9,6 +9,7 @@ public enum CustosStore {
         ACMENonceRecord.self,
         ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self, ACMEExternalKeyRecord.self,
         CMPTransactionRecord.self, CRLRecord.self, ConsoleSessionRecord.self, PortalSessionRecord.self,
+        ReportSnapshotRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -47,6 +48,9 @@ public enum CustosStore {
         // 13: self-service portal sessions (a new table); enrollment profiles may offer the portal (older
         // builds cannot read those). Nothing to convert.
         Schema.Migration(version: 13) { _, _ in },
+        // 14: kept reports (a new table); credentials may have client certificates bound (record version 2)
+        // and profiles may offer the console (older builds cannot read those). Nothing to convert.
+        Schema.Migration(version: 14) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

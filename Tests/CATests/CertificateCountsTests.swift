@@ -94,4 +94,40 @@ import Testing
         }
         #expect(latest.expiring["a"] == [3] && latest.counted >= first.counted)
     }
+
+    /// After a start the first reader gets the count kept in the store at once (its time says how old it
+    /// is) while a recount runs; a count of other horizons is not taken for it.
+    @Test func aStartServesTheCountKeptInTheStore() async throws {
+        let store = try await Self.store()
+        try await Self.add(store, ca: "a", [(3, "device", false)])
+        let before = CertificateCounts(reports: CertificateReports(store: store), horizons: [7], maxAge: .seconds(3600))
+        let counted = try await before.current()
+        #expect(try await store.read { try $0.reportSnapshot(name: "dashboard") } != nil)
+        try await Self.add(store, ca: "a", [(4, "device", false)])
+
+        // "Restarted": a count this small finishes at once, and the first reader gets it.
+        let quick = CertificateCounts(reports: CertificateReports(store: store), horizons: [7], maxAge: .seconds(3600))
+        #expect(try await quick.current().expiring["a"] == [2])
+        try await Self.add(store, ca: "a", [(5, "device", false)])
+        // A count that cannot finish in time (none is waited for here): the kept count, not a new one.
+        let after = CertificateCounts(
+            reports: CertificateReports(store: store),
+            horizons: [7],
+            maxAge: .seconds(3600),
+            freshWithin: .zero
+        )
+        let first = try await after.current()
+        #expect(first.expiring["a"] == [2] && first.counted > counted.counted)
+        // The recount it started brings the new certificate in.
+        var latest = first
+        for _ in 0..<200 where latest.expiring["a"] != [3] {
+            try await Task.sleep(for: .milliseconds(25))
+            latest = try await after.current()
+        }
+        #expect(latest.expiring["a"] == [3])
+
+        // Other horizons: the kept count does not answer them; the first reader waits for its own.
+        let other = CertificateCounts(reports: CertificateReports(store: store), horizons: [30], maxAge: .seconds(3600))
+        #expect(try await other.current().horizons == [30])
+    }
 }

@@ -117,6 +117,10 @@ import Testing
         #expect(throws: StoreError.self) { try CRLRecord.decode(writer.bytes) }
     }
 
+    @Test func reportSnapshotRecord() async throws {
+        try await check(ReportSnapshotRecord(name: "dashboard", counted: 5, document: Array("{}".utf8)))
+    }
+
     @Test func policyRecord() async throws {
         try await check(PolicyRecord(id: "tls", ca: "issuing-1", category: "tls-server", document: [1, 2], updated: 3))
         try await check(PolicyRecord(id: "shared", ca: nil, category: "device", document: [], updated: 4))

@@ -39,7 +39,7 @@ public struct CertificateReports: Sendable {
 
     /// The summary and, per CA, how many valid certificates expire within each horizon: one pass over
     /// every certificate record, off the cooperative pool (a million take seconds).
-    public struct Overview: Sendable {
+    public struct Overview: Sendable, Codable, Equatable {
         public var counts: [Count]
         /// Days ahead, ascending.
         public var horizons: [Int]
