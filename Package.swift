@@ -68,6 +68,18 @@ let package = Package(
             dependencies: [.product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: strict
         ),
+        // Syslog: the RFC 5424 encoder (the only one), destinations over UDP, TCP and TLS, a sender that
+        // never makes its caller wait, and a swift-log handler.
+        .target(
+            name: "Syslog",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Joinable threads and a multi-condition monitor for blocking work (HSM sessions, LMDB writes).
         .target(name: "WorkerThreads", swiftSettings: strict),
         .target(
@@ -283,7 +295,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "SCEP", "Access", "CustosX509",
-                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS", "Console",
+                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS", "Console", "Syslog",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",
@@ -314,8 +326,9 @@ let package = Package(
             name: "custos",
             dependencies: [
                 "APIModels", "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "OCSP", "Ceremony", "Access",
-                "CustosX509",
+                "CustosX509", "Syslog",
                 "Codecs",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -432,7 +445,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "APIModels", "Access", "Signing", "CA", "OCSP", "Enrollment", "CMP", "CustosX509", "HSM",
+                "Server", "Syslog", "APIModels", "Access", "Signing", "CA", "OCSP", "Enrollment", "CMP", "CustosX509",
+                "HSM",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",

@@ -19,7 +19,7 @@ python3 -c "import pyhanko_certvalidator" 2>/dev/null \
 # Chromium driven by Selenium (the web console's browser tests).
 packages=(strongswan-pki libstrongswan-extra-plugins libstrongswan-standard-plugins python3-acme certbot lego
     pebble python3-dnspython haproxy python3-pyasn1-modules postgresql-15 chromium chromium-driver
-    python3-selenium)
+    python3-selenium rsyslog rsyslog-gnutls)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -28,6 +28,8 @@ public protocol MetadataBackend: Sendable {
 
     /// A short description for logs and `store verify` ("LMDB at …", "PostgreSQL at host:port/db").
     var location: String { get }
+    /// The directory the store's files live in, when it keeps them on this host (LMDB); nil otherwise.
+    var directory: String? { get }
 
     /// Whether every write fails (`StoreError.readOnly`): a PostgreSQL streaming replica. Services that
     /// write on the side (keeping a signed OCSP answer) skip it; a node that must write refuses to start.
@@ -125,6 +127,7 @@ public struct LMDBBackend: MetadataBackend {
     }
 
     public var location: String { "LMDB at \(schema.environment.path)" }
+    public var directory: String? { schema.environment.path }
 }
 
 struct LMDBReading: MetadataReading {

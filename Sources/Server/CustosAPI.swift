@@ -90,7 +90,10 @@ public struct CustosAPI: Sendable {
         let protected = router.group().add(
             middleware: AuthenticationMiddleware(credentials: credentials, refusals: anonymousRefusals)
         )
-        HealthRoutes(pool: pool, signing: signing).add(public: router, protected: protected)
+        HealthRoutes(pool: pool, signing: signing, dataDirectory: store.directory).add(
+            public: router,
+            protected: protected
+        )
         OCSPRoutes(responder: ocsp).add(to: router)
         guard role == .full else { return router }
         KeyRoutes(signing: signing, maxBodyBytes: configuration.maxBodyBytes).add(to: protected)

@@ -1,3 +1,5 @@
+import CoreMetrics
+import Foundation
 public import Logging
 public import MetadataStore
 public import ServiceLifecycle
@@ -54,6 +56,7 @@ public struct LeasedJobService: Service {
                         held = false
                     }
                 }
+                Gauge(label: "custos_background_job_holding", dimensions: [("job", lease.name)]).record(held ? 1 : 0)
                 if held != holding {
                     holding = held
                     logger.notice(
@@ -64,6 +67,15 @@ public struct LeasedJobService: Service {
                 if held, ContinuousClock.now - lastRun >= interval {
                     lastRun = .now
                     await job()
+                    // Health: when the job last ran here and how long it took.
+                    let dimensions = [("job", lease.name)]
+                    Gauge(label: "custos_background_job_last_run_timestamp_seconds", dimensions: dimensions)
+                        .record(Date().timeIntervalSince1970)
+                    Gauge(label: "custos_background_job_duration_seconds", dimensions: dimensions)
+                        .record(
+                            Double((ContinuousClock.now - lastRun).components.seconds)
+                                + Double((ContinuousClock.now - lastRun).components.attoseconds) / 1e18
+                        )
                 }
             }
         }

@@ -1,6 +1,7 @@
 public import ACMEValidation
 public import CA
 public import Signing
+public import Syslog
 
 /// What the HTTP service needs beyond its components: where to listen and what to accept.
 public struct ServerConfiguration: Sendable {
@@ -85,6 +86,8 @@ public struct ServerConfiguration: Sendable {
     /// How long a web-console session lasts without use (`console.idleSeconds`, 5 to 86400; 15 minutes
     /// unless set).
     public var consoleIdleTimeout: Duration = .seconds(900)
+    /// Operational logs (and audit entries) to a syslog collector; nil: none.
+    public var syslog: SyslogSettings?
     /// How ACME challenges are validated: resolvers, ports, timeouts, attempts, concurrency.
     public var acmeValidation = ValidationSettings()
     /// The shared PostgreSQL store (`store.url`, `CUSTOS_STORE`: a postgres:// URL); nil for LMDB in the
@@ -110,4 +113,18 @@ public struct ServerConfiguration: Sendable {
         self.tls = tls
         self.ca = ca
     }
+}
+
+/// `syslog:` in the configuration file: where operational logs go besides standard error.
+public struct SyslogSettings: Sendable, Equatable {
+    public var destination: SyslogDestination
+    /// For `tls://`: a PEM file of the collector's CA certificates (default: the system's trust store).
+    public var caFile: String?
+    /// The lowest level sent (default info).
+    public var level: String = "info"
+    public var facility: SyslogMessage.Facility = .daemon
+    /// Whether audit entries go too (facility authpriv), once committed; default true.
+    public var audit: Bool = true
+
+    public init(destination: SyslogDestination) { self.destination = destination }
 }

@@ -1,6 +1,7 @@
 import CA
 import Foundation
 import Signing
+import Syslog
 import Yams
 
 extension ServerConfiguration {
@@ -16,7 +17,7 @@ extension ServerConfiguration {
         "ocsp.maxLiveSignatures", "ocsp.delegatedSigners", "ocsp.signerValidityDays",
         "connections.headerTimeoutSeconds", "connections.bodyTimeoutSeconds", "connections.idleTimeoutSeconds",
         "connections.max", "connections.maxPerClient", "audit.refusalSummarySeconds", "enrollment.retryAfterSeconds",
-        "console.idleSeconds",
+        "console.idleSeconds", "syslog.url", "syslog.caFile", "syslog.level", "syslog.facility", "syslog.audit",
         "acme.resolvers", "acme.http01Port", "acme.tlsALPN01Port", "acme.validationTimeoutSeconds",
         "acme.validationAttempts", "acme.validationRetrySeconds", "acme.maxConcurrentValidations",
     ]
@@ -58,6 +59,12 @@ extension ServerConfiguration {
     ///   validationAttempts: 3
     ///   validationRetrySeconds: 3
     ///   maxConcurrentValidations: 32
+    /// syslog:                           # operational logs (and audit entries) to a collector, RFC 5424
+    ///   url: tls://logs.example.com:6514   # udp://, tcp:// (octet counting) or tls:// (RFC 5425)
+    ///   caFile: /etc/custos/syslog-ca.pem  # tls only; default: the system's trust store
+    ///   level: info                     # the lowest level sent
+    ///   facility: daemon                # daemon or local0 … local7
+    ///   audit: true                     # audit entries too (facility authpriv)
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -212,6 +219,7 @@ extension ServerConfiguration {
         if let seconds = try integer("console.idleSeconds", 5...86_400) {
             configuration.consoleIdleTimeout = .seconds(seconds)
         }
+        configuration.syslog = try Self.syslog(values)
         var validation = configuration.acmeValidation
         if let resolvers = lists["acme.resolvers"] { validation.resolvers = resolvers }
         validation.http01Port = try integer("acme.http01Port", 1...65535) ?? validation.http01Port
@@ -226,6 +234,48 @@ extension ServerConfiguration {
         validation.maxConcurrent = try integer("acme.maxConcurrentValidations", 1...4096) ?? validation.maxConcurrent
         configuration.acmeValidation = validation
         return configuration
+    }
+}
+
+extension ServerConfiguration {
+    /// `syslog:`: `url` (udp://, tcp:// or tls://host:port), `caFile`, `level`, `facility`, `audit`.
+    static func syslog(_ values: [String: String]) throws -> SyslogSettings? {
+        guard let url = values["syslog.url"] else {
+            if values.keys.contains(where: { $0.hasPrefix("syslog.") }) {
+                throw ConfigurationError("syslog needs url (udp://, tcp:// or tls://host:port)")
+            }
+            return nil
+        }
+        guard let destination = SyslogDestination(url: url) else {
+            throw ConfigurationError("syslog.url must be udp://, tcp:// or tls://host[:port], not \(url)")
+        }
+        var settings = SyslogSettings(destination: destination)
+        if let file = values["syslog.caFile"] {
+            guard destination.transport == .tls else {
+                throw ConfigurationError("syslog.caFile applies to tls:// only")
+            }
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw ConfigurationError("syslog.caFile \(file) cannot be read")
+            }
+            settings.caFile = file
+        }
+        if let level = values["syslog.level"] {
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+                throw ConfigurationError("syslog.level must be trace, debug, info, notice, warning, error or critical")
+            }
+            settings.level = level
+        }
+        if let name = values["syslog.facility"] {
+            guard let facility = SyslogMessage.Facility(name: name), facility != .authpriv else {
+                throw ConfigurationError("syslog.facility must be daemon or local0 to local7")
+            }
+            settings.facility = facility
+        }
+        if let audit = values["syslog.audit"] {
+            guard let value = Bool(audit) else { throw ConfigurationError("syslog.audit must be true or false") }
+            settings.audit = value
+        }
+        return settings
     }
 }
 

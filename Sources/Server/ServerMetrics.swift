@@ -26,7 +26,8 @@ enum ServerMetrics {
     static func bootstrap() { _ = registry }
 
     /// The exposition text, with the pool's current figures.
-    static func render(pool: SessionPool, queued: Int) -> String {
+    static func render(pool: SessionPool, queued: Int, dataDirectory: String? = nil) -> String {
+        HostMetrics.record(dataDirectory: dataDirectory)
         let statistics = pool.statistics
         Gauge(label: "custos_hsm_sessions_open").record(statistics.sessionsOpen)
         Gauge(label: "custos_hsm_sessions_in_use").record(statistics.inUse)

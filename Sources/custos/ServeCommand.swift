@@ -11,6 +11,7 @@ import Server
 import ServiceLifecycle
 import Signing
 import Synchronization
+import Syslog
 
 /// `custos serve`: starts the session pool on the configured token and serves the HTTP API until
 /// SIGINT/SIGTERM.
@@ -22,28 +23,46 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "Also send audit entries to this syslog collector (IPv4[:port], RFC 5424 over UDP).")
+    @Option(
+        help:
+            "Also send audit entries to this syslog collector: host[:port] (RFC 5424 over UDP), or udp://, tcp:// or tls://host:port."
+    )
     var syslog: String?
 
     @Option(help: "Seconds between signed audit checkpoints (also written at start and stop).")
     var checkpointInterval = 600
 
     func run() async throws {
-        let logger = try service.bootstrapLogging()
         let server = try service.serverConfiguration()
+        // The collector of the configuration file (operational logs, and audit entries unless switched
+        // off); --syslog adds one for audit entries only, over UDP.
+        let logSender = try server.syslog.map { settings in
+            try SyslogSender(destination: settings.destination, tls: try Self.syslogTLS(settings))
+        }
+        let logger = try service.bootstrapLogging(
+            syslog: logSender,
+            syslogLevel: server.syslog.flatMap { Logger.Level(rawValue: $0.level) } ?? .info,
+            facility: server.syslog?.facility ?? .daemon
+        )
         let configuration = try service.poolConfiguration()
         let dataDir = service.dataDir
         let token = service.token
 
-        let sink = try syslog.map { target -> SyslogAuditSink in
-            let parts = target.split(separator: ":")
-            guard let host = parts.first, parts.count <= 2, let port = parts.count == 2 ? UInt16(parts[1]) : 514 else {
-                throw ValidationError("--syslog takes an IPv4 address and an optional port, such as 127.0.0.1:514")
+        var auditSenders: [SyslogSender] = []
+        if let logSender, server.syslog?.audit == true { auditSenders.append(logSender) }
+        if let syslog {
+            guard let destination = SyslogDestination(url: syslog.contains("://") ? syslog : "udp://\(syslog)") else {
+                throw ValidationError("--syslog takes host[:port] (UDP) or udp://, tcp:// or tls://host:port")
             }
-            return try SyslogAuditSink(host: String(host), port: port)
+            auditSenders.append(try SyslogSender(destination: destination))
         }
+        let sinks: [@Sendable ([AuditEntry]) -> Void] = auditSenders.map { AuditSyslog.sink($0) }
         var forward: (@Sendable ([AuditEntry]) -> Void)?
-        if let sink { forward = { sink.send($0) } }
+        if !sinks.isEmpty {
+            forward = { entries in
+                for sink in sinks { sink(entries) }
+            }
+        }
         let opened = try await OpenedStore.open(
             dataDirectory: dataDir,
             url: service.storeURL(server),

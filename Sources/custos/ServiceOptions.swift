@@ -3,6 +3,7 @@ import Foundation
 import HSM
 import Logging
 import Server
+import Syslog
 
 /// What `custos serve` and `custos ocsp serve` share: the data directory, the token, the
 /// configuration file, the listen address and logging.
@@ -46,20 +47,34 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug (adds one line per request), info, notice, warning, error.")
     var logLevel = "info"
 
-    /// Sets up the logging system as asked and returns the service's logger.
-    func bootstrapLogging() throws -> Logger {
+    /// Sets up the logging system as asked and returns the service's logger; with `syslog`, every log
+    /// at or above `syslogLevel` also goes to that collector.
+    func bootstrapLogging(
+        syslog: SyslogSender? = nil,
+        syslogLevel: Logger.Level = .info,
+        facility: SyslogMessage.Facility = .daemon
+    ) throws -> Logger {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
-        switch logFormat {
-        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
-        case "text":
-            LoggingSystem.bootstrap { label in
+        guard logFormat == "json" || logFormat == "text" else {
+            throw ValidationError("--log-format must be json or text")
+        }
+        let json = logFormat == "json"
+        LoggingSystem.bootstrap { label in
+            let standardError: any LogHandler
+            if json {
+                standardError = JSONLogHandler(label: label, level: level)
+            } else {
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
-                return handler
+                standardError = handler
             }
-        default: throw ValidationError("--log-format must be json or text")
+            guard let syslog else { return standardError }
+            return MultiplexLogHandler([
+                standardError,
+                SyslogLogHandler(label: label, sender: syslog, level: syslogLevel, facility: facility),
+            ])
         }
         return Logger(label: "custos")
     }

@@ -120,6 +120,7 @@ public final class PostgresBackend: MetadataBackend {
     /// Nil: a read waits on the network here.
     public func readWithoutWaiting<T>(_ body: (any MetadataReading) throws -> T) throws -> T? { nil }
 
+    public var directory: String? { nil }
     public var location: String { "PostgreSQL at \(postgres)" + (isReadOnly ? " (read-only replica)" : "") }
 
     /// Statements, commits and conflicts so far (readers and writer together).

@@ -7,6 +7,8 @@ import Signing
 struct HealthRoutes {
     let pool: SessionPool
     let signing: SigningService
+    /// The store's data directory (LMDB), for its disk figures.
+    let dataDirectory: String?
 
     func add(public router: Router<CustosRequestContext>, protected: RouterGroup<CustosRequestContext>) {
         router.get("v1/health") { _, _ in JSONResponse(body: HealthStatus(status: "alive")) }
@@ -28,7 +30,11 @@ struct HealthRoutes {
         }
         protected.get("/metrics") { _, context in
             try context.require(.admin, .auditor)
-            let text = ServerMetrics.render(pool: pool, queued: signing.queuedSignatures)
+            let text = ServerMetrics.render(
+                pool: pool,
+                queued: signing.queuedSignatures,
+                dataDirectory: dataDirectory
+            )
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4"],

@@ -2,10 +2,12 @@ import CustosTestSupport
 import Foundation
 import Glibc
 import MetadataStore
+import Server
+import Syslog
 import Testing
 
 /// A UDP socket on 127.0.0.1 that collects datagrams, standing in for a syslog collector.
-final class Collector {
+final class Collector: Sendable {
     let socket: Int32
     let port: UInt16
 
@@ -29,6 +31,13 @@ final class Collector {
 
     deinit { close(socket) }
 
+    /// The next datagram, or nil after a second of silence (waited for on a thread of its own).
+    func next() async -> String? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.receive()) }
+        }
+    }
+
     /// The next datagram, or nil after a second of silence.
     func receive() -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -39,12 +48,14 @@ final class Collector {
 
 struct SyslogRefused: Error {}
 
-@Suite struct SyslogTests {
+@Suite struct AuditSyslogTests {
     @Test func committedAuditEntriesReachSyslogAndRolledBackOnesDoNot() async throws {
         let collector = try Collector()
-        let sink = try SyslogAuditSink(host: "127.0.0.1", port: collector.port)
+        let sender = try SyslogSender(
+            destination: SyslogDestination(transport: .udp, host: "127.0.0.1", port: Int(collector.port))
+        )
         let directory = try makeTemporaryDirectory("syslog")
-        let (schema, writer) = try await CustosStore.open(dataDirectory: directory, auditSink: { sink.send($0) })
+        let (schema, writer) = try await CustosStore.open(dataDirectory: directory, auditSink: AuditSyslog.sink(sender))
         try await writer.write { txn in
             try txn.appendAudit(
                 AuditEvent(
@@ -57,7 +68,7 @@ struct SyslogRefused: Error {}
                 in: schema
             )
         }
-        let message = try #require(collector.receive())
+        let message = try #require(await collector.next())
         #expect(message.hasPrefix("<85>1 "), "\(message)")
         #expect(message.contains(" custos \(getpid()) ca.create [custos@32473 seq=\"1\" actor=\"officer\""))
         #expect(message.contains(#"object="root \"R1\"\]""#), "\(message)")
@@ -78,11 +89,11 @@ struct SyslogRefused: Error {}
                 in: schema
             )
         }
-        let next = try #require(collector.receive())
+        let next = try #require(await collector.next())
         #expect(next.hasPrefix("<84>1 "), "a failure is logged as a warning: \(next)")
         #expect(next.contains("key.sign"))
         #expect(!next.contains("ca.delete"))
-        #expect(collector.receive() == nil)
+        #expect(await collector.next() == nil)
         writer.shutdown()
     }
 }
