@@ -81,7 +81,13 @@ import Testing
         #expect(try await kept.current().expiring["a"] == [1])
         #expect(try await kept.refreshed().expiring["a"] == [2])
 
-        let eager = CertificateCounts(reports: CertificateReports(store: store), horizons: [7], maxAge: .zero)
+        // Kept under another name: no count in the store for it, so its first reader waits for one.
+        let eager = CertificateCounts(
+            reports: CertificateReports(store: store),
+            horizons: [7],
+            maxAge: .zero,
+            name: "eager"
+        )
         let first = try await eager.current()
         #expect(first.expiring["a"] == [2])
         try await Self.add(store, ca: "a", [(5, "device", false)])
