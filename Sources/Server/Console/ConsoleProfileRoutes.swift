@@ -13,14 +13,12 @@ struct ConsoleProfileRoutes {
         group.get("profiles/:profile", use: show)
     }
 
-    private var api: EnrollmentProfileRoutes { EnrollmentProfileRoutes(enrollment: enrollment, maxBodyBytes: 0) }
-
     @Sendable func list(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin, .officer, .auditor)
         let words = ConsoleText.words(ConsoleSite.language(request))
         var rows: [[[String: Any]]] = []
         for profile in try await enrollment.profiles(after: nil, limit: .max) {
-            guard (try? await api.requireTenant(of: profile, context)) != nil else { continue }
+            guard (try? await context.requireTenant(of: profile, enrollment: enrollment)) != nil else { continue }
             rows.append([
                 ConsoleTable.cell(profile.id, href: "/ui/profiles/\(ConsoleDashboard.path(profile.id))", mono: true),
                 ConsoleTable.cell(profile.ca), ConsoleTable.cell(profile.category.rawValue),
@@ -49,7 +47,7 @@ struct ConsoleProfileRoutes {
         try context.require(.admin, .officer, .auditor)
         let words = ConsoleText.words(ConsoleSite.language(request))
         let profile = try await enrollment.profile(try context.parameters.require("profile"))
-        try await api.requireTenant(of: profile, context)
+        try await context.requireTenant(of: profile, enrollment: enrollment)
         let view = EnrollmentProfileView(profile)
         let fields: [(String, String)] = [
             ("ca", profile.ca), ("category", profile.category.rawValue),

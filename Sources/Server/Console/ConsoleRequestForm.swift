@@ -27,10 +27,7 @@ struct ConsoleRequestForm {
         do {
             let der = try ConsoleSite.requestDER(form["csr"] ?? "", words: words)
             let profile = try await enrollment.profile(form["profile"] ?? "")
-            try await EnrollmentProfileRoutes(enrollment: enrollment, maxBodyBytes: 0).requireTenant(
-                of: profile,
-                context
-            )
+            try await context.requireTenant(of: profile, enrollment: enrollment)
             let outcome = try await enrollment.enroll(
                 EnrollmentRequest(
                     profile: profile.id,
@@ -60,11 +57,10 @@ struct ConsoleRequestForm {
         error: String?,
         status: HTTPResponse.Status
     ) async throws -> Response {
-        let api = EnrollmentProfileRoutes(enrollment: enrollment, maxBodyBytes: 0)
         var profiles: [[String: Any]] = []
         for profile in try await enrollment.profiles(after: nil, limit: .max) where profile.protocols.contains(.console)
         {
-            guard (try? await api.requireTenant(of: profile, context)) != nil else { continue }
+            guard (try? await context.requireTenant(of: profile, enrollment: enrollment)) != nil else { continue }
             profiles.append([
                 "id": profile.id, "selected": profile.id == form["profile"],
                 "label": "\(profile.id) (\(profile.ca), \(profile.category.rawValue), \(profile.approval.rawValue))",

@@ -108,9 +108,11 @@ struct ConsoleRoutes {
             )
         }
         let signedIn: (secret: String, session: ConsoleSessions.Session)?
+        var presented = false
         if form["method"] == "certificate" {
             // Smartcard sign-in: the certificate the TLS handshake proved, bound to a credential.
             let der = await context.tlsClientCertificateDER()
+            presented = der != nil
             let certificate = der.flatMap { try? Certificate(derEncoded: $0) }
             signedIn = try await site.sessions.signIn(
                 certificate: certificate == nil ? nil : der,
@@ -129,8 +131,7 @@ struct ConsoleRoutes {
             let message =
                 form["method"] != "certificate"
                 ? words["signInFailed"]
-                : await context.tlsClientCertificateDER() == nil
-                    ? words["noClientCertificate"] : words["certificateSignInFailed"]
+                : presented ? words["certificateSignInFailed"] : words["noClientCertificate"]
             return try await signInForm(request, context, notice: nil, error: message, status: .unauthorized)
         }
         var response = ConsoleSite.redirect("/ui/")

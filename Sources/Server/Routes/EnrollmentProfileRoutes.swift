@@ -127,8 +127,7 @@ struct EnrollmentProfileRoutes {
     }
 
     func requireTenant(of profile: EnrollmentProfile, _ context: CustosRequestContext) async throws {
-        guard context.tenantLimit != nil else { return }
-        try await context.requireTenant(try enrollment.authority.authority(profile.ca).record.tenant)
+        try await context.requireTenant(of: profile, enrollment: enrollment)
     }
 
     /// A profile from its body, with the defaults filled in.
@@ -212,5 +211,13 @@ struct EnrollmentProfileRoutes {
             },
             whenUpstreamUnavailable: whenUpstreamUnavailable
         )
+    }
+}
+
+extension CustosRequestContext {
+    /// A credential limited to a tenant reaches the profiles of its tenant's CAs only (API and console).
+    func requireTenant(of profile: EnrollmentProfile, enrollment: EnrollmentService) async throws {
+        guard tenantLimit != nil else { return }
+        try requireTenant(try await enrollment.authority.authority(profile.ca).record.tenant)
     }
 }
