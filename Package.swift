@@ -81,6 +81,17 @@ let package = Package(
             swiftSettings: strict
         ),
         // Joinable threads and a multi-condition monitor for blocking work (HSM sessions, LMDB writes).
+        // Custos' own SMTP client (STARTTLS or implicit TLS, AUTH PLAIN/LOGIN) and MIME messages: no
+        // maintained Swift SMTP client is in the mirror.
+        .target(
+            name: "Mail",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "WorkerThreads", swiftSettings: strict),
         .target(
             name: "MetadataStore",
@@ -256,6 +267,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Notifications: channels (mail, webhooks), rules, the outbox written in the event's transaction,
+        // and its delivery with retries.
+        .target(
+            name: "Notifications",
+            dependencies: [
+                "CA", "Vault", "Mail", "APIModels", "MetadataStore", "HSM", "Codecs",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The secret vault: secrets encrypted in the HSM under per-namespace key-encryption keys.
         .target(
             name: "Vault",
@@ -295,7 +321,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "SCEP", "Access", "CustosX509",
-                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS", "Console", "Syslog",
+                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS", "Console", "Syslog", "Notifications",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",
@@ -326,7 +352,7 @@ let package = Package(
             name: "custos",
             dependencies: [
                 "APIModels", "PKCS11", "HSM", "MetadataStore", "Signing", "Server", "CA", "OCSP", "Ceremony", "Access",
-                "CustosX509", "Syslog",
+                "CustosX509", "Syslog", "Notifications",
                 "Codecs",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -442,6 +468,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], swiftSettings: strict),
+        .testTarget(
+            name: "NotificationsTests",
+            dependencies: ["Notifications", "Mail", "APIModels", "MetadataStore", "CustosTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ServerTests",
             dependencies: [

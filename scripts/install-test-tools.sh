@@ -16,10 +16,11 @@ python3 -c "import pyhanko_certvalidator" 2>/dev/null \
 # peer), dnspython (the DNS codec's comparison tests), and pyasn1-modules (CMP messages OpenSSL 3.0 cannot
 # send: crlStatusList, rootCaCert, PBMAC1), PostgreSQL 15 (the cluster store: tests start throwaway
 # servers with initdb and pg_ctl, never the system's) with HAProxy in front of two nodes, and headless
-# Chromium driven by Selenium (the web console's browser tests).
+# Chromium driven by Selenium (the web console's browser tests), rsyslog (syslog over UDP, TCP and TLS) and
+# aiosmtpd (the mail relay of the notification tests: STARTTLS, implicit TLS, AUTH).
 packages=(strongswan-pki libstrongswan-extra-plugins libstrongswan-standard-plugins python3-acme certbot lego
     pebble python3-dnspython haproxy python3-pyasn1-modules postgresql-15 chromium chromium-driver
-    python3-selenium rsyslog rsyslog-gnutls)
+    python3-selenium rsyslog rsyslog-gnutls python3-aiosmtpd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -28,4 +28,7 @@ public let allAPIModels: [any APIModel.Type] = [
     EnrollmentACMEBody.self, EnrollmentCMPBody.self, ACMEAccountView.self, ACMEAccountPage.self, ACMEOrderView.self,
     ACMEOrderList.self,
     ACMEExternalKeyBody.self, ACMEExternalKeyView.self, ACMEExternalKeyList.self,
+    VaultSecretReference.self, WebhookChannelBody.self, MailChannelBody.self, NotificationChannelBody.self,
+    NotificationChannelList.self, ExpiryStageBody.self, ExpiryRuleBody.self, ReportRuleBody.self,
+    NotificationRuleBody.self, NotificationRuleList.self, NotificationView.self, NotificationPage.self,
 ]

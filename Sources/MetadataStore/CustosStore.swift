@@ -9,7 +9,7 @@ public enum CustosStore {
         ACMENonceRecord.self,
         ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self, ACMEExternalKeyRecord.self,
         CMPTransactionRecord.self, CRLRecord.self, ConsoleSessionRecord.self, PortalSessionRecord.self,
-        ReportSnapshotRecord.self,
+        ReportSnapshotRecord.self, NotificationChannelRecord.self, NotificationRuleRecord.self, NotificationRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -51,6 +51,8 @@ public enum CustosStore {
         // 14: kept reports (a new table); credentials may have client certificates bound (record version 2)
         // and profiles may offer the console (older builds cannot read those). Nothing to convert.
         Schema.Migration(version: 14) { _, _ in },
+        // 15: notification channels, rules and the outbox (new tables). Nothing to convert.
+        Schema.Migration(version: 15) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

@@ -5,6 +5,7 @@ import Enrollment
 import Foundation
 public import HTTPTypes
 public import Hummingbird
+import Notifications
 import Signing
 import Vault
 
@@ -131,6 +132,22 @@ extension APIError {
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
         case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
         default: APIError(.badRequest, error.code.rawValue, error.message)
+        }
+    }
+}
+
+extension APIError {
+    /// The API's answer for a notification error.
+    static func from(_ error: NotificationError) -> APIError {
+        switch error.code {
+        case .unknownChannel, .unknownRule, .unknownNotification:
+            APIError(.notFound, error.code.rawValue, error.message)
+        case .channelInUse: APIError(.conflict, error.code.rawValue, error.message)
+        case .forbidden: .forbidden(error.message)
+        case .storeUnavailable:
+            APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])
+        case .internalError: APIError(.internalServerError, error.code.rawValue, error.message)
+        case .invalidInput: APIError(.badRequest, error.code.rawValue, error.message)
         }
     }
 }

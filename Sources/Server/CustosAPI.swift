@@ -9,6 +9,7 @@ import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 public import MetadataStore
+public import Notifications
 public import OCSP
 public import Signing
 import Upstream
@@ -27,6 +28,11 @@ public struct CustosAPI: Sendable {
     public let enrollment: EnrollmentService
     public let acme: ACMEService
     public let configuration: ServerConfiguration
+    /// Notifications: the outbox every audited write feeds, channels and rules, delivery and schedules.
+    public let outbox = NotificationOutbox()
+    public let notifier: Notifier
+    public let delivery: NotificationDelivery
+    public let scheduler: NotificationScheduler
     /// Requests refused for want of a credential, counted until their summary is audited.
     public let anonymousRefusals = AnonymousRefusals()
     /// The web console's templates, parsed once.
@@ -35,8 +41,10 @@ public struct CustosAPI: Sendable {
     let dashboardCounts: CertificateCounts
 
     /// Builds the services over a running pool and an open store.
-    public init(pool: SessionPool, store: any MetadataBackend, configuration: ServerConfiguration) async throws {
+    public init(pool: SessionPool, store raw: any MetadataBackend, configuration: ServerConfiguration) async throws {
         self.pool = pool
+        // Every service writes through the outbox hook: an audited event and its notifications commit together.
+        let store = NotifyingBackend(raw, outbox: outbox)
         self.store = store
         self.configuration = configuration
         // Before the services make their metric handles: handles made earlier stay no-ops.
@@ -56,6 +64,15 @@ public struct CustosAPI: Sendable {
             delegatedSigners: configuration.ocspDelegatedSigners
         )
         vault = Vault(keyStore: signing.keyStore, store: store)
+        notifier = Notifier(store: raw, vault: vault)
+        let notificationLogger = Logger(label: "custos.notifications")
+        delivery = NotificationDelivery(
+            store: raw,
+            vault: vault,
+            settings: configuration.notifications,
+            logger: notificationLogger
+        )
+        scheduler = NotificationScheduler(store: raw, logger: notificationLogger)
         enrollment = EnrollmentService(authority: authority)
         acme = ACMEService(
             enrollment: enrollment,
@@ -125,6 +142,7 @@ public struct CustosAPI: Sendable {
         EnrollmentRequestRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
         DeviceKeyRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
         ACMEAccountRoutes(acme: acme).add(to: protected)
+        NotificationRoutes(notifier: notifier, maxBodyBytes: maxBodyBytes).add(to: protected)
         ESTRoutes(
             enrollment: enrollment,
             overTLS: configuration.tls != nil,

@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import MetadataStore
 import Metrics
+import Notifications
 import Signing
 import Synchronization
 import Vault
@@ -68,6 +69,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
         case let error as VaultError: return APIError.from(error)
         case let error as EnrollmentError: return APIError.from(error)
         case let error as AccessError: return APIError(error)
+        case let error as NotificationError: return APIError.from(error)
         case let error as StoreError where error.isUnavailable:
             return APIError(
                 .serviceUnavailable,

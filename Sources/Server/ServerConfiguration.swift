@@ -1,5 +1,6 @@
 public import ACMEValidation
 public import CA
+public import Notifications
 public import Signing
 public import Syslog
 
@@ -88,6 +89,10 @@ public struct ServerConfiguration: Sendable {
     public var consoleIdleTimeout: Duration = .seconds(900)
     /// Operational logs (and audit entries) to a syslog collector; nil: none.
     public var syslog: SyslogSettings?
+    /// How the notification outbox retries.
+    public var notifications = DeliverySettings()
+    /// How often expiry rules and due reports are evaluated.
+    public var notificationEvaluationInterval: Duration = .seconds(3600)
     /// How ACME challenges are validated: resolvers, ports, timeouts, attempts, concurrency.
     public var acmeValidation = ValidationSettings()
     /// The shared PostgreSQL store (`store.url`, `CUSTOS_STORE`: a postgres:// URL); nil for LMDB in the

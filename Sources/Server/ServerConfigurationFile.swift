@@ -1,5 +1,6 @@
 import CA
 import Foundation
+import Notifications
 import Signing
 import Syslog
 import Yams
@@ -20,6 +21,8 @@ extension ServerConfiguration {
         "console.idleSeconds", "syslog.url", "syslog.caFile", "syslog.level", "syslog.facility", "syslog.audit",
         "acme.resolvers", "acme.http01Port", "acme.tlsALPN01Port", "acme.validationTimeoutSeconds",
         "acme.validationAttempts", "acme.validationRetrySeconds", "acme.maxConcurrentValidations",
+        "notifications.firstRetrySeconds", "notifications.longestWaitSeconds", "notifications.attempts",
+        "notifications.concurrency", "notifications.evaluateEverySeconds",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -65,6 +68,12 @@ extension ServerConfiguration {
     ///   level: info                     # the lowest level sent
     ///   facility: daemon                # daemon or local0 … local7
     ///   audit: true                     # audit entries too (facility authpriv)
+    /// notifications:                    # the outbox's delivery (channels and rules are set over the API)
+    ///   firstRetrySeconds: 30           # after a failed attempt; doubling each time
+    ///   longestWaitSeconds: 3600        # the longest wait between attempts
+    ///   attempts: 10                    # then the notification is marked failed
+    ///   concurrency: 8                  # deliveries in flight at once
+    ///   evaluateEverySeconds: 3600      # expiry warnings and due reports
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -233,6 +242,19 @@ extension ServerConfiguration {
         }
         validation.maxConcurrent = try integer("acme.maxConcurrentValidations", 1...4096) ?? validation.maxConcurrent
         configuration.acmeValidation = validation
+        var delivery = configuration.notifications
+        if let seconds = try integer("notifications.firstRetrySeconds", 1...86_400) {
+            delivery.firstRetry = .seconds(seconds)
+        }
+        if let seconds = try integer("notifications.longestWaitSeconds", 1...604_800) {
+            delivery.longestWait = .seconds(seconds)
+        }
+        delivery.attempts = try integer("notifications.attempts", 1...100) ?? delivery.attempts
+        delivery.concurrency = try integer("notifications.concurrency", 1...256) ?? delivery.concurrency
+        configuration.notifications = delivery
+        if let seconds = try integer("notifications.evaluateEverySeconds", 1...86_400) {
+            configuration.notificationEvaluationInterval = .seconds(seconds)
+        }
         return configuration
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import HSM
 import Logging
 import MetadataStore
+import Notifications
 import OCSP
 import PKCS11
 import Server
@@ -182,6 +183,30 @@ struct ServeCommand: AsyncParsableCommand {
                     LeasedJobService(name: "vault-reencryption", store: backend, interval: .seconds(30), logger: logger)
                     {
                         await api.vault.resumeRotations()
+                    },
+                    // The notification outbox: one node delivers what is due; one evaluates expiry and reports.
+                    LeasedJobService(
+                        name: "notification-delivery",
+                        store: backend,
+                        interval: .seconds(1),
+                        logger: logger
+                    ) {
+                        do { try await api.delivery.deliverDue() } catch {
+                            logger.warning(
+                                "the notification outbox could not be read",
+                                metadata: ["reason": "\(error)"]
+                            )
+                        }
+                    },
+                    LeasedJobService(
+                        name: "notification-evaluation",
+                        store: backend,
+                        interval: server.notificationEvaluationInterval,
+                        logger: logger
+                    ) {
+                        do { try await api.scheduler.run() } catch {
+                            logger.error("notification rules could not be evaluated", metadata: ["reason": "\(error)"])
+                        }
                     },
                     EnrollmentCleanupService(acme: api.acme, logger: logger),
                     UpstreamRetryService(enrollment: api.enrollment, logger: logger),

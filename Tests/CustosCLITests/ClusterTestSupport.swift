@@ -17,6 +17,12 @@ final class ClusterNode: Sendable {
         )
     }
 
+    /// A node on the embedded default (SoftHSM token and LMDB under `directory/.custos`).
+    init(embeddedIn directory: String, extra: [String] = []) throws {
+        self.directory = directory
+        process = try ServeProcess(["--port", "0"] + extra, directory: directory)
+    }
+
     /// Waits until the node serves.
     func started() async throws {
         guard try await process.waitFor("press Ctrl-C to stop") else {

@@ -121,6 +121,37 @@ import Testing
         try await check(ReportSnapshotRecord(name: "dashboard", counted: 5, document: Array("{}".utf8)))
     }
 
+    @Test func notificationRecords() async throws {
+        try await check(NotificationChannelRecord(name: "ops", tenant: "acme", document: Array("{}".utf8), updated: 1))
+        try await check(NotificationChannelRecord(name: "all", tenant: nil, document: [], updated: 2))
+        try await check(NotificationRuleRecord(name: "daily", tenant: nil, document: [1], updated: 3, lastRun: 4))
+        try await check(NotificationRuleRecord(name: "events", tenant: "acme", document: [], updated: 5))
+        let pending = NotificationRecord(
+            id: "0a1b",
+            rule: "daily",
+            channel: "ops",
+            tenant: "acme",
+            recipient: "pki@example.com",
+            event: "report",
+            eventKey: "report/6",
+            subject: "Report",
+            payload: Array("{}".utf8),
+            attachment: [1, 2],
+            created: 6,
+            attempts: 2,
+            nextAttempt: 7,
+            lastError: "HTTP 500"
+        )
+        try await check(pending)
+        var delivered = pending
+        delivered.id = "0a1c"
+        delivered.state = .delivered
+        delivered.delivered = 8
+        delivered.attachment = nil
+        delivered.tenant = nil
+        try await check(delivered)
+    }
+
     @Test func policyRecord() async throws {
         try await check(PolicyRecord(id: "tls", ca: "issuing-1", category: "tls-server", document: [1, 2], updated: 3))
         try await check(PolicyRecord(id: "shared", ca: nil, category: "device", document: [], updated: 4))
