@@ -92,6 +92,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Custos' own AgentX subagent (RFC 2741): PDUs, the MIB view's searches and the session with
+        // snmpd as master agent. No Swift AgentX implementation exists.
+        .target(
+            name: "AgentX",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "WorkerThreads", swiftSettings: strict),
         .target(
             name: "MetadataStore",
@@ -272,8 +282,9 @@ let package = Package(
         .target(
             name: "Notifications",
             dependencies: [
-                "CA", "Vault", "Mail", "APIModels", "MetadataStore", "HSM", "Codecs",
+                "CA", "Vault", "Mail", "AgentX", "APIModels", "MetadataStore", "HSM", "Codecs",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -321,7 +332,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "APIModels", "Signing", "CA", "OCSP", "Vault", "Ceremony", "Enrollment", "SCEP", "Access", "CustosX509",
-                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS", "Console", "Syslog", "Notifications",
+                "HSM", "ACME", "ACMEValidation", "Upstream", "HSMTLS", "Console", "Syslog", "Notifications", "AgentX",
                 "PKCS11",
                 "MetadataStore",
                 "Codecs",
@@ -470,7 +481,10 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], swiftSettings: strict),
         .testTarget(
             name: "NotificationsTests",
-            dependencies: ["Notifications", "Mail", "APIModels", "MetadataStore", "CustosTestSupport"],
+            dependencies: [
+                "Notifications", "Mail", "AgentX", "APIModels", "MetadataStore", "CA", "CustosTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

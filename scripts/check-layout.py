@@ -15,7 +15,7 @@ root = pathlib.Path(__file__).resolve().parent.parent
 
 # Lower numbers are lower layers. Targets on one layer may not import each other.
 LAYERS = {
-    "CPKCS11": 0, "CLMDB": 0, "CPKCS12": 0, "CFaultPKCS11": 0, "Codecs": 0, "WorkerThreads": 0, "APIModels": 0, "Console": 0, "Syslog": 0, "Mail": 0,
+    "CPKCS11": 0, "CLMDB": 0, "CPKCS12": 0, "CFaultPKCS11": 0, "Codecs": 0, "WorkerThreads": 0, "APIModels": 0, "Console": 0, "Syslog": 0, "Mail": 0, "AgentX": 0,
     "PKCS11": 1, "MetadataStore": 1, "CustosX509": 1,
     "HSM": 2, "SCEP": 2, "CMP": 2, "ACME": 2, "CustosTestSupport": 4,
     "Signing": 3, "Access": 3, "Vault": 3, "ACMEValidation": 3, "HSMTLS": 4,

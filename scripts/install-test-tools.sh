@@ -17,10 +17,12 @@ python3 -c "import pyhanko_certvalidator" 2>/dev/null \
 # send: crlStatusList, rootCaCert, PBMAC1), PostgreSQL 15 (the cluster store: tests start throwaway
 # servers with initdb and pg_ctl, never the system's) with HAProxy in front of two nodes, and headless
 # Chromium driven by Selenium (the web console's browser tests), rsyslog (syslog over UDP, TCP and TLS) and
-# aiosmtpd (the mail relay of the notification tests: STARTTLS, implicit TLS, AUTH).
+# aiosmtpd (the mail relay of the notification tests: STARTTLS, implicit TLS, AUTH), snmpd with the snmp
+# tools and snmptrapd (the AgentX subagent and its traps).
 packages=(strongswan-pki libstrongswan-extra-plugins libstrongswan-standard-plugins python3-acme certbot lego
     pebble python3-dnspython haproxy python3-pyasn1-modules postgresql-15 chromium chromium-driver
-    python3-selenium rsyslog rsyslog-gnutls python3-aiosmtpd)
+    python3-selenium rsyslog rsyslog-gnutls python3-aiosmtpd snmpd snmp
+    snmptrapd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

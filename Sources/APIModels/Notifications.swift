@@ -89,7 +89,7 @@ public struct MailChannelBody: APIModel, Hashable {
     )
 }
 
-/// `PUT /v1/notification-channels/{name}`: exactly one of `webhook` and `mail`.
+/// `PUT /v1/notification-channels/{name}`: exactly one of `webhook`, `mail` and `snmp`.
 public struct NotificationChannelBody: APIModel, Hashable {
     /// Set from the path in a PUT; present in answers.
     public var name: String?
@@ -97,20 +97,33 @@ public struct NotificationChannelBody: APIModel, Hashable {
     public var tenant: String?
     public var webhook: WebhookChannelBody?
     public var mail: MailChannelBody?
+    /// `true`: SNMP traps (custosEventTrap) through the master agent `snmp.agentx` names, to its trap sinks.
+    public var snmp: Bool?
 
     public init(
         name: String? = nil,
         tenant: String? = nil,
         webhook: WebhookChannelBody? = nil,
-        mail: MailChannelBody? = nil
+        mail: MailChannelBody? = nil,
+        snmp: Bool? = nil
     ) {
         self.name = name
         self.tenant = tenant
         self.webhook = webhook
         self.mail = mail
+        self.snmp = snmp
     }
 
-    public static let example = NotificationChannelBody(name: "ops", tenant: "acme", webhook: .example, mail: .example)
+    /// `webhook`, `mail` or `snmp`.
+    public var kind: String { webhook != nil ? "webhook" : mail != nil ? "mail" : "snmp" }
+
+    public static let example = NotificationChannelBody(
+        name: "ops",
+        tenant: "acme",
+        webhook: .example,
+        mail: .example,
+        snmp: true
+    )
 }
 
 /// `GET /v1/notification-channels`.

@@ -47,13 +47,22 @@ public final class NotificationDelivery: Sendable {
     let vault: Vault
     public let settings: DeliverySettings
     let logger: Logger
+    /// Sends one notification as an SNMP trap; nil when no master agent is configured.
+    let trap: (@Sendable (NotificationRecord) async throws -> Void)?
     private let inFlight = Mutex<Set<String>>([])
 
-    public init(store: any MetadataBackend, vault: Vault, settings: DeliverySettings, logger: Logger) {
+    public init(
+        store: any MetadataBackend,
+        vault: Vault,
+        settings: DeliverySettings,
+        logger: Logger,
+        trap: (@Sendable (NotificationRecord) async throws -> Void)? = nil
+    ) {
         self.store = store
         self.vault = vault
         self.settings = settings
         self.logger = logger
+        self.trap = trap
     }
 
     /// The requester the delivery's vault reads are audited under (its entries never notify).
@@ -167,6 +176,13 @@ public final class NotificationDelivery: Sendable {
             )
         } else if let mail = body.mail {
             try await sendMail(record, mail)
+        } else {
+            guard let trap else {
+                throw DeliveryFailure("no SNMP master agent is configured (snmp.agentx)", permanent: false)
+            }
+            do { try await trap(record) } catch {
+                throw DeliveryFailure("the SNMP trap was not sent: \(error)", permanent: false)
+            }
         }
     }
 

@@ -17,6 +17,11 @@ public enum NotificationEvents {
         "crl.issue": "a CRL was issued",
         "ocsp.signer.rotate": "an OCSP signer was replaced",
         "policy.set": "an issuance policy was changed",
+        "hsm.unavailable": "the HSM stopped answering (the session pool recovers)",
+        "hsm.recovered": "the HSM answers again",
+        "crl.late": "a CRL was not reissued before its nextUpdate",
+        "ca.expiring": "a CA certificate is within 30 days of its end",
+        "ocsp.signer.expiring": "a delegated OCSP signer is within a day of its end (its replacement failed)",
     ]
 
     /// Actors whose entries never notify: the notifier's own vault reads would otherwise notify about

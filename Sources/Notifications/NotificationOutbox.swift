@@ -14,6 +14,11 @@ public final class NotificationOutbox: Sendable {
         var name: String
         var tenant: String?
         var body: NotificationRuleBody
+        /// `mail`, `webhook` or `snmp`: what its channel is (a channel in use keeps its kind).
+        var channelKind: String
+
+        /// Who is told: the rule's addresses for mail, else the channel itself (its kind).
+        var recipients: [String] { channelKind == "mail" ? body.recipients ?? [] : [channelKind] }
     }
 
     private struct Snapshot {
@@ -33,17 +38,8 @@ public final class NotificationOutbox: Sendable {
     func rules(_ store: any MetadataBackend) async throws -> (all: [Rule], events: [Rule]) {
         let known = try await store.knownChangeStamp(NotificationRuleRecord.self)
         if let kept = snapshot.withLock({ $0?.stamp == known ? $0 : nil }) { return (kept.rules, kept.eventRules) }
-        let (stamp, records) = try await store.read { reader in
-            (
-                try reader.changeStamp(NotificationRuleRecord.self),
-                try reader.records(NotificationRuleRecord.self, after: nil, limit: .max)
-            )
-        }
-        let rules = records.compactMap { record -> Rule? in
-            guard let body = try? JSONDecoder().decode(NotificationRuleBody.self, from: Data(record.document)) else {
-                return nil
-            }
-            return Rule(name: record.name, tenant: record.tenant, body: body)
+        let (stamp, rules) = try await store.read { reader in
+            (try reader.changeStamp(NotificationRuleRecord.self), try Notifier.rules(in: reader))
         }
         let fresh = Snapshot(
             stamp: stamp,
@@ -73,7 +69,7 @@ public final class NotificationOutbox: Sendable {
                 outcome: entry.event.outcome,
                 tenant: rule.tenant
             )
-            for recipient in rule.body.recipients ?? [Self.webhookRecipient] {
+            for recipient in rule.recipients {
                 try Self.insert(
                     rule: rule,
                     recipient: recipient,
@@ -87,9 +83,6 @@ public final class NotificationOutbox: Sendable {
             }
         }
     }
-
-    /// The recipient of a webhook rule's notifications (the channel has the URL).
-    static let webhookRecipient = "webhook"
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

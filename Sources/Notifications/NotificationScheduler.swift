@@ -22,17 +22,12 @@ public struct NotificationScheduler: Sendable {
     /// written.
     @discardableResult
     public func run(now: Date = Date()) async throws -> Int {
-        let (rules, tenants, mailChannels) = try await store.read { reader in
+        let (rules, tenants) = try await store.read { reader in
             (
                 try Notifier.rules(in: reader),
                 Dictionary(
                     try reader.records(CARecord.self, after: nil, limit: .max).map { ($0.id, $0.tenant) },
                     uniquingKeysWith: { first, _ in first }
-                ),
-                Set(
-                    try reader.records(NotificationChannelRecord.self, after: nil, limit: .max).filter {
-                        (try? JSONDecoder().decode(NotificationChannelBody.self, from: Data($0.document)))?.mail != nil
-                    }.map(\.name)
                 )
             )
         }
@@ -40,7 +35,7 @@ public struct NotificationScheduler: Sendable {
         for rule in rules where rule.body.enabled != false {
             do {
                 if rule.body.expiry != nil {
-                    let mail = mailChannels.contains(rule.body.channel)
+                    let mail = rule.channelKind == "mail"
                     written += try await expiry(rule, mail: mail, tenants: tenants, now: now)
                 }
                 if rule.body.report != nil { written += try await report(rule, tenants: tenants, now: now) }
@@ -93,7 +88,7 @@ public struct NotificationScheduler: Sendable {
                         metadata: ["rule": "\(rule.name)", "ca": "\(warning.ca)", "serial": "\(warning.serial)"]
                     )
                 }
-                return (payload, mail ? addressed : [NotificationOutbox.webhookRecipient])
+                return (payload, mail ? addressed : rule.recipients)
             }
             let encoded = try items.map { (try NotificationOutbox.encoder.encode($0.0), $0.0, $0.1) }
             written += try await store.write { txn in
@@ -145,7 +140,7 @@ public struct NotificationScheduler: Sendable {
         let csv = CertificateCSV.render(records)
         let payload = ReportPayload(rule: rule.name, event: "report", generated: now, count: records.count, csv: csv)
         let data = try NotificationOutbox.encoder.encode(payload)
-        let recipients = rule.body.recipients ?? [NotificationOutbox.webhookRecipient]
+        let recipients = rule.recipients
         let subject = "Custos report \(rule.name): \(records.count) certificate\(records.count == 1 ? "" : "s")"
         return try await store.write { txn in
             guard var record = try txn.notificationRule(rule.name) else {
@@ -164,7 +159,7 @@ public struct NotificationScheduler: Sendable {
                     eventKey: "report/\(time)",
                     subject: subject,
                     payload: data,
-                    attachment: rule.body.recipients == nil ? nil : Array(csv.utf8),
+                    attachment: rule.channelKind == "mail" ? Array(csv.utf8) : nil,
                     at: time,
                     in: txn
                 )

@@ -19,10 +19,11 @@ enum NotificationSettings {
         try validName(name, "the channel name")
         var channel = body
         channel.name = name
-        switch (body.webhook, body.mail) {
-        case (let webhook?, nil): channel.webhook = try validate(webhook)
-        case (nil, let mail?): channel.mail = try validate(mail)
-        default: throw NotificationError(.invalidInput, "a channel has exactly one of webhook and mail")
+        switch (body.webhook, body.mail, body.snmp) {
+        case (let webhook?, nil, nil): channel.webhook = try validate(webhook)
+        case (nil, let mail?, nil): channel.mail = try validate(mail)
+        case (nil, nil, true?): break
+        default: throw NotificationError(.invalidInput, "a channel has exactly one of webhook, mail and snmp (true)")
         }
         return channel
     }
@@ -112,14 +113,17 @@ enum NotificationSettings {
         var rule = body
         rule.name = name
         rule.enabled = body.enabled ?? true
-        let mail = channel.mail != nil
+        let mail = channel.kind == "mail"
         let kinds = [body.events != nil, body.expiry != nil, body.report != nil].filter { $0 }.count
         guard kinds == 1 else {
             throw NotificationError(.invalidInput, "a rule has exactly one of events, expiry and report")
         }
         if let recipients = body.recipients {
             guard mail else {
-                throw NotificationError(.invalidInput, "recipients apply to mail channels; a webhook has its URL")
+                throw NotificationError(
+                    .invalidInput,
+                    "recipients apply to mail channels; a webhook or SNMP channel has its own"
+                )
             }
             guard body.expiry == nil else {
                 throw NotificationError(.invalidInput, "an expiry rule names its recipients in each stage")

@@ -50,7 +50,7 @@ public struct Notifier: Sendable {
                 }
                 let old = try? JSONDecoder().decode(NotificationChannelBody.self, from: Data(existing.document))
                 let users = try Self.rules(in: txn).filter { $0.body.channel == name }
-                if (old?.mail != nil) != (stored.mail != nil), let user = users.first {
+                if old?.kind != stored.kind, let user = users.first {
                     throw NotificationError(
                         .invalidInput,
                         "the rule \(user.name) sends through \(name): a channel in use keeps its kind"
@@ -73,7 +73,7 @@ public struct Notifier: Sendable {
                     actor: requester.actor,
                     action: "notification.channel.set",
                     object: "notification-channel/\(name)",
-                    outcome: "success: " + (stored.webhook != nil ? "webhook" : "mail"),
+                    outcome: "success: " + stored.kind,
                     requestID: requester.requestID
                 )
             )
@@ -296,12 +296,24 @@ public struct Notifier: Sendable {
         }
     }
 
+    /// Every rule with its channel's kind.
     static func rules(in reader: any MetadataReading) throws -> [NotificationOutbox.Rule] {
-        try reader.records(NotificationRuleRecord.self, after: nil, limit: .max).compactMap { record in
+        var kinds: [String: String] = [:]
+        for record in try reader.records(NotificationChannelRecord.self, after: nil, limit: .max) {
+            if let channel = try? JSONDecoder().decode(NotificationChannelBody.self, from: Data(record.document)) {
+                kinds[record.name] = channel.kind
+            }
+        }
+        return try reader.records(NotificationRuleRecord.self, after: nil, limit: .max).compactMap { record in
             guard let body = try? JSONDecoder().decode(NotificationRuleBody.self, from: Data(record.document)) else {
                 return nil
             }
-            return NotificationOutbox.Rule(name: record.name, tenant: record.tenant, body: body)
+            return NotificationOutbox.Rule(
+                name: record.name,
+                tenant: record.tenant,
+                body: body,
+                channelKind: kinds[body.channel] ?? "webhook"
+            )
         }
     }
 

@@ -1,5 +1,6 @@
 import ACMEValidation
 public import Access
+public import AgentX
 public import CA
 import Console
 public import Enrollment
@@ -33,6 +34,10 @@ public struct CustosAPI: Sendable {
     public let notifier: Notifier
     public let delivery: NotificationDelivery
     public let scheduler: NotificationScheduler
+    /// Looks for events no request causes (HSM availability, late CRLs, CAs and OCSP signers near their end).
+    public let watch: OperationsWatch
+    /// The SNMP subagent, when `snmp.agentx` is configured (`SNMPService` runs it).
+    public let snmp: AgentXSubagent?
     /// Requests refused for want of a credential, counted until their summary is audited.
     public let anonymousRefusals = AnonymousRefusals()
     /// The web console's templates, parsed once.
@@ -64,25 +69,59 @@ public struct CustosAPI: Sendable {
             delegatedSigners: configuration.ocspDelegatedSigners
         )
         vault = Vault(keyStore: signing.keyStore, store: store)
+        consolePages = try ConsolePages()
+        let counts = CertificateCounts(
+            reports: CertificateReports(store: store),
+            horizons: [7, 30, 90],
+            maxAge: .seconds(30)
+        )
+        dashboardCounts = counts
         notifier = Notifier(store: raw, vault: vault)
         let notificationLogger = Logger(label: "custos.notifications")
+        if let settings = configuration.snmp {
+            let started = ContinuousClock.now
+            let snmpLogger = Logger(label: "custos.snmp")
+            snmp = AgentXSubagent(
+                master: settings.master,
+                subtree: CustosMIB.root,
+                description: "Custos",
+                events: { snmpLogger.notice("\($0)") }
+            ) { await CustosMIB.view(pool: pool, counts: counts, store: raw, started: started) }
+        } else {
+            snmp = nil
+        }
+        let subagent = snmp
         delivery = NotificationDelivery(
             store: raw,
             vault: vault,
             settings: configuration.notifications,
-            logger: notificationLogger
+            logger: notificationLogger,
+            trap: subagent.map { agent -> @Sendable (NotificationRecord) async throws -> Void in
+                { record in
+                    try await agent.notify(
+                        trap: CustosMIB.eventTrap,
+                        [
+                            VarBind(CustosMIB.eventName, .string(record.event)),
+                            VarBind(CustosMIB.eventSubject, .string(record.subject)),
+                            VarBind(CustosMIB.eventID, .string(record.id)),
+                        ]
+                    )
+                }
+            }
         )
         scheduler = NotificationScheduler(store: raw, logger: notificationLogger)
+        watch = OperationsWatch(store: store, token: pool.tokenInfo.label, logger: notificationLogger) {
+            do {
+                _ = try await pool.withSession { context in try context.session.info() }
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
         enrollment = EnrollmentService(authority: authority)
         acme = ACMEService(
             enrollment: enrollment,
             validator: try ChallengeValidator(settings: configuration.acmeValidation)
-        )
-        consolePages = try ConsolePages()
-        dashboardCounts = CertificateCounts(
-            reports: CertificateReports(store: store),
-            horizons: [7, 30, 90],
-            maxAge: .seconds(30)
         )
         codeSigner = CodeSigner(
             signing: signing,

@@ -89,8 +89,12 @@ public struct ServerConfiguration: Sendable {
     public var consoleIdleTimeout: Duration = .seconds(900)
     /// Operational logs (and audit entries) to a syslog collector; nil: none.
     public var syslog: SyslogSettings?
+    /// The AgentX master agent (snmpd) the SNMP subagent registers with; nil: no SNMP.
+    public var snmp: SNMPSettings?
     /// How the notification outbox retries.
     public var notifications = DeliverySettings()
+    /// How often the operations watch looks (HSM, CRLs, CA and OCSP signer ends).
+    public var operationsWatchInterval: Duration = .seconds(10)
     /// How often expiry rules and due reports are evaluated.
     public var notificationEvaluationInterval: Duration = .seconds(3600)
     /// How ACME challenges are validated: resolvers, ports, timeouts, attempts, concurrency.

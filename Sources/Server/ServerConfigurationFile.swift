@@ -1,3 +1,4 @@
+import AgentX
 import CA
 import Foundation
 import Notifications
@@ -22,7 +23,8 @@ extension ServerConfiguration {
         "acme.resolvers", "acme.http01Port", "acme.tlsALPN01Port", "acme.validationTimeoutSeconds",
         "acme.validationAttempts", "acme.validationRetrySeconds", "acme.maxConcurrentValidations",
         "notifications.firstRetrySeconds", "notifications.longestWaitSeconds", "notifications.attempts",
-        "notifications.concurrency", "notifications.evaluateEverySeconds",
+        "notifications.concurrency", "notifications.evaluateEverySeconds", "notifications.watchEverySeconds",
+        "snmp.agentx",
     ]
 
     /// Reads the YAML configuration file (if any) over the defaults, then `CUSTOS_LISTEN_HOST` and
@@ -74,6 +76,9 @@ extension ServerConfiguration {
     ///   attempts: 10                    # then the notification is marked failed
     ///   concurrency: 8                  # deliveries in flight at once
     ///   evaluateEverySeconds: 3600      # expiry warnings and due reports
+    ///   watchEverySeconds: 10           # HSM availability, late CRLs, CAs and OCSP signers near their end
+    /// snmp:                             # CUSTOS-MIB through snmpd as AgentX master (and traps)
+    ///   agentx: tcp:127.0.0.1:705       # snmpd's agentXSocket: tcp:host:port or a Unix socket path
     /// ```
     public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -252,6 +257,15 @@ extension ServerConfiguration {
         delivery.attempts = try integer("notifications.attempts", 1...100) ?? delivery.attempts
         delivery.concurrency = try integer("notifications.concurrency", 1...256) ?? delivery.concurrency
         configuration.notifications = delivery
+        if let text = values["snmp.agentx"] {
+            guard let master = AgentXMaster(text) else {
+                throw ConfigurationError("snmp.agentx must be tcp:host:port or a Unix socket path, not \(text)")
+            }
+            configuration.snmp = SNMPSettings(master: master)
+        }
+        if let seconds = try integer("notifications.watchEverySeconds", 1...3600) {
+            configuration.operationsWatchInterval = .seconds(seconds)
+        }
         if let seconds = try integer("notifications.evaluateEverySeconds", 1...86_400) {
             configuration.notificationEvaluationInterval = .seconds(seconds)
         }

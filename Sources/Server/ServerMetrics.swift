@@ -5,10 +5,11 @@ import Metrics
 import OCSP
 import Prometheus
 import Synchronization
+public import Syslog
 
 /// Prometheus metrics for the process. swift-metrics has one factory per process, so the registry is
 /// set up once and shared by every server the process runs (tests run several).
-enum ServerMetrics {
+public enum ServerMetrics {
     private static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -25,9 +26,25 @@ enum ServerMetrics {
     /// Makes sure the factory is in place before the first metric is created.
     static func bootstrap() { _ = registry }
 
+    private static let syslogSenders = Mutex<[SyslogSender]>([])
+
+    /// Reports `sender`'s counts (sent, dropped from a full queue, failed sends) in `/metrics`.
+    public static func watch(_ sender: SyslogSender) {
+        syslogSenders.withLock { senders in
+            if !senders.contains(where: { $0 === sender }) { senders.append(sender) }
+        }
+    }
+
     /// The exposition text, with the pool's current figures.
     static func render(pool: SessionPool, queued: Int, dataDirectory: String? = nil) -> String {
         HostMetrics.record(dataDirectory: dataDirectory)
+        for sender in syslogSenders.withLock({ $0 }) {
+            let statistics = sender.statistics
+            let dimensions = [("destination", sender.destination.description)]
+            Gauge(label: "custos_syslog_messages_sent", dimensions: dimensions).record(statistics.sent)
+            Gauge(label: "custos_syslog_messages_dropped", dimensions: dimensions).record(statistics.dropped)
+            Gauge(label: "custos_syslog_send_failures", dimensions: dimensions).record(statistics.failures)
+        }
         let statistics = pool.statistics
         Gauge(label: "custos_hsm_sessions_open").record(statistics.sessionsOpen)
         Gauge(label: "custos_hsm_sessions_in_use").record(statistics.inUse)

@@ -57,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             auditSenders.append(try SyslogSender(destination: destination))
         }
+        for sender in [logSender].compactMap({ $0 }) + auditSenders { ServerMetrics.watch(sender) }
         let sinks: [@Sendable ([AuditEntry]) -> Void] = auditSenders.map { AuditSyslog.sink($0) }
         var forward: (@Sendable ([AuditEntry]) -> Void)?
         if !sinks.isEmpty {
@@ -165,9 +166,11 @@ struct ServeCommand: AsyncParsableCommand {
             let scheme = server.tls == nil ? "HTTP" : server.tls?.clientCAPath == nil ? "HTTPS" : "HTTPS (mTLS)"
             say("serving \(scheme) on \(server.host):\(port); press Ctrl-C to stop")
         }
+        // SNMP: CUSTOS-MIB through snmpd's AgentX master, when configured.
+        let snmp: [any Service] = api.snmp.map { [SNMPService(subagent: $0)] } ?? []
         let services = ServiceGroup(
             configuration: .init(
-                services: [
+                services: snmp + [
                     application, CRLScheduleService(authority: api.authority, logger: logger),
                     // Periodic signed checkpoints of the audit chain: one node at a time.
                     LeasedJobService(
@@ -208,6 +211,12 @@ struct ServeCommand: AsyncParsableCommand {
                             logger.error("notification rules could not be evaluated", metadata: ["reason": "\(error)"])
                         }
                     },
+                    LeasedJobService(
+                        name: "operations-watch",
+                        store: backend,
+                        interval: server.operationsWatchInterval,
+                        logger: logger
+                    ) { await api.watch.check() },
                     EnrollmentCleanupService(acme: api.acme, logger: logger),
                     UpstreamRetryService(enrollment: api.enrollment, logger: logger),
                     OCSPRefreshService(

@@ -127,6 +127,19 @@ import Testing
                 #expect(["info", "notice", "warning", "err", "crit"].contains(parts[1]), "\(line)")
                 #expect(parts[2] == "custos" && parts[3] == pid && !parts[4].isEmpty && parts[4] != "-", "\(line)")
             }
+            // /metrics counts what was sent to the collector, and nothing dropped.
+            let metrics = try await runClient(
+                "curl",
+                ["-s", "-H", "Authorization: Bearer \(admin)", "http://127.0.0.1:\(port)/metrics"]
+            ).stdout
+            let sent = metrics.split(separator: "\n").first {
+                $0.hasPrefix("custos_syslog_messages_sent{destination=\"\(transport)://\(host):")
+            }
+            #expect(
+                sent.map { !$0.hasSuffix(" 0") } == true,
+                "\(metrics.split(separator: "\n").filter { $0.contains("syslog") })"
+            )
+            #expect(metrics.contains("custos_syslog_messages_dropped{"), "\(metrics.prefix(300))")
             #expect(try await serve.stop() == 0)
         }
         // A collector that is away: the server starts and answers all the same.

@@ -85,7 +85,7 @@ import Testing
                 [
                     "webhook": ["url": hook, "secret": ["namespace": "notify", "path": "hook"]],
                     "mail": ["host": "x", "from": "a@b.c"],
-                ], "exactly one of webhook and mail"
+                ], "exactly one of webhook, mail and snmp"
             ),
             ("channels/c1", ["mail": ["host": "relay", "from": "not-an-address"]], "mail.from must be an address"),
             (

@@ -19,10 +19,11 @@ import Testing
     func rule(_ name: String, tenant: String? = nil, events: [String], recipients: [String]?) throws
         -> NotificationRuleRecord
     {
+        let channel = recipients == nil ? "hook" : "relay"
         let body = NotificationRuleBody(
             name: name,
             tenant: tenant,
-            channel: "ops",
+            channel: channel,
             recipients: recipients,
             events: events
         )
@@ -32,6 +33,27 @@ import Testing
             document: Array(try JSONEncoder().encode(body)),
             updated: 0
         )
+    }
+
+    /// A webhook channel `hook` and a mail channel `relay`.
+    func channels(_ txn: any MetadataWriting) throws {
+        let reference = VaultSecretReference(namespace: "n", path: "p")
+        for channel in [
+            NotificationChannelBody(
+                name: "hook",
+                webhook: WebhookChannelBody(url: "https://x.example/h", secret: reference)
+            ),
+            NotificationChannelBody(name: "relay", mail: MailChannelBody(host: "relay.example", from: "c@example.com")),
+        ] {
+            try txn.save(
+                NotificationChannelRecord(
+                    name: channel.name!,
+                    tenant: nil,
+                    document: Array(try JSONEncoder().encode(channel)),
+                    updated: 0
+                )
+            )
+        }
     }
 
     func ca(_ id: String, tenant: String) -> CARecord {
@@ -52,6 +74,7 @@ import Testing
         let (raw, store, writer) = try await store()
         defer { writer.shutdown() }
         try await raw.write { txn in
+            try channels(txn)
             try txn.save(
                 try rule("revocations", events: ["certificate.revoke"], recipients: ["a@example.com", "b@example.com"])
             )
@@ -92,7 +115,7 @@ import Testing
         // A disabled rule stops at once (the rules are read again when their table changes).
         try await raw.write { txn in
             var disabled = NotificationRuleBody(
-                channel: "ops",
+                channel: "relay",
                 enabled: false,
                 recipients: ["a@example.com"],
                 events: ["certificate.revoke"]

@@ -160,6 +160,7 @@ public struct NotificationRecord: StoredRecord, Hashable {
         var entries = [IndexEntry("created", Key().appending(created).appending(id))]
         // Only pending notifications are due; the delivery job reads this index up to now.
         if state == .pending { entries.append(IndexEntry("due", Key().appending(nextAttempt).appending(id))) }
+        if state == .failed { entries.append(IndexEntry("failed", Key().appending(created).appending(id))) }
         return entries
     }
 
@@ -220,6 +221,12 @@ extension MetadataReading {
     public func dueNotifications(at time: Int64, limit: Int) throws -> [NotificationRecord] {
         try keys(NotificationRecord.self, index: "due", from: Key(), to: Key().appending(time + 1), limit: limit)
             .compactMap { try record(NotificationRecord.self, key: $0) }
+    }
+
+    /// How many notifications have failed (counted up to `limit`).
+    public func failedNotificationCount(limit: Int) throws -> Int {
+        try keys(NotificationRecord.self, index: "failed", from: Key(), to: Key().appending(Int64.max), limit: limit)
+            .count
     }
 
     /// Notifications in the order they were made, after the one made at `created` with `id` (from the

@@ -1,0 +1,142 @@
+import CA
+public import Foundation
+public import Logging
+public import MetadataStore
+import Synchronization
+import X509
+
+/// Events no request causes, found by looking: the HSM stopped answering or answers again, a CRL that
+/// was not reissued before its nextUpdate, a CA certificate or delegated OCSP signer nearing its end.
+/// Each becomes an audit entry (written through the notifying store, so rules naming it notify in the
+/// same transaction), once per change: the HSM on each transition, a CRL once per number, a CA or
+/// signer once per certificate.
+public final class OperationsWatch: Sendable {
+    /// The store with the outbox hook.
+    let store: any MetadataBackend
+    /// Whether the HSM answers (a round trip through a pooled session).
+    let probe: @Sendable () async -> String?
+    /// A CA certificate within this many days of its notAfter is reported.
+    let caWarningDays: Int
+    /// A delegated OCSP signer within this many hours of its notAfter is reported (they are replaced
+    /// long before; one this close means replacing it failed).
+    let signerWarningHours: Int
+    let logger: Logger
+    /// The token's label, for the HSM's entries.
+    let token: String
+    private let state = Mutex(State())
+
+    private struct State {
+        var hsmDown = false
+        var reported: Set<String> = []
+    }
+
+    /// `probe` answers nil when the HSM answers, else why not.
+    public init(
+        store: any MetadataBackend,
+        token: String,
+        caWarningDays: Int = 30,
+        signerWarningHours: Int = 24,
+        logger: Logger,
+        probe: @escaping @Sendable () async -> String?
+    ) {
+        self.store = store
+        self.token = token
+        self.caWarningDays = caWarningDays
+        self.signerWarningHours = signerWarningHours
+        self.logger = logger
+        self.probe = probe
+    }
+
+    /// One look; returns the actions it recorded.
+    @discardableResult
+    public func check(now: Date = Date()) async -> [String] {
+        var events: [AuditEvent] = []
+        let failure = await probe()
+        let token = "token/\(self.token)"
+        let wasDown = state.withLock { state in
+            defer { state.hsmDown = failure != nil }
+            return state.hsmDown
+        }
+        if let failure, !wasDown {
+            events.append(
+                AuditEvent(actor: "custos", action: "hsm.unavailable", object: token, outcome: "failure: \(failure)")
+            )
+        } else if failure == nil, wasDown {
+            events.append(AuditEvent(actor: "custos", action: "hsm.recovered", object: token, outcome: "success"))
+        }
+        do {
+            let (crls, cas, signers) = try await store.read { reader in
+                (
+                    try reader.records(CRLRecord.self, after: nil, limit: .max),
+                    try reader.records(CARecord.self, after: nil, limit: .max),
+                    try reader.records(OCSPSignerRecord.self, after: nil, limit: .max)
+                )
+            }
+            let seconds = Int64(now.timeIntervalSince1970)
+            let formatter = ISO8601DateFormatter()
+            for crl in crls where crl.fullNextUpdate < seconds {
+                let due = formatter.string(from: Date(timeIntervalSince1970: Double(crl.fullNextUpdate)))
+                events.append(
+                    AuditEvent(
+                        actor: "custos",
+                        action: "crl.late",
+                        object: "crl/\(crl.scope)",
+                        outcome: "failure: CRL \(crl.number) was due to be replaced by \(due)"
+                    )
+                )
+            }
+            for record in cas where record.state == .active {
+                guard let notAfter = (try? Authority(record))?.certificate?.notValidAfter,
+                    notAfter.timeIntervalSince(now) < Double(caWarningDays) * 86_400
+                else { continue }
+                events.append(
+                    AuditEvent(
+                        actor: "custos",
+                        action: "ca.expiring",
+                        object: "ca/\(record.id)",
+                        outcome: "warning: its certificate ends \(formatter.string(from: notAfter))"
+                    )
+                )
+            }
+            for signer in signers
+            where signer.notAfter - seconds * 1_000_000_000 < Int64(signerWarningHours) * 3_600_000_000_000 {
+                let ends = Date(timeIntervalSince1970: Double(signer.notAfter) / 1e9)
+                events.append(
+                    AuditEvent(
+                        actor: "custos",
+                        action: "ocsp.signer.expiring",
+                        object: "ca/\(signer.ca)",
+                        outcome: "warning: its delegated OCSP signer ends \(formatter.string(from: ends))"
+                    )
+                )
+            }
+        } catch {
+            logger.warning("the operations watch could not read the store", metadata: ["reason": "\(error)"])
+        }
+        // Each state once: the HSM's transitions always, the others once per object and outcome.
+        let fresh = state.withLock { state in
+            events.filter { event in
+                event.action.hasPrefix("hsm.")
+                    || state.reported.insert("\(event.action) \(event.object) \(event.outcome)").inserted
+            }
+        }
+        guard !fresh.isEmpty else { return [] }
+        do {
+            try await store.write { txn in
+                for event in fresh { try txn.appendAudit(event) }
+            }
+        } catch {
+            // Not recorded: look again next time.
+            state.withLock { state in
+                for event in fresh { state.reported.remove("\(event.action) \(event.object) \(event.outcome)") }
+                if fresh.contains(where: { $0.action.hasPrefix("hsm.") }) { state.hsmDown = !state.hsmDown }
+            }
+            logger.warning("the operations watch could not record what it found", metadata: ["reason": "\(error)"])
+            return []
+        }
+        for event in fresh {
+            logger.warning("\(event.action)", metadata: ["object": "\(event.object)", "outcome": "\(event.outcome)"])
+        }
+        return fresh.map(\.action)
+    }
+}

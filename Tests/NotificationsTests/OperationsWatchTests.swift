@@ -1,0 +1,105 @@
+import APIModels
+import CA
+import CustosTestSupport
+import Foundation
+import Logging
+import MetadataStore
+import Synchronization
+import Testing
+
+@testable import Notifications
+
+/// The operations watch over a real token and store: each finding becomes one audit entry (and the
+/// notifications of rules naming it, in the same write), the HSM on each transition only.
+@Suite struct OperationsWatchTests {
+    @Test func findingsAreRecordedOnceAndNotifyThroughTheOutbox() async throws {
+        let fixture = try await DomainFixture(prefix: "watch")
+        let outbox = NotificationOutbox()
+        let store = NotifyingBackend(fixture.store, outbox: outbox)
+        let authority = CertificateAuthority(signing: fixture.signing, store: store)
+        _ = try await authority.create(
+            .init(id: "short", subject: "CN=Short-Lived CA", algorithm: .ecP256, validityDays: 10),
+            requester: DomainFixture.requester
+        )
+        _ = try await authority.create(
+            .init(id: "long", subject: "CN=Long-Lived CA", algorithm: .ecP256),
+            requester: DomainFixture.requester
+        )
+        // A rule for the HSM's events, through a webhook channel (the outbox keeps what it would send).
+        try await fixture.store.write { txn in
+            let channel = NotificationChannelBody(
+                name: "ops",
+                webhook: WebhookChannelBody(
+                    url: "https://hooks.example.com/x",
+                    secret: VaultSecretReference(namespace: "n", path: "p")
+                )
+            )
+            try txn.save(
+                NotificationChannelRecord(
+                    name: "ops",
+                    tenant: nil,
+                    document: Array(try JSONEncoder().encode(channel)),
+                    updated: 0
+                )
+            )
+            let rule = NotificationRuleBody(
+                name: "hsm",
+                channel: "ops",
+                events: ["hsm.unavailable", "hsm.recovered", "crl.late"]
+            )
+            try txn.save(
+                NotificationRuleRecord(
+                    name: "hsm",
+                    tenant: nil,
+                    document: Array(try JSONEncoder().encode(rule)),
+                    updated: 0
+                )
+            )
+        }
+        let down = Mutex<String?>(nil)
+        let watch = OperationsWatch(store: store, token: "watch-token", logger: Logger(label: "test")) {
+            down.withLock { $0 }
+        }
+
+        #expect(await watch.check() == ["ca.expiring"])
+        #expect(await watch.check().isEmpty, "reported twice")
+        down.withLock { $0 = "CKR_DEVICE_REMOVED" }
+        #expect(await watch.check() == ["hsm.unavailable"])
+        #expect(await watch.check().isEmpty)
+        down.withLock { $0 = nil }
+        #expect(await watch.check() == ["hsm.recovered"])
+        // A CRL past its nextUpdate (seconds since 1970), once per number.
+        try await fixture.store.write { txn in
+            try txn.save(
+                CRLRecord(
+                    scope: "long",
+                    number: 7,
+                    thisUpdate: 1_700_000_000,
+                    fullNextUpdate: 1_700_086_400,
+                    deltaNextUpdate: 1_700_003_600,
+                    snapshot: 0,
+                    revocationStamp: 0,
+                    fullEntries: 0,
+                    recent: [],
+                    full: [],
+                    delta: []
+                )
+            )
+        }
+        #expect(await watch.check() == ["crl.late"])
+        #expect(await watch.check().isEmpty)
+
+        let entries = try await fixture.store.read { try $0.auditEntries(after: nil, limit: .max) }.map(\.event)
+        let unavailable = try #require(entries.first { $0.action == "hsm.unavailable" })
+        #expect(unavailable.object == "token/watch-token" && unavailable.outcome == "failure: CKR_DEVICE_REMOVED")
+        #expect(entries.first { $0.action == "ca.expiring" }?.object == "ca/short")
+        #expect(entries.filter { $0.action == "ca.expiring" }.count == 1, "the long-lived CA is not near its end")
+        #expect(entries.first { $0.action == "crl.late" }?.outcome.contains("CRL 7 was due") == true)
+        // The rule's notifications were written with the entries: three events, one webhook each.
+        let notifications = try await fixture.store.read { try $0.notifications(after: nil, limit: 100) }
+        #expect(
+            notifications.map(\.event).sorted() == ["crl.late", "hsm.recovered", "hsm.unavailable"],
+            "\(notifications)"
+        )
+    }
+}
