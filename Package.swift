@@ -282,7 +282,7 @@ let package = Package(
         .target(
             name: "Notifications",
             dependencies: [
-                "CA", "Vault", "Mail", "AgentX", "APIModels", "MetadataStore", "HSM", "Codecs",
+                "CA", "Vault", "Mail", "AgentX", "APIModels", "MetadataStore", "HSM", "Codecs", "CustosX509",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),

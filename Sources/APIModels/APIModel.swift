@@ -31,4 +31,5 @@ public let allAPIModels: [any APIModel.Type] = [
     VaultSecretReference.self, WebhookChannelBody.self, MailChannelBody.self, NotificationChannelBody.self,
     NotificationChannelList.self, ExpiryStageBody.self, ExpiryRuleBody.self, ReportRuleBody.self,
     NotificationRuleBody.self, NotificationRuleList.self, NotificationView.self, NotificationPage.self,
+    RevokeActionBody.self, ActionBody.self, ActionList.self, RunActionBody.self, ActionRunView.self,
 ]

@@ -10,19 +10,29 @@ public struct CreateCredentialBody: APIModel {
     public var namespaces: [String]?
     /// Limits an officer or auditor to the CAs of one tenant.
     public var tenant: String?
+    /// The actions a trigger credential may run (names, or prefixes ending in *).
+    public var actions: [String]?
 
-    public init(role: String, keys: [String]? = nil, namespaces: [String]? = nil, tenant: String? = nil) {
+    public init(
+        role: String,
+        keys: [String]? = nil,
+        namespaces: [String]? = nil,
+        tenant: String? = nil,
+        actions: [String]? = nil
+    ) {
         self.role = role
         self.keys = keys
         self.namespaces = namespaces
         self.tenant = tenant
+        self.actions = actions
     }
 
     public static let example = CreateCredentialBody(
         role: "signer",
         keys: ["release-*"],
         namespaces: ["payments"],
-        tenant: "acme"
+        tenant: "acme",
+        actions: ["qa-*"]
     )
 }
 
@@ -39,6 +49,8 @@ public struct CredentialView: APIModel {
     public var token: String?
     /// SHA-256 (hex) of the TLS client certificates that sign in to the web console as this credential.
     public var certificates: [String]?
+    /// The actions a trigger credential may run.
+    public var actions: [String]?
 
     public init(
         id: String,
@@ -49,7 +61,8 @@ public struct CredentialView: APIModel {
         revoked: Bool,
         tenant: String?,
         token: String?,
-        certificates: [String]? = nil
+        certificates: [String]? = nil,
+        actions: [String]? = nil
     ) {
         self.id = id
         self.role = role
@@ -60,6 +73,7 @@ public struct CredentialView: APIModel {
         self.tenant = tenant
         self.token = token
         self.certificates = certificates
+        self.actions = actions
     }
 
     public static let example = CredentialView(
@@ -71,7 +85,8 @@ public struct CredentialView: APIModel {
         revoked: false,
         tenant: "acme",
         token: "cst_…",
-        certificates: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+        certificates: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+        actions: ["qa-*"]
     )
 }
 

@@ -43,6 +43,12 @@ extension CredentialRecord {
         role == .admin || (role == .vault && Self.matches(keyPatterns, name))
     }
 
+    /// Whether the credential may run the action `name`: administrators and officers any (their tenant
+    /// is checked with the action), trigger credentials those one of their patterns matches.
+    public func permits(action name: String) -> Bool {
+        role == .admin || role == .officer || (role == .trigger && Self.matches(keyPatterns, name))
+    }
+
     private static func matches(_ patterns: [String], _ name: String) -> Bool {
         patterns.contains { pattern in
             pattern == "*" || pattern == name || (pattern.hasSuffix("*") && name.hasPrefix(pattern.dropLast()))

@@ -44,7 +44,9 @@ public struct Credentials: Sendable {
                     object: "credential/\(record.id)",
                     outcome: "success: role \(role.rawValue)"
                         + (keyPatterns.isEmpty
-                            ? "" : (role == .vault ? ", namespaces " : ", keys ") + keyPatterns.joined(separator: ","))
+                            ? ""
+                            : (role == .vault ? ", namespaces " : role == .trigger ? ", actions " : ", keys ")
+                                + keyPatterns.joined(separator: ","))
                         + (tenant.map { ", tenant \($0)" } ?? ""),
                     requestID: requester.requestID
                 )
@@ -68,8 +70,11 @@ public struct Credentials: Sendable {
                 throw AccessError(.invalidInput, "a key pattern has 1 to 128 characters")
             }
         }
-        if role != .signer && role != .vault && !keyPatterns.isEmpty {
-            throw AccessError(.invalidInput, "patterns apply to the signer and vault roles only")
+        if role != .signer && role != .vault && role != .trigger && !keyPatterns.isEmpty {
+            throw AccessError(.invalidInput, "patterns apply to the signer, vault and trigger roles only")
+        }
+        if role == .trigger && keyPatterns.isEmpty {
+            throw AccessError(.invalidInput, "a trigger credential needs the actions it may run")
         }
     }
 

@@ -10,6 +10,7 @@ public enum CustosStore {
         ACMEAccountRecord.self, ACMEOrderRecord.self, ACMEAuthorizationRecord.self, ACMEExternalKeyRecord.self,
         CMPTransactionRecord.self, CRLRecord.self, ConsoleSessionRecord.self, PortalSessionRecord.self,
         ReportSnapshotRecord.self, NotificationChannelRecord.self, NotificationRuleRecord.self, NotificationRecord.self,
+        ActionRecord.self,
     ]
 
     /// The steps from older schema versions to the current one.
@@ -53,6 +54,9 @@ public enum CustosStore {
         Schema.Migration(version: 14) { _, _ in },
         // 15: notification channels, rules and the outbox (new tables). Nothing to convert.
         Schema.Migration(version: 15) { _, _ in },
+        // 16: triggered actions (a new table); credentials may have the trigger role (older builds cannot
+        // read those). Nothing to convert.
+        Schema.Migration(version: 16) { _, _ in },
     ]
 
     /// The store directory inside a data directory.

@@ -3,7 +3,7 @@
 /// audit head). Opening runs the migrations from the stored schema version to the current one.
 public struct Schema: Sendable {
     /// The schema version this build writes.
-    public static let currentVersion: UInt64 = 15
+    public static let currentVersion: UInt64 = 16
 
     /// A migration takes the store from `version - 1` to `version`.
     public struct Migration: Sendable {

@@ -10,6 +10,9 @@ public struct NotificationError: Error, Sendable, CustomStringConvertible {
         case unknownChannel = "unknown_channel"
         case unknownRule = "unknown_rule"
         case unknownNotification = "unknown_notification"
+        case unknownAction = "unknown_action"
+        /// A run matched more certificates than its action allows, or the set changed meanwhile.
+        case conflict
         /// A channel still used by rules cannot be removed.
         case channelInUse = "channel_in_use"
         /// The caller's tenant does not reach it.

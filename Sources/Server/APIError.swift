@@ -140,9 +140,9 @@ extension APIError {
     /// The API's answer for a notification error.
     static func from(_ error: NotificationError) -> APIError {
         switch error.code {
-        case .unknownChannel, .unknownRule, .unknownNotification:
+        case .unknownChannel, .unknownRule, .unknownNotification, .unknownAction:
             APIError(.notFound, error.code.rawValue, error.message)
-        case .channelInUse: APIError(.conflict, error.code.rawValue, error.message)
+        case .channelInUse, .conflict: APIError(.conflict, error.code.rawValue, error.message)
         case .forbidden: .forbidden(error.message)
         case .storeUnavailable:
             APIError(.serviceUnavailable, error.code.rawValue, error.message, headers: [.retryAfter: "5"])

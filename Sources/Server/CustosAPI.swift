@@ -34,6 +34,8 @@ public struct CustosAPI: Sendable {
     public let notifier: Notifier
     public let delivery: NotificationDelivery
     public let scheduler: NotificationScheduler
+    /// Bulk revocations (and future actions) external systems set off with trigger credentials.
+    public let actions: TriggeredActions
     /// Looks for events no request causes (HSM availability, late CRLs, CAs and OCSP signers near their end).
     public let watch: OperationsWatch
     /// The SNMP subagent, when `snmp.agentx` is configured (`SNMPService` runs it).
@@ -110,6 +112,7 @@ public struct CustosAPI: Sendable {
             }
         )
         scheduler = NotificationScheduler(store: raw, logger: notificationLogger)
+        actions = TriggeredActions(authority: authority)
         watch = OperationsWatch(store: store, token: pool.tokenInfo.label, logger: notificationLogger) {
             do {
                 _ = try await pool.withSession { context in try context.session.info() }
@@ -182,6 +185,7 @@ public struct CustosAPI: Sendable {
         DeviceKeyRoutes(enrollment: enrollment, maxBodyBytes: maxBodyBytes).add(to: protected)
         ACMEAccountRoutes(acme: acme).add(to: protected)
         NotificationRoutes(notifier: notifier, maxBodyBytes: maxBodyBytes).add(to: protected)
+        ActionRoutes(actions: actions, maxBodyBytes: maxBodyBytes).add(to: protected)
         ESTRoutes(
             enrollment: enrollment,
             overTLS: configuration.tls != nil,

@@ -23,7 +23,7 @@ struct CreateCredentialCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataDirectoryOption
 
-    @Option(help: "admin, officer, signer, auditor or vault.")
+    @Option(help: "admin, officer, signer, auditor, vault or trigger.")
     var role: String
 
     @Option(help: "For signers: key names or prefixes ending in * (comma-separated).")
@@ -31,6 +31,9 @@ struct CreateCredentialCommand: AsyncParsableCommand {
 
     @Option(help: "For vault credentials: namespaces or prefixes ending in * (comma-separated).")
     var namespaces: String?
+
+    @Option(help: "For triggers: the actions it may run, names or prefixes ending in * (comma-separated).")
+    var actions: String?
 
     @Option(help: "For officers and auditors: limit the credential to the CAs of this tenant.")
     var tenant: String?
@@ -40,8 +43,11 @@ struct CreateCredentialCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let role = CredentialRecord.Role(rawValue: role) else {
-            throw ValidationError("--role must be admin, officer, signer, auditor or vault")
+            throw ValidationError("--role must be admin, officer, signer, auditor, vault or trigger")
         }
+        let actionPatterns = actions.map { $0.split(separator: ",").map { String($0) } } ?? []
+        if role == .trigger && actionPatterns.isEmpty { throw ValidationError("a trigger needs --actions") }
+        if role != .trigger && !actionPatterns.isEmpty { throw ValidationError("--actions applies to triggers only") }
         let keyPatterns = keys.map { $0.split(separator: ",").map { String($0) } } ?? []
         let namespacePatterns = namespaces.map { $0.split(separator: ",").map { String($0) } } ?? []
         if role == .signer && keyPatterns.isEmpty { throw ValidationError("a signer needs --keys") }
@@ -52,7 +58,7 @@ struct CreateCredentialCommand: AsyncParsableCommand {
         if role != .vault && !namespacePatterns.isEmpty {
             throw ValidationError("--namespaces applies to vault credentials only")
         }
-        let patterns = role == .vault ? namespacePatterns : keyPatterns
+        let patterns = role == .vault ? namespacePatterns : role == .trigger ? actionPatterns : keyPatterns
         let (store, writer) = try await data.openBackend()
         defer { writer.shutdown() }
         let credentials = Credentials(store: store)

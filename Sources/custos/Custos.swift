@@ -9,7 +9,7 @@ struct Custos: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, HSMCommand.self, StoreCommand.self, AuditCommand.self, CredentialCommand.self,
             TLSCommand.self, CACommand.self, CertificateCommand.self, ReportCommand.self, OCSPCommand.self,
-            VaultCommand.self, CeremonyCommand.self, EnrollmentCommand.self, NotifyCommand.self,
+            VaultCommand.self, CeremonyCommand.self, EnrollmentCommand.self, NotifyCommand.self, ActionCommand.self,
         ]
     )
 }

@@ -121,6 +121,10 @@ import Testing
         try await check(ReportSnapshotRecord(name: "dashboard", counted: 5, document: Array("{}".utf8)))
     }
 
+    @Test func actionRecord() async throws {
+        try await check(ActionRecord(name: "qa-failed-batch", tenant: "default", document: Array("{}".utf8), updated: 9))
+    }
+
     @Test func notificationRecords() async throws {
         try await check(NotificationChannelRecord(name: "ops", tenant: "acme", document: Array("{}".utf8), updated: 1))
         try await check(NotificationChannelRecord(name: "all", tenant: nil, document: [], updated: 2))

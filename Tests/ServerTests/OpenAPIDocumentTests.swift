@@ -90,6 +90,7 @@ import Yams
         tokens["signer"] = try await server.credential(.signer, keys: ["*"])
         tokens["auditor"] = try await server.credential(.auditor)
         tokens["vault"] = try await server.credential(.vault, keys: ["*"])
+        tokens["trigger"] = try await server.credential(.trigger, keys: ["*"])
         let values = [
             "{ca}": "nosuch", "{name}": "nosuch", "{id}": "nosuch", "{namespace}": "nosuch", "{serial}": "01",
             "{category}": "device", "{file}": "nosuch.crt", "{path}": "a/b", "{profile}": "nosuch",

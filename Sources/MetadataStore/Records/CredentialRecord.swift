@@ -9,14 +9,16 @@ public struct CredentialRecord: StoredRecord, Hashable {
 
     public enum Role: String, Sendable, Hashable, CaseIterable {
         /// `vault`: an application or device that reads and writes secrets in some vault namespaces.
-        case admin, officer, signer, auditor, vault
+        /// `trigger`: an external system (a QA station, a ticketing system) that runs named actions only.
+        case admin, officer, signer, auditor, vault, trigger
     }
 
     public var id: String
     /// SHA-256 of the bearer secret (secrets are long and random, so no slow hash is needed).
     public var secretHash: [UInt8]
     public var role: Role
-    /// Key-name patterns a signer may use; for a vault credential, the namespaces it may use.
+    /// Key-name patterns a signer may use; for a vault credential, the namespaces it may use; for a
+    /// trigger credential, the actions it may run.
     public var keyPatterns: [String]
     /// The tenant it is limited to, if any.
     public var tenant: String?

@@ -25,7 +25,12 @@ struct CredentialRoutes {
     @Sendable func create(_ request: Request, context: CustosRequestContext) async throws -> Response {
         try context.require(.admin)
         let body = try await JSONBody.decode(CreateCredentialBody.self, from: request, limit: maxBodyBytes)
-        let (role, patterns) = try Self.scope(role: body.role, keys: body.keys, namespaces: body.namespaces)
+        let (role, patterns) = try Self.scope(
+            role: body.role,
+            keys: body.keys,
+            namespaces: body.namespaces,
+            actions: body.actions
+        )
         let (record, secret) = try await credentials.create(
             role: role,
             keyPatterns: patterns,
@@ -35,17 +40,27 @@ struct CredentialRoutes {
         return try JSONResponse(status: .created, body: CredentialView(record, token: secret)).makeResponse()
     }
 
-    /// The role asked for and the patterns it keeps (keys for signers, namespaces for vault clients),
-    /// refused when they do not fit together.
-    static func scope(role name: String, keys: [String]?, namespaces: [String]?) throws(APIError)
-        -> (CredentialRecord.Role, [String])
+    /// The role asked for and the patterns it keeps (keys for signers, namespaces for vault clients,
+    /// actions for triggers), refused when they do not fit together.
+    static func scope(role name: String, keys: [String]?, namespaces: [String]?, actions: [String]? = nil)
+        throws(APIError) -> (CredentialRecord.Role, [String])
     {
         guard let role = CredentialRecord.Role(rawValue: name) else {
             throw APIError.badRequest(
                 "invalid_input",
-                "unknown role \"\(name)\"; one of admin, officer, signer, auditor, vault"
+                "unknown role \"\(name)\"; one of admin, officer, signer, auditor, vault, trigger"
             )
         }
+        if role == .trigger {
+            guard let actions, !actions.isEmpty, keys == nil, namespaces == nil else {
+                throw APIError.badRequest(
+                    "invalid_input",
+                    "a trigger credential needs actions (names or prefixes ending in *) and nothing else"
+                )
+            }
+            return (role, actions)
+        }
+        if actions != nil { throw APIError.badRequest("invalid_input", "actions apply to the trigger role only") }
         if role == .signer && (keys ?? []).isEmpty {
             throw APIError.badRequest(
                 "invalid_input",

@@ -27,13 +27,14 @@ extension CredentialView {
         self.init(
             id: record.id,
             role: record.role.rawValue,
-            keys: record.role == .vault ? [] : record.keyPatterns,
+            keys: record.role == .vault || record.role == .trigger ? [] : record.keyPatterns,
             namespaces: record.role == .vault ? record.keyPatterns : [],
             created: Date(timeIntervalSince1970: Double(record.created) / 1e9),
             revoked: record.revoked,
             tenant: record.tenant,
             token: token,
-            certificates: record.certificates.isEmpty ? nil : record.certificates
+            certificates: record.certificates.isEmpty ? nil : record.certificates,
+            actions: record.role == .trigger ? record.keyPatterns : nil
         )
     }
 }
