@@ -171,6 +171,45 @@ extension MetadataReading {
     }
 }
 
+extension MetadataReading {
+    /// Continues checking the chain after an entry already found good (`verified`: its sequence and
+    /// hash; nil to start at the first), over at most `limit` entries: each must follow the one before
+    /// in sequence and name its hash. Returns the last good entry and the first break, if any. For a
+    /// watch that checks what was appended since it last looked; `verifyAudit` walks everything.
+    public func continueAuditVerification(after verified: (sequence: UInt64, hash: [UInt8])?, limit: Int) throws
+        -> (verified: (sequence: UInt64, hash: [UInt8])?, broken: AuditVerification.Break?)
+    {
+        var last = verified
+        var after = verified.map { AuditEntry.key(sequence: $0.sequence) }
+        var checked = 0
+        while checked < limit {
+            let page = try rawRecords(AuditEntry.self, after: after, limit: min(1024, limit - checked))
+            for (key, value) in page {
+                var keyReader = KeyReader(key.bytes)
+                let keySequence = (try? keyReader.readUInt64()) ?? 0
+                let expected = (last?.sequence ?? 0) + 1
+                guard let entry = try? AuditEntry.decode(value) else {
+                    return (last, .init(sequence: keySequence, reason: "entry does not decode"))
+                }
+                guard entry.sequence == keySequence, entry.sequence == expected else {
+                    return (last, .init(sequence: expected, reason: "entry \(expected) is missing or misplaced"))
+                }
+                guard entry.previousHash == (last?.hash ?? [UInt8](repeating: 0, count: 32)) else {
+                    return (
+                        last,
+                        .init(sequence: entry.sequence, reason: "previous-hash does not match entry \(expected - 1)")
+                    )
+                }
+                last = (entry.sequence, entry.hash)
+            }
+            checked += page.count
+            guard page.count == 1024, let end = page.last else { break }
+            after = end.key
+        }
+        return (last, nil)
+    }
+}
+
 extension WriteTransaction {
     /// Appends an audit entry in this transaction, so the event and the change it describes are
     /// durable together or not at all. Returns the entry.

@@ -28,6 +28,8 @@ public final class OperationsWatch: Sendable {
     private struct State {
         var hsmDown = false
         var reported: Set<String> = []
+        /// The last audit entry found chained correctly.
+        var verified: (sequence: UInt64, hash: [UInt8])?
     }
 
     /// `probe` answers nil when the HSM answers, else why not.
@@ -63,6 +65,27 @@ public final class OperationsWatch: Sendable {
             )
         } else if failure == nil, wasDown {
             events.append(AuditEvent(actor: "custos", action: "hsm.recovered", object: token, outcome: "success"))
+        }
+        // The audit chain: what was appended since the last look (the first look walks it all, on a
+        // thread of its own).
+        do {
+            let verified = state.withLock { $0.verified }
+            let (last, broken) = try await store.scan { reader in
+                try reader.continueAuditVerification(after: verified, limit: 1_000_000)
+            }
+            state.withLock { $0.verified = last }
+            if let broken {
+                events.append(
+                    AuditEvent(
+                        actor: "custos",
+                        action: "audit.verification-failed",
+                        object: "audit/\(broken.sequence)",
+                        outcome: "failure: \(broken.reason)"
+                    )
+                )
+            }
+        } catch {
+            logger.warning("the operations watch could not read the audit log", metadata: ["reason": "\(error)"])
         }
         do {
             let (crls, cas, signers) = try await store.read { reader in

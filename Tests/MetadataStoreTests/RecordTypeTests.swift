@@ -122,7 +122,9 @@ import Testing
     }
 
     @Test func actionRecord() async throws {
-        try await check(ActionRecord(name: "qa-failed-batch", tenant: "default", document: Array("{}".utf8), updated: 9))
+        try await check(
+            ActionRecord(name: "qa-failed-batch", tenant: "default", document: Array("{}".utf8), updated: 9)
+        )
     }
 
     @Test func notificationRecords() async throws {

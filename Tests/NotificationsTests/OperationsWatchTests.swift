@@ -62,6 +62,7 @@ import Testing
         }
 
         #expect(await watch.check() == ["ca.expiring"])
+        #expect(try await fixture.store.read { try $0.verifyAudit() }.firstBroken == nil)
         #expect(await watch.check().isEmpty, "reported twice")
         down.withLock { $0 = "CKR_DEVICE_REMOVED" }
         #expect(await watch.check() == ["hsm.unavailable"])
@@ -89,9 +90,27 @@ import Testing
         #expect(await watch.check() == ["crl.late"])
         #expect(await watch.check().isEmpty)
 
+        // An entry changed behind the store's back: the chain breaks there, reported once.
+        let stored = try await fixture.store.read { try $0.auditEntries(after: nil, limit: .max) }
+        var tampered = try #require(stored.first { $0.event.action == "hsm.unavailable" })
+        tampered.event.outcome = "success"
+        let entry = tampered
+        try await fixture.store.write { txn in
+            try txn.copyRecord(AuditEntry.self, key: entry.primaryKey, value: entry.encoded())
+        }
+        // The watch checked that entry already; a fresh watch (a restart) walks the whole chain.
+        let fresh = OperationsWatch(store: store, token: "watch-token", logger: Logger(label: "test")) { nil }
+        #expect(await fresh.check() == ["audit.verification-failed"])
+        #expect(await fresh.check().isEmpty)
+
         let entries = try await fixture.store.read { try $0.auditEntries(after: nil, limit: .max) }.map(\.event)
         let unavailable = try #require(entries.first { $0.action == "hsm.unavailable" })
-        #expect(unavailable.object == "token/watch-token" && unavailable.outcome == "failure: CKR_DEVICE_REMOVED")
+        #expect(unavailable.object == "token/watch-token" && unavailable.outcome == "success", "the tampered entry")
+        let broken = try #require(entries.first { $0.action == "audit.verification-failed" })
+        #expect(
+            broken.object == "audit/\(entry.sequence + 1)" && broken.outcome.contains("previous-hash does not match"),
+            "\(broken)"
+        )
         #expect(entries.first { $0.action == "ca.expiring" }?.object == "ca/short")
         #expect(entries.filter { $0.action == "ca.expiring" }.count == 1, "the long-lived CA is not near its end")
         #expect(entries.first { $0.action == "crl.late" }?.outcome.contains("CRL 7 was due") == true)
