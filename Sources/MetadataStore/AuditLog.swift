@@ -229,6 +229,11 @@ extension WriteTransaction {
 }
 
 extension MetadataReading {
+    /// Audit entries of one action, oldest first (at most `limit`).
+    public func auditEntries(action: String, limit: Int) throws -> [AuditEntry] {
+        try records(AuditEntry.self, index: "action", value: Key().appending(action), limit: limit)
+    }
+
     /// Audit entries in sequence order, after `sequence` (exclusive) or from the first.
     public func auditEntries(after sequence: UInt64?, limit: Int) throws -> [AuditEntry] {
         try records(AuditEntry.self, after: sequence.map { AuditEntry.key(sequence: $0) }, limit: limit)

@@ -6,7 +6,7 @@ public import Vault
 /// Notification channels and rules as operators set them, and the outbox as they watch it. Every
 /// change is audited (`notification.*`, which never notifies itself). A caller limited to a tenant sees
 /// and changes only that tenant's channels, rules and notifications.
-public struct Notifier: Sendable {
+public struct Notifier: Sendable, SettingsStore {
     /// The store without the outbox hook: settings writes cause no notifications.
     public let store: any MetadataBackend
     public let vault: Vault
@@ -315,17 +315,5 @@ public struct Notifier: Sendable {
                 channelKind: kinds[body.channel] ?? "webhook"
             )
         }
-    }
-
-    private func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReading) throws -> T)
-        async throws(NotificationError) -> T
-    {
-        do { return try await store.read(body) } catch { throw NotificationError.from(error) }
-    }
-
-    private func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriting) throws -> T)
-        async throws(NotificationError) -> T
-    {
-        do { return try await store.write(body) } catch { throw NotificationError.from(error) }
     }
 }

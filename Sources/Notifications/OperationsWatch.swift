@@ -9,7 +9,8 @@ import X509
 /// was not reissued before its nextUpdate, a CA certificate or delegated OCSP signer nearing its end.
 /// Each becomes an audit entry (written through the notifying store, so rules naming it notify in the
 /// same transaction), once per change: the HSM on each transition, a CRL once per number, a CA or
-/// signer once per certificate.
+/// signer once per certificate, a break of the audit chain once (the log itself is what remembers, so
+/// a restart or another node taking the job over does not repeat them).
 public final class OperationsWatch: Sendable {
     /// The store with the outbox hook.
     let store: any MetadataBackend
@@ -144,9 +145,23 @@ public final class OperationsWatch: Sendable {
             }
         }
         guard !fresh.isEmpty else { return [] }
+        let recorded: [AuditEvent]
         do {
-            try await store.write { txn in
-                for event in fresh { try txn.appendAudit(event) }
+            // Once per object and outcome across restarts and nodes: what the log already holds is skipped.
+            recorded = try await store.write { txn in
+                var recorded: [AuditEvent] = []
+                for event in fresh {
+                    if !event.action.hasPrefix("hsm."),
+                        try txn.auditEntries(action: event.action, limit: 100_000).contains(where: {
+                            $0.event.object == event.object && $0.event.outcome == event.outcome
+                        })
+                    {
+                        continue
+                    }
+                    try txn.appendAudit(event)
+                    recorded.append(event)
+                }
+                return recorded
             }
         } catch {
             // Not recorded: look again next time.
@@ -157,9 +172,9 @@ public final class OperationsWatch: Sendable {
             logger.warning("the operations watch could not record what it found", metadata: ["reason": "\(error)"])
             return []
         }
-        for event in fresh {
+        for event in recorded {
             logger.warning("\(event.action)", metadata: ["object": "\(event.object)", "outcome": "\(event.outcome)"])
         }
-        return fresh.map(\.action)
+        return recorded.map(\.action)
     }
 }

@@ -8,7 +8,7 @@ public import MetadataStore
 /// names): today bulk revocations of the certificates whose metadata matches the run's parameters, for
 /// example a production batch a QA station found faulty. A run is bounded (`maxCertificates`), can be
 /// tried dry, and is audited (`action.run`) besides each revocation.
-public struct TriggeredActions: Sendable {
+public struct TriggeredActions: Sendable, SettingsStore {
     let authority: CertificateAuthority
 
     public init(authority: CertificateAuthority) { self.authority = authority }
@@ -194,17 +194,5 @@ public struct TriggeredActions: Sendable {
             rest = rest[rest.index(after: close)...]
         }
         return names
-    }
-
-    private func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReading) throws -> T)
-        async throws(NotificationError) -> T
-    {
-        do { return try await store.read(body) } catch { throw NotificationError.from(error) }
-    }
-
-    private func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriting) throws -> T)
-        async throws(NotificationError) -> T
-    {
-        do { return try await store.write(body) } catch { throw NotificationError.from(error) }
     }
 }

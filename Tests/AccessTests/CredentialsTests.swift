@@ -52,7 +52,7 @@ import Testing
             (.signer, ["k"], "t", "a tenant limits officer and auditor credentials only"),
             (.officer, [], "", "a tenant has 1 to 64 characters"),
             (.signer, [""], nil, "a key pattern has 1 to 128 characters"),
-            (.officer, ["k"], nil, "patterns apply to the signer and vault roles only"),
+            (.officer, ["k"], nil, "patterns apply to the signer, vault and trigger roles only"),
         ]
         for (role, patterns, tenant, message) in cases {
             await #expect(throws: AccessError.self, "\(message)") {
