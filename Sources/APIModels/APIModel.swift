@@ -30,6 +30,7 @@ public let allAPIModels: [any APIModel.Type] = [
     ACMEExternalKeyBody.self, ACMEExternalKeyView.self, ACMEExternalKeyList.self,
     VaultSecretReference.self, WebhookChannelBody.self, MailChannelBody.self, NotificationChannelBody.self,
     NotificationChannelList.self, ExpiryStageBody.self, ExpiryRuleBody.self, ReportRuleBody.self,
-    NotificationRuleBody.self, NotificationRuleList.self, NotificationView.self, NotificationPage.self,
+    NotificationRuleBody.self, RenewRuleBody.self, NotificationRuleList.self, NotificationView.self,
+    NotificationPage.self,
     RevokeActionBody.self, ActionBody.self, ActionList.self, RunActionBody.self, ActionRunView.self,
 ]

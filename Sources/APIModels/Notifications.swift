@@ -212,7 +212,44 @@ public struct ReportRuleBody: APIModel, Hashable {
     )
 }
 
-/// `PUT /v1/notification-rules/{name}`: exactly one of `events`, `expiry` and `report`.
+/// Automatic renewal: valid certificates of `ca` with all of `metadata` are renewed (same subject, names
+/// and key, under the policy in force) `daysBefore` their end; the rule's channel receives the new
+/// certificate; the old one is revoked as superseded `supersedeAfterDays` after its successor was issued.
+public struct RenewRuleBody: APIModel, Hashable {
+    public var ca: String
+    /// 1 to 3650.
+    public var daysBefore: Int
+    /// Pairs a certificate must have to be renewed (`enrollment.profile`, …); none: every certificate of the CA.
+    public var metadata: [String: String]?
+    /// The new certificate's validity; the policy's default when absent.
+    public var validityDays: Int?
+    /// Revoke the old certificate (superseded) this many days after the renewal; never when absent.
+    public var supersedeAfterDays: Int?
+
+    public init(
+        ca: String,
+        daysBefore: Int,
+        metadata: [String: String]? = nil,
+        validityDays: Int? = nil,
+        supersedeAfterDays: Int? = nil
+    ) {
+        self.ca = ca
+        self.daysBefore = daysBefore
+        self.metadata = metadata
+        self.validityDays = validityDays
+        self.supersedeAfterDays = supersedeAfterDays
+    }
+
+    public static let example = RenewRuleBody(
+        ca: "line",
+        daysBefore: 30,
+        metadata: ["enrollment.profile": "factory"],
+        validityDays: 365,
+        supersedeAfterDays: 7
+    )
+}
+
+/// `PUT /v1/notification-rules/{name}`: exactly one of `events`, `expiry`, `report` and `renew`.
 public struct NotificationRuleBody: APIModel, Hashable {
     public var name: String?
     public var tenant: String?
@@ -226,6 +263,7 @@ public struct NotificationRuleBody: APIModel, Hashable {
     public var events: [String]?
     public var expiry: ExpiryRuleBody?
     public var report: ReportRuleBody?
+    public var renew: RenewRuleBody?
 
     public init(
         name: String? = nil,
@@ -235,7 +273,8 @@ public struct NotificationRuleBody: APIModel, Hashable {
         recipients: [String]? = nil,
         events: [String]? = nil,
         expiry: ExpiryRuleBody? = nil,
-        report: ReportRuleBody? = nil
+        report: ReportRuleBody? = nil,
+        renew: RenewRuleBody? = nil
     ) {
         self.name = name
         self.tenant = tenant
@@ -245,6 +284,7 @@ public struct NotificationRuleBody: APIModel, Hashable {
         self.events = events
         self.expiry = expiry
         self.report = report
+        self.renew = renew
     }
 
     public static let example = NotificationRuleBody(
@@ -255,7 +295,8 @@ public struct NotificationRuleBody: APIModel, Hashable {
         recipients: ["pki-team@example.com"],
         events: ["certificate.revoke"],
         expiry: .example,
-        report: .example
+        report: .example,
+        renew: .example
     )
 }
 

@@ -236,7 +236,15 @@ public final class NotificationDelivery: Sendable {
             subject: record.subject,
             text: text,
             attachments: record.attachment.map {
-                [MailMessage.Attachment(filename: "\(record.rule).csv", contentType: "text/csv", data: $0)]
+                record.event == "certificate.autorenew"
+                    ? [
+                        MailMessage.Attachment(
+                            filename: "certificate.pem",
+                            contentType: "application/x-pem-file",
+                            data: $0
+                        )
+                    ]
+                    : [MailMessage.Attachment(filename: "\(record.rule).csv", contentType: "text/csv", data: $0)]
             } ?? [],
             messageID: "\(record.id)@custos"
         )

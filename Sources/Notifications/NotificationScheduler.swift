@@ -1,5 +1,5 @@
 import APIModels
-import CA
+public import CA
 public import Foundation
 public import Logging
 import Mail
@@ -12,10 +12,13 @@ public struct NotificationScheduler: Sendable {
     /// The store without the outbox hook.
     let store: any MetadataBackend
     let logger: Logger
+    /// Renews and supersedes for `renew` rules (its writes go through the outbox hook).
+    let authority: CertificateAuthority?
 
-    public init(store: any MetadataBackend, logger: Logger) {
+    public init(store: any MetadataBackend, logger: Logger, authority: CertificateAuthority? = nil) {
         self.store = store
         self.logger = logger
+        self.authority = authority
     }
 
     /// Evaluates every enabled expiry rule and the report rules that are due; returns the notifications
@@ -39,6 +42,7 @@ public struct NotificationScheduler: Sendable {
                     written += try await expiry(rule, mail: mail, tenants: tenants, now: now)
                 }
                 if rule.body.report != nil { written += try await report(rule, tenants: tenants, now: now) }
+                if rule.body.renew != nil { written += try await renew(rule, tenants: tenants, now: now) }
             } catch {
                 logger.error(
                     "a notification rule could not be evaluated",

@@ -114,9 +114,9 @@ enum NotificationSettings {
         rule.name = name
         rule.enabled = body.enabled ?? true
         let mail = channel.kind == "mail"
-        let kinds = [body.events != nil, body.expiry != nil, body.report != nil].filter { $0 }.count
+        let kinds = [body.events != nil, body.expiry != nil, body.report != nil, body.renew != nil].filter { $0 }.count
         guard kinds == 1 else {
-            throw NotificationError(.invalidInput, "a rule has exactly one of events, expiry and report")
+            throw NotificationError(.invalidInput, "a rule has exactly one of events, expiry, report and renew")
         }
         if let recipients = body.recipients {
             guard mail else {
@@ -164,6 +164,20 @@ enum NotificationSettings {
             }
             rule.expiry?.ownerKey = expiry.ownerKey ?? "owner"
             rule.expiry?.stages = expiry.stages.sorted { $0.daysBefore > $1.daysBefore }
+        }
+        if let renew = body.renew {
+            guard (1...3650).contains(renew.daysBefore) else {
+                throw NotificationError(.invalidInput, "renew.daysBefore must be from 1 to 3650")
+            }
+            if let days = renew.validityDays, !(1...36_525).contains(days) {
+                throw NotificationError(.invalidInput, "renew.validityDays must be from 1 to 36525")
+            }
+            if let days = renew.supersedeAfterDays, !(0...365).contains(days) {
+                throw NotificationError(.invalidInput, "renew.supersedeAfterDays must be from 0 to 365")
+            }
+            if let metadata = renew.metadata, metadata.count > 16 {
+                throw NotificationError(.invalidInput, "renew.metadata has at most 16 pairs")
+            }
         }
         if let report = body.report {
             guard (1...744).contains(report.everyHours) else {

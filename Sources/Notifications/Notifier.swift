@@ -139,7 +139,7 @@ public struct Notifier: Sendable, SettingsStore {
         }
         var rule = try NotificationSettings.validate(rule: body, name: name, channel: channel)
         rule.tenant = tenant
-        for ca in [rule.expiry?.ca, rule.report?.ca].compactMap({ $0 }) {
+        for ca in [rule.expiry?.ca, rule.report?.ca, rule.renew?.ca].compactMap({ $0 }) {
             let record = try await read { reader in try reader.ca(id: ca) }
             guard let record, tenant == nil || record.tenant == tenant else {
                 throw NotificationError(.invalidInput, "no CA \(ca)\(tenant.map { " of tenant \($0)" } ?? "")")

@@ -111,7 +111,7 @@ public struct CustosAPI: Sendable {
                 }
             }
         )
-        scheduler = NotificationScheduler(store: raw, logger: notificationLogger)
+        scheduler = NotificationScheduler(store: raw, logger: notificationLogger, authority: authority)
         actions = TriggeredActions(authority: authority)
         watch = OperationsWatch(store: store, token: pool.tokenInfo.label, logger: notificationLogger) {
             do {

@@ -63,7 +63,7 @@ import Testing
             ),
             ("rules/r1", ["channel": "ops", "events": ["certificate.explode"]], "unknown event"),
             ("rules/r1", ["channel": "nowhere", "events": ["certificate.revoke"]], "no notification channel nowhere"),
-            ("rules/r1", ["channel": "ops"], "exactly one of events, expiry and report"),
+            ("rules/r1", ["channel": "ops"], "exactly one of events, expiry, report and renew"),
             ("rules/r1", ["channel": "ops", "report": ["everyHours": 0]], "report.everyHours must be from 1 to 744"),
             ("rules/r1", ["channel": "ops", "report": ["everyHours": 24, "ca": "ghost"]], "no CA ghost"),
             (

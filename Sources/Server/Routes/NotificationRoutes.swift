@@ -66,7 +66,7 @@ struct NotificationRoutes {
             NotificationRuleBody.self,
             from: request,
             limit: maxBodyBytes,
-            freeForm: ["report.metadata"]
+            freeForm: ["report.metadata", "renew.metadata"]
         )
         let name = try context.parameters.require("name")
         if let named = body.name, named != name {
