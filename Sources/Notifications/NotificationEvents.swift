@@ -20,6 +20,8 @@ public enum NotificationEvents {
         "hsm.unavailable": "the HSM stopped answering (the session pool recovers)",
         "hsm.recovered": "the HSM answers again",
         "crl.late": "a CRL was not reissued before its nextUpdate",
+        "ocsp.backlog": "signing OCSP answers ahead has fallen behind (stored answers past 3/4 of their validity)",
+        "ocsp.backlog-cleared": "signing OCSP answers ahead has caught up",
         "audit.verification-failed": "an audit entry does not chain to the one before (tampering or damage)",
         "ca.expiring": "a CA certificate is within 30 days of its end",
         "ocsp.signer.expiring": "a delegated OCSP signer is within a day of its end (its replacement failed)",

@@ -6,7 +6,8 @@ import Synchronization
 import X509
 
 /// Events no request causes, found by looking: the HSM stopped answering or answers again, a CRL that
-/// was not reissued before its nextUpdate, a CA certificate or delegated OCSP signer nearing its end.
+/// was not reissued before its nextUpdate, a CA certificate or delegated OCSP signer nearing its end,
+/// signing OCSP answers ahead falling behind, an audit entry that does not chain.
 /// Each becomes an audit entry (written through the notifying store, so rules naming it notify in the
 /// same transaction), once per change: the HSM on each transition, a CRL once per number, a CA or
 /// signer once per certificate, a break of the audit chain once (the log itself is what remembers, so
@@ -21,6 +22,9 @@ public final class OperationsWatch: Sendable {
     /// A delegated OCSP signer within this many hours of its notAfter is reported (they are replaced
     /// long before; one this close means replacing it failed).
     let signerWarningHours: Int
+    /// Stored OCSP answers are signed again once half their validity has passed; one older than three
+    /// quarters of it means signing ahead has fallen behind (`ocsp.backlog`, and `ocsp.backlog-cleared`).
+    let ocspValiditySeconds: Int64
     let logger: Logger
     /// The token's label, for the HSM's entries.
     let token: String
@@ -28,10 +32,14 @@ public final class OperationsWatch: Sendable {
 
     private struct State {
         var hsmDown = false
+        var ocspBehind = false
         var reported: Set<String> = []
         /// The last audit entry found chained correctly.
         var verified: (sequence: UInt64, hash: [UInt8])?
     }
+
+    /// Findings reported on every change of state rather than once.
+    static let transitions: Set<String> = ["hsm.unavailable", "hsm.recovered", "ocsp.backlog", "ocsp.backlog-cleared"]
 
     /// `probe` answers nil when the HSM answers, else why not.
     public init(
@@ -39,6 +47,7 @@ public final class OperationsWatch: Sendable {
         token: String,
         caWarningDays: Int = 30,
         signerWarningHours: Int = 24,
+        ocspValiditySeconds: Int64 = 4 * 86_400,
         logger: Logger,
         probe: @escaping @Sendable () async -> String?
     ) {
@@ -46,6 +55,7 @@ public final class OperationsWatch: Sendable {
         self.token = token
         self.caWarningDays = caWarningDays
         self.signerWarningHours = signerWarningHours
+        self.ocspValiditySeconds = ocspValiditySeconds
         self.logger = logger
         self.probe = probe
     }
@@ -89,11 +99,32 @@ public final class OperationsWatch: Sendable {
             logger.warning("the operations watch could not read the audit log", metadata: ["reason": "\(error)"])
         }
         do {
-            let (crls, cas, signers) = try await store.read { reader in
+            let behindBefore = Int64(now.timeIntervalSince1970) - ocspValiditySeconds * 3 / 4
+            let (stale, crls, cas, signers) = try await store.read { reader in
                 (
+                    try reader.ocspResponses(thisUpdateBefore: behindBefore, limit: 10_000).count,
                     try reader.records(CRLRecord.self, after: nil, limit: .max),
                     try reader.records(CARecord.self, after: nil, limit: .max),
                     try reader.records(OCSPSignerRecord.self, after: nil, limit: .max)
+                )
+            }
+            let wasBehind = state.withLock { state in
+                defer { state.ocspBehind = stale > 0 }
+                return state.ocspBehind
+            }
+            if stale > 0, !wasBehind {
+                events.append(
+                    AuditEvent(
+                        actor: "custos",
+                        action: "ocsp.backlog",
+                        object: "ocsp",
+                        outcome:
+                            "warning: \(stale)\(stale == 10_000 ? " or more" : "") stored answers are past three quarters of their validity"
+                    )
+                )
+            } else if stale == 0, wasBehind {
+                events.append(
+                    AuditEvent(actor: "custos", action: "ocsp.backlog-cleared", object: "ocsp", outcome: "success")
                 )
             }
             let seconds = Int64(now.timeIntervalSince1970)
@@ -140,7 +171,7 @@ public final class OperationsWatch: Sendable {
         // Each state once: the HSM's transitions always, the others once per object and outcome.
         let fresh = state.withLock { state in
             events.filter { event in
-                event.action.hasPrefix("hsm.")
+                Self.transitions.contains(event.action)
                     || state.reported.insert("\(event.action) \(event.object) \(event.outcome)").inserted
             }
         }
@@ -151,7 +182,7 @@ public final class OperationsWatch: Sendable {
             recorded = try await store.write { txn in
                 var recorded: [AuditEvent] = []
                 for event in fresh {
-                    if !event.action.hasPrefix("hsm."),
+                    if !Self.transitions.contains(event.action),
                         try txn.auditEntries(action: event.action, limit: 100_000).contains(where: {
                             $0.event.object == event.object && $0.event.outcome == event.outcome
                         })
@@ -168,6 +199,9 @@ public final class OperationsWatch: Sendable {
             state.withLock { state in
                 for event in fresh { state.reported.remove("\(event.action) \(event.object) \(event.outcome)") }
                 if fresh.contains(where: { $0.action.hasPrefix("hsm.") }) { state.hsmDown = !state.hsmDown }
+                if fresh.contains(where: { $0.action.hasPrefix("ocsp.backlog") }) {
+                    state.ocspBehind = !state.ocspBehind
+                }
             }
             logger.warning("the operations watch could not record what it found", metadata: ["reason": "\(error)"])
             return []

@@ -113,7 +113,12 @@ public struct CustosAPI: Sendable {
         )
         scheduler = NotificationScheduler(store: raw, logger: notificationLogger, authority: authority)
         actions = TriggeredActions(authority: authority)
-        watch = OperationsWatch(store: store, token: pool.tokenInfo.label, logger: notificationLogger) {
+        watch = OperationsWatch(
+            store: store,
+            token: pool.tokenInfo.label,
+            ocspValiditySeconds: configuration.ocspValidity.components.seconds,
+            logger: notificationLogger
+        ) {
             do {
                 _ = try await pool.withSession { context in try context.session.info() }
                 return nil

@@ -90,6 +90,22 @@ import Testing
         #expect(await watch.check() == ["crl.late"])
         #expect(await watch.check().isEmpty)
 
+        // A stored OCSP answer past three quarters of its validity (4 days): signing ahead is behind,
+        // reported when it starts and when it has caught up.
+        let stale = OCSPResponseRecord(
+            issuer: "long",
+            serial: [1],
+            hashAlgorithm: 1,
+            der: [0x30, 0x00],
+            thisUpdate: Int64(Date().timeIntervalSince1970) - 4 * 86_400,
+            nextUpdate: Int64(Date().timeIntervalSince1970)
+        )
+        try await fixture.store.write { txn in try txn.save(stale) }
+        #expect(await watch.check() == ["ocsp.backlog"])
+        #expect(await watch.check().isEmpty)
+        try await fixture.store.write { txn in _ = try txn.remove(OCSPResponseRecord.self, key: stale.primaryKey) }
+        #expect(await watch.check() == ["ocsp.backlog-cleared"])
+
         // An entry changed behind the store's back: the chain breaks there, reported once.
         let stored = try await fixture.store.read { try $0.auditEntries(after: nil, limit: .max) }
         var tampered = try #require(stored.first { $0.event.action == "hsm.unavailable" })
