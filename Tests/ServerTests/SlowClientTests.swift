@@ -1,6 +1,7 @@
 import CustosTestSupport
 import Foundation
 import Server
+import Synchronization
 import Testing
 
 /// One host that opens connections by the thousand and holds them silent, half-sent or idle does not
@@ -22,6 +23,7 @@ import Testing
                  b"Content-Length: 100\r\n\r\n{\"na",
                  b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"]
         sockets, kind_of, received = {}, {}, {}
+        started = time.time()
         for index in range(count):
             connection = socket.socket()
             connection.bind(("127.0.0.2", 0))
@@ -48,7 +50,7 @@ import Testing
                     closed[descriptor] = True
                     poller.unregister(descriptor)
         told = sum(1 for d in closed if kind_of[d] in kinds[1:3] and b" 408 " in received[d] and b"request_timeout" in received[d])
-        report = {"closed": len(closed), "open": count - len(closed), "told": told,
+        report = {"closed": len(closed), "open": count - len(closed), "told": told, "started": started,
                   "openByKind": {k: sum(1 for d in sockets if d not in closed and kind_of[d] == k) for k in kinds}}
         print(json.dumps(report))
         """#
@@ -66,27 +68,32 @@ import Testing
         let signer = try await server.credential(.signer, keys: ["busy-*"])
         let directory = try makeTemporaryDirectory("custos-slow")
         let script = try writeFile(directory, "attacker.py", Data(Self.attacker.utf8))
-        let attack = Task { try await runClient("python3", [script, String(server.port), "2000", "120"]) }
         func metric(_ name: String) async throws -> Double {
             let metrics = try await server.request("GET", "/metrics", token: server.adminToken)
             let line = metrics.text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
         }
-        // Wait until the other host has taken its share and been refused the rest (some refusals); up to
-        // 180 s, since the attacker opens its connections slowly when the rest of the suite loads both
-        // cores (53 refusals after 60 s were seen once under a full suite with PostgreSQL beside it).
-        var refused = 0.0
-        for _ in 0..<1800 where refused < 100 {
+        // Refusals counted so far (the registry is the process's: other suites' servers count too).
+        let before = try await metric("custos_connections_refused")
+        // The attacker exits once the server has closed all its connections (or after 120 s).
+        let attackOver = Mutex(false)
+        let attack = Task {
+            defer { attackOver.withLock { $0 = true } }
+            return try await runClient("python3", [script, String(server.port), "2000", "120"])
+        }
+        // Wait until the other host has taken its share (its first refusal); up to 180 s, since the
+        // attacker opens its connections slowly when the rest of the suite loads both cores.
+        var refused = before
+        for _ in 0..<1800 where refused <= before {
             try await Task.sleep(for: .milliseconds(100))
             refused = try await metric("custos_connections_refused")
         }
-        #expect(refused >= 100, "\(refused) connections refused")
+        #expect(refused > before, "no connection refused")
 
-        // Meanwhile others are served, and the other host never holds more than its share. (Served while
-        // its connections are held, rather than within a time: a wall-clock bound measured the machine's
-        // load, not the server, and once failed at 5.2 s under the full suite.)
+        // Meanwhile others are served: every answer comes while the other host still holds connections
+        // (it has not seen them all closed). Not judged by `custos_connections_open`: the metrics registry
+        // is the process's, so other suites' servers write the same gauge under a full suite.
         let digest = Data(repeating: 7, count: 32).base64EncodedString()
-        var servedWhileHeld = 0
         for _ in 0..<20 {
             let health = try await server.request("GET", "/v1/health", token: nil)
             let ocsp = try await server.request("GET", "/ocsp/MAMCAQA=", token: nil)
@@ -97,12 +104,8 @@ import Testing
                 json: ["digest": digest]
             )
             #expect(health.status == 200 && ocsp.status == 200 && signed.status == 200, "\(signed.text)")
-            let open = try await metric("custos_connections_open")
-            #expect(open <= 200 + 2, "\(open) connections open")
-            // Most of its share still open after our three answers: they did not wait for its timeouts.
-            if open >= 150 { servedWhileHeld += 1 }
         }
-        #expect(servedWhileHeld > 0, "no answer came while the other host held its connections")
+        #expect(!attackOver.withLock { $0 }, "the other host's connections were all closed before the answers came")
 
         // Within the timeouts (30 s for heads, bodies and idle connections, after it opened the last one) the
         // server closes every one of them; the half-sent requests are told why.
@@ -112,6 +115,10 @@ import Testing
             "\(result.stdout)\(result.stderr)"
         )
         #expect(report["closed"] as? Int == 2000 && report["open"] as? Int == 0, "\(report)")
+        #expect(
+            try await metric("custos_connections_refused") - before >= 100,
+            "its connections beyond its share were refused"
+        )
         #expect((report["told"] as? Int ?? 0) > 0, "no half-sent request was answered 408: \(report)")
         let metrics = try await server.request("GET", "/metrics", token: server.adminToken)
         for part in ["header", "body", "idle"] {
